@@ -1,0 +1,25 @@
+"""The ``dailypapers`` command line: every job (init, ingest, stats) is a command for cron.
+
+Run ``dailypapers --help``. Exit codes: 0 success (skipped bad records included), 1 when a
+source as a whole is unusable, 2 for bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dailypapers.cli import admin, ingest
+
+app = typer.Typer(
+    help="dailypapers: a self-hostable daily feed of new arXiv papers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(admin.init)
+app.command("stats")(admin.stats)
+app.add_typer(ingest.app, name="ingest")
+
+
+def main() -> None:
+    app()

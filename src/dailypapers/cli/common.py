@@ -1,0 +1,67 @@
+"""What every command shares: settings, opening the store, one-line errors, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from dailypapers.settings import Settings, get_settings
+from dailypapers.store import Store, open_store
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line that says what went wrong and where, and exit."""
+    err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        name = f"DAILYPAPERS_{where.upper()}" if first["loc"] else "settings"
+        fail(f"{name}: {first['msg'].removeprefix('Value error, ')}", code=2)
+
+
+def store(*, migrate: bool = True) -> Store:
+    config = settings()
+    try:
+        return open_store(config.resolved_database_url, migrate=migrate)
+    except Exception as error:  # a wrong URL, an unreachable server, an unwritable dir
+        fail(f"cannot open the database {config.resolved_database_url}: {error}".splitlines()[0])
+
+
+@contextmanager
+def progress_bar(description: str, total: float | None) -> Iterator[Callable[[float], None]]:
+    """Yield ``update(completed)``; draws a bar only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _completed: None
+        return
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn() if total is None else TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda completed: bar.update(task, completed=completed)

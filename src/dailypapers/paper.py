@@ -1,0 +1,268 @@
+"""The paper record every source produces and the store keeps, with its pure helpers.
+
+Ingest modules turn a source's format into :class:`PaperRecord`; the store merges it into what
+it already holds with :func:`merge` and decides "new / updated / unchanged" by comparing
+:func:`content_hash` values. Nothing here touches the network or the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+# New-style ids (0704.0001 onwards, 5 digits after the dot since 2015) and old-style
+# archive/YYMMNNN ids, optionally with a version; see https://info.arxiv.org/help/arxiv_identifier.html
+_NEW_ID = r"\d{4}\.\d{4,5}"
+_OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+ARXIV_ID_RE = re.compile(
+    rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID})(?:v(?P<version>\d+))?$", re.IGNORECASE
+)
+_ARXIV_URL_RE = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>.+?)(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+# An arXiv category ("cs.CL", "hep-th", "math.AG"); listing data also carries MSC and ACM
+# classes ("68T45, 62H30", "I.5.3; I.2.10") in the same list, which this rejects.
+CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
+
+
+class InvalidRecord(ValueError):
+    """A source record that cannot become a paper (no id, no title, unparsable)."""
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None]:
+    """Split an arXiv id, versioned id or arxiv.org URL into (id without version, version).
+
+    >>> parse_arxiv_id("https://arxiv.org/abs/2501.01234v2")
+    ('2501.01234', 2)
+    """
+    candidate = text.strip()
+    url = _ARXIV_URL_RE.match(candidate)
+    if url:
+        candidate = url.group("rest")
+    match = ARXIV_ID_RE.match(candidate)
+    if not match:
+        raise InvalidRecord(f"not an arXiv id: {text[:80]!r}")
+    version = match.group("version")
+    arxiv_id = match.group("id")
+    if "/" in arxiv_id:  # old-style archive names are lower case, the subject class upper
+        archive, number = arxiv_id.split("/")
+        arxiv_id = f"{archive.lower()}/{number}" if "." not in archive else arxiv_id
+    return arxiv_id, int(version) if version else None
+
+
+def clean_text(text: str | None) -> str | None:
+    """Collapse arXiv's hard line wraps and indentation into single spaces."""
+    if text is None:
+        return None
+    cleaned = " ".join(text.split())
+    return cleaned or None
+
+
+def clean_categories(categories: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Keep real arXiv categories, primary first, without duplicates."""
+    seen: dict[str, None] = {}
+    for raw in categories:
+        for token in raw.split():
+            if CATEGORY_RE.match(token):
+                seen.setdefault(token, None)
+    return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link shown on a paper page: kind is abs, pdf, code, huggingface or project."""
+
+    kind: str
+    url: str
+
+
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'\\{}|^`]+"
+    r"|(?<![\w./@-])(?:github\.com|gitlab\.com|huggingface\.co)/[^\s<>\"'\\{}|^`]+",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?)]}>*'\""
+# Links in abstracts that are neither code nor a project page.
+_NOT_PROJECT = ("arxiv.org", "doi.org", "creativecommons.org", "dx.doi.org")
+_CODE_HOSTS = ("github.com", "gitlab.com")
+
+
+def _normalise_url(raw: str) -> str:
+    url = raw.rstrip(_TRAILING)
+    # A closing parenthesis that belongs to the URL (wikipedia style) stays.
+    if raw.count("(") > url.count(")") and raw[len(url) :].startswith(")"):
+        url += ")"
+    if not url.lower().startswith(("http://", "https://")):
+        url = "https://" + url
+    return url
+
+
+def _host_and_path(url: str) -> tuple[str, list[str]]:
+    rest = url.split("://", 1)[1]
+    host, _, path = rest.partition("/")
+    host = host.lower().removeprefix("www.")
+    return host, [part for part in path.split("/") if part]
+
+
+def classify_url(url: str) -> Link | None:
+    """Say whether a URL found in an abstract is code, a Hugging Face page or a project page."""
+    host, parts = _host_and_path(url)
+    if not host or "." not in host:
+        return None
+    if host in _CODE_HOSTS:
+        if len(parts) < 2:
+            return None  # a user or group page, not a repository
+        repo = parts[1].removesuffix(".git")
+        return Link("code", f"https://{host}/{parts[0]}/{repo}")
+    if host == "huggingface.co" or host.endswith(".hf.space"):
+        return Link("huggingface", url) if parts or host != "huggingface.co" else None
+    if any(host == bad or host.endswith("." + bad) for bad in _NOT_PROJECT):
+        return None
+    return Link("project", url)
+
+
+def find_links(*texts: str | None) -> tuple[Link, ...]:
+    """Code, Hugging Face and project links mentioned in an abstract or comment, in order."""
+    found: dict[str, Link] = {}
+    for text in texts:
+        for match in _URL_RE.finditer(text or ""):
+            link = classify_url(_normalise_url(match.group(0)))
+            if link is not None:
+                found.setdefault(link.url.lower(), link)
+    return tuple(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRecord:
+    """One paper as a source describes it; ``None`` and empty tuples mean "not given"."""
+
+    arxiv_id: str
+    title: str
+    version: int | None = None
+    abstract: str | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    submitted_at: datetime | None = None
+    updated_at: datetime | None = None
+    first_listed_on: date | None = None
+    featured_on: date | None = None
+    featured_by: str | None = None
+    hf_upvotes: int | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """Abstract and PDF links, then code and project links, without duplicates."""
+        found: dict[str, Link] = {}
+        pdf = f"https://arxiv.org/pdf/{self.arxiv_id}"
+        if self.version:
+            pdf += f"v{self.version}"
+        candidates = [Link("abs", f"https://arxiv.org/abs/{self.arxiv_id}"), Link("pdf", pdf)]
+        if self.github_repo:
+            candidates.append(classify_url(self.github_repo) or Link("code", self.github_repo))
+        if self.project_page:
+            candidates.append(Link("project", self.project_page))
+        candidates += find_links(self.abstract, self.comment)
+        for link in candidates:
+            found.setdefault(link.url.lower(), link)
+        return tuple(found.values())
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """Times are kept as naive UTC so SQLite and PostgreSQL give back the same value."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def make_record(arxiv_id: str, title: str | None, **fields: object) -> PaperRecord:
+    """Build a cleaned record from raw source values, or raise :class:`InvalidRecord`."""
+    if not arxiv_id or not str(arxiv_id).strip():
+        raise InvalidRecord("record has no arXiv id")
+    bare_id, version_in_id = parse_arxiv_id(str(arxiv_id))
+    clean_title = clean_text(title)
+    if not clean_title:
+        raise InvalidRecord(f"{bare_id}: record has no title")
+    fields.setdefault("version", version_in_id)
+    if fields.get("version") is None:
+        fields["version"] = version_in_id
+    for name in ("abstract", "comment", "journal_ref", "doi", "featured_by"):
+        if name in fields:
+            fields[name] = clean_text(fields[name])  # type: ignore[arg-type]
+    if "authors" in fields:
+        names = (clean_text(str(name)) for name in fields["authors"])  # type: ignore[attr-defined]
+        fields["authors"] = tuple(name for name in names if name)
+    if "categories" in fields:
+        fields["categories"] = clean_categories(fields["categories"])  # type: ignore[arg-type]
+    for name in ("submitted_at", "updated_at"):
+        if isinstance(fields.get(name), datetime):
+            fields[name] = utc_naive(fields[name])  # type: ignore[arg-type]
+    return PaperRecord(arxiv_id=bare_id, title=clean_title, **fields)  # type: ignore[arg-type]
+
+
+_CONTENT_FIELDS = (
+    "title", "abstract", "authors", "categories", "comment", "journal_ref", "doi", "updated_at",
+)  # fmt: skip
+
+
+_When = TypeVar("_When", date, datetime)
+
+
+def _earliest(a: _When | None, b: _When | None) -> _When | None:
+    given = [x for x in (a, b) if x is not None]
+    return min(given) if given else None
+
+
+def _latest(a: _When | None, b: _When | None) -> _When | None:
+    given = [x for x in (a, b) if x is not None]
+    return max(given) if given else None
+
+
+def merge(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRecord:
+    """What the store should hold after ``incoming`` arrives for a paper it may already have.
+
+    A given value replaces a missing one; an older version never overwrites a newer one's
+    content; listing and featuring dates keep the earliest; submission keeps the earliest and
+    the arXiv update time the latest.
+    """
+    if existing is None:
+        return incoming
+    older = (
+        incoming.version is not None
+        and existing.version is not None
+        and incoming.version < existing.version
+    )
+    values: dict[str, object] = {}
+    for f in dataclasses.fields(PaperRecord):
+        old, new = getattr(existing, f.name), getattr(incoming, f.name)
+        given = new is not None and new != ()
+        keep_old = not given or (older and f.name in _CONTENT_FIELDS + ("version",))
+        values[f.name] = old if keep_old else new
+    values["submitted_at"] = _earliest(existing.submitted_at, incoming.submitted_at)
+    values["updated_at"] = _latest(existing.updated_at, incoming.updated_at)
+    values["first_listed_on"] = _earliest(existing.first_listed_on, incoming.first_listed_on)
+    values["featured_on"] = _earliest(existing.featured_on, incoming.featured_on)
+    return PaperRecord(**values)  # type: ignore[arg-type]
+
+
+def content_hash(record: PaperRecord) -> str:
+    """A stable digest of everything stored about a paper, to tell "unchanged" cheaply."""
+    payload = dataclasses.asdict(record)
+    payload["links"] = [(link.kind, link.url) for link in record.links]
+    text = json.dumps(payload, default=str, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

@@ -1,0 +1,111 @@
+"""The one typed settings object, read from ``DAILYPAPERS_*`` environment variables.
+
+Every other module gets its configuration from :func:`get_settings`; nothing else reads the
+environment. The README's settings table is generated from the fields below (see
+``dailypapers.cli.docs``), and a test fails when a setting is undocumented.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me"
+DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
+
+
+class Settings(BaseSettings):
+    """Configuration of a dailypapers installation."""
+
+    # `.env` lets `make run` keep a generated secret key beside the checkout.
+    model_config = SettingsConfigDict(env_prefix="DAILYPAPERS_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "production"] = Field(
+        "production",
+        description="`development` allows the default secret key; `production` refuses it.",
+    )
+    data_dir: Path = Field(
+        Path("./data"),
+        description="Directory for the SQLite database and the search index files.",
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy database URL. Default: `sqlite:///DATA_DIR/dailypapers.sqlite3`. "
+            "A `postgresql://user:pass@host/db` URL uses PostgreSQL."
+        ),
+    )
+    categories: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_CATEGORIES,
+        description="Comma-separated arXiv categories that are harvested and shown.",
+    )
+    secret_key: str = Field(
+        DEFAULT_SECRET_KEY,
+        description="Secret for signing sessions and links; must be changed outside development.",
+    )
+    arxiv_oai_url: str = Field(
+        "https://oaipmh.arxiv.org/oai",
+        description="arXiv OAI-PMH endpoint used by `dailypapers ingest arxiv`.",
+    )
+    arxiv_api_url: str = Field(
+        "https://export.arxiv.org/api/query",
+        description="arXiv API (Atom) endpoint used by `dailypapers ingest arxiv-ids`.",
+    )
+    arxiv_rss_url: str = Field(
+        "https://rss.arxiv.org/rss",
+        description="arXiv announcement feed base URL used by `dailypapers ingest rss`.",
+    )
+    http_timeout: float = Field(
+        30.0, gt=0, description="Seconds before an HTTP request to a source gives up."
+    )
+    http_retries: int = Field(
+        5, ge=0, le=20, description="Retries of a failed or throttled (503) source request."
+    )
+    http_max_wait: float = Field(
+        120.0,
+        gt=0,
+        description="Longest wait in seconds honoured from a Retry-After header or back-off.",
+    )
+    ingest_batch_size: int = Field(
+        2000, ge=1, le=50_000, description="Papers written per database transaction."
+    )
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _require_categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one arXiv category is needed, e.g. cs.CL")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.mode != "development" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "DAILYPAPERS_SECRET_KEY is the default; set it to a random string "
+                "(or DAILYPAPERS_MODE=development on your own machine)"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dailypapers.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the settings once per process."""
+    return Settings()

@@ -1,0 +1,90 @@
+"""Ingest runs (what ran, when, with what outcome) and the resumable state of harvests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from dailypapers.store.schema import harvest_state, ingest_runs
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The last run of one ingest source, as ``dailypapers stats`` shows it."""
+
+    source: str
+    target: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    new: int
+    updated: int
+    unchanged: int
+    skipped: int
+    message: str | None
+
+
+def start_run(connection: Connection, source: str, target: str) -> int:
+    """Record that a run began; its row says ``running`` until :func:`finish_run`."""
+    result = connection.execute(
+        ingest_runs.insert().values(
+            source=source, target=target[:2000], status="running", started_at=_now(),
+            new=0, updated=0, unchanged=0, skipped=0,
+        )  # fmt: skip
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def finish_run(
+    connection: Connection,
+    run_id: int,
+    *,
+    status: str,
+    counts: dict[str, int],
+    message: str | None = None,
+) -> None:
+    connection.execute(
+        update(ingest_runs)
+        .where(ingest_runs.c.id == run_id)
+        .values(status=status, finished_at=_now(), message=message, **counts)
+    )
+
+
+def last_runs(connection: Connection) -> list[RunOutcome]:
+    """The newest run of each source, sources in alphabetical order."""
+    newest = (
+        select(ingest_runs.c.source, func.max(ingest_runs.c.id).label("id"))
+        .group_by(ingest_runs.c.source)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(ingest_runs)
+        .join(newest, newest.c.id == ingest_runs.c.id)
+        .order_by(ingest_runs.c.source)
+    ).mappings()
+    return [RunOutcome(**{k: v for k, v in row.items() if k != "id"}) for row in rows]
+
+
+def load_state(connection: Connection, key: str) -> dict[str, Any] | None:
+    text = connection.scalar(select(harvest_state.c.state).where(harvest_state.c.key == key))
+    return json.loads(text) if text else None
+
+
+def save_state(connection: Connection, key: str, state: dict[str, Any]) -> None:
+    """Insert or replace the state under ``key`` (call in the batch's write transaction)."""
+    clear_state(connection, key)
+    connection.execute(
+        harvest_state.insert().values(key=key, state=json.dumps(state), updated_at=_now())
+    )
+
+
+def clear_state(connection: Connection, key: str) -> None:
+    connection.execute(delete(harvest_state).where(harvest_state.c.key == key))

@@ -1,0 +1,154 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/`` must match these.
+
+Papers are keyed by arXiv id without version, so a new version updates the row in place and
+whatever hangs off the paper (votes, comments) keeps pointing at it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("arxiv_id", String(40), primary_key=True),
+    Column("version", Integer),
+    Column("title", Text, nullable=False),
+    Column("abstract", Text),
+    Column("comment", Text),
+    Column("journal_ref", Text),
+    Column("doi", Text),
+    Column("primary_category", String(40)),
+    Column("submitted_at", DateTime),
+    Column("arxiv_updated_at", DateTime),
+    Column("first_listed_on", Date),
+    Column("featured_on", Date),
+    Column("featured_by", Text),
+    Column("hf_upvotes", Integer),
+    Column("github_repo", Text),
+    Column("github_stars", Integer),
+    Column("project_page", Text),
+    Column("content_hash", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "primary_category"),
+    Index(None, "first_listed_on"),
+    Index(None, "featured_on"),
+    Index(None, "submitted_at"),
+)
+
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+)
+
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column(
+        "paper_id",
+        String(40),
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("author_id", Integer, ForeignKey("authors.id"), nullable=False),
+    Index(None, "author_id"),
+)
+
+paper_categories = Table(
+    "paper_categories",
+    metadata,
+    Column(
+        "paper_id",
+        String(40),
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("category", String(40), nullable=False),
+    Index(None, "category", "paper_id"),
+)
+
+paper_links = Table(
+    "paper_links",
+    metadata,
+    Column(
+        "paper_id",
+        String(40),
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("new", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("message", Text),
+    Index(None, "source", "started_at"),
+)
+
+# Where a resumable harvest stands (an OAI-PMH window and its resumption token, say), as
+# JSON text under a key such as "oai:cs.CL"; written in the same transaction as the papers.
+harvest_state = Table(
+    "harvest_state",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Sentence embeddings of "title + abstract", one per paper and model. The store is their
+# source of truth: the search index's ANN files are built from here and can always be rebuilt.
+# ``content_hash`` is the paper's hash when it was embedded, so a changed paper is re-embedded.
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column(
+        "paper_id",
+        String(40),
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model", String(200), primary_key=True),
+    Column("dimensions", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
