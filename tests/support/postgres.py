@@ -62,10 +62,11 @@ def start_postgres() -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     data, port = root / "data", _free_port()
-    run = lambda *cmd: subprocess.run(  # noqa: E731
-        _as_cluster_owner([str(bin_dir / cmd[0]), *cmd[1:]]),
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+
+    def run(program: str, *args: str) -> None:
+        command = _as_cluster_owner([str(bin_dir / program), *args])
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
     run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
     run("pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")

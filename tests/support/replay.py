@@ -59,9 +59,7 @@ class ReplayServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def add(
-        self, path: str, *responses: Response, query: dict[str, str] | None = None
-    ) -> Route:
+    def add(self, path: str, *responses: Response, query: dict[str, str] | None = None) -> Route:
         """Serve ``responses`` in order for ``path`` (and these query parameters)."""
         route = Route(path, query or {}, list(responses))
         # Later, more specific routes win over earlier catch-alls.

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from dailypapers.cli import common
-from dailypapers.ingest.files import FileFormat, JsonLinesSource
+from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import Item, SourceUnusable, Summary, ingest
 
 app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
@@ -70,10 +70,11 @@ def ingest_file(
             source = JsonLinesSource(path, fmt)  # type: ignore[arg-type]
         except SourceUnusable as error:
             common.fail(str(error))
-        with common.progress_bar(f"{path.name}", total=source.size) as update:
-            summary = run_source(
-                "file", str(path), source, on_commit=lambda _s: update(source.bytes_read)
-            )
-        report(summary, str(path))
+        report(_ingest_one_file(source), str(path))
 
 
+def _ingest_one_file(source: JsonLinesSource) -> Summary:
+    with common.progress_bar(source.path.name, total=source.size) as update:
+        return run_source(
+            "file", str(source.path), source, on_commit=lambda _s: update(source.bytes_read)
+        )

@@ -41,7 +41,9 @@ def _split_authors(text: str) -> list[str]:
     return [name.strip() for name in names if name.strip()]
 
 
-def _version_dates(versions: list[dict[str, str]]) -> tuple[int | None, datetime | None, datetime | None]:
+def _version_dates(
+    versions: list[dict[str, str]],
+) -> tuple[int | None, datetime | None, datetime | None]:
     numbers, moments = [], []
     for entry in versions:
         label = str(entry.get("version", "")).lstrip("v")
@@ -160,7 +162,9 @@ class JsonLinesSource:
                             ) from None
                         yield Skipped(f"{self.path.name} line {number}", str(error))
             except (OSError, EOFError, zlib.error) as error:
-                raise SourceUnusable(f"{self.path}: unreadable after line {good + bad}: {error}") from None
+                raise SourceUnusable(
+                    f"{self.path}: unreadable after line {good + bad}: {error}"
+                ) from None
             if good == 0 and bad > 0:
                 raise SourceUnusable(f"{self.path}: no readable arXiv record ({first_error})")
             self.bytes_read = self.size

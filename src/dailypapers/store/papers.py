@@ -63,7 +63,8 @@ def _now() -> datetime:
 
 def _insert_ignore(connection: Connection, table: Table) -> Insert:
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+    return statement
 
 
 def _list_by_paper(
@@ -82,21 +83,27 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
     author_names = _list_by_paper(
         connection,
         ids,
-        lambda chunk: select(paper_authors.c.paper_id, authors.c.name)
-        .join(authors, authors.c.id == paper_authors.c.author_id)
-        .where(paper_authors.c.paper_id.in_(chunk))
-        .order_by(paper_authors.c.paper_id, paper_authors.c.position),
+        lambda chunk: (
+            select(paper_authors.c.paper_id, authors.c.name)
+            .join(authors, authors.c.id == paper_authors.c.author_id)
+            .where(paper_authors.c.paper_id.in_(chunk))
+            .order_by(paper_authors.c.paper_id, paper_authors.c.position)
+        ),
     )
     categories = _list_by_paper(
         connection,
         ids,
-        lambda chunk: select(paper_categories.c.paper_id, paper_categories.c.category)
-        .where(paper_categories.c.paper_id.in_(chunk))
-        .order_by(paper_categories.c.paper_id, paper_categories.c.position),
+        lambda chunk: (
+            select(paper_categories.c.paper_id, paper_categories.c.category)
+            .where(paper_categories.c.paper_id.in_(chunk))
+            .order_by(paper_categories.c.paper_id, paper_categories.c.position)
+        ),
     )
     found: dict[str, tuple[PaperRecord, str]] = {}
     for chunk in _chunks(ids):
-        for row in connection.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))).mappings():
+        for row in connection.execute(
+            select(papers).where(papers.c.arxiv_id.in_(chunk))
+        ).mappings():
             record = PaperRecord(
                 arxiv_id=row["arxiv_id"],
                 authors=tuple(author_names.get(row["arxiv_id"], ())),
@@ -249,8 +256,6 @@ def count_papers(connection: Connection) -> PaperCounts:
         papers=connection.scalar(select(func.count()).select_from(papers)) or 0,
         authors=connection.scalar(select(func.count()).select_from(authors)) or 0,
         with_code=connection.scalar(with_code) or 0,
-        with_vectors=connection.scalar(
-            select(func.count(func.distinct(paper_vectors.c.paper_id)))
-        )
+        with_vectors=connection.scalar(select(func.count(func.distinct(paper_vectors.c.paper_id))))
         or 0,
     )

@@ -36,8 +36,14 @@ def start_run(connection: Connection, source: str, target: str) -> int:
     """Record that a run began; its row says ``running`` until :func:`finish_run`."""
     result = connection.execute(
         ingest_runs.insert().values(
-            source=source, target=target[:2000], status="running", started_at=_now(),
-            new=0, updated=0, unchanged=0, skipped=0,
+            source=source,
+            target=target[:2000],
+            status="running",
+            started_at=_now(),
+            new=0,
+            updated=0,
+            unchanged=0,
+            skipped=0,
         )  # fmt: skip
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]

@@ -20,9 +20,7 @@ def run() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url is not set"
     with create_engine(url).connect() as own_connection:
-        context.configure(
-            connection=own_connection, target_metadata=metadata, render_as_batch=True
-        )
+        context.configure(connection=own_connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 
