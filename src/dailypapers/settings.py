@@ -1,8 +1,9 @@
 """The one typed settings object, read from ``DAILYPAPERS_*`` environment variables.
 
 Every other module gets its configuration from :func:`get_settings`; nothing else reads the
-environment. The README's settings table is generated from the fields below (see
-``dailypapers.cli.docs``), and a test fails when a setting is undocumented.
+environment. The README's settings table is generated from the fields below
+(:func:`settings_table`, printed by ``dailypapers settings --markdown``), and a test fails
+when the README's copy is out of date.
 """
 
 from __future__ import annotations
@@ -109,3 +110,21 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read the settings once per process."""
     return Settings()
+
+
+def _default_text(name: str) -> str:
+    field = Settings.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, tuple):
+        return ",".join(default)
+    return "(see description)" if default is None else str(default)
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, as the README shows it."""
+    rows = ["| Variable | Default | Description |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        rows.append(
+            f"| `DAILYPAPERS_{name.upper()}` | `{_default_text(name)}` | {field.description} |"
+        )
+    return "\n".join(rows)

@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command("init")(admin.init)
 app.command("stats")(admin.stats)
+app.command("settings")(admin.show_settings)
 app.add_typer(ingest.app, name="ingest")
 
 

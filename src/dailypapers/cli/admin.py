@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from dailypapers.cli import common
+from dailypapers.settings import settings_table
 from dailypapers.store.papers import count_papers
 from dailypapers.store.runs import last_runs
 
@@ -16,8 +17,7 @@ def init() -> None:
     """Create the data dir and database, or migrate them to the newest schema."""
     config = common.settings()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = common.store()
-    with store.read() as connection:
+    with common.store() as store, store.read() as connection:
         counts = count_papers(connection)
     typer.echo(f"ready: {config.resolved_database_url} ({counts.papers} papers)")
 
@@ -26,8 +26,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Print what is stored: papers, authors, papers with code, each source's last run."""
-    store = common.store()
-    with store.read() as connection:
+    with common.store() as store, store.read() as connection:
         counts = count_papers(connection)
         runs = last_runs(connection)
     report: dict[str, Any] = {
@@ -63,3 +62,21 @@ def stats(
             f"{run['new']} new, {run['updated']} updated, {run['unchanged']} unchanged, "
             f"{run['skipped']} skipped  {run['target']}"
         )
+
+
+def show_settings(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the README's table of all settings.")
+    ] = False,
+) -> None:
+    """Print the settings in effect (the secret key masked), or the table of all settings."""
+    if markdown:
+        typer.echo(settings_table())
+        return
+    config = common.settings()
+    for name, value in config.model_dump().items():
+        shown = "********" if name == "secret_key" else value
+        if isinstance(shown, tuple):
+            shown = ",".join(shown)
+        typer.echo(f"DAILYPAPERS_{name.upper()}={shown}")
+    typer.echo(f"# database: {config.resolved_database_url}")

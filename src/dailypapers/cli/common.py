@@ -36,17 +36,25 @@ def settings() -> Settings:
         return get_settings()
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "settings"
-        name = f"DAILYPAPERS_{where.upper()}" if first["loc"] else "settings"
-        fail(f"{name}: {first['msg'].removeprefix('Value error, ')}", code=2)
+        message = first["msg"].removeprefix("Value error, ")
+        if first["loc"]:
+            where = ".".join(str(part) for part in first["loc"]).upper()
+            message = f"DAILYPAPERS_{where}: {message}"
+        fail(message, code=2)
 
 
-def store(*, migrate: bool = True) -> Store:
+@contextmanager
+def store(*, migrate: bool = True) -> Iterator[Store]:
+    """The configured store, migrated to the newest schema; closed on the way out."""
     config = settings()
     try:
-        return open_store(config.resolved_database_url, migrate=migrate)
+        opened = open_store(config.resolved_database_url, migrate=migrate)
     except Exception as error:  # a wrong URL, an unreachable server, an unwritable dir
         fail(f"cannot open the database {config.resolved_database_url}: {error}".splitlines()[0])
+    try:
+        yield opened
+    finally:
+        opened.dispose()
 
 
 @contextmanager

@@ -38,16 +38,14 @@ def run_source(
     on_commit: Callable[[Summary], None] = lambda _summary: None,
 ) -> Summary:
     """Ingest ``items`` into the configured store; an unusable source exits 1 in one line."""
-    store = common.store()
-    try:
-        return ingest(
-            store, source, target, items,
-            batch_size=common.settings().ingest_batch_size, on_commit=on_commit,
-        )  # fmt: skip
-    except SourceUnusable as error:
-        common.fail(str(error))
-    finally:
-        store.dispose()
+    with common.store() as store:
+        try:
+            return ingest(
+                store, source, target, items,
+                batch_size=common.settings().ingest_batch_size, on_commit=on_commit,
+            )  # fmt: skip
+        except SourceUnusable as error:
+            common.fail(str(error))
 
 
 @app.command("file")

@@ -60,6 +60,8 @@ def _version_dates(
 
 def parse_snapshot(raw: dict[str, Any]) -> PaperRecord:
     """A Kaggle arXiv-snapshot record."""
+    if "abstract" not in raw:
+        raise InvalidRecord("not a snapshot record: no 'abstract' field")
     version, submitted, updated = _version_dates(raw.get("versions") or [])
     if raw.get("authors_parsed"):
         names = [_author_name(parts) for parts in raw["authors_parsed"]]
@@ -82,6 +84,8 @@ def parse_snapshot(raw: dict[str, Any]) -> PaperRecord:
 
 def parse_listing(raw: dict[str, Any]) -> PaperRecord:
     """A daily-listing record; ``listing_dates[0]`` is the day arXiv first listed it."""
+    if "summary" not in raw:
+        raise InvalidRecord("not a listing record: no 'summary' field")
     listed = sorted(raw.get("listing_dates") or [])
     return make_record(
         raw.get("id") or "",

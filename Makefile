@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
+#   make run    create .venv, install, initialise ./data, load papers, print what is stored
+#   make test   install test dependencies (and, as root, Debian's PostgreSQL), lint, type-check, test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOURCE ?=
+DEBIAN_PACKAGES := postgresql
+
+.PHONY: run test install install-test system-packages lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+# A random secret key, made once and kept beside the checkout (never committed).
+.env:
+	@$(PYTHON) -c "import secrets; print('DAILYPAPERS_SECRET_KEY=' + secrets.token_urlsafe(32))" > .env
+
+run: install .env
+	$(BIN)/dailypapers init
+ifneq ($(SOURCE),)
+	$(BIN)/dailypapers ingest file "$(SOURCE)"
+else
+	@DAILYPAPERS_HTTP_RETRIES=1 $(BIN)/dailypapers ingest arxiv 2>/dev/null \
+	  || echo "arXiv cannot be reached from here; load a snapshot instead: make run SOURCE=path/to/papers.jsonl.gz"
+endif
+	$(BIN)/dailypapers stats
+
+# As root, install the Debian packages the tests use; otherwise say what is missing.
+system-packages:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	else echo "note: PostgreSQL tests need: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
+
+lint: install-test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: install-test system-packages lint
+	$(BIN)/pytest
