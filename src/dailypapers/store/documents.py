@@ -1,0 +1,110 @@
+"""Papers as the search index sees them: what is searched, filtered on and shown in a hit.
+
+``iter_documents`` pages through the papers in arXiv-id order (keyset pagination, so memory
+stays flat at any size), optionally only those changed since a time, for incremental builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, select
+
+from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
+
+PAGE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One paper for indexing; ``day`` is the day it was featured (see :func:`feed_day`)."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    day: date | None
+    has_code: bool
+    content_hash: str
+    updated_at: datetime
+
+
+def feed_day(
+    first_listed_on: date | None, featured_on: date | None, submitted_at: datetime | None
+) -> date | None:
+    """The day a paper belongs to: first arXiv listing, else HF featuring, else submission."""
+    if first_listed_on:
+        return first_listed_on
+    if featured_on:
+        return featured_on
+    return submitted_at.date() if submitted_at else None
+
+
+def _grouped(connection: Connection, statement: Select[Any]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for paper_id, value in connection.execute(statement):
+        grouped.setdefault(paper_id, []).append(value)
+    return grouped
+
+
+def _page_documents(connection: Connection, rows: Sequence[Row[Any]]) -> list[Document]:
+    ids = [row.arxiv_id for row in rows]
+    names = _grouped(
+        connection,
+        select(paper_authors.c.paper_id, authors.c.name)
+        .join(authors, authors.c.id == paper_authors.c.author_id)
+        .where(paper_authors.c.paper_id.in_(ids))
+        .order_by(paper_authors.c.paper_id, paper_authors.c.position),
+    )
+    categories = _grouped(
+        connection,
+        select(paper_categories.c.paper_id, paper_categories.c.category)
+        .where(paper_categories.c.paper_id.in_(ids))
+        .order_by(paper_categories.c.paper_id, paper_categories.c.position),
+    )
+    with_code = set(
+        connection.scalars(
+            select(paper_links.c.paper_id)
+            .where(paper_links.c.paper_id.in_(ids), paper_links.c.kind == "code")
+            .distinct()
+        )
+    )
+    return [
+        Document(
+            id=row.arxiv_id,
+            title=row.title,
+            abstract=row.abstract or "",
+            authors=tuple(names.get(row.arxiv_id, ())),
+            categories=tuple(categories.get(row.arxiv_id, ())),
+            day=feed_day(row.first_listed_on, row.featured_on, row.submitted_at),
+            has_code=row.arxiv_id in with_code,
+            content_hash=row.content_hash,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+def iter_documents(
+    connection: Connection, *, since: datetime | None = None, page: int = PAGE
+) -> Iterator[Document]:
+    """Every paper (or those whose row changed at or after ``since``), in arXiv-id order."""
+    columns = select(
+        papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.first_listed_on,
+        papers.c.featured_on, papers.c.submitted_at, papers.c.content_hash, papers.c.updated_at,
+    )  # fmt: skip
+    if since is not None:
+        columns = columns.where(papers.c.updated_at >= since)
+    after = ""
+    while True:
+        rows = connection.execute(
+            columns.where(papers.c.arxiv_id > after).order_by(papers.c.arxiv_id).limit(page)
+        ).all()
+        if not rows:
+            return
+        yield from _page_documents(connection, rows)
+        after = rows[-1].arxiv_id
