@@ -51,7 +51,11 @@ def _grouped(connection: Connection, statement: Select[Any]) -> dict[str, list[s
     return grouped
 
 
-def _page_documents(connection: Connection, rows: Sequence[Row[Any]]) -> list[Document]:
+# Rows of the ``papers`` columns selected in ``iter_documents``.
+PaperRows = Sequence[Row[*tuple[Any, ...]]]
+
+
+def _page_documents(connection: Connection, rows: PaperRows) -> list[Document]:
     ids = [row.arxiv_id for row in rows]
     names = _grouped(
         connection,
