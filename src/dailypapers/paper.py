@@ -127,11 +127,30 @@ def classify_url(url: str) -> Link | None:
     return Link("project", url)
 
 
+# Every match of _URL_RE contains one of these, in some letter case.
+_URL_MARKERS = ("http", "www.", "github.com", "gitlab.com", "huggingface.co")
+
+
+def _may_contain_url(text: str) -> bool:
+    """False only if ``_URL_RE`` surely finds nothing in ``text``.
+
+    Most abstracts mention no URL, and a case-insensitive regex scan costs about ten times
+    more than lower-casing and looking for the markers. Only ASCII text is pre-checked:
+    under IGNORECASE the regex also matches a few non-ASCII letters ("ı" as "i").
+    """
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(marker in lowered for marker in _URL_MARKERS)
+
+
 def find_links(*texts: str | None) -> tuple[Link, ...]:
     """Code, Hugging Face and project links mentioned in an abstract or comment, in order."""
     found: dict[str, Link] = {}
     for text in texts:
-        for match in _URL_RE.finditer(text or ""):
+        if not text or not _may_contain_url(text):
+            continue
+        for match in _URL_RE.finditer(text):
             link = classify_url(_normalise_url(match.group(0)))
             if link is not None:
                 found.setdefault(link.url.lower(), link)
@@ -218,6 +237,9 @@ def make_record(arxiv_id: str, title: str | None, **fields: object) -> PaperReco
 _CONTENT_FIELDS = (
     "title", "abstract", "authors", "categories", "comment", "journal_ref", "doi", "updated_at",
 )  # fmt: skip
+# What an older version must not overwrite in a newer one.
+_VERSIONED_FIELDS = frozenset(_CONTENT_FIELDS + ("version",))
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(PaperRecord))
 
 
 _When = TypeVar("_When", date, datetime)
@@ -248,11 +270,11 @@ def merge(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRecord:
         and incoming.version < existing.version
     )
     values: dict[str, object] = {}
-    for f in dataclasses.fields(PaperRecord):
-        old, new = getattr(existing, f.name), getattr(incoming, f.name)
+    for name in _FIELD_NAMES:
+        old, new = getattr(existing, name), getattr(incoming, name)
         given = new is not None and new != ()
-        keep_old = not given or (older and f.name in _CONTENT_FIELDS + ("version",))
-        values[f.name] = old if keep_old else new
+        keep_old = not given or (older and name in _VERSIONED_FIELDS)
+        values[name] = old if keep_old else new
     values["submitted_at"] = _earliest(existing.submitted_at, incoming.submitted_at)
     values["updated_at"] = _latest(existing.updated_at, incoming.updated_at)
     values["first_listed_on"] = _earliest(existing.first_listed_on, incoming.first_listed_on)
@@ -260,9 +282,20 @@ def merge(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRecord:
     return PaperRecord(**values)  # type: ignore[arg-type]
 
 
-def content_hash(record: PaperRecord) -> str:
-    """A stable digest of everything stored about a paper, to tell "unchanged" cheaply."""
-    payload = dataclasses.asdict(record)
-    payload["links"] = [(link.kind, link.url) for link in record.links]
-    text = json.dumps(payload, default=str, sort_keys=True, ensure_ascii=False)
+# Dates and times become str(); keys are sorted so the digest never depends on field order.
+_HASH_ENCODER = json.JSONEncoder(default=str, sort_keys=True, ensure_ascii=False)
+
+
+def content_hash(record: PaperRecord, links: tuple[Link, ...] | None = None) -> str:
+    """A stable digest of everything stored about a paper, to tell "unchanged" cheaply.
+
+    ``links`` may pass ``record.links`` when the caller has them already. Stored hashes (and
+    the vectors keyed on them) must stay valid, so the digested text never changes: every
+    field plus the links, as JSON. Fields are read directly rather than through
+    ``dataclasses.asdict``, whose deep copy cost more than the rest of the hash together.
+    """
+    payload: dict[str, object] = {name: getattr(record, name) for name in _FIELD_NAMES}
+    links = record.links if links is None else links
+    payload["links"] = [(link.kind, link.url) for link in links]
+    text = _HASH_ENCODER.encode(payload)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
