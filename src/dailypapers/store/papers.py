@@ -7,15 +7,25 @@ finds what was committed unchanged and completes the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Insert, Table, bindparam, delete, func, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    RowMapping,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.paper import PaperRecord, content_hash, merge
+from dailypapers.paper import Link, PaperRecord, content_hash, merge
 from dailypapers.store.schema import (
     authors,
     paper_authors,
@@ -67,22 +77,50 @@ def _insert_ignore(connection: Connection, table: Table) -> Insert:
     return statement
 
 
+def _insert_many(
+    connection: Connection, statement: Insert, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Run ``statement`` for each row of ``columns`` values with the driver's executemany.
+
+    For the child tables' hundreds of thousands of rows, SQLAlchemy's per-row parameter
+    handling costs more than SQLite's own insert. Their columns are strings and integers,
+    which need no type conversion, so the rows can go to the driver as they are.
+    """
+    if not rows:
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(columns))
+    if not compiled.positional:  # psycopg: named "%(name)s" placeholders
+        named = [dict(zip(columns, row, strict=True)) for row in rows]
+        connection.exec_driver_sql(compiled.string, named)
+    elif compiled.positiontup == list(columns):  # SQLite: "?" placeholders in column order
+        connection.exec_driver_sql(compiled.string, rows)
+    else:
+        raise ValueError(f"{statement}: binds {compiled.positiontup}, not {list(columns)}")
+
+
 def _list_by_paper(
     connection: Connection, ids: Sequence[str], statement: Any
 ) -> dict[str, list[str]]:
     """Rows of (paper_id, value) ordered by position, grouped per paper."""
     grouped: dict[str, list[str]] = {}
     for chunk in _chunks(ids):
-        for paper_id, value in connection.execute(statement(chunk)):
+        for paper_id, value in connection.execute(statement(chunk)).all():
             grouped.setdefault(paper_id, []).append(value)
     return grouped
 
 
 def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[PaperRecord, str]]:
     """The stored record and content hash of each of ``ids`` that exists."""
+    rows: dict[str, RowMapping] = {}
+    for chunk in _chunks(ids):
+        query = select(papers).where(papers.c.arxiv_id.in_(chunk))
+        rows.update({row["arxiv_id"]: row for row in connection.execute(query).mappings().all()})
+    if not rows:
+        return {}  # none stored (a batch of new papers): no need to look for their children
+    present = list(rows)
     author_names = _list_by_paper(
         connection,
-        ids,
+        present,
         lambda chunk: (
             select(paper_authors.c.paper_id, authors.c.name)
             .join(authors, authors.c.id == paper_authors.c.author_id)
@@ -92,7 +130,7 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
     )
     categories = _list_by_paper(
         connection,
-        ids,
+        present,
         lambda chunk: (
             select(paper_categories.c.paper_id, paper_categories.c.category)
             .where(paper_categories.c.paper_id.in_(chunk))
@@ -100,18 +138,15 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
         ),
     )
     found: dict[str, tuple[PaperRecord, str]] = {}
-    for chunk in _chunks(ids):
-        for row in connection.execute(
-            select(papers).where(papers.c.arxiv_id.in_(chunk))
-        ).mappings():
-            record = PaperRecord(
-                arxiv_id=row["arxiv_id"],
-                authors=tuple(author_names.get(row["arxiv_id"], ())),
-                categories=tuple(categories.get(row["arxiv_id"], ())),
-                updated_at=row["arxiv_updated_at"],
-                **{name: row[name] for name in _SAME_NAME},
-            )
-            found[row["arxiv_id"]] = (record, row["content_hash"])
+    for arxiv_id, row in rows.items():
+        record = PaperRecord(
+            arxiv_id=arxiv_id,
+            authors=tuple(author_names.get(arxiv_id, ())),
+            categories=tuple(categories.get(arxiv_id, ())),
+            updated_at=row["arxiv_updated_at"],
+            **{name: row[name] for name in _SAME_NAME},
+        )
+        found[arxiv_id] = (record, row["content_hash"])
     return found
 
 
@@ -119,6 +154,15 @@ def get_paper(connection: Connection, arxiv_id: str) -> PaperRecord | None:
     """One paper by its arXiv id without version, or None."""
     found = load_records(connection, [arxiv_id])
     return found[arxiv_id][0] if arxiv_id in found else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Merged:
+    """A paper as it will be stored, with its links (computed once: they cost a regex scan)."""
+
+    record: PaperRecord
+    links: tuple[Link, ...]
+    digest: str
 
 
 def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any]:
@@ -133,63 +177,57 @@ def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any
     return row
 
 
-def _author_ids(connection: Connection, names: set[str]) -> dict[str, int]:
+def _lookup_authors(connection: Connection, names: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
-    ordered = sorted(names)
-
-    def lookup(wanted: Sequence[str]) -> None:
-        for chunk in _chunks(wanted):
-            query = select(authors.c.name, authors.c.id).where(authors.c.name.in_(chunk))
-            ids.update({name: author_id for name, author_id in connection.execute(query)})
-
-    lookup(ordered)
-    missing = [name for name in ordered if name not in ids]
-    if missing:
-        connection.execute(_insert_ignore(connection, authors), [{"name": n} for n in missing])
-        lookup(missing)
+    for chunk in _chunks(names):
+        query = select(authors.c.name, authors.c.id).where(authors.c.name.in_(chunk))
+        ids.update({name: author_id for name, author_id in connection.execute(query).all()})
     return ids
 
 
-def _replace_children(connection: Connection, records: Sequence[PaperRecord]) -> None:
-    """Rewrite authors, categories and links of papers whose content changed."""
-    ids = [record.arxiv_id for record in records]
+def _author_ids(connection: Connection, names: set[str]) -> dict[str, int]:
+    """The id of each author in ``names``, adding those not stored yet."""
+    ordered = sorted(names)
+    ids = _lookup_authors(connection, ordered)
+    missing = [name for name in ordered if name not in ids]
+    if missing:
+        statement = _insert_ignore(connection, authors)
+        _insert_many(connection, statement, ["name"], [(name,) for name in missing])
+        ids.update(_lookup_authors(connection, missing))
+    return ids
+
+
+def _delete_children(connection: Connection, ids: Sequence[str]) -> None:
+    """Remove the authors, categories and links of papers about to get new ones."""
     for table in (paper_authors, paper_categories, paper_links):
         for chunk in _chunks(ids):
             connection.execute(delete(table).where(table.c.paper_id.in_(chunk)))
-    author_ids = _author_ids(connection, {name for r in records for name in r.authors})
-    _insert_rows(
-        connection,
-        paper_authors,
-        (
-            {"paper_id": r.arxiv_id, "position": i, "author_id": author_ids[name]}
-            for r in records
-            for i, name in enumerate(r.authors)
-        ),
-    )
-    _insert_rows(
-        connection,
-        paper_categories,
-        (
-            {"paper_id": r.arxiv_id, "position": i, "category": category}
-            for r in records
-            for i, category in enumerate(r.categories)
-        ),
-    )
-    _insert_rows(
-        connection,
-        paper_links,
-        (
-            {"paper_id": r.arxiv_id, "position": i, "kind": link.kind, "url": link.url}
-            for r in records
-            for i, link in enumerate(r.links)
-        ),
-    )
 
 
-def _insert_rows(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
-    batch = list(rows)
-    if batch:
-        connection.execute(table.insert(), batch)
+def _insert_children(connection: Connection, written: Sequence[_Merged]) -> None:
+    """Write the authors, categories and links of papers that have none stored."""
+    author_ids = _author_ids(connection, {name for p in written for name in p.record.authors})
+    author_rows = [
+        (p.record.arxiv_id, i, author_ids[name])
+        for p in written
+        for i, name in enumerate(p.record.authors)
+    ]
+    category_rows = [
+        (p.record.arxiv_id, i, category)
+        for p in written
+        for i, category in enumerate(p.record.categories)
+    ]
+    link_rows = [
+        (p.record.arxiv_id, i, link.kind, link.url)
+        for p in written
+        for i, link in enumerate(p.links)
+    ]
+    for table, rows in (
+        (paper_authors, author_rows),
+        (paper_categories, category_rows),
+        (paper_links, link_rows),
+    ):
+        _insert_many(connection, table.insert(), [c.key for c in table.columns], rows)
 
 
 def upsert_papers(connection: Connection, records: Sequence[PaperRecord]) -> WriteCounts:
@@ -200,43 +238,50 @@ def upsert_papers(connection: Connection, records: Sequence[PaperRecord]) -> Wri
     """
     counts = WriteCounts()
     stored = load_records(connection, list(dict.fromkeys(r.arxiv_id for r in records)))
-    merged: dict[str, tuple[PaperRecord, str]] = {}
+    merged: dict[str, _Merged] = {}
     for record in records:
-        current = merged.get(record.arxiv_id) or stored.get(record.arxiv_id)
+        previous = merged.get(record.arxiv_id)
+        current = (previous.record, previous.digest) if previous else stored.get(record.arxiv_id)
         result = merge(current[0] if current else None, record)
-        digest = content_hash(result)
+        links = result.links
+        digest = content_hash(result, links)
         if current is None:
             counts.new += 1
         elif digest != current[1]:
             counts.updated += 1
         else:
             counts.unchanged += 1
-        merged[record.arxiv_id] = (result, digest)
+        merged[record.arxiv_id] = _Merged(result, links, digest)
     _write_changed(connection, merged, stored)
     return counts
 
 
 def _write_changed(
     connection: Connection,
-    merged: dict[str, tuple[PaperRecord, str]],
+    merged: dict[str, _Merged],
     stored: dict[str, tuple[PaperRecord, str]],
 ) -> None:
     now = _now()
-    inserts, updates = [], []
-    for arxiv_id, (record, digest) in merged.items():
-        if arxiv_id not in stored:
-            inserts.append(_paper_row(record, digest, now) | {"created_at": now})
-        elif stored[arxiv_id][1] != digest:
-            updates.append(_paper_row(record, digest, now))
-    _insert_rows(connection, papers, inserts)
+    inserts = [paper for arxiv_id, paper in merged.items() if arxiv_id not in stored]
+    updates = [
+        paper
+        for arxiv_id, paper in merged.items()
+        if arxiv_id in stored and stored[arxiv_id][1] != paper.digest
+    ]
+    if inserts:
+        connection.execute(
+            papers.insert(),
+            [_paper_row(p.record, p.digest, now) | {"created_at": now} for p in inserts],
+        )
     if updates:
         connection.execute(
             update(papers).where(papers.c.arxiv_id == bindparam("key")),
-            [row | {"key": row["arxiv_id"]} for row in updates],
+            [_paper_row(p.record, p.digest, now) | {"key": p.record.arxiv_id} for p in updates],
         )
-    changed = [merged[row["arxiv_id"]][0] for row in inserts + updates]
-    if changed:
-        _replace_children(connection, changed)
+    if updates:
+        _delete_children(connection, [p.record.arxiv_id for p in updates])
+    if inserts or updates:
+        _insert_children(connection, inserts + updates)
 
 
 @dataclass(frozen=True)
