@@ -6,15 +6,22 @@ still exits 0. Exit 1 only when the source as a whole is unusable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dailypapers.cli import common
+from dailypapers.ingest.arxiv_api import fetch_papers
 from dailypapers.ingest.files import JsonLinesSource
+from dailypapers.ingest.hf_daily import HfDailySource
+from dailypapers.ingest.http import Fetcher
+from dailypapers.ingest.rss import feed_url, fetch_feed
 from dailypapers.ingest.run import Item, SourceUnusable, Summary, ingest
+from dailypapers.paper import CATEGORY_RE
 
 app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
 
@@ -76,3 +83,85 @@ def _ingest_one_file(source: JsonLinesSource) -> Summary:
         return run_source(
             "file", str(source.path), source, on_commit=lambda _s: update(source.bytes_read)
         )
+
+
+@contextmanager
+def _fetcher() -> Iterator[Fetcher]:
+    """An HTTP fetcher with the configured timeout and retries, closed on the way out."""
+    config = common.settings()
+    fetcher = Fetcher(
+        timeout=config.http_timeout, retries=config.http_retries, max_wait=config.http_max_wait
+    )
+    try:
+        yield fetcher
+    finally:
+        fetcher.close()
+
+
+@app.command("arxiv-ids")
+def ingest_arxiv_ids(
+    ids: Annotated[
+        list[str],
+        typer.Argument(help="arXiv ids, versioned ids (2501.01234v2) or arxiv.org URLs."),
+    ],
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="arXiv API endpoint (default: DAILYPAPERS_ARXIV_API_URL)."),
+    ] = None,
+) -> None:
+    """Look papers up by id through the arXiv API; ids it does not know are reported."""
+    url = base_url or common.settings().arxiv_api_url
+    with _fetcher() as fetcher:
+        summary = run_source("arxiv-ids", url, fetch_papers(ids, fetcher, url))
+    report(summary, "arxiv-ids")
+
+
+def _rss_categories(given: list[str] | None) -> list[str]:
+    """Categories from the arguments ('cs.CL cs.AI' or 'cs.CL+cs.AI'), else the settings."""
+    names = [part for arg in given or [] for part in re.split(r"[+,\s]+", arg) if part]
+    names = names or list(common.settings().categories)
+    for name in names:
+        if not CATEGORY_RE.match(name):
+            common.fail(f"{name!r} is not an arXiv category (e.g. cs.CL)", code=2)
+    return list(dict.fromkeys(names))
+
+
+@app.command("rss")
+def ingest_rss(
+    categories: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="arXiv categories, fetched as one feed (default: DAILYPAPERS_CATEGORIES)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="Feed base URL (default: DAILYPAPERS_ARXIV_RSS_URL)."),
+    ] = None,
+) -> None:
+    """Load arXiv's announcement feed; new papers and cross-lists get the feed's day."""
+    names = _rss_categories(categories)
+    base = base_url or common.settings().arxiv_rss_url
+    url = feed_url(base, names)
+    with _fetcher() as fetcher:
+        summary = run_source("rss", url, fetch_feed(names, fetcher, base))
+    report(summary, url)
+
+
+@app.command("hf-daily")
+def ingest_hf_daily(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Hugging Face /api/daily_papers or /api/papers/{id} JSON, or JSON Lines "
+            "(of those, or of featured records {date, arxiv_id, title})."
+        ),
+    ],
+) -> None:
+    """Load which papers Hugging Face Daily Papers featured, with upvotes and code links."""
+    for path in paths:
+        try:
+            source = HfDailySource(path)
+        except SourceUnusable as error:
+            common.fail(str(error))
+        report(run_source("hf-daily", str(path), source), str(path))
