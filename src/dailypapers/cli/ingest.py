@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dailypapers.cli import common
+from dailypapers.ingest import oaipmh
 from dailypapers.ingest.arxiv_api import fetch_papers
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.hf_daily import HfDailySource
@@ -83,6 +85,77 @@ def _ingest_one_file(source: JsonLinesSource) -> Summary:
         return run_source(
             "file", str(source.path), source, on_commit=lambda _s: update(source.bytes_read)
         )
+
+
+_FROM_HELP = (
+    "First datestamp to harvest. Default: resume an unfinished harvest of the same "
+    "set and prefix; else the date of the server's response to the last completed harvest of "
+    "the set (the day after its --until if one was given); else 3 days ago."
+)
+
+
+@app.command("arxiv")
+def ingest_arxiv(
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="YYYY-MM-DD", help=_FROM_HELP)
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="YYYY-MM-DD", help="Last datestamp to harvest."),
+    ] = None,
+    categories: Annotated[
+        str | None,
+        typer.Option(
+            "--categories",
+            help="Comma-separated arXiv categories (default: DAILYPAPERS_CATEGORIES). Each "
+            "archive set they need (cs, math, physics:hep-th...) is harvested once and only "
+            "records in one of these categories are kept.",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OAI-PMH endpoint (default: DAILYPAPERS_ARXIV_OAI_URL)."),
+    ] = None,
+    prefix: Annotated[
+        str,
+        typer.Option("--metadata-prefix", help="arXiv, or arXivRaw (with version history)."),
+    ] = "arXiv",
+) -> None:
+    """Harvest new and updated arXiv papers over OAI-PMH; a killed run resumes where it stopped."""
+    config = common.settings()
+    first, last = _day_option("--from", start), _day_option("--until", until)
+    wanted = [c.strip() for c in (categories or "").split(",") if c.strip()] or config.categories
+    url = base_url or config.arxiv_oai_url
+    fetcher = oaipmh.make_fetcher(config)
+    try:
+        with common.store() as store:
+            try:
+                harvest = oaipmh.arxiv_harvest(
+                    store, fetcher, base_url=url, categories=wanted, prefix=prefix,
+                    start=first, until=last,
+                )  # fmt: skip
+            except ValueError as error:  # an unknown category or prefix, an empty range
+                common.fail(str(error), code=2)
+        # Records seen so far: the total is unknown until the last page of every set.
+        with common.progress_bar("arXiv OAI-PMH", total=None) as update:
+            summary = run_source(
+                "arxiv", f"{url} {prefix} {','.join(wanted)}", harvest,
+                on_commit=lambda _s: update(harvest.seen),
+            )  # fmt: skip
+    finally:
+        fetcher.close()
+    report(summary, f"arXiv OAI-PMH {url}")
+
+
+def _day_option(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:  # fromisoformat also takes 20250101 and 2025-W01-1
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        common.fail(f"{name} {value!r}: expected a date as YYYY-MM-DD", code=2)
 
 
 @contextmanager
