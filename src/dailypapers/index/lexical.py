@@ -1,0 +1,307 @@
+"""The lexical (BM25) index on disk: build, update, open, search.
+
+Layout: ``DATA_DIR/index/lexical-v<FORMAT>/`` holds ``params.json`` (format, document count,
+build and update times, the update watermark, and which generation is current) and one or two
+generation directories of tantivy files. A full build writes a new generation under a temp
+name, renames it into place and then replaces ``params.json`` (an atomic rename), so a reader
+sees the old index or the new one, never half of one; the previous generation is kept so that
+readers still on it keep working until they :meth:`LexicalIndex.refresh`. An incremental
+update deletes and re-adds the changed papers in the current generation and commits once
+(tantivy commits atomically). Writers take a lock file, so one writes at a time.
+
+:meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``,
+another format, tantivy cannot open it, or its document count is not the recorded one) with
+:class:`IndexUnusable`; :func:`open_or_build` then rebuilds it from the store.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import tantivy
+
+from dailypapers.index.lexical_query import Filters, build_query, parse_query
+from dailypapers.index.lexical_schema import build_schema, register_analyzers, to_tantivy
+from dailypapers.store import Store
+from dailypapers.store.documents import Document, iter_documents
+
+FORMAT: Final = 1
+PARAMS: Final = "params.json"
+LOCK: Final = ".lock"
+BATCH: Final = 1000
+BUILD_HEAP_BYTES: Final = 256_000_000
+UPDATE_HEAP_BYTES: Final = 50_000_000
+# Re-read papers changed this long before the watermark: PostgreSQL transactions can commit
+# out of ``updated_at`` order, and re-adding an unchanged paper is harmless.
+UPDATE_OVERLAP: Final = timedelta(minutes=10)
+
+Progress = Callable[[int], None]
+
+
+class IndexUnusable(Exception):
+    """The index is missing, corrupt, of another format or out of step: rebuild it."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """``params.json``: what the current generation holds; ``watermark`` is the newest
+    ``Document.updated_at`` indexed (``None`` for an index built without papers)."""
+
+    format: int
+    doc_count: int
+    built_at: datetime
+    updated_at: datetime
+    watermark: datetime | None
+    generation: str
+
+    def dumps(self) -> str:
+        fields = asdict(self)
+        for name in ("built_at", "updated_at", "watermark"):
+            fields[name] = fields[name].isoformat() if fields[name] else None
+        return json.dumps(fields, indent=2) + "\n"
+
+    @classmethod
+    def loads(cls, text: str) -> Params:
+        raw: dict[str, Any] = json.loads(text)
+        watermark = raw["watermark"]
+        params = cls(
+            format=int(raw["format"]),
+            doc_count=int(raw["doc_count"]),
+            built_at=datetime.fromisoformat(raw["built_at"]),
+            updated_at=datetime.fromisoformat(raw["updated_at"]),
+            watermark=datetime.fromisoformat(watermark) if watermark else None,
+            generation=str(raw["generation"]),
+        )
+        if params.doc_count < 0 or not params.generation.startswith("g-"):
+            raise ValueError("doc_count or generation out of range")
+        return params
+
+
+def index_path(data_dir: Path) -> Path:
+    """Where the lexical index of an installation lives."""
+    return data_dir / "index" / f"lexical-v{FORMAT}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _read_params(path: Path) -> Params:
+    try:
+        text = (path / PARAMS).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise IndexUnusable(f"no lexical index at {path} (no {PARAMS})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexUnusable(f"cannot read {path / PARAMS}: {error}") from error
+    try:
+        params = Params.loads(text)
+    except (ValueError, KeyError, TypeError) as error:
+        raise IndexUnusable(f"{path / PARAMS} is not valid: {error}") from error
+    if params.format != FORMAT:
+        raise IndexUnusable(f"{path} has format {params.format}; this version reads {FORMAT}")
+    return params
+
+
+def _write_params(path: Path, params: Params) -> None:
+    temp = path / f".{PARAMS}.{uuid.uuid4().hex}"
+    with open(temp, "w", encoding="utf-8") as out:
+        out.write(params.dumps())
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path / PARAMS)
+
+
+@contextmanager
+def _writer_lock(path: Path) -> Iterator[None]:
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def _probe(searcher: tantivy.Searcher) -> None:
+    """Touch every field's files: tantivy opens some (positions, say) only when first used."""
+    for field in ("id", "title", "abstract", "authors", "author_key", "categories"):
+        searcher.doc_freq(field, "probe")
+    searcher.doc_freq("day", 0)
+    searcher.doc_freq("has_code", True)
+    for _score, address in searcher.search(tantivy.Query.all_query(), limit=1).hits:
+        searcher.doc(address)
+
+
+def _open_tantivy(path: Path, params: Params) -> tantivy.Index:
+    try:
+        index = tantivy.Index.open(str(path / params.generation))
+        register_analyzers(index)
+        index.reload()
+        searcher = index.searcher()
+        _probe(searcher)
+        found = searcher.num_docs
+    except (ValueError, OSError) as error:
+        raise IndexUnusable(f"tantivy cannot open {path / params.generation}: {error}") from error
+    if found != params.doc_count:
+        raise IndexUnusable(f"{path} holds {found} papers but {PARAMS} says {params.doc_count}")
+    return index
+
+
+class LexicalIndex:
+    """An opened lexical index; searching is safe from many threads."""
+
+    def __init__(self, path: Path, params: Params, index: tantivy.Index) -> None:
+        self.path = path
+        self.params = params
+        self._index = index
+        self._schema = index.schema
+
+    @classmethod
+    def open(cls, path: Path) -> LexicalIndex:
+        """Open the index at ``path``; raises :class:`IndexUnusable` if it cannot be trusted."""
+        params = _read_params(path)
+        try:
+            return cls(path, params, _open_tantivy(path, params))
+        except IndexUnusable:
+            # A build may have replaced the generation between reading params and opening it.
+            again = _read_params(path)
+            if again.generation == params.generation:
+                raise
+            return cls(path, again, _open_tantivy(path, again))
+
+    def __len__(self) -> int:
+        return self.params.doc_count
+
+    def search(
+        self, text: str, k: int = 100, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best ``(paper id, BM25 score)`` for ``text``, best first."""
+        if k <= 0:
+            return []
+        searcher = self._index.searcher()
+        query = build_query(parse_query(text), self._schema, searcher, filters)
+        if query is None:
+            return []
+        try:
+            hits = searcher.search(query, limit=k, count=False).hits
+            return [(searcher.doc(address)["id"][0], score) for score, address in hits]
+        except ValueError as error:
+            raise IndexUnusable(f"searching {self.path} failed: {error}") from error
+
+    def refresh(self) -> bool:
+        """See another process's build or update; True when the generation changed."""
+        params = _read_params(self.path)
+        if params.generation == self.params.generation:
+            self._index.reload()
+            self.params = params
+            return False
+        fresh = LexicalIndex.open(self.path)
+        self.params, self._index, self._schema = fresh.params, fresh._index, fresh._schema
+        return True
+
+    def update(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
+        """Replace (or add) each paper in ``documents``; one atomic commit. Returns how many."""
+        with _writer_lock(self.path):
+            current = _read_params(self.path)
+            if current.generation != self.params.generation:
+                self.refresh()
+            writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
+            count, watermark = _write_documents(writer, documents, progress, replace_ids=True)
+            writer.commit()
+            writer.wait_merging_threads()
+            self._index.reload()
+            marks = [mark for mark in (self.params.watermark, watermark) if mark is not None]
+            self.params = replace(
+                self.params,
+                doc_count=self._index.searcher().num_docs,
+                updated_at=_now(),
+                watermark=max(marks) if marks else None,
+            )
+            _write_params(self.path, self.params)
+        return count
+
+
+def _write_documents(
+    writer: tantivy.IndexWriter,
+    documents: Iterable[Document],
+    progress: Progress | None,
+    *,
+    replace_ids: bool,
+) -> tuple[int, datetime | None]:
+    count, watermark = 0, None
+    for document in documents:
+        if replace_ids:
+            writer.delete_documents_by_term("id", document.id)
+        writer.add_document(to_tantivy(document))
+        count += 1
+        if watermark is None or document.updated_at > watermark:
+            watermark = document.updated_at
+        if progress is not None and count % BATCH == 0:
+            progress(count)
+    if progress is not None and count % BATCH:
+        progress(count)
+    return count, watermark
+
+
+def _remove_stale(path: Path, keep: set[str]) -> None:
+    for child in path.iterdir():
+        if child.is_dir() and child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def build(
+    path: Path, documents: Iterable[Document], progress: Progress | None = None
+) -> LexicalIndex:
+    """Index ``documents`` (each id once) as a new generation at ``path`` and switch to it.
+
+    Works for any documents, such as a benchmark corpus that is not in the store.
+    """
+    with _writer_lock(path):
+        generation = f"g-{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        temp = path / f".tmp-{generation}"
+        temp.mkdir()
+        index = tantivy.Index(build_schema(), path=str(temp), reuse=False)
+        register_analyzers(index)
+        writer = index.writer(heap_size=BUILD_HEAP_BYTES)
+        count, watermark = _write_documents(writer, documents, progress, replace_ids=False)
+        writer.commit()
+        writer.wait_merging_threads()
+        os.rename(temp, path / generation)
+        try:
+            previous = {_read_params(path).generation}
+        except IndexUnusable:
+            previous = set()
+        now = _now()
+        params = Params(FORMAT, count, now, now, watermark, generation)
+        _write_params(path, params)
+        _remove_stale(path, {generation} | previous)
+    return LexicalIndex.open(path)
+
+
+def build_from_store(store: Store, path: Path, progress: Progress | None = None) -> LexicalIndex:
+    """A full build of every paper in the store."""
+    with store.read() as connection:
+        return build(path, iter_documents(connection), progress)
+
+
+def update_from_store(index: LexicalIndex, store: Store, progress: Progress | None = None) -> int:
+    """Re-index the papers changed since the index's watermark; returns how many."""
+    mark = index.params.watermark
+    since = mark - UPDATE_OVERLAP if mark is not None else None
+    with store.read() as connection:
+        return index.update(iter_documents(connection, since=since), progress)
+
+
+def open_or_build(store: Store, path: Path, progress: Progress | None = None) -> LexicalIndex:
+    """The index at ``path``, rebuilt from the store when it is missing or unusable."""
+    try:
+        return LexicalIndex.open(path)
+    except IndexUnusable:
+        return build_from_store(store, path, progress)

@@ -1,0 +1,249 @@
+"""What a user typed, as a tantivy query built with its Query API (never its query language).
+
+The grammar is ours and small: ``"quoted phrases"`` must appear (in the title, abstract or
+author list), ``-word`` and ``-"a phrase"`` exclude, and everything else is a plain word:
+``AND``, ``OR``, ``*``, ``title:(``, emoji, NUL bytes and unbalanced quotes are words too, and
+the analyzer keeps only their letters and digits. No input raises.
+
+Plain words are OR-ed: a paper matching more of them, or rarer ones, or in heavier fields
+(:data:`~dailypapers.index.lexical_schema.FIELD_BOOSTS`) scores higher under BM25. That is
+good recall for rank fusion. On top of the per-word clauses:
+
+* the whole text as a phrase in the title (:data:`TITLE_PHRASE_BOOST`), so an exact title
+  comes first;
+* typo tolerance: a word of :data:`FUZZY_MIN_CHARS` or more that (nearly) no paper contains
+  also matches the indexed words within edit distance 1 (2 from :data:`FUZZY_TWO_EDITS_CHARS`),
+  at a constant score (tantivy scores fuzzy matches that way), so "transfomer" finds
+  "transformer";
+* a word counts as an author's name only when it is not a common word in abstracts
+  (:data:`COMMON_WORD_SHARE`): otherwise "how do transformers work" would rank papers by
+  authors named Do above papers about transformers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Protocol
+
+import tantivy
+from tantivy import FieldType, Occur, Query
+
+from dailypapers.index.lexical_schema import (
+    FIELD_BOOSTS,
+    MAX_RAW_CHARS,
+    NAMES,
+    STEMMED,
+    TEXT_FIELDS,
+    analyzer,
+    author_key,
+    day_number,
+    printable,
+)
+
+# Bounds on the work one query can cause; the search box allows far less (250 characters).
+MAX_QUERY_CHARS: Final = 1000
+MAX_WORDS: Final = 32
+MAX_PHRASES: Final = 8
+MAX_CATEGORIES: Final = 50
+
+TITLE_PHRASE_BOOST: Final = 3.0
+FUZZY_MIN_CHARS: Final = 5
+FUZZY_TWO_EDITS_CHARS: Final = 10
+# A word in at most this many papers may well be a typo of a word in many more.
+FUZZY_MAX_DOC_FREQ: Final = 2
+# Score of one fuzzy match, times the field's boost (a typical BM25 word scores 2 to 8).
+FUZZY_SCORE: Final = 2.0
+COMMON_WORD_SHARE: Final = 0.005
+COMMON_WORD_MIN_DOCS: Final = 50
+
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
+_PIECE = re.compile(r'(-?)"([^"]*)"|(\S+)')
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The pieces of a query string; words and phrases keep the user's spelling."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded_words: tuple[str, ...] = ()
+    excluded_phrases: tuple[str, ...] = ()
+
+
+class Filters(Protocol):
+    """Restrictions on the results (``dailypapers.search.query.Filters`` has this shape)."""
+
+    @property
+    def since(self) -> date | None: ...
+    @property
+    def until(self) -> date | None: ...
+    @property
+    def categories(self) -> tuple[str, ...]: ...
+    @property
+    def has_code(self) -> bool | None: ...
+    @property
+    def author(self) -> str | None: ...
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split ``text`` into words, phrases and exclusions; never fails."""
+    text = printable(text[:MAX_QUERY_CHARS])
+    words: list[str] = []
+    phrases: list[str] = []
+    excluded_words: list[str] = []
+    excluded_phrases: list[str] = []
+    for match in _PIECE.finditer(text.translate(_QUOTES)):
+        negated, quoted, word = match.groups()
+        if word is not None:
+            if word.startswith("-") and len(word) > 1:
+                excluded_words.append(word[1:])
+            else:
+                words.append(word)
+        elif negated:
+            excluded_phrases.append(quoted)
+        else:
+            phrases.append(quoted)
+    return ParsedQuery(
+        tuple(words), tuple(phrases[:MAX_PHRASES]),
+        tuple(excluded_words), tuple(excluded_phrases[:MAX_PHRASES]),
+    )  # fmt: skip
+
+
+def terms(text: str, analyzer_name: str) -> list[tuple[int, str]]:
+    """``(position, term)`` pairs of ``text``; positions keep the gaps of dropped stop words."""
+    tokens = analyzer(analyzer_name).pre_tokenize(text).tokens
+    return [(token.position, token.text) for token in tokens]
+
+
+def _boosted(query: Query, field: str) -> Query:
+    return Query.boost_query(query, FIELD_BOOSTS[field])
+
+
+def _phrase(schema: tantivy.Schema, field: str, pairs: list[tuple[int, str]]) -> Query:
+    """A phrase query on ``field`` (a term query for one term); ``pairs`` is not empty."""
+    if len(pairs) == 1:
+        return Query.term_query(schema, field, pairs[0][1])
+    first = pairs[0][0]
+    return Query.phrase_query(schema, field, [(pos - first, term) for pos, term in pairs])
+
+
+def _phrase_anywhere(schema: tantivy.Schema, text: str) -> Query | None:
+    """``text`` as a phrase in the title, the abstract or the author list."""
+    stemmed, names = terms(text, STEMMED), terms(text, NAMES)
+    parts = [(field, stemmed) for field in TEXT_FIELDS] + [("authors", names)]
+    clauses = [
+        (Occur.Should, _boosted(_phrase(schema, field, pairs), field))
+        for field, pairs in parts
+        if pairs
+    ]
+    return Query.boolean_query(clauses) if clauses else None
+
+
+class _Builder:
+    """Collects the clauses of one query; needs the searcher for document frequencies."""
+
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher) -> None:
+        self.schema = schema
+        self.searcher = searcher
+        self.should: list[Query] = []
+        self.must: list[Query] = []
+        self.must_not: list[Query] = []
+        docs = searcher.num_docs
+        self.common_above = max(COMMON_WORD_MIN_DOCS, int(docs * COMMON_WORD_SHARE))
+
+    def _text_freq(self, term: str) -> int:
+        return sum(self.searcher.doc_freq(field, term) for field in TEXT_FIELDS)
+
+    def _fuzzy(self, field: str, term: str) -> Query:
+        edits = 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1
+        fuzzy = Query.fuzzy_term_query(self.schema, field, term, distance=edits)
+        return Query.const_score_query(fuzzy, FUZZY_SCORE * FIELD_BOOSTS[field])
+
+    def add_words(self, words: tuple[str, ...]) -> None:
+        text = " ".join(words)
+        names = terms(text, NAMES)[:MAX_WORDS]
+        if not names:
+            return
+        stemmed = {pos: stem for pos, stem in terms(text, STEMMED) if pos <= names[-1][0]}
+        seen: set[str] = set()
+        for position, name in names:
+            # A stop word has no stem: it is not searched, not even as a name ("An", "Do").
+            stem = stemmed.get(position)
+            if stem is not None and stem not in seen:
+                seen.add(stem)
+                self._add_word(stem, name)
+        if len(stemmed) > 1:
+            phrase = _phrase(self.schema, "title", list(stemmed.items()))
+            self.should.append(Query.boost_query(phrase, TITLE_PHRASE_BOOST))
+
+    def _add_word(self, stem: str, name: str) -> None:
+        for field in TEXT_FIELDS:
+            self.should.append(_boosted(Query.term_query(self.schema, field, stem), field))
+        text_freq = self._text_freq(stem)
+        if self.searcher.doc_freq("abstract", stem) <= self.common_above:
+            self.should.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
+        if len(stem) < FUZZY_MIN_CHARS or text_freq > FUZZY_MAX_DOC_FREQ:
+            return
+        if self.searcher.doc_freq("authors", name) <= FUZZY_MAX_DOC_FREQ:
+            self.should.append(self._fuzzy("authors", name))
+        self.should.extend(self._fuzzy(field, stem) for field in TEXT_FIELDS)
+
+    def add_phrases(self, phrases: tuple[str, ...]) -> None:
+        for phrase in phrases:
+            query = _phrase_anywhere(self.schema, phrase)
+            if query is not None:
+                self.must.append(query)
+
+    def exclude(self, words: tuple[str, ...], phrases: tuple[str, ...]) -> None:
+        for text in (*words[:MAX_WORDS], *phrases):
+            query = _phrase_anywhere(self.schema, text)
+            if query is not None:
+                self.must_not.append(query)
+
+    def restrict(self, filters: Filters) -> None:
+        """Filters are required clauses that add nothing to the score."""
+        found: list[Query] = []
+        if filters.since is not None or filters.until is not None:
+            low = day_number(filters.since) if filters.since else None
+            high = day_number(filters.until) if filters.until else None
+            found.append(Query.range_query(self.schema, "day", FieldType.Integer, low, high))
+        if filters.categories:
+            cats = [printable(c)[:MAX_RAW_CHARS] for c in filters.categories[:MAX_CATEGORIES]]
+            found.append(Query.term_set_query(self.schema, "categories", cats))
+        if filters.has_code is not None:
+            found.append(Query.term_query(self.schema, "has_code", filters.has_code))
+        if filters.author is not None:
+            found.append(Query.term_query(self.schema, "author_key", author_key(filters.author)))
+        self.must.extend(Query.const_score_query(query, 0.0) for query in found)
+
+    def build(self, has_phrases: bool) -> Query | None:
+        if not self.should and not has_phrases:
+            return None
+        clauses = [(Occur.MustNot, query) for query in self.must_not]
+        clauses += [(Occur.Must, query) for query in self.must]
+        if self.must and not has_phrases:
+            # Next to a Must, Should clauses are optional: keep "at least one word" required.
+            words = Query.boolean_query([(Occur.Should, query) for query in self.should])
+            clauses.append((Occur.Must, words))
+        else:
+            clauses += [(Occur.Should, query) for query in self.should]
+        return Query.boolean_query(clauses)
+
+
+def build_query(
+    parsed: ParsedQuery,
+    schema: tantivy.Schema,
+    searcher: tantivy.Searcher,
+    filters: Filters | None = None,
+) -> Query | None:
+    """The tantivy query for ``parsed``; ``None`` when nothing searchable is left in it."""
+    builder = _Builder(schema, searcher)
+    builder.add_words(parsed.words)
+    builder.add_phrases(parsed.phrases)
+    has_phrases = bool(builder.must)
+    builder.exclude(parsed.excluded_words, parsed.excluded_phrases)
+    if filters is not None:
+        builder.restrict(filters)
+    return builder.build(has_phrases)

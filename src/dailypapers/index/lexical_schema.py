@@ -1,0 +1,105 @@
+"""What the lexical index holds and how text becomes terms; shared by indexing and querying.
+
+Fields: ``id`` (the arXiv id, raw, the only stored field), ``title`` and ``abstract``
+(English analyzer: words, lowercased, accents folded, Lucene's English stop words dropped,
+Snowball-stemmed), ``authors`` (the same without stop words or stemming, so "Do" and "An"
+stay names), ``author_key`` and ``categories`` (raw, for exact filters), ``day`` (integer
+yyyymmdd, fast, for date ranges) and ``has_code`` (bool). Queries must analyze text with the
+very analyzers the index was built with, so both sides get them from here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from functools import cache
+from typing import Final
+
+import tantivy
+
+from dailypapers.store.documents import Document
+
+# BM25 field weights, multiplied into each field's BM25 score: a word in the title says more
+# about a paper than the same word in its abstract; an author's name sits in between.
+FIELD_BOOSTS: Final[dict[str, float]] = {"title": 3.0, "authors": 2.0, "abstract": 1.0}
+TEXT_FIELDS: Final = ("title", "abstract")
+
+STEMMED: Final = "dp_english"
+NAMES: Final = "dp_names"
+# Longer "words" are base64, URLs or DNA strings; tantivy's own analyzers use the same limit.
+MAX_TOKEN_CHARS: Final = 40
+# Raw terms longer than this (author names, categories) cannot be real ones.
+MAX_RAW_CHARS: Final = 300
+
+
+@cache
+def analyzer(name: str) -> tantivy.TextAnalyzer:
+    """The analyzer registered as ``name`` (:data:`STEMMED` or :data:`NAMES`)."""
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_CHARS))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+    )
+    if name == STEMMED:
+        builder = builder.filter(tantivy.Filter.stopword("english")).filter(
+            tantivy.Filter.stemmer("english")
+        )
+    elif name != NAMES:
+        raise ValueError(f"unknown analyzer {name!r}; valid: {STEMMED}, {NAMES}")
+    return builder.build()
+
+
+def register_analyzers(index: tantivy.Index) -> None:
+    """Tantivy keeps only analyzer names in the index; every opened index needs them again."""
+    for name in (STEMMED, NAMES):
+        index.register_tokenizer(name, analyzer(name))
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("title", tokenizer_name=STEMMED)
+    builder.add_text_field("abstract", tokenizer_name=STEMMED)
+    builder.add_text_field("authors", tokenizer_name=NAMES)
+    builder.add_text_field("author_key", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_boolean_field("has_code", indexed=True, fast=True)
+    return builder.build()
+
+
+def printable(text: str) -> str:
+    """``text`` with control, format and surrogate characters (NUL, say) made spaces.
+
+    Tantivy takes only valid Unicode, and such characters are never part of a word.
+    """
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def author_key(name: str) -> str:
+    """An author's name as the exact-author filter compares it: NFKC, casefolded, one space."""
+    return " ".join(unicodedata.normalize("NFKC", printable(name)).casefold().split())[
+        :MAX_RAW_CHARS
+    ]
+
+
+def day_number(day: date) -> int:
+    """``date(2025, 3, 4)`` as ``20250304``: ordered like dates, cheap as a fast field."""
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def to_tantivy(document: Document) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("id", document.id)
+    doc.add_text("title", printable(document.title))
+    doc.add_text("abstract", printable(document.abstract))
+    for name in document.authors:
+        doc.add_text("authors", printable(name))
+        doc.add_text("author_key", author_key(name))
+    for category in document.categories:
+        doc.add_text("categories", printable(category))
+    if document.day is not None:
+        doc.add_integer("day", day_number(document.day))
+    doc.add_boolean("has_code", document.has_code)
+    return doc

@@ -1,0 +1,169 @@
+"""The lexical index on disk: params.json, refusing damaged indexes, rebuilds, generations,
+and incremental updates from the store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dailypapers.index.lexical import (
+    FORMAT,
+    PARAMS,
+    IndexUnusable,
+    LexicalIndex,
+    build,
+    build_from_store,
+    index_path,
+    open_or_build,
+    update_from_store,
+)
+from dailypapers.paper import make_record
+from dailypapers.store import Store
+from dailypapers.store.documents import iter_documents
+from dailypapers.store.papers import upsert_papers
+from tests.index.lexical_corpus import CORPUS, T0, doc
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    path = tmp_path / "lexical"
+    build(path, CORPUS)
+    return path
+
+
+def segment_files(path: Path, suffix: str) -> list[Path]:
+    generation = json.loads((path / PARAMS).read_text())["generation"]
+    return sorted((path / generation).glob(f"*{suffix}"))
+
+
+def test_build_writes_params_and_a_generation(built: Path) -> None:
+    params = json.loads((built / PARAMS).read_text())
+    assert params["format"] == FORMAT and params["doc_count"] == len(CORPUS)
+    assert params["watermark"] == T0.isoformat()
+    assert [p.name for p in built.iterdir() if p.is_dir()] == [params["generation"]]
+    index = LexicalIndex.open(built)
+    assert len(index) == len(CORPUS) and index.search("quasars")[0][0] == "2501.00008"
+
+
+def test_index_path_is_versioned(settings_env: Path) -> None:
+    assert index_path(settings_env) == settings_env / "index" / f"lexical-v{FORMAT}"
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnusable, match="no lexical index"):
+        LexicalIndex.open(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "{not json", "[]", '{"format": 1}', "\udcff", json.dumps({"format": FORMAT + 1})],
+)
+def test_bad_params(built: Path, text: str) -> None:
+    (built / PARAMS).write_text(text, errors="surrogateescape")
+    with pytest.raises(IndexUnusable):
+        LexicalIndex.open(built)
+
+
+def test_other_format_is_refused(built: Path) -> None:
+    params = json.loads((built / PARAMS).read_text())
+    (built / PARAMS).write_text(json.dumps(params | {"format": FORMAT + 1}))
+    with pytest.raises(IndexUnusable, match="format"):
+        LexicalIndex.open(built)
+
+
+def test_doc_count_mismatch_is_refused(built: Path) -> None:
+    params = json.loads((built / PARAMS).read_text())
+    (built / PARAMS).write_text(json.dumps(params | {"doc_count": 3}))
+    with pytest.raises(IndexUnusable, match="holds 9 papers"):
+        LexicalIndex.open(built)
+
+
+@pytest.mark.parametrize("suffix", [".term", ".idx", ".pos", ".store", ".fast", ".fieldnorm"])
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_damaged_segment_is_refused_and_rebuilt(
+    built: Path, suffix: str, damage: str, sqlite_store: Store
+) -> None:
+    target = segment_files(built, suffix)[0]
+    if damage == "delete":
+        target.unlink()
+    else:
+        target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    with pytest.raises(IndexUnusable, match="tantivy cannot open"):
+        LexicalIndex.open(built)
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [make_record("2502.00001", "Rebuilt from the store")])
+    rebuilt = open_or_build(sqlite_store, built)
+    assert [paper for paper, _ in rebuilt.search("rebuilt")] == ["2502.00001"]
+    assert len(LexicalIndex.open(built)) == 1
+
+
+def test_missing_generation_is_refused(built: Path) -> None:
+    generation = json.loads((built / PARAMS).read_text())["generation"]
+    (built / generation).rename(built / "elsewhere")
+    with pytest.raises(IndexUnusable):
+        LexicalIndex.open(built)
+
+
+def test_rebuild_switches_readers_only_on_refresh(built: Path) -> None:
+    reader = LexicalIndex.open(built)
+    first = reader.params.generation
+    build(built, [doc("2502.00002", "Second build")])
+    assert reader.search("quasars")[0][0] == "2501.00008"  # still the old generation
+    assert reader.refresh() is True
+    assert reader.search("quasars") == [] and reader.search("second")[0][0] == "2502.00002"
+    build(built, [doc("2502.00003", "Third build")])
+    generations = {p.name for p in built.iterdir() if p.is_dir()}
+    # The newest and the one before it (readers may still be on it); older ones go.
+    assert first not in generations and len(generations) == 2
+
+
+def test_build_from_documents_in_any_directory(tmp_path: Path) -> None:
+    calls: list[int] = []
+    corpus = [doc(f"c{n}", f"Claim number {n}", "Vitamin D and bone density.") for n in range(2500)]
+    index = build(tmp_path / "beir", iter(corpus), progress=calls.append)
+    assert calls == [1000, 2000, 2500]
+    assert index.search("claim number 1234")[0][0] == "c1234"
+
+
+def test_incremental_update_from_the_store(store: Store, tmp_path: Path) -> None:
+    old = make_record("2503.00001", "Recurrent networks for speech", abstract="Audio.", version=1)
+    other = make_record("2503.00002", "Image segmentation", abstract="Pixels.")
+    with store.write() as connection:
+        upsert_papers(connection, [old, other])
+    path = tmp_path / "lexical"
+    index = build_from_store(store, path)
+    assert index.search("recurrent speech")[0][0] == "2503.00001"
+    new = make_record("2503.00001", "Spiking transformers for vision", abstract="Audio.", version=2)
+    added = make_record("2503.00003", "Speech recognition at scale", abstract="Hours of audio.")
+    with store.write() as connection:
+        upsert_papers(connection, [new, added])
+    assert 2 <= update_from_store(index, store) <= 3
+    assert index.search("spiking transformers")[0][0] == "2503.00001"
+    assert "2503.00001" not in [paper for paper, _ in index.search("recurrent")]
+    assert index.search("speech recognition")[0][0] == "2503.00003"
+    assert len(index) == 3
+    again = LexicalIndex.open(path)  # params.json agrees with what was committed
+    assert len(again) == 3 and again.params.watermark == index.params.watermark
+    with store.read() as connection:
+        newest = max(d.updated_at for d in iter_documents(connection))
+    assert index.params.watermark == newest
+
+
+def test_update_of_an_unchanged_store_keeps_everything(sqlite_store: Store, tmp_path: Path) -> None:
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [make_record("2504.00001", "Only paper")])
+    index = build_from_store(sqlite_store, tmp_path / "lexical")
+    update_from_store(index, sqlite_store)
+    assert len(LexicalIndex.open(tmp_path / "lexical")) == 1
+    assert index.search("only paper")[0][0] == "2504.00001"
+
+
+def test_reader_sees_another_writers_update_after_refresh(built: Path) -> None:
+    reader = LexicalIndex.open(built)
+    writer = LexicalIndex.open(built)
+    writer.update([doc("2501.00008", "Pulsars nearby")])
+    assert reader.refresh() is False
+    assert reader.search("pulsars")[0][0] == "2501.00008"
+    assert len(reader) == len(CORPUS)

@@ -1,0 +1,73 @@
+"""Snippets and highlights: the right fragment, the query's words marked, everything escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dailypapers.index.lexical_snippet import ELLIPSIS, highlight, snippet
+
+ABSTRACT = (
+    "Large models need data. " * 12
+    + "We train transformers with sparse attention on long documents. "
+    + "Results follow. " * 12
+)
+
+
+def unmarked(fragment: str) -> str:
+    return html.unescape(fragment.replace("<mark>", "").replace("</mark>", ""))
+
+
+def test_fragment_around_the_matches() -> None:
+    found = snippet(ABSTRACT, "transformer attention", max_chars=80)
+    assert found.startswith(ELLIPSIS) and found.endswith(ELLIPSIS)
+    assert "<mark>transformers</mark>" in found and "<mark>attention</mark>" in found
+    assert len(unmarked(found)) <= 80 + 2
+    body = unmarked(found).strip(ELLIPSIS)
+    assert body in ABSTRACT and body == body.strip()  # cut on word boundaries
+
+
+def test_window_with_most_distinct_words_wins() -> None:
+    text = "attention here. " * 10 + "sparse attention with transformers. " + "filler. " * 20
+    found = snippet(text, "sparse transformers attention", max_chars=60)
+    assert "<mark>sparse</mark>" in found and "<mark>transformers</mark>" in found
+
+
+def test_no_match_gives_the_beginning() -> None:
+    assert snippet(ABSTRACT, "quasar", max_chars=30) == "Large models need data. Large" + ELLIPSIS
+    assert snippet("Short.", "quasar") == "Short."
+
+
+def test_typos_are_highlighted_like_they_are_searched() -> None:
+    assert "<mark>transformers</mark>" in snippet(ABSTRACT, "transfomers")
+
+
+def test_excluded_words_are_not_marked() -> None:
+    assert "<mark>" not in highlight("Sparse attention", "-attention -sparse")
+
+
+def test_html_in_text_and_query_is_escaped() -> None:
+    text = 'A <script>alert("x")</script> & <b>bold</b> attention model'
+    found = highlight(text, '<script> attention "<b>"')
+    assert "<script>" not in found and "<b>" not in found
+    assert "&lt;<mark>script</mark>&gt;" in found and "&amp;" in found
+    assert "<mark>attention</mark>" in found
+    assert unmarked(found) == text
+
+
+def test_offsets_survive_non_ascii_text() -> None:
+    text = "Prétraînement 🙂 des modèles: naïve attention — état de l'art"
+    found = highlight(text, "attention etat")
+    assert "<mark>attention</mark>" in found and "<mark>état</mark>" in found
+    assert unmarked(found) == text
+
+
+@given(text=st.text(max_size=400), query=st.text(max_size=60))
+def test_output_is_always_escaped_text_plus_marks(text: str, query: str) -> None:
+    found = snippet(text, query, max_chars=100)
+    without_marks = re.sub(r"</?mark>", "", found)
+    assert "<" not in without_marks and ">" not in without_marks
+    assert found.count("<mark>") == found.count("</mark>")
