@@ -164,6 +164,11 @@ class _Merged:
     links: tuple[Link, ...]
     digest: str
 
+    @classmethod
+    def of(cls, record: PaperRecord) -> _Merged:
+        links = record.links
+        return cls(record, links, content_hash(record, links))
+
 
 def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any]:
     row = {name: getattr(record, name) for name in _SAME_NAME}
@@ -230,43 +235,68 @@ def _insert_children(connection: Connection, written: Sequence[_Merged]) -> None
         _insert_many(connection, table.insert(), [c.key for c in table.columns], rows)
 
 
+def _stored_hashes(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The content hash of each of ``ids`` that is stored."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        query = select(papers.c.arxiv_id, papers.c.content_hash).where(papers.c.arxiv_id.in_(chunk))
+        found.update({arxiv_id: digest for arxiv_id, digest in connection.execute(query).all()})
+    return found
+
+
 def upsert_papers(connection: Connection, records: Sequence[PaperRecord]) -> WriteCounts:
     """Merge ``records`` into the store; call inside ``Store.write()``.
 
     Records for the same paper in one batch are merged in order. A paper whose merged content
     hashes the same as what is stored is left untouched.
+
+    A paper's first record is hashed before anything is read: if that matches the stored
+    hash, the record *is* the stored paper, and merging a paper into itself changes nothing,
+    so the stored record is not loaded. Re-reading a file thus costs one small query per
+    chunk of ids instead of loading every paper with its authors and categories.
     """
     counts = WriteCounts()
-    stored = load_records(connection, list(dict.fromkeys(r.arxiv_id for r in records)))
+    first: dict[str, _Merged] = {}
+    for record in records:
+        if record.arxiv_id not in first:
+            first[record.arxiv_id] = _Merged.of(record)
+    stored_hashes = _stored_hashes(connection, list(first))
+    differing = [i for i, digest in stored_hashes.items() if digest != first[i].digest]
+    stored = load_records(connection, differing)
     merged: dict[str, _Merged] = {}
     for record in records:
-        previous = merged.get(record.arxiv_id)
-        current = (previous.record, previous.digest) if previous else stored.get(record.arxiv_id)
-        result = merge(current[0] if current else None, record)
-        links = result.links
-        digest = content_hash(result, links)
-        if current is None:
+        arxiv_id = record.arxiv_id
+        before: str | None  # the hash to compare with; None for a new paper
+        if arxiv_id in merged:  # a later record for a paper already in this batch
+            before = merged[arxiv_id].digest
+            result = _Merged.of(merge(merged[arxiv_id].record, record))
+        elif arxiv_id in stored:  # the first record, for a stored paper it differs from
+            before = stored[arxiv_id][1]
+            result = _Merged.of(merge(stored[arxiv_id][0], record))
+        else:  # the first record, for a new paper or one stored exactly like this
+            before = stored_hashes.get(arxiv_id)
+            result = first[arxiv_id]
+        if before is None:
             counts.new += 1
-        elif digest != current[1]:
+        elif result.digest != before:
             counts.updated += 1
         else:
             counts.unchanged += 1
-        merged[record.arxiv_id] = _Merged(result, links, digest)
-    _write_changed(connection, merged, stored)
+        merged[arxiv_id] = result
+    _write_changed(connection, merged, stored_hashes)
     return counts
 
 
 def _write_changed(
-    connection: Connection,
-    merged: dict[str, _Merged],
-    stored: dict[str, tuple[PaperRecord, str]],
+    connection: Connection, merged: dict[str, _Merged], stored_hashes: dict[str, str]
 ) -> None:
+    """Insert new papers and rewrite those whose hash changed, with their children."""
     now = _now()
-    inserts = [paper for arxiv_id, paper in merged.items() if arxiv_id not in stored]
+    inserts = [paper for arxiv_id, paper in merged.items() if arxiv_id not in stored_hashes]
     updates = [
         paper
         for arxiv_id, paper in merged.items()
-        if arxiv_id in stored and stored[arxiv_id][1] != paper.digest
+        if arxiv_id in stored_hashes and stored_hashes[arxiv_id] != paper.digest
     ]
     if inserts:
         connection.execute(
@@ -278,7 +308,6 @@ def _write_changed(
             update(papers).where(papers.c.arxiv_id == bindparam("key")),
             [_paper_row(p.record, p.digest, now) | {"key": p.record.arxiv_id} for p in updates],
         )
-    if updates:
         _delete_children(connection, [p.record.arxiv_id for p in updates])
     if inserts or updates:
         _insert_children(connection, inserts + updates)
