@@ -4,6 +4,7 @@ and incremental updates from the store (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from dailypapers.index.lexical import (
 )
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.documents import iter_documents
+from dailypapers.store.documents import Document, iter_documents
 from dailypapers.store.papers import upsert_papers
 from tests.index.lexical_corpus import CORPUS, T0, doc
 
@@ -117,6 +118,31 @@ def test_rebuild_switches_readers_only_on_refresh(built: Path) -> None:
     generations = {p.name for p in built.iterdir() if p.is_dir()}
     # The newest and the one before it (readers may still be on it); older ones go.
     assert first not in generations and len(generations) == 2
+
+
+def test_failed_build_leaves_the_old_index(built: Path) -> None:
+    def documents() -> Iterator[Document]:
+        yield doc("2502.00004", "Half a build")
+        raise RuntimeError("the store went away")
+
+    with pytest.raises(RuntimeError):
+        build(built, documents())
+    index = LexicalIndex.open(built)
+    assert len(index) == len(CORPUS) and index.search("half build") == []
+    assert [p.name for p in built.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_failed_update_changes_nothing(built: Path) -> None:
+    def documents() -> Iterator[Document]:
+        yield doc("2501.00008", "Half an update")
+        raise RuntimeError("the store went away")
+
+    index = LexicalIndex.open(built)
+    with pytest.raises(RuntimeError):
+        index.update(documents())
+    index.update([])
+    assert index.search("half update") == [] and index.search("quasars")[0][0] == "2501.00008"
+    assert len(LexicalIndex.open(built)) == len(CORPUS)
 
 
 def test_build_from_documents_in_any_directory(tmp_path: Path) -> None:

@@ -156,8 +156,7 @@ class _Builder:
     def _text_freq(self, term: str) -> int:
         return sum(self.searcher.doc_freq(field, term) for field in TEXT_FIELDS)
 
-    def _fuzzy(self, field: str, term: str) -> Query:
-        edits = 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1
+    def _fuzzy(self, field: str, term: str, edits: int) -> Query:
         fuzzy = Query.fuzzy_term_query(self.schema, field, term, distance=edits)
         return Query.const_score_query(fuzzy, FUZZY_SCORE * FIELD_BOOSTS[field])
 
@@ -179,16 +178,19 @@ class _Builder:
             self.should.append(Query.boost_query(phrase, TITLE_PHRASE_BOOST))
 
     def _add_word(self, stem: str, name: str) -> None:
+        """One word: its stem in title and abstract, maybe its name form, maybe fuzzy."""
         for field in TEXT_FIELDS:
             self.should.append(_boosted(Query.term_query(self.schema, field, stem), field))
-        text_freq = self._text_freq(stem)
         if self.searcher.doc_freq("abstract", stem) <= self.common_above:
             self.should.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
-        if len(stem) < FUZZY_MIN_CHARS or text_freq > FUZZY_MAX_DOC_FREQ:
+        # The word as typed (``name``: lowercased, not stemmed) decides whether it is long
+        # enough to be fuzzy; the index holds stems, so the stem is what is matched.
+        if len(name) < FUZZY_MIN_CHARS or self._text_freq(stem) > FUZZY_MAX_DOC_FREQ:
             return
+        edits = 2 if len(name) >= FUZZY_TWO_EDITS_CHARS else 1
         if self.searcher.doc_freq("authors", name) <= FUZZY_MAX_DOC_FREQ:
-            self.should.append(self._fuzzy("authors", name))
-        self.should.extend(self._fuzzy(field, stem) for field in TEXT_FIELDS)
+            self.should.append(self._fuzzy("authors", name, edits))
+        self.should.extend(self._fuzzy(field, stem, edits) for field in TEXT_FIELDS)
 
     def add_phrases(self, phrases: tuple[str, ...]) -> None:
         for phrase in phrases:

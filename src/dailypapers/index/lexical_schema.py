@@ -74,6 +74,8 @@ def printable(text: str) -> str:
 
     Tantivy takes only valid Unicode, and such characters are never part of a word.
     """
+    if text.isprintable():  # nearly always; checked at C speed
+        return text
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
