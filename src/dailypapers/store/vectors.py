@@ -1,0 +1,159 @@
+"""Sentence embeddings of papers, one row per paper and model, as float32 bytes.
+
+The store is the vectors' source of truth (the ANN index files are rebuilt from here). A paper
+needs a vector for a model when it has none or when the paper's ``content_hash`` moved on since
+its vector was made. ``save_vectors`` replaces a batch in one transaction, so an embedding job
+killed half-way keeps every batch it committed and loses nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, Connection, Join, and_, delete, func, or_, select
+
+from dailypapers.store.schema import paper_vectors, papers
+
+# Below SQLite's and PostgreSQL's limits on bound parameters in one statement.
+_IN_CHUNK = 500
+PAGE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPaper:
+    """A paper whose vector for some model is missing or out of date."""
+
+    id: str
+    title: str
+    abstract: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VectorStats:
+    """How many vectors a model has and when the newest was made: changes when any row does."""
+
+    count: int
+    newest: datetime | None
+
+
+def _stale(model: str) -> tuple[Join, ColumnElement[bool]]:
+    """``papers`` outer-joined to the model's vectors, keeping papers without a current one."""
+    joined = papers.outerjoin(
+        paper_vectors,
+        and_(paper_vectors.c.paper_id == papers.c.arxiv_id, paper_vectors.c.model == model),
+    )
+    condition = or_(
+        paper_vectors.c.paper_id.is_(None), paper_vectors.c.content_hash != papers.c.content_hash
+    )
+    return joined, condition
+
+
+def papers_needing_vectors(
+    connection: Connection, model: str, *, after: str = "", limit: int = 256
+) -> list[PendingPaper]:
+    """Up to ``limit`` papers with arXiv id above ``after`` that need a vector, in id order."""
+    joined, condition = _stale(model)
+    query = (
+        select(papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.content_hash)
+        .select_from(joined)
+        .where(condition, papers.c.arxiv_id > after)
+        .order_by(papers.c.arxiv_id)
+        .limit(limit)
+    )
+    return [
+        PendingPaper(row.arxiv_id, row.title, row.abstract or "", row.content_hash)
+        for row in connection.execute(query)
+    ]
+
+
+def count_papers_needing_vectors(connection: Connection, model: str) -> int:
+    joined, condition = _stale(model)
+    query = select(func.count()).select_from(joined).where(condition)
+    return int(connection.execute(query).scalar_one())
+
+
+def save_vectors(
+    connection: Connection,
+    model: str,
+    papers_embedded: Sequence[PendingPaper],
+    vectors: npt.NDArray[np.float32],
+) -> None:
+    """Store row ``i`` of ``vectors`` as the vector of ``papers_embedded[i]``, replacing any.
+
+    Call inside one ``Store.write`` transaction. Each vector carries the content hash the
+    paper had when its text was read, so a paper changed meanwhile is picked up again.
+    """
+    if len(papers_embedded) != len(vectors):
+        raise ValueError(f"{len(papers_embedded)} papers but {len(vectors)} vectors")
+    if not papers_embedded:
+        return
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    ids = [paper.id for paper in papers_embedded]
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        connection.execute(
+            delete(paper_vectors).where(
+                paper_vectors.c.model == model, paper_vectors.c.paper_id.in_(chunk)
+            )
+        )
+    rows = [
+        {
+            "paper_id": paper.id,
+            "model": model,
+            "dimensions": matrix.shape[1],
+            "vector": matrix[row].tobytes(),
+            "content_hash": paper.content_hash,
+            "created_at": now,
+        }
+        for row, paper in enumerate(papers_embedded)
+    ]
+    connection.execute(paper_vectors.insert(), rows)
+
+
+def vector_stats(connection: Connection, model: str) -> VectorStats:
+    query = select(func.count(), func.max(paper_vectors.c.created_at)).where(
+        paper_vectors.c.model == model
+    )
+    count, newest = connection.execute(query).one()
+    return VectorStats(int(count), newest)
+
+
+def iter_vector_pages(
+    connection: Connection, model: str, *, page: int = PAGE
+) -> Iterator[tuple[list[str], npt.NDArray[np.float32]]]:
+    """Every vector of ``model`` in paper-id order, as (ids, matrix) pages of up to ``page``.
+
+    Keyset pagination keeps memory flat; call inside one read transaction to see one snapshot.
+    """
+    after = ""
+    while True:
+        rows = connection.execute(
+            select(paper_vectors.c.paper_id, paper_vectors.c.dimensions, paper_vectors.c.vector)
+            .where(paper_vectors.c.model == model, paper_vectors.c.paper_id > after)
+            .order_by(paper_vectors.c.paper_id)
+            .limit(page)
+        ).all()
+        if not rows:
+            return
+        dimensions = rows[0].dimensions
+        if any(row.dimensions != dimensions for row in rows):
+            raise ValueError(f"vectors of {model!r} have different dimensions")
+        matrix = np.frombuffer(b"".join(row.vector for row in rows), dtype=np.float32)
+        yield [row.paper_id for row in rows], matrix.reshape(len(rows), dimensions)
+        after = rows[-1].paper_id
+
+
+def get_vector(connection: Connection, model: str, paper_id: str) -> npt.NDArray[np.float32] | None:
+    """The stored vector of one paper, if it has one for ``model``."""
+    blob = connection.execute(
+        select(paper_vectors.c.vector).where(
+            paper_vectors.c.model == model, paper_vectors.c.paper_id == paper_id
+        )
+    ).scalar_one_or_none()
+    return None if blob is None else np.frombuffer(blob, dtype=np.float32)

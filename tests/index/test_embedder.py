@@ -1,0 +1,111 @@
+"""The built-in embedder against sentence-transformers' own output, without PyTorch.
+
+``tests/fixtures/minilm_reference.json`` holds all-MiniLM-L6-v2 embeddings that
+sentence-transformers computed (see ``make_minilm_reference.py`` there); the hand-built ONNX
+graph must reproduce them: float32 to rounding error, int8 closely.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dailypapers.index import bert_onnx
+from dailypapers.index.embedder import (
+    EmbedderError,
+    OnnxEmbedder,
+    built_model,
+    builtin_model_dir,
+    load_embedder,
+)
+from dailypapers.settings import Settings
+
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "minilm_reference.json"
+
+
+@pytest.fixture(scope="module")
+def reference() -> tuple[list[str], np.ndarray]:
+    data = json.loads(REFERENCE.read_text())
+    return data["sentences"], np.array(data["embeddings"], dtype=np.float32)
+
+
+def test_float32_graph_matches_sentence_transformers(
+    models_dir: Path, reference: tuple[list[str], np.ndarray]
+) -> None:
+    sentences, expected = reference
+    model_dir = builtin_model_dir("all-MiniLM-L6-v2")
+    path = built_model(model_dir, "all-MiniLM-L6-v2", "float32", models_dir)
+    embedder = OnnxEmbedder("f32", path, model_dir / "tokenizer.json", max_tokens=256, threads=1)
+    vectors = embedder.embed_documents(sentences)
+    assert vectors.dtype == np.float32 and vectors.shape == (8, 384)
+    assert np.min(np.sum(vectors * expected, axis=1)) >= 0.9999
+    assert np.abs(vectors - expected).max() < 1e-4
+
+
+def test_int8_default_is_close_and_unit_length(
+    minilm: OnnxEmbedder, reference: tuple[list[str], np.ndarray]
+) -> None:
+    sentences, expected = reference
+    vectors = minilm.embed_documents(sentences, batch_size=3)
+    assert (minilm.name, minilm.dimensions) == ("builtin:all-MiniLM-L6-v2#int8", 384)
+    assert np.min(np.sum(vectors * expected, axis=1)) >= 0.98
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # A related pair scores above an unrelated one, as with the original model.
+    assert vectors[2] @ vectors[3] > vectors[0] @ vectors[3]
+
+
+def test_order_batches_and_queries_agree(
+    minilm: OnnxEmbedder, reference: tuple[list[str], np.ndarray]
+) -> None:
+    sentences, _ = reference
+    one_batch = minilm.embed_documents(sentences, batch_size=64)
+    small_batches = minilm.embed_documents(sentences, batch_size=2)
+    queries = np.stack([minilm.embed_query(text) for text in sentences])
+    # int8 activations are quantised with one scale per batch, so the company a text keeps
+    # moves its vector a little (most for a one-token text padded beside a 256-token one).
+    assert np.min(np.sum(one_batch * small_batches, axis=1)) > 0.97
+    assert np.min(np.sum(one_batch * queries, axis=1)) > 0.97
+    assert minilm.embed_documents([]).shape == (0, 384)
+    # The 256-token cut: a text twice as long as the limit embeds as its first 256 tokens.
+    long_text = sentences[6]
+    assert minilm.embed_query(long_text + long_text) @ minilm.embed_query(long_text) > 0.999
+
+
+def test_model_is_built_once_and_reused(settings: Settings, models_dir: Path) -> None:
+    first = load_embedder(settings)
+    built = sorted(models_dir.glob("all-MiniLM-L6-v2-int8-*/model.onnx"))
+    assert len(built) == 1
+    stamp = built[0].stat().st_mtime_ns
+    second = load_embedder(settings)
+    assert second.name == first.name
+    assert built[0].stat().st_mtime_ns == stamp
+    assert not list(models_dir.glob(".all-MiniLM*")), "no build folder left behind"
+
+
+def test_unknown_builtin_and_missing_sentence_transformers(settings: Settings) -> None:
+    with pytest.raises(EmbedderError, match="unknown built-in model.*all-MiniLM-L6-v2"):
+        load_embedder(settings.model_copy(update={"embedding_model": "builtin:nope"}))
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        pytest.skip("sentence-transformers is installed here")
+    other = settings.model_copy(update={"embedding_model": "some/model"})
+    with pytest.raises(EmbedderError, match="needs sentence-transformers") as raised:
+        load_embedder(other)
+    assert "\n" not in str(raised.value)
+
+
+def test_torch_is_not_needed() -> None:
+    # The test run itself proves it when torch is absent; say so if it is not.
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here, so this run does not prove it unneeded")
+    assert importlib.util.find_spec("onnxruntime") is not None
+
+
+def test_graph_refuses_other_architectures(tmp_path: Path) -> None:
+    config = json.loads((builtin_model_dir("all-MiniLM-L6-v2") / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps(config | {"hidden_act": "relu"}))
+    with pytest.raises(ValueError, match="exact GELU"):
+        bert_onnx.BertConfig.read(tmp_path / "config.json")
