@@ -115,6 +115,7 @@ def test_k_limits_and_orders(index: LexicalIndex) -> None:
     hits = index.search("networks", k=2)
     assert len(hits) == 2 and hits[0][1] >= hits[1][1]
     assert index.search("networks", k=0) == []
+    assert len(index.search("networks", k=10**12)) == len(ids(index, "networks"))
 
 
 def test_field_weights_title_above_authors_above_abstract(tmp_path: Path) -> None:

@@ -102,6 +102,7 @@ def test_operators_do_not_act_as_operators(index: LexicalIndex) -> None:
 @given(text=st.text(max_size=300))
 def test_any_text_searches_without_error(index: LexicalIndex, text: str) -> None:
     index.search(text, k=5)
+    index.search("attention", filters=Filters(categories=(text,), author=text))
 
 
 @settings(max_examples=200, deadline=None)

@@ -186,9 +186,10 @@ class LexicalIndex:
         self, text: str, k: int = 100, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
         """The ``k`` best ``(paper id, BM25 score)`` for ``text``, best first."""
+        searcher = self._index.searcher()
+        k = min(k, searcher.num_docs)  # tantivy sets memory aside for k hits up front
         if k <= 0:
             return []
-        searcher = self._index.searcher()
         query = build_query(parse_query(text), self._schema, searcher, filters)
         if query is None:
             return []
