@@ -127,30 +127,34 @@ def classify_url(url: str) -> Link | None:
     return Link("project", url)
 
 
-# Every match of _URL_RE contains one of these, in some letter case.
+# Every match of _URL_RE starts with one of these, in some letter case.
 _URL_MARKERS = ("http", "www.", "github.com", "gitlab.com", "huggingface.co")
 
 
-def _may_contain_url(text: str) -> bool:
-    """False only if ``_URL_RE`` surely finds nothing in ``text``.
+def _url_search_start(text: str) -> int | None:
+    """Where ``_URL_RE`` can first match in ``text``, or None if it surely matches nowhere.
 
-    Most abstracts mention no URL, and a case-insensitive regex scan costs about ten times
-    more than lower-casing and looking for the markers. Only ASCII text is pre-checked:
-    under IGNORECASE the regex also matches a few non-ASCII letters ("ı" as "i").
+    A case-insensitive regex scan is slow, most abstracts mention no URL, and those that do
+    mostly do so near the end; finding the markers in the lower-cased text is much cheaper.
+    Only ASCII text is pre-checked: lower-casing keeps its indices, and under IGNORECASE the
+    regex also matches a few non-ASCII letters ("ı" as "i").
     """
     if not text.isascii():
-        return True
+        return 0
     lowered = text.lower()
-    return any(marker in lowered for marker in _URL_MARKERS)
+    found = [index for index in map(lowered.find, _URL_MARKERS) if index >= 0]
+    return min(found) if found else None
 
 
 def find_links(*texts: str | None) -> tuple[Link, ...]:
     """Code, Hugging Face and project links mentioned in an abstract or comment, in order."""
     found: dict[str, Link] = {}
     for text in texts:
-        if not text or not _may_contain_url(text):
+        start = _url_search_start(text) if text else None
+        if text is None or start is None:
             continue
-        for match in _URL_RE.finditer(text):
+        # The look-behind still sees the text before ``start``.
+        for match in _URL_RE.finditer(text, start):
             link = classify_url(_normalise_url(match.group(0)))
             if link is not None:
                 found.setdefault(link.url.lower(), link)
