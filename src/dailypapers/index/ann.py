@@ -1,0 +1,344 @@
+"""Nearest-neighbour search over the papers' vectors: exact below a size, HNSW above it.
+
+A ``DenseIndex`` holds the ids, the float32 unit vectors (so scores are exact cosines) and,
+from ``DAILYPAPERS_DENSE_EXACT_BELOW`` vectors on, a usearch HNSW graph over int8 copies of
+them whose candidates are re-scored exactly. On disk it is a folder per build under
+``DATA_DIR/index/dense-<model-slug>/``: ``ids.json``, ``vectors.npy``, ``hnsw.usearch`` and
+``params.json`` (format version, model, dimensions, count, the files' sizes and SHA-256, when
+it was built and from which state of the store). A build is written to a temporary folder,
+renamed, and only then named in the ``CURRENT`` file (replaced atomically), so a reader never
+sees half an index. ``load_dense_index`` checks everything in ``params.json`` and raises
+``DenseIndexError`` on any mismatch; ``ensure_dense_index`` then rebuilds from the store.
+
+``DenseIndex.from_arrays`` indexes vectors that are not in the store (a BEIR corpus).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from usearch.index import Index
+
+from dailypapers.settings import Settings
+from dailypapers.store import Store
+from dailypapers.store.vectors import VectorStats, iter_vector_pages, vector_stats
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+IDS, VECTORS, HNSW, PARAMS = "ids.json", "vectors.npy", "hnsw.usearch", "params.json"
+# usearch's defaults; int8 copies keep the graph small and candidates are re-scored in float32.
+HNSW_OPTIONS: dict[str, Any] = {
+    "metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 128,
+    "expansion_search": 64,
+}  # fmt: skip
+# Candidates fetched from the graph per result wanted, before exact re-scoring.
+OVERSAMPLE = 4
+# With a filter of at most this many papers (or a tenth of the index), scoring them all
+# exactly is cheaper and surer than asking the graph for enough neighbours that pass it.
+FILTER_EXACT = 20_000
+
+Matrix = npt.NDArray[np.float32]
+Hits = list[tuple[str, float]]
+log = logging.getLogger(__name__)
+
+
+class DenseIndexError(Exception):
+    """The dense index on disk is missing, unfinished, corrupt or for another model."""
+
+
+def model_slug(model: str) -> str:
+    """A folder-name-safe form of a model name: ``builtin:all-MiniLM-L6-v2#int8`` ->
+    ``builtin-all-minilm-l6-v2-int8``."""
+    return re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-") or "model"
+
+
+def index_root(settings: Settings, model: str) -> Path:
+    return settings.data_dir / "index" / f"dense-{model_slug(model)}"
+
+
+def _top(scores: Matrix, k: int) -> npt.NDArray[np.intp]:
+    """Positions of the ``k`` highest scores, best first."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    best = np.argpartition(-scores, k - 1)[:k]
+    return best[np.argsort(-scores[best], kind="stable")]
+
+
+class DenseIndex:
+    """Cosine nearest neighbours among ``ids`` (row ``i`` of ``vectors`` is ``ids[i]``)."""
+
+    def __init__(
+        self,
+        model: str,
+        ids: Sequence[str],
+        vectors: Matrix,
+        graph: Index | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        if vectors.ndim != 2 or len(ids) != vectors.shape[0]:
+            raise ValueError(f"{len(ids)} ids for a matrix of shape {vectors.shape}")
+        self.model = model
+        self.ids = list(ids)
+        self.vectors = vectors
+        self.graph = graph
+        self.params = params  # ``params.json`` of the build it was loaded from, if any
+        self.position = {paper_id: row for row, paper_id in enumerate(self.ids)}
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        model: str,
+        ids: Sequence[str],
+        vectors: Matrix,
+        *,
+        exact_below: int = FILTER_EXACT,
+        threads: int = 0,
+    ) -> DenseIndex:
+        """An index in memory; rows are normalised to unit length (they usually are already)."""
+        matrix = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix = matrix / np.maximum(norms, 1e-12)
+        graph = None
+        if len(ids) >= max(exact_below, 1):
+            graph = Index(ndim=matrix.shape[1], **HNSW_OPTIONS)
+            graph.add(np.arange(len(ids), dtype=np.uint64), matrix, threads=threads)
+        return cls(model, ids, matrix, graph)
+
+    def _exact(self, query: Matrix, k: int, rows: npt.NDArray[np.intp] | None) -> Hits:
+        if rows is None:
+            scores = self.vectors @ query
+            return [(self.ids[i], float(scores[i])) for i in _top(scores, k)]
+        scores = self.vectors[rows] @ query
+        return [(self.ids[rows[i]], float(scores[i])) for i in _top(scores, k)]
+
+    def _graph(self, query: Matrix, count: int) -> npt.NDArray[np.intp]:
+        assert self.graph is not None
+        found = self.graph.search(query, count=min(count, len(self.ids)))
+        return np.asarray(found.keys, dtype=np.intp)
+
+    def search(self, query_vector: Matrix, k: int, allowed: set[str] | None = None) -> Hits:
+        """The ``k`` nearest papers (among ``allowed``, if given) as (id, cosine), best first."""
+        if k <= 0 or not self.ids:
+            return []
+        query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if query.shape[0] != self.dimensions:
+            raise ValueError(f"query has {query.shape[0]} dimensions, index {self.dimensions}")
+        query = query / max(float(np.linalg.norm(query)), 1e-12)
+        rows = None
+        if allowed is not None:
+            rows = np.fromiter(
+                (self.position[i] for i in allowed if i in self.position), dtype=np.intp
+            )
+            rows.sort()  # ties then break by row, as without a filter
+            if len(rows) == 0:
+                return []
+        if self.graph is None or (
+            rows is not None and len(rows) <= max(FILTER_EXACT, len(self.ids) // 10)
+        ):
+            return self._exact(query, k, rows)
+        wanted = k * OVERSAMPLE
+        if rows is not None:  # ask for enough neighbours that about ``wanted`` pass the filter
+            wanted = math.ceil(wanted * len(self.ids) / len(rows))
+        candidates = self._graph(query, wanted)
+        if rows is not None:
+            candidates = candidates[np.isin(candidates, rows)]
+            if len(candidates) < k:
+                return self._exact(query, k, rows)
+        return self._exact(query, k, np.sort(candidates))
+
+    def similar(self, paper_id: str, k: int) -> Hits:
+        """The ``k`` papers nearest to ``paper_id`` (never itself); [] if it has no vector."""
+        row = self.position.get(paper_id)
+        if row is None:
+            return []
+        hits = self.search(self.vectors[row], k + 1)
+        return [(other, score) for other, score in hits if other != paper_id][:k]
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_files(index: DenseIndex, folder: Path, source: VectorStats | None) -> None:
+    (folder / IDS).write_text(json.dumps(index.ids))
+    np.save(folder / VECTORS, np.ascontiguousarray(index.vectors), allow_pickle=False)
+    names = [IDS, VECTORS]
+    if index.graph is not None:
+        index.graph.save(str(folder / HNSW))
+        names.append(HNSW)
+    params = {
+        "format": FORMAT_VERSION,
+        "model": index.model,
+        "dimensions": index.dimensions,
+        "count": len(index),
+        "kind": "exact" if index.graph is None else "hnsw",
+        "hnsw": HNSW_OPTIONS if index.graph is not None else None,
+        "files": {
+            name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+            for name in names
+        },
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": None
+        if source is None
+        else {"count": source.count, "newest": source.newest and source.newest.isoformat()},
+    }
+    (folder / PARAMS).write_text(json.dumps(params, indent=2) + "\n")
+    for name in [*names, PARAMS]:
+        _fsync(folder / name)
+
+
+def _builds(root: Path) -> list[Path]:
+    return sorted(path for path in root.glob("build-*") if path.is_dir())
+
+
+def save_dense_index(index: DenseIndex, root: Path, source: VectorStats | None = None) -> Path:
+    """Write ``index`` as a new build under ``root`` and make it the current one.
+
+    Keeps the build it replaces (a reader may have just read ``CURRENT``) and deletes older.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        _write_files(index, scratch, source)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        build = root / f"build-{stamp}-{secrets.token_hex(3)}"
+        scratch.rename(build)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    pointer = root / f".{CURRENT}.{secrets.token_hex(4)}"
+    pointer.write_text(build.name + "\n")
+    _fsync(pointer)
+    os.replace(pointer, root / CURRENT)
+    for old in _builds(root)[:-2]:
+        if old != build:
+            shutil.rmtree(old, ignore_errors=True)
+    return build
+
+
+def read_params(root: Path) -> tuple[Path, dict[str, Any]]:
+    """The current build folder and its ``params.json``, or ``DenseIndexError``."""
+    try:
+        build = root / (root / CURRENT).read_text().strip()
+        params = json.loads((build / PARAMS).read_text())
+    except (OSError, ValueError) as error:
+        raise DenseIndexError(f"no usable dense index in {root}: {error}") from error
+    if not isinstance(params, dict) or params.get("format") != FORMAT_VERSION:
+        raise DenseIndexError(f"{build}: format is not {FORMAT_VERSION}")
+    return build, params
+
+
+def _check_files(build: Path, files: dict[str, Any]) -> None:
+    for name, expected in files.items():
+        path = build / name
+        if not path.is_file() or path.stat().st_size != expected["bytes"]:
+            raise DenseIndexError(f"{path}: missing or not {expected['bytes']} bytes")
+        if _sha256(path) != expected["sha256"]:
+            raise DenseIndexError(f"{path}: checksum does not match params.json")
+
+
+def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
+    """The current build under ``root``, checked whole; ``DenseIndexError`` if unusable."""
+    build, params = read_params(root)
+    if params.get("model") != model or params.get("dimensions") != dimensions:
+        raise DenseIndexError(
+            f"{build}: built for {params.get('model')} ({params.get('dimensions')} dimensions),"
+            f" not {model} ({dimensions})"
+        )
+    try:
+        _check_files(build, params["files"])
+        ids = json.loads((build / IDS).read_text())
+        vectors = np.load(build / VECTORS, mmap_mode="r", allow_pickle=False)
+        graph = Index.restore(str(build / HNSW), view=True) if HNSW in params["files"] else None
+    except DenseIndexError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise DenseIndexError(f"{build}: {error}") from error
+    count = params["count"]
+    if len(ids) != count or vectors.shape != (count, dimensions) or vectors.dtype != np.float32:
+        raise DenseIndexError(f"{build}: ids or vectors do not match count {count}")
+    if graph is not None and (graph.size != count or graph.ndim != dimensions):
+        raise DenseIndexError(f"{build}: HNSW graph does not match count {count}")
+    return DenseIndex(model, ids, vectors, graph, params)
+
+
+def _read_store(store: Store, model: str) -> tuple[list[str], Matrix, VectorStats]:
+    """All vectors of ``model`` and the state they were read in, from one snapshot."""
+    ids: list[str] = []
+    pages: list[Matrix] = []
+    with store.read() as connection:
+        stats = vector_stats(connection, model)
+        for page_ids, matrix in iter_vector_pages(connection, model):
+            ids += page_ids
+            pages.append(matrix)
+    return ids, _stack(pages), stats
+
+
+def _stack(pages: Iterable[Matrix]) -> Matrix:
+    listed = list(pages)
+    if not listed:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(listed).astype(np.float32, copy=False)
+
+
+def build_dense_index(
+    store: Store, model: str, root: Path, *, exact_below: int, dimensions: int
+) -> DenseIndex:
+    """Build the index of ``model``'s vectors in the store, save it under ``root``, return it."""
+    ids, vectors, stats = _read_store(store, model)
+    if not ids:
+        vectors = np.zeros((0, dimensions), dtype=np.float32)
+    index = DenseIndex.from_arrays(model, ids, vectors, exact_below=exact_below)
+    save_dense_index(index, root, stats)
+    return index
+
+
+def _is_current(params: dict[str, Any], stats: VectorStats) -> bool:
+    newest = stats.newest.isoformat() if stats.newest else None
+    return params.get("source") == {"count": stats.count, "newest": newest}
+
+
+def ensure_dense_index(store: Store, settings: Settings, model: str, dimensions: int) -> DenseIndex:
+    """The dense index of ``model``, rebuilt first if missing, corrupt or behind the store."""
+    root = index_root(settings, model)
+    with store.read() as connection:
+        stats = vector_stats(connection, model)
+    try:
+        index = load_dense_index(root, model=model, dimensions=dimensions)
+        if index.params is not None and _is_current(index.params, stats):
+            return index
+        log.info("dense index %s is behind the store; rebuilding", root)
+    except DenseIndexError as error:
+        log.warning("rebuilding the dense index: %s", error)
+    return build_dense_index(
+        store, model, root, exact_below=settings.dense_exact_below, dimensions=dimensions
+    )

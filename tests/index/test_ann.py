@@ -1,0 +1,216 @@
+"""The dense index: exact and HNSW agree, filters, similar papers, atomic files, and an index
+that is missing, corrupt, truncated or for another model is detected and rebuilt, never served.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dailypapers.index.ann import (
+    CURRENT,
+    HNSW,
+    PARAMS,
+    VECTORS,
+    DenseIndex,
+    DenseIndexError,
+    ensure_dense_index,
+    index_root,
+    load_dense_index,
+    model_slug,
+    save_dense_index,
+)
+from dailypapers.paper import make_record
+from dailypapers.settings import Settings
+from dailypapers.store import Store
+from dailypapers.store.papers import upsert_papers
+from dailypapers.store.vectors import papers_needing_vectors, save_vectors
+
+MODEL = "test-model"
+
+
+def _clustered(count: int, dims: int = 32, seed: int = 0) -> np.ndarray:
+    """Unit vectors around 50 centres, so neighbours are meaningful (as real embeddings)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, dims))
+    rows = centres[rng.integers(0, 50, count)] + 0.3 * rng.normal(size=(count, dims))
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
+
+
+def _ids(count: int) -> list[str]:
+    return [f"2501.{n:05d}" for n in range(count)]
+
+
+def test_hnsw_agrees_with_exact_search() -> None:
+    vectors = _clustered(3000)
+    exact = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=10_000)
+    hnsw = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=1000)
+    assert exact.graph is None and hnsw.graph is not None
+    queries = _clustered(50, seed=1)
+    recall = []
+    for query in queries:
+        truth = exact.search(query, 10)
+        found = hnsw.search(query, 10)
+        assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+        recall.append(len({i for i, _ in truth} & {i for i, _ in found}) / 10)
+        # Scores are exact cosines, whichever way a hit was found.
+        for paper_id, score in found:
+            row = int(paper_id.split(".")[1])
+            assert score == pytest.approx(float(vectors[row] @ query), abs=1e-5)
+    assert np.mean(recall) >= 0.95
+
+
+@pytest.mark.parametrize("exact_below", [10_000, 1000])
+def test_filters_and_similar(exact_below: int) -> None:
+    vectors = _clustered(3000)
+    index = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=exact_below)
+    query = vectors[17]
+    for allowed in ({"2501.00005", "2501.02999", "9999.99999"}, set(_ids(3000)[::2])):
+        hits = index.search(query, 10, allowed)
+        assert hits and {paper_id for paper_id, _ in hits} <= allowed
+        expected = sorted(
+            ((float(vectors[int(i[5:])] @ query), i) for i in allowed if i in index.position),
+            reverse=True,
+        )[: len(hits)]
+        assert [i for _, i in expected][:3] == [i for i, _ in hits][:3]
+    assert index.search(query, 10, set()) == []
+    similar = index.similar("2501.00017", 5)
+    assert len(similar) == 5 and "2501.00017" not in {i for i, _ in similar}
+    assert similar[0][1] >= similar[-1][1]
+    assert index.similar("0000.00000", 5) == []
+
+
+def test_small_and_empty_indexes() -> None:
+    vectors = _clustered(3)
+    index = DenseIndex.from_arrays(
+        MODEL, _ids(3), (vectors * 3).astype(np.float32)
+    )  # rows are normalised
+    hits = index.search(vectors[0], 10)
+    assert len(hits) == 3 and hits[0][0] == "2501.00000"
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    empty = DenseIndex.from_arrays(MODEL, [], np.zeros((0, 32), dtype=np.float32))
+    assert empty.search(vectors[0], 10) == [] and empty.similar("2501.00000", 3) == []
+    with pytest.raises(ValueError, match="dimensions"):
+        index.search(np.ones(5, dtype=np.float32), 3)
+
+
+@pytest.mark.parametrize("exact_below", [10_000, 100])
+def test_save_and_load_round_trip(tmp_path: Path, exact_below: int) -> None:
+    vectors = _clustered(500)
+    index = DenseIndex.from_arrays(MODEL, _ids(500), vectors, exact_below=exact_below)
+    root = tmp_path / f"dense-{model_slug(MODEL)}"
+    save_dense_index(index, root)
+    loaded = load_dense_index(root, model=MODEL, dimensions=32)
+    assert loaded.ids == index.ids and np.array_equal(loaded.vectors, index.vectors)
+    assert (loaded.graph is None) == (index.graph is None)
+    assert loaded.search(vectors[3], 5) == index.search(vectors[3], 5)
+    params = json.loads((root / (root / CURRENT).read_text().strip() / PARAMS).read_text())
+    assert (params["format"], params["model"], params["count"]) == (1, MODEL, 500)
+    assert set(params["files"]) >= {"ids.json", VECTORS}
+    # Later builds replace it; the one before stays (a reader may be opening it), older go.
+    for _ in range(3):
+        save_dense_index(index, root)
+    assert len(list(root.glob("build-*"))) == 2
+    assert not list(root.glob(".tmp-*"))
+
+
+def _damage_and_expect(root: Path, damage: str) -> None:
+    build = root / (root / CURRENT).read_text().strip()
+    if damage == "flip a byte":
+        data = bytearray((build / VECTORS).read_bytes())
+        data[-7] ^= 0xFF
+        (build / VECTORS).write_bytes(bytes(data))
+    elif damage == "truncate":
+        whole = (build / HNSW).read_bytes()
+        (build / HNSW).write_bytes(whole[: len(whole) // 2])
+    elif damage == "delete a file":
+        (build / VECTORS).unlink()
+    elif damage == "bad params":
+        (build / PARAMS).write_text("{not json")
+    elif damage == "no current":
+        (root / CURRENT).unlink()
+    with pytest.raises(DenseIndexError):
+        load_dense_index(root, model=MODEL, dimensions=32)
+
+
+@pytest.mark.parametrize(
+    "damage", ["flip a byte", "truncate", "delete a file", "bad params", "no current"]
+)
+def test_damaged_index_is_detected(tmp_path: Path, damage: str) -> None:
+    root = tmp_path / "dense"
+    vectors = _clustered(300)
+    save_dense_index(DenseIndex.from_arrays(MODEL, _ids(300), vectors, exact_below=100), root)
+    _damage_and_expect(root, damage)
+
+
+def test_wrong_model_or_dimensions_or_missing(tmp_path: Path) -> None:
+    root = tmp_path / "dense"
+    with pytest.raises(DenseIndexError, match="no usable dense index"):
+        load_dense_index(root, model=MODEL, dimensions=32)
+    save_dense_index(DenseIndex.from_arrays(MODEL, _ids(10), _clustered(10)), root)
+    with pytest.raises(DenseIndexError, match="built for test-model"):
+        load_dense_index(root, model="other", dimensions=32)
+    with pytest.raises(DenseIndexError, match="32 dimensions"):
+        load_dense_index(root, model=MODEL, dimensions=384)
+
+
+def test_unfinished_build_is_never_seen(tmp_path: Path) -> None:
+    root = tmp_path / "dense"
+    save_dense_index(DenseIndex.from_arrays(MODEL, _ids(10), _clustered(10)), root)
+    # A writer killed half-way leaves a temporary folder and no new CURRENT.
+    (root / ".tmp-killed").mkdir()
+    (root / ".tmp-killed" / VECTORS).write_bytes(b"\x93NUMPY half")
+    assert len(load_dense_index(root, model=MODEL, dimensions=32)) == 10
+
+
+def _store_with_vectors(store: Store, count: int, seed: int = 0) -> np.ndarray:
+    records = [make_record(i, f"Paper {i}", abstract="A.") for i in _ids(count)]
+    with store.write() as connection:
+        upsert_papers(connection, records)
+    with store.read() as connection:
+        pending = papers_needing_vectors(connection, MODEL, limit=count)
+    vectors = _clustered(count, seed=seed)
+    with store.write() as connection:
+        save_vectors(connection, MODEL, pending, vectors)
+    return vectors
+
+
+def test_ensure_builds_reuses_refreshes_and_repairs(store: Store, settings: Settings) -> None:
+    settings = settings.model_copy(update={"dense_exact_below": 100})
+    vectors = _store_with_vectors(store, 300)
+    root = index_root(settings, MODEL)
+    first = ensure_dense_index(store, settings, MODEL, 32)
+    assert len(first) == 300 and first.graph is not None
+    assert first.search(vectors[5], 1)[0][0] == "2501.00005"
+    builds = sorted(root.glob("build-*"))
+    again = ensure_dense_index(store, settings, MODEL, 32)
+    assert sorted(root.glob("build-*")) == builds, "an up-to-date index is reused"
+    assert again.ids == first.ids
+    # New vectors in the store: the index is behind and is rebuilt with them.
+    with store.write() as connection:
+        upsert_papers(connection, [make_record("2502.00001", "New", abstract="B.")])
+    with store.read() as connection:
+        pending = papers_needing_vectors(connection, MODEL)
+    with store.write() as connection:
+        save_vectors(connection, MODEL, pending, _clustered(1, seed=9))
+    newer = ensure_dense_index(store, settings, MODEL, 32)
+    assert len(newer) == 301 and "2502.00001" in newer.position
+    # A corrupt index is rebuilt from the store, not served.
+    build = root / (root / CURRENT).read_text().strip()
+    (build / HNSW).write_bytes(b"garbage")
+    repaired = ensure_dense_index(store, settings, MODEL, 32)
+    assert len(repaired) == 301
+    assert len(load_dense_index(root, model=MODEL, dimensions=32)) == 301
+
+
+def test_usearch_and_onnxruntime_load_in_either_order() -> None:
+    # usearch 2.26 loaded before onnxruntime crashed the process (hence its pin).
+    for first, second in (("usearch.index", "onnxruntime"), ("onnxruntime", "usearch.index")):
+        code = f"import {first}; import {second}"
+        assert subprocess.run([sys.executable, "-c", code]).returncode == 0, code
