@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,12 @@ def test_reader_sees_another_writers_update_after_refresh(built: Path) -> None:
     assert reader.refresh() is False
     assert reader.search("pulsars")[0][0] == "2501.00008"
     assert len(reader) == len(CORPUS)
+
+
+def test_two_handles_updating_in_turn_keep_params_true(built: Path) -> None:
+    first, second = LexicalIndex.open(built), LexicalIndex.open(built)
+    first.update([doc("2505.00001", "Added by the first", updated_at=T0 + timedelta(days=2))])
+    second.update([doc("2505.00002", "Added by the second", updated_at=T0 + timedelta(days=1))])
+    reopened = LexicalIndex.open(built)
+    assert len(reopened) == len(CORPUS) + 2
+    assert reopened.params.watermark == T0 + timedelta(days=2)

@@ -7,7 +7,10 @@ name, renames it into place and then replaces ``params.json`` (an atomic rename)
 sees the old index or the new one, never half of one; the previous generation is kept so that
 readers still on it keep working until they :meth:`LexicalIndex.refresh`. An incremental
 update deletes and re-adds the changed papers in the current generation and commits once
-(tantivy commits atomically). Writers take a lock file, so one writes at a time.
+(tantivy commits atomically), then records the new count and watermark in ``params.json``; a
+crash between the two leaves a count that does not match, which :meth:`LexicalIndex.open`
+refuses, so the index is rebuilt rather than trusted. Writers take a lock file (POSIX
+``flock``), so one writes at a time.
 
 :meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``,
 another format, tantivy cannot open it, or its document count is not the recorded one) with
@@ -213,9 +216,11 @@ class LexicalIndex:
     def update(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
         """Replace (or add) each paper in ``documents``; one atomic commit. Returns how many."""
         with _writer_lock(self.path):
+            # Start from what is on disk: another process may have updated since we opened.
             current = _read_params(self.path)
             if current.generation != self.params.generation:
                 self.refresh()
+                current = self.params
             writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
             try:
                 count, watermark = _write_documents(writer, documents, progress, replace_ids=True)
@@ -223,9 +228,9 @@ class LexicalIndex:
             finally:
                 writer.wait_merging_threads()  # uncommitted changes are dropped with it
             self._index.reload()
-            marks = [mark for mark in (self.params.watermark, watermark) if mark is not None]
+            marks = [mark for mark in (current.watermark, watermark) if mark is not None]
             self.params = replace(
-                self.params,
+                current,
                 doc_count=self._index.searcher().num_docs,
                 updated_at=_now(),
                 watermark=max(marks) if marks else None,
