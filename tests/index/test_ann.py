@@ -194,13 +194,25 @@ def test_ensure_builds_reuses_refreshes_and_repairs(store: Store, settings: Sett
     assert again.ids == first.ids
     # New vectors in the store: the index is behind and is rebuilt with them.
     with store.write() as connection:
-        upsert_papers(connection, [make_record("2502.00001", "New", abstract="B.")])
+        upsert_papers(connection, [make_record("2412.00001", "New", abstract="B.")])
     with store.read() as connection:
         pending = papers_needing_vectors(connection, MODEL)
     with store.write() as connection:
         save_vectors(connection, MODEL, pending, _clustered(1, seed=9))
     newer = ensure_dense_index(store, settings, MODEL, 32)
-    assert len(newer) == 301 and "2502.00001" in newer.position
+    assert len(newer) == 301 and newer.ids[-1] == "2412.00001", "added at the end"
+    assert newer.search(_clustered(1, seed=9)[0], 1)[0][0] == "2412.00001"
+    assert newer.ids == load_dense_index(root, model=MODEL, dimensions=32).ids
+    # A re-embedded paper changes a vector the graph holds: a full build, in id order.
+    with store.write() as connection:
+        upsert_papers(connection, [make_record("2501.00007", "Changed", abstract="C.")])
+    with store.read() as connection:
+        pending = papers_needing_vectors(connection, MODEL)
+    with store.write() as connection:
+        save_vectors(connection, MODEL, pending, _clustered(1, seed=11))
+    rebuilt = ensure_dense_index(store, settings, MODEL, 32)
+    assert rebuilt.ids == sorted(rebuilt.ids) and len(rebuilt) == 301
+    assert rebuilt.search(_clustered(1, seed=11)[0], 1)[0][0] == "2501.00007"
     # A corrupt index is rebuilt from the store, not served.
     build = root / (root / CURRENT).read_text().strip()
     (build / HNSW).write_bytes(b"garbage")

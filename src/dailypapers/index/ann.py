@@ -70,6 +70,12 @@ def index_root(settings: Settings, model: str) -> Path:
     return settings.data_dir / "index" / f"dense-{model_slug(model)}"
 
 
+def _normalised(vectors: Matrix) -> Matrix:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    unit: Matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return unit
+
+
 def _top(scores: Matrix, k: int) -> npt.NDArray[np.intp]:
     """Positions of the ``k`` highest scores, best first."""
     if k >= len(scores):
@@ -116,9 +122,7 @@ class DenseIndex:
         threads: int = 0,
     ) -> DenseIndex:
         """An index in memory; rows are normalised to unit length (they usually are already)."""
-        matrix = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = matrix / np.maximum(norms, 1e-12)
+        matrix = _normalised(vectors)
         graph = None
         if len(ids) >= max(exact_below, 1):
             graph = Index(ndim=matrix.shape[1], **HNSW_OPTIONS)
@@ -310,14 +314,48 @@ def _stack(pages: Iterable[Matrix]) -> Matrix:
     return np.concatenate(listed).astype(np.float32, copy=False)
 
 
+def _appended(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | None:
+    """``old`` plus the papers it lacks, if nothing it holds changed or went; else None.
+
+    The common daily case (new papers only) then adds to the HNSW graph instead of building
+    it anew. New rows go at the end, so graph keys (row numbers) of old rows stay valid.
+    """
+    if old.graph is None or len(ids) < len(old):
+        return None
+    rows = np.fromiter((old.position.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
+    is_old = rows >= 0
+    if int(is_old.sum()) != len(old):
+        return None  # some paper went
+    # A re-embedded paper moves far more than float rounding (cosine 0.99 is 1e-2 per value).
+    if not np.allclose(old.vectors[rows[is_old]], vectors[is_old], rtol=0, atol=1e-6):
+        return None
+    added = vectors[~is_old]
+    graph = old.graph.copy()
+    graph.add(np.arange(len(old), len(old) + len(added), dtype=np.uint64), added)
+    new_ids = [paper_id for paper_id, keep in zip(ids, is_old, strict=True) if not keep]
+    return DenseIndex(old.model, old.ids + new_ids, np.concatenate([old.vectors, added]), graph)
+
+
 def build_dense_index(
-    store: Store, model: str, root: Path, *, exact_below: int, dimensions: int
+    store: Store,
+    model: str,
+    root: Path,
+    *,
+    exact_below: int,
+    dimensions: int,
+    previous: DenseIndex | None = None,
 ) -> DenseIndex:
-    """Build the index of ``model``'s vectors in the store, save it under ``root``, return it."""
+    """Build the index of ``model``'s vectors in the store, save it under ``root``, return it.
+
+    With ``previous`` (the index being replaced) only added papers are indexed, when that is
+    all that changed.
+    """
     ids, vectors, stats = _read_store(store, model)
     if not ids:
         vectors = np.zeros((0, dimensions), dtype=np.float32)
-    index = DenseIndex.from_arrays(model, ids, vectors, exact_below=exact_below)
+    index = _appended(previous, ids, _normalised(vectors)) if previous is not None else None
+    if index is None:
+        index = DenseIndex.from_arrays(model, ids, vectors, exact_below=exact_below)
     save_dense_index(index, root, stats)
     return index
 
@@ -332,13 +370,19 @@ def ensure_dense_index(store: Store, settings: Settings, model: str, dimensions:
     root = index_root(settings, model)
     with store.read() as connection:
         stats = vector_stats(connection, model)
+    previous = None
     try:
-        index = load_dense_index(root, model=model, dimensions=dimensions)
-        if index.params is not None and _is_current(index.params, stats):
-            return index
-        log.info("dense index %s is behind the store; rebuilding", root)
+        previous = load_dense_index(root, model=model, dimensions=dimensions)
+        if previous.params is not None and _is_current(previous.params, stats):
+            return previous
+        log.info("dense index %s is behind the store; updating it", root)
     except DenseIndexError as error:
         log.warning("rebuilding the dense index: %s", error)
     return build_dense_index(
-        store, model, root, exact_below=settings.dense_exact_below, dimensions=dimensions
+        store,
+        model,
+        root,
+        exact_below=settings.dense_exact_below,
+        dimensions=dimensions,
+        previous=previous,
     )
