@@ -183,10 +183,17 @@ def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any
 
 
 def _lookup_authors(connection: Connection, names: Sequence[str]) -> dict[str, int]:
+    """The ids of those of ``names`` that are stored.
+
+    Plain SQL run by the driver: a batch of new papers brings thousands of names, and
+    building the SQLAlchemy query and its result rows cost more than the lookups themselves.
+    """
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"  # sqlite3, psycopg
     ids: dict[str, int] = {}
     for chunk in _chunks(names):
-        query = select(authors.c.name, authors.c.id).where(authors.c.name.in_(chunk))
-        ids.update({name: author_id for name, author_id in connection.execute(query).all()})
+        placeholders = ", ".join([marker] * len(chunk))
+        query = f"SELECT name, id FROM authors WHERE name IN ({placeholders})"
+        ids.update(connection.exec_driver_sql(query, tuple(chunk)).all())
     return ids
 
 
