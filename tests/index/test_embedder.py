@@ -109,3 +109,15 @@ def test_graph_refuses_other_architectures(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps(config | {"hidden_act": "relu"}))
     with pytest.raises(ValueError, match="exact GELU"):
         bert_onnx.BertConfig.read(tmp_path / "config.json")
+
+
+def test_damaged_cached_model_is_rebuilt(settings: Settings, tmp_path: Path) -> None:
+    own = settings.model_copy(update={"models_dir": tmp_path / "models"})
+    first = load_embedder(own)
+    (path,) = (tmp_path / "models").glob("all-MiniLM-L6-v2-int8-*/model.onnx")
+    assert path.parent.stat().st_mode & 0o777 == 0o755
+    path.write_bytes(path.read_bytes()[:1000])
+    again = load_embedder(own)
+    assert path.stat().st_size > 1_000_000
+    text = "Graph neural networks for molecules"
+    assert float(first.embed_query(text) @ again.embed_query(text)) > 0.9999

@@ -17,6 +17,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -36,6 +37,7 @@ BUILTIN = "builtin:"
 # Texts per model call: large enough to keep the matrix products efficient, small enough
 # that padding to the longest text of the batch wastes little (texts are sorted by length).
 DEFAULT_BATCH = 32
+log = logging.getLogger(__name__)
 
 
 class EmbedderError(RuntimeError):
@@ -103,13 +105,17 @@ def build_key(model_dir: Path, precision: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
+def built_model_dir(model_dir: Path, short_name: str, precision: str, models_dir: Path) -> Path:
+    return models_dir / f"{short_name}-{precision}-{build_key(model_dir, precision)}"
+
+
 def built_model(model_dir: Path, short_name: str, precision: str, models_dir: Path) -> Path:
     """The ONNX file for ``model_dir``, built once into ``models_dir`` and reused after.
 
     The build goes to a temporary folder that is renamed into place, so a crash leaves no
     half-written model and two processes building at once both end with a whole one.
     """
-    target = models_dir / f"{short_name}-{precision}-{build_key(model_dir, precision)}"
+    target = built_model_dir(model_dir, short_name, precision, models_dir)
     if (target / "model.onnx").is_file():
         return target / "model.onnx"
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +125,7 @@ def built_model(model_dir: Path, short_name: str, precision: str, models_dir: Pa
         (scratch / "built.json").write_text(
             json.dumps({"from": str(model_dir), "precision": precision}, indent=2) + "\n"
         )
+        scratch.chmod(0o755)  # mkdtemp's 0700 would hide the model from other users
         try:
             scratch.rename(target)
         except OSError:
@@ -218,14 +225,28 @@ def load_builtin(short_name: str, settings: Settings) -> OnnxEmbedder:
     """A built-in model on ONNX Runtime, built into ``settings.resolved_models_dir`` once."""
     model_dir = builtin_model_dir(short_name)
     precision = settings.embedding_precision
-    onnx_path = built_model(model_dir, short_name, precision, settings.resolved_models_dir)
-    return OnnxEmbedder(
-        f"{BUILTIN}{short_name}#{precision}",
-        onnx_path,
-        model_dir / "tokenizer.json",
-        max_tokens=_max_tokens(model_dir),
-        threads=settings.embedding_threads,
-    )
+
+    def load() -> OnnxEmbedder:
+        onnx_path = built_model(model_dir, short_name, precision, settings.resolved_models_dir)
+        return OnnxEmbedder(
+            f"{BUILTIN}{short_name}#{precision}",
+            onnx_path,
+            model_dir / "tokenizer.json",
+            max_tokens=_max_tokens(model_dir),
+            threads=settings.embedding_threads,
+        )
+
+    try:
+        return load()
+    except Exception as error:  # noqa: BLE001 - ONNX Runtime's load errors have no common base
+        # A cached file damaged after it was built (a disk error, a stray edit) is rebuilt
+        # once; a second failure is real and is reported.
+        damaged = built_model_dir(model_dir, short_name, precision, settings.resolved_models_dir)
+        if not damaged.is_dir():
+            raise
+        log.warning("rebuilding the embedding model in %s: %s", damaged, error)
+        shutil.rmtree(damaged)
+        return load()
 
 
 def load_sentence_transformer(name: str) -> SentenceTransformerEmbedder:
