@@ -19,15 +19,28 @@ from tests.support.replay import ReplayServer
 SHARED_DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models dir for the session: the built-in model's ONNX files are built once."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets development settings and its own data dir; nothing leaks between tests."""
+def settings_env(
+    tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Each test gets development settings and its own data dir; nothing leaks between tests.
+
+    Ingest commands do not update the search index unless a test turns that back on.
+    """
     for name in list(os.environ):
         if name.startswith("DAILYPAPERS_"):
             monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("DAILYPAPERS_MODE", "development")
     monkeypatch.setenv("DAILYPAPERS_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("DAILYPAPERS_MODELS_DIR", str(models_dir))
+    monkeypatch.setenv("DAILYPAPERS_INDEX_AFTER_INGEST", "false")
     monkeypatch.chdir(tmp_path)  # so a developer's .env never leaks into a test
     get_settings.cache_clear()
     yield data_dir

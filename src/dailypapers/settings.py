@@ -111,6 +111,37 @@ class Settings(BaseSettings):
         ),
     )
 
+    search_fusion: Literal["rrf", "convex"] = Field(
+        "convex",
+        description=(
+            "How keyword and semantic results are fused: `convex` (weighted sum of min-max "
+            "normalised scores; measured best, see BENCHMARKS.md) or `rrf` (reciprocal rank "
+            "fusion, k=60)."
+        ),
+    )
+    search_lexical_weight: float = Field(
+        1.0, ge=0, description="Weight of the keyword (BM25) list in the fusion."
+    )
+    search_dense_weight: float = Field(
+        1.0, ge=0, description="Weight of the semantic (embedding) list in the fusion."
+    )
+    search_embed_timeout: float = Field(
+        0.5,
+        gt=0,
+        description="Seconds a query embedding may take before search falls back to keywords.",
+    )
+    embed_after_ingest_max: int = Field(
+        5_000,
+        ge=0,
+        description=(
+            "After an ingest, papers are embedded right away when at most this many need it; "
+            "a larger backlog is left to `dailypapers index`."
+        ),
+    )
+    index_after_ingest: bool = Field(
+        True, description="Update the search index at the end of every ingest command."
+    )
+
     @field_validator("categories", mode="before")
     @classmethod
     def _split_categories(cls, value: object) -> object:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from dailypapers.cli import admin, ingest
+from dailypapers.cli import admin, ingest, search
 
 app = typer.Typer(
     help="dailypapers: a self-hostable daily feed of new arXiv papers.",
@@ -20,6 +20,9 @@ app.command("init")(admin.init)
 app.command("stats")(admin.stats)
 app.command("settings")(admin.show_settings)
 app.add_typer(ingest.app, name="ingest")
+app.command("index")(search.index)
+app.command("search")(search.search)
+app.add_typer(search.eval_app, name="eval")
 
 
 def main() -> None:

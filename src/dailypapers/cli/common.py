@@ -73,3 +73,20 @@ def progress_bar(description: str, total: float | None) -> Iterator[Callable[[fl
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda completed: bar.update(task, completed=completed)
+
+
+@contextmanager
+def live_progress() -> Iterator[Progress | None]:
+    """A multi-bar progress display on stderr when it is a terminal, else None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        yield progress

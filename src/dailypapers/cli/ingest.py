@@ -1,7 +1,10 @@
 """``dailypapers ingest ...``: one subcommand per source; each prints a summary line.
 
 A bad record is reported (to stderr, with its line or position) and skipped; the command
-still exits 0. Exit 1 only when the source as a whole is unusable.
+still exits 0. Exit 1 only when the source as a whole is unusable. After a successful
+ingest the search index is brought up to date (unless ``--no-index`` or
+``DAILYPAPERS_INDEX_AFTER_INGEST=false``); a large embedding backlog is left to
+``dailypapers index``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from dailypapers.cli import common
+from dailypapers.cli import common, search
 from dailypapers.ingest import oaipmh
 from dailypapers.ingest.arxiv_api import fetch_papers
 from dailypapers.ingest.files import JsonLinesSource
@@ -25,7 +28,29 @@ from dailypapers.ingest.rss import feed_url, fetch_feed
 from dailypapers.ingest.run import Item, SourceUnusable, Summary, ingest
 from dailypapers.paper import CATEGORY_RE
 
-app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
+
+def _index_after(*_results: object, no_index: bool = False) -> None:
+    settings = common.settings()
+    if no_index or not settings.index_after_ingest:
+        return
+    typer.echo(search.index_now(embed_at_most=settings.embed_after_ingest_max).line())
+
+
+app = typer.Typer(
+    help="Load papers from a source into the store, then update the search index.",
+    no_args_is_help=True,
+    result_callback=_index_after,
+)
+
+
+@app.callback()
+def _options(
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Do not update the search index afterwards.")
+    ] = False,
+) -> None:
+    """Load papers from a source into the store, then update the search index."""
+
 
 # Skipped records printed one per line; the rest are only counted.
 SHOW_SKIPPED = 20

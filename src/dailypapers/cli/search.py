@@ -1,0 +1,126 @@
+"""``dailypapers index``, ``dailypapers search`` and ``dailypapers eval beir``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dailypapers.cli import common
+from dailypapers.index.embedder import EmbedderError, load_embedder
+from dailypapers.index.job import IndexSummary, Progress, run_index
+from dailypapers.search.beir import BeirError, load_beir
+from dailypapers.search.engine import SearchResponse
+from dailypapers.search.evaluate import evaluate
+from dailypapers.search.query import SearchRequest
+from dailypapers.search.service import open_engine, search_config
+
+eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
+
+
+@contextmanager
+def step_progress() -> Iterator[Progress]:
+    """One progress bar per step (lexical, embedding, ...), drawn only on a terminal."""
+    bars: dict[str, Any] = {}
+    with common.live_progress() as progress:
+
+        def update(step: str, done: int, total: int | None) -> None:
+            if progress is None:
+                return
+            if step not in bars:
+                bars[step] = progress.add_task(step, total=total)
+            progress.update(bars[step], completed=done, total=total)
+
+        yield update
+
+
+def index_now(embed_at_most: int | None) -> IndexSummary:
+    """Bring the search index up to date (used by ``index`` and after every ingest)."""
+    settings = common.settings()
+    with common.store() as store, step_progress() as progress:
+        try:
+            return run_index(store, settings, embed_at_most=embed_at_most, progress=progress)
+        except EmbedderError as error:
+            common.fail(str(error))
+
+
+def index(
+    no_embed: Annotated[
+        bool, typer.Option("--no-embed", help="Only the keyword index; embed later.")
+    ] = False,
+) -> None:
+    """Update the search index: keyword index, paper embeddings, nearest-neighbour index."""
+    typer.echo(index_now(0 if no_embed else None).line())
+
+
+def _print(response: SearchResponse) -> None:
+    for note in response.notes:
+        common.err_console.print(f"note: {note}", markup=False)
+    if not response.hits:
+        typer.echo("no papers found")
+    for rank, hit in enumerate(response.hits, start=1):
+        authors = ", ".join(hit.authors[:3]) + (" et al." if len(hit.authors) > 3 else "")
+        typer.echo(f"{rank:>3}. {hit.id:<16} {hit.title}")
+        if authors:
+            typer.echo(f"     {authors}  ({hit.day or 'undated'})")
+
+
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", -exclusions, an arXiv id.')],
+    limit: Annotated[int, typer.Option(min=1, max=120, help="Results to show.")] = 10,
+    mode: Annotated[
+        str, typer.Option(help="hybrid (default), lexical (keywords) or dense (semantic).")
+    ] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Search the stored papers."""
+    if mode not in ("hybrid", "lexical", "dense"):
+        common.fail(f"--mode {mode!r}: choose hybrid, lexical or dense", code=2)
+    settings = common.settings()
+    with common.store() as store:
+        engine = open_engine(store, settings)
+        try:
+            response = engine.search(SearchRequest(text=query, mode=mode, limit=limit))  # type: ignore[arg-type]
+        finally:
+            engine.close()
+    if not as_json:
+        _print(response)
+        return
+    payload = {
+        "query": response.query,
+        "mode": response.mode,
+        "used_mode": response.used_mode,
+        "truncated": response.truncated,
+        "notes": response.notes,
+        "results": [{"id": h.id, "title": h.title, "score": h.score} for h in response.hits],
+    }
+    typer.echo(json.dumps(payload, ensure_ascii=False))
+
+
+@eval_app.command("beir")
+def eval_beir(
+    directory: Annotated[Path, typer.Argument(help="corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")],
+    split: Annotated[str, typer.Option(help="train, dev or test: qrels/SPLIT.tsv")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """nDCG@10 and Recall@100 of lexical, dense and hybrid search on a BEIR dataset."""
+    if split not in ("train", "dev", "test"):
+        common.fail(f"--split {split!r}: choose train, dev or test", code=2)
+    settings = common.settings()
+    try:
+        dataset = load_beir(directory, split)
+        embedder = load_embedder(settings)
+    except (BeirError, EmbedderError) as error:
+        common.fail(str(error))
+    with step_progress() as progress:
+        report = evaluate(dataset, embedder, settings, search_config(settings), progress)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(f"{report['dataset']} ({report['split']}, {report['queries']} queries)")
+    for mode, scores in report["modes"].items():
+        typer.echo(f"  {mode:<8} nDCG@10 {scores['ndcg@10']:.4f}  R@100 {scores['recall@100']:.4f}")

@@ -1,0 +1,195 @@
+"""Hybrid search: exact ids and titles first, then lexical and dense lists fused.
+
+``SearchEngine.search`` is the one function the CLI, the pages, the API and the feeds call.
+Steps: clean the text (cap 250 characters); an arXiv id or URL, or a title equal to a paper's
+(or nearly equal: a typo), puts that paper first; the lexical index and, in hybrid and dense
+modes, the dense index each give a top list under the filters; the lists are fused
+(a convex combination of normalised scores by
+default, reciprocal rank fusion by choice); a sort other than relevance reorders the fused list.
+If the query embedding fails or takes longer than the timeout, the lexical list alone is
+returned and the response says so.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dailypapers.search.catalog import Catalog, Entry, title_key
+from dailypapers.search.fusion import get_fusion
+from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
+
+# Candidates taken from each retriever before fusion; deep enough for Recall@100.
+DEPTH = 100
+# A title this similar to the query (difflib ratio) counts as the same title with a typo.
+TITLE_TYPO_RATIO = 0.9
+
+
+class Lexical(Protocol):
+    def search(
+        self, text: str, k: int = 100, filters: Filters | None = None
+    ) -> list[tuple[str, float]]: ...
+
+
+class Dense(Protocol):
+    def search(
+        self, query: npt.NDArray[np.float32], k: int, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]: ...
+
+    def similar(self, paper_id: str, k: int) -> list[tuple[str, float]]: ...
+
+
+class QueryEmbedder(Protocol):
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]: ...
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    score: float
+    day: date | None
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    has_code: bool
+    exact: bool = False  # matched as the paper's id or title
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    mode: Mode
+    used_mode: Mode
+    truncated: bool
+    hits: list[Hit]
+    candidates: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchConfig:
+    fusion: str = "convex"
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    embed_timeout: float = 0.5  # seconds
+
+
+class SearchEngine:
+    def __init__(
+        self,
+        catalog: Catalog,
+        lexical: Lexical,
+        dense: Dense | None = None,
+        embedder: QueryEmbedder | None = None,
+        config: SearchConfig | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.lexical = lexical
+        self.dense = dense
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self.fuse = get_fusion(self.config.fusion)
+        # One worker: a query embedding that overruns its timeout finishes in the background
+        # while the request returns lexical results.
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        text, truncated = clean_query(request.text)
+        notes = [f"The query was cut to its first {len(text)} characters."] if truncated else []
+        allowed = self.catalog.allowed(request.filters)
+        ranked, used_mode = self._retrieve(text, request.mode, request.filters, allowed, notes)
+        exact = self._exact_matches(text, ranked, allowed)
+        scores = dict(ranked)
+        ordered = exact + [pid for pid, _score in ranked if pid not in exact]
+        hits = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in ordered]
+        if request.sort == "newest":
+            hits.sort(key=lambda hit: hit.day or date.min, reverse=True)
+        page = hits[request.offset : request.offset + request.limit]
+        return SearchResponse(text, request.mode, used_mode, truncated, page, len(hits), notes)
+
+    def _retrieve(
+        self,
+        text: str,
+        mode: Mode,
+        filters: Filters,
+        allowed: set[str] | None,
+        notes: list[str],
+    ) -> tuple[list[tuple[str, float]], Mode]:
+        if not text:
+            return [], mode
+        lexical = [] if mode == "dense" else self.lexical.search(text, DEPTH, filters)
+        if mode == "lexical":
+            return lexical, mode
+        dense, problem = self._dense(text, allowed)
+        if problem is not None:
+            notes.append(f"Semantic search is unavailable ({problem}); showing keyword results.")
+            lexical = lexical or self.lexical.search(text, DEPTH, filters)
+            return lexical, "lexical"
+        if mode == "dense":
+            return dense, mode
+        weights = (self.config.lexical_weight, self.config.dense_weight)
+        return self.fuse([lexical, dense], weights), mode
+
+    def _dense(
+        self, text: str, allowed: set[str] | None
+    ) -> tuple[list[tuple[str, float]], str | None]:
+        if self.dense is None or self.embedder is None:
+            return [], "no semantic index has been built yet"
+        future = self._pool.submit(self.embedder.embed_query, text)
+        try:
+            vector = future.result(timeout=self.config.embed_timeout)
+        except concurrent.futures.TimeoutError:
+            return [], f"the query embedding took over {self.config.embed_timeout:g} s"
+        except Exception as error:  # any failure of the model falls back, never a 500
+            return [], f"the embedding model failed: {type(error).__name__}"
+        return self.dense.search(vector, DEPTH, allowed), None
+
+    def _exact_matches(
+        self, text: str, ranked: Sequence[tuple[str, float]], allowed: set[str] | None
+    ) -> list[str]:
+        """Papers named by id or by (nearly) their exact title, to be shown first."""
+
+        def ok(paper_id: str) -> bool:
+            return allowed is None or paper_id in allowed
+
+        arxiv_id = as_arxiv_id(text)
+        if arxiv_id and arxiv_id in self.catalog and ok(arxiv_id):
+            return [arxiv_id]
+        same_title = [pid for pid in self.catalog.with_title(text) if ok(pid)]
+        if same_title:
+            return same_title
+        wanted = title_key(text)
+        if len(wanted) < 20:  # short queries are keywords, not titles
+            return []
+        for pid, _score in ranked[:5]:
+            title = title_key(self.catalog.entries[pid].title)
+            if difflib.SequenceMatcher(None, wanted, title).ratio() >= TITLE_TYPO_RATIO:
+                return [pid]
+        return []
+
+    def _hit(self, paper_id: str, score: float, exact: bool) -> Hit:
+        entry: Entry = self.catalog.entries[paper_id]
+        return Hit(
+            entry.id, entry.title, score, entry.day, entry.authors, entry.categories,
+            entry.has_code, exact,
+        )  # fmt: skip
+
+    def similar(self, paper_id: str, k: int = 10) -> list[Hit]:
+        """Nearest papers by vector, the paper itself excluded."""
+        if self.dense is None or paper_id not in self.catalog:
+            return []
+        return [
+            self._hit(pid, score, False)
+            for pid, score in self.dense.similar(paper_id, k)
+            if pid in self.catalog
+        ]

@@ -1,0 +1,158 @@
+"""Hybrid search on a small real index: exact matches first, filters, sorts, fallbacks."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dailypapers.search.catalog import Catalog
+from dailypapers.search.engine import SearchConfig, SearchEngine
+from dailypapers.search.query import Filters, SearchRequest
+from tests.search.conftest import documents
+
+MODES = ("hybrid", "lexical", "dense")
+
+
+def ids(engine: SearchEngine, text: str, **options: object) -> list[str]:
+    response = engine.search(SearchRequest(text=text, **options))  # type: ignore[arg-type]
+    return [hit.id for hit in response.hits]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "text", ["2501.00005", "2501.00005v3", "https://arxiv.org/abs/2501.00005", "arXiv:2501.00005"]
+)
+def test_an_arxiv_id_comes_first(engine: SearchEngine, text: str, mode: str) -> None:
+    response = engine.search(SearchRequest(text=text, mode=mode))  # type: ignore[arg-type]
+    assert response.hits[0].id == "2501.00005" and response.hits[0].exact
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_exact_and_mistyped_titles_come_first(engine: SearchEngine, mode: str) -> None:
+    title = "Graph Neural Networks for Molecular Property Prediction"
+    assert ids(engine, title, mode=mode)[0] == "2501.00004"
+    assert ids(engine, title.lower() + "!", mode=mode)[0] == "2501.00004"
+    assert ids(engine, "Graph Nueral Networks for Molecular Property Predictoin", mode=mode)[0] == (
+        "2501.00004"
+    )
+
+
+def test_semantic_match_without_shared_words(engine: SearchEngine) -> None:
+    # No word in common with "Sleep Consolidates Memory", so only the dense side finds it.
+    assert "2501.00005" not in ids(engine, "napping helps recall", mode="lexical")
+    assert ids(engine, "napping helps recall", mode="dense")[0] == "2501.00005"
+    assert "2501.00005" in ids(engine, "napping helps recall", mode="hybrid")[:3]
+
+
+def test_hybrid_uses_both_lists(engine: SearchEngine) -> None:
+    top = ids(engine, "self-rewarding reward models for language", mode="hybrid")[:2]
+    assert set(top) == {"2501.00002", "2501.00006"}
+
+
+def test_phrase_and_exclusion(engine: SearchEngine) -> None:
+    assert ids(engine, '"reward models"', mode="lexical") == ["2501.00006"]
+    found = ids(engine, "language models -consistency", mode="lexical")
+    assert "2501.00006" in found and "2501.00002" not in found
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(since=date(2025, 1, 9), until=date(2025, 1, 11)),
+        Filters(categories=("cs.LG",)),
+        Filters(has_code=True),
+        Filters(author="grace hopper"),
+    ],
+)
+def test_filters_hold_in_every_mode(engine: SearchEngine, mode: str, filters: Filters) -> None:
+    response = engine.search(SearchRequest(text="models networks", mode=mode, filters=filters))  # type: ignore[arg-type]
+    assert response.hits, "each filter leaves something to find"
+    catalog = Catalog(documents())
+    assert all(catalog.entries[hit.id].allowed_by(filters) for hit in response.hits)
+
+
+def test_an_id_outside_the_filters_is_not_forced_in(engine: SearchEngine) -> None:
+    request = SearchRequest(text="2501.00005", filters=Filters(categories=("cs.CL",)))
+    assert "2501.00005" not in [hit.id for hit in engine.search(request).hits]
+
+
+def test_sort_newest_and_pages(engine: SearchEngine) -> None:
+    response = engine.search(SearchRequest(text="models", sort="newest", limit=50))
+    days = [hit.day for hit in response.hits]
+    assert days == sorted(days, reverse=True)  # type: ignore[type-var]
+    first = ids(engine, "models", limit=2)
+    second = ids(engine, "models", limit=2, offset=2)
+    assert len(first) == 2 and not set(first) & set(second)
+
+
+def test_similar_papers_exclude_the_paper(engine: SearchEngine) -> None:
+    similar = [hit.id for hit in engine.similar("2501.00002", k=3)]
+    assert "2501.00002" not in similar and similar[0] == "2501.00006"
+    assert engine.similar("9999.99999") == []
+
+
+def test_long_queries_are_cut_and_say_so(engine: SearchEngine) -> None:
+    response = engine.search(SearchRequest(text="protein folding " * 40))
+    assert response.truncated and len(response.query) <= 250
+    assert response.notes and "cut" in response.notes[0]
+    assert response.hits[0].id == "2501.00001"
+
+
+class BrokenEmbedder:
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        raise RuntimeError("model file unreadable")
+
+
+class StuckEmbedder:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        self.release.wait(5)
+        return np.zeros(384, dtype=np.float32)
+
+
+def test_a_failing_or_slow_embedder_falls_back_to_keywords(engine: SearchEngine) -> None:
+    stuck = StuckEmbedder()
+    for embedder, reason in ((BrokenEmbedder(), "failed"), (stuck, "took over")):
+        fallback = SearchEngine(
+            engine.catalog, engine.lexical, engine.dense, embedder, SearchConfig(embed_timeout=0.2)
+        )
+        response = fallback.search(SearchRequest(text="coral bleaching"))
+        fallback.close()
+        assert response.used_mode == "lexical" and response.mode == "hybrid"
+        assert reason in response.notes[0]
+        assert response.hits[0].id == "2501.00003"
+    stuck.release.set()
+
+
+def test_without_a_dense_index_search_is_lexical(engine: SearchEngine) -> None:
+    bare = SearchEngine(engine.catalog, engine.lexical)
+    response = bare.search(SearchRequest(text="coral bleaching", mode="dense"))
+    assert response.used_mode == "lexical" and response.hits[0].id == "2501.00003"
+    assert "no semantic index" in response.notes[0]
+
+
+NASTY = ['"', '""', "AND OR", "*", "-", "title:(", "x" * 10_000, "\x00", "🦜🔥", '-"a b"', "(("]
+
+
+@pytest.mark.parametrize("text", NASTY)
+@pytest.mark.parametrize("mode", MODES)
+def test_nasty_queries_give_results_or_nothing(engine: SearchEngine, text: str, mode: str) -> None:
+    response = engine.search(SearchRequest(text=text, mode=mode))  # type: ignore[arg-type]
+    assert isinstance(response.hits, list)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=400), mode=st.sampled_from(MODES))
+def test_no_query_raises(engine: SearchEngine, text: str, mode: str) -> None:
+    engine.search(SearchRequest(text=text, mode=mode))  # type: ignore[arg-type]
