@@ -16,7 +16,7 @@ The three steps are repeated ``--runs`` times in turn, and the report gives medi
 work on the machine skews all of them alike. It replaces the "Ingest" section of
 BENCHMARKS.md (``--out``), keeping the other sections, and prints it. Run from the checkout:
 
-    .venv/bin/python benchmarks/ingest.py [--data PATH] [--out BENCHMARKS.md] [--runs 3]
+    .venv/bin/python -m benchmarks.ingest [--data PATH] [--out BENCHMARKS.md] [--runs 3]
 
 Without the data file it prints why and exits 0 without touching the report.
 """
@@ -27,7 +27,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import re
 import sqlite3
 import statistics
@@ -41,10 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SELF = Path(__file__).resolve()
-ROOT = SELF.parents[1]
-LISTING = ROOT.parent / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"
-REPORT = ROOT / "BENCHMARKS.md"
+from benchmarks.common import LISTING, REPORT, ROOT, machine, write_section
+
 HEADING = "## Ingest"
 TARGET_SECONDS = 30.0  # the whole file into a fresh database
 TARGET_RSS = 1024**3  # peak resident memory of an ingest, bytes
@@ -137,6 +134,7 @@ def child_env(work: Path) -> dict[str, str]:
     env["DAILYPAPERS_MODE"] = "development"
     env["DAILYPAPERS_DATA_DIR"] = str(work / "data")
     env["DAILYPAPERS_DATABASE_URL"] = f"sqlite:///{work / 'data' / 'bench.sqlite3'}"
+    env["PYTHONPATH"] = str(ROOT)  # the child runs this module with ``-m``
     return env
 
 
@@ -164,7 +162,7 @@ def one_round(data: Path) -> Round:
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as work_dir:
         work = Path(work_dir)
         env = child_env(work)
-        this = [sys.executable, str(SELF), "--data", str(data), "--step"]
+        this = [sys.executable, "-m", "benchmarks.ingest", "--data", str(data), "--step"]
         base = measure([*this, "baseline"], env, work)
         first = measure([*this, "ingest"], env, work)
         again = measure([*this, "ingest"], env, work)
@@ -180,21 +178,8 @@ def one_round(data: Path) -> Round:
 STEPS: dict[str, Callable[[Path], None]] = {"baseline": baseline, "ingest": ingest_file}
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1024**2:.0f} GB RAM, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
+def sqlite_machine() -> str:
+    return machine(f"SQLite {sqlite3.sqlite_version}")
 
 
 def seconds(values: list[float]) -> str:
@@ -228,7 +213,7 @@ def report(data: Path, rounds: list[Round], loads: tuple[float, float]) -> str:
         [
             HEADING,
             "",
-            f"`python benchmarks/ingest.py`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; "
+            f"`python -m benchmarks.ingest`, {datetime.now(UTC):%Y-%m-%d}, on {sqlite_machine()}; "
             f"load average {loads[0]:.1f} when it started, {loads[1]:.1f} at the end.",
             "",
             f"{data.name}: {papers:,} papers, {size} gzipped. Each step is one child process "
@@ -274,17 +259,6 @@ def report(data: Path, rounds: list[Round], loads: tuple[float, float]) -> str:
     )  # fmt: skip
 
 
-def write_section(section: str, out: Path) -> None:
-    """Replace this benchmark's section of ``out``, keeping everyone else's."""
-    text = out.read_text() if out.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    out.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=LISTING, help="the listing file (.jsonl.gz)")
@@ -303,7 +277,7 @@ def main() -> int:
     rounds = [one_round(args.data) for _ in range(max(1, args.runs))]
     section = report(args.data, rounds, (start_load, os.getloadavg()[0]))
     print(section)
-    write_section(section, args.out)
+    write_section(HEADING, section, args.out)
     return 0
 
 

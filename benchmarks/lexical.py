@@ -15,29 +15,23 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
 import re
 import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import TypeVar
 
+from benchmarks.common import LISTING, SCIFACT, machine, percentile, timed, write_section
 from dailypapers.index.lexical import LexicalIndex, build, build_from_store
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.store import Store, open_store
 from dailypapers.store.documents import Document, iter_documents
 
-ROOT = Path(__file__).resolve().parents[1]
-LISTING = ROOT.parent / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"
-SCIFACT = ROOT.parent / "shared" / "data" / "beir-scifact"
-REPORT = ROOT / "BENCHMARKS.md"
 HEADING = "## Lexical search"
 K = 100
 STOP = set(
@@ -87,20 +81,6 @@ def make_queries(documents: list[Document]) -> list[Query]:
     return queries
 
 
-T = TypeVar("T")
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def scifact(work: Path) -> tuple[float, float, int]:
     """nDCG@10 and recall@100 of lexical search alone on SciFact's train claims."""
     when = datetime(2020, 1, 1)
@@ -133,21 +113,8 @@ def load_store(db: Path | None, work: Path) -> tuple[Store, float | None]:
     return store, seconds
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1024**2:.0f} GB RAM, "
-        f"Python {platform.python_version()}, tantivy {version('tantivy')}"
-    )
+def machine_line() -> str:
+    return machine(f"tantivy {version('tantivy')}")
 
 
 def run(db: Path | None) -> str:
@@ -189,7 +156,7 @@ def run(db: Path | None) -> str:
         [
             HEADING,
             "",
-            f"`python -m benchmarks.lexical`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; "
+            f"`python -m benchmarks.lexical`, {datetime.now(UTC):%Y-%m-%d}, on {machine_line()}; "
             f"load average {load:.1f} when it started.",
             "",
             f"- Papers: {len(documents):,} ({LISTING.name}); {ingest_line}"
@@ -220,17 +187,6 @@ def run(db: Path | None) -> str:
     )
 
 
-def write_section(section: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md, keeping everyone else's."""
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="an SQLite store that already holds the papers")
@@ -239,7 +195,7 @@ def main() -> None:
     section = run(args.db)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(HEADING, section)
 
 
 if __name__ == "__main__":
