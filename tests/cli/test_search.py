@@ -36,7 +36,7 @@ def test_search_json(cli: CliRunner, indexed: Path) -> None:
     )  # fmt: skip
     assert len(payload["results"]) == 2
     assert payload["results"][0]["id"] == "2401.00001"
-    assert set(payload["results"][0]) == {"id", "title", "score"}
+    assert set(payload["results"][0]) == {"id", "title", "score", "snippet"}
 
 
 def test_search_modes_and_ids(cli: CliRunner, indexed: Path) -> None:
@@ -99,3 +99,25 @@ def test_eval_beir_errors(cli: CliRunner, tmp_path: Path) -> None:
     assert no_split.exit_code == 1 and "dev.tsv: no such file" in no_split.stderr
     bad_split = cli.invoke(app, ["eval", "beir", str(FIXTURES / "beir-tiny"), "--split", "x"])
     assert bad_split.exit_code == 2
+
+
+def test_search_filters_sort_and_snippets(cli: CliRunner, indexed: Path) -> None:
+    def found(*options: str) -> list[str]:
+        result = cli.invoke(app, ["search", "identifier authors regularization", "--json", *options])
+        assert result.exit_code == 0, result.output
+        return [hit["id"] for hit in json.loads(result.stdout)["results"]]
+
+    assert found("--category", "hep-th") == ["hep-th/9901001"]
+    assert set(found("--category", "cs.CV", "--category", "cs.CL")) == {"2401.00001", "2401.00003"}
+    assert found("--code") == ["2401.00001"]
+    assert found("--author", "o. timer") == ["hep-th/9901001"]
+    assert found("--since", "2024-01-02", "--until", "2024-12-31") == ["2401.00003"]
+    assert found("--sort", "newest")[0] == "2401.00003"
+    result = cli.invoke(app, ["search", "self-rewarding", "--json", "--limit", "1"])
+    snippet = json.loads(result.stdout)["results"][0]["snippet"]
+    assert "<mark>self</mark>-<mark>rewarding</mark>" in snippet.lower()
+    human = cli.invoke(app, ["search", "self-rewarding", "--limit", "1"])
+    assert "*self*-*rewarding*" in human.stdout.lower()
+    for bad in (["--since", "yesterday"], ["--sort", "best"]):
+        result = cli.invoke(app, ["search", "x", *bad])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import NoReturn
 
 import typer
@@ -29,6 +30,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line that says what went wrong and where, and exit."""
     err_console.print(f"error: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def day_option(name: str, value: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` option's date; anything else exits 2 with one line."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:  # fromisoformat also takes 20250101 and 2025-W01-1
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name} {value!r}: expected a date as YYYY-MM-DD", code=2)
 
 
 def settings() -> Settings:

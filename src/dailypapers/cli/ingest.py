@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -148,7 +147,7 @@ def ingest_arxiv(
 ) -> None:
     """Harvest new and updated arXiv papers over OAI-PMH; a killed run resumes where it stopped."""
     config = common.settings()
-    first, last = _day_option("--from", start), _day_option("--until", until)
+    first, last = common.day_option("--from", start), common.day_option("--until", until)
     wanted = [c.strip() for c in (categories or "").split(",") if c.strip()] or config.categories
     url = base_url or config.arxiv_oai_url
     fetcher = oaipmh.make_fetcher(config)
@@ -170,17 +169,6 @@ def ingest_arxiv(
     finally:
         fetcher.close()
     report(summary, f"arXiv OAI-PMH {url}")
-
-
-def _day_option(name: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) != 10:  # fromisoformat also takes 20250101 and 2025-W01-1
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        common.fail(f"{name} {value!r}: expected a date as YYYY-MM-DD", code=2)
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from dailypapers.index.job import IndexSummary, Progress, run_index
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse
 from dailypapers.search.evaluate import evaluate
-from dailypapers.search.query import SearchRequest
+from dailypapers.search.query import Filters, SearchRequest
 from dailypapers.search.service import open_engine, search_config
 
 eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
@@ -57,6 +58,11 @@ def index(
     typer.echo(index_now(0 if no_embed else None).line())
 
 
+def _plain(snippet_html: str) -> str:
+    """A snippet for the terminal: the marks as *stars*, entities decoded."""
+    return html.unescape(snippet_html.replace("<mark>", "*").replace("</mark>", "*"))
+
+
 def _print(response: SearchResponse) -> None:
     for note in response.notes:
         common.err_console.print(f"note: {note}", markup=False)
@@ -67,6 +73,8 @@ def _print(response: SearchResponse) -> None:
         typer.echo(f"{rank:>3}. {hit.id:<16} {hit.title}")
         if authors:
             typer.echo(f"     {authors}  ({hit.day or 'undated'})")
+        if hit.snippet:
+            typer.echo(f"     {_plain(hit.snippet)}")
 
 
 def search(
@@ -75,16 +83,38 @@ def search(
     mode: Annotated[
         str, typer.Option(help="hybrid (default), lexical (keywords) or dense (semantic).")
     ] = "hybrid",
+    since: Annotated[
+        str | None, typer.Option(help="Papers of this day (YYYY-MM-DD) or later.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Papers of this day (YYYY-MM-DD) or earlier.")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option(help="Only this arXiv category (repeat for any of several).")
+    ] = None,
+    code: Annotated[bool, typer.Option("--code", help="Only papers with a code link.")] = False,
+    author: Annotated[str | None, typer.Option(help="Only papers by this author.")] = None,
+    sort: Annotated[str, typer.Option(help="relevance (default) or newest.")] = "relevance",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Search the stored papers."""
     if mode not in ("hybrid", "lexical", "dense"):
         common.fail(f"--mode {mode!r}: choose hybrid, lexical or dense", code=2)
+    if sort not in ("relevance", "newest"):
+        common.fail(f"--sort {sort!r}: choose relevance or newest", code=2)
+    filters = Filters(
+        since=common.day_option("--since", since),
+        until=common.day_option("--until", until),
+        categories=tuple(category or ()),
+        has_code=True if code else None,
+        author=author,
+    )
+    request = SearchRequest(text=query, mode=mode, limit=limit, sort=sort, filters=filters)  # type: ignore[arg-type]
     settings = common.settings()
     with common.store() as store:
         engine = open_engine(store, settings)
         try:
-            response = engine.search(SearchRequest(text=query, mode=mode, limit=limit))  # type: ignore[arg-type]
+            response = engine.search(request)
         finally:
             engine.close()
     if not as_json:
@@ -96,7 +126,10 @@ def search(
         "used_mode": response.used_mode,
         "truncated": response.truncated,
         "notes": response.notes,
-        "results": [{"id": h.id, "title": h.title, "score": h.score} for h in response.hits],
+        "results": [
+            {"id": h.id, "title": h.title, "score": h.score, "snippet": h.snippet}
+            for h in response.hits
+        ],
     }
     typer.echo(json.dumps(payload, ensure_ascii=False))
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import difflib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from dailypapers.index.lexical_snippet import snippet
 from dailypapers.search.catalog import Catalog, Entry, title_key
 from dailypapers.search.fusion import get_fusion
 from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
@@ -60,6 +61,7 @@ class Hit:
     categories: tuple[str, ...]
     has_code: bool
     exact: bool = False  # matched as the paper's id or title
+    snippet: str | None = None  # HTML: escaped abstract text with the matches in <mark>
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ class SearchConfig:
     embed_timeout: float = 0.5  # seconds
 
 
+# Abstracts of some papers by id, for the snippets of one page of hits.
+Abstracts = Callable[[list[str]], dict[str, str]]
+
+
 class SearchEngine:
     def __init__(
         self,
@@ -89,8 +95,10 @@ class SearchEngine:
         dense: Dense | None = None,
         embedder: QueryEmbedder | None = None,
         config: SearchConfig | None = None,
+        abstracts: Abstracts | None = None,
     ) -> None:
         self.catalog = catalog
+        self.abstracts = abstracts
         self.lexical = lexical
         self.dense = dense
         self.embedder = embedder
@@ -114,7 +122,7 @@ class SearchEngine:
         hits = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in ordered]
         if request.sort == "newest":
             hits.sort(key=lambda hit: hit.day or date.min, reverse=True)
-        page = hits[request.offset : request.offset + request.limit]
+        page = self._with_snippets(hits[request.offset : request.offset + request.limit], text)
         return SearchResponse(text, request.mode, used_mode, truncated, page, len(hits), notes)
 
     def _retrieve(
@@ -183,6 +191,15 @@ class SearchEngine:
             entry.id, entry.title, score, entry.day, entry.authors, entry.categories,
             entry.has_code, exact,
         )  # fmt: skip
+
+    def _with_snippets(self, hits: list[Hit], text: str) -> list[Hit]:
+        if self.abstracts is None or not hits:
+            return hits
+        found = self.abstracts([hit.id for hit in hits])
+        return [
+            replace(hit, snippet=snippet(found[hit.id], text)) if hit.id in found else hit
+            for hit in hits
+        ]
 
     def similar(self, paper_id: str, k: int = 10) -> list[Hit]:
         """Nearest papers by vector, the paper itself excluded."""

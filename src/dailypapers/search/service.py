@@ -16,7 +16,7 @@ from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import SearchConfig, SearchEngine
 from dailypapers.settings import Settings
 from dailypapers.store import Store
-from dailypapers.store.documents import iter_documents
+from dailypapers.store.documents import abstracts, iter_documents
 
 log = logging.getLogger(__name__)
 
@@ -51,4 +51,10 @@ def open_engine(store: Store, settings: Settings) -> SearchEngine:
         dense = ensure_dense_index(store, settings, embedder.name, embedder.dimensions)
         if len(dense) == 0:
             dense = None
-    return SearchEngine(catalog, lexical_index, dense, embedder, search_config(settings))
+
+    def page_abstracts(ids: list[str]) -> dict[str, str]:
+        with store.read() as connection:
+            return abstracts(connection, ids)
+
+    config = search_config(settings)
+    return SearchEngine(catalog, lexical_index, dense, embedder, config, page_abstracts)

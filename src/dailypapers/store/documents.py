@@ -112,3 +112,9 @@ def iter_documents(
             return
         yield from _page_documents(connection, rows)
         after = rows[-1].arxiv_id
+
+
+def abstracts(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The abstracts of ``ids`` (for snippets of one page of hits)."""
+    query = select(papers.c.arxiv_id, papers.c.abstract).where(papers.c.arxiv_id.in_(list(ids)))
+    return {paper_id: text or "" for paper_id, text in connection.execute(query)}
