@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def section(figures: dict[str, Any], q: dict[str, Any], papers: int, rss_mb: flo
     lines = [
         HEADING,
         "",
-        f"`python -m benchmarks.search`, on {machine()}; load average "
+        f"`python -m benchmarks.search`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; load average "
         f"{os.getloadavg()[0]:.1f} at the end.",
         "",
         f"Latency over {papers:,} papers, 1,000 generated queries, top {DEPTH} per list, warm, "
