@@ -108,8 +108,8 @@ def section(figures: dict[str, Any], q: dict[str, Any], papers: int, rss_mb: flo
     lines = [
         HEADING,
         "",
-        f"`python -m benchmarks.search`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; load average "
-        f"{os.getloadavg()[0]:.1f} at the end.",
+        f"`python -m benchmarks.search`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the end.",
         "",
         f"Latency over {papers:,} papers, 1,000 generated queries, top {DEPTH} per list, warm, "
         "one process, in milliseconds (query embedding included in hybrid and dense):",
