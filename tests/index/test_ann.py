@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dailypapers.index import ann
 from dailypapers.index.ann import (
     CURRENT,
     HNSW,
@@ -67,7 +68,9 @@ def test_hnsw_agrees_with_exact_search() -> None:
 
 
 @pytest.mark.parametrize("exact_below", [10_000, 1000])
-def test_filters_and_similar(exact_below: int) -> None:
+def test_filters_and_similar(exact_below: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small filters are searched exactly, big ones through the graph: test both ways.
+    monkeypatch.setattr(ann, "FILTER_EXACT", 100)
     vectors = _clustered(3000)
     index = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=exact_below)
     query = vectors[17]

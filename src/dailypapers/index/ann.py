@@ -40,10 +40,13 @@ from dailypapers.store.vectors import VectorStats, iter_vector_pages, vector_sta
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 IDS, VECTORS, HNSW, PARAMS = "ids.json", "vectors.npy", "hnsw.usearch", "params.json"
-# usearch's defaults; int8 copies keep the graph small and candidates are re-scored in float32.
+# int8 copies keep the graph small and candidates are re-scored in float32. Measured on the
+# 74,728 papers with short queries (titles, first words of titles): recall@10 against exact
+# search was 0.91 with usearch's default expansion_search of 64, 0.95 with 128 and 0.975 with
+# 256 (p50 about 1 ms); float16 copies recalled no more at the same setting.
 HNSW_OPTIONS: dict[str, Any] = {
     "metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 128,
-    "expansion_search": 64,
+    "expansion_search": 256,
 }  # fmt: skip
 # The default of DAILYPAPERS_DENSE_EXACT_BELOW: exact search of 20,000 vectors takes ~2 ms.
 EXACT_BELOW = 20_000
@@ -132,6 +135,8 @@ class DenseIndex:
         return cls(model, ids, matrix, graph)
 
     def _exact(self, query: Matrix, k: int, rows: npt.NDArray[np.intp] | None) -> Hits:
+        if rows is not None and len(rows) == 0:
+            return []
         if rows is None:
             scores = self.vectors @ query
             return [(self.ids[i], float(scores[i])) for i in _top(scores, k)]
@@ -151,27 +156,29 @@ class DenseIndex:
         if query.shape[0] != self.dimensions:
             raise ValueError(f"query has {query.shape[0]} dimensions, index {self.dimensions}")
         query = query / max(float(np.linalg.norm(query)), 1e-12)
-        rows = None
-        if allowed is not None:
-            rows = np.fromiter(
-                (self.position[i] for i in allowed if i in self.position), dtype=np.intp
-            )
-            rows.sort()  # ties then break by row, as without a filter
-            if len(rows) == 0:
-                return []
-        if self.graph is None or (
-            rows is not None and len(rows) <= max(FILTER_EXACT, len(self.ids) // 10)
+        if allowed is not None and (
+            self.graph is None or len(allowed) <= max(FILTER_EXACT, len(self.ids) // 10)
         ):
-            return self._exact(query, k, rows)
+            return self._exact(query, k, self._rows(allowed))
+        if self.graph is None:
+            return self._exact(query, k, None)
         wanted = k * OVERSAMPLE
-        if rows is not None:  # ask for enough neighbours that about ``wanted`` pass the filter
-            wanted = math.ceil(wanted * len(self.ids) / len(rows))
+        if allowed is not None:  # ask for enough neighbours that about ``wanted`` pass
+            wanted = math.ceil(wanted * len(self.ids) / len(allowed))
         candidates = self._graph(query, wanted)
-        if rows is not None:
-            candidates = candidates[np.isin(candidates, rows)]
-            if len(candidates) < k:
-                return self._exact(query, k, rows)
+        if allowed is not None:
+            # Checking the few candidates against the set is far cheaper than turning a big
+            # set of ids into rows.
+            keep = [int(c) for c in candidates if self.ids[c] in allowed]
+            if len(keep) < k:
+                return self._exact(query, k, self._rows(allowed))
+            candidates = np.array(keep, dtype=np.intp)
         return self._exact(query, k, np.sort(candidates))
+
+    def _rows(self, allowed: set[str]) -> npt.NDArray[np.intp]:
+        rows = np.fromiter((self.position[i] for i in allowed if i in self.position), np.intp)
+        rows.sort()  # ties then break by row, as without a filter
+        return rows
 
     def similar(self, paper_id: str, k: int) -> Hits:
         """The ``k`` papers nearest to ``paper_id`` (never itself); [] if it has no vector."""
@@ -284,7 +291,13 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
         _check_files(build, params["files"])
         ids = json.loads((build / IDS).read_text())
         vectors = np.load(build / VECTORS, mmap_mode="r", allow_pickle=False)
-        graph = Index.restore(str(build / HNSW), view=True) if HNSW in params["files"] else None
+        graph = None
+        if HNSW in params["files"]:
+            # expansion_search is a search setting, not kept in the file.
+            search_depth = HNSW_OPTIONS["expansion_search"]
+            graph = Index.restore(str(build / HNSW), view=True, expansion_search=search_depth)
+            if graph is None:
+                raise DenseIndexError(f"{build / HNSW}: not a usearch index")
     except DenseIndexError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
