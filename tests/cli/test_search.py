@@ -103,7 +103,8 @@ def test_eval_beir_errors(cli: CliRunner, tmp_path: Path) -> None:
 
 def test_search_filters_sort_and_snippets(cli: CliRunner, indexed: Path) -> None:
     def found(*options: str) -> list[str]:
-        result = cli.invoke(app, ["search", "identifier authors regularization", "--json", *options])
+        query = "identifier authors regularization"
+        result = cli.invoke(app, ["search", query, "--json", *options])
         assert result.exit_code == 0, result.output
         return [hit["id"] for hit in json.loads(result.stdout)["results"]]
 
