@@ -8,6 +8,7 @@ With ``--full`` it first embeds all papers (about half an hour; resumable, so it
 stopped and run again); without, the ANN figures are for whatever the store has.
 
     .venv/bin/python -m benchmarks.embed [--work DIR] [--full] [--sample N] [--no-write]
+    .venv/bin/python -m benchmarks.embed --report   # rewrite the section from the last run
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dailypapers.index.ann import DenseIndex, build_dense_index, index_root, load_dense_index
+from dailypapers.index.ann import (
+    HNSW_OPTIONS,
+    OVERSAMPLE,
+    DenseIndex,
+    build_dense_index,
+    index_root,
+    load_dense_index,
+)
 from dailypapers.index.embedder import OnnxEmbedder, load_builtin
 from dailypapers.index.vectors import document_text, embed_papers
 from dailypapers.ingest.files import JsonLinesSource
@@ -252,7 +260,9 @@ def section(results: dict[str, Any]) -> str:
     lines = [
         HEADING,
         "",
-        f"`python -m benchmarks.embed{' --full' if full else ''}`, {results['date']}, on "
+        "`python -m benchmarks.embed`"
+        + (" (all papers embedded by its `--full` run)" if full else "")
+        + f", {results['date']}, on "
         f"{results['machine']}; load average {results['load']:.1f} when it started (other "
         "work shared the 2 cores). Model: built-in all-MiniLM-L6-v2, int8 ONNX, "
         f"{results['threads']} threads; texts are title + abstract, "
@@ -265,16 +275,20 @@ def section(results: dict[str, Any]) -> str:
     if full:
         lines.append(
             f"- All papers: {full['embedded']:,} embedded in {full['seconds'] / 60:.1f} min "
-            f"({full['embedded'] / full['seconds']:.1f} papers/s)."
+            f"({full['embedded'] / full['seconds']:.1f} papers/s; the `--full` run, during "
+            "which other jobs often had one of the two cores)."
         )
     lines += [
         f"- Query embedding ({q['n']} queries, warm, one at a time): p50 {q['p50']:.2f} ms, "
         f"p99 {q['p99']:.2f} ms. Loading the model (already built): {results['load_s']:.2f} s; "
         f"first build of the int8 ONNX file from the packaged weights: {results['build_s']:.1f} s.",
-        f"- ANN over {a['count']:,} vectors ({a['kind']}; HNSW int8, M=16, ef 128/64, "
-        f"re-scored in float32): build from the store {a['build_s']:.1f} s, "
+        f"- ANN over {a['count']:,} vectors ({a['kind']}; HNSW over int8 copies, M="
+        f"{HNSW_OPTIONS['connectivity']}, expansion {HNSW_OPTIONS['expansion_add']} on add, "
+        f"{HNSW_OPTIONS['expansion_search']} on search, {OVERSAMPLE} x k candidates re-scored "
+        f"in float32): build from the store {a['build_s']:.1f} s, "
         f"{a['size_mb']:.0f} MB on disk, load with checksums {a['load_s']:.2f} s.",
-        f"- Search top 10, {results['n_search']} queries: p50 {a['search']['p50']:.2f} ms, p99 "
+        f"- Search top 10 for {results['n_search']:,} queries (titles and first four words of "
+        f"titles of random papers, embedded as queries): p50 {a['search']['p50']:.2f} ms, p99 "
         f"{a['search']['p99']:.2f} ms, recall@10 against exact {a['recall10']:.3f}; exact "
         f"numpy search p50 {a['exact']['p50']:.2f} ms. Filtered to 5% of papers: p50 "
         f"{a['filtered']['5%']['p50']:.2f} ms; to 50%: p50 {a['filtered']['50%']['p50']:.2f} "
@@ -307,11 +321,15 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="embed all papers first")
     parser.add_argument("--sample", type=int, default=1000, help="papers for the overhead")
     parser.add_argument("--no-write", action="store_true", help="print, leave BENCHMARKS.md")
+    parser.add_argument("--report", action="store_true", help="only rewrite the section")
     args = parser.parse_args()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
     results_path = work / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
+    if args.report:  # from the figures of the last run, in WORK/results.json
+        write_section(section(results))
+        return
     results.update(load=os.getloadavg()[0], machine=machine())
     results["date"] = datetime.now(UTC).date().isoformat()
     settings = settings_for(work)
