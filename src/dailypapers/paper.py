@@ -293,8 +293,8 @@ _HASH_ENCODER = json.JSONEncoder(default=str, sort_keys=True, ensure_ascii=False
 def content_hash(record: PaperRecord, links: tuple[Link, ...] | None = None) -> str:
     """A stable digest of everything stored about a paper, to tell "unchanged" cheaply.
 
-    ``links`` may pass ``record.links`` when the caller has them already. Stored hashes (and
-    the vectors keyed on them) must stay valid, so the digested text never changes: every
+    ``links`` may pass ``record.links`` when the caller has them already. Stored hashes must
+    stay valid, so the digested text never changes: every
     field plus the links, as JSON. Fields are read directly rather than through
     ``dataclasses.asdict``, whose deep copy cost more than the rest of the hash together.
     """
@@ -302,4 +302,14 @@ def content_hash(record: PaperRecord, links: tuple[Link, ...] | None = None) -> 
     links = record.links if links is None else links
     payload["links"] = [(link.kind, link.url) for link in links]
     text = _HASH_ENCODER.encode(payload)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def text_hash(record: PaperRecord) -> str:
+    """A digest of the text that is embedded (title and abstract).
+
+    Vectors are keyed on it rather than on :func:`content_hash`, so a paper whose upvotes,
+    stars or links change keeps its vector.
+    """
+    text = f"{record.title}\x00{record.abstract or ''}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

@@ -94,3 +94,23 @@ def test_save_refuses_mismatched_lengths(store: Store) -> None:
         save_vectors(connection, MODEL, pending, _unit_rows(1))
     with store.read() as connection:
         assert vector_stats(connection, MODEL).count == 0
+
+
+def test_votes_and_links_keep_the_vector(store: Store) -> None:
+    _papers(store, 2)
+    with store.read() as connection:
+        pending = papers_needing_vectors(connection, MODEL)
+    with store.write() as connection:
+        save_vectors(connection, MODEL, pending, _unit_rows(2))
+        counts = upsert_papers(
+            connection,
+            [
+                make_record(
+                    "2501.00000", "Paper 0", abstract="Abstract 0.", hf_upvotes=42,
+                    github_repo="https://github.com/a/b",
+                )
+            ],
+        )  # fmt: skip
+    assert counts.updated == 1
+    with store.read() as connection:
+        assert papers_needing_vectors(connection, MODEL) == []

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.paper import Link, PaperRecord, content_hash, merge
+from dailypapers.paper import Link, PaperRecord, content_hash, merge, text_hash
 from dailypapers.store.schema import (
     authors,
     paper_authors,
@@ -177,6 +177,7 @@ def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any
         primary_category=record.primary_category,
         arxiv_updated_at=record.updated_at,
         content_hash=digest,
+        text_hash=text_hash(record),
         updated_at=now,
     )
     return row

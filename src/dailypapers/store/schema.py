@@ -50,6 +50,8 @@ papers = Table(
     Column("github_stars", Integer),
     Column("project_page", Text),
     Column("content_hash", String(32), nullable=False),
+    # Digest of title and abstract, the embedded text (see ``paper.text_hash``).
+    Column("text_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Index(None, "primary_category"),
@@ -136,7 +138,8 @@ harvest_state = Table(
 
 # Sentence embeddings of "title + abstract", one per paper and model. The store is their
 # source of truth: the search index's ANN files are built from here and can always be rebuilt.
-# ``content_hash`` is the paper's hash when it was embedded, so a changed paper is re-embedded.
+# ``text_hash`` is the paper's text hash when it was embedded, so a paper whose title or
+# abstract changed is re-embedded (and one whose votes changed is not).
 paper_vectors = Table(
     "paper_vectors",
     metadata,
@@ -149,6 +152,6 @@ paper_vectors = Table(
     Column("model", String(200), primary_key=True),
     Column("dimensions", Integer, nullable=False),
     Column("vector", LargeBinary, nullable=False),
-    Column("content_hash", String(32), nullable=False),
+    Column("text_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
 )

@@ -1,8 +1,9 @@
 """Sentence embeddings of papers, one row per paper and model, as float32 bytes.
 
 The store is the vectors' source of truth (the ANN index files are rebuilt from here). A paper
-needs a vector for a model when it has none or when the paper's ``content_hash`` moved on since
-its vector was made. ``save_vectors`` replaces a batch in one transaction, so an embedding job
+needs a vector for a model when it has none or when the paper's ``text_hash`` (title and
+abstract) moved on since its vector was made; new upvotes or stars do not re-embed a paper.
+``save_vectors`` replaces a batch in one transaction, so an embedding job
 killed half-way keeps every batch it committed and loses nothing else.
 """
 
@@ -30,7 +31,7 @@ class PendingPaper:
     id: str
     title: str
     abstract: str
-    content_hash: str
+    text_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def _stale(model: str) -> tuple[Join, ColumnElement[bool]]:
         and_(paper_vectors.c.paper_id == papers.c.arxiv_id, paper_vectors.c.model == model),
     )
     condition = or_(
-        paper_vectors.c.paper_id.is_(None), paper_vectors.c.content_hash != papers.c.content_hash
+        paper_vectors.c.paper_id.is_(None), paper_vectors.c.text_hash != papers.c.text_hash
     )
     return joined, condition
 
@@ -59,14 +60,14 @@ def papers_needing_vectors(
     """Up to ``limit`` papers with arXiv id above ``after`` that need a vector, in id order."""
     joined, condition = _stale(model)
     query = (
-        select(papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.content_hash)
+        select(papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.text_hash)
         .select_from(joined)
         .where(condition, papers.c.arxiv_id > after)
         .order_by(papers.c.arxiv_id)
         .limit(limit)
     )
     return [
-        PendingPaper(row.arxiv_id, row.title, row.abstract or "", row.content_hash)
+        PendingPaper(row.arxiv_id, row.title, row.abstract or "", row.text_hash)
         for row in connection.execute(query)
     ]
 
@@ -85,7 +86,7 @@ def save_vectors(
 ) -> None:
     """Store row ``i`` of ``vectors`` as the vector of ``papers_embedded[i]``, replacing any.
 
-    Call inside one ``Store.write`` transaction. Each vector carries the content hash the
+    Call inside one ``Store.write`` transaction. Each vector carries the text hash the
     paper had when its text was read, so a paper changed meanwhile is picked up again.
     """
     if len(papers_embedded) != len(vectors):
@@ -108,7 +109,7 @@ def save_vectors(
             "model": model,
             "dimensions": matrix.shape[1],
             "vector": matrix[row].tobytes(),
-            "content_hash": paper.content_hash,
+            "text_hash": paper.text_hash,
             "created_at": now,
         }
         for row, paper in enumerate(papers_embedded)

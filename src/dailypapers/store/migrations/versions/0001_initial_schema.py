@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("github_stars", sa.Integer(), nullable=True),
         sa.Column("project_page", sa.Text(), nullable=True),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
+        sa.Column("text_hash", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("arxiv_id", name=op.f("pk_papers")),
@@ -128,7 +129,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("dimensions", sa.Integer(), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
-        sa.Column("content_hash", sa.String(length=32), nullable=False),
+        sa.Column("text_hash", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["paper_id"],
