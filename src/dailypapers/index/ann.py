@@ -392,7 +392,9 @@ def ensure_dense_index(store: Store, settings: Settings, model: str, dimensions:
             return previous
         log.info("dense index %s is behind the store; updating it", root)
     except DenseIndexError as error:
-        log.warning("rebuilding the dense index: %s", error)
+        # A first build is routine; a damaged or foreign index is worth a warning.
+        first = not (root / CURRENT).exists()
+        log.log(logging.INFO if first else logging.WARNING, "building the dense index: %s", error)
     return build_dense_index(
         store,
         model,
