@@ -17,9 +17,7 @@ import argparse
 import functools
 import json
 import os
-import platform
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -28,10 +26,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
+from benchmarks.common import LISTING, machine, percentile, timed, write_section
 from dailypapers.index.ann import (
     HNSW_OPTIONS,
     OVERSAMPLE,
@@ -50,17 +49,7 @@ from dailypapers.store.documents import iter_documents
 from dailypapers.store.papers import count_papers
 from dailypapers.store.vectors import vector_stats
 
-ROOT = Path(__file__).resolve().parents[1]
-LISTING = ROOT.parent / "shared" / "data" / "arxiv-daily-listings" / "papers.jsonl.gz"
-REPORT = ROOT / "BENCHMARKS.md"
 HEADING = "## Dense search (embeddings and ANN)"
-T = TypeVar("T")
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
 
 
 def time_each(function: Callable[[Any], object], items: list[Any]) -> list[float]:
@@ -71,11 +60,6 @@ def time_each(function: Callable[[Any], object], items: list[Any]) -> list[float
         function(item)
         times.append(time.perf_counter() - started)
     return times
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def latency_ms(values: list[float]) -> dict[str, float]:
@@ -242,17 +226,8 @@ def rss_with_index(work: Path, model: str, dims: int) -> dict[str, float]:
     return measured
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, Python {platform.python_version()}"
-        f", onnxruntime {version('onnxruntime')}, usearch {version('usearch')}"
-    )
+def machine_line() -> str:
+    return machine(f"onnxruntime {version('onnxruntime')}, usearch {version('usearch')}")
 
 
 def section(results: dict[str, Any]) -> str:
@@ -304,17 +279,6 @@ def section(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md, keeping everyone else's."""
-    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(report):
-        report = pattern.sub(lambda _match: text + "\n\n", report)
-    else:
-        report = report.rstrip("\n") + "\n\n" + text + "\n"
-    REPORT.write_text(report.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/dailypapers-bench-embed"))
@@ -328,9 +292,9 @@ def main() -> None:
     results_path = work / "results.json"
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
     if args.report:  # from the figures of the last run, in WORK/results.json
-        write_section(section(results))
+        write_section(HEADING, section(results))
         return
-    results.update(load=os.getloadavg()[0], machine=machine())
+    results.update(load=os.getloadavg()[0], machine=machine_line())
     results["date"] = datetime.now(UTC).date().isoformat()
     settings = settings_for(work)
     first_build = not list((work / "models").glob("*/model.onnx"))
@@ -355,7 +319,7 @@ def main() -> None:
     results_path.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     if not args.no_write:
-        write_section(section(results))
+        write_section(HEADING, section(results))
 
 
 if __name__ == "__main__":
