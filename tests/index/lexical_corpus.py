@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+from dailypapers.search.query import Filters
 from dailypapers.store.documents import Document
 
+__all__ = ["CORPUS", "Filters", "doc"]
+
 T0 = datetime(2025, 1, 1, 12, 0, 0)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The shape ``LexicalIndex.search`` expects (as ``dailypapers.search.query.Filters``)."""
-
-    since: date | None = None
-    until: date | None = None
-    categories: tuple[str, ...] = ()
-    has_code: bool | None = None
-    author: str | None = None
 
 
 def doc(
