@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -17,7 +17,7 @@ from dailypapers.index.job import IndexSummary, Progress, run_index
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse
 from dailypapers.search.evaluate import evaluate
-from dailypapers.search.query import Filters, SearchRequest
+from dailypapers.search.query import Filters, Mode, SearchRequest, Sort
 from dailypapers.search.service import open_engine, search_config
 
 eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
@@ -109,7 +109,14 @@ def search(
         has_code=True if code else None,
         author=author,
     )
-    request = SearchRequest(text=query, mode=mode, limit=limit, sort=sort, filters=filters)  # type: ignore[arg-type]
+    request = SearchRequest(
+        text=query,
+        mode=cast(Mode, mode),  # checked above
+        limit=limit,
+        sort=cast(Sort, sort),
+        filters=filters,
+        snippets=True,
+    )
     settings = common.settings()
     with common.store() as store:
         engine = open_engine(store, settings)

@@ -57,17 +57,28 @@ def _matches(text: str, query: str) -> list[_Span]:
     wanted = _query_terms(query)
     tokens = analyzer(STEMMED).pre_tokenize(text).tokens
     present = {token.text for token in tokens}
-    fuzzy = [t for t in wanted - present if len(t) >= FUZZY_MIN_CHARS]
-    spans = []
-    for token in tokens:
-        hit = token.text if token.text in wanted else None
-        for term in fuzzy if hit is None else ():
-            if _within(token.text, term, 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1):
+    fuzzy = [
+        (term, set(term), 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1)
+        for term in wanted - present
+        if len(term) >= FUZZY_MIN_CHARS
+    ]
+    # Each distinct word of the text is compared with the fuzzy terms once. The edit distance
+    # runs in Python, so a cheap necessary condition comes first: one edit changes at most two
+    # memberships of the words' letter sets.
+    hits: dict[str, str | None] = {}
+    for word in present:
+        hit = word if word in wanted else None
+        letters = set(word)
+        for term, term_letters, limit in fuzzy if hit is None else ():
+            if len(letters ^ term_letters) <= 2 * limit and _within(word, term, limit):
                 hit = term
                 break
-        if hit is not None:
-            spans.append(_Span(token.char_offset_from, token.char_offset_to, hit))
-    return spans
+        hits[word] = hit
+    return [
+        _Span(token.char_offset_from, token.char_offset_to, hit)
+        for token in tokens
+        if (hit := hits[token.text]) is not None
+    ]
 
 
 def _best_window(spans: list[_Span], max_chars: int) -> tuple[int, int]:

@@ -122,7 +122,9 @@ class SearchEngine:
         hits = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in ordered]
         if request.sort == "newest":
             hits.sort(key=lambda hit: hit.day or date.min, reverse=True)
-        page = self._with_snippets(hits[request.offset : request.offset + request.limit], text)
+        page = hits[request.offset : request.offset + request.limit]
+        if request.snippets:
+            page = self._with_snippets(page, text)
         return SearchResponse(text, request.mode, used_mode, truncated, page, len(hits), notes)
 
     def _retrieve(

@@ -45,7 +45,9 @@ class SearchRequest:
     offset: int = 0
     sort: Sort = "relevance"
     filters: Filters = field(default_factory=Filters)
-    truncated: bool = False
+    # Highlighted abstract fragments for the page of hits (a few ms; pages want them, the
+    # API's plain lists and the evaluation do not).
+    snippets: bool = False
 
 
 def clean_query(text: str) -> tuple[str, bool]:
