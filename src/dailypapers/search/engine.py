@@ -119,13 +119,15 @@ class SearchEngine:
         exact = self._exact_matches(text, ranked, allowed)
         scores = dict(ranked)
         ordered = exact + [pid for pid, _score in ranked if pid not in exact]
-        hits = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in ordered]
         if request.sort == "newest":
-            hits.sort(key=lambda hit: hit.day or date.min, reverse=True)
-        page = hits[request.offset : request.offset + request.limit]
+            entries = self.catalog.entries
+            ordered.sort(key=lambda pid: entries[pid].day or date.min, reverse=True)
+        # Hits are made for the page only: a fused list holds up to two hundred papers.
+        window = ordered[request.offset : request.offset + request.limit]
+        page = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in window]
         if request.snippets:
             page = self._with_snippets(page, text)
-        return SearchResponse(text, request.mode, used_mode, truncated, page, len(hits), notes)
+        return SearchResponse(text, request.mode, used_mode, truncated, page, len(ordered), notes)
 
     def _retrieve(
         self,
