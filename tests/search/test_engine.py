@@ -156,3 +156,12 @@ def test_nasty_queries_give_results_or_nothing(engine: SearchEngine, text: str, 
 @given(text=st.text(max_size=400), mode=st.sampled_from(MODES))
 def test_no_query_raises(engine: SearchEngine, text: str, mode: str) -> None:
     engine.search(SearchRequest(text=text, mode=mode))  # type: ignore[arg-type]
+
+
+def test_papers_the_catalog_does_not_know_are_left_out(engine: SearchEngine) -> None:
+    older = Catalog(d for d in documents() if d.id != "2501.00003")
+    behind = SearchEngine(older, engine.lexical, engine.dense, engine.embedder)
+    for mode in MODES:
+        response = behind.search(SearchRequest(text="coral reef bleaching", mode=mode))  # type: ignore[arg-type]
+        assert "2501.00003" not in [hit.id for hit in response.hits]
+    behind.close()

@@ -116,6 +116,8 @@ class SearchEngine:
         notes = [f"The query was cut to its first {len(text)} characters."] if truncated else []
         allowed = self.catalog.allowed(request.filters)
         ranked, used_mode = self._retrieve(text, request.mode, request.filters, allowed, notes)
+        # An index can be a little ahead of the catalog (a paper indexed after it was loaded).
+        ranked = [(pid, score) for pid, score in ranked if pid in self.catalog]
         exact = self._exact_matches(text, ranked, allowed)
         scores = dict(ranked)
         ordered = exact + [pid for pid, _score in ranked if pid not in exact]
