@@ -71,35 +71,31 @@ def store(*, migrate: bool = True) -> Iterator[Store]:
 
 
 @contextmanager
-def progress_bar(description: str, total: float | None) -> Iterator[Callable[[float], None]]:
-    """Yield ``update(completed)``; draws a bar only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield lambda _completed: None
-        return
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn() if total is None else TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda completed: bar.update(task, completed=completed)
+def live_progress(*, percent: bool = False) -> Iterator[Progress | None]:
+    """A progress display on stderr when it is a terminal, else None.
 
-
-@contextmanager
-def live_progress() -> Iterator[Progress | None]:
-    """A multi-bar progress display on stderr when it is a terminal, else None."""
+    ``percent`` shows a percentage (for byte counts) instead of "done/total".
+    """
     if not sys.stderr.isatty():
         yield None
         return
     columns = [
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.percentage:>3.0f}%") if percent else MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
     with Progress(*columns, console=err_console, transient=True) as progress:
         yield progress
+
+
+@contextmanager
+def progress_bar(description: str, total: float | None) -> Iterator[Callable[[float], None]]:
+    """Yield ``update(completed)`` for one bar; a known ``total`` is shown as a percentage."""
+    with live_progress(percent=total is not None) as progress:
+        if progress is None:
+            yield lambda _completed: None
+            return
+        task = progress.add_task(description, total=total)
+        yield lambda completed: progress.update(task, completed=completed)

@@ -49,10 +49,6 @@ class Summary:
     skipped: int = 0
     skipped_records: list[Skipped] = field(default_factory=list)
 
-    @property
-    def seen(self) -> int:
-        return self.counts.new + self.counts.updated + self.counts.unchanged + self.skipped
-
     def as_dict(self) -> dict[str, int]:
         return {
             "new": self.counts.new,
