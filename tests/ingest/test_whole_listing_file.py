@@ -89,3 +89,26 @@ def test_killed_run_resumes_without_duplicates(
         assert _papers_and_author_rows(store) == expected_authors
     finally:
         store.dispose()
+
+
+def test_ctrl_c_exits_130_without_a_traceback(
+    shared_data: Path, sqlite_store: Store, tmp_path: Path
+) -> None:
+    sample = tmp_path / "sample.jsonl.gz"
+    _first_lines(shared_data / LISTING, sample, 6_000)
+    env = os.environ | {"DAILYPAPERS_INGEST_BATCH_SIZE": "300"}
+    command = [sys.executable, "-m", "dailypapers", "ingest", "file", str(sample)]
+    child = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Make sure Ctrl-C is not ignored in the child, whatever the parent does with it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _papers_and_author_rows(sqlite_store):
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _out, err = child.communicate(timeout=60)
+    assert child.returncode == 130 and "Traceback" not in err
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and " 0 skipped" in again.stdout
+    assert len(_papers_and_author_rows(sqlite_store)) == 6_000

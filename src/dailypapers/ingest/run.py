@@ -118,8 +118,11 @@ def ingest(
         for item in items:
             writer.add(item)
         writer.commit()
-    except BaseException as error:
-        # Record the failure (the papers committed so far stay), then let it propagate.
+    except Exception as error:
+        # Record the failure (the papers committed so far stay), then let it propagate. An
+        # interrupt (Ctrl-C) is not recorded: SQLAlchemy drops the interrupted connection
+        # without a rollback, so SQLite's write lock is held until it is collected; the run
+        # then keeps its "running" status.
         with store.write() as connection:
             finish_run(
                 connection, run_id, status="failed", counts=writer.summary.as_dict(),
