@@ -1,0 +1,50 @@
+"""Trending: a pure score from votes, GitHub stars, comments and age.
+
+The formula, Hacker-News style::
+
+    score = (upvotes + comments / 2 + log2(1 + stars) + 1) / (age_hours + 2) ** gravity
+
+* ``upvotes`` are Hugging Face upvotes; each is one point.
+* ``comments`` count half a point each (zero until comments are known).
+* ``stars`` are GitHub stars, log-scaled so a famous repository cannot drown out votes:
+  1 star is 1 point, 1,023 stars are 10 points.
+* ``age_hours`` is the time since the paper's feed day (or submission), never negative; the
+  +2 keeps brand-new papers from dividing by (almost) zero.
+* ``gravity`` (default 1.8, as Hacker News) is how fast age pulls a paper down.
+
+The score is only meaningful for comparing papers at the same moment.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time
+
+GRAVITY = 1.8
+
+
+def trending_score(
+    upvotes: int,
+    age_hours: float,
+    *,
+    stars: int = 0,
+    comments: int = 0,
+    gravity: float = GRAVITY,
+) -> float:
+    """The trending score of a paper (see the module docstring for the formula)."""
+    points = max(upvotes, 0) + max(comments, 0) / 2 + math.log2(1 + max(stars, 0)) + 1
+    decay: float = (max(age_hours, 0.0) + 2) ** gravity
+    return points / decay
+
+
+def age_hours(now: datetime, submitted_at: datetime | None, day: date | None) -> float:
+    """Hours from the paper's day (midnight UTC), else its submission, to ``now`` (naive UTC)."""
+    if day is not None:
+        since = datetime.combine(day, time())
+    elif submitted_at is not None:
+        since = submitted_at
+    else:
+        return 0.0
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    return max((now - since).total_seconds() / 3600, 0.0)

@@ -1,0 +1,164 @@
+"""The daily feed in SQL: the papers of a range of days, ranked, a page at a time.
+
+A paper's feed day is its first arXiv listing, else its Hugging Face featuring, else its
+submission date (as :func:`dailypapers.store.documents.feed_day`). The day is computed in SQL
+with COALESCE so that filtering, counting and paging stay in the database on SQLite and
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Connection, Date, func, select
+
+from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
+
+Order = Literal["upvotes", "recent"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One paper as the feed and the API show it."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    day: date | None
+    hf_upvotes: int
+    github_repo: str | None
+    github_stars: int | None
+    project_page: str | None
+    submitted_at: datetime | None
+    featured_on: date | None
+    featured_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    entries: list[FeedEntry]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RankInput:
+    """What trending needs of a paper: cheap to load for a whole month."""
+
+    id: str
+    hf_upvotes: int
+    github_stars: int
+    submitted_at: datetime | None
+    day: date | None
+
+
+def day_column() -> ColumnElement[date]:
+    # func.date works on both databases (SQLite returns text, PostgreSQL a date); typed as
+    # Date so SQLAlchemy turns SQLite's text back into a date.
+    submitted_day = func.date(papers.c.submitted_at, type_=Date)
+    return func.coalesce(papers.c.first_listed_on, papers.c.featured_on, submitted_day, type_=Date)
+
+
+def _in_range(start: date, end: date) -> ColumnElement[bool]:
+    """Days from ``start`` to ``end``, both included."""
+    return day_column().between(start, end)
+
+
+def _ordering(order: Order) -> list[ColumnElement[Any]]:
+    # COALESCE because NULLs sort first in PostgreSQL's DESC and last in SQLite's.
+    upvotes = func.coalesce(papers.c.hf_upvotes, 0).desc()
+    recent = func.coalesce(papers.c.submitted_at, datetime(1970, 1, 1)).desc()
+    keys = [upvotes, recent] if order == "upvotes" else [recent, upvotes]
+    return [*keys, papers.c.arxiv_id.desc()]
+
+
+def _grouped(
+    connection: Connection, ids: Sequence[str], column: Any, join: Any
+) -> dict[str, list[str]]:
+    statement = select(join.c.paper_id, column).where(join.c.paper_id.in_(ids))
+    if join is paper_authors:
+        statement = statement.join(authors, authors.c.id == paper_authors.c.author_id)
+    grouped: dict[str, list[str]] = {}
+    for paper_id, value in connection.execute(statement.order_by(join.c.paper_id, join.c.position)):
+        grouped.setdefault(paper_id, []).append(value)
+    return grouped
+
+
+def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
+    """The papers of ``ids`` that exist, in the order of ``ids``."""
+    if not ids:
+        return []
+    rows = {
+        row.arxiv_id: row
+        for row in connection.execute(
+            select(papers, day_column().label("day")).where(papers.c.arxiv_id.in_(ids))
+        )
+    }
+    names = _grouped(connection, ids, authors.c.name, paper_authors)
+    categories = _grouped(connection, ids, paper_categories.c.category, paper_categories)
+    return [
+        FeedEntry(
+            id=row.arxiv_id,
+            title=row.title,
+            abstract=row.abstract or "",
+            authors=tuple(names.get(pid, ())),
+            categories=tuple(categories.get(pid, ())),
+            day=row.day,
+            hf_upvotes=row.hf_upvotes or 0,
+            github_repo=row.github_repo,
+            github_stars=row.github_stars,
+            project_page=row.project_page,
+            submitted_at=row.submitted_at,
+            featured_on=row.featured_on,
+            featured_by=row.featured_by,
+        )  # fmt: skip
+        for pid in ids
+        if (row := rows.get(pid)) is not None
+    ]
+
+
+def feed_page(
+    connection: Connection,
+    start: date,
+    end: date,
+    *,
+    limit: int,
+    offset: int = 0,
+    order: Order = "upvotes",
+) -> FeedPage:
+    """Papers whose feed day is in [start, end], by upvotes then recency (or the reverse)."""
+    total = connection.scalar(select(func.count()).select_from(papers).where(_in_range(start, end)))
+    ids = list(
+        connection.scalars(
+            select(papers.c.arxiv_id)
+            .where(_in_range(start, end))
+            .order_by(*_ordering(order))
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return FeedPage(feed_entries(connection, ids), total or 0)
+
+
+def rank_inputs(connection: Connection, start: date, end: date) -> list[RankInput]:
+    """Every paper of [start, end] with just what a ranking function needs."""
+    statement = select(
+        papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.submitted_at,
+        day_column().label("day"),
+    ).where(_in_range(start, end)).order_by(papers.c.arxiv_id)  # fmt: skip
+    return [
+        RankInput(
+            row.arxiv_id, row.hf_upvotes or 0, row.github_stars or 0, row.submitted_at, row.day
+        )
+        for row in connection.execute(statement)
+    ]
+
+
+def latest_day(connection: Connection) -> date | None:
+    """The most recent feed day that has papers: what the feed shows when no day is asked."""
+    day: date | None = connection.scalar(select(func.max(day_column())))
+    return day

@@ -1,0 +1,1 @@
+"""The web server: a JSON API under /api (pages come later)."""

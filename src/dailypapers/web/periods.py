@@ -1,0 +1,59 @@
+"""The period a feed request asks for: one day, an ISO week or a month, as [start, end]."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class BadPeriod(ValueError):
+    """A date, week or month that cannot be read; the message says what was expected."""
+
+
+def parse_day(text: str) -> date:
+    # The regex first: fromisoformat also takes forms (20260612, 2026-W24-1) we do not offer.
+    try:
+        if _DAY_RE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise BadPeriod(f"date must be YYYY-MM-DD, got {text[:40]!r}")
+
+
+def parse_week(text: str) -> tuple[date, date]:
+    match = _WEEK_RE.fullmatch(text)
+    try:
+        if match:
+            start = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            return start, start + timedelta(days=6)
+    except ValueError:
+        pass
+    raise BadPeriod(f"week must be YYYY-Www (ISO week), got {text[:40]!r}")
+
+
+def parse_month(text: str) -> tuple[date, date]:
+    match = _MONTH_RE.fullmatch(text)
+    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1:
+        year, month = int(match[1]), int(match[2])
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    raise BadPeriod(f"month must be YYYY-MM, got {text[:40]!r}")
+
+
+def parse_period(day: str | None, week: str | None, month: str | None) -> tuple[date, date] | None:
+    """The range asked for, or None when none was given; at most one may be given."""
+    given = [value for value in (day, week, month) if value is not None]
+    if len(given) > 1:
+        raise BadPeriod("give at most one of date, week and month")
+    if day is not None:
+        one = parse_day(day)
+        return one, one
+    if week is not None:
+        return parse_week(week)
+    if month is not None:
+        return parse_month(month)
+    return None

@@ -1,0 +1,72 @@
+"""The feed queries, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dailypapers.paper import make_record
+from dailypapers.store import Store
+from dailypapers.store.feed import feed_entries, feed_page, latest_day, rank_inputs
+from dailypapers.store.papers import upsert_papers
+
+
+def _fill(store: Store) -> None:
+    records = [
+        # The day is first_listed_on, else featured_on, else the submission date.
+        make_record("2501.00001", "Listed", first_listed_on=date(2025, 1, 6),
+                    featured_on=date(2025, 1, 9), hf_upvotes=3,
+                    submitted_at=datetime(2025, 1, 3, 10), authors=["B b", "A a"],
+                    categories=["cs.CL", "cs.AI"]),
+        make_record("2501.00002", "Featured", featured_on=date(2025, 1, 6), hf_upvotes=10,
+                    submitted_at=datetime(2025, 1, 2, 10), featured_by="Someone",
+                    github_repo="https://github.com/o/r", github_stars=40),
+        make_record("2501.00003", "Submitted", submitted_at=datetime(2025, 1, 6, 23, 30)),
+        make_record("2501.00004", "Other day", submitted_at=datetime(2025, 1, 8, 1)),
+        make_record("2501.00005", "No day at all"),
+    ]  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, records)
+
+
+def test_a_day_by_upvotes_then_recency(store: Store) -> None:
+    _fill(store)
+    with store.read() as connection:
+        page = feed_page(connection, date(2025, 1, 6), date(2025, 1, 6), limit=10)
+    assert page.total == 3
+    assert [e.id for e in page.entries] == ["2501.00002", "2501.00001", "2501.00003"]
+    assert all(e.day == date(2025, 1, 6) for e in page.entries)
+    listed = page.entries[1]
+    assert listed.authors == ("B b", "A a")
+    assert listed.categories == ("cs.CL", "cs.AI")
+    featured = page.entries[0]
+    assert (featured.featured_by, featured.github_stars) == ("Someone", 40)
+    assert page.entries[2].hf_upvotes == 0  # no upvotes known
+
+
+def test_recent_order_limit_offset_and_range(store: Store) -> None:
+    _fill(store)
+    with store.read() as connection:
+        recent = feed_page(connection, date(2025, 1, 1), date(2025, 1, 31), limit=2, order="recent")
+        rest = feed_page(
+            connection, date(2025, 1, 1), date(2025, 1, 31), limit=2, offset=2, order="recent"
+        )
+        empty = feed_page(connection, date(2024, 1, 1), date(2024, 1, 31), limit=2)
+    assert recent.total == rest.total == 4
+    assert [e.id for e in recent.entries] == ["2501.00004", "2501.00003"]
+    assert [e.id for e in rest.entries] == ["2501.00001", "2501.00002"]
+    assert (empty.total, empty.entries) == (0, [])
+
+
+def test_latest_day_rank_inputs_and_entries(store: Store) -> None:
+    with store.read() as connection:
+        assert latest_day(connection) is None
+    _fill(store)
+    with store.read() as connection:
+        assert latest_day(connection) == date(2025, 1, 8)
+        inputs = rank_inputs(connection, date(2025, 1, 6), date(2025, 1, 6))
+        entries = feed_entries(connection, ["2501.00005", "nope", "2501.00001"])
+    assert [(i.id, i.hf_upvotes, i.github_stars) for i in inputs] == [
+        ("2501.00001", 3, 0), ("2501.00002", 10, 40), ("2501.00003", 0, 0),
+    ]  # fmt: skip
+    assert [e.id for e in entries] == ["2501.00005", "2501.00001"]
+    assert entries[0].day is None
