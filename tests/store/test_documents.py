@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.documents import feed_day, iter_documents
+from dailypapers.store.documents import iter_documents
 from dailypapers.store.papers import upsert_papers
 
 
@@ -36,9 +36,17 @@ def test_iter_documents_pages_and_filters_by_time(store: Store) -> None:
     assert later == []
 
 
-def test_feed_day_rule() -> None:
+def test_feed_day_rule(store: Store) -> None:
     submitted = datetime(2025, 1, 1, 23, 0)
-    assert feed_day(date(2025, 1, 3), date(2025, 1, 5), submitted) == date(2025, 1, 3)
-    assert feed_day(None, date(2025, 1, 5), submitted) == date(2025, 1, 5)
-    assert feed_day(None, None, submitted) == date(2025, 1, 1)
-    assert feed_day(None, None, None) is None
+    records = [
+        make_record("2501.00001", "Listed", first_listed_on=date(2025, 1, 3),
+                    featured_on=date(2025, 1, 5), submitted_at=submitted),
+        make_record("2501.00002", "Featured", featured_on=date(2025, 1, 5), submitted_at=submitted),
+        make_record("2501.00003", "Submitted", submitted_at=submitted),
+        make_record("2501.00004", "Undated"),
+    ]  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, records)
+    with store.read() as connection:
+        days = [document.day for document in iter_documents(connection)]
+    assert days == [date(2025, 1, 3), date(2025, 1, 5), date(2025, 1, 1), None]

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from sqlalchemy import Connection, Row, select
 
-from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
+from dailypapers.store.paper_lists import authors_of, categories_of, day_column
+from dailypapers.store.schema import paper_links, papers
 
 PAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One paper for indexing; ``day`` is the day it was featured (see :func:`feed_day`)."""
+    """One paper for indexing; ``day`` is its feed day (see :func:`paper_lists.day_column`)."""
 
     id: str
     title: str
@@ -33,43 +34,14 @@ class Document:
     updated_at: datetime
 
 
-def feed_day(
-    first_listed_on: date | None, featured_on: date | None, submitted_at: datetime | None
-) -> date | None:
-    """The day a paper belongs to: first arXiv listing, else HF featuring, else submission."""
-    if first_listed_on:
-        return first_listed_on
-    if featured_on:
-        return featured_on
-    return submitted_at.date() if submitted_at else None
-
-
-def _grouped(connection: Connection, statement: Select[Any]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for paper_id, value in connection.execute(statement):
-        grouped.setdefault(paper_id, []).append(value)
-    return grouped
-
-
 # Rows of the ``papers`` columns selected in ``iter_documents``.
 PaperRows = Sequence[Row[*tuple[Any, ...]]]
 
 
 def _page_documents(connection: Connection, rows: PaperRows) -> list[Document]:
     ids = [row.arxiv_id for row in rows]
-    names = _grouped(
-        connection,
-        select(paper_authors.c.paper_id, authors.c.name)
-        .join(authors, authors.c.id == paper_authors.c.author_id)
-        .where(paper_authors.c.paper_id.in_(ids))
-        .order_by(paper_authors.c.paper_id, paper_authors.c.position),
-    )
-    categories = _grouped(
-        connection,
-        select(paper_categories.c.paper_id, paper_categories.c.category)
-        .where(paper_categories.c.paper_id.in_(ids))
-        .order_by(paper_categories.c.paper_id, paper_categories.c.position),
-    )
+    names = authors_of(connection, ids)
+    categories = categories_of(connection, ids)
     with_code = set(
         connection.scalars(
             select(paper_links.c.paper_id)
@@ -84,7 +56,7 @@ def _page_documents(connection: Connection, rows: PaperRows) -> list[Document]:
             abstract=row.abstract or "",
             authors=tuple(names.get(row.arxiv_id, ())),
             categories=tuple(categories.get(row.arxiv_id, ())),
-            day=feed_day(row.first_listed_on, row.featured_on, row.submitted_at),
+            day=row.day,
             has_code=row.arxiv_id in with_code,
             content_hash=row.content_hash,
             updated_at=row.updated_at,
@@ -98,8 +70,8 @@ def iter_documents(
 ) -> Iterator[Document]:
     """Every paper (or those whose row changed at or after ``since``), in arXiv-id order."""
     columns = select(
-        papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.first_listed_on,
-        papers.c.featured_on, papers.c.submitted_at, papers.c.content_hash, papers.c.updated_at,
+        papers.c.arxiv_id, papers.c.title, papers.c.abstract, day_column().label("day"),
+        papers.c.content_hash, papers.c.updated_at,
     )  # fmt: skip
     if since is not None:
         columns = columns.where(papers.c.updated_at >= since)

@@ -1,7 +1,7 @@
 """The daily feed in SQL: the papers of a range of days, ranked, a page at a time.
 
 A paper's feed day is its first arXiv listing, else its Hugging Face featuring, else its
-submission date (as :func:`dailypapers.store.documents.feed_day`). The day is computed in SQL
+submission date (:func:`dailypapers.store.paper_lists.day_column`). The day is computed in SQL
 with COALESCE so that filtering, counting and paging stay in the database on SQLite and
 PostgreSQL alike.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Date, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
-from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
+from dailypapers.store.paper_lists import authors_of, categories_of, day_column
+from dailypapers.store.schema import papers
 
 Order = Literal["upvotes", "recent"]
 
@@ -56,13 +57,6 @@ class RankInput:
     day: date | None
 
 
-def day_column() -> ColumnElement[date]:
-    # func.date works on both databases (SQLite returns text, PostgreSQL a date); typed as
-    # Date so SQLAlchemy turns SQLite's text back into a date.
-    submitted_day = func.date(papers.c.submitted_at, type_=Date)
-    return func.coalesce(papers.c.first_listed_on, papers.c.featured_on, submitted_day, type_=Date)
-
-
 def _in_range(start: date, end: date) -> ColumnElement[bool]:
     """Days from ``start`` to ``end``, both included."""
     return day_column().between(start, end)
@@ -76,18 +70,6 @@ def _ordering(order: Order) -> list[ColumnElement[Any]]:
     return [*keys, papers.c.arxiv_id.desc()]
 
 
-def _grouped(
-    connection: Connection, ids: Sequence[str], column: Any, join: Any
-) -> dict[str, list[str]]:
-    statement = select(join.c.paper_id, column).where(join.c.paper_id.in_(ids))
-    if join is paper_authors:
-        statement = statement.join(authors, authors.c.id == paper_authors.c.author_id)
-    grouped: dict[str, list[str]] = {}
-    for paper_id, value in connection.execute(statement.order_by(join.c.paper_id, join.c.position)):
-        grouped.setdefault(paper_id, []).append(value)
-    return grouped
-
-
 def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
     """The papers of ``ids`` that exist, in the order of ``ids``."""
     if not ids:
@@ -98,8 +80,8 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
             select(papers, day_column().label("day")).where(papers.c.arxiv_id.in_(ids))
         )
     }
-    names = _grouped(connection, ids, authors.c.name, paper_authors)
-    categories = _grouped(connection, ids, paper_categories.c.category, paper_categories)
+    names = authors_of(connection, ids)
+    categories = categories_of(connection, ids)
     return [
         FeedEntry(
             id=row.arxiv_id,

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.paper import Link, PaperRecord, content_hash, merge, text_hash
+from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import (
     authors,
     paper_authors,
@@ -98,17 +99,6 @@ def _insert_many(
         raise ValueError(f"{statement}: binds {compiled.positiontup}, not {list(columns)}")
 
 
-def _list_by_paper(
-    connection: Connection, ids: Sequence[str], statement: Any
-) -> dict[str, list[str]]:
-    """Rows of (paper_id, value) ordered by position, grouped per paper."""
-    grouped: dict[str, list[str]] = {}
-    for chunk in _chunks(ids):
-        for paper_id, value in connection.execute(statement(chunk)).all():
-            grouped.setdefault(paper_id, []).append(value)
-    return grouped
-
-
 def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[PaperRecord, str]]:
     """The stored record and content hash of each of ``ids`` that exists."""
     rows: dict[str, RowMapping] = {}
@@ -118,25 +108,8 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
     if not rows:
         return {}  # none stored (a batch of new papers): no need to look for their children
     present = list(rows)
-    author_names = _list_by_paper(
-        connection,
-        present,
-        lambda chunk: (
-            select(paper_authors.c.paper_id, authors.c.name)
-            .join(authors, authors.c.id == paper_authors.c.author_id)
-            .where(paper_authors.c.paper_id.in_(chunk))
-            .order_by(paper_authors.c.paper_id, paper_authors.c.position)
-        ),
-    )
-    categories = _list_by_paper(
-        connection,
-        present,
-        lambda chunk: (
-            select(paper_categories.c.paper_id, paper_categories.c.category)
-            .where(paper_categories.c.paper_id.in_(chunk))
-            .order_by(paper_categories.c.paper_id, paper_categories.c.position)
-        ),
-    )
+    author_names = authors_of(connection, present)
+    categories = categories_of(connection, present)
     found: dict[str, tuple[PaperRecord, str]] = {}
     for arxiv_id, row in rows.items():
         record = PaperRecord(

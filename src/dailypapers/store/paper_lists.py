@@ -1,0 +1,57 @@
+"""What every reader of papers shares: authors and categories in order, and the feed day.
+
+The feed day is a paper's first arXiv listing, else its Hugging Face featuring, else its
+submission date. It is one SQL expression, so that filtering, counting and paging by day stay
+in the database, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Date, Select, func, select
+
+from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
+
+# Below SQLite's and PostgreSQL's limits on bound parameters in one statement.
+IN_CHUNK = 500
+
+
+def day_column() -> ColumnElement[date]:
+    """The feed day of each paper, as a column."""
+    # func.date works on both databases (SQLite returns text, PostgreSQL a date); typed as
+    # Date so SQLAlchemy turns SQLite's text back into a date.
+    submitted_day = func.date(papers.c.submitted_at, type_=Date)
+    return func.coalesce(papers.c.first_listed_on, papers.c.featured_on, submitted_day, type_=Date)
+
+
+def _grouped(
+    connection: Connection, ids: Sequence[str], statement: Select[Any], key: ColumnElement[str]
+) -> dict[str, list[str]]:
+    """Rows of (paper id, value), in position order, grouped per paper, ``IN_CHUNK`` at a time."""
+    grouped: dict[str, list[str]] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = list(ids[start : start + IN_CHUNK])
+        for paper_id, value in connection.execute(statement.where(key.in_(chunk))).all():
+            grouped.setdefault(paper_id, []).append(value)
+    return grouped
+
+
+def authors_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The author names of each of ``ids``, in order."""
+    statement = (
+        select(paper_authors.c.paper_id, authors.c.name)
+        .join(authors, authors.c.id == paper_authors.c.author_id)
+        .order_by(paper_authors.c.paper_id, paper_authors.c.position)
+    )
+    return _grouped(connection, ids, statement, paper_authors.c.paper_id)
+
+
+def categories_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The categories of each of ``ids``, primary first."""
+    statement = select(paper_categories.c.paper_id, paper_categories.c.category).order_by(
+        paper_categories.c.paper_id, paper_categories.c.position
+    )
+    return _grouped(connection, ids, statement, paper_categories.c.paper_id)
