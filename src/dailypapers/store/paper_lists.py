@@ -13,10 +13,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Date, Select, func, select
 
+from dailypapers.store.batches import chunks
 from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
-
-# Below SQLite's and PostgreSQL's limits on bound parameters in one statement.
-IN_CHUNK = 500
 
 
 def day_column() -> ColumnElement[date]:
@@ -30,11 +28,10 @@ def day_column() -> ColumnElement[date]:
 def _grouped(
     connection: Connection, ids: Sequence[str], statement: Select[Any], key: ColumnElement[str]
 ) -> dict[str, list[str]]:
-    """Rows of (paper id, value), in position order, grouped per paper, ``IN_CHUNK`` at a time."""
+    """Rows of (paper id, value) in position order, grouped per paper; ids in bounded chunks."""
     grouped: dict[str, list[str]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
-        chunk = list(ids[start : start + IN_CHUNK])
-        for paper_id, value in connection.execute(statement.where(key.in_(chunk))).all():
+    for chunk in chunks(ids):
+        for paper_id, value in connection.execute(statement.where(key.in_(list(chunk)))).all():
             grouped.setdefault(paper_id, []).append(value)
     return grouped
 

@@ -7,10 +7,10 @@ finds what was committed unchanged and completes the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.paper import Link, PaperRecord, content_hash, merge, text_hash
+from dailypapers.store.batches import chunks, utc_now
 from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import (
     authors,
@@ -35,10 +36,6 @@ from dailypapers.store.schema import (
     paper_vectors,
     papers,
 )
-
-# Below SQLite's and PostgreSQL's limits on bound parameters in one statement.
-_IN_CHUNK = 500
-_T = TypeVar("_T")
 
 # Record fields stored as columns of the same name in ``papers``.
 _SAME_NAME = (
@@ -61,15 +58,6 @@ class WriteCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         return self
-
-
-def _chunks(items: Sequence[_T], size: int = _IN_CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _insert_ignore(connection: Connection, table: Table) -> Insert:
@@ -102,7 +90,7 @@ def _insert_many(
 def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[PaperRecord, str]]:
     """The stored record and content hash of each of ``ids`` that exists."""
     rows: dict[str, RowMapping] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         query = select(papers).where(papers.c.arxiv_id.in_(chunk))
         rows.update({row["arxiv_id"]: row for row in connection.execute(query).mappings().all()})
     if not rows:
@@ -164,7 +152,7 @@ def _lookup_authors(connection: Connection, names: Sequence[str]) -> dict[str, i
     """
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"  # sqlite3, psycopg
     ids: dict[str, int] = {}
-    for chunk in _chunks(names):
+    for chunk in chunks(names):
         placeholders = ", ".join([marker] * len(chunk))
         query = f"SELECT name, id FROM authors WHERE name IN ({placeholders})"
         ids.update(connection.exec_driver_sql(query, tuple(chunk)).all())
@@ -186,7 +174,7 @@ def _author_ids(connection: Connection, names: set[str]) -> dict[str, int]:
 def _delete_children(connection: Connection, ids: Sequence[str]) -> None:
     """Remove the authors, categories and links of papers about to get new ones."""
     for table in (paper_authors, paper_categories, paper_links):
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             connection.execute(delete(table).where(table.c.paper_id.in_(chunk)))
 
 
@@ -219,7 +207,7 @@ def _insert_children(connection: Connection, written: Sequence[_Merged]) -> None
 def _stored_hashes(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
     """The content hash of each of ``ids`` that is stored."""
     found: dict[str, str] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         query = select(papers.c.arxiv_id, papers.c.content_hash).where(papers.c.arxiv_id.in_(chunk))
         found.update({arxiv_id: digest for arxiv_id, digest in connection.execute(query).all()})
     return found
@@ -272,7 +260,7 @@ def _write_changed(
     connection: Connection, merged: dict[str, _Merged], stored_hashes: dict[str, str]
 ) -> None:
     """Insert new papers and rewrite those whose hash changed, with their children."""
-    now = _now()
+    now = utc_now()
     inserts = [paper for arxiv_id, paper in merged.items() if arxiv_id not in stored_hashes]
     updates = [
         paper

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from dailypapers.store.batches import utc_now
 from dailypapers.store.schema import harvest_state, ingest_runs
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ def start_run(connection: Connection, source: str, target: str) -> int:
             source=source,
             target=target[:2000],
             status="running",
-            started_at=_now(),
+            started_at=utc_now(),
             new=0,
             updated=0,
             unchanged=0,
@@ -60,7 +57,7 @@ def finish_run(
     connection.execute(
         update(ingest_runs)
         .where(ingest_runs.c.id == run_id)
-        .values(status=status, finished_at=_now(), message=message, **counts)
+        .values(status=status, finished_at=utc_now(), message=message, **counts)
     )
 
 
@@ -88,7 +85,7 @@ def save_state(connection: Connection, key: str, state: dict[str, Any]) -> None:
     """Insert or replace the state under ``key`` (call in the batch's write transaction)."""
     clear_state(connection, key)
     connection.execute(
-        harvest_state.insert().values(key=key, state=json.dumps(state), updated_at=_now())
+        harvest_state.insert().values(key=key, state=json.dumps(state), updated_at=utc_now())
     )
 
 

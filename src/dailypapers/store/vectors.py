@@ -17,10 +17,9 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import ColumnElement, Connection, Join, and_, delete, func, or_, select
 
+from dailypapers.store.batches import chunks
 from dailypapers.store.schema import paper_vectors, papers
 
-# Below SQLite's and PostgreSQL's limits on bound parameters in one statement.
-_IN_CHUNK = 500
 PAGE = 5000
 
 
@@ -96,8 +95,7 @@ def save_vectors(
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
     now = datetime.now(UTC).replace(tzinfo=None)
     ids = [paper.id for paper in papers_embedded]
-    for start in range(0, len(ids), _IN_CHUNK):
-        chunk = ids[start : start + _IN_CHUNK]
+    for chunk in chunks(ids):
         connection.execute(
             delete(paper_vectors).where(
                 paper_vectors.c.model == model, paper_vectors.c.paper_id.in_(chunk)

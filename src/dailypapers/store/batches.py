@@ -1,0 +1,23 @@
+"""Small helpers every store module shares: bounded ``IN`` lists and row timestamps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+# Below SQLite's and PostgreSQL's limits on bound parameters in one statement.
+IN_CHUNK = 500
+
+_T = TypeVar("_T")
+
+
+def chunks(items: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
+    """``items`` in slices small enough for one ``IN (...)`` list."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def utc_now() -> datetime:
+    """Now as naive UTC to the second, as the store keeps row timestamps."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
