@@ -18,6 +18,7 @@ from defusedxml.ElementTree import fromstring
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
+from dailypapers.ingest import http as source_http
 from dailypapers.ingest import oaipmh
 from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.oai_records import OAI, parse_page, parse_record, split_author_string
@@ -376,12 +377,12 @@ def test_page_that_is_not_xml_is_unusable(
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     """Make the CLI's fetcher record its waits instead of sleeping."""
     recorded = Sleeps()
-    original = oaipmh.make_fetcher
+    original = source_http.make_fetcher
 
     def recording_fetcher(settings: Settings, sleep: object = None) -> Fetcher:
         return original(settings, sleep=recorded)
 
-    monkeypatch.setattr(oaipmh, "make_fetcher", recording_fetcher)
+    monkeypatch.setattr(source_http, "make_fetcher", recording_fetcher)
     return recorded
 
 

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from dailypapers.cli import common, search
+from dailypapers.ingest import http as source_http
 from dailypapers.ingest import oaipmh
 from dailypapers.ingest.arxiv_api import fetch_papers
 from dailypapers.ingest.files import JsonLinesSource
@@ -150,7 +151,7 @@ def ingest_arxiv(
     first, last = common.day_option("--from", start), common.day_option("--until", until)
     wanted = [c.strip() for c in (categories or "").split(",") if c.strip()] or config.categories
     url = base_url or config.arxiv_oai_url
-    fetcher = oaipmh.make_fetcher(config)
+    fetcher = source_http.make_fetcher(config)
     try:
         with common.store() as store:
             try:
@@ -174,10 +175,7 @@ def ingest_arxiv(
 @contextmanager
 def _fetcher() -> Iterator[Fetcher]:
     """An HTTP fetcher with the configured timeout and retries, closed on the way out."""
-    config = common.settings()
-    fetcher = Fetcher(
-        timeout=config.http_timeout, retries=config.http_retries, max_wait=config.http_max_wait
-    )
+    fetcher = source_http.make_fetcher(common.settings())
     try:
         yield fetcher
     finally:

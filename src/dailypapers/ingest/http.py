@@ -18,6 +18,7 @@ import httpx
 
 from dailypapers import __version__
 from dailypapers.ingest.run import SourceUnusable
+from dailypapers.settings import Settings
 
 USER_AGENT = f"dailypapers/{__version__} (+https://github.com/dailypapers/dailypapers)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -82,3 +83,15 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+
+
+def make_fetcher(settings: Settings, sleep: Callable[[float], None] | None = None) -> Fetcher:
+    """A fetcher with the configured timeout and retries; tests pass a recording ``sleep``."""
+    fetcher = Fetcher(
+        timeout=settings.http_timeout,
+        retries=settings.http_retries,
+        max_wait=settings.http_max_wait,
+    )
+    if sleep is not None:
+        fetcher.sleep = sleep
+    return fetcher

@@ -29,7 +29,7 @@ and writes its items with :func:`dailypapers.ingest.run.ingest`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,7 +44,6 @@ from dailypapers.ingest.oai_records import (
 )
 from dailypapers.ingest.run import Checkpoint, Item, Skipped, SourceUnusable
 from dailypapers.paper import CATEGORY_RE, InvalidRecord, PaperRecord
-from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.runs import load_state
 
@@ -267,18 +266,6 @@ def _next_from(plan: SetPlan) -> date:
         # An --until in the future covered only up to the server's day.
         return min(plan.window.until + timedelta(days=1), server_day)
     return server_day
-
-
-def make_fetcher(settings: Settings, sleep: Callable[[float], None] | None = None) -> Fetcher:
-    """A fetcher with the configured timeout and retries; tests pass a recording ``sleep``."""
-    fetcher = Fetcher(
-        timeout=settings.http_timeout,
-        retries=settings.http_retries,
-        max_wait=settings.http_max_wait,
-    )
-    if sleep is not None:
-        fetcher.sleep = sleep
-    return fetcher
 
 
 def arxiv_harvest(
