@@ -12,8 +12,6 @@ search" section of BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import random
 import re
@@ -25,10 +23,14 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import ir_measures
+
 from benchmarks.common import LISTING, SCIFACT, machine, percentile, timed, write_section
 from dailypapers.index.lexical import LexicalIndex, build, build_from_store
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
+from dailypapers.search.beir import load_beir
+from dailypapers.search.evaluate import MEASURES, beir_documents
 from dailypapers.store import Store, open_store
 from dailypapers.store.documents import Document, iter_documents
 
@@ -83,26 +85,14 @@ def make_queries(documents: list[Document]) -> list[Query]:
 
 def scifact(work: Path) -> tuple[float, float, int]:
     """nDCG@10 and recall@100 of lexical search alone on SciFact's train claims."""
-    when = datetime(2020, 1, 1)
-    corpus = (json.loads(line) for line in (SCIFACT / "corpus.jsonl").open())
-    index = build(
-        work / "scifact",
-        (Document(d["_id"], d["title"], d["text"], (), (), None, False, "", when) for d in corpus),
-    )
-    claims = {q["_id"]: q["text"] for q in map(json.loads, (SCIFACT / "queries.jsonl").open())}
-    relevant: dict[str, set[str]] = {}
-    for line in (SCIFACT / "qrels" / "train.tsv").read_text().splitlines()[1:]:
-        query, paper, score = line.split("\t")
-        if int(score) > 0:
-            relevant.setdefault(query, set()).add(paper)
-    ndcg, recall = [], []
-    for query, papers in relevant.items():
-        found = [paper for paper, _ in index.search(claims[query], K)]
-        gain = sum(1 / math.log2(n + 2) for n, p in enumerate(found[:10]) if p in papers)
-        ideal = sum(1 / math.log2(n + 2) for n in range(min(10, len(papers))))
-        ndcg.append(gain / ideal)
-        recall.append(len(papers.intersection(found)) / len(papers))
-    return statistics.mean(ndcg), statistics.mean(recall), len(relevant)
+    dataset = load_beir(SCIFACT, "train")
+    index = build(work / "scifact", beir_documents(dataset))
+    run = {
+        query: {paper: score for paper, score in index.search(text, K)}
+        for query, text in dataset.queries.items()
+    }
+    scores = ir_measures.calc_aggregate(MEASURES.values(), dataset.qrels, run)
+    return scores[MEASURES["ndcg@10"]], scores[MEASURES["recall@100"]], len(dataset.queries)
 
 
 def load_store(db: Path | None, work: Path) -> tuple[Store, float | None]:

@@ -40,7 +40,8 @@ EMBED_BATCH = 64
 Progress = Callable[[str, int, int], None]
 
 
-def _documents(dataset: BeirDataset) -> list[Document]:
+def beir_documents(dataset: BeirDataset) -> list[Document]:
+    """The corpus as index documents (no authors, categories or dates)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     return [
         Document(doc.id, doc.title, doc.text, (), (), None, False, "", now)
@@ -97,7 +98,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Index the corpus in a temp dir, run every query in each mode, compute the metrics."""
     started = time.perf_counter()
-    documents = _documents(dataset)
+    documents = beir_documents(dataset)
     vectors = corpus_vectors(dataset, embedder, settings, progress)
     dense = DenseIndex.from_arrays(
         embedder.name, [d.id for d in documents], vectors, exact_below=settings.dense_exact_below
