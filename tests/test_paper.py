@@ -114,6 +114,17 @@ def test_content_hash_is_stable_and_sensitive() -> None:
     assert content_hash(a) != content_hash(make_record("2501.01234", "Title", authors=["B", "A"]))
 
 
+def test_content_hash_of_stored_papers_survives_new_fields() -> None:
+    # The digest stored before hf_comments existed: a record without it must keep it, or
+    # every stored paper would count as "updated" on the next ingest.
+    fields = {"authors": ["A", "B"], "hf_upvotes": 3, "first_listed_on": date(2025, 1, 2)}
+    before = make_record("2501.01234", "Title", **fields)
+    assert content_hash(before) == "9f858040eea657fd7c0649d620a1f6dd"
+    assert content_hash(make_record("2501.01234", "Title", hf_comments=2, **fields)) != (
+        "9f858040eea657fd7c0649d620a1f6dd"
+    )
+
+
 @given(st.text(max_size=300))
 def test_find_links_never_raises(text: str) -> None:
     for link in find_links(text):

@@ -183,6 +183,7 @@ class PaperRecord:
     github_repo: str | None = None
     github_stars: int | None = None
     project_page: str | None = None
+    hf_comments: int | None = None
 
     @property
     def primary_category(self) -> str | None:
@@ -244,6 +245,8 @@ _CONTENT_FIELDS = (
 # What an older version must not overwrite in a newer one.
 _VERSIONED_FIELDS = frozenset(_CONTENT_FIELDS + ("version",))
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(PaperRecord))
+# Fields added to the record after its first release (see :func:`content_hash`).
+_LATER_FIELDS = ("hf_comments",)
 
 
 _When = TypeVar("_When", date, datetime)
@@ -299,6 +302,11 @@ def content_hash(record: PaperRecord, links: tuple[Link, ...] | None = None) -> 
     ``dataclasses.asdict``, whose deep copy cost more than the rest of the hash together.
     """
     payload: dict[str, object] = {name: getattr(record, name) for name in _FIELD_NAMES}
+    # Fields added after hashes were first stored count only when given, so the papers that
+    # lack them keep their hashes.
+    for name in _LATER_FIELDS:
+        if payload[name] is None:
+            del payload[name]
     links = record.links if links is None else links
     payload["links"] = [(link.kind, link.url) for link in links]
     text = _HASH_ENCODER.encode(payload)

@@ -57,7 +57,7 @@ def test_daily_papers_array(cli: CliRunner, store: Store, daily: Path) -> None:
     assert len(arena.authors) == 14
     assert arena.authors[:2] == ("Jundong Xu", "Qingchuan Li")
     assert arena.authors[-1] == "Zhiyuan Hu"
-    assert (arena.hf_upvotes, arena.github_stars) == (118, 9)
+    assert (arena.hf_upvotes, arena.github_stars, arena.hf_comments) == (118, 9, 3)
     assert arena.github_repo == "https://github.com/Aiden0526/EvoArena"
     assert (arena.featured_on, arena.featured_by) == (date(2026, 6, 12), "Zhiyuan Hu")
     assert arena.submitted_at == datetime(2026, 6, 11)

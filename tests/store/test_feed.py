@@ -6,7 +6,14 @@ from datetime import date, datetime
 
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.feed import feed_entries, feed_page, latest_day, rank_inputs
+from dailypapers.store.feed import (
+    author_page,
+    feed_entries,
+    feed_page,
+    latest_day,
+    neighbour_days,
+    rank_inputs,
+)
 from dailypapers.store.papers import upsert_papers
 
 
@@ -18,7 +25,8 @@ def _fill(store: Store) -> None:
                     submitted_at=datetime(2025, 1, 3, 10), authors=["B b", "A a"],
                     categories=["cs.CL", "cs.AI"]),
         make_record("2501.00002", "Featured", featured_on=date(2025, 1, 6), hf_upvotes=10,
-                    submitted_at=datetime(2025, 1, 2, 10), featured_by="Someone",
+                    submitted_at=datetime(2025, 1, 2, 10), featured_by="Someone", hf_comments=4,
+                    authors=["A a"],
                     github_repo="https://github.com/o/r", github_stars=40),
         make_record("2501.00003", "Submitted", submitted_at=datetime(2025, 1, 6, 23, 30)),
         make_record("2501.00004", "Other day", submitted_at=datetime(2025, 1, 8, 1)),
@@ -70,3 +78,37 @@ def test_latest_day_rank_inputs_and_entries(store: Store) -> None:
     ]  # fmt: skip
     assert [e.id for e in entries] == ["2501.00005", "2501.00001"]
     assert entries[0].day is None
+
+
+def test_category_neighbours_and_authors(store: Store) -> None:
+    _fill(store)
+    day = date(2025, 1, 6)
+    with store.read() as connection:
+        ai = feed_page(connection, day, day, limit=10, category="cs.AI")
+        none = feed_page(connection, day, day, limit=10, category="math.AG")
+        ranked = rank_inputs(connection, day, day, category="cs.CL")
+        around_6 = neighbour_days(connection, day, day)
+        around_7 = neighbour_days(connection, date(2025, 1, 7), date(2025, 1, 7))
+        after_all = neighbour_days(connection, date(2025, 1, 8), date(2025, 1, 8))
+        by_a = author_page(connection, "A a", limit=1)
+        by_a_rest = author_page(connection, "A a", limit=5, offset=1)
+        nobody = author_page(connection, "a A", limit=5)
+    assert ([e.id for e in ai.entries], ai.total) == (["2501.00001"], 1)
+    assert (none.entries, none.total) == ([], 0)
+    assert [r.id for r in ranked] == ["2501.00001"]
+    assert around_6 == (None, date(2025, 1, 8))
+    assert around_7 == (date(2025, 1, 6), date(2025, 1, 8))
+    assert after_all == (date(2025, 1, 6), None)
+    # Newest first: 00001 was submitted on Jan 3, 00002 on Jan 2.
+    assert ([e.id for e in by_a.entries], by_a.total) == (["2501.00001"], 2)
+    assert [e.id for e in by_a_rest.entries] == ["2501.00002"]
+    assert (nobody.entries, nobody.total) == ([], 0)
+
+
+def test_comments_are_read_and_ranked(store: Store) -> None:
+    _fill(store)
+    with store.read() as connection:
+        (entry,) = feed_entries(connection, ["2501.00002"])
+        inputs = rank_inputs(connection, date(2025, 1, 6), date(2025, 1, 6))
+    assert entry.num_comments == 4
+    assert [i.num_comments for i in inputs] == [0, 4, 0]

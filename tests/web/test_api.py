@@ -66,7 +66,7 @@ def test_daily_papers_of_a_day_in_hf_shape(client: TestClient) -> None:
     }  # fmt: skip
     assert top["paper"]["authors"] and set(top["paper"]["authors"][0]) == {"name"}
     assert top["paper"]["submittedOnDailyAt"].startswith(DAY)
-    assert (top["numComments"], top["isAuthorParticipating"]) == (0, False)
+    assert (top["numComments"], top["isAuthorParticipating"]) == (3, False)
 
 
 def test_paging_week_month_sorts_and_default_day(client: TestClient) -> None:

@@ -87,6 +87,7 @@ def paper_record(paper: dict[str, Any], item: dict[str, Any] | None = None) -> P
         github_repo=_field(paper, "githubRepo", str),
         github_stars=_field(paper, "githubStars", int),
         project_page=_field(paper, "projectPage", str),
+        hf_comments=_field(item, "numComments", int),
     )
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from dailypapers.store.paper_lists import authors_of, categories_of, day_column
-from dailypapers.store.schema import papers
+from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
 
 Order = Literal["upvotes", "recent"]
 
@@ -32,6 +32,7 @@ class FeedEntry:
     categories: tuple[str, ...]
     day: date | None
     hf_upvotes: int
+    num_comments: int
     github_repo: str | None
     github_stars: int | None
     project_page: str | None
@@ -53,13 +54,18 @@ class RankInput:
     id: str
     hf_upvotes: int
     github_stars: int
+    num_comments: int
     submitted_at: datetime | None
     day: date | None
 
 
-def _in_range(start: date, end: date) -> ColumnElement[bool]:
-    """Days from ``start`` to ``end``, both included."""
-    return day_column().between(start, end)
+def _in_range(start: date, end: date, category: str | None = None) -> ColumnElement[bool]:
+    """Days from ``start`` to ``end``, both included (and listed in ``category`` if given)."""
+    within = day_column().between(start, end)
+    if category is None:
+        return within
+    listed = select(paper_categories.c.paper_id).where(paper_categories.c.category == category)
+    return and_(within, papers.c.arxiv_id.in_(listed))
 
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
@@ -91,6 +97,7 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
             categories=tuple(categories.get(pid, ())),
             day=row.day,
             hf_upvotes=row.hf_upvotes or 0,
+            num_comments=row.hf_comments or 0,
             github_repo=row.github_repo,
             github_stars=row.github_stars,
             project_page=row.project_page,
@@ -111,13 +118,15 @@ def feed_page(
     limit: int,
     offset: int = 0,
     order: Order = "upvotes",
+    category: str | None = None,
 ) -> FeedPage:
     """Papers whose feed day is in [start, end], by upvotes then recency (or the reverse)."""
-    total = connection.scalar(select(func.count()).select_from(papers).where(_in_range(start, end)))
+    where = _in_range(start, end, category)
+    total = connection.scalar(select(func.count()).select_from(papers).where(where))
     ids = list(
         connection.scalars(
             select(papers.c.arxiv_id)
-            .where(_in_range(start, end))
+            .where(where)
             .order_by(*_ordering(order))
             .limit(limit)
             .offset(offset)
@@ -126,16 +135,23 @@ def feed_page(
     return FeedPage(feed_entries(connection, ids), total or 0)
 
 
-def rank_inputs(connection: Connection, start: date, end: date) -> list[RankInput]:
-    """Every paper of [start, end] with just what a ranking function needs."""
+def rank_inputs(
+    connection: Connection, start: date, end: date, *, category: str | None = None
+) -> list[RankInput]:
+    """Every paper of [start, end] (in ``category``) with just what a ranking function needs."""
     statement = select(
-        papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.submitted_at,
-        day_column().label("day"),
-    ).where(_in_range(start, end)).order_by(papers.c.arxiv_id)  # fmt: skip
+        papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
+        papers.c.submitted_at, day_column().label("day"),
+    ).where(_in_range(start, end, category)).order_by(papers.c.arxiv_id)  # fmt: skip
     return [
         RankInput(
-            row.arxiv_id, row.hf_upvotes or 0, row.github_stars or 0, row.submitted_at, row.day
-        )
+            row.arxiv_id,
+            row.hf_upvotes or 0,
+            row.github_stars or 0,
+            row.hf_comments or 0,
+            row.submitted_at,
+            row.day,
+        )  # fmt: skip
         for row in connection.execute(statement)
     ]
 
@@ -144,3 +160,37 @@ def latest_day(connection: Connection) -> date | None:
     """The most recent feed day that has papers: what the feed shows when no day is asked."""
     day: date | None = connection.scalar(select(func.max(day_column())))
     return day
+
+
+def neighbour_days(
+    connection: Connection, start: date, end: date
+) -> tuple[date | None, date | None]:
+    """The nearest days with papers before ``start`` and after ``end`` (None when there is none).
+
+    Each is one indexed MAX/MIN, so "previous day" skips weekends and empty days for free.
+    """
+    day = day_column()
+    before: date | None = connection.scalar(select(func.max(day)).where(day < start))
+    after: date | None = connection.scalar(select(func.min(day)).where(day > end))
+    return before, after
+
+
+def author_page(connection: Connection, name: str, *, limit: int, offset: int = 0) -> FeedPage:
+    """The papers of the author named exactly ``name``, newest first."""
+    mine = (
+        select(paper_authors.c.paper_id)
+        .join(authors, authors.c.id == paper_authors.c.author_id)
+        .where(authors.c.name == name)
+    )
+    where = papers.c.arxiv_id.in_(mine)
+    total = connection.scalar(select(func.count()).select_from(papers).where(where))
+    ids = list(
+        connection.scalars(
+            select(papers.c.arxiv_id)
+            .where(where)
+            .order_by(*_ordering("recent"))
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return FeedPage(feed_entries(connection, ids), total or 0)

@@ -46,6 +46,8 @@ papers = Table(
     Column("featured_on", Date),
     Column("featured_by", Text),
     Column("hf_upvotes", Integer),
+    # Comments on the paper's Hugging Face page (numComments), as last imported.
+    Column("hf_comments", Integer),
     Column("github_repo", Text),
     Column("github_stars", Integer),
     Column("project_page", Text),

@@ -1,7 +1,7 @@
 """API response shapes, following the Hugging Face papers API where it makes sense.
 
 Field names are the HF ones (camelCase) so a client written for huggingface.co/api works
-here unchanged. What we do not have is null (thumbnail) or a constant (no comments yet).
+here unchanged. What we do not have is null (thumbnail) or false (isAuthorParticipating).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class DailyPaper(BaseModel):
     summary: str
     # We serve no thumbnails (arXiv has none to link to), so always null for now.
     thumbnail: str | None = None
+    # Comments as last imported from Hugging Face (0 when none are known).
     numComments: int = 0
     submittedBy: User | None
     isAuthorParticipating: bool = False
@@ -87,5 +88,6 @@ def daily_item(entry: FeedEntry) -> DailyPaper:
         publishedAt=entry.submitted_at,
         title=entry.title,
         summary=entry.abstract,
+        numComments=entry.num_comments,
         submittedBy=_user(entry.featured_by),
     )
