@@ -1,4 +1,5 @@
-"""The ``dailypapers`` command line: every job (init, ingest, stats) is a command for cron.
+"""The ``dailypapers`` command line: every job (init, ingest, index, stats) is a command for
+cron, and ``serve`` runs the site.
 
 Run ``dailypapers --help``. Exit codes: 0 success (skipped bad records included), 1 when a
 source as a whole is unusable, 2 for bad usage or settings.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from dailypapers.cli import admin, ingest, search
+from dailypapers.cli import admin, ingest, search, serve
 
 app = typer.Typer(
     help="dailypapers: a self-hostable daily feed of new arXiv papers.",
@@ -23,6 +24,7 @@ app.add_typer(ingest.app, name="ingest")
 app.command("index")(search.index)
 app.command("search")(search.search)
 app.add_typer(search.eval_app, name="eval")
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -1,48 +1,77 @@
-"""The FastAPI app: the API router, one store and settings, and JSON errors.
+"""The web app: pages, the JSON API and feeds over one store, with one error type.
 
-Every 4xx, the validation errors included, is ``{"status": ..., "message": ...}`` so a client
-reads one error shape.
+``create_app`` wires the routers (``pages``, ``api``, ``feeds``), the static files and the
+error handlers; ``serve_app`` is what ``dailypapers serve`` runs (uvicorn calls it in each
+worker), and it also opens the search engine in the background at start-up so the first
+search does not pay for loading the indexes and the model.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store, open_store
-from dailypapers.web.api import router
+from dailypapers.web import api, feeds, pages
+from dailypapers.web.deps import engine_for
+from dailypapers.web.errors import handle_error
+from dailypapers.web.templating import STATIC
+
+log = logging.getLogger(__name__)
 
 
-def _validation_message(error: RequestValidationError) -> str:
-    parts = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "query")
-        parts.append(f"{where}: {problem.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
+def _warm_up(app: FastAPI) -> None:
+    try:
+        engine_for(app.state)
+    except Exception:  # the first search will try again and answer with an error page
+        log.exception("opening the search engine failed")
 
 
-async def json_error(request: Request, error: Exception) -> JSONResponse:
-    """Errors as JSON with their status and a message."""
-    if isinstance(error, RequestValidationError):
-        status, message = 422, _validation_message(error)
-    elif isinstance(error, HTTPException):
-        status, message = error.status_code, str(error.detail)
-    else:  # pragma: no cover - only the two kinds above are registered
-        status, message = 500, "internal error"
-    return JSONResponse({"status": status, "message": message}, status_code=status)
+def create_app(
+    store: Store | None = None, settings: Settings | None = None, *, warm: bool = False
+) -> FastAPI:
+    """The app over ``store`` (by default the configured database).
 
-
-def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
-    """The app over ``store`` (by default the configured database)."""
+    ``warm`` opens the search engine in a background thread at start-up; without it the
+    first request that searches opens it.
+    """
     settings = settings or get_settings()
-    app = FastAPI(title="dailypapers", docs_url="/docs")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store or open_store(settings.resolved_database_url)
-    app.state.engine = None  # opened on the first search (see api._engine)
-    app.include_router(router)
-    app.add_exception_handler(RequestValidationError, json_error)
-    app.add_exception_handler(HTTPException, json_error)
+    app.state.engine = None
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/healthz", healthz, include_in_schema=False)
+    app.add_exception_handler(RequestValidationError, handle_error)
+    app.add_exception_handler(HTTPException, handle_error)
+    app.add_exception_handler(Exception, handle_error)
     return app
+
+
+def healthz() -> PlainTextResponse:
+    """A trivial answer: for load balancers, and the baseline of the load benchmark."""
+    return PlainTextResponse("ok")
+
+
+def serve_app() -> FastAPI:
+    """The app ``dailypapers serve`` runs: configured from the environment, warmed up."""
+    return create_app(warm=True)

@@ -1,0 +1,57 @@
+"""One error type, two renderings: JSON ``{status, message}`` under /api and in feeds, an HTML
+page everywhere else (with a search box on a 404).
+
+Handlers raise ``HTTPException(status, message)``; validation errors become 422 with the
+parameter named. Anything unexpected is logged and answered 500 in the same shapes, without a
+traceback on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from dailypapers.web.templating import render
+
+log = logging.getLogger(__name__)
+
+_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 422: "Bad request"}
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "query")
+        parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/feeds/")) or path in ("/api", "/docs", "/openapi.json")
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    """The error as JSON for machines, as a page for people."""
+    if _wants_json(request):
+        return JSONResponse({"status": status, "message": message}, status_code=status)
+    title = _TITLES.get(status, "Error" if status < 500 else "Something went wrong")
+    context = {"status": status, "message": message, "title": title}
+    return render(request, "error.html", context, status_code=status)
+
+
+async def handle_error(request: Request, error: Exception) -> Response:
+    if isinstance(error, RequestValidationError):
+        return error_response(request, 422, _validation_message(error))
+    if isinstance(error, HTTPException):
+        response = error_response(request, error.status_code, str(error.detail))
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+    log.exception("unexpected error on %s", request.url.path, exc_info=error)
+    return error_response(request, 500, "internal error: the server could not answer this")

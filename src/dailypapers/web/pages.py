@@ -1,0 +1,5 @@
+"""Server-rendered pages (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,71 @@
+"""Jinja2 set-up for the pages: the template folder, autoescaping, filters, shared context.
+
+Every page goes through :func:`render`, which adds what the layout needs (site name, the
+categories the site covers, the request's path for the navigation) so handlers pass only
+their own data. Autoescaping is on for every template: paper text is never rendered raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import Response
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+SHOWN_AUTHORS = 3
+
+
+def short_authors(names: Sequence[str], shown: int = SHOWN_AUTHORS) -> str:
+    """ "A, B, C et al." for a card; every name when there are few."""
+    if len(names) <= shown + 1:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + " et al."
+
+
+def long_date(day: date | None) -> str:
+    """ "Mon 12 Jun 2026"; an empty string for no date."""
+    return day.strftime("%a %-d %b %Y") if day else ""
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        undefined=StrictUndefined,  # a typo in a template fails its test, not silently
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
+    return environment
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """The template ``name`` with ``context`` and the layout's shared values."""
+    settings = request.app.state.settings
+    shared = {
+        "site_categories": tuple(settings.categories),
+        "path": request.url.path,
+        "feeds": (),
+        "description": "A daily feed of new arXiv papers, ranked by the community.",
+    }
+    return templates.TemplateResponse(request, name, {**shared, **context}, status_code=status_code)
