@@ -13,6 +13,7 @@ from dailypapers.paper import (
     Link,
     clean_categories,
     content_hash,
+    feed_day,
     find_links,
     make_record,
     merge,
@@ -112,6 +113,17 @@ def test_content_hash_is_stable_and_sensitive() -> None:
     a = make_record("2501.01234", "Title", authors=["A", "B"])
     assert content_hash(a) == content_hash(make_record("2501.01234", "Title", authors=["A", "B"]))
     assert content_hash(a) != content_hash(make_record("2501.01234", "Title", authors=["B", "A"]))
+
+
+def test_feed_day_is_listing_then_featuring_then_submission() -> None:
+    listed, featured = date(2025, 1, 6), date(2025, 1, 9)
+    submitted = datetime(2025, 1, 3, 23, 59)
+    both = make_record("2501.00001", "T", first_listed_on=listed, featured_on=featured)
+    assert feed_day(both) == listed
+    featured_only = make_record("2501.00001", "T", featured_on=featured, submitted_at=submitted)
+    assert feed_day(featured_only) == featured
+    assert feed_day(make_record("2501.00001", "T", submitted_at=submitted)) == date(2025, 1, 3)
+    assert feed_day(make_record("2501.00001", "T")) is None
 
 
 def test_content_hash_of_stored_papers_survives_new_fields() -> None:

@@ -207,6 +207,17 @@ class PaperRecord:
         return tuple(found.values())
 
 
+def feed_day(record: PaperRecord) -> date | None:
+    """The day a paper is shown in the daily feed.
+
+    The day arXiv first listed it; else the day Hugging Face featured it; else the day it
+    was submitted. The About page states this rule; the store keeps the result per paper.
+    """
+    if record.first_listed_on or record.featured_on:
+        return record.first_listed_on or record.featured_on
+    return record.submitted_at.date() if record.submitted_at else None
+
+
 def utc_naive(moment: datetime) -> datetime:
     """Times are kept as naive UTC so SQLite and PostgreSQL give back the same value."""
     if moment.tzinfo is not None:

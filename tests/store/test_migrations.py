@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from dailypapers.store import Store
-from dailypapers.store.migrate import is_current, upgrade
-from dailypapers.store.schema import metadata
+from dailypapers.store import Store, open_store
+from dailypapers.store.migrate import alembic_config, is_current, upgrade
+from dailypapers.store.schema import metadata, papers
 
 
 def test_migrated_schema_matches_the_tables(store: Store) -> None:
@@ -30,3 +33,46 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_upgrade_to_0002_fills_feed_days_of_stored_papers(database_url: str) -> None:
+    old = Store(database_url)
+    config = alembic_config(old)
+    with old.write_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    rows = [  # (id, first listed, featured, submitted): the feed day is the first one given
+        ("2501.00001", "2025-01-06", "2025-01-09", "2025-01-03 10:00:00"),
+        ("2501.00002", None, "2025-01-07", "2025-01-02 10:00:00"),
+        ("2501.00003", None, None, "2025-01-05 23:30:00"),
+        ("2501.00004", None, None, None),
+    ]
+    insert = text(
+        "INSERT INTO papers (arxiv_id, title, first_listed_on, featured_on, submitted_at,"
+        " content_hash, text_hash, created_at, updated_at) VALUES (:id, 't', :listed,"
+        " :featured, :submitted, 'h', 'h', :now, :now)"
+    )
+    now = datetime(2026, 1, 1)
+    with old.write() as connection:
+        for pid, listed, featured, submitted in rows:
+            connection.execute(
+                insert,
+                {
+                    "id": pid,
+                    "listed": listed and date.fromisoformat(listed),
+                    "featured": featured and date.fromisoformat(featured),
+                    "submitted": submitted and datetime.fromisoformat(submitted),
+                    "now": now,
+                },
+            )
+    old.dispose()
+    upgraded = open_store(database_url)
+    with upgraded.read() as connection:
+        days = connection.execute(select(papers.c.arxiv_id, papers.c.feed_day)).all()
+    upgraded.dispose()
+    assert sorted(days) == [
+        ("2501.00001", date(2025, 1, 6)),
+        ("2501.00002", date(2025, 1, 7)),
+        ("2501.00003", date(2025, 1, 5)),
+        ("2501.00004", None),
+    ]

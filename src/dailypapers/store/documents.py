@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from dailypapers.store.paper_lists import authors_of, categories_of, day_column
+from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import paper_links, papers
 
 PAGE = 2000
@@ -21,7 +21,7 @@ PAGE = 2000
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One paper for indexing; ``day`` is its feed day (see :func:`paper_lists.day_column`)."""
+    """One paper for indexing; ``day`` is its feed day (see :func:`dailypapers.paper.feed_day`)."""
 
     id: str
     title: str
@@ -70,7 +70,7 @@ def iter_documents(
 ) -> Iterator[Document]:
     """Every paper (or those whose row changed at or after ``since``), in arXiv-id order."""
     columns = select(
-        papers.c.arxiv_id, papers.c.title, papers.c.abstract, day_column().label("day"),
+        papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day.label("day"),
         papers.c.content_hash, papers.c.updated_at,
     )  # fmt: skip
     if since is not None:

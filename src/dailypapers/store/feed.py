@@ -1,9 +1,8 @@
 """The daily feed in SQL: the papers of a range of days, ranked, a page at a time.
 
 A paper's feed day is its first arXiv listing, else its Hugging Face featuring, else its
-submission date (:func:`dailypapers.store.paper_lists.day_column`). The day is computed in SQL
-with COALESCE so that filtering, counting and paging stay in the database on SQLite and
-PostgreSQL alike.
+submission date (:func:`dailypapers.paper.feed_day`); it is stored and indexed, so a day's
+page reads only that day's rows, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
-from dailypapers.store.paper_lists import authors_of, categories_of, day_column
+from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
 
 Order = Literal["upvotes", "recent"]
@@ -61,7 +60,7 @@ class RankInput:
 
 def _in_range(start: date, end: date, category: str | None = None) -> ColumnElement[bool]:
     """Days from ``start`` to ``end``, both included (and listed in ``category`` if given)."""
-    within = day_column().between(start, end)
+    within = papers.c.feed_day.between(start, end)
     if category is None:
         return within
     listed = select(paper_categories.c.paper_id).where(paper_categories.c.category == category)
@@ -83,7 +82,7 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
     rows = {
         row.arxiv_id: row
         for row in connection.execute(
-            select(papers, day_column().label("day")).where(papers.c.arxiv_id.in_(ids))
+            select(papers, papers.c.feed_day.label("day")).where(papers.c.arxiv_id.in_(ids))
         )
     }
     names = authors_of(connection, ids)
@@ -141,7 +140,7 @@ def rank_inputs(
     """Every paper of [start, end] (in ``category``) with just what a ranking function needs."""
     statement = select(
         papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
-        papers.c.submitted_at, day_column().label("day"),
+        papers.c.submitted_at, papers.c.feed_day.label("day"),
     ).where(_in_range(start, end, category)).order_by(papers.c.arxiv_id)  # fmt: skip
     return [
         RankInput(
@@ -158,7 +157,7 @@ def rank_inputs(
 
 def latest_day(connection: Connection) -> date | None:
     """The most recent feed day that has papers: what the feed shows when no day is asked."""
-    day: date | None = connection.scalar(select(func.max(day_column())))
+    day: date | None = connection.scalar(select(func.max(papers.c.feed_day)))
     return day
 
 
@@ -169,7 +168,7 @@ def neighbour_days(
 
     Each is one indexed MAX/MIN, so "previous day" skips weekends and empty days for free.
     """
-    day = day_column()
+    day = papers.c.feed_day
     before: date | None = connection.scalar(select(func.max(day)).where(day < start))
     after: date | None = connection.scalar(select(func.min(day)).where(day > end))
     return before, after

@@ -1,28 +1,14 @@
-"""What every reader of papers shares: authors and categories in order, and the feed day.
-
-The feed day is a paper's first arXiv listing, else its Hugging Face featuring, else its
-submission date. It is one SQL expression, so that filtering, counting and paging by day stay
-in the database, on SQLite and PostgreSQL alike.
-"""
+"""What every reader of papers shares: their authors and categories, in order."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Date, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, select
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
-
-
-def day_column() -> ColumnElement[date]:
-    """The feed day of each paper, as a column."""
-    # func.date works on both databases (SQLite returns text, PostgreSQL a date); typed as
-    # Date so SQLAlchemy turns SQLite's text back into a date.
-    submitted_day = func.date(papers.c.submitted_at, type_=Date)
-    return func.coalesce(papers.c.first_listed_on, papers.c.featured_on, submitted_day, type_=Date)
+from dailypapers.store.schema import authors, paper_authors, paper_categories
 
 
 def _grouped(

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.paper import Link, PaperRecord, content_hash, merge, text_hash
+from dailypapers.paper import Link, PaperRecord, content_hash, feed_day, merge, text_hash
 from dailypapers.store.batches import chunks, utc_now
 from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import (
@@ -139,6 +139,7 @@ def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any
         arxiv_updated_at=record.updated_at,
         content_hash=digest,
         text_hash=text_hash(record),
+        feed_day=feed_day(record),
         updated_at=now,
     )
     return row

@@ -45,6 +45,8 @@ papers = Table(
     Column("first_listed_on", Date),
     Column("featured_on", Date),
     Column("featured_by", Text),
+    # The day the paper is shown in the feed (``paper.feed_day``), kept so it can be indexed.
+    Column("feed_day", Date),
     Column("hf_upvotes", Integer),
     # Comments on the paper's Hugging Face page (numComments), as last imported.
     Column("hf_comments", Integer),
@@ -60,6 +62,7 @@ papers = Table(
     Index(None, "first_listed_on"),
     Index(None, "featured_on"),
     Index(None, "submitted_at"),
+    Index(None, "feed_day"),
 )
 
 authors = Table(

@@ -1,5 +1,0 @@
-"""Server-rendered pages (being written)."""
-
-from fastapi import APIRouter
-
-router = APIRouter()
