@@ -5,7 +5,7 @@ The formula, Hacker-News style::
     score = (upvotes + comments / 2 + log2(1 + stars) + 1) / (age_hours + 2) ** gravity
 
 * ``upvotes`` are Hugging Face upvotes; each is one point.
-* ``comments`` count half a point each (zero until comments are known).
+* ``comments`` count half a point each (the paper's Hugging Face comments, as imported).
 * ``stars`` are GitHub stars, log-scaled so a famous repository cannot drown out votes:
   1 star is 1 point, 1,023 stars are 10 points.
 * ``age_hours`` is the time since the paper's feed day (or submission), never negative; the

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -38,6 +39,13 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
+def page_url(request: Request, **changes: object) -> str:
+    """This page's path and query with ``changes`` applied (a pager's links keep the filters)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+
+
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -47,6 +55,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
+    environment.globals["page_url"] = page_url
     return environment
 
 

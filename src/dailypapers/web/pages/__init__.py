@@ -1,0 +1,15 @@
+"""The server-rendered pages, one module per kind of page; each is usable without JavaScript.
+
+``daily`` (/, /date/, /week/, /month/, /trending), ``paper`` (/papers/{id}, its BibTeX, and
+/authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking). They read through
+the same functions as the JSON API and the feeds (:mod:`dailypapers.feed.daily`, the search
+engine, :mod:`dailypapers.store.feed`) and render with :func:`dailypapers.web.templating.render`.
+"""
+
+from fastapi import APIRouter
+
+from dailypapers.web.pages import about, daily, paper, search
+
+router = APIRouter(include_in_schema=False)
+for module in (daily, paper, search, about):
+    router.include_router(module.router)

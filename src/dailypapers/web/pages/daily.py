@@ -1,0 +1,226 @@
+"""The daily feed pages: ``/``, ``/date/YYYY-MM-DD``, ``/week/YYYY-Www``, ``/month/YYYY-MM`` and
+``/trending?window=day|week|month``.
+
+A period's papers come from :func:`dailypapers.feed.daily.period_page`, as in the API and the
+feeds. Previous and next skip empty days (the nearest day with papers); an empty day says so
+and links to the nearest day that has papers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import Response
+
+from dailypapers.feed.daily import Sort, Window, period_page, window_range
+from dailypapers.store.feed import latest_day, neighbour_days
+from dailypapers.web.deps import store_of
+from dailypapers.web.pages.common import (
+    FEED_PAGE_SIZE,
+    check_category,
+    check_page,
+    feed_links,
+    page_count,
+)
+from dailypapers.web.periods import BadPeriod, parse_day, parse_month, parse_week
+from dailypapers.web.templating import render
+
+router = APIRouter()
+
+Unit = Literal["day", "week", "month"]
+SortParam = Annotated[Sort, Query(description="upvotes (then newest), recent or trending")]
+PageParam = Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")]
+CategoryParam = Annotated[str | None, Query(max_length=40)]
+
+
+@dataclass(frozen=True)
+class Period:
+    unit: Unit
+    start: date
+    end: date
+
+    @property
+    def title(self) -> str:
+        if self.unit == "day":
+            return self.start.strftime("%A %-d %B %Y")
+        if self.unit == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week} of {year} ({self.start:%-d %b} to {self.end:%-d %b})"
+        return self.start.strftime("%B %Y")
+
+
+def _period(unit: Unit, text: str) -> Period:
+    """The period a path names; a malformed one is a page that does not exist."""
+    try:
+        if unit == "day":
+            day = parse_day(text)
+            return Period("day", day, day)
+        if unit == "week":
+            return Period("week", *parse_week(text))
+        return Period("month", *parse_month(text))
+    except BadPeriod as error:
+        raise HTTPException(404, str(error)) from None
+
+
+def _path(unit: Unit, day: date) -> str:
+    if unit == "day":
+        return f"/date/{day.isoformat()}"
+    if unit == "week":
+        year, week, _ = day.isocalendar()
+        return f"/week/{year}-W{week:02d}"
+    return f"/month/{day:%Y-%m}"
+
+
+def _nearest(day: date, before: date | None, after: date | None) -> date | None:
+    """Of the days around an empty day, the closer one (the earlier one on a tie)."""
+    if before is None or after is None:
+        return before or after
+    return before if (day - before) <= (after - day) else after
+
+
+def _period_view(
+    request: Request,
+    period: Period,
+    *,
+    sort: Sort,
+    page: int,
+    category: str | None,
+    canonical: str | None = None,
+) -> Response:
+    store = store_of(request)
+    found = period_page(
+        store,
+        period.start,
+        period.end,
+        sort=sort,
+        limit=FEED_PAGE_SIZE,
+        offset=page * FEED_PAGE_SIZE,
+        category=category,
+    )
+    check_page(page, found.total, FEED_PAGE_SIZE)
+    with store.read() as connection:
+        before, after = neighbour_days(connection, period.start, period.end)
+    context = {
+        "title": f"Papers of {period.title}" if period.unit == "day" else f"Papers, {period.title}",
+        "heading": period.title,
+        "period": period,
+        "entries": found.entries,
+        "total": found.total,
+        "page": page,
+        "pages": page_count(found.total, FEED_PAGE_SIZE),
+        "first_rank": page * FEED_PAGE_SIZE + 1,
+        "sort": sort,
+        "category": category,
+        "previous": _path(period.unit, before) if before else None,
+        "next": _path(period.unit, after) if after else None,
+        "views": {unit: _path(unit, period.start) for unit in ("day", "week", "month")},
+        "nearest": _nearest(period.start, before, after) if found.total == 0 else None,
+        "canonical": canonical or _path(period.unit, period.start),
+        "feeds": _feeds(category),
+    }
+    return render(request, "feed.html", context)
+
+
+def _feeds(category: str | None) -> tuple[object, ...]:
+    if category:
+        return feed_links(f"New in {category}", f"/feeds/categories/{category}")
+    return feed_links("Daily papers", "/feeds/daily") + feed_links("Trending", "/feeds/trending")
+
+
+@router.get("/")
+def home(
+    request: Request,
+    sort: SortParam = "upvotes",
+    p: PageParam = 0,
+    category: CategoryParam = None,
+) -> Response:
+    """The latest day with papers."""
+    with store_of(request).read() as connection:
+        latest = latest_day(connection)
+    if latest is None:
+        return render(request, "empty_site.html", {"title": "No papers yet"})
+    period = Period("day", latest, latest)
+    return _period_view(
+        request, period, sort=sort, page=p, category=check_category(category), canonical="/"
+    )
+
+
+@router.get("/date/{day}")
+def day_page(
+    request: Request,
+    day: str,
+    sort: SortParam = "upvotes",
+    p: PageParam = 0,
+    category: CategoryParam = None,
+) -> Response:
+    period = _period("day", day)
+    return _period_view(request, period, sort=sort, page=p, category=check_category(category))
+
+
+@router.get("/week/{week}")
+def week_page(
+    request: Request,
+    week: str,
+    sort: SortParam = "upvotes",
+    p: PageParam = 0,
+    category: CategoryParam = None,
+) -> Response:
+    period = _period("week", week)
+    return _period_view(request, period, sort=sort, page=p, category=check_category(category))
+
+
+@router.get("/month/{month}")
+def month_page(
+    request: Request,
+    month: str,
+    sort: SortParam = "upvotes",
+    p: PageParam = 0,
+    category: CategoryParam = None,
+) -> Response:
+    period = _period("month", month)
+    return _period_view(request, period, sort=sort, page=p, category=check_category(category))
+
+
+WINDOW_TITLES: dict[Window, str] = {"day": "today", "week": "this week", "month": "this month"}
+
+
+@router.get("/trending")
+def trending(
+    request: Request,
+    window: Annotated[Window, Query(description="day, week or month")] = "week",
+    p: PageParam = 0,
+    category: CategoryParam = None,
+) -> Response:
+    """Papers of the last day, week or month by the trending score (see /about/ranking)."""
+    category = check_category(category)
+    store = store_of(request)
+    with store.read() as connection:
+        latest = latest_day(connection)
+    if latest is None:
+        return render(request, "empty_site.html", {"title": "No papers yet"})
+    start, end = window_range(latest, window)
+    found = period_page(
+        store, start, end, sort="trending", limit=FEED_PAGE_SIZE,
+        offset=p * FEED_PAGE_SIZE, category=category,
+    )  # fmt: skip
+    check_page(p, found.total, FEED_PAGE_SIZE)
+    context = {
+        "title": f"Trending {WINDOW_TITLES[window]}",
+        "window": window,
+        "windows": WINDOW_TITLES,
+        "start": start,
+        "end": end,
+        "entries": found.entries,
+        "total": found.total,
+        "page": p,
+        "pages": page_count(found.total, FEED_PAGE_SIZE),
+        "first_rank": p * FEED_PAGE_SIZE + 1,
+        "category": category,
+        "feeds": feed_links(
+            f"Trending {WINDOW_TITLES[window]}", "/feeds/trending", f"window={window}"
+        ),
+    }
+    return render(request, "trending.html", context)

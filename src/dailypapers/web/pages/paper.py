@@ -1,0 +1,115 @@
+"""A paper's page (``/papers/{id}``), its BibTeX (``/papers/{id}.bib``) and an author's papers
+(``/authors/{name}``).
+
+A versioned id or an arxiv.org URL redirects (301) to the canonical page; an unknown id is a
+404 page with a search box. Similar papers come from the search engine; when it cannot be
+opened the page still renders, without them, and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from dailypapers.paper import PaperRecord
+from dailypapers.store.feed import FeedEntry, author_page, feed_entries
+from dailypapers.store.papers import get_paper
+from dailypapers.web.bibtex import bibtex
+from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, store_of
+from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
+from dailypapers.web.templating import render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+SIMILAR = 6
+
+
+def _record_or_404(request: Request, paper_id: str) -> PaperRecord:
+    with store_of(request).read() as connection:
+        record = get_paper(connection, paper_id)
+    if record is None:
+        raise HTTPException(404, f"no paper {paper_id[:80]!r} here")
+    return record
+
+
+def _similar(request: Request, paper_id: str) -> tuple[list[FeedEntry], str | None]:
+    """The nearest papers by meaning, or none and the reason."""
+    try:
+        hits = engine_of(request).similar(paper_id, k=SIMILAR)
+    except Exception:  # the page is still worth showing without them
+        log.exception("similar papers of %s", paper_id)
+        return [], "Similar papers are unavailable: the search index could not be opened."
+    if not hits:
+        return [], "Similar papers appear once the semantic index has been built."
+    with store_of(request).read() as connection:
+        return feed_entries(connection, [hit.id for hit in hits]), None
+
+
+def _bib_response(request: Request, paper_id: str) -> Response:
+    canonical = canonical_id(paper_id)
+    if canonical != paper_id:
+        return RedirectResponse(f"/papers/{canonical}.bib", 301)
+    text = bibtex(_record_or_404(request, canonical))
+    headers = {"Content-Disposition": f'inline; filename="{canonical.replace("/", "_")}.bib"'}
+    return PlainTextResponse(text, media_type="application/x-bibtex", headers=headers)
+
+
+def _unfolded(paper_id: str) -> str:
+    """A URL pasted after /papers/ may arrive with its "//" folded to "/" by a client."""
+    if ":/" in paper_id and "://" not in paper_id:
+        return paper_id.replace(":/", "://", 1)
+    return paper_id
+
+
+@router.get("/papers/{paper_id:path}")
+def paper_page(request: Request, paper_id: str) -> Response:
+    """One paper: abstract, authors, links, dates, similar papers and a citation."""
+    paper_id = _unfolded(paper_id)
+    if paper_id.endswith(".bib"):
+        return _bib_response(request, paper_id.removesuffix(".bib"))
+    canonical = canonical_id(paper_id)
+    if canonical != paper_id:
+        return RedirectResponse(f"/papers/{canonical}", 301)
+    record = _record_or_404(request, canonical)
+    entry = entry_or_404(request, canonical)
+    similar, similar_note = _similar(request, canonical)
+    context = {
+        "title": record.title,
+        "description": (record.abstract or record.title)[:300],
+        "record": record,
+        "entry": entry,
+        "links": record.links,
+        "bibtex": bibtex(record),
+        "similar": similar,
+        "similar_note": similar_note,
+        "og_type": "article",
+    }
+    return render(request, "paper.html", context)
+
+
+@router.get("/authors/{name:path}")
+def author(
+    request: Request,
+    name: str,
+    p: Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")] = 0,
+) -> Response:
+    """The papers of one author (by the exact name the papers give), newest first."""
+    with store_of(request).read() as connection:
+        found = author_page(connection, name, limit=FEED_PAGE_SIZE, offset=p * FEED_PAGE_SIZE)
+    if found.total == 0:
+        raise HTTPException(404, f"no papers by {name[:80]!r} here")
+    check_page(p, found.total, FEED_PAGE_SIZE)
+    context = {
+        "title": f"Papers by {name}",
+        "name": name,
+        "entries": found.entries,
+        "total": found.total,
+        "page": p,
+        "pages": page_count(found.total, FEED_PAGE_SIZE),
+        "first_rank": p * FEED_PAGE_SIZE + 1,
+    }
+    return render(request, "author.html", context)

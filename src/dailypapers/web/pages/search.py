@@ -1,0 +1,123 @@
+"""The search page, ``/search?q=...``: highlighted snippets, filters, sorts and pages.
+
+The query stays in the box; filters are plain form fields (date range, categories, has code),
+so the page works without JavaScript and every result page has a URL. A bad filter value is
+shown on the form with a 422, and a search that fell back to keywords says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from dailypapers.search.engine import Hit
+from dailypapers.search.query import Filters, SearchRequest, Sort, clean_query
+from dailypapers.store.feed import FeedEntry, feed_entries
+from dailypapers.web.deps import engine_of, store_of
+from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_category, feed_links, page_count
+from dailypapers.web.periods import BadPeriod, parse_day
+from dailypapers.web.templating import render
+
+router = APIRouter()
+
+# The engine fuses at most a few hundred candidates; pages past them would be empty.
+MAX_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Result:
+    """A hit as the page shows it: the paper's card, its snippet, whether it matched exactly."""
+
+    entry: FeedEntry
+    snippet: str | None
+    exact: bool
+
+
+def _day(name: str, text: str | None, problems: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return parse_day(text)
+    except BadPeriod:
+        problems.append(f"{name}: expected a date as YYYY-MM-DD, got {text[:40]!r}")
+        return None
+
+
+def _filters(
+    since: str | None, until: str | None, categories: list[str], has_code: bool
+) -> tuple[Filters, list[str]]:
+    problems: list[str] = []
+    start, end = _day("from", since, problems), _day("to", until, problems)
+    if start and end and start > end:
+        problems.append("the 'from' date is after the 'to' date")
+    for category in categories:
+        try:
+            check_category(category)
+        except Exception as error:  # HTTPException: shown on the form instead
+            problems.append(str(getattr(error, "detail", error)))
+    filters = Filters(start, end, tuple(c for c in categories if c), True if has_code else None)
+    return filters, problems
+
+
+def _results(request: Request, hits: list[Hit]) -> list[Result]:
+    with store_of(request).read() as connection:
+        entries = {entry.id: entry for entry in feed_entries(connection, [h.id for h in hits])}
+    return [Result(entries[h.id], h.snippet, h.exact) for h in hits if h.id in entries]
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    since: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    until: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006 - FastAPI copies it
+    code: Annotated[bool, Query(description="only papers with code")] = False,
+    sort: Annotated[Sort, Query(description="relevance or newest")] = "relevance",
+    p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="page number, from 0")] = 0,
+) -> Response:
+    """Hybrid search over titles and abstracts, a page of highlighted results."""
+    text, _ = clean_query(q)
+    categories = [c for c in category if c]
+    filters, problems = _filters(since, until, categories, code)
+    context: dict[str, object] = {
+        "title": f"{text} - search" if text else "Search",
+        "q": text,
+        "since": since or "",
+        "until": until or "",
+        "categories": categories,
+        "code": code,
+        "sort": sort,
+        "problems": problems,
+        "results": [],
+        "notes": [],
+        "total": 0,
+        "page": p,
+        "pages": 1,
+        "filtered": filters.active,
+    }
+    if problems or not text:
+        return render(request, "search.html", context, status_code=422 if problems else 200)
+    response = engine_of(request).search(
+        SearchRequest(
+            text,
+            limit=SEARCH_PAGE_SIZE,
+            offset=p * SEARCH_PAGE_SIZE,
+            sort=sort,
+            filters=filters,
+            snippets=True,
+        )  # fmt: skip
+    )
+    context.update(
+        results=_results(request, response.hits),
+        notes=response.notes,
+        total=response.candidates,
+        pages=min(page_count(response.candidates, SEARCH_PAGE_SIZE), MAX_PAGE + 1),
+        feeds=feed_links(f"Search: {text}", "/feeds/search", urlencode({"q": text})),
+    )
+    return render(request, "search.html", context)

@@ -1,0 +1,67 @@
+// Small enhancements; every page works without this file.
+// The theme toggle (light/dark, remembered) and the "Copy BibTeX" button.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+
+  function currentTheme() {
+    if (root.dataset.theme) return root.dataset.theme;
+    return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  function labelToggle(button) {
+    var next = currentTheme() === "dark" ? "light" : "dark";
+    button.setAttribute("aria-label", "Switch to " + next + " theme");
+    button.title = "Switch to " + next + " theme";
+  }
+
+  function setUpThemeToggle() {
+    var button = document.getElementById("theme-toggle");
+    if (!button) return;
+    button.hidden = false;
+    labelToggle(button);
+    button.addEventListener("click", function () {
+      var next = currentTheme() === "dark" ? "light" : "dark";
+      root.dataset.theme = next;
+      try { localStorage.setItem("theme", next); } catch (e) { /* private mode: not kept */ }
+      labelToggle(button);
+    });
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain http on another host has no clipboard API: the old way still works there.
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "absolute";
+    area.style.left = "-9999px";
+    document.body.appendChild(area);
+    area.select();
+    var done = document.execCommand("copy");
+    document.body.removeChild(area);
+    return done ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+
+  function setUpCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.dataset.copy);
+      var status = button.parentNode.querySelector(".copy-status");
+      if (!source) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copyText(source.textContent).then(
+          function () { if (status) status.textContent = "Copied."; },
+          function () { if (status) status.textContent = "Select the text and copy it."; }
+        );
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpThemeToggle();
+    setUpCopyButtons();
+  });
+})();
