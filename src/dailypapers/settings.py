@@ -130,6 +130,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a query embedding may take before search falls back to keywords.",
     )
+    search_dense_min_similarity: float = Field(
+        0.4,
+        ge=-1,
+        le=1,
+        description=(
+            "When no paper matches a query's words, semantic results below this cosine "
+            "similarity are dropped (nonsense queries then find nothing, as they should)."
+        ),
+    )
     embed_after_ingest_max: int = Field(
         5_000,
         ge=0,

@@ -50,6 +50,13 @@ def test_semantic_match_without_shared_words(engine: SearchEngine) -> None:
     assert "2501.00005" in ids(engine, "napping helps recall", mode="hybrid")[:3]
 
 
+def test_nonsense_finds_nothing_but_meaning_without_words_is_kept(engine: SearchEngine) -> None:
+    assert ids(engine, "zzqxv wvkjq", mode="hybrid") == []
+    assert ids(engine, "zzqxv wvkjq", mode="dense")  # explicit semantic mode: no floor
+    # No shared word either, but close in meaning: above the floor, so it stays.
+    assert ids(engine, "napping helps recall", mode="hybrid")[0] == "2501.00005"
+
+
 def test_hybrid_uses_both_lists(engine: SearchEngine) -> None:
     top = ids(engine, "self-rewarding reward models for language", mode="hybrid")[:2]
     assert set(top) == {"2501.00002", "2501.00006"}

@@ -7,7 +7,8 @@ modes, the dense index each give a top list under the filters; the lists are fus
 (a convex combination of normalised scores by
 default, reciprocal rank fusion by choice); a sort other than relevance reorders the fused list.
 If the query embedding fails or takes longer than the timeout, the lexical list alone is
-returned and the response says so.
+returned and the response says so. When no paper has the query's words, semantic hits below
+a similarity floor are dropped, so a nonsense query finds nothing rather than noise.
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ class SearchConfig:
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     embed_timeout: float = 0.5  # seconds
+    # Semantic neighbours always exist, however meaningless the query; when no paper has the
+    # query's words, those below this cosine are noise (nonsense strings score about 0.3 with
+    # all-MiniLM-L6-v2, topical queries 0.5 and more).
+    dense_min_similarity: float = 0.4
 
 
 # Abstracts of some papers by id, for the snippets of one page of hits.
@@ -151,6 +156,9 @@ class SearchEngine:
             return lexical, "lexical"
         if mode == "dense":
             return dense, mode
+        if not lexical:  # no paper has the query's words: keep only close semantic matches
+            floor = self.config.dense_min_similarity
+            return [(pid, score) for pid, score in dense if score >= floor], mode
         weights = (self.config.lexical_weight, self.config.dense_weight)
         return self.fuse([lexical, dense], weights), mode
 

@@ -27,6 +27,7 @@ def search_config(settings: Settings) -> SearchConfig:
         lexical_weight=settings.search_lexical_weight,
         dense_weight=settings.search_dense_weight,
         embed_timeout=settings.search_embed_timeout,
+        dense_min_similarity=settings.search_dense_min_similarity,
     )
 
 

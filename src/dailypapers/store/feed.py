@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
-from dailypapers.store.paper_lists import authors_of, categories_of
+from dailypapers.store.paper_lists import authors_of, categories_of, code_links_of
 from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
 
 Order = Literal["upvotes", "recent"]
@@ -38,6 +38,8 @@ class FeedEntry:
     submitted_at: datetime | None
     featured_on: date | None
     featured_by: str | None
+    # The repository to show a "code" badge for: the given one, else one found in the text.
+    code_url: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
     }
     names = authors_of(connection, ids)
     categories = categories_of(connection, ids)
+    code = code_links_of(connection, ids)
     return [
         FeedEntry(
             id=row.arxiv_id,
@@ -103,6 +106,7 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
             submitted_at=row.submitted_at,
             featured_on=row.featured_on,
             featured_by=row.featured_by,
+            code_url=row.github_repo or next(iter(code.get(pid, ())), None),
         )  # fmt: skip
         for pid in ids
         if (row := rows.get(pid)) is not None

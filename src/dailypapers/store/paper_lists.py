@@ -1,4 +1,4 @@
-"""What every reader of papers shares: their authors and categories, in order."""
+"""What every reader of papers shares: their authors, categories and code links, in order."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, select
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.schema import authors, paper_authors, paper_categories
+from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links
 
 
 def _grouped(
@@ -38,3 +38,13 @@ def categories_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[
         paper_categories.c.paper_id, paper_categories.c.position
     )
     return _grouped(connection, ids, statement, paper_categories.c.paper_id)
+
+
+def code_links_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The code repository links of each of ``ids`` (given or found in its text), in order."""
+    statement = (
+        select(paper_links.c.paper_id, paper_links.c.url)
+        .where(paper_links.c.kind == "code")
+        .order_by(paper_links.c.paper_id, paper_links.c.position)
+    )
+    return _grouped(connection, ids, statement, paper_links.c.paper_id)
