@@ -1,13 +1,21 @@
 # Two commands do all set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
-#   make run    create .venv, install, initialise ./data, load papers, print what is stored
-#   make test   install test dependencies (and, as root, Debian's PostgreSQL), lint, type-check, test
+#   make run    create .venv, install, initialise ./data, load papers, serve the site
+#   make test   install test dependencies (and, as root, Debian's PostgreSQL and Chromium),
+#               lint, type-check, test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SOURCE ?=
-DEBIAN_PACKAGES := postgresql
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Real papers beside the checkout, loaded when arXiv cannot be reached (as on an offline box).
+OFFLINE_DATA := ../shared/data
+OFFLINE_LISTING := $(OFFLINE_DATA)/arxiv-daily-listings/papers.jsonl.gz
+OFFLINE_HF_DAY := $(OFFLINE_DATA)/arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json
+# PostgreSQL for the store tests, Chromium for the browser tests (Playwright drives it).
+DEBIAN_PACKAGES := postgresql chromium
 
-.PHONY: run test install install-test system-packages lint
+.PHONY: run test install install-test system-packages lint offline-papers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,16 +43,26 @@ ifneq ($(SOURCE),)
 	$(BIN)/dailypapers ingest file "$(SOURCE)"
 else
 	@DAILYPAPERS_HTTP_RETRIES=1 $(BIN)/dailypapers ingest arxiv 2>/dev/null \
-	  || echo "arXiv cannot be reached from here; load a snapshot instead: make run SOURCE=path/to/papers.jsonl.gz"
+	  || $(MAKE) --no-print-directory offline-papers
 endif
 	$(BIN)/dailypapers stats
+	$(BIN)/dailypapers serve --host $(HOST) --port $(PORT)
+
+offline-papers:
+	@if [ -f "$(OFFLINE_LISTING)" ]; then \
+	  echo "arXiv cannot be reached from here; loading the papers in $(OFFLINE_DATA) instead"; \
+	  $(BIN)/dailypapers ingest file "$(OFFLINE_LISTING)" && \
+	  $(BIN)/dailypapers ingest hf-daily "$(OFFLINE_HF_DAY)"; \
+	else \
+	  echo "arXiv cannot be reached from here; load a snapshot instead: make run SOURCE=path/to/papers.jsonl.gz"; \
+	fi
 
 # As root, install the Debian packages the tests use; otherwise say what is missing.
 system-packages:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
-	else echo "note: PostgreSQL tests need: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
+	else echo "note: the PostgreSQL and browser tests need: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

@@ -1,13 +1,17 @@
 """Opening a search engine over the site's data: catalog, lexical and dense indexes, model.
 
-``open_engine`` is what the CLI (and later the web server) calls once per process. An index
-that is missing or unusable is rebuilt from the store, never served. A model that cannot be
-loaded leaves the engine lexical-only; each response then says so.
+``open_engine`` is what the CLI calls once per process. An index that is missing or unusable
+is rebuilt from the store, never served. A model that cannot be loaded leaves the engine
+lexical-only; each response then says so. ``LiveEngine`` is what the web server holds: the
+engine, reopened in the background when the store has changed (papers ingested, vectors
+embedded by ``dailypapers index``), so a running site finds new papers without a restart.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from dailypapers.index import lexical
 from dailypapers.index.ann import ensure_dense_index
@@ -17,6 +21,7 @@ from dailypapers.search.engine import SearchConfig, SearchEngine
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.documents import abstracts, iter_documents
+from dailypapers.store.papers import change_stamp
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +64,60 @@ def open_engine(store: Store, settings: Settings) -> SearchEngine:
 
     config = search_config(settings)
     return SearchEngine(catalog, lexical_index, dense, embedder, config, page_abstracts)
+
+
+class LiveEngine:
+    """A search engine that follows the store: checked at most every ``check_every`` seconds.
+
+    The first ``get`` opens the engine (others wait for it). Later calls return the open
+    engine at once; when the store's :func:`change_stamp` has moved, a new engine is opened in
+    a background thread and swapped in when ready, so no request waits for a reload.
+    """
+
+    def __init__(self, store: Store, settings: Settings, check_every: float = 30.0) -> None:
+        self.store = store
+        self.settings = settings
+        self.check_every = check_every
+        self._engine: SearchEngine | None = None
+        self._stamp: object = None
+        self._checked = 0.0
+        self._open_lock = threading.Lock()
+        self._reloading = threading.Lock()
+
+    def _stamp_now(self) -> object:
+        with self.store.read() as connection:
+            return change_stamp(connection)
+
+    def get(self) -> SearchEngine:
+        engine = self._engine
+        if engine is None:
+            with self._open_lock:
+                if self._engine is None:
+                    stamp = self._stamp_now()
+                    self._engine, self._stamp = open_engine(self.store, self.settings), stamp
+                    self._checked = time.monotonic()
+                engine = self._engine
+        self._maybe_reload()
+        return engine
+
+    def _maybe_reload(self) -> None:
+        if time.monotonic() - self._checked < self.check_every:
+            return
+        if not self._reloading.acquire(blocking=False):
+            return  # a reload is already under way
+        self._checked = time.monotonic()
+        stamp = self._stamp_now()
+        if stamp == self._stamp:
+            self._reloading.release()
+            return
+        threading.Thread(target=self._reload, args=(stamp,), name="reload", daemon=True).start()
+
+    def _reload(self, stamp: object) -> None:
+        # The engine replaced is not closed: a request may still be searching with it. Its
+        # worker thread ends when it is garbage-collected.
+        try:
+            self._engine, self._stamp = open_engine(self.store, self.settings), stamp
+        except Exception:  # keep serving the engine we have; the next check tries again
+            log.exception("reloading the search engine failed")
+        finally:
+            self._reloading.release()

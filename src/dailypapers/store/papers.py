@@ -303,3 +303,18 @@ def count_papers(connection: Connection) -> PaperCounts:
         with_vectors=connection.scalar(select(func.count(func.distinct(paper_vectors.c.paper_id))))
         or 0,
     )
+
+
+def change_stamp(connection: Connection) -> tuple[int, datetime | None, int, datetime | None]:
+    """Counts and newest times of papers and vectors: it differs whenever either changed.
+
+    A long-running reader (the web server's search engine) compares it now and then to know
+    when to reload; a few milliseconds on 100,000 papers.
+    """
+    paper_count, paper_newest = connection.execute(
+        select(func.count(), func.max(papers.c.updated_at))
+    ).one()
+    vector_count, vector_newest = connection.execute(
+        select(func.count(), func.max(paper_vectors.c.created_at))
+    ).one()
+    return int(paper_count), paper_newest, int(vector_count), vector_newest

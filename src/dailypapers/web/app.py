@@ -19,19 +19,19 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store, open_store
 from dailypapers.web import api, feeds, pages
-from dailypapers.web.deps import engine_for
 from dailypapers.web.errors import handle_error
 from dailypapers.web.templating import STATIC
 
 log = logging.getLogger(__name__)
 
 
-def _warm_up(app: FastAPI) -> None:
+def _warm_up(engine: LiveEngine) -> None:
     try:
-        engine_for(app.state)
+        engine.get()
     except Exception:  # the first search will try again and answer with an error page
         log.exception("opening the search engine failed")
 
@@ -49,13 +49,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
-            threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
+            warming = threading.Thread(target=_warm_up, args=(app.state.engine,), daemon=True)
+            warming.start()
         yield
 
     app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store or open_store(settings.resolved_database_url)
-    app.state.engine = None
+    app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)

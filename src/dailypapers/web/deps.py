@@ -1,25 +1,22 @@
-"""What route handlers share: the app's store, settings and search engine, by request.
+"""What route handlers share: the app's store, settings and search engine, by request, and
+the lookup of a paper that answers 404 when it is not there.
 
-The search engine loads indexes and the embedding model, so it is opened once per process:
-in the background when the app starts (see ``app.lifespan``), or by the first request that
-needs it, whichever comes first; the others wait for it.
+The search engine loads indexes and the embedding model, so each process holds one
+(:class:`~dailypapers.search.service.LiveEngine`): opened in the background when the app
+starts (see ``app.create_app``) or by the first request that needs it, and reopened in the
+background when the store changes.
 """
 
 from __future__ import annotations
 
-import threading
-
 from fastapi import HTTPException, Request
-from starlette.datastructures import State
 
 from dailypapers.paper import InvalidRecord, parse_arxiv_id
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.service import open_engine
+from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.feed import FeedEntry, feed_entries
-
-_engine_lock = threading.Lock()
 
 
 def store_of(request: Request) -> Store:
@@ -32,17 +29,9 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def engine_for(state: State) -> SearchEngine:
-    """The app's search engine, opened on first use (one opening, however many ask at once)."""
-    with _engine_lock:
-        if getattr(state, "engine", None) is None:
-            state.engine = open_engine(state.store, state.settings)
-    engine: SearchEngine = state.engine
-    return engine
-
-
 def engine_of(request: Request) -> SearchEngine:
-    return engine_for(request.app.state)
+    live: LiveEngine = request.app.state.engine
+    return live.get()
 
 
 def canonical_id(paper_id: str) -> str:

@@ -1,0 +1,104 @@
+"""``dailypapers serve`` as a user runs it: a real process on 127.0.0.1, stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from dailypapers.cli import app
+from dailypapers.ingest.files import JsonLinesSource
+from dailypapers.ingest.run import ingest
+from dailypapers.settings import get_settings
+from dailypapers.store import Store
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DAILYPAPERS = Path(sys.executable).with_name("dailypapers")
+START_SECONDS = 30
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"the server did not answer within {START_SECONDS} s")
+
+
+@pytest.fixture
+def served(sqlite_store: Store) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """The server on a free port over a store with the snapshot sample in it."""
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    os.environ["DAILYPAPERS_DATABASE_URL"] = sqlite_store.url  # monkeypatched env: restored
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(DAILYPAPERS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def test_serve_answers_pages_and_api_and_stops_on_ctrl_c(
+    served: tuple[str, subprocess.Popen[str]],
+) -> None:
+    base, process = served
+    _wait_until_up(base, process)
+    page = httpx.get(f"{base}/date/2024-01-01", timeout=10)
+    assert page.status_code == 200 and "Consistency Regularization" in page.text
+    api = httpx.get(f"{base}/api/papers/2401.00001", timeout=10)
+    assert api.json()["title"].startswith("Consistency Regularization")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert f"serving on {base}" in out
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "--port"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_bad_options_exit_2(cli: CliRunner, args: list[str], message: str) -> None:
+    result = cli.invoke(app, ["serve", *args])
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output and message in result.output
+
+
+def test_default_secret_refused_before_serving(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAILYPAPERS_MODE", "production")
+    get_settings.cache_clear()
+    result = cli.invoke(app, ["serve", "--port", str(_free_port())])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "DAILYPAPERS_SECRET_KEY" in result.stderr
