@@ -139,6 +139,19 @@ class Settings(BaseSettings):
             "similarity are dropped (nonsense queries then find nothing, as they should)."
         ),
     )
+    page_cache_mb: int = Field(
+        64,
+        ge=0,
+        description=(
+            "Memory for whole responses (pages, API, feeds) served again until the store "
+            "changes; 0 turns the cache off."
+        ),
+    )
+    page_cache_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest a cached response is served (trending moves with the clock).",
+    )
     embed_after_ingest_max: int = Field(
         5_000,
         ge=0,

@@ -9,6 +9,7 @@ embedded by ``dailypapers index``), so a running site finds new papers without a
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -66,6 +67,17 @@ def open_engine(store: Store, settings: Settings) -> SearchEngine:
     return SearchEngine(catalog, lexical_index, dense, embedder, config, page_abstracts)
 
 
+def _settle_heap() -> None:
+    """Move the engine's long-lived objects out of the garbage collector's way.
+
+    The catalog and indexes are hundreds of thousands of objects that live as long as the
+    engine; without this every full collection walks them all, which showed as 200 ms
+    pauses in the load benchmark (p99 of a trivial endpoint 203 ms, 22 ms with it).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class LiveEngine:
     """A search engine that follows the store: checked at most every ``check_every`` seconds.
 
@@ -96,6 +108,7 @@ class LiveEngine:
                     stamp = self._stamp_now()
                     self._engine, self._stamp = open_engine(self.store, self.settings), stamp
                     self._checked = time.monotonic()
+                    _settle_heap()
                 engine = self._engine
         self._maybe_reload()
         return engine
@@ -117,6 +130,7 @@ class LiveEngine:
         # worker thread ends when it is garbage-collected.
         try:
             self._engine, self._stamp = open_engine(self.store, self.settings), stamp
+            _settle_heap()
         except Exception:  # keep serving the engine we have; the next check tries again
             log.exception("reloading the search engine failed")
         finally:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
 from dailypapers.store.paper_lists import authors_of, categories_of, code_links_of
 from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
@@ -60,13 +60,17 @@ class RankInput:
     day: date | None
 
 
+def _in_category(category: str | None) -> ColumnElement[bool]:
+    """Papers listed in ``category`` (any of their categories); every paper for None."""
+    if category is None:
+        return true()
+    listed = select(paper_categories.c.paper_id).where(paper_categories.c.category == category)
+    return papers.c.arxiv_id.in_(listed)
+
+
 def _in_range(start: date, end: date, category: str | None = None) -> ColumnElement[bool]:
     """Days from ``start`` to ``end``, both included (and listed in ``category`` if given)."""
-    within = papers.c.feed_day.between(start, end)
-    if category is None:
-        return within
-    listed = select(paper_categories.c.paper_id).where(paper_categories.c.category == category)
-    return and_(within, papers.c.arxiv_id.in_(listed))
+    return and_(papers.c.feed_day.between(start, end), _in_category(category))
 
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
@@ -166,15 +170,17 @@ def latest_day(connection: Connection) -> date | None:
 
 
 def neighbour_days(
-    connection: Connection, start: date, end: date
+    connection: Connection, start: date, end: date, *, category: str | None = None
 ) -> tuple[date | None, date | None]:
-    """The nearest days with papers before ``start`` and after ``end`` (None when there is none).
+    """The nearest days with papers (in ``category``) before ``start`` and after ``end``.
 
-    Each is one indexed MAX/MIN, so "previous day" skips weekends and empty days for free.
+    None where there is none. Each is one indexed MAX/MIN, so "previous day" skips weekends
+    and empty days for free.
     """
     day = papers.c.feed_day
-    before: date | None = connection.scalar(select(func.max(day)).where(day < start))
-    after: date | None = connection.scalar(select(func.min(day)).where(day > end))
+    listed = _in_category(category)
+    before: date | None = connection.scalar(select(func.max(day)).where(day < start, listed))
+    after: date | None = connection.scalar(select(func.min(day)).where(day > end, listed))
     return before, after
 
 

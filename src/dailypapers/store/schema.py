@@ -63,6 +63,7 @@ papers = Table(
     Index(None, "featured_on"),
     Index(None, "submitted_at"),
     Index(None, "feed_day"),
+    Index(None, "updated_at"),  # the newest change, read often by change_stamp
 )
 
 authors = Table(
@@ -159,4 +160,5 @@ paper_vectors = Table(
     Column("vector", LargeBinary, nullable=False),
     Column("text_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Index(None, "created_at"),
 )

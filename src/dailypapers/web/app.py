@@ -22,7 +22,9 @@ from starlette.exceptions import HTTPException
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store, open_store
+from dailypapers.store.papers import change_stamp
 from dailypapers.web import api, feeds, pages
+from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import handle_error
 from dailypapers.web.templating import STATIC
 
@@ -65,7 +67,19 @@ def create_app(
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(Exception, handle_error)
+    if settings.page_cache_mb > 0:
+        app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
     return app
+
+
+def _response_cache(store: Store, settings: Settings) -> ResponseCache:
+    def stamp() -> object:
+        with store.read() as connection:
+            return change_stamp(connection)
+
+    return ResponseCache(
+        stamp, max_bytes=settings.page_cache_mb * 2**20, ttl=settings.page_cache_seconds
+    )
 
 
 def healthz() -> PlainTextResponse:

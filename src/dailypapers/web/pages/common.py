@@ -43,6 +43,9 @@ def check_page(page: int, total: int, size: int) -> None:
 
 
 def check_category(category: str | None) -> str | None:
-    if category is not None and not CATEGORY_RE.match(category):
+    """A category filter as given, None for none ("All" sends an empty value), else a 422."""
+    if not category:
+        return None
+    if not CATEGORY_RE.match(category):
         raise HTTPException(422, f"category must look like cs.CL, got {category[:40]!r}")
     return category

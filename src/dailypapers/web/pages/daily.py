@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
@@ -102,7 +103,10 @@ def _period_view(
     )
     check_page(page, found.total, FEED_PAGE_SIZE)
     with store.read() as connection:
-        before, after = neighbour_days(connection, period.start, period.end)
+        before, after = neighbour_days(connection, period.start, period.end, category=category)
+    # Moving to another day or view keeps the sort and the category, not the page number.
+    keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "p" and v])
+    suffix = f"?{keep}" if keep else ""
     context = {
         "title": f"Papers of {period.title}" if period.unit == "day" else f"Papers, {period.title}",
         "heading": period.title,
@@ -114,9 +118,10 @@ def _period_view(
         "first_rank": page * FEED_PAGE_SIZE + 1,
         "sort": sort,
         "category": category,
-        "previous": _path(period.unit, before) if before else None,
-        "next": _path(period.unit, after) if after else None,
-        "views": {unit: _path(unit, period.start) for unit in ("day", "week", "month")},
+        "previous": _path(period.unit, before) + suffix if before else None,
+        "next": _path(period.unit, after) + suffix if after else None,
+        "views": {unit: _path(unit, period.start) + suffix for unit in ("day", "week", "month")},
+        "suffix": suffix,
         "nearest": _nearest(period.start, before, after) if found.total == 0 else None,
         "canonical": canonical or _path(period.unit, period.start),
         "feeds": _feeds(category),

@@ -1,4 +1,5 @@
-"""Papers keep their Hugging Face comment count and their feed day (indexed).
+"""Papers keep their Hugging Face comment count and their feed day (indexed); the newest
+paper and vector times are indexed.
 
 The feed day was computed in every query (COALESCE of three columns), which no index can
 serve: a day's page scanned every paper. It is now stored when a paper is written
@@ -27,9 +28,14 @@ def upgrade() -> None:
         "UPDATE papers SET feed_day = COALESCE(first_listed_on, featured_on, date(submitted_at))"
     )
     op.create_index(op.f("ix_papers_feed_day"), "papers", ["feed_day"])
+    # change_stamp reads the newest paper and vector times every few seconds: keep it O(1).
+    op.create_index(op.f("ix_papers_updated_at"), "papers", ["updated_at"])
+    op.create_index(op.f("ix_paper_vectors_created_at"), "paper_vectors", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_paper_vectors_created_at"), table_name="paper_vectors")
+    op.drop_index(op.f("ix_papers_updated_at"), table_name="papers")
     op.drop_index(op.f("ix_papers_feed_day"), table_name="papers")
     with op.batch_alter_table("papers") as batch:
         batch.drop_column("feed_day")

@@ -1,0 +1,161 @@
+"""A shared cache of whole responses: pages, API answers and feeds, for anonymous GETs.
+
+What a page shows depends only on its URL and on what the store holds (and, for trending,
+on the time), so a response can be served again until the store changes or it grows older
+than ``ttl`` seconds. The store's :func:`~dailypapers.store.papers.change_stamp` is read at
+most every ``check_every`` seconds (in a worker thread, off the event loop); when it moves,
+everything cached is dropped. Entries are kept least-recently-used within ``max_bytes``.
+
+Only 200 answers to GET requests without a session cookie are cached, so personal pages
+(accounts come later) never leak between people. Responses say ``X-Cache: hit`` or ``miss``.
+It is plain ASGI middleware: a hit costs no routing, no database and no template.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Paths whose answers are never cached: health checks must reach the app, static files have
+# their own validators, the API docs are cheap and rarely read.
+UNCACHED_PREFIXES = ("/healthz", "/static/", "/docs", "/openapi.json")
+SESSION_COOKIE = "dailypapers_session"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    created: float
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+class ResponseCache:
+    """The entries and their invalidation; thread-safe, used by :class:`CacheMiddleware`."""
+
+    def __init__(
+        self,
+        stamp: Callable[[], object],
+        *,
+        max_bytes: int,
+        ttl: float,
+        check_every: float = 2.0,
+    ) -> None:
+        self.stamp = stamp
+        self.max_bytes = max_bytes
+        self.ttl = ttl
+        self.check_every = check_every
+        self._entries: OrderedDict[str, CachedResponse] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._seen_stamp: object = None
+        self._checked = float("-inf")
+
+    def refresh(self) -> None:
+        """Drop everything if the store changed since the last look (at most every few s)."""
+        now = time.monotonic()
+        if now - self._checked < self.check_every:
+            return
+        self._checked = now
+        stamp = self.stamp()
+        with self._lock:
+            if stamp != self._seen_stamp:
+                self._seen_stamp = stamp
+                self._entries.clear()
+                self._bytes = 0
+
+    def get(self, key: str) -> CachedResponse | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry.created > self.ttl:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: CachedResponse) -> None:
+        if entry.size > self.max_bytes // 8:
+            return  # one huge answer must not flush everything else
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        self._bytes -= self._entries.pop(key).size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _cacheable(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return False
+    if scope["path"].startswith(UNCACHED_PREFIXES):
+        return False
+    for name, value in scope["headers"]:
+        if name in (b"authorization",) or (name == b"cookie" and SESSION_COOKIE.encode() in value):
+            return False
+    return True
+
+
+def _key(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{scope['path']}?{query}"
+
+
+class CacheMiddleware:
+    def __init__(self, app: ASGIApp, cache: ResponseCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        await anyio.to_thread.run_sync(self.cache.refresh)
+        key = _key(scope)
+        hit = self.cache.get(key)
+        if hit is not None:
+            await _replay(hit, send)
+            return
+        await self._miss(key, scope, receive, send)
+
+    async def _miss(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                message = {**message, "headers": [*message["headers"], (b"x-cache", b"miss")]}
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and start.get("status") == 200:
+                    headers = list(start["headers"])
+                    body = b"".join(chunks)
+                    self.cache.put(key, CachedResponse(200, headers, body, time.monotonic()))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+
+async def _replay(entry: CachedResponse, send: Send) -> None:
+    headers = [*entry.headers, (b"x-cache", b"hit")]
+    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.body", "body": entry.body})

@@ -1,0 +1,127 @@
+"""The response cache: hits, expiry, invalidation when the store changes, what is never kept."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from dailypapers.ingest.files import JsonLinesSource
+from dailypapers.ingest.run import ingest
+from dailypapers.paper import make_record
+from dailypapers.settings import get_settings
+from dailypapers.store import Store
+from dailypapers.store.papers import upsert_papers
+from dailypapers.web.app import create_app
+from dailypapers.web.cache import CacheMiddleware, ResponseCache
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+class Counter:
+    """A tiny app whose answers count the calls that reached it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.stamp = 0
+
+    def answer(self, request: Request) -> Response:
+        self.calls += 1
+        status = 404 if request.url.path == "/missing" else 200
+        size = int(request.query_params.get("size", "10"))
+        return PlainTextResponse(f"call {self.calls} ".ljust(size, "x"), status_code=status)
+
+
+def _client(counter: Counter, **options: float) -> TestClient:
+    routes = [
+        Route(path, counter.answer, methods=["GET", "POST"])
+        for path in ("/a", "/missing", "/healthz")
+    ]
+    cache = ResponseCache(lambda: counter.stamp, max_bytes=int(options.get("max_bytes", 10_000)),
+                          ttl=options.get("ttl", 60.0), check_every=0)  # fmt: skip
+    app = Starlette(routes=routes)
+    app.add_middleware(CacheMiddleware, cache=cache)
+    return TestClient(app)
+
+
+def test_a_second_get_is_served_from_the_cache() -> None:
+    counter = Counter()
+    client = _client(counter)
+    first, second = client.get("/a"), client.get("/a")
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+    assert first.text == second.text == "call 1 xxx" and counter.calls == 1
+    assert second.headers["content-type"] == first.headers["content-type"]
+    assert client.get("/a?other=1").headers["x-cache"] == "miss"  # the query is in the key
+    assert counter.calls == 2
+
+
+def test_a_store_change_or_age_drops_entries() -> None:
+    counter = Counter()
+    client = _client(counter, ttl=0.2)
+    client.get("/a")
+    counter.stamp += 1
+    assert client.get("/a").text.startswith("call 2")
+    assert client.get("/a").headers["x-cache"] == "hit"
+    time.sleep(0.25)
+    assert client.get("/a").text.startswith("call 3")
+
+
+def test_least_recently_used_go_first_within_the_budget() -> None:
+    counter = Counter()
+    client = _client(counter, max_bytes=8_000)
+    for n in range(8):
+        client.get(f"/a?n={n}&size=700")  # under 1,000 bytes each with headers: 8 fit
+    client.get("/a?n=0&size=700")  # used again: now the newest
+    client.get("/a?n=8&size=700")  # pushes out the least recently used, n=1
+    calls = counter.calls
+    assert client.get("/a?n=0&size=700").headers["x-cache"] == "hit"
+    assert client.get("/a?n=1&size=700").headers["x-cache"] == "miss"
+    assert counter.calls == calls + 1
+    client.get("/a?size=1100")  # more than an eighth of the budget: never kept
+    assert client.get("/a?size=1100").headers["x-cache"] == "miss"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/missing", {}),
+        ("POST", "/a", {}),
+        ("GET", "/healthz", {}),
+        ("GET", "/a", {"Cookie": "dailypapers_session=abc"}),
+        ("GET", "/a", {"Authorization": "Bearer x"}),
+    ],
+)
+def test_what_is_never_cached(method: str, path: str, headers: dict[str, str]) -> None:
+    counter = Counter()
+    client = _client(counter)
+    for _ in range(2):
+        client.request(method, path, headers=headers)
+    assert counter.calls == 2
+
+
+@pytest.fixture
+def site(sqlite_store: Store) -> Iterator[TestClient]:
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    with TestClient(create_app(sqlite_store, get_settings())) as client:
+        yield client
+
+
+def test_the_site_shows_new_papers_within_seconds(site: TestClient, sqlite_store: Store) -> None:
+    assert site.get("/date/2024-01-01").headers["x-cache"] == "miss"
+    cached = site.get("/date/2024-01-01")
+    assert cached.headers["x-cache"] == "hit"
+    new = make_record("2401.09999", "A Paper Added Later", first_listed_on=date(2024, 1, 1))
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [new])
+    time.sleep(2.1)  # the store is looked at every 2 s
+    fresh = site.get("/date/2024-01-01")
+    assert fresh.headers["x-cache"] == "miss" and "A Paper Added Later" in fresh.text
+    assert "x-cache" not in site.get("/healthz").headers
