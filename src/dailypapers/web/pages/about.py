@@ -76,7 +76,7 @@ def ranking(request: Request) -> Response:
     ]
     context = {
         "title": "How papers are ranked",
-        "formula": (inspect.getdoc(trending) or "").replace("``", ""),
+        "formula": (inspect.getdoc(trending) or "").replace("``", "").replace("::", ":"),
         "gravity": trending.GRAVITY,
         "examples": examples,
         "chart": _chart(),
