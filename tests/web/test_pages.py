@@ -261,6 +261,7 @@ def test_search_filters_sort_and_pages(indexed_client: TestClient) -> None:
     assert 'href="/search?q=models&amp;p=1">Next page' in first
     second = _card_ids(_page(indexed_client, "/search?q=models&p=1"))
     assert second and not set(second) & set(_card_ids(first))
+    assert "There is no page 50" in _page(indexed_client, "/search?q=models&p=50", 404)
 
 
 @pytest.mark.parametrize(

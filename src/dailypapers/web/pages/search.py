@@ -19,7 +19,13 @@ from dailypapers.search.engine import Hit
 from dailypapers.search.query import Filters, SearchRequest, Sort, clean_query
 from dailypapers.store.feed import FeedEntry, feed_entries
 from dailypapers.web.deps import engine_of, store_of
-from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_category, feed_links, page_count
+from dailypapers.web.pages.common import (
+    SEARCH_PAGE_SIZE,
+    check_category,
+    check_page,
+    feed_links,
+    page_count,
+)
 from dailypapers.web.periods import BadPeriod, parse_day
 from dailypapers.web.templating import render
 
@@ -113,6 +119,7 @@ def search(
             snippets=True,
         )  # fmt: skip
     )
+    check_page(p, response.candidates, SEARCH_PAGE_SIZE)
     context.update(
         results=_results(request, response.hits),
         notes=response.notes,
