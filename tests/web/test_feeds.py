@@ -72,6 +72,7 @@ def _feed(client: TestClient, path: str, fmt: str, **params: str) -> Any:
     response = client.get(f"{path}.{fmt}", params=params)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == MEDIA_TYPES[fmt]
+    assert response.headers["cache-control"] == "public, max-age=300"
     parsed = feedparser.parse(response.content)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.version == ("atom10" if fmt == "atom" else "rss20")

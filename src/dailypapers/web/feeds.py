@@ -35,6 +35,8 @@ router = APIRouter(prefix="/feeds", tags=["feeds"])
 FEED_ITEMS = 50  # entries per feed
 CATEGORY_DAYS = 30  # a category feed looks this far back from the latest day with papers
 DESCRIPTION = "New arXiv papers with readers' upvotes, from a dailypapers site"
+# Feed readers poll; five minutes of client and proxy caching costs a reader nothing.
+CACHE_CONTROL = "public, max-age=300"
 WINDOW_TITLES: dict[Window, str] = {"day": "today", "week": "this week", "month": "this month"}
 
 Format = Literal["atom", "rss"]
@@ -141,10 +143,11 @@ def build_feed(
 
 def render(feed: FeedGenerator, fmt: Format) -> Response:
     """The feed as an Atom or RSS 2.0 document."""
+    headers = {"Cache-Control": CACHE_CONTROL}
     if fmt == "atom":
-        return AtomResponse(feed.atom_str(pretty=True))
+        return AtomResponse(feed.atom_str(pretty=True), headers=headers)
     with _rss_locale:
-        return RssResponse(feed.rss_str(pretty=True))
+        return RssResponse(feed.rss_str(pretty=True), headers=headers)
 
 
 def _respond(request: Request, title: str, page: str, entries: Sequence[FeedEntry]) -> Response:
