@@ -1,18 +1,20 @@
 """A closed-loop HTTP/1.1 load generator for 127.0.0.1, run as its own process by benchmarks.web.
 
     .venv/bin/python -m benchmarks.loadgen PATHS_FILE --port PORT [--connections 32]
-        [--warmup 3] [--duration 20] [--max-requests 100000] [--timeout 30]
-        [--watch-pids PID,PID]
+        [--warmup 3] [--warmup-pass] [--warmup-max 120] [--duration 20]
+        [--max-requests 100000] [--timeout 30] [--watch-pids PID,PID]
 
 ``PATHS_FILE`` holds one request target a line (``/papers/2501.00001``, already URL-encoded).
 Each of ``--connections`` keep-alive connections sends a GET, reads the whole answer, and sends
 the next one (closed loop); the targets are taken in turn from the file, cycling. Requests
-that start in the first ``--warmup`` seconds are not recorded. No request starts after
+that start in the warm-up are not recorded: its first ``--warmup`` seconds and, with
+``--warmup-pass``, until every target has been requested once (so that a server's cache has
+seen them all), but no longer than ``--warmup-max`` seconds. No request starts after
 ``--duration`` more seconds or once ``--max-requests`` are recorded; one that takes longer than
 ``--timeout`` seconds counts as failed and its connection is opened again. It prints one JSON
-object (:class:`Result`): requests, statuses, failures, latency percentiles, and the CPU time
-of this process, of the ``--watch-pids`` processes (the server) and of the whole machine over
-the recorded window.
+object (:class:`Result`): requests, statuses, failures, the answers' ``X-Cache`` header values
+(``hit``, ``miss``, or ``absent``), latency percentiles, and the CPU time of this process, of
+the ``--watch-pids`` processes (the server) and of the whole machine over the recorded window.
 
 The client is a few lines of asyncio streams rather than httpx: on this 2-core machine
 ``httpx.AsyncClient`` with 32 connections made 341 requests/s of ``/healthz`` using a whole
@@ -51,6 +53,7 @@ class Result:
     requests: int  # recorded requests that got an answer, whatever its status
     statuses: dict[str, int]  # answers per HTTP status
     failures: dict[str, int]  # requests without an answer, per kind (timeout, connection)
+    cache: dict[str, int]  # answers per X-Cache header value ("hit", "miss"; "absent": none)
     window: float  # from the end of the warm-up to the last recorded answer
     p50_ms: float
     p99_ms: float
@@ -77,23 +80,37 @@ class _Run:
 
     port: int
     targets: itertools.cycle[str]
-    recording_from: float
-    stop_at: float
+    warmup_until: float  # the warm-up lasts at least until then
+    warmup_targets: int  # and until this many requests were started
+    warmup_max: float  # but not beyond this
+    duration: float
     max_requests: int
     timeout: float
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    cache: Counter[bytes] = field(default_factory=Counter)  # X-Cache values, b"" if absent
     started: int = 0  # recorded requests started
     warmup_requests: int = 0
     last_answer: float = 0.0
+    issued: int = 0  # requests started, warm-up included
+    recording_from: float = float("inf")  # set when the warm-up ends
+    stop_at: float = float("inf")
+    recording: asyncio.Event = field(default_factory=asyncio.Event)
 
     def next_target(self, now: float) -> str | None:
         """The next target to request, or None when the run is over."""
+        if not self.recording.is_set() and (
+            (now >= self.warmup_until and self.issued >= self.warmup_targets)
+            or now >= self.warmup_max
+        ):
+            self.recording_from, self.stop_at = now, now + self.duration
+            self.recording.set()
         if now >= self.stop_at or self.started >= self.max_requests:
             return None
         if now >= self.recording_from:
             self.started += 1
+        self.issued += 1
         return next(self.targets)
 
 
@@ -107,10 +124,17 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[bytes, bytes]) 
     await reader.readexactly(int(headers.get(b"content-length", b"0")))
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    keep_alive: bool
+    cache: bytes  # the X-Cache header's value, lowercased; b"" without one
+
+
 async def exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int, target: str
-) -> tuple[int, bool]:
-    """Send one GET for ``target`` and read the whole answer: its status, and keep-alive."""
+) -> Answer:
+    """Send one GET for ``target`` and read the whole answer."""
     writer.write(f"GET {target} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: */*\r\n\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     status_line, *lines = head[:-4].split(b"\r\n")
@@ -119,15 +143,18 @@ async def exchange(
         name, _, value = line.partition(b":")
         headers[name.strip().lower()] = value.strip()
     await _read_body(reader, headers)
-    return int(status_line.split(b" ", 2)[1]), headers.get(b"connection") != b"close"
+    return Answer(
+        status=int(status_line.split(b" ", 2)[1]),
+        keep_alive=headers.get(b"connection") != b"close",
+        cache=headers.get(b"x-cache", b"").lower(),
+    )
 
 
-async def _request(run: _Run, stream: Stream | None, target: str) -> tuple[Stream, int, bool]:
-    """One request on ``stream`` (a new connection if None): the stream, status, keep-alive."""
+async def _request(run: _Run, stream: Stream | None, target: str) -> tuple[Stream, Answer]:
+    """One request on ``stream`` (a new connection if None): the stream and the answer."""
     if stream is None:
         stream = await asyncio.open_connection(HOST, run.port, limit=HEAD_LIMIT)
-    status, keep_alive = await exchange(*stream, run.port, target)
-    return stream, status, keep_alive
+    return stream, await exchange(*stream, run.port, target)
 
 
 async def connection_loop(run: _Run) -> None:
@@ -145,14 +172,15 @@ async def connection_loop(run: _Run) -> None:
             await asyncio.sleep(RETRY_PAUSE)
             continue
         end = time.perf_counter()
-        stream, status, keep_alive = answer
+        stream, got = answer
         if start >= run.recording_from:
             run.latencies.append(end - start)
-            run.statuses[str(status)] += 1
+            run.statuses[str(got.status)] += 1
+            run.cache[got.cache] += 1
             run.last_answer = end
         else:
             run.warmup_requests += 1
-        if not keep_alive:
+        if not got.keep_alive:
             _close(stream)
             stream = None
     _close(stream)
@@ -187,22 +215,26 @@ def cpu_now(pids: list[int]) -> tuple[float, float, float]:
     return time.process_time(), cpu_seconds(pids), machine_busy_seconds()
 
 
-async def _cpu_at(when: float, pids: list[int]) -> tuple[float, float, float]:
-    await asyncio.sleep(max(0.0, when - time.perf_counter()))
+async def _cpu_at(recording: asyncio.Event, pids: list[int]) -> tuple[float, float, float]:
+    await recording.wait()
     return cpu_now(pids)
 
 
 async def load(run: _Run, connections: int, pids: list[int]) -> Result:
     """Run the connections to the end; the result over the recorded window."""
-    cpu_start = asyncio.create_task(_cpu_at(run.recording_from, pids))
+    cpu_start = asyncio.create_task(_cpu_at(run.recording, pids))
     await asyncio.gather(*(connection_loop(run) for _ in range(connections)))
     own_end, server_end, machine_end = cpu_now(pids)
+    if not run.recording.is_set():  # nothing was recorded (--max-requests 0)
+        run.recording.set()
+        run.recording_from = run.last_answer = time.perf_counter()
     own_start, server_start, machine_start = await cpu_start
     latencies = run.latencies or [0.0]
     return Result(
         requests=len(run.latencies),
         statuses=dict(run.statuses),
         failures=dict(run.failures),
+        cache={(value.decode("latin-1") or "absent"): n for value, n in run.cache.items()},
         window=max(0.0, run.last_answer - run.recording_from),
         p50_ms=percentile(latencies, 0.5) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
@@ -224,6 +256,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--warmup-pass", action="store_true")
+    parser.add_argument("--warmup-max", type=float, default=120.0)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=30.0)
@@ -236,8 +270,10 @@ def main() -> None:
     run = _Run(
         port=args.port,
         targets=itertools.cycle(targets),
-        recording_from=now + args.warmup,
-        stop_at=now + args.warmup + args.duration,
+        warmup_until=now + args.warmup,
+        warmup_targets=len(targets) if args.warmup_pass else 0,
+        warmup_max=now + max(args.warmup, args.warmup_max),
+        duration=args.duration,
         max_requests=args.max_requests,
         timeout=args.timeout,
     )
