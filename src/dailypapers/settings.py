@@ -139,6 +139,13 @@ class Settings(BaseSettings):
             "similarity are dropped (nonsense queries then find nothing, as they should)."
         ),
     )
+    web_threads: int = Field(
+        4,
+        ge=1,
+        le=256,
+        description="Threads that answer requests in each server worker (more workers, not "
+        "more threads, use more cores).",
+    )
     page_cache_mb: int = Field(
         64,
         ge=0,

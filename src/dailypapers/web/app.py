@@ -13,6 +13,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
@@ -50,6 +51,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Handlers are plain functions run in threads. They are CPU-bound under the GIL, so
+        # the default 40 threads only fight: measured at 32 connections, 4 threads served
+        # 1.4 to 1.9 times the pages per second of 40, with a third of the p99.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = settings.web_threads
         if warm:
             warming = threading.Thread(target=_warm_up, args=(app.state.engine,), daemon=True)
             warming.start()

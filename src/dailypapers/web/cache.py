@@ -61,12 +61,15 @@ class ResponseCache:
         self._seen_stamp: object = None
         self._checked = float("-inf")
 
+    def due(self) -> bool:
+        """Whether it is time to look at the store again."""
+        return time.monotonic() - self._checked >= self.check_every
+
     def refresh(self) -> None:
         """Drop everything if the store changed since the last look (at most every few s)."""
-        now = time.monotonic()
-        if now - self._checked < self.check_every:
+        if not self.due():
             return
-        self._checked = now
+        self._checked = time.monotonic()
         stamp = self.stamp()
         with self._lock:
             if stamp != self._seen_stamp:
@@ -128,7 +131,8 @@ class CacheMiddleware:
         if not _cacheable(scope):
             await self.app(scope, receive, send)
             return
-        await anyio.to_thread.run_sync(self.cache.refresh)
+        if self.cache.due():  # the store is read in a thread: it must not block the loop
+            await anyio.to_thread.run_sync(self.cache.refresh)
         key = _key(scope)
         hit = self.cache.get(key)
         if hit is not None:
