@@ -59,6 +59,7 @@ from dailypapers.settings import Settings
 from dailypapers.store.documents import iter_documents
 
 HEADING = "## Web load"
+THREADS = Settings.model_fields["web_threads"].default  # the server runs with its defaults
 TARGET_P99_MS = 100.0
 TARGET_RATIO = 0.5  # of the requests/s of /healthz
 SEED = 20261128
@@ -399,7 +400,8 @@ def section(
         f"`python -m benchmarks.web`, {datetime.now(UTC):%Y-%m-%d}, on {machine(extra)}; "
         f"load average {loads}.",
         "",
-        f"The real server (`dailypapers serve --workers {options.workers}`) over {papers:,} "
+        f"The real server (`dailypapers serve --workers {options.workers}`, {THREADS} request "
+        f"threads each) over {papers:,} "
         f"papers in {database_kind(options.database_url)}, search warm, and a load generator in "
         f"a separate process (`benchmarks/loadgen.py`: asyncio, {options.connections} "
         "keep-alive connections to 127.0.0.1, closed loop) on the same machine. Each endpoint: "
