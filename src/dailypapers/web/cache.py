@@ -118,8 +118,10 @@ def _cacheable(scope: Scope) -> bool:
 
 
 def _key(scope: Scope) -> str:
+    # The host is part of the key: feeds and OpenGraph tags hold absolute URLs built from it.
+    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
     query = scope.get("query_string", b"").decode("latin-1")
-    return f"{scope['path']}?{query}"
+    return f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}{scope['path']}?{query}"
 
 
 class CacheMiddleware:
