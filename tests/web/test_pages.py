@@ -319,6 +319,15 @@ def test_feed_links_on_pages_answer(client: TestClient) -> None:
             assert response.headers["content-type"].startswith(media_type)
 
 
+def test_head_is_answered_like_get_without_a_body(client: TestClient) -> None:
+    for url in (f"/date/{DAY}", "/healthz", "/api/daily_papers", "/feeds/daily.atom", "/nope"):
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == get.status_code, url
+        assert head.content == b""
+        assert head.headers["content-length"] == get.headers["content-length"], url
+        assert head.headers["content-type"] == get.headers["content-type"], url
+
+
 def test_empty_site_and_static_files(sqlite_store: Store) -> None:
     with TestClient(create_app(sqlite_store, get_settings())) as empty:
         assert "<h1>No papers yet</h1>" in _page(empty, "/")
