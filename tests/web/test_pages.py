@@ -24,6 +24,7 @@ from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
 from dailypapers.web.app import create_app
+from dailypapers.web.security import THEME_SCRIPT, script_hash
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
@@ -328,6 +329,19 @@ def test_head_is_answered_like_get_without_a_body(client: TestClient) -> None:
         assert head.headers["content-type"] == get.headers["content-type"], url
 
 
+def test_security_headers_and_the_inline_script_allowed_by_its_hash(client: TestClient) -> None:
+    page = client.get(f"/date/{DAY}")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    inline = re.findall(r"<script>(.*?)</script>", page.text)
+    assert inline == [THEME_SCRIPT] and script_hash(THEME_SCRIPT) in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    for url in ("/api/daily_papers", "/feeds/daily.rss", "/nope"):
+        assert client.get(url).headers["x-frame-options"] == "DENY", url
+    docs = client.get("/docs")  # Swagger UI comes from its CDN: no policy there
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+
+
 def test_empty_site_and_static_files(sqlite_store: Store) -> None:
     with TestClient(create_app(sqlite_store, get_settings())) as empty:
         assert "<h1>No papers yet</h1>" in _page(empty, "/")
@@ -337,6 +351,8 @@ def test_empty_site_and_static_files(sqlite_store: Store) -> None:
         assert css.status_code == 200 and "prefers-color-scheme: dark" in css.text
         assert "theme-toggle" in empty.get("/static/app.js").text
         assert empty.get("/static/nope.css").status_code == 404
+        icon = empty.get("/static/favicon.svg")
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
 
 
 def test_an_unexpected_error_is_a_page_without_traceback(filled: Store) -> None:

@@ -28,6 +28,7 @@ from dailypapers.web import api, feeds, pages
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import handle_error
 from dailypapers.web.head import HeadAsGet
+from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def create_app(
     app.add_exception_handler(Exception, handle_error)
     if settings.page_cache_mb > 0:
         app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # added last: the outermost, so HEAD is a GET to all else
     return app
 

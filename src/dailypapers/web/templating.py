@@ -18,6 +18,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import Response
 
+from dailypapers.web.security import THEME_SCRIPT
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 SHOWN_AUTHORS = 3
@@ -56,6 +58,7 @@ def _environment() -> Environment:
     )
     environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
     environment.globals["page_url"] = page_url
+    environment.globals["theme_script"] = THEME_SCRIPT
     return environment
 
 
