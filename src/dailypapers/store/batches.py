@@ -18,6 +18,9 @@ def chunks(items: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
         yield items[start : start + size]
 
 
-def utc_now() -> datetime:
-    """Now as naive UTC to the second, as the store keeps row timestamps."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+def utc_now(*, precise: bool = False) -> datetime:
+    """Now as naive UTC, as the store keeps row timestamps: to the second, or to the
+    microsecond where readers must tell two writes in the same second apart (a paper's
+    ``updated_at``, which :func:`dailypapers.store.papers.change_stamp` reads)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now if precise else now.replace(microsecond=0)

@@ -261,7 +261,7 @@ def _write_changed(
     connection: Connection, merged: dict[str, _Merged], stored_hashes: dict[str, str]
 ) -> None:
     """Insert new papers and rewrite those whose hash changed, with their children."""
-    now = utc_now()
+    now = utc_now(precise=True)
     inserts = [paper for arxiv_id, paper in merged.items() if arxiv_id not in stored_hashes]
     updates = [
         paper
