@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
 from dailypapers.search.engine import Hit
@@ -64,8 +64,8 @@ def _filters(
     for category in categories:
         try:
             check_category(category)
-        except Exception as error:  # HTTPException: shown on the form instead
-            problems.append(str(getattr(error, "detail", error)))
+        except HTTPException as error:  # shown on the form instead of an error page
+            problems.append(str(error.detail))
     filters = Filters(start, end, tuple(c for c in categories if c), True if has_code else None)
     return filters, problems
 
