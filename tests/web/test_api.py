@@ -2,45 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
-from dailypapers.index.job import run_index
-from dailypapers.ingest.files import JsonLinesSource
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
-from dailypapers.settings import get_settings
-from dailypapers.store import Store
-from dailypapers.web.app import create_app
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 DAY = "2026-06-12"
-
-
-@pytest.fixture
-def filled(sqlite_store: Store, shared_data: Path) -> Store:
-    """The 30 papers HF featured on 2026-06-12, and the arXiv snapshot sample."""
-    ingest(sqlite_store, "hf", "capture", HfDailySource(shared_data / CAPTURE))
-    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
-    return sqlite_store
-
-
-@pytest.fixture
-def client(filled: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(filled, get_settings())) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def indexed_client(filled: Store) -> Iterator[TestClient]:
-    settings = get_settings()
-    run_index(filled, settings)
-    with TestClient(create_app(filled, settings)) as test_client:
-        yield test_client
 
 
 def _ids(items: list[dict[str, object]]) -> list[str]:

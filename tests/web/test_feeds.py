@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,18 +12,10 @@ import pytest
 from defusedxml import ElementTree
 from fastapi.testclient import TestClient
 
-from dailypapers.index.job import run_index
-from dailypapers.ingest.files import JsonLinesSource
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
-from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
-from dailypapers.web.app import create_app
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 SITE = "http://testserver/"
 TOP = "2606.13681"  # the most upvoted paper of 2026-06-12 (118)
 MEDIA_TYPES = {
@@ -52,19 +42,11 @@ TOO_OLD = make_record(
 
 
 @pytest.fixture
-def filled(sqlite_store: Store, shared_data: Path) -> Store:
-    """The 30 papers HF featured on 2026-06-12, the arXiv snapshot sample and three more."""
-    ingest(sqlite_store, "hf", "capture", HfDailySource(shared_data / CAPTURE))
-    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
-    with sqlite_store.write() as connection:
+def filled(featured: Store) -> Store:
+    """The featured papers and the sample (see conftest), and three more."""
+    with featured.write() as connection:
         upsert_papers(connection, [TRICKY, LATER, TOO_OLD])
-    return sqlite_store
-
-
-@pytest.fixture
-def client(filled: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(filled, get_settings())) as test_client:
-        yield test_client
+    return featured
 
 
 def _feed(client: TestClient, path: str, fmt: str, **params: str) -> Any:
@@ -190,18 +172,16 @@ def test_bad_requests_are_json_errors(client: TestClient, path: str, status: int
     assert body["status"] == status and isinstance(body["message"], str) and body["message"]
 
 
-def test_search_feed_finds_a_paper_by_its_title(filled: Store) -> None:
-    settings = get_settings()
-    run_index(filled, settings)
-    with TestClient(create_app(filled, settings)) as client:
-        title = client.get(f"/api/papers/{TOP}").json()["title"]
-        atom, rss = (_feed(client, "/feeds/search", fmt, q=title) for fmt in FORMATS)
-        assert TOP in _ids(atom) and len(atom.entries) <= 50 and _ids(rss) == _ids(atom)
-        days = [entry.updated_parsed[:3] for entry in atom.entries]
-        assert days == sorted(days, reverse=True)  # newest first (the day it was listed)
-        for parsed in (atom, rss):
-            assert parsed.feed.title == f"dailypapers: search “{title}”"
-            assert parsed["alternate"] == f"{SITE}search?{urlencode({'q': title})}"
-        tricky = _feed(client, "/feeds/search", "atom", q="R&D <b>not bold</b>")
-        assert "2606.99901" in _ids(tricky)
-        assert tricky.feed.title == "dailypapers: search “R&D <b>not bold</b>”"
+def test_search_feed_finds_a_paper_by_its_title(indexed_client: TestClient) -> None:
+    client = indexed_client
+    title = client.get(f"/api/papers/{TOP}").json()["title"]
+    atom, rss = (_feed(client, "/feeds/search", fmt, q=title) for fmt in FORMATS)
+    assert TOP in _ids(atom) and len(atom.entries) <= 50 and _ids(rss) == _ids(atom)
+    days = [entry.updated_parsed[:3] for entry in atom.entries]
+    assert days == sorted(days, reverse=True)  # newest first (the day it was listed)
+    for parsed in (atom, rss):
+        assert parsed.feed.title == f"dailypapers: search “{title}”"
+        assert parsed["alternate"] == f"{SITE}search?{urlencode({'q': title})}"
+    tricky = _feed(client, "/feeds/search", "atom", q="R&D <b>not bold</b>")
+    assert "2606.99901" in _ids(tricky)
+    assert tricky.feed.title == "dailypapers: search “R&D <b>not bold</b>”"

@@ -7,18 +7,12 @@ snapshot sample, and a few papers made here for empty days, escaping and neighbo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from dailypapers.index.job import run_index
-from dailypapers.ingest.files import JsonLinesSource
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
@@ -26,8 +20,6 @@ from dailypapers.store.papers import upsert_papers
 from dailypapers.web.app import create_app
 from dailypapers.web.security import THEME_SCRIPT, script_hash
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 DAY = "2026-06-12"
 TOP = "2606.13681"  # EvoArena, 118 upvotes: first on its day
 TOP_TITLE = "EvoArena: Tracking Memory Evolution for Robust LLM Agents in Dynamic Environments"
@@ -46,26 +38,10 @@ EARLIER = make_record(
 
 
 @pytest.fixture
-def filled(sqlite_store: Store, shared_data: Path) -> Store:
-    ingest(sqlite_store, "hf", "capture", HfDailySource(shared_data / CAPTURE))
-    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
-    with sqlite_store.write() as connection:
+def filled(featured: Store) -> Store:
+    with featured.write() as connection:
         upsert_papers(connection, [TRICKY, EARLIER])
-    return sqlite_store
-
-
-@pytest.fixture
-def client(filled: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(filled, get_settings())) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def indexed_client(filled: Store) -> Iterator[TestClient]:
-    settings = get_settings()
-    run_index(filled, settings)
-    with TestClient(create_app(filled, settings)) as test_client:
-        yield test_client
+    return featured
 
 
 def _page(client: TestClient, url: str, status: int = 200) -> str:
