@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.responses import Response
 
 from dailypapers.feed.daily import Sort, Window, period_page, window_range
@@ -35,6 +35,24 @@ Unit = Literal["day", "week", "month"]
 SortParam = Annotated[Sort, Query(description="upvotes (then newest), recent or trending")]
 PageParam = Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")]
 CategoryParam = Annotated[str | None, Query(max_length=40)]
+
+
+@dataclass(frozen=True)
+class FeedOptions:
+    """What every feed page takes from its query: the order, the page and a category."""
+
+    sort: Sort
+    page: int
+    category: str | None
+
+
+def feed_options(
+    sort: SortParam = "upvotes", p: PageParam = 0, category: CategoryParam = None
+) -> FeedOptions:
+    return FeedOptions(sort, p, check_category(category))
+
+
+Options = Annotated[FeedOptions, Depends(feed_options)]
 
 
 @dataclass(frozen=True)
@@ -83,14 +101,9 @@ def _nearest(day: date, before: date | None, after: date | None) -> date | None:
 
 
 def _period_view(
-    request: Request,
-    period: Period,
-    *,
-    sort: Sort,
-    page: int,
-    category: str | None,
-    canonical: str | None = None,
+    request: Request, period: Period, options: FeedOptions, canonical: str | None = None
 ) -> Response:
+    sort, page, category = options.sort, options.page, options.category
     store = store_of(request)
     found = period_page(
         store,
@@ -136,57 +149,28 @@ def _feeds(category: str | None) -> tuple[object, ...]:
 
 
 @router.get("/")
-def home(
-    request: Request,
-    sort: SortParam = "upvotes",
-    p: PageParam = 0,
-    category: CategoryParam = None,
-) -> Response:
+def home(request: Request, options: Options) -> Response:
     """The latest day with papers."""
     with store_of(request).read() as connection:
         latest = latest_day(connection)
     if latest is None:
         return render(request, "empty_site.html", {"title": "No papers yet"})
-    period = Period("day", latest, latest)
-    return _period_view(
-        request, period, sort=sort, page=p, category=check_category(category), canonical="/"
-    )
+    return _period_view(request, Period("day", latest, latest), options, canonical="/")
 
 
 @router.get("/date/{day}")
-def day_page(
-    request: Request,
-    day: str,
-    sort: SortParam = "upvotes",
-    p: PageParam = 0,
-    category: CategoryParam = None,
-) -> Response:
-    period = _period("day", day)
-    return _period_view(request, period, sort=sort, page=p, category=check_category(category))
+def day_page(request: Request, day: str, options: Options) -> Response:
+    return _period_view(request, _period("day", day), options)
 
 
 @router.get("/week/{week}")
-def week_page(
-    request: Request,
-    week: str,
-    sort: SortParam = "upvotes",
-    p: PageParam = 0,
-    category: CategoryParam = None,
-) -> Response:
-    period = _period("week", week)
-    return _period_view(request, period, sort=sort, page=p, category=check_category(category))
+def week_page(request: Request, week: str, options: Options) -> Response:
+    return _period_view(request, _period("week", week), options)
 
 
 @router.get("/month/{month}")
-def month_page(
-    request: Request,
-    month: str,
-    sort: SortParam = "upvotes",
-    p: PageParam = 0,
-    category: CategoryParam = None,
-) -> Response:
-    period = _period("month", month)
-    return _period_view(request, period, sort=sort, page=p, category=check_category(category))
+def month_page(request: Request, month: str, options: Options) -> Response:
+    return _period_view(request, _period("month", month), options)
 
 
 WINDOW_TITLES: dict[Window, str] = {"day": "today", "week": "this week", "month": "this month"}
