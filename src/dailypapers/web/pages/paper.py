@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from dailypapers.paper import PaperRecord
+from dailypapers.paper import PaperRecord, feed_day
 from dailypapers.store.feed import FeedEntry, author_page, feed_entries
 from dailypapers.store.papers import get_paper
 from dailypapers.web.bibtex import bibtex
-from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, store_of
+from dailypapers.web.deps import canonical_id, engine_of, store_of
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
 from dailypapers.web.templating import render
 
@@ -75,13 +75,12 @@ def paper_page(request: Request, paper_id: str) -> Response:
     if canonical != paper_id:
         return RedirectResponse(f"/papers/{canonical}", 301)
     record = _record_or_404(request, canonical)
-    entry = entry_or_404(request, canonical)
     similar, similar_note = _similar(request, canonical)
     context = {
         "title": record.title,
         "description": (record.abstract or record.title)[:300],
         "record": record,
-        "entry": entry,
+        "day": feed_day(record),
         "links": record.links,
         "bibtex": bibtex(record),
         "similar": similar,
