@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
@@ -20,6 +21,7 @@ from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
+from dailypapers.web.app import create_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DAILYPAPERS = Path(sys.executable).with_name("dailypapers")
@@ -81,6 +83,19 @@ def test_serve_answers_pages_and_api_and_stops_on_ctrl_c(
     assert "Traceback" not in err
 
 
+def test_ctrl_c_while_the_search_engine_opens_exits_cleanly(
+    served: tuple[str, subprocess.Popen[str]],
+) -> None:
+    # The engine opens in a thread at start-up (the index is built, the model loaded): a
+    # Ctrl-C then used to abort the process from native code as the interpreter exited.
+    base, process = served
+    _wait_until_up(base, process)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=90)
+    assert process.returncode == 0, err
+    assert "terminate called" not in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -102,3 +117,12 @@ def test_default_secret_refused_before_serving(
     result = cli.invoke(app, ["serve", "--port", str(_free_port())])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "DAILYPAPERS_SECRET_KEY" in result.stderr
+
+
+def test_an_app_shut_down_while_warming_up_waits_for_the_engine(sqlite_store: Store) -> None:
+    # Leaving the engine half-opened in a thread at exit aborts the process (native code).
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    app = create_app(sqlite_store, get_settings(), warm=True)
+    with TestClient(app):
+        pass  # start-up then shutdown at once: the warm-up has barely begun
+    assert app.state.engine.ready

@@ -96,6 +96,17 @@ class LiveEngine:
         self._open_lock = threading.Lock()
         self._reloading = threading.Lock()
 
+    @property
+    def ready(self) -> bool:
+        """Whether an engine is open (searches will not wait for one)."""
+        return self._engine is not None
+
+    def settle(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s for each) for an opening or a reload under way."""
+        for lock in (self._open_lock, self._reloading):
+            if lock.acquire(timeout=timeout):
+                lock.release()
+
     def _stamp_now(self) -> object:
         with self.store.read() as connection:
             return change_stamp(connection)

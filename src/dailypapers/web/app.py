@@ -33,6 +33,8 @@ from dailypapers.web.templating import STATIC
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_WAIT = 60.0  # seconds a shutdown waits for the search engine to finish opening
+
 
 def _warm_up(engine: LiveEngine) -> None:
     try:
@@ -58,10 +60,17 @@ def create_app(
         # 1.4 to 1.9 times the pages per second of 40, with a third of the p99.
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = settings.web_threads
+        engine: LiveEngine = app.state.engine
+        warming = threading.Thread(target=_warm_up, args=(engine,), daemon=True)
         if warm:
-            warming = threading.Thread(target=_warm_up, args=(app.state.engine,), daemon=True)
             warming.start()
         yield
+        # Native code (ONNX Runtime, tantivy) still loading in a thread when the interpreter
+        # exits aborts the process ("terminate called without an active exception"), as a
+        # Ctrl-C during start-up showed: let an opening or a reload finish first.
+        if warm:
+            await anyio.to_thread.run_sync(warming.join, SHUTDOWN_WAIT)
+        await anyio.to_thread.run_sync(engine.settle, SHUTDOWN_WAIT)
 
     app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
