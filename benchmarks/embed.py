@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import LISTING, machine, percentile, timed, write_section
-from dailypapers.index.ann import (
+from dailypapers.index.dense.ann import (
     HNSW_OPTIONS,
     OVERSAMPLE,
     DenseIndex,
@@ -39,8 +39,8 @@ from dailypapers.index.ann import (
     index_root,
     load_dense_index,
 )
-from dailypapers.index.embedder import OnnxEmbedder, load_builtin
-from dailypapers.index.vectors import document_text, embed_papers
+from dailypapers.index.dense.embedder import OnnxEmbedder, load_builtin
+from dailypapers.index.dense.vectors import document_text, embed_papers
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.settings import Settings
@@ -203,8 +203,8 @@ def rss():
     fields = dict(l.split(':', 1) for l in open('/proc/self/status'))
     return int(fields['VmRSS'].split()[0]) / 1024
 base = rss()
-from dailypapers.index.ann import load_dense_index
-from dailypapers.index.embedder import load_builtin
+from dailypapers.index.dense.ann import load_dense_index
+from dailypapers.index.dense.embedder import load_builtin
 from dailypapers.settings import Settings
 s = Settings(mode='development', data_dir=Path(sys.argv[1]) / 'data',
              models_dir=Path(sys.argv[1]) / 'models')

@@ -26,7 +26,7 @@ from pathlib import Path
 import ir_measures
 
 from benchmarks.common import LISTING, SCIFACT, machine, percentile, timed, write_section
-from dailypapers.index.lexical import LexicalIndex, build, build_from_store
+from dailypapers.index.lexical.index import LexicalIndex, build, build_from_store
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.search.beir import load_beir

@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks.common import LISTING, SCIFACT, machine, percentile, timed, write_section
 from benchmarks.lexical import make_queries
-from dailypapers.index.embedder import load_embedder
+from dailypapers.index.dense.embedder import load_embedder
 from dailypapers.index.job import run_index
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.index.embedder import OnnxEmbedder, load_builtin
+from dailypapers.index.dense.embedder import OnnxEmbedder, load_builtin
 from dailypapers.ingest.files import parse_listing
 from dailypapers.paper import PaperRecord
 from dailypapers.settings import Settings, get_settings

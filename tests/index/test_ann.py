@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dailypapers.index import ann
-from dailypapers.index.ann import (
+from dailypapers.index.dense import ann
+from dailypapers.index.dense.ann import (
     CURRENT,
     HNSW,
     PARAMS,

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dailypapers.index import bert_onnx
-from dailypapers.index.embedder import (
+from dailypapers.index.dense import bert_onnx
+from dailypapers.index.dense.embedder import (
     EmbedderError,
     OnnxEmbedder,
     built_model,

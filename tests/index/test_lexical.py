@@ -10,9 +10,9 @@ from pathlib import Path
 import bm25s
 import pytest
 
-from dailypapers.index.lexical import LexicalIndex, build
-from dailypapers.index.lexical_query import terms
-from dailypapers.index.lexical_schema import FIELD_BOOSTS, STEMMED
+from dailypapers.index.lexical.index import LexicalIndex, build
+from dailypapers.index.lexical.query import terms
+from dailypapers.index.lexical.schema import FIELD_BOOSTS, STEMMED
 from tests.index.lexical_corpus import CORPUS, Filters, doc
 
 

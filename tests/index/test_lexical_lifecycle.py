@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.index.lexical import (
+from dailypapers.index.lexical.index import (
     FORMAT,
     PARAMS,
     IndexUnusable,

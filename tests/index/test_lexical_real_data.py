@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.index.lexical import LexicalIndex, build_from_store
+from dailypapers.index.lexical.index import LexicalIndex, build_from_store
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.store import Store

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dailypapers.index.lexical_snippet import ELLIPSIS, highlight, snippet
+from dailypapers.index.lexical.snippet import ELLIPSIS, highlight, snippet
 
 ABSTRACT = (
     "Large models need data. " * 12

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dailypapers.index.embedder import OnnxEmbedder
-from dailypapers.index.vectors import document_text, embed_papers
+from dailypapers.index.dense.embedder import OnnxEmbedder
+from dailypapers.index.dense.vectors import document_text, embed_papers
 from dailypapers.paper import make_record
 from dailypapers.settings import Settings
 from dailypapers.store import Store
@@ -99,8 +99,8 @@ def test_readers_do_not_wait_for_the_job(
 JOB = (
     "import sys; from dailypapers.settings import get_settings; "
     "from dailypapers.store import open_store; "
-    "from dailypapers.index.embedder import load_embedder; "
-    "from dailypapers.index.vectors import embed_papers; "
+    "from dailypapers.index.dense.embedder import load_embedder; "
+    "from dailypapers.index.dense.vectors import embed_papers; "
     "s = get_settings(); e = load_embedder(s); "
     "r = embed_papers(open_store(s.resolved_database_url), e, batch_size=int(sys.argv[1])); "
     "print(r.embedded, r.remaining)"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dailypapers.index import lexical
-from dailypapers.index.ann import DenseIndex
-from dailypapers.index.embedder import OnnxEmbedder, load_builtin
-from dailypapers.index.vectors import document_text
+from dailypapers.index.dense.ann import DenseIndex
+from dailypapers.index.dense.embedder import OnnxEmbedder, load_builtin
+from dailypapers.index.dense.vectors import document_text
+from dailypapers.index.lexical import index as lexical
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import SearchConfig, SearchEngine
 from dailypapers.settings import Settings

@@ -12,7 +12,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from dailypapers.cli import common
-from dailypapers.index.embedder import EmbedderError, load_embedder
+from dailypapers.index.dense.embedder import EmbedderError, load_embedder
 from dailypapers.index.job import IndexSummary, Progress, run_index
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse

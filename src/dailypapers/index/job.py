@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dailypapers.index import lexical
-from dailypapers.index.ann import ensure_dense_index
-from dailypapers.index.embedder import Embedder, load_embedder
-from dailypapers.index.vectors import embed_papers
+from dailypapers.index.dense.ann import ensure_dense_index
+from dailypapers.index.dense.embedder import Embedder, load_embedder
+from dailypapers.index.dense.vectors import embed_papers
+from dailypapers.index.lexical import index as lexical
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.vectors import count_papers_needing_vectors

@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 from ir_measures import R, nDCG
 
-from dailypapers.index import lexical
-from dailypapers.index.ann import DenseIndex
-from dailypapers.index.embedder import Embedder
-from dailypapers.index.vectors import document_text
+from dailypapers.index.dense.ann import DenseIndex
+from dailypapers.index.dense.embedder import Embedder
+from dailypapers.index.dense.vectors import document_text
+from dailypapers.index.lexical import index as lexical
 from dailypapers.search.beir import BeirDataset
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import DEPTH, SearchConfig, SearchEngine

@@ -14,9 +14,9 @@ import logging
 import threading
 import time
 
-from dailypapers.index import lexical
-from dailypapers.index.ann import ensure_dense_index
-from dailypapers.index.embedder import Embedder, EmbedderError, load_embedder
+from dailypapers.index.dense.ann import ensure_dense_index
+from dailypapers.index.dense.embedder import Embedder, EmbedderError, load_embedder
+from dailypapers.index.lexical import index as lexical
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import SearchConfig, SearchEngine
 from dailypapers.settings import Settings

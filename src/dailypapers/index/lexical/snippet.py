@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from dailypapers.index.lexical_query import (
+from dailypapers.index.lexical.query import (
     FUZZY_MIN_CHARS,
     FUZZY_TWO_EDITS_CHARS,
     parse_query,
     terms,
 )
-from dailypapers.index.lexical_schema import STEMMED, analyzer, printable
+from dailypapers.index.lexical.schema import STEMMED, analyzer, printable
 
 ELLIPSIS = "\u2026"
 

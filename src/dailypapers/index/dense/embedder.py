@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from dailypapers.index import bert_onnx
+from dailypapers.index.dense import bert_onnx
 from dailypapers.settings import Settings
 
 Vectors = npt.NDArray[np.float32]

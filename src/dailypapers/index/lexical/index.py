@@ -33,8 +33,8 @@ from typing import Any, Final
 
 import tantivy
 
-from dailypapers.index.lexical_query import Filters, build_query, parse_query
-from dailypapers.index.lexical_schema import build_schema, register_analyzers, to_tantivy
+from dailypapers.index.lexical.query import Filters, build_query, parse_query
+from dailypapers.index.lexical.schema import build_schema, register_analyzers, to_tantivy
 from dailypapers.store import Store
 from dailypapers.store.documents import Document, iter_documents
 

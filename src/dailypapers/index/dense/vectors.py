@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dailypapers.index.embedder import Embedder
+from dailypapers.index.dense.embedder import Embedder
 from dailypapers.store import Store
 from dailypapers.store.vectors import (
     count_papers_needing_vectors,

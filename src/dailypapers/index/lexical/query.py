@@ -6,7 +6,7 @@ author list), ``-word`` and ``-"a phrase"`` exclude, and everything else is a pl
 the analyzer keeps only their letters and digits. No input raises.
 
 Plain words are OR-ed: a paper matching more of them, or rarer ones, or in heavier fields
-(:data:`~dailypapers.index.lexical_schema.FIELD_BOOSTS`) scores higher under BM25. That is
+(:data:`~dailypapers.index.lexical.schema.FIELD_BOOSTS`) scores higher under BM25. That is
 good recall for rank fusion. On top of the per-word clauses:
 
 * the whole text as a phrase in the title (:data:`TITLE_PHRASE_BOOST`), so an exact title
@@ -30,7 +30,7 @@ from typing import Final, Protocol
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from dailypapers.index.lexical_schema import (
+from dailypapers.index.lexical.schema import (
     FIELD_BOOSTS,
     MAX_RAW_CHARS,
     NAMES,
