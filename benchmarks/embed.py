@@ -23,7 +23,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from dailypapers.index.dense.embedder import OnnxEmbedder, load_builtin
 from dailypapers.index.dense.vectors import document_text, embed_papers
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
+from dailypapers.search.query import Filters
 from dailypapers.settings import Settings
 from dailypapers.store import Store, open_store
 from dailypapers.store.documents import iter_documents
@@ -149,6 +151,16 @@ def full_embedding(store: Store, embedder: OnnxEmbedder, results: dict[str, Any]
     done["remaining"] = summary.remaining
 
 
+@dataclass(frozen=True)
+class _Row:
+    """A paper as the dense index's filters see it (only ``has_code`` varies here)."""
+
+    has_code: bool
+    day: date | None = None
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+
+
 def ann(store: Store, embedder: OnnxEmbedder, work: Path, queries: list[str]) -> dict[str, Any]:
     settings = settings_for(work)
     root = index_root(settings, embedder.name)
@@ -176,8 +188,10 @@ def ann(store: Store, embedder: OnnxEmbedder, work: Path, queries: list[str]) ->
     rng = random.Random(3)
     filters = {}
     for share in (0.05, 0.5):
-        allowed = set(rng.sample(loaded.ids, int(len(loaded.ids) * share)))
-        search = functools.partial(loaded.search, k=10, allowed=allowed)
+        # A share of the papers "has code": the filter then keeps that share of the rows.
+        chosen = set(rng.sample(loaded.ids, int(len(loaded.ids) * share)))
+        loaded.with_rows({i: _Row(i in chosen) for i in loaded.ids})
+        search = functools.partial(loaded.search, k=10, filters=Filters(has_code=True))
         filters[f"{int(share * 100)}%"] = latency_ms(time_each(search, vectors[:200]))
     papers = rng.sample(loaded.ids, 200)
     similar = time_each(lambda p: loaded.similar(p, 10), papers)

@@ -66,8 +66,8 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 def _time_all(engine: SearchEngine, text: str, vector: Any) -> dict[str, float]:
     """Seconds of each mode through the engine, and of each part alone, for one query."""
-    embedder, dense = engine.embedder, engine.dense
-    assert embedder is not None and dense is not None
+    embedder, lexical, dense = engine.embedder, engine.lexical, engine.dense
+    assert embedder is not None and lexical is not None and dense is not None
     seconds: dict[str, float] = {
         mode: timed(lambda: engine.search(SearchRequest(text=text, mode=mode)))[0]  # noqa: B023
         for mode in MODES
@@ -75,7 +75,7 @@ def _time_all(engine: SearchEngine, text: str, vector: Any) -> dict[str, float]:
     with_snippets = SearchRequest(text=text, limit=10, snippets=True)
     seconds["snippets"] = timed(lambda: engine.search(with_snippets))[0]
     seconds["embed"] = timed(lambda: embedder.embed_query(text))[0]
-    seconds["bm25"] = timed(lambda: engine.lexical.search(text, DEPTH, Filters()))[0]
+    seconds["bm25"] = timed(lambda: lexical.search(text, DEPTH, Filters()))[0]
     seconds["ann"] = timed(lambda: dense.search(vector, DEPTH))[0]
     return seconds
 

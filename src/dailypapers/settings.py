@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         ),
     )
 
+    # The names of dailypapers.index.backends.BACKENDS (a test checks they agree).
+    search_backend: Literal["local"] = Field(
+        "local",
+        description=(
+            "Where the search indexes live: `local` (tantivy BM25 and usearch HNSW files under "
+            "`DATA_DIR/index`, built by `dailypapers index`)."
+        ),
+    )
     search_fusion: Literal["rrf", "convex"] = Field(
         "convex",
         description=(

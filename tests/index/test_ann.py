@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ from dailypapers.index.dense.ann import (
     save_dense_index,
 )
 from dailypapers.paper import make_record
+from dailypapers.search.query import Filters
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
@@ -67,6 +70,16 @@ def test_hnsw_agrees_with_exact_search() -> None:
     assert np.mean(recall) >= 0.95
 
 
+@dataclass(frozen=True)
+class Row:
+    """A paper as the dense filters see it; only ``has_code`` varies in these tests."""
+
+    has_code: bool
+    day: date | None = None
+    categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+
+
 @pytest.mark.parametrize("exact_below", [10_000, 1000])
 def test_filters_and_similar(exact_below: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Small filters are searched exactly, big ones through the graph: test both ways.
@@ -74,19 +87,29 @@ def test_filters_and_similar(exact_below: int, monkeypatch: pytest.MonkeyPatch) 
     vectors = _clustered(3000)
     index = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=exact_below)
     query = vectors[17]
-    for allowed in ({"2501.00005", "2501.02999", "9999.99999"}, set(_ids(3000)[::2])):
-        hits = index.search(query, 10, allowed)
+    with_code = Filters(has_code=True)
+    for allowed in ({"2501.00005", "2501.02999"}, set(_ids(3000)[::2])):
+        index.with_rows({i: Row(i in allowed) for i in index.ids})
+        hits = index.search(query, 10, with_code)
         assert hits and {paper_id for paper_id, _ in hits} <= allowed
         expected = sorted(
             ((float(vectors[int(i[5:])] @ query), i) for i in allowed if i in index.position),
             reverse=True,
         )[: len(hits)]
         assert [i for _, i in expected][:3] == [i for i, _ in hits][:3]
-    assert index.search(query, 10, set()) == []
+    index.with_rows({})  # no paper known: nothing passes a filter
+    assert index.search(query, 10, with_code) == []
+    assert len(index.search(query, 10, Filters())) == 10  # an empty filter is no filter
     similar = index.similar("2501.00017", 5)
     assert len(similar) == 5 and "2501.00017" not in {i for i, _ in similar}
     assert similar[0][1] >= similar[-1][1]
     assert index.similar("0000.00000", 5) == []
+
+
+def test_filters_need_the_rows() -> None:
+    index = DenseIndex.from_arrays(MODEL, _ids(10), _clustered(10))
+    with pytest.raises(ValueError, match="with_rows"):
+        index.search(_clustered(1)[0], 3, Filters(has_code=True))
 
 
 def test_small_and_empty_indexes() -> None:
@@ -206,7 +229,7 @@ def test_ensure_builds_reuses_refreshes_and_repairs(store: Store, settings: Sett
     assert len(newer) == 301 and newer.ids[-1] == "2412.00001", "added at the end"
     assert newer.search(_clustered(1, seed=9)[0], 1)[0][0] == "2412.00001"
     assert newer.ids == load_dense_index(root, model=MODEL, dimensions=32).ids
-    # A re-embedded paper changes a vector the graph holds: a full build, in id order.
+    # A re-embedded paper changes a vector the graph holds: it keeps its row, gets the vector.
     with store.write() as connection:
         upsert_papers(connection, [make_record("2501.00007", "Changed", abstract="C.")])
     with store.read() as connection:
@@ -214,8 +237,13 @@ def test_ensure_builds_reuses_refreshes_and_repairs(store: Store, settings: Sett
     with store.write() as connection:
         save_vectors(connection, MODEL, pending, _clustered(1, seed=11))
     rebuilt = ensure_dense_index(store, settings, MODEL, 32)
-    assert rebuilt.ids == sorted(rebuilt.ids) and len(rebuilt) == 301
+    assert rebuilt.ids == newer.ids and len(rebuilt) == 301
     assert rebuilt.search(_clustered(1, seed=11)[0], 1)[0][0] == "2501.00007"
+    assert rebuilt.params is not None and rebuilt.params["growth"] == {
+        "grown_from": newer.params["build"] if newer.params else None,
+        "added": 0,
+        "replaced": 1,
+    }
     # A corrupt index is rebuilt from the store, not served.
     build = root / (root / CURRENT).read_text().strip()
     (build / HNSW).write_bytes(b"garbage")

@@ -69,6 +69,7 @@ def small_indexes(
     lexical_index = lexical.build(tmp_path_factory.mktemp("lexical"), docs)
     vectors = minilm.embed_documents([document_text(d.title, d.abstract) for d in docs])
     dense = DenseIndex.from_arrays(minilm.name, [d.id for d in docs], vectors)
+    dense.with_rows(Catalog(docs).entries)  # what filters are pushed down to
     return lexical_index, dense
 
 

@@ -12,13 +12,15 @@ from typing import Annotated, Any, cast
 import typer
 
 from dailypapers.cli import common
-from dailypapers.index.dense.embedder import EmbedderError, load_embedder
-from dailypapers.index.job import IndexSummary, Progress, run_index
+from dailypapers.index.dense.embedder import Embedder, EmbedderError, load_embedder
+from dailypapers.index.job import IndexBusy, IndexSummary, Progress, run_index, update_indexes
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse
 from dailypapers.search.evaluate import evaluate
 from dailypapers.search.query import Filters, Mode, SearchRequest, Sort
 from dailypapers.search.service import open_engine, search_config
+from dailypapers.settings import Settings
+from dailypapers.store import Store
 
 eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
 
@@ -56,6 +58,22 @@ def index(
 ) -> None:
     """Update the search index: keyword index, paper embeddings, nearest-neighbour index."""
     typer.echo(index_now(0 if no_embed else None).line())
+
+
+def _embedder_or_none(settings: Settings) -> Embedder | None:
+    try:
+        return load_embedder(settings)
+    except EmbedderError:
+        return None  # open_engine says why, once, and searches by keywords
+
+
+def _update_before_search(store: Store, settings: Settings, embedder: Embedder | None) -> None:
+    """Bring the index files up to date (no embedding), as the index job's writer; if another
+    process is writing them, search what exists rather than wait."""
+    try:
+        update_indexes(store, settings, embedder, wait=False)
+    except IndexBusy as error:
+        common.err_console.print(f"note: {error}; searching the index as it is", markup=False)
 
 
 def _plain(snippet_html: str) -> str:
@@ -119,7 +137,9 @@ def search(
     )
     settings = common.settings()
     with common.store() as store:
-        engine = open_engine(store, settings)
+        embedder = _embedder_or_none(settings)
+        _update_before_search(store, settings, embedder)
+        engine = open_engine(store, settings, embedder=embedder)
         try:
             response = engine.search(request)
         finally:

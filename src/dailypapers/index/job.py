@@ -1,27 +1,36 @@
 """``dailypapers index``: bring every part of the search index up to date with the store.
 
+The one writer of the index files: ``dailypapers index``, the background worker and
+``dailypapers search`` (before it searches) all come through :func:`update_indexes`, which
+holds the writer lock (:mod:`dailypapers.index.lock`) and calls the configured search
+backend's ``update`` (:mod:`dailypapers.index.backends`); web servers only open the files.
+
 Three steps, each incremental and safe to interrupt: the lexical index takes the papers
 changed since its watermark (or is rebuilt when missing or unusable); papers without a
-current vector are embedded in committed batches; the dense index is rebuilt or extended from
-the stored vectors. Also run after every ingest, where a large backlog of embeddings is left
-to an explicit ``dailypapers index`` (papers without a vector are still found lexically).
+current vector are embedded in committed batches; the dense index grows by the new vectors
+(or is rebuilt when unusable). Also run after every ingest, where a large backlog of
+embeddings is left to an explicit ``dailypapers index`` (papers without a vector are still
+found lexically).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from dailypapers.index.dense.ann import ensure_dense_index
+from dailypapers.index.backends import get_backend
+from dailypapers.index.backends.base import Model, Progress, Updated
 from dailypapers.index.dense.embedder import Embedder, load_embedder
 from dailypapers.index.dense.vectors import embed_papers
-from dailypapers.index.lexical import index as lexical
+from dailypapers.index.lock import IndexBusy, writer_lock
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.vectors import count_papers_needing_vectors
 
-# Called with (step name, done, total or None).
-Progress = Callable[[str, int, int | None], None]
+__all__ = ["IndexBusy", "IndexSummary", "Progress", "run_index", "update_indexes"]
+
+
+def _quiet(_step: str, _done: int, _total: int | None) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -43,17 +52,19 @@ class IndexSummary:
         return text
 
 
-def update_lexical(store: Store, settings: Settings, progress: Progress) -> tuple[int, bool]:
-    """Update the lexical index from the store, or rebuild it when it cannot be used."""
-    path = lexical.index_path(settings.data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        index = lexical.LexicalIndex.open(path)
-    except lexical.IndexUnusable:
-        rebuilt = lexical.build_from_store(store, path, lambda n: progress("lexical", n, None))
-        return len(rebuilt), True
-    lexical.update_from_store(index, store, lambda n: progress("lexical", n, None))
-    return len(lexical.LexicalIndex.open(path)), False
+def update_indexes(
+    store: Store,
+    settings: Settings,
+    model: Model | None,
+    progress: Progress = _quiet,
+    *,
+    wait: bool = True,
+) -> Updated:
+    """The search backend's update, under the writer lock (``IndexBusy`` if busy and not
+    ``wait``). Without a model only the keyword index is updated."""
+    backend = get_backend(settings.search_backend)
+    with writer_lock(settings.data_dir, wait=wait):
+        return backend.update(store, settings, model, progress)
 
 
 def run_index(
@@ -62,10 +73,16 @@ def run_index(
     *,
     embed_at_most: int | None = None,
     embedder: Embedder | None = None,
-    progress: Progress = lambda _step, _done, _total: None,
+    progress: Progress = _quiet,
+    wait: bool = True,
 ) -> IndexSummary:
-    """Run the three steps; embed only when at most ``embed_at_most`` papers need it."""
-    papers, rebuilt = update_lexical(store, settings, progress)
+    """Run the three steps; embed only when at most ``embed_at_most`` papers need it.
+
+    The index files are written under the writer lock; the embedding between the two
+    updates is not (it writes the store, in committed batches), so a long embedding run does
+    not hold back another process's keyword update.
+    """
+    first = update_indexes(store, settings, None, progress, wait=wait)
     model = embedder or load_embedder(settings)
     with store.read() as connection:
         waiting = count_papers_needing_vectors(connection, model.name)
@@ -76,5 +93,6 @@ def run_index(
             progress=lambda done, total: progress("embedding", done, total),
         )  # fmt: skip
         embedded, waiting = summary.embedded, summary.remaining
-    dense = ensure_dense_index(store, settings, model.name, model.dimensions)
-    return IndexSummary(papers, rebuilt, embedded, waiting, len(dense))
+    updated = update_indexes(store, settings, model, progress, wait=wait)
+    rebuilt = first.lexical_rebuilt or updated.lexical_rebuilt
+    return IndexSummary(updated.lexical_papers, rebuilt, embedded, waiting, updated.dense_papers)

@@ -72,11 +72,5 @@ class Catalog:
     def __contains__(self, paper_id: object) -> bool:
         return paper_id in self.entries
 
-    def allowed(self, filters: Filters) -> set[str] | None:
-        """Ids passing ``filters``, or None when nothing is filtered."""
-        if not filters.active:
-            return None
-        return {pid for pid, entry in self.entries.items() if entry.allowed_by(filters)}
-
     def with_title(self, text: str) -> list[str]:
         return list(self.by_title.get(title_key(text), ()))

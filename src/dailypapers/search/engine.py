@@ -7,8 +7,9 @@ modes, the dense index each give a top list under the filters; the lists are fus
 (a convex combination of normalised scores by
 default, reciprocal rank fusion by choice); a sort other than relevance reorders the fused list.
 If the query embedding fails or takes longer than the timeout, the lexical list alone is
-returned and the response says so. When no paper has the query's words, semantic hits below
-a similarity floor are dropped, so a nonsense query finds nothing rather than noise.
+returned and the response says so (as it does when an index is not built yet). When no
+paper has the query's words, semantic hits below a similarity floor are dropped, so a
+nonsense query finds nothing rather than noise.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, 
 DEPTH = 100
 # A title this similar to the query (difflib ratio) counts as the same title with a typo.
 TITLE_TYPO_RATIO = 0.9
+NOT_BUILT = (
+    "The search index is not built yet (run `dailypapers index`): only exact arXiv ids and "
+    "titles are found for now."
+)
 
 
 class Lexical(Protocol):
@@ -42,7 +47,7 @@ class Lexical(Protocol):
 
 class Dense(Protocol):
     def search(
-        self, query: npt.NDArray[np.float32], k: int, allowed: set[str] | None = None
+        self, query_vector: npt.NDArray[np.float32], k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]: ...
 
     def similar(self, paper_id: str, k: int) -> list[tuple[str, float]]: ...
@@ -96,7 +101,7 @@ class SearchEngine:
     def __init__(
         self,
         catalog: Catalog,
-        lexical: Lexical,
+        lexical: Lexical | None,
         dense: Dense | None = None,
         embedder: QueryEmbedder | None = None,
         config: SearchConfig | None = None,
@@ -109,6 +114,8 @@ class SearchEngine:
         self.embedder = embedder
         self.config = config or SearchConfig()
         self.fuse = get_fusion(self.config.fusion)
+        # False when opened with a part kept from the engine it replaces (see service.py).
+        self.complete = True
         # One worker: a query embedding that overruns its timeout finishes in the background
         # while the request returns lexical results.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
@@ -119,11 +126,10 @@ class SearchEngine:
     def search(self, request: SearchRequest) -> SearchResponse:
         text, truncated = clean_query(request.text)
         notes = [f"The query was cut to its first {len(text)} characters."] if truncated else []
-        allowed = self.catalog.allowed(request.filters)
-        ranked, used_mode = self._retrieve(text, request.mode, request.filters, allowed, notes)
+        ranked, used_mode = self._retrieve(text, request.mode, request.filters, notes)
         # An index can be a little ahead of the catalog (a paper indexed after it was loaded).
         ranked = [(pid, score) for pid, score in ranked if pid in self.catalog]
-        exact = self._exact_matches(text, ranked, allowed)
+        exact = self._exact_matches(text, ranked, request.filters)
         scores = dict(ranked)
         ordered = exact + [pid for pid, _score in ranked if pid not in exact]
         if request.sort == "newest":
@@ -141,18 +147,17 @@ class SearchEngine:
         text: str,
         mode: Mode,
         filters: Filters,
-        allowed: set[str] | None,
         notes: list[str],
     ) -> tuple[list[tuple[str, float]], Mode]:
         if not text:
             return [], mode
-        lexical = [] if mode == "dense" else self.lexical.search(text, DEPTH, filters)
+        lexical = [] if mode == "dense" else self._lexical(text, filters, notes)
         if mode == "lexical":
             return lexical, mode
-        dense, problem = self._dense(text, allowed)
+        dense, problem = self._dense(text, filters)
         if problem is not None:
             notes.append(f"Semantic search is unavailable ({problem}); showing keyword results.")
-            lexical = lexical or self.lexical.search(text, DEPTH, filters)
+            lexical = lexical or self._lexical(text, filters, notes)
             return lexical, "lexical"
         if mode == "dense":
             return dense, mode
@@ -162,9 +167,14 @@ class SearchEngine:
         weights = (self.config.lexical_weight, self.config.dense_weight)
         return self.fuse([lexical, dense], weights), mode
 
-    def _dense(
-        self, text: str, allowed: set[str] | None
-    ) -> tuple[list[tuple[str, float]], str | None]:
+    def _lexical(self, text: str, filters: Filters, notes: list[str]) -> list[tuple[str, float]]:
+        if self.lexical is None:  # the server only opens indexes: the index job builds them
+            if NOT_BUILT not in notes:
+                notes.append(NOT_BUILT)
+            return []
+        return self.lexical.search(text, DEPTH, filters)
+
+    def _dense(self, text: str, filters: Filters) -> tuple[list[tuple[str, float]], str | None]:
         if self.dense is None or self.embedder is None:
             return [], "no semantic index has been built yet"
         future = self._pool.submit(self.embedder.embed_query, text)
@@ -174,15 +184,15 @@ class SearchEngine:
             return [], f"the query embedding took over {self.config.embed_timeout:g} s"
         except Exception as error:  # any failure of the model falls back, never a 500
             return [], f"the embedding model failed: {type(error).__name__}"
-        return self.dense.search(vector, DEPTH, allowed), None
+        return self.dense.search(vector, DEPTH, filters), None
 
     def _exact_matches(
-        self, text: str, ranked: Sequence[tuple[str, float]], allowed: set[str] | None
+        self, text: str, ranked: Sequence[tuple[str, float]], filters: Filters
     ) -> list[str]:
         """Papers named by id or by (nearly) their exact title, to be shown first."""
 
         def ok(paper_id: str) -> bool:
-            return allowed is None or paper_id in allowed
+            return not filters.active or self.catalog.entries[paper_id].allowed_by(filters)
 
         arxiv_id = as_arxiv_id(text)
         if arxiv_id and arxiv_id in self.catalog and ok(arxiv_id):

@@ -1,10 +1,14 @@
 """Opening a search engine over the site's data: catalog, lexical and dense indexes, model.
 
-``open_engine`` is what the CLI calls once per process. An index that is missing or unusable
-is rebuilt from the store, never served. A model that cannot be loaded leaves the engine
-lexical-only; each response then says so. ``LiveEngine`` is what the web server holds: the
+``open_engine`` opens the configured search backend's index files
+(``DAILYPAPERS_SEARCH_BACKEND``, :mod:`dailypapers.index.backends`) and never builds them:
+builds happen in the index job (``dailypapers index``, the worker, or ``dailypapers search``
+just before it searches), under the index writer lock. An index that is missing or unusable
+is left out and each response says so: no dense index means keyword search only, no lexical
+index means only exact ids and titles until the job has run. A model that cannot be loaded
+also leaves the engine lexical-only. ``LiveEngine`` is what the web server holds: the
 engine, reopened in the background when the store has changed (papers ingested, vectors
-embedded by ``dailypapers index``), so a running site finds new papers without a restart.
+embedded) or an index build has landed, so a running site finds new papers without a restart.
 """
 
 from __future__ import annotations
@@ -14,11 +18,10 @@ import logging
 import threading
 import time
 
-from dailypapers.index.dense.ann import ensure_dense_index
+from dailypapers.index.backends import get_backend
 from dailypapers.index.dense.embedder import Embedder, EmbedderError, load_embedder
-from dailypapers.index.lexical import index as lexical
 from dailypapers.search.catalog import Catalog
-from dailypapers.search.engine import SearchConfig, SearchEngine
+from dailypapers.search.engine import Dense, Lexical, QueryEmbedder, SearchConfig, SearchEngine
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.documents import abstracts, iter_documents
@@ -45,26 +48,42 @@ def _embedder(settings: Settings) -> Embedder | None:
         return None
 
 
-def open_engine(store: Store, settings: Settings) -> SearchEngine:
-    """A search engine over everything in ``store``, indexes checked (and rebuilt) first."""
-    path = lexical.index_path(settings.data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    lexical_index = lexical.open_or_build(store, path)
+def open_engine(
+    store: Store,
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    previous: SearchEngine | None = None,
+) -> SearchEngine:
+    """A search engine over everything in ``store`` and the index files that exist.
+
+    Opens, never builds (the index job does): a missing dense index leaves keyword search, a
+    missing lexical index leaves exact id and title matches with a note. A part that cannot
+    be opened now but was open in ``previous`` (an update landing at that very moment) is
+    kept from it; :attr:`SearchEngine.complete` is then False, so a server tries again.
+    """
     with store.read() as connection:
         catalog = Catalog(iter_documents(connection))
-    embedder = _embedder(settings)
-    dense = None
-    if embedder is not None:
-        dense = ensure_dense_index(store, settings, embedder.name, embedder.dimensions)
-        if len(dense) == 0:
-            dense = None
+    model = embedder or _embedder(settings)
+    backend = get_backend(settings.search_backend)
+    opened = backend.open(settings, model, catalog.entries)
+    lexical: Lexical | None = opened.lexical
+    dense: Dense | None = opened.dense
+    query_embedder: QueryEmbedder | None = model
+    complete = True
+    if previous is not None and lexical is None and previous.lexical is not None:
+        lexical, complete = previous.lexical, False
+    if previous is not None and dense is None and previous.dense is not None:
+        dense, query_embedder, complete = previous.dense, previous.embedder, False
 
     def page_abstracts(ids: list[str]) -> dict[str, str]:
         with store.read() as connection:
             return abstracts(connection, ids)
 
     config = search_config(settings)
-    return SearchEngine(catalog, lexical_index, dense, embedder, config, page_abstracts)
+    engine = SearchEngine(catalog, lexical, dense, query_embedder, config, page_abstracts)
+    engine.complete = complete
+    return engine
 
 
 def _settle_heap() -> None:
@@ -82,7 +101,8 @@ class LiveEngine:
     """A search engine that follows the store: checked at most every ``check_every`` seconds.
 
     The first ``get`` opens the engine (others wait for it). Later calls return the open
-    engine at once; when the store's :func:`change_stamp` has moved, a new engine is opened in
+    engine at once; when the store's :func:`change_stamp` or the backend's stamp of its index
+    files has moved, a new engine is opened in
     a background thread and swapped in when ready, so no request waits for a reload.
     """
 
@@ -95,6 +115,7 @@ class LiveEngine:
         self._checked = 0.0
         self._open_lock = threading.Lock()
         self._reloading = threading.Lock()
+        self._backend = get_backend(settings.search_backend)
 
     @property
     def ready(self) -> bool:
@@ -108,19 +129,27 @@ class LiveEngine:
                 lock.release()
 
     def _stamp_now(self) -> object:
+        """The store's change stamp and the index files' (a build can land without the
+        store changing)."""
         with self.store.read() as connection:
-            return change_stamp(connection)
+            stamp = change_stamp(connection)
+        return stamp, self._backend.stamp(self.settings)
+
+    def _open(self, stamp: object, previous: SearchEngine | None) -> None:
+        engine = open_engine(self.store, self.settings, previous=previous)
+        # An engine that kept a part of ``previous`` is reopened at the next check.
+        self._engine, self._stamp = engine, stamp if engine.complete else None
 
     def get(self) -> SearchEngine:
         engine = self._engine
         if engine is None:
             with self._open_lock:
                 if self._engine is None:
-                    stamp = self._stamp_now()
-                    self._engine, self._stamp = open_engine(self.store, self.settings), stamp
+                    self._open(self._stamp_now(), None)
                     self._checked = time.monotonic()
                     _settle_heap()
                 engine = self._engine
+                assert engine is not None
         self._maybe_reload()
         return engine
 
@@ -140,7 +169,7 @@ class LiveEngine:
         # The engine replaced is not closed: a request may still be searching with it. Its
         # worker thread ends when it is garbage-collected.
         try:
-            self._engine, self._stamp = open_engine(self.store, self.settings), stamp
+            self._open(stamp, self._engine)
             _settle_heap()
         except Exception:  # keep serving the engine we have; the next check tries again
             log.exception("reloading the search engine failed")

@@ -8,7 +8,13 @@ them whose candidates are re-scored exactly. On disk it is a folder per build un
 it was built and from which state of the store). A build is written to a temporary folder,
 renamed, and only then named in the ``CURRENT`` file (replaced atomically), so a reader never
 sees half an index. ``load_dense_index`` checks everything in ``params.json`` and raises
-``DenseIndexError`` on any mismatch; ``ensure_dense_index`` then rebuilds from the store.
+``DenseIndexError`` on any mismatch. Serving only loads; ``ensure_dense_index`` (run by the
+index job, under its writer lock) brings the index up to date with the store: new papers and
+re-embedded ones are added to a copy of the current graph and saved as a new build (its
+``params.json`` says ``growth``: from which build, how many added and replaced), so a day's
+papers cost an ``add`` of their vectors, not a rebuild of the whole graph; a damaged index
+or a removed paper means a full build. Filters are pushed down as a mask over the rows
+(:mod:`~dailypapers.index.dense.rows`).
 
 ``DenseIndex.from_arrays`` indexes vectors that are not in the store (a BEIR corpus).
 """
@@ -24,7 +30,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,11 +39,14 @@ import numpy as np
 import numpy.typing as npt
 from usearch.index import Index
 
+from dailypapers.index.dense.rows import RowAttributes, is_active
+from dailypapers.index.filters import Filters, RowInfo
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.vectors import VectorStats, iter_vector_pages, vector_stats
 
 FORMAT_VERSION = 1
+GROWTH_KEYS = ("grown_from", "added", "replaced")
 CURRENT = "CURRENT"
 IDS, VECTORS, HNSW, PARAMS = "ids.json", "vectors.npy", "hnsw.usearch", "params.json"
 # int8 copies keep the graph small and candidates are re-scored in float32. Measured on the
@@ -107,6 +116,7 @@ class DenseIndex:
         self.vectors = vectors
         self.graph = graph
         self.params = params  # ``params.json`` of the build it was loaded from, if any
+        self.rows: RowAttributes | None = None  # for filters: see :meth:`with_rows`
         self.position = {paper_id: row for row, paper_id in enumerate(self.ids)}
 
     @property
@@ -148,37 +158,41 @@ class DenseIndex:
         found = self.graph.search(query, count=min(count, len(self.ids)))
         return np.asarray(found.keys, dtype=np.intp)
 
-    def search(self, query_vector: Matrix, k: int, allowed: set[str] | None = None) -> Hits:
-        """The ``k`` nearest papers (among ``allowed``, if given) as (id, cosine), best first."""
+    def with_rows(self, papers: Mapping[str, RowInfo]) -> DenseIndex:
+        """Attach the per-row attributes that filters are pushed down to; returns ``self``."""
+        self.rows = RowAttributes(self.ids, papers)
+        return self
+
+    def search(self, query_vector: Matrix, k: int, filters: Filters | None = None) -> Hits:
+        """The ``k`` nearest papers (passing ``filters``, if any) as (id, cosine), best first.
+
+        Filters need the row attributes (:meth:`with_rows`). A filter that leaves few rows
+        is searched exactly over them; a looser one asks the graph for enough neighbours
+        that about ``k * OVERSAMPLE`` pass, and falls back to exact search if too few do.
+        """
         if k <= 0 or not self.ids:
             return []
         query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dimensions:
             raise ValueError(f"query has {query.shape[0]} dimensions, index {self.dimensions}")
         query = query / max(float(np.linalg.norm(query)), 1e-12)
-        if allowed is not None and (
-            self.graph is None or len(allowed) <= max(FILTER_EXACT, len(self.ids) // 10)
-        ):
-            return self._exact(query, k, self._rows(allowed))
-        if self.graph is None:
-            return self._exact(query, k, None)
-        wanted = k * OVERSAMPLE
-        if allowed is not None:  # ask for enough neighbours that about ``wanted`` pass
-            wanted = math.ceil(wanted * len(self.ids) / len(allowed))
-        candidates = self._graph(query, wanted)
-        if allowed is not None:
-            # Checking the few candidates against the set is far cheaper than turning a big
-            # set of ids into rows.
-            keep = [int(c) for c in candidates if self.ids[c] in allowed]
-            if len(keep) < k:
-                return self._exact(query, k, self._rows(allowed))
-            candidates = np.array(keep, dtype=np.intp)
-        return self._exact(query, k, np.sort(candidates))
-
-    def _rows(self, allowed: set[str]) -> npt.NDArray[np.intp]:
-        rows = np.fromiter((self.position[i] for i in allowed if i in self.position), np.intp)
-        rows.sort()  # ties then break by row, as without a filter
-        return rows
+        if not is_active(filters):
+            if self.graph is None:
+                return self._exact(query, k, None)
+            return self._exact(query, k, np.sort(self._graph(query, k * OVERSAMPLE)))
+        assert filters is not None
+        if self.rows is None:
+            raise ValueError("filtered dense search needs the rows' attributes (with_rows)")
+        mask = self.rows.mask(filters)
+        passing = int(mask.sum())
+        if self.graph is None or passing <= max(FILTER_EXACT, len(self.ids) // 10):
+            return self._exact(query, k, np.flatnonzero(mask))
+        # Ask for enough neighbours that about ``k * OVERSAMPLE`` pass the mask.
+        candidates = self._graph(query, math.ceil(k * OVERSAMPLE * len(self.ids) / passing))
+        keep = candidates[mask[candidates]]
+        if len(keep) < k:
+            return self._exact(query, k, np.flatnonzero(mask))
+        return self._exact(query, k, np.sort(keep))
 
     def similar(self, paper_id: str, k: int) -> Hits:
         """The ``k`` papers nearest to ``paper_id`` (never itself); [] if it has no vector."""
@@ -221,6 +235,10 @@ def _write_files(index: DenseIndex, folder: Path, source: VectorStats | None) ->
             for name in names
         },
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # Set when the build grew from the previous one (see ``_grown``) rather than anew.
+        "growth": {key: (index.params or {}).get(key) for key in GROWTH_KEYS}
+        if index.params is not None and "grown_from" in index.params
+        else None,
         "source": None
         if source is None
         else {"count": source.count, "newest": source.newest and source.newest.isoformat()},
@@ -307,7 +325,7 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
         raise DenseIndexError(f"{build}: ids or vectors do not match count {count}")
     if graph is not None and (graph.size != count or graph.ndim != dimensions):
         raise DenseIndexError(f"{build}: HNSW graph does not match count {count}")
-    return DenseIndex(model, ids, vectors, graph, params)
+    return DenseIndex(model, ids, vectors, graph, {**params, "build": build.name})
 
 
 def _read_store(store: Store, model: str) -> tuple[list[str], Matrix, VectorStats]:
@@ -329,11 +347,12 @@ def _stack(pages: Iterable[Matrix]) -> Matrix:
     return np.concatenate(listed).astype(np.float32, copy=False)
 
 
-def _appended(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | None:
-    """``old`` plus the papers it lacks, if nothing it holds changed or went; else None.
+def _grown(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | None:
+    """``old`` with the store's new and re-embedded papers, or None if a paper went.
 
-    The common daily case (new papers only) then adds to the HNSW graph instead of building
-    it anew. New rows go at the end, so graph keys (row numbers) of old rows stay valid.
+    The daily case (new papers, a few re-embedded after an arXiv replacement) then changes
+    only those vectors in the HNSW graph instead of building it anew: a re-embedded paper
+    keeps its row (its graph key) and gets its new vector, new papers go at the end.
     """
     if old.graph is None or len(ids) < len(old):
         return None
@@ -341,14 +360,24 @@ def _appended(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | 
     is_old = rows >= 0
     if int(is_old.sum()) != len(old):
         return None  # some paper went
+    matrix = np.concatenate([old.vectors, vectors[~is_old]])
     # A re-embedded paper moves far more than float rounding (cosine 0.99 is 1e-2 per value).
-    if not np.allclose(old.vectors[rows[is_old]], vectors[is_old], rtol=0, atol=1e-6):
-        return None
-    added = vectors[~is_old]
+    moved = ~np.isclose(matrix[rows[is_old]], vectors[is_old], rtol=0, atol=1e-6).all(axis=1)
+    changed = rows[is_old][moved]
+    matrix[changed] = vectors[is_old][moved]
     graph = old.graph.copy()
-    graph.add(np.arange(len(old), len(old) + len(added), dtype=np.uint64), added)
+    for key in changed:
+        graph.remove(int(key))
+    keys = np.concatenate([changed, np.arange(len(old), len(matrix))]).astype(np.uint64)
+    if len(keys):
+        graph.add(keys, matrix[keys.astype(np.intp)])
     new_ids = [paper_id for paper_id, keep in zip(ids, is_old, strict=True) if not keep]
-    return DenseIndex(old.model, old.ids + new_ids, np.concatenate([old.vectors, added]), graph)
+    params = {"grown_from": _build_name(old), "added": len(new_ids), "replaced": len(changed)}
+    return DenseIndex(old.model, old.ids + new_ids, matrix, graph, params)
+
+
+def _build_name(index: DenseIndex) -> str | None:
+    return None if index.params is None else index.params.get("build")
 
 
 def build_dense_index(
@@ -368,10 +397,11 @@ def build_dense_index(
     ids, vectors, stats = _read_store(store, model)
     if not ids:
         vectors = np.zeros((0, dimensions), dtype=np.float32)
-    index = _appended(previous, ids, _normalised(vectors)) if previous is not None else None
+    index = _grown(previous, ids, _normalised(vectors)) if previous is not None else None
     if index is None:
         index = DenseIndex.from_arrays(model, ids, vectors, exact_below=exact_below)
-    save_dense_index(index, root, stats)
+    build = save_dense_index(index, root, stats)
+    index.params = {**json.loads((build / PARAMS).read_text()), "build": build.name}
     return index
 
 

@@ -33,7 +33,8 @@ from typing import Any, Final
 
 import tantivy
 
-from dailypapers.index.lexical.query import Filters, build_query, parse_query
+from dailypapers.index.filters import Filters
+from dailypapers.index.lexical.query import build_query, parse_query
 from dailypapers.index.lexical.schema import build_schema, register_analyzers, to_tantivy
 from dailypapers.store import Store
 from dailypapers.store.documents import Document, iter_documents

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
-from typing import Final, Protocol
+from typing import Final
 
 import tantivy
 from tantivy import FieldType, Occur, Query
 
+from dailypapers.index.filters import Filters
 from dailypapers.index.lexical.schema import (
     FIELD_BOOSTS,
     MAX_RAW_CHARS,
@@ -70,21 +70,6 @@ class ParsedQuery:
     phrases: tuple[str, ...] = ()
     excluded_words: tuple[str, ...] = ()
     excluded_phrases: tuple[str, ...] = ()
-
-
-class Filters(Protocol):
-    """Restrictions on the results (``dailypapers.search.query.Filters`` has this shape)."""
-
-    @property
-    def since(self) -> date | None: ...
-    @property
-    def until(self) -> date | None: ...
-    @property
-    def categories(self) -> tuple[str, ...]: ...
-    @property
-    def has_code(self) -> bool | None: ...
-    @property
-    def author(self) -> str | None: ...
 
 
 def parse_query(text: str) -> ParsedQuery:

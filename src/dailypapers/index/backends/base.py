@@ -1,0 +1,68 @@
+"""The shape of a search backend (see :mod:`dailypapers.index.backends`): a Protocol and
+the small records it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dailypapers.index.filters import Filters, RowInfo
+from dailypapers.settings import Settings
+from dailypapers.store import Store
+
+Hits = list[tuple[str, float]]
+# Called with (step name, done, total or None).
+Progress = Callable[[str, int, int | None], None]
+
+
+class Model(Protocol):
+    """The embedding model whose vectors the dense index holds."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def dimensions(self) -> int: ...
+
+
+class LexicalSearcher(Protocol):
+    def search(self, text: str, k: int = 100, filters: Filters | None = None) -> Hits: ...
+
+
+class DenseSearcher(Protocol):
+    def search(
+        self, query_vector: npt.NDArray[np.float32], k: int, filters: Filters | None = None
+    ) -> Hits: ...
+
+    def similar(self, paper_id: str, k: int) -> Hits: ...
+
+
+@dataclass
+class Opened:
+    """What a backend could open; a part that is missing or unusable is None."""
+
+    lexical: LexicalSearcher | None
+    dense: DenseSearcher | None
+    problems: list[str] = field(default_factory=list)  # why a part is missing
+
+
+@dataclass(frozen=True)
+class Updated:
+    lexical_papers: int
+    lexical_rebuilt: bool
+    dense_papers: int
+
+
+class SearchBackend(Protocol):
+    def open(
+        self, settings: Settings, model: Model | None, papers: Mapping[str, RowInfo]
+    ) -> Opened: ...
+
+    def update(
+        self, store: Store, settings: Settings, model: Model | None, progress: Progress
+    ) -> Updated: ...
+
+    def stamp(self, settings: Settings) -> object: ...

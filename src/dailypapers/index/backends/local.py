@@ -1,0 +1,98 @@
+"""The ``local`` search backend: tantivy BM25 files and a usearch HNSW index on disk.
+
+Files under ``DATA_DIR/index/``: ``lexical-v<N>/`` (:mod:`dailypapers.index.lexical.index`)
+and ``dense-<model>/`` (:mod:`dailypapers.index.dense.ann`). ``update`` updates the lexical
+index incrementally (rebuilt when unusable) and grows the dense one from the stored vectors;
+``open`` only opens them, so a web server never builds: with no dense index it serves
+keyword search, with no lexical index it says the index is not built yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from dailypapers.index.backends.base import Model, Opened, Progress, Updated
+from dailypapers.index.dense.ann import (
+    CURRENT,
+    DenseIndex,
+    DenseIndexError,
+    ensure_dense_index,
+    index_root,
+    load_dense_index,
+)
+from dailypapers.index.filters import RowInfo
+from dailypapers.index.lexical import index as lexical
+from dailypapers.settings import Settings
+from dailypapers.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class LocalBackend:
+    """Index files in ``DATA_DIR/index``; see the module docstring."""
+
+    name = "local"
+
+    def open(
+        self, settings: Settings, model: Model | None, papers: Mapping[str, RowInfo]
+    ) -> Opened:
+        opened = Opened(None, None)
+        try:
+            opened.lexical = lexical.LexicalIndex.open(lexical.index_path(settings.data_dir))
+        except lexical.IndexUnusable as error:
+            log.warning("keyword search is off until `dailypapers index` runs: %s", error)
+            opened.problems.append(f"keyword index: {error}")
+        if model is not None:
+            opened.dense = self._open_dense(settings, model, papers, opened.problems)
+        return opened
+
+    @staticmethod
+    def _open_dense(
+        settings: Settings, model: Model, papers: Mapping[str, RowInfo], problems: list[str]
+    ) -> DenseIndex | None:
+        root = index_root(settings, model.name)
+        try:
+            dense = load_dense_index(root, model=model.name, dimensions=model.dimensions)
+        except DenseIndexError as error:
+            log.info("semantic search is off until `dailypapers index` runs: %s", error)
+            problems.append(f"semantic index: {error}")
+            return None
+        return dense.with_rows(papers) if len(dense) else None
+
+    def update(
+        self, store: Store, settings: Settings, model: Model | None, progress: Progress
+    ) -> Updated:
+        papers, rebuilt = _update_lexical(store, settings, progress)
+        dense = 0
+        if model is not None:
+            dense = len(ensure_dense_index(store, settings, model.name, model.dimensions))
+        return Updated(papers, rebuilt, dense)
+
+    def stamp(self, settings: Settings) -> object:
+        """When the lexical params and each dense ``CURRENT`` pointer last changed."""
+        root = settings.data_dir / "index"
+        lexical_params = lexical.index_path(settings.data_dir) / lexical.PARAMS
+        pointers = sorted(root.glob(f"dense-*/{CURRENT}"))
+        return (_mtime(lexical_params), tuple((str(p), _mtime(p)) for p in pointers))
+
+
+def _update_lexical(store: Store, settings: Settings, progress: Progress) -> tuple[int, bool]:
+    """Update the lexical index from the store, or rebuild it when it cannot be used."""
+    path = lexical.index_path(settings.data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        index = lexical.LexicalIndex.open(path)
+    except lexical.IndexUnusable:
+        rebuilt = lexical.build_from_store(store, path, lambda n: progress("lexical", n, None))
+        return len(rebuilt), True
+    lexical.update_from_store(index, store, lambda n: progress("lexical", n, None))
+    return len(lexical.LexicalIndex.open(path)), False
