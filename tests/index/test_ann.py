@@ -33,7 +33,7 @@ from dailypapers.search.query import Filters
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
-from dailypapers.store.vectors import papers_needing_vectors, save_vectors
+from dailypapers.store.vectors import iter_vector_pages, papers_needing_vectors, save_vectors
 
 MODEL = "test-model"
 
@@ -257,3 +257,56 @@ def test_usearch_and_onnxruntime_load_in_either_order() -> None:
     for first, second in (("usearch.index", "onnxruntime"), ("onnxruntime", "usearch.index")):
         code = f"import {first}; import {second}"
         assert subprocess.run([sys.executable, "-c", code]).returncode == 0, code
+
+
+def _stored(store: Store) -> dict[str, np.ndarray]:
+    with store.read() as connection:
+        pages = list(iter_vector_pages(connection, MODEL))
+    return {pid: row for ids, matrix in pages for pid, row in zip(ids, matrix, strict=True)}
+
+
+def test_incremental_growth_equals_a_full_build(sqlite_store: Store, settings: Settings) -> None:
+    settings = settings.model_copy(update={"dense_exact_below": 100})
+    _store_with_vectors(sqlite_store, 600)
+    first = ensure_dense_index(sqlite_store, settings, MODEL, 32)
+    assert first.params is not None and first.params["growth"] is None  # a first, full build
+    # A day's work: 50 new papers, 10 papers re-embedded (a new arXiv version, say).
+    new = [make_record(f"2502.{n:05d}", f"New {n}", abstract="N.") for n in range(50)]
+    changed = [make_record(pid, "Changed", abstract="C.") for pid in _ids(600)[::60]]
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, new + changed)
+    with sqlite_store.read() as connection:
+        pending = papers_needing_vectors(connection, MODEL)
+    assert len(pending) == 60
+    with sqlite_store.write() as connection:
+        save_vectors(connection, MODEL, pending, _clustered(60, seed=5))
+    grown = ensure_dense_index(sqlite_store, settings, MODEL, 32)
+    assert grown.params is not None
+    assert grown.params["growth"] == {
+        "grown_from": first.params["build"],
+        "added": 50,
+        "replaced": 10,
+    }
+    assert grown.graph is not None and grown.graph.size == 650
+    # The same papers and vectors as a full build from the store...
+    stored = _stored(sqlite_store)
+    full = DenseIndex.from_arrays(
+        MODEL, list(stored), np.stack(list(stored.values())), exact_below=100
+    )
+    assert sorted(grown.ids) == sorted(full.ids)
+    for pid, row in zip(grown.ids, grown.vectors, strict=True):
+        assert np.allclose(row, stored[pid], atol=1e-6), pid
+    # ...so the same results: exactly when searched exhaustively, and through the graphs.
+    exhaustive = DenseIndex(MODEL, grown.ids, np.asarray(grown.vectors))
+    truth_index = DenseIndex(MODEL, full.ids, np.asarray(full.vectors))
+    recalls: dict[str, list[float]] = {"grown": [], "full": []}
+    for query in _clustered(40, seed=6):
+        truth = [pid for pid, _ in truth_index.search(query, 10)]
+        assert [pid for pid, _ in exhaustive.search(query, 10)] == truth
+        for name, index in (("grown", grown), ("full", full)):
+            found = {pid for pid, _ in index.search(query, 10)}
+            recalls[name].append(len(found & set(truth)) / 10)
+    assert float(np.mean(recalls["grown"])) >= min(0.95, float(np.mean(recalls["full"])))
+    # What is on disk is what was grown.
+    loaded = load_dense_index(index_root(settings, MODEL), model=MODEL, dimensions=32)
+    assert loaded.ids == grown.ids and loaded.graph is not None and loaded.graph.size == 650

@@ -1,4 +1,6 @@
-"""The engine a server holds follows the store: new papers become findable without a restart."""
+"""The engine a server holds follows the store: new papers become findable without a restart.
+It only opens index files: a server on a store whose index is not built yet builds nothing,
+answers every search (with a note) and picks the index up once the index job has built it."""
 
 from __future__ import annotations
 
@@ -6,15 +8,19 @@ import time
 from datetime import date
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from dailypapers.index.job import run_index
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
+from dailypapers.search.engine import NOT_BUILT
 from dailypapers.search.query import SearchRequest
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
+from dailypapers.web.app import create_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NEW = make_record(
@@ -56,3 +62,36 @@ def test_checks_are_rate_limited(sqlite_store: Store) -> None:
         upsert_papers(connection, [NEW])
     time.sleep(0.1)
     assert live.get() is first  # within the hour: not even looked at
+
+
+def test_a_server_without_index_files_builds_none_and_answers(sqlite_store: Store) -> None:
+    settings = get_settings()
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    with TestClient(create_app(sqlite_store, settings, warm=True)) as client:
+        page = client.get("/search", params={"q": "consistency self-rewarding"})
+        assert page.status_code == 200 and "not built yet" in page.text
+        api = client.get("/api/papers/search", params={"q": "consistency self-rewarding"})
+        assert api.status_code == 200 and api.json() == []
+        by_id = client.get("/api/papers/search", params={"q": "2401.00001"})
+        assert by_id.status_code == 200 and [p["paper"]["id"] for p in by_id.json()] == [
+            "2401.00001"
+        ]  # an exact id needs no index
+        assert client.get("/papers/2401.00001").status_code == 200
+        assert client.get("/api/papers/2401.00001/similar").status_code == 200
+        assert client.get("/feeds/search.atom", params={"q": "consistency"}).status_code == 200
+    assert not (settings.data_dir / "index").exists(), "the server wrote index files"
+
+
+def test_the_engine_picks_up_an_index_built_after_it_opened(sqlite_store: Store) -> None:
+    settings = get_settings()
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    live = LiveEngine(sqlite_store, settings, check_every=0)
+    response = live.get().search(SearchRequest("consistency self-rewarding"))
+    assert response.hits == [] and NOT_BUILT in response.notes
+    assert not (settings.data_dir / "index").exists()
+    run_index(sqlite_store, settings)  # the store does not change: only the index files do
+    deadline = time.monotonic() + 60
+    while _ids(live, "consistency self-rewarding") != ["2401.00001"]:
+        assert time.monotonic() < deadline, "the built index was never opened"
+        time.sleep(0.05)
+    assert live.get().dense is not None  # the semantic index too
