@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from dailypapers.index.job import update_indexes
 from dailypapers.paper import make_record
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
@@ -262,8 +263,9 @@ def test_bad_search_parameters_are_422_pages(client: TestClient, query: str) -> 
     assert "<h1>Bad request</h1>" in _page(client, f"/search?{query}", 422)
 
 
-def test_search_says_when_it_fell_back_to_keywords(client: TestClient) -> None:
-    # No vectors were made for this store: semantic search cannot run.
+def test_search_says_when_it_fell_back_to_keywords(client: TestClient, filled: Store) -> None:
+    # Only the keyword index is built (no model, no vectors): semantic search cannot run.
+    update_indexes(filled, get_settings(), None)
     page = _page(client, "/search?q=memory+evolution")
     assert TOP in _card_ids(page)
     assert 'class="note" role="status">Semantic search is unavailable' in page
