@@ -4,7 +4,7 @@ the small records it returns."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -40,13 +40,12 @@ class DenseSearcher(Protocol):
     def similar(self, paper_id: str, k: int) -> Hits: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Opened:
     """What a backend could open; a part that is missing or unusable is None."""
 
     lexical: LexicalSearcher | None
     dense: DenseSearcher | None
-    problems: list[str] = field(default_factory=list)  # why a part is missing
 
 
 @dataclass(frozen=True)

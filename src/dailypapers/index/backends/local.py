@@ -10,6 +10,7 @@ keyword search, with no lexical index it says the index is not built yet.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from dailypapers.settings import Settings
 from dailypapers.store import Store
 
 log = logging.getLogger(__name__)
+OPEN_ATTEMPTS = 3
+OPEN_RETRY_SECONDS = 0.2
 
 
 def _mtime(path: Path) -> int | None:
@@ -45,28 +48,8 @@ class LocalBackend:
     def open(
         self, settings: Settings, model: Model | None, papers: Mapping[str, RowInfo]
     ) -> Opened:
-        opened = Opened(None, None)
-        try:
-            opened.lexical = lexical.LexicalIndex.open(lexical.index_path(settings.data_dir))
-        except lexical.IndexUnusable as error:
-            log.warning("keyword search is off until `dailypapers index` runs: %s", error)
-            opened.problems.append(f"keyword index: {error}")
-        if model is not None:
-            opened.dense = self._open_dense(settings, model, papers, opened.problems)
-        return opened
-
-    @staticmethod
-    def _open_dense(
-        settings: Settings, model: Model, papers: Mapping[str, RowInfo], problems: list[str]
-    ) -> DenseIndex | None:
-        root = index_root(settings, model.name)
-        try:
-            dense = load_dense_index(root, model=model.name, dimensions=model.dimensions)
-        except DenseIndexError as error:
-            log.info("semantic search is off until `dailypapers index` runs: %s", error)
-            problems.append(f"semantic index: {error}")
-            return None
-        return dense.with_rows(papers) if len(dense) else None
+        dense = None if model is None else _open_dense(settings, model, papers)
+        return Opened(_open_lexical(settings), dense)
 
     def update(
         self, store: Store, settings: Settings, model: Model | None, progress: Progress
@@ -83,6 +66,33 @@ class LocalBackend:
         lexical_params = lexical.index_path(settings.data_dir) / lexical.PARAMS
         pointers = sorted(root.glob(f"dense-*/{CURRENT}"))
         return (_mtime(lexical_params), tuple((str(p), _mtime(p)) for p in pointers))
+
+
+def _open_lexical(settings: Settings) -> lexical.LexicalIndex | None:
+    path = lexical.index_path(settings.data_dir)
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return lexical.LexicalIndex.open(path)
+        except lexical.IndexUnusable as error:
+            # An update commits to tantivy just before it records the new count: an index
+            # caught between the two looks out of step for a moment. A missing one does not.
+            if attempt + 1 < OPEN_ATTEMPTS and (path / lexical.PARAMS).exists():
+                time.sleep(OPEN_RETRY_SECONDS)
+                continue
+            log.warning("keyword search is off until `dailypapers index` runs: %s", error)
+    return None
+
+
+def _open_dense(
+    settings: Settings, model: Model, papers: Mapping[str, RowInfo]
+) -> DenseIndex | None:
+    root = index_root(settings, model.name)
+    try:
+        dense = load_dense_index(root, model=model.name, dimensions=model.dimensions)
+    except DenseIndexError as error:
+        log.info("semantic search is off until `dailypapers index` runs: %s", error)
+        return None
+    return dense.with_rows(papers) if len(dense) else None
 
 
 def _update_lexical(store: Store, settings: Settings, progress: Progress) -> tuple[int, bool]:
