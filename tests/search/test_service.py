@@ -4,6 +4,7 @@ answers every search (with a note) and picks the index up once the index job has
 
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
 from dailypapers.search.engine import NOT_BUILT
 from dailypapers.search.query import SearchRequest
-from dailypapers.search.service import LiveEngine
+from dailypapers.search.service import LiveEngine, open_engine
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
@@ -95,3 +96,22 @@ def test_the_engine_picks_up_an_index_built_after_it_opened(sqlite_store: Store)
         assert time.monotonic() < deadline, "the built index was never opened"
         time.sleep(0.05)
     assert live.get().dense is not None  # the semantic index too
+
+
+def test_a_reopen_that_cannot_open_an_index_keeps_the_previous_one(sqlite_store: Store) -> None:
+    settings = get_settings()
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    run_index(sqlite_store, settings)
+    first = open_engine(sqlite_store, settings)
+    assert first.complete and first.lexical is not None and first.dense is not None
+    # The files vanish (a restore under way, say): a reopen keeps what it had, and says so.
+    shutil.rmtree(settings.data_dir / "index")
+    second = open_engine(sqlite_store, settings, previous=first)
+    assert (second.lexical, second.dense, second.complete) == (first.lexical, first.dense, False)
+    hits = second.search(SearchRequest("consistency self-rewarding")).hits
+    assert hits[0].id == "2401.00001"
+    # Without a previous engine there is nothing to keep: keyword search is simply not built.
+    bare = open_engine(sqlite_store, settings)
+    assert bare.lexical is None and bare.dense is None and bare.complete
+    for engine in (first, second, bare):
+        engine.close()

@@ -46,7 +46,13 @@ def index_now(embed_at_most: int | None) -> IndexSummary:
     settings = common.settings()
     with common.store() as store, step_progress() as progress:
         try:
-            return run_index(store, settings, embed_at_most=embed_at_most, progress=progress)
+            try:
+                return run_index(
+                    store, settings, embed_at_most=embed_at_most, progress=progress, wait=False
+                )
+            except IndexBusy as error:  # say why nothing happens for a while, then wait
+                common.err_console.print(f"note: {error}; waiting for it", markup=False)
+                return run_index(store, settings, embed_at_most=embed_at_most, progress=progress)
         except EmbedderError as error:
             common.fail(str(error))
 
