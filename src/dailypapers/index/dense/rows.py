@@ -4,7 +4,8 @@
 ``-1`` when undated), whether it has code, and the rows of each category, as numpy arrays;
 :meth:`RowAttributes.mask` turns a :class:`~dailypapers.index.filters.Filters` into the rows
 that pass with a few vector operations instead of a set of ids built per query. Authors are
-checked last, only on the rows the other filters left. The attributes are built when the
+checked last, only on the rows the other filters left, as a substring search in one line of
+author keys per row. The attributes are built when the
 search engine opens (from the papers it holds in memory), not saved with the index, so a
 code link found after the last index build filters correctly at once.
 """
@@ -37,6 +38,7 @@ class RowAttributes:
         self.days = np.full(count, UNDATED, dtype=np.int32)
         self.has_code: Mask = np.zeros(count, dtype=np.bool_)
         self.authors: list[tuple[str, ...]] = [()] * count
+        self._author_lines: list[str] | None = None
         by_category: dict[str, list[int]] = {}
         for row, paper_id in enumerate(ids):
             paper = papers.get(paper_id)
@@ -73,11 +75,22 @@ class RowAttributes:
         if filters.has_code is not None:
             keep &= self.has_code == filters.has_code
         if filters.author:
-            wanted = author_key(filters.author)
-            for row in np.flatnonzero(keep):
-                if not any(author_key(name) == wanted for name in self.authors[row]):
-                    keep[row] = False
+            rows = np.flatnonzero(keep)
+            keep[rows] = self._by_author(author_key(filters.author), rows)
         return keep
+
+    def _by_author(self, wanted: str, rows: npt.NDArray[np.intp]) -> Mask:
+        """Which of ``rows`` list the author ``wanted`` (a key from :func:`author_key`)."""
+        if self._author_lines is None:
+            # Built at the first author filter: one string per row, its authors' keys one a
+            # line, so a check is a substring search (about 75,000 a few ms) rather than a
+            # normalisation of every name of every row per query.
+            self._author_lines = [
+                "\n" + "\n".join(author_key(name) for name in names) + "\n"
+                for names in self.authors
+            ]
+        needle, lines = f"\n{wanted}\n", self._author_lines
+        return np.fromiter((needle in lines[row] for row in rows), np.bool_, count=len(rows))
 
 
 def is_active(filters: Filters | None) -> bool:
