@@ -7,7 +7,7 @@ from datetime import date, datetime
 from dailypapers.feed.daily import period_page, trending_order, window_range
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.feed import RankInput
+from dailypapers.store.entries import RankInput
 from dailypapers.store.papers import upsert_papers
 
 DAY = date(2025, 1, 6)

@@ -1,7 +1,7 @@
 """The daily feed as pages, the API and the Atom/RSS feeds all read it: a period, ranked.
 
 ``period_page`` is the one function behind ``/``, ``/date/...``, ``/week/...``, ``/month/...``,
-``/trending``, ``/api/daily_papers`` and the feeds. The SQL is in :mod:`dailypapers.store.feed`;
+``/trending``, ``/api/daily_papers`` and the feeds. The SQL is in :mod:`dailypapers.store.entries`;
 trending order is :func:`dailypapers.feed.trending.trending_score`, computed here at request
 time because it depends on the clock.
 """
@@ -13,7 +13,7 @@ from typing import Literal
 
 from dailypapers.feed.trending import age_hours, trending_score
 from dailypapers.store import Store
-from dailypapers.store.feed import FeedPage, RankInput, feed_entries, feed_page, rank_inputs
+from dailypapers.store.entries import FeedPage, RankInput, feed_entries, feed_page, rank_inputs
 
 # "upvotes": upvotes then newest (the daily page); "recent": newest first; "trending".
 Sort = Literal["upvotes", "recent", "trending"]

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from dailypapers.feed.daily import Sort, period_page
 from dailypapers.search.query import SearchRequest
-from dailypapers.store.feed import feed_entries, latest_day
+from dailypapers.store.entries import feed_entries, latest_day
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, store_of
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
 from dailypapers.web.periods import BadPeriod, parse_period

@@ -1,6 +1,6 @@
 """The web app: pages, the JSON API and feeds over one store, with one error type.
 
-``create_app`` wires the routers (``pages``, ``api``, ``feeds``), the static files and the
+``create_app`` wires the routers (``pages``, ``api``, ``syndication``), the static files and the
 error handlers; ``serve_app`` is what ``dailypapers serve`` runs (uvicorn calls it in each
 worker), and it also opens the search engine in the background at start-up so the first
 search does not pay for loading the indexes and the model.
@@ -24,7 +24,7 @@ from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store, open_store
 from dailypapers.store.papers import change_stamp
-from dailypapers.web import api, feeds, pages
+from dailypapers.web import api, pages, syndication
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import handle_error
 from dailypapers.web.head import HeadAsGet
@@ -77,7 +77,7 @@ def create_app(
     app.state.store = store or open_store(settings.resolved_database_url)
     app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
-    app.include_router(feeds.router)
+    app.include_router(syndication.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)

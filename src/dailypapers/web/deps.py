@@ -16,7 +16,7 @@ from dailypapers.search.engine import SearchEngine
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings
 from dailypapers.store import Store
-from dailypapers.store.feed import FeedEntry, feed_entries
+from dailypapers.store.entries import FeedEntry, feed_entries
 
 
 def store_of(request: Request) -> Store:

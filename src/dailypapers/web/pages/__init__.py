@@ -3,7 +3,7 @@
 ``daily`` (/, /date/, /week/, /month/, /trending), ``paper`` (/papers/{id}, its BibTeX, and
 /authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking). They read through
 the same functions as the JSON API and the feeds (:mod:`dailypapers.feed.daily`, the search
-engine, :mod:`dailypapers.store.feed`) and render with :func:`dailypapers.web.templating.render`.
+engine, :mod:`dailypapers.store.entries`) and render with :func:`dailypapers.web.templating.render`.
 """
 
 from fastapi import APIRouter

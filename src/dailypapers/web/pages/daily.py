@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.responses import Response
 
 from dailypapers.feed.daily import Sort, Window, period_page, window_range
-from dailypapers.store.feed import latest_day, neighbour_days
+from dailypapers.store.entries import latest_day, neighbour_days
 from dailypapers.web.deps import store_of
 from dailypapers.web.pages.common import (
     FEED_PAGE_SIZE,

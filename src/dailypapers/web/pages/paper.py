@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from dailypapers.paper import PaperRecord, feed_day
-from dailypapers.store.feed import FeedEntry, author_page, feed_entries
+from dailypapers.store.entries import FeedEntry, author_page, feed_entries
 from dailypapers.store.papers import get_paper
 from dailypapers.web.bibtex import bibtex
 from dailypapers.web.deps import canonical_id, engine_of, store_of

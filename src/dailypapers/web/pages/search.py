@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from dailypapers.search.engine import Hit
 from dailypapers.search.query import Filters, SearchRequest, Sort, clean_query
-from dailypapers.store.feed import FeedEntry, feed_entries
+from dailypapers.store.entries import FeedEntry, feed_entries
 from dailypapers.web.deps import engine_of, store_of
 from dailypapers.web.pages.common import (
     SEARCH_PAGE_SIZE,

@@ -27,7 +27,7 @@ from feedgen.feed import FeedGenerator
 from dailypapers.feed.daily import Window, period_page, window_range
 from dailypapers.paper import CATEGORY_RE
 from dailypapers.search.query import SearchRequest, clean_query
-from dailypapers.store.feed import FeedEntry, feed_entries, latest_day
+from dailypapers.store.entries import FeedEntry, feed_entries, latest_day
 from dailypapers.web.deps import engine_of, store_of
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
