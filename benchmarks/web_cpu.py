@@ -68,9 +68,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("daily page `/date/<day>`", lambda t: [f"/date/{d}" for d in t["days"]]),
     Endpoint("paper page `/papers/<id>`", lambda t: [f"/papers/{i}" for i in t["ids"]]),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
-    Endpoint("`/api/daily_papers?date=<day>`", lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]]),  # fmt: skip
+    Endpoint(
+        "`/api/daily_papers?date=<day>`",
+        lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],
+    ),
     Endpoint("`/api/papers/<id>`", lambda t: [f"/api/papers/{i}" for i in t["ids"]]),
-    Endpoint("`/api/papers/search?q=`", lambda t: [f"/api/papers/search?q={q}" for q in t["queries"]]),  # fmt: skip
+    Endpoint(
+        "`/api/papers/search?q=`", lambda t: [f"/api/papers/search?q={q}" for q in t["queries"]]
+    ),
     Endpoint("feed `/feeds/daily.atom`", lambda t: ["/feeds/daily.atom"]),
 )
 
@@ -123,7 +128,9 @@ async def cpu_per_request(app: ASGIApp, targets: list[str], count: int) -> float
     return (time.process_time() - start) * 1000 / count
 
 
-async def measure(app: ASGIApp, targets: dict[str, list[str]], count: int, repeat: int) -> dict[str, float]:  # fmt: skip
+async def measure(
+    app: ASGIApp, targets: dict[str, list[str]], count: int, repeat: int
+) -> dict[str, float]:
     results: dict[str, list[float]] = {e.name: [] for e in ENDPOINTS}
     for endpoint in ENDPOINTS:  # warm-up: every target once (templates, statements, engine)
         for target in endpoint.targets(targets)[:count]:
@@ -143,11 +150,13 @@ def inline_threadpool() -> None:
     async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
-    fastapi.routing.run_in_threadpool = inline  # type: ignore[assignment]
-    fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[assignment]
+    fastapi.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
+    fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[attr-defined]
 
 
-async def profile(app: ASGIApp, endpoint: Endpoint, targets: dict[str, list[str]], count: int) -> str:  # fmt: skip
+async def profile(
+    app: ASGIApp, endpoint: Endpoint, targets: dict[str, list[str]], count: int
+) -> str:
     paths = endpoint.targets(targets)
     for target in paths[:count]:
         await request(app, target)
@@ -187,7 +196,8 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
             continue
         target = TARGET_MS.get(endpoint.name, DEFAULT_TARGET_MS)
         meets = "yes" if ms <= target else "no"
-        lines.append(f"| {endpoint.name} | {ms:.2f} | {ms - baseline:.2f} | ≤ {target:g} | {meets} |")  # fmt: skip
+        cells = [endpoint.name, f"{ms:.2f}", f"{ms - baseline:.2f}", f"≤ {target:g}", meets]
+        lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

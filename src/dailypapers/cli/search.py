@@ -17,7 +17,7 @@ from dailypapers.index.job import IndexSummary, Progress, run_index
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse
 from dailypapers.search.evaluate import evaluate
-from dailypapers.search.query import Filters, Mode, SearchRequest, Sort
+from dailypapers.search.query import Filters, Mode, SearchRequest, SearchSort
 from dailypapers.search.service import open_engine, search_config
 
 eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
@@ -113,7 +113,7 @@ def search(
         text=query,
         mode=cast(Mode, mode),  # checked above
         limit=limit,
-        sort=cast(Sort, sort),
+        sort=cast(SearchSort, sort),
         filters=filters,
         snippets=True,
     )

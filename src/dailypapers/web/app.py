@@ -20,10 +20,9 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from dailypapers.feed.reader import Store, change_stamp, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.store import Store, open_store
-from dailypapers.store.papers import change_stamp
 from dailypapers.web import api, pages, syndication
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import handle_error
@@ -74,7 +73,7 @@ def create_app(
 
     app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
-    app.state.store = store or open_store(settings.resolved_database_url)
+    app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
     app.include_router(syndication.router)
@@ -92,12 +91,10 @@ def create_app(
 
 
 def _response_cache(store: Store, settings: Settings) -> ResponseCache:
-    def stamp() -> object:
-        with store.read() as connection:
-            return change_stamp(connection)
-
     return ResponseCache(
-        stamp, max_bytes=settings.page_cache_mb * 2**20, ttl=settings.page_cache_seconds
+        lambda: change_stamp(store),
+        max_bytes=settings.page_cache_mb * 2**20,
+        ttl=settings.page_cache_seconds,
     )
 
 
