@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    column,
     exists,
     func,
     literal_column,
@@ -122,8 +123,8 @@ _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
 _AUTHOR, _CATEGORY, _CODE = 0, 1, 2
 _LISTS = union_all(
-    select(paper_authors.c.paper_id, literal_column(str(_AUTHOR)), paper_authors.c.position,
-           authors.c.name)
+    select(paper_authors.c.paper_id, literal_column(str(_AUTHOR)).label("kind"),
+           paper_authors.c.position, authors.c.name)
     .join(authors, authors.c.id == paper_authors.c.author_id)
     .where(paper_authors.c.paper_id.in_(_IDS)),
     select(paper_categories.c.paper_id, literal_column(str(_CATEGORY)),
@@ -132,7 +133,7 @@ _LISTS = union_all(
     select(paper_links.c.paper_id, literal_column(str(_CODE)), paper_links.c.position,
            paper_links.c.url)
     .where(paper_links.c.kind == "code", paper_links.c.paper_id.in_(_IDS)),
-)  # fmt: skip
+).order_by(column("paper_id"), column("kind"), column("position"))  # fmt: skip
 _LATEST = select(func.max(papers.c.feed_day))
 
 
@@ -188,16 +189,15 @@ _NO_LISTS: Lists = ((), (), ())
 
 def _lists(connection: Connection, ids: Sequence[str]) -> dict[str, Lists]:
     """Authors, categories and code links of each of ``ids``, each in position order."""
-    pairs: dict[str, tuple[list[tuple[int, str]], ...]] = {}
+    found: dict[str, tuple[list[str], ...]] = {}
     for chunk in chunks(ids):
         rows = connection.execute(_LISTS, {"ids": list(chunk)}).all()  # fetchall: the fastest
-        for paper_id, kind, position, value in rows:
-            pairs.setdefault(paper_id, ([], [], []))[kind].append((position, value))
-    # UNION ALL promises no order, so each list is put in position order here.
-    return {
-        paper_id: tuple(tuple(value for _, value in sorted(kind)) for kind in kinds)
-        for paper_id, kinds in pairs.items()
-    }
+        for paper_id, kind, _position, value in rows:
+            lists = found.get(paper_id)
+            if lists is None:
+                lists = found[paper_id] = ([], [], [])
+            lists[kind].append(value)
+    return {paper_id: tuple(map(tuple, lists)) for paper_id, lists in found.items()}
 
 
 def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
