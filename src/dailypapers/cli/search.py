@@ -13,7 +13,7 @@ import typer
 
 from dailypapers.cli import common
 from dailypapers.index.embedder import EmbedderError, load_embedder
-from dailypapers.index.job import IndexSummary, Progress, run_index
+from dailypapers.index.job import IndexSummary, StepProgress, run_index
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse
 from dailypapers.search.evaluate import evaluate
@@ -24,7 +24,7 @@ eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
 
 
 @contextmanager
-def step_progress() -> Iterator[Progress]:
+def step_progress() -> Iterator[StepProgress]:
     """One progress bar per step (lexical, embedding, ...), drawn only on a terminal."""
     bars: dict[str, Any] = {}
     with common.live_progress() as progress:

@@ -21,7 +21,8 @@ from dailypapers.store import Store
 from dailypapers.store.vectors import count_papers_needing_vectors
 
 # Called with (step name, done, total or None).
-Progress = Callable[[str, int, int | None], None]
+# (step, done, total): what a long job reports as it goes; total None when unknown.
+StepProgress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class IndexSummary:
         return text
 
 
-def update_lexical(store: Store, settings: Settings, progress: Progress) -> tuple[int, bool]:
+def update_lexical(store: Store, settings: Settings, progress: StepProgress) -> tuple[int, bool]:
     """Update the lexical index from the store, or rebuild it when it cannot be used."""
     path = lexical.index_path(settings.data_dir)
     path.mkdir(parents=True, exist_ok=True)
@@ -62,7 +63,7 @@ def run_index(
     *,
     embed_at_most: int | None = None,
     embedder: Embedder | None = None,
-    progress: Progress = lambda _step, _done, _total: None,
+    progress: StepProgress = lambda _step, _done, _total: None,
 ) -> IndexSummary:
     """Run the three steps; embed only when at most ``embed_at_most`` papers need it."""
     papers, rebuilt = update_lexical(store, settings, progress)
