@@ -5,7 +5,7 @@ one; embeddings are optional, without them search is keywords only but still emb
 query)::
 
     .venv/bin/python -m benchmarks.web_cpu --work DIR [--requests 400] [--profile ENDPOINT]
-        [--write]
+        [--no-write]
 
 The load benchmark (``benchmarks.web``) needs a quiet machine; this one does not. It builds
 the app with the response cache off (``DAILYPAPERS_PAGE_CACHE_MB=0``, so every request runs
@@ -18,8 +18,8 @@ reports milliseconds of CPU per request, the same minus ``/healthz`` (the cost o
 request's own work), and the median of ``--repeat`` rounds.
 
 ``--profile NAME`` runs the endpoint under cProfile instead (handlers run inline, since
-cProfile sees one thread) and prints the top functions by own time. ``--write`` replaces the
-"Web CPU per request" section of BENCHMARKS.md.
+cProfile sees one thread) and prints the top functions by own time. Otherwise the table
+replaces the "Web CPU per request" section of BENCHMARKS.md (unless ``--no-write``).
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-def pick_targets(settings: Settings) -> dict[str, list[str]]:
-    """Paper ids, days with papers and search queries, picked with a fixed seed."""
+def pick_targets(settings: Settings) -> tuple[dict[str, list[str]], int]:
+    """Paper ids, days with papers and search queries, picked with a fixed seed; and the
+    number of papers."""
     store = open_store(settings.resolved_database_url)
     with store.read() as connection:
         documents = list(iter_documents(connection))
@@ -92,7 +93,7 @@ def pick_targets(settings: Settings) -> dict[str, list[str]]:
     queries = [quote_plus(text) for _kind, text, _paper in make_queries(documents)]
     rng.shuffle(days)
     rng.shuffle(queries)
-    return {"ids": ids, "days": days[:SAMPLE], "queries": queries[:SAMPLE]}
+    return {"ids": ids, "days": days[:SAMPLE], "queries": queries[:SAMPLE]}, len(documents)
 
 
 async def request(app: ASGIApp, target: str) -> int:
@@ -207,12 +208,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="an endpoint name (or part of one) to profile")
-    parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md")
+    parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
     options = parser.parse_args()
     settings = Settings(
         mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
     )
-    targets = pick_targets(settings)
+    targets, papers = pick_targets(settings)
     app = create_app(settings=settings)
     if options.profile:
         inline_threadpool()
@@ -220,9 +221,9 @@ def main() -> None:
         print(asyncio.run(profile(app, endpoint, targets, options.requests)))
         return
     results = asyncio.run(measure(app, targets, options.requests, options.repeat))
-    text = report(results, options.requests, options.repeat, f"{len(targets['ids'])} sampled ids")
+    text = report(results, options.requests, options.repeat, f"{papers:,} papers in SQLite")
     print(text)
-    if options.write:
+    if not options.no_write:
         write_section(HEADING, text)
 
 
