@@ -20,7 +20,8 @@ requested once, so that the cache has seen them all) and then for ``--duration``
 fixed seed: paper ids, days with papers, the search benchmark's generated queries; it counts
 the answers' ``X-Cache`` header (hit, miss, absent). The trivial ``/healthz`` (never cached) is the
 baseline: every endpoint's requests/s is also given as a ratio to it, measured with the same
-server. Targets: p99 at most 100 ms, at least half the requests/s of ``/healthz``, no errors.
+server. Targets: p99 at most 100 ms, no errors, and at least half the requests/s of
+``/healthz`` with the cache (a quarter without: every answer then runs the whole code path).
 
 The generator shares the machine's cores with the server; its CPU time and the server's
 (all its processes) over each measured window are in the report. Writes the "Web load"
@@ -61,7 +62,6 @@ from dailypapers.store.documents import iter_documents
 HEADING = "## Web load"
 THREADS = Settings.model_fields["web_threads"].default  # the server runs with its defaults
 TARGET_P99_MS = 100.0
-TARGET_RATIO = 0.5  # of the requests/s of /healthz
 SEED = 20261128
 SAMPLE_IDS = 500
 WARMUP = 3.0  # seconds of load before each endpoint's measurement, at least
@@ -81,12 +81,16 @@ class Config:
     name: str
     title: str  # the report's heading for its table
     env: dict[str, str]  # added to the server's environment
+    target_ratio: float  # of the requests/s of /healthz, at least
 
 
 CONFIGS: tuple[Config, ...] = (
-    Config("cached", "Cached (default settings)", {}),
+    Config("cached", "Cached (default settings)", {}, 0.5),
     Config(
-        "uncached", "Uncached (`DAILYPAPERS_PAGE_CACHE_MB=0`)", {"DAILYPAPERS_PAGE_CACHE_MB": "0"}
+        "uncached",
+        "Uncached (`DAILYPAPERS_PAGE_CACHE_MB=0`)",
+        {"DAILYPAPERS_PAGE_CACHE_MB": "0"},
+        0.25,
     ),
 )
 
@@ -308,20 +312,20 @@ def cache_cell(result: Result) -> str:
     return f"{share} ({', '.join(f'{n:,} {value}' for value, n in sorted(others.items()))})"
 
 
-def verdict(result: Result, ratio: float) -> str:
+def verdict(result: Result, ratio: float, target_ratio: float) -> str:
     misses = [
         name
         for name, missed in (
             ("errors", result.errors > 0 or result.requests == 0),
             ("p99", result.p99_ms > TARGET_P99_MS),
-            ("req/s", ratio < TARGET_RATIO),
+            ("req/s", ratio < target_ratio),
         )
         if missed
     ]
     return "yes" if not misses else f"no ({', '.join(misses)})"
 
 
-def row(name: str, result: Result, baseline: Result) -> str:
+def row(name: str, result: Result, baseline: Result, target_ratio: float) -> str:
     ratio = result.per_second / baseline.per_second if baseline.per_second else 0.0
     window = result.window or 1.0
     cells = [
@@ -330,7 +334,7 @@ def row(name: str, result: Result, baseline: Result) -> str:
         f"{result.p50_ms:.1f}", f"{result.p99_ms:.1f}", f"{ratio:.2f}",
         f"{result.server_cpu / window:.2f}", f"{result.cpu / window:.2f}",
         f"{max(0.0, result.machine_cpu - result.server_cpu - result.cpu) / window:.2f}",
-        verdict(result, ratio),
+        verdict(result, ratio, target_ratio),
     ]  # fmt: skip
     return f"| {' | '.join(cells)} |"
 
@@ -359,7 +363,10 @@ def table(measured: Measured) -> list[str]:
         "| endpoint | requests | errors | cache hits | req/s | p50 ms | p99 ms "
         "| req/s vs /healthz | server CPU | generator CPU | other CPU | meets targets |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        *(row(name, result, baseline) for name, result in results.items()),
+        *(
+            row(name, result, baseline, measured.config.target_ratio)
+            for name, result in results.items()
+        ),
         "",
     ]
 
@@ -418,8 +425,10 @@ def section(
         cache_text(runs, targets),
         "",
         *(line for measured in runs for line in table(measured)),
-        f"Targets: p99 ≤ {TARGET_P99_MS:g} ms, at least {TARGET_RATIO:g} × the requests/s of "
-        "`/healthz` measured with the same server, and no errors. CPU is in cores (CPU seconds "
+        f"Targets: p99 ≤ {TARGET_P99_MS:g} ms, at least "
+        + ", ".join(f"{c.target_ratio:g} × ({c.name})" for c in CONFIGS)
+        + " the requests/s of `/healthz` measured with the same server, and no errors. "
+        "CPU is in cores (CPU seconds "
         "per second of the measured window): all the server's processes, the generator, and "
         "everything else (other processes, the kernel, time the hypervisor took). The "
         f"generator shares the machine's {os.cpu_count()} cores with the server, so what it "

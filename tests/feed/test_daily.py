@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from dailypapers.feed.daily import period_page, trending_order, window_range
+from dailypapers.feed.daily import period_page, trending_order
+from dailypapers.feed.periods import window_range
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.feed import RankInput
+from dailypapers.store.entries import RankInput
 from dailypapers.store.papers import upsert_papers
 
 DAY = date(2025, 1, 6)
@@ -50,7 +51,8 @@ def test_period_page_sorts_the_same_papers(sqlite_store: Store) -> None:
         upsert_papers(connection, records)
 
     def ids(**options: object) -> list[str]:
-        page = period_page(sqlite_store, DAY, DAY, **options)  # type: ignore[arg-type]
+        with sqlite_store.read() as connection:
+            page = period_page(connection, DAY, DAY, **options)  # type: ignore[arg-type]
         return [entry.id for entry in page.entries]
 
     assert ids() == ["2501.00001", "2501.00002"]
@@ -58,5 +60,6 @@ def test_period_page_sorts_the_same_papers(sqlite_store: Store) -> None:
     assert ids(sort="trending", now=datetime(2025, 1, 6, 12)) == ["2501.00001", "2501.00002"]
     assert ids(sort="trending", category="cs.CV") == ["2501.00002"]
     assert ids(sort="upvotes", limit=1, offset=1) == ["2501.00002"]
-    trending = period_page(sqlite_store, DAY, DAY, sort="trending", limit=1)
+    with sqlite_store.read() as connection:
+        trending = period_page(connection, DAY, DAY, sort="trending", limit=1)
     assert trending.total == 2

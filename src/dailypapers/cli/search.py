@@ -13,11 +13,11 @@ import typer
 
 from dailypapers.cli import common
 from dailypapers.index.dense.embedder import Embedder, EmbedderError, load_embedder
-from dailypapers.index.job import IndexBusy, IndexSummary, Progress, run_index, update_indexes
+from dailypapers.index.job import IndexBusy, IndexSummary, StepProgress, run_index, update_indexes
 from dailypapers.search.beir import BeirError, load_beir
 from dailypapers.search.engine import SearchResponse
 from dailypapers.search.evaluate import evaluate
-from dailypapers.search.query import Filters, Mode, SearchRequest, Sort
+from dailypapers.search.query import Filters, Mode, SearchRequest, SearchSort
 from dailypapers.search.service import open_engine, search_config
 from dailypapers.settings import Settings
 from dailypapers.store import Store
@@ -26,7 +26,7 @@ eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
 
 
 @contextmanager
-def step_progress() -> Iterator[Progress]:
+def step_progress() -> Iterator[StepProgress]:
     """One progress bar per step (lexical, embedding, ...), drawn only on a terminal."""
     bars: dict[str, Any] = {}
     with common.live_progress() as progress:
@@ -137,7 +137,7 @@ def search(
         text=query,
         mode=cast(Mode, mode),  # checked above
         limit=limit,
-        sort=cast(Sort, sort),
+        sort=cast(SearchSort, sort),
         filters=filters,
         snippets=True,
     )

@@ -1,24 +1,24 @@
-"""The daily feed as pages, the API and the Atom/RSS feeds all read it: a period, ranked.
+"""A period's papers in a given order: the one ranking behind the daily pages, ``/trending``,
+``/api/daily_papers`` and the feeds (read through :class:`dailypapers.feed.reader.Reader`).
 
-``period_page`` is the one function behind ``/``, ``/date/...``, ``/week/...``, ``/month/...``,
-``/trending``, ``/api/daily_papers`` and the feeds. The SQL is in :mod:`dailypapers.store.feed`;
+"upvotes" and "recent" are orders the database sorts (:mod:`dailypapers.store.entries`);
 trending order is :func:`dailypapers.feed.trending.trending_score`, computed here at request
 time because it depends on the clock.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Literal
 
-from dailypapers.feed.trending import age_hours, trending_score
-from dailypapers.store import Store
-from dailypapers.store.feed import FeedPage, RankInput, feed_entries, feed_page, rank_inputs
+from sqlalchemy import Connection
 
-# "upvotes": upvotes then newest (the daily page); "recent": newest first; "trending".
-Sort = Literal["upvotes", "recent", "trending"]
-Window = Literal["day", "week", "month"]
-WINDOW_DAYS: dict[Window, int] = {"day": 1, "week": 7, "month": 30}
+from dailypapers.feed.trending import age_hours, trending_score
+from dailypapers.store.entries import FeedPage, RankInput, feed_entries, feed_page, rank_inputs
+
+# How a period's papers are sorted: "upvotes" then newest (the daily page), "recent" (newest
+# first) or "trending". Search results have their own orders (search.query.SearchSort).
+PeriodSort = Literal["upvotes", "recent", "trending"]
 
 
 def trending_order(candidates: list[RankInput], now: datetime) -> list[str]:
@@ -38,27 +38,21 @@ def trending_order(candidates: list[RankInput], now: datetime) -> list[str]:
 
 
 def period_page(
-    store: Store,
+    connection: Connection,
     start: date,
     end: date,
     *,
-    sort: Sort = "upvotes",
+    sort: PeriodSort = "upvotes",
     limit: int = 50,
     offset: int = 0,
     category: str | None = None,
     now: datetime | None = None,
 ) -> FeedPage:
     """The papers whose feed day is in [start, end], one page of them, in ``sort`` order."""
-    with store.read() as connection:
-        if sort != "trending":
-            return feed_page(
-                connection, start, end, limit=limit, offset=offset, order=sort, category=category
-            )
-        candidates = rank_inputs(connection, start, end, category=category)
-        ranked = trending_order(candidates, now or datetime.now(UTC))
-        return FeedPage(feed_entries(connection, ranked[offset : offset + limit]), len(ranked))
-
-
-def window_range(latest: date, window: Window) -> tuple[date, date]:
-    """The days a trending window covers, ending on ``latest`` (the newest day with papers)."""
-    return latest - timedelta(days=WINDOW_DAYS[window] - 1), latest
+    if sort != "trending":
+        return feed_page(
+            connection, start, end, limit=limit, offset=offset, order=sort, category=category
+        )
+    candidates = rank_inputs(connection, start, end, category=category)
+    ranked = trending_order(candidates, now or datetime.now(UTC))
+    return FeedPage(feed_entries(connection, ranked[offset : offset + limit]), len(ranked))

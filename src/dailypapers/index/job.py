@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dailypapers.index.backends import get_backend
-from dailypapers.index.backends.base import Model, Progress, Updated
+from dailypapers.index.backends.base import Model, StepProgress, Updated
 from dailypapers.index.dense.embedder import Embedder, load_embedder
 from dailypapers.index.dense.vectors import embed_papers
 from dailypapers.index.lock import IndexBusy, writer_lock
@@ -26,7 +26,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.vectors import count_papers_needing_vectors
 
-__all__ = ["IndexBusy", "IndexSummary", "Progress", "run_index", "update_indexes"]
+__all__ = ["IndexBusy", "IndexSummary", "StepProgress", "run_index", "update_indexes"]
 
 
 def _quiet(_step: str, _done: int, _total: int | None) -> None:
@@ -56,7 +56,7 @@ def update_indexes(
     store: Store,
     settings: Settings,
     model: Model | None,
-    progress: Progress = _quiet,
+    progress: StepProgress = _quiet,
     *,
     wait: bool = True,
 ) -> Updated:
@@ -73,7 +73,7 @@ def run_index(
     *,
     embed_at_most: int | None = None,
     embedder: Embedder | None = None,
-    progress: Progress = _quiet,
+    progress: StepProgress = _quiet,
     wait: bool = True,
 ) -> IndexSummary:
     """Run the three steps; embed only when at most ``embed_at_most`` papers need it.

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from dailypapers.ingest.feeds import parse_feed, utc_time
+from dailypapers.ingest.atom import parse_feed, utc_time
 from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.run import Item, Skipped, SourceUnusable
 from dailypapers.paper import InvalidRecord, PaperRecord, make_record, parse_arxiv_id

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dailypapers.ingest.feeds import parse_feed
+from dailypapers.ingest.atom import parse_feed
 from dailypapers.ingest.http import Fetcher
 from dailypapers.ingest.run import Item, Skipped
 from dailypapers.paper import InvalidRecord, PaperRecord, make_record

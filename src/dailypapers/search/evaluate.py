@@ -11,7 +11,6 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from ir_measures import R, nDCG
 from dailypapers.index.dense.ann import DenseIndex
 from dailypapers.index.dense.embedder import Embedder
 from dailypapers.index.dense.vectors import document_text
+from dailypapers.index.job import StepProgress
 from dailypapers.index.lexical import index as lexical
 from dailypapers.search.beir import BeirDataset
 from dailypapers.search.catalog import Catalog
@@ -35,9 +35,6 @@ from dailypapers.store.documents import Document
 MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid")
 MEASURES = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100}
 EMBED_BATCH = 64
-
-# Called with (step, done, total).
-Progress = Callable[[str, int, int], None]
 
 
 def beir_documents(dataset: BeirDataset) -> list[Document]:
@@ -55,7 +52,7 @@ def _cache_path(settings: Settings, model: str, corpus_hash: str) -> Path:
 
 
 def corpus_vectors(
-    dataset: BeirDataset, embedder: Embedder, settings: Settings, progress: Progress
+    dataset: BeirDataset, embedder: Embedder, settings: Settings, progress: StepProgress
 ) -> npt.NDArray[np.float32]:
     """The corpus embeddings, from the cache when this model has embedded this corpus."""
     path = _cache_path(settings, embedder.name, dataset.corpus_hash)
@@ -78,7 +75,7 @@ def corpus_vectors(
     return vectors
 
 
-def _run(engine: SearchEngine, dataset: BeirDataset, mode: Mode, progress: Progress) -> Any:
+def _run(engine: SearchEngine, dataset: BeirDataset, mode: Mode, progress: StepProgress) -> Any:
     run: dict[str, dict[str, float]] = {}
     for done, (qid, text) in enumerate(dataset.queries.items(), start=1):
         response = engine.search(SearchRequest(text=text, mode=mode, limit=DEPTH))
@@ -94,7 +91,7 @@ def evaluate(
     embedder: Embedder,
     settings: Settings,
     config: SearchConfig,
-    progress: Progress = lambda _step, _done, _total: None,
+    progress: StepProgress = lambda _step, _done, _total: None,
 ) -> dict[str, Any]:
     """Index the corpus in a temp dir, run every query in each mode, compute the metrics."""
     started = time.perf_counter()

@@ -17,7 +17,8 @@ from dailypapers.paper import InvalidRecord, parse_arxiv_id
 MAX_QUERY_CHARS = 250
 
 Mode = Literal["hybrid", "lexical", "dense"]
-Sort = Literal["relevance", "newest"]
+# How search results are sorted (a period of the feed has its own: feed.daily.PeriodSort).
+SearchSort = Literal["relevance", "newest"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class SearchRequest:
     mode: Mode = "hybrid"
     limit: int = 20
     offset: int = 0
-    sort: Sort = "relevance"
+    sort: SearchSort = "relevance"
     filters: Filters = field(default_factory=Filters)
     # Highlighted abstract fragments for the page of hits (a few ms; pages want them, the
     # API's plain lists and the evaluation do not).

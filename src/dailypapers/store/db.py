@@ -66,8 +66,14 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (sees one consistent snapshot)."""
-        with self.read_engine.connect() as connection, connection.begin():
-            yield connection
+        with self.read_engine.connect() as connection:
+            if not self.is_sqlite:
+                # PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot,
+                # so a page's count and its rows could disagree during an ingest; a SQLite
+                # read transaction keeps one snapshot already.
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

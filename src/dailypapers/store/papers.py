@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Insert,
     RowMapping,
@@ -111,10 +112,36 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
     return found
 
 
+# One paper's row, authors and categories: built once, since a paper page reads them on every
+# uncached request (building ``select(papers)`` cost more than running it).
+_ONE_ID: BindParameter[str] = bindparam("arxiv_id")
+_ONE_PAPER = select(papers).where(papers.c.arxiv_id == _ONE_ID)
+_ONE_AUTHORS = (
+    select(authors.c.name)
+    .join_from(paper_authors, authors, authors.c.id == paper_authors.c.author_id)
+    .where(paper_authors.c.paper_id == _ONE_ID)
+    .order_by(paper_authors.c.position)
+)
+_ONE_CATEGORIES = (
+    select(paper_categories.c.category)
+    .where(paper_categories.c.paper_id == _ONE_ID)
+    .order_by(paper_categories.c.position)
+)
+
+
 def get_paper(connection: Connection, arxiv_id: str) -> PaperRecord | None:
     """One paper by its arXiv id without version, or None."""
-    found = load_records(connection, [arxiv_id])
-    return found[arxiv_id][0] if arxiv_id in found else None
+    params = {"arxiv_id": arxiv_id}
+    row = connection.execute(_ONE_PAPER, params).mappings().first()
+    if row is None:
+        return None
+    return PaperRecord(
+        arxiv_id=arxiv_id,
+        authors=tuple(connection.execute(_ONE_AUTHORS, params).scalars()),
+        categories=tuple(connection.execute(_ONE_CATEGORIES, params).scalars()),
+        updated_at=row["arxiv_updated_at"],
+        **{name: row[name] for name in _SAME_NAME},
+    )
 
 
 @dataclass(frozen=True, slots=True)

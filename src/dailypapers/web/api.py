@@ -11,12 +11,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
-from dailypapers.feed.daily import Sort, period_page
+from dailypapers.feed.daily import PeriodSort
+from dailypapers.feed.periods import BadPeriod, parse_period
 from dailypapers.search.query import SearchRequest
-from dailypapers.store.feed import feed_entries, latest_day
-from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, store_of
+from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
-from dailypapers.web.periods import BadPeriod, parse_period
 
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
@@ -39,15 +38,14 @@ def daily_papers(
         period = parse_period(date, week, month)
     except BadPeriod as error:
         raise HTTPException(422, str(error)) from None
-    store = store_of(request)
-    if period is None:
-        with store.read() as connection:
-            latest = latest_day(connection)
-        if latest is None:
-            return []
-        period = (latest, latest)
-    order: Sort = "upvotes" if sort is None else "recent" if sort == "publishedAt" else sort
-    page = period_page(store, *period, sort=order, limit=limit, offset=p * limit)
+    order: PeriodSort = "upvotes" if sort is None else "recent" if sort == "publishedAt" else sort
+    with reader(request) as read:
+        if period is None:
+            latest = read.latest_day()
+            if latest is None:
+                return []
+            period = (latest, latest)
+        page = read.period(*period, sort=order, limit=limit, offset=p * limit)
     return [daily_item(entry) for entry in page.entries]
 
 
@@ -59,9 +57,9 @@ def search_papers(
 ) -> list[DailyPaper]:
     """Papers matching ``q`` (hybrid search), best first."""
     response = engine_of(request).search(SearchRequest(text=q, limit=limit))
-    with store_of(request).read() as connection:
-        entries = feed_entries(connection, [hit.id for hit in response.hits])
-    return [daily_item(entry) for entry in entries]
+    with reader(request) as read:
+        found = read.found(response.hits)
+    return [daily_item(entry) for _hit, entry in found]
 
 
 @router.get("/papers/{paper_id}/similar", response_model=list[DailyPaper])
@@ -69,11 +67,10 @@ def similar_papers(
     request: Request, paper_id: str, limit: Annotated[int, Query(ge=1, le=120)] = 10
 ) -> list[DailyPaper]:
     """The papers nearest to one by meaning (empty when semantic search is off)."""
-    entry = entry_or_404(request, canonical_id(paper_id))
-    hits = engine_of(request).similar(entry.id, k=limit)
-    with store_of(request).read() as connection:
-        entries = feed_entries(connection, [hit.id for hit in hits])
-    return [daily_item(found) for found in entries]
+    with reader(request) as read:
+        entry = entry_or_404(read, canonical_id(paper_id))
+        found = read.found(engine_of(request).similar(entry.id, k=limit))
+    return [daily_item(similar) for _hit, similar in found]
 
 
 @router.get(
@@ -86,4 +83,5 @@ def get_paper(request: Request, paper_id: str) -> Paper | RedirectResponse:
     canonical = canonical_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(request.url_for("get_paper", paper_id=canonical), 307)
-    return paper_model(entry_or_404(request, canonical))
+    with reader(request) as read:
+        return paper_model(entry_or_404(read, canonical))

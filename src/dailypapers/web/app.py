@@ -1,6 +1,6 @@
 """The web app: pages, the JSON API and feeds over one store, with one error type.
 
-``create_app`` wires the routers (``pages``, ``api``, ``feeds``), the static files and the
+``create_app`` wires the routers (``pages``, ``api``, ``syndication``), the static files and the
 error handlers; ``serve_app`` is what ``dailypapers serve`` runs (uvicorn calls it in each
 worker), and it also opens the search engine in the background at start-up so the first
 search does not pay for loading the indexes and the model.
@@ -20,11 +20,10 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from dailypapers.feed.reader import Store, change_stamp, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.store import Store, open_store
-from dailypapers.store.papers import change_stamp
-from dailypapers.web import api, feeds, pages
+from dailypapers.web import api, pages, syndication
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import handle_error
 from dailypapers.web.head import HeadAsGet
@@ -74,10 +73,10 @@ def create_app(
 
     app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
-    app.state.store = store or open_store(settings.resolved_database_url)
+    app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
-    app.include_router(feeds.router)
+    app.include_router(syndication.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
@@ -92,12 +91,10 @@ def create_app(
 
 
 def _response_cache(store: Store, settings: Settings) -> ResponseCache:
-    def stamp() -> object:
-        with store.read() as connection:
-            return change_stamp(connection)
-
     return ResponseCache(
-        stamp, max_bytes=settings.page_cache_mb * 2**20, ttl=settings.page_cache_seconds
+        lambda: change_stamp(store),
+        max_bytes=settings.page_cache_mb * 2**20,
+        ttl=settings.page_cache_seconds,
     )
 
 

@@ -2,7 +2,7 @@
 
 What a page shows depends only on its URL and on what the store holds (and, for trending,
 on the time), so a response can be served again until the store changes or it grows older
-than ``ttl`` seconds. The store's :func:`~dailypapers.store.papers.change_stamp` is read at
+than ``ttl`` seconds. The store's :func:`~dailypapers.feed.reader.change_stamp` is read at
 most every ``check_every`` seconds (in a worker thread, off the event loop); when it moves,
 everything cached is dropped. Entries are kept least-recently-used within ``max_bytes``.
 

@@ -1,5 +1,6 @@
-"""What route handlers share: the app's store, settings and search engine, by request, and
-the lookup of a paper that answers 404 when it is not there.
+"""What route handlers share: the app's store, settings and search engine, by request; the
+reader of one request (:func:`reader`); the lookup of a paper that answers 404 when it is not
+there; the one check of a category parameter.
 
 The search engine loads indexes and the embedding model, so each process holds one
 (:class:`~dailypapers.search.service.LiveEngine`): opened in the background when the app
@@ -9,19 +10,25 @@ background when the store changes.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from fastapi import HTTPException, Request
 
-from dailypapers.paper import InvalidRecord, parse_arxiv_id
+from dailypapers.feed.reader import FeedEntry, Reader, Store, read
+from dailypapers.paper import CATEGORY_RE, InvalidRecord, parse_arxiv_id
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings
-from dailypapers.store import Store
-from dailypapers.store.feed import FeedEntry, feed_entries
 
 
 def store_of(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+def reader(request: Request) -> AbstractContextManager[Reader]:
+    """The reader of this request: one read transaction for all the answer shows."""
+    return read(store_of(request))
 
 
 def settings_of(request: Request) -> Settings:
@@ -42,10 +49,30 @@ def canonical_id(paper_id: str) -> str:
         raise HTTPException(404, f"no paper {paper_id[:80]!r}") from None
 
 
-def entry_or_404(request: Request, paper_id: str) -> FeedEntry:
+def entry_or_404(reader: Reader, paper_id: str) -> FeedEntry:
     """The stored paper ``paper_id`` (a canonical id), or a 404 that names it."""
-    with store_of(request).read() as connection:
-        found = feed_entries(connection, [paper_id])
-    if not found:
+    entry = reader.entry(paper_id)
+    if entry is None:
         raise HTTPException(404, f"no paper {paper_id[:80]!r}")
-    return found[0]
+    return entry
+
+
+def category_problem(category: str) -> str | None:
+    """What is wrong with a category parameter, or None if it reads as an arXiv category."""
+    if CATEGORY_RE.fullmatch(category):
+        return None
+    return f"category must look like cs.CL or hep-th, got {category[:40]!r}"
+
+
+def check_category(category: str | None, *, status: int = 422) -> str | None:
+    """A category filter as given, None for none ("All" sends an empty value), else ``status``.
+
+    The one category check of the site: filters answer 422, a feed's path names a resource
+    and answers 404.
+    """
+    if not category:
+        return None
+    problem = category_problem(category)
+    if problem is not None:
+        raise HTTPException(status, problem)
+    return category

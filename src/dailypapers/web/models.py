@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel
 
-from dailypapers.store.feed import FeedEntry
+from dailypapers.feed.reader import FeedEntry
 
 
 class Author(BaseModel):

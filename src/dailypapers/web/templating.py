@@ -7,7 +7,7 @@ their own data. Autoescaping is on for every template: paper text is never rende
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,27 +18,16 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import Response
 
+from dailypapers.web.cards import card, cards, plural, short_authors
 from dailypapers.web.security import THEME_SCRIPT
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-SHOWN_AUTHORS = 3
-
-
-def short_authors(names: Sequence[str], shown: int = SHOWN_AUTHORS) -> str:
-    """ "A, B, C et al." for a card; every name when there are few."""
-    if len(names) <= shown + 1:
-        return ", ".join(names)
-    return ", ".join(names[:shown]) + " et al."
 
 
 def long_date(day: date | None) -> str:
     """ "Mon 12 Jun 2026"; an empty string for no date."""
     return day.strftime("%a %-d %b %Y") if day else ""
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 def page_url(request: Request, **changes: object) -> str:
@@ -55,9 +44,11 @@ def _environment() -> Environment:
         undefined=StrictUndefined,  # a typo in a template fails its test, not silently
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: no stat() of every template file on every render.
+        auto_reload=False,
     )
     environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
-    environment.globals["page_url"] = page_url
+    environment.globals.update(page_url=page_url, paper_card=card, paper_cards=cards)
     environment.globals["theme_script"] = THEME_SCRIPT
     return environment
 

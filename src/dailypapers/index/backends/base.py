@@ -16,7 +16,8 @@ from dailypapers.store import Store
 
 Hits = list[tuple[str, float]]
 # Called with (step name, done, total or None).
-Progress = Callable[[str, int, int | None], None]
+# (step, done, total): what a long job reports as it goes; total None when unknown.
+StepProgress = Callable[[str, int, int | None], None]
 
 
 class Model(Protocol):
@@ -61,7 +62,7 @@ class SearchBackend(Protocol):
     ) -> Opened: ...
 
     def update(
-        self, store: Store, settings: Settings, model: Model | None, progress: Progress
+        self, store: Store, settings: Settings, model: Model | None, progress: StepProgress
     ) -> Updated: ...
 
     def stamp(self, settings: Settings) -> object: ...

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from dailypapers.index.backends.base import Model, Opened, Progress, Updated
+from dailypapers.index.backends.base import Model, Opened, StepProgress, Updated
 from dailypapers.index.dense.ann import (
     CURRENT,
     DenseIndex,
@@ -52,7 +52,7 @@ class LocalBackend:
         return Opened(_open_lexical(settings), dense)
 
     def update(
-        self, store: Store, settings: Settings, model: Model | None, progress: Progress
+        self, store: Store, settings: Settings, model: Model | None, progress: StepProgress
     ) -> Updated:
         papers, rebuilt = _update_lexical(store, settings, progress)
         dense = 0
@@ -95,7 +95,7 @@ def _open_dense(
     return dense.with_rows(papers) if len(dense) else None
 
 
-def _update_lexical(store: Store, settings: Settings, progress: Progress) -> tuple[int, bool]:
+def _update_lexical(store: Store, settings: Settings, progress: StepProgress) -> tuple[int, bool]:
     """Update the lexical index from the store, or rebuild it when it cannot be used."""
     path = lexical.index_path(settings.data_dir)
     path.mkdir(parents=True, exist_ok=True)

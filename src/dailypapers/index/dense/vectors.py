@@ -25,7 +25,7 @@ from dailypapers.store.vectors import (
 DEFAULT_BATCH = 256
 
 # Called after each committed batch with (papers embedded so far, papers that needed it).
-Progress = Callable[[int, int], None]
+EmbedProgress = Callable[[int, int], None]  # (papers embedded, papers to embed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def embed_papers(
     embedder: Embedder,
     *,
     batch_size: int = DEFAULT_BATCH,
-    progress: Progress | None = None,
+    progress: EmbedProgress | None = None,
     limit: int | None = None,
 ) -> EmbedSummary:
     """Embed the papers that need it for ``embedder.name``, committing every ``batch_size``.

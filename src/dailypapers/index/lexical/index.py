@@ -52,7 +52,7 @@ UPDATE_HEAP_BYTES: Final = 50_000_000
 # out of ``updated_at`` order, and re-adding an unchanged paper is harmless.
 UPDATE_OVERLAP: Final = timedelta(minutes=10)
 
-Progress = Callable[[int], None]
+CountProgress = Callable[[int], None]  # papers indexed so far
 
 
 class IndexUnusable(Exception):
@@ -214,7 +214,7 @@ class LexicalIndex:
         self.params, self._index, self._schema = fresh.params, fresh._index, fresh._schema
         return True
 
-    def update(self, documents: Iterable[Document], progress: Progress | None = None) -> int:
+    def update(self, documents: Iterable[Document], progress: CountProgress | None = None) -> int:
         """Replace (or add) each paper in ``documents``; one atomic commit. Returns how many."""
         with _writer_lock(self.path):
             # Start from what is on disk: another process may have updated since we opened.
@@ -243,7 +243,7 @@ class LexicalIndex:
 def _write_documents(
     writer: tantivy.IndexWriter,
     documents: Iterable[Document],
-    progress: Progress | None,
+    progress: CountProgress | None,
     *,
     replace_ids: bool,
 ) -> tuple[int, datetime | None]:
@@ -271,7 +271,7 @@ def _remove_stale(path: Path, keep: set[str]) -> None:
 def build(
     path: Path,
     documents: Iterable[Document],
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
     *,
     memory_bytes: int = BUILD_HEAP_BYTES,
 ) -> LexicalIndex:
@@ -311,7 +311,7 @@ def build(
 def build_from_store(
     store: Store,
     path: Path,
-    progress: Progress | None = None,
+    progress: CountProgress | None = None,
     *,
     memory_bytes: int = BUILD_HEAP_BYTES,
 ) -> LexicalIndex:
@@ -320,7 +320,9 @@ def build_from_store(
         return build(path, iter_documents(connection), progress, memory_bytes=memory_bytes)
 
 
-def update_from_store(index: LexicalIndex, store: Store, progress: Progress | None = None) -> int:
+def update_from_store(
+    index: LexicalIndex, store: Store, progress: CountProgress | None = None
+) -> int:
     """Re-index the papers changed since the index's watermark; returns how many."""
     mark = index.params.watermark
     since = mark - UPDATE_OVERLAP if mark is not None else None
@@ -328,7 +330,7 @@ def update_from_store(index: LexicalIndex, store: Store, progress: Progress | No
         return index.update(iter_documents(connection, since=since), progress)
 
 
-def open_or_build(store: Store, path: Path, progress: Progress | None = None) -> LexicalIndex:
+def open_or_build(store: Store, path: Path, progress: CountProgress | None = None) -> LexicalIndex:
     """The index at ``path``, rebuilt from the store when it is missing or unusable."""
     try:
         return LexicalIndex.open(path)

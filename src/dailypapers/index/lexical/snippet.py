@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dailypapers.index.lexical.query import (
     FUZZY_MIN_CHARS,
@@ -47,37 +48,46 @@ def _within(a: str, b: str, limit: int) -> bool:
     return row[-1] <= limit
 
 
-def _query_terms(query: str) -> set[str]:
+@lru_cache(maxsize=256)
+def _query_terms(query: str) -> frozenset[str]:
+    # Cached: a results page asks for the same query's terms once per hit.
     parsed = parse_query(query)
     text = " ".join((*parsed.words, *parsed.phrases))
-    return {term for _, term in terms(text, STEMMED)}
+    return frozenset(term for _, term in terms(text, STEMMED))
 
 
 def _matches(text: str, query: str) -> list[_Span]:
     wanted = _query_terms(query)
     tokens = analyzer(STEMMED).pre_tokenize(text).tokens
-    present = {token.text for token in tokens}
+    # Each attribute of a token is a call into the analyzer's Rust object: read them once.
+    words = [token.text for token in tokens]
+    present = set(words)
     fuzzy = [
         (term, set(term), 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1)
         for term in wanted - present
         if len(term) >= FUZZY_MIN_CHARS
     ]
     # Each distinct word of the text is compared with the fuzzy terms once. The edit distance
-    # runs in Python, so a cheap necessary condition comes first: one edit changes at most two
-    # memberships of the words' letter sets.
-    hits: dict[str, str | None] = {}
-    for word in present:
-        hit = word if word in wanted else None
-        letters = set(word)
-        for term, term_letters, limit in fuzzy if hit is None else ():
-            if len(letters ^ term_letters) <= 2 * limit and _within(word, term, limit):
-                hit = term
-                break
-        hits[word] = hit
+    # runs in Python, so cheap necessary conditions come first: only words whose length is
+    # within the limit are looked at, and one edit changes at most two memberships of the
+    # words' letter sets. A word near two terms marks the first (terms in query order).
+    hits = {word: word for word in present & wanted}
+    by_length: dict[int, list[str]] = {}
+    for word in present - wanted if fuzzy else ():
+        by_length.setdefault(len(word), []).append(word)
+    for term, term_letters, limit in fuzzy:
+        for length in range(len(term) - limit, len(term) + limit + 1):
+            for word in by_length.get(length, ()):
+                if (
+                    word not in hits
+                    and len(set(word) ^ term_letters) <= 2 * limit
+                    and _within(word, term, limit)
+                ):
+                    hits[word] = term
     return [
         _Span(token.char_offset_from, token.char_offset_to, hit)
-        for token in tokens
-        if (hit := hits[token.text]) is not None
+        for token, word in zip(tokens, words, strict=True)
+        if (hit := hits.get(word)) is not None
     ]
 
 

@@ -2,8 +2,9 @@
 
 ``daily`` (/, /date/, /week/, /month/, /trending), ``paper`` (/papers/{id}, its BibTeX, and
 /authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking). They read through
-the same functions as the JSON API and the feeds (:mod:`dailypapers.feed.daily`, the search
-engine, :mod:`dailypapers.store.feed`) and render with :func:`dailypapers.web.templating.render`.
+the same reader as the JSON API and the feeds (:mod:`dailypapers.feed.reader`, one read
+transaction per request) and the search engine, and render with
+:func:`dailypapers.web.templating.render`.
 """
 
 from fastapi import APIRouter

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException
 
-from dailypapers.paper import CATEGORY_RE
-
 FEED_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 
@@ -40,12 +38,3 @@ def check_page(page: int, total: int, size: int) -> None:
         raise HTTPException(
             404, f"there is no page {page}: the last page is {page_count(total, size) - 1}"
         )
-
-
-def check_category(category: str | None) -> str | None:
-    """A category filter as given, None for none ("All" sends an empty value), else a 422."""
-    if not category:
-        return None
-    if not CATEGORY_RE.match(category):
-        raise HTTPException(422, f"category must look like cs.CL, got {category[:40]!r}")
-    return category

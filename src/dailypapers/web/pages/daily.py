@@ -1,9 +1,10 @@
 """The daily feed pages: ``/``, ``/date/YYYY-MM-DD``, ``/week/YYYY-Www``, ``/month/YYYY-MM`` and
 ``/trending?window=day|week|month``.
 
-A period's papers come from :func:`dailypapers.feed.daily.period_page`, as in the API and the
-feeds. Previous and next skip empty days (the nearest day with papers); an empty day says so
-and links to the nearest day that has papers.
+A period's papers come from the request's :class:`~dailypapers.feed.reader.Reader`, as in the
+API and the feeds, in one read transaction with the days around it. Previous and next skip
+empty days (the nearest day with papers); an empty day says so and links to the nearest day
+that has papers.
 """
 
 from __future__ import annotations
@@ -16,23 +17,24 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.responses import Response
 
-from dailypapers.feed.daily import Sort, Window, period_page, window_range
-from dailypapers.store.feed import latest_day, neighbour_days
-from dailypapers.web.deps import store_of
-from dailypapers.web.pages.common import (
-    FEED_PAGE_SIZE,
-    check_category,
-    check_page,
-    feed_links,
-    page_count,
+from dailypapers.feed.daily import PeriodSort
+from dailypapers.feed.periods import (
+    BadPeriod,
+    Window,
+    parse_day,
+    parse_month,
+    parse_week,
+    window_range,
 )
-from dailypapers.web.periods import BadPeriod, parse_day, parse_month, parse_week
+from dailypapers.feed.reader import Reader
+from dailypapers.web.deps import check_category, reader
+from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.templating import render
 
 router = APIRouter()
 
 Unit = Literal["day", "week", "month"]
-SortParam = Annotated[Sort, Query(description="upvotes (then newest), recent or trending")]
+SortParam = Annotated[PeriodSort, Query(description="upvotes (then newest), recent or trending")]
 PageParam = Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")]
 CategoryParam = Annotated[str | None, Query(max_length=40)]
 
@@ -41,7 +43,7 @@ CategoryParam = Annotated[str | None, Query(max_length=40)]
 class FeedOptions:
     """What every feed page takes from its query: the order, the page and a category."""
 
-    sort: Sort
+    sort: PeriodSort
     page: int
     category: str | None
 
@@ -101,12 +103,14 @@ def _nearest(day: date, before: date | None, after: date | None) -> date | None:
 
 
 def _period_view(
-    request: Request, period: Period, options: FeedOptions, canonical: str | None = None
+    request: Request,
+    read: Reader,
+    period: Period,
+    options: FeedOptions,
+    canonical: str | None = None,
 ) -> Response:
     sort, page, category = options.sort, options.page, options.category
-    store = store_of(request)
-    found = period_page(
-        store,
+    found = read.period(
         period.start,
         period.end,
         sort=sort,
@@ -115,8 +119,7 @@ def _period_view(
         category=category,
     )
     check_page(page, found.total, FEED_PAGE_SIZE)
-    with store.read() as connection:
-        before, after = neighbour_days(connection, period.start, period.end, category=category)
+    before, after = read.neighbours(period.start, period.end, category=category)
     # Moving to another day or view keeps the sort and the category, not the page number.
     keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "p" and v])
     suffix = f"?{keep}" if keep else ""
@@ -151,26 +154,29 @@ def _feeds(category: str | None) -> tuple[object, ...]:
 @router.get("/")
 def home(request: Request, options: Options) -> Response:
     """The latest day with papers."""
-    with store_of(request).read() as connection:
-        latest = latest_day(connection)
-    if latest is None:
-        return render(request, "empty_site.html", {"title": "No papers yet"})
-    return _period_view(request, Period("day", latest, latest), options, canonical="/")
+    with reader(request) as read:
+        latest = read.latest_day()
+        if latest is None:
+            return render(request, "empty_site.html", {"title": "No papers yet"})
+        return _period_view(request, read, Period("day", latest, latest), options, "/")
 
 
 @router.get("/date/{day}")
 def day_page(request: Request, day: str, options: Options) -> Response:
-    return _period_view(request, _period("day", day), options)
+    with reader(request) as read:
+        return _period_view(request, read, _period("day", day), options)
 
 
 @router.get("/week/{week}")
 def week_page(request: Request, week: str, options: Options) -> Response:
-    return _period_view(request, _period("week", week), options)
+    with reader(request) as read:
+        return _period_view(request, read, _period("week", week), options)
 
 
 @router.get("/month/{month}")
 def month_page(request: Request, month: str, options: Options) -> Response:
-    return _period_view(request, _period("month", month), options)
+    with reader(request) as read:
+        return _period_view(request, read, _period("month", month), options)
 
 
 WINDOW_TITLES: dict[Window, str] = {"day": "today", "week": "this week", "month": "this month"}
@@ -185,16 +191,15 @@ def trending(
 ) -> Response:
     """Papers of the last day, week or month by the trending score (see /about/ranking)."""
     category = check_category(category)
-    store = store_of(request)
-    with store.read() as connection:
-        latest = latest_day(connection)
-    if latest is None:
-        return render(request, "empty_site.html", {"title": "No papers yet"})
-    start, end = window_range(latest, window)
-    found = period_page(
-        store, start, end, sort="trending", limit=FEED_PAGE_SIZE,
-        offset=p * FEED_PAGE_SIZE, category=category,
-    )  # fmt: skip
+    with reader(request) as read:
+        latest = read.latest_day()
+        if latest is None:
+            return render(request, "empty_site.html", {"title": "No papers yet"})
+        start, end = window_range(latest, window)
+        found = read.period(
+            start, end, sort="trending", limit=FEED_PAGE_SIZE,
+            offset=p * FEED_PAGE_SIZE, category=category,
+        )  # fmt: skip
     check_page(p, found.total, FEED_PAGE_SIZE)
     context = {
         "title": f"Trending {WINDOW_TITLES[window]}",

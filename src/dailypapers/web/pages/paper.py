@@ -14,11 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.paper import PaperRecord, feed_day
-from dailypapers.store.feed import FeedEntry, author_page, feed_entries
-from dailypapers.store.papers import get_paper
 from dailypapers.web.bibtex import bibtex
-from dailypapers.web.deps import canonical_id, engine_of, store_of
+from dailypapers.web.deps import canonical_id, engine_of, reader
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
 from dailypapers.web.templating import render
 
@@ -28,15 +27,14 @@ router = APIRouter()
 SIMILAR = 6
 
 
-def _record_or_404(request: Request, paper_id: str) -> PaperRecord:
-    with store_of(request).read() as connection:
-        record = get_paper(connection, paper_id)
+def _record_or_404(read: Reader, paper_id: str) -> PaperRecord:
+    record = read.paper(paper_id)
     if record is None:
         raise HTTPException(404, f"no paper {paper_id[:80]!r} here")
     return record
 
 
-def _similar(request: Request, paper_id: str) -> tuple[list[FeedEntry], str | None]:
+def _similar(request: Request, read: Reader, paper_id: str) -> tuple[list[FeedEntry], str | None]:
     """The nearest papers by meaning, or none and the reason."""
     try:
         hits = engine_of(request).similar(paper_id, k=SIMILAR)
@@ -45,15 +43,15 @@ def _similar(request: Request, paper_id: str) -> tuple[list[FeedEntry], str | No
         return [], "Similar papers are unavailable: the search index could not be opened."
     if not hits:
         return [], "Similar papers appear once the semantic index has been built."
-    with store_of(request).read() as connection:
-        return feed_entries(connection, [hit.id for hit in hits]), None
+    return [entry for _hit, entry in read.found(hits)], None
 
 
 def _bib_response(request: Request, paper_id: str) -> Response:
     canonical = canonical_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(f"/papers/{canonical}.bib", 301)
-    text = bibtex(_record_or_404(request, canonical))
+    with reader(request) as read:
+        text = bibtex(_record_or_404(read, canonical))
     headers = {"Content-Disposition": f'inline; filename="{canonical.replace("/", "_")}.bib"'}
     return PlainTextResponse(text, media_type="application/x-bibtex", headers=headers)
 
@@ -74,8 +72,9 @@ def paper_page(request: Request, paper_id: str) -> Response:
     canonical = canonical_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(f"/papers/{canonical}", 301)
-    record = _record_or_404(request, canonical)
-    similar, similar_note = _similar(request, canonical)
+    with reader(request) as read:
+        record = _record_or_404(read, canonical)
+        similar, similar_note = _similar(request, read, canonical)
     context = {
         "title": record.title,
         "description": (record.abstract or record.title)[:300],
@@ -97,8 +96,8 @@ def author(
     p: Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")] = 0,
 ) -> Response:
     """The papers of one author (by the exact name the papers give), newest first."""
-    with store_of(request).read() as connection:
-        found = author_page(connection, name, limit=FEED_PAGE_SIZE, offset=p * FEED_PAGE_SIZE)
+    with reader(request) as read:
+        found = read.author(name, limit=FEED_PAGE_SIZE, offset=p * FEED_PAGE_SIZE)
     if found.total == 0:
         raise HTTPException(404, f"no papers by {name[:80]!r} here")
     check_page(p, found.total, FEED_PAGE_SIZE)

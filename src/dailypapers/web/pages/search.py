@@ -12,21 +12,15 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from dailypapers.feed.periods import BadPeriod, parse_day
+from dailypapers.feed.reader import FeedEntry
 from dailypapers.search.engine import Hit
-from dailypapers.search.query import Filters, SearchRequest, Sort, clean_query
-from dailypapers.store.feed import FeedEntry, feed_entries
-from dailypapers.web.deps import engine_of, store_of
-from dailypapers.web.pages.common import (
-    SEARCH_PAGE_SIZE,
-    check_category,
-    check_page,
-    feed_links,
-    page_count,
-)
-from dailypapers.web.periods import BadPeriod, parse_day
+from dailypapers.search.query import Filters, SearchRequest, SearchSort, clean_query
+from dailypapers.web.deps import category_problem, engine_of, reader
+from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.templating import render
 
 router = APIRouter()
@@ -61,19 +55,15 @@ def _filters(
     start, end = _day("from", since, problems), _day("to", until, problems)
     if start and end and start > end:
         problems.append("the 'from' date is after the 'to' date")
-    for category in categories:
-        try:
-            check_category(category)
-        except HTTPException as error:  # shown on the form instead of an error page
-            problems.append(str(error.detail))
+    # Shown on the form instead of an error page.
+    problems += [p for c in categories if c and (p := category_problem(c)) is not None]
     filters = Filters(start, end, tuple(c for c in categories if c), True if has_code else None)
     return filters, problems
 
 
 def _results(request: Request, hits: list[Hit]) -> list[Result]:
-    with store_of(request).read() as connection:
-        entries = {entry.id: entry for entry in feed_entries(connection, [h.id for h in hits])}
-    return [Result(entries[h.id], h.snippet, h.exact) for h in hits if h.id in entries]
+    with reader(request) as read:
+        return [Result(entry, hit.snippet, hit.exact) for hit, entry in read.found(hits)]
 
 
 @router.get("/search")
@@ -84,7 +74,7 @@ def search(
     until: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006 - FastAPI copies it
     code: Annotated[bool, Query(description="only papers with code")] = False,
-    sort: Annotated[Sort, Query(description="relevance or newest")] = "relevance",
+    sort: Annotated[SearchSort, Query(description="relevance or newest")] = "relevance",
     p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="page number, from 0")] = 0,
 ) -> Response:
     """Hybrid search over titles and abstracts, a page of highlighted results."""

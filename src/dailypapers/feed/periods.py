@@ -1,14 +1,25 @@
-"""The period a feed request asks for: one day, an ISO week or a month, as [start, end]."""
+"""Periods of the feed, all in one place: the day, ISO week or month a request names, as
+[start, end], and the window of days trending looks at.
+
+``parse_period`` reads the API's ``date=|week=|month=``; the pages' paths use ``parse_day``,
+``parse_week`` and ``parse_month``; a malformed one raises :class:`BadPeriod` with a message
+that says what was expected (the web layer turns it into a 4xx).
+"""
 
 from __future__ import annotations
 
 import calendar
 import re
 from datetime import date, timedelta
+from typing import Literal
 
 _WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+Window = Literal["day", "week", "month"]
+WINDOW_DAYS: dict[Window, int] = {"day": 1, "week": 7, "month": 30}
 
 
 class BadPeriod(ValueError):
@@ -57,3 +68,8 @@ def parse_period(day: str | None, week: str | None, month: str | None) -> tuple[
     if month is not None:
         return parse_month(month)
     return None
+
+
+def window_range(latest: date, window: Window) -> tuple[date, date]:
+    """The days a trending window covers, ending on ``latest`` (the newest day with papers)."""
+    return latest - timedelta(days=WINDOW_DAYS[window] - 1), latest

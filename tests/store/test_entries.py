@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.feed import (
+from dailypapers.store.entries import (
     author_page,
     feed_entries,
     feed_page,

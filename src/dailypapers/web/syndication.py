@@ -3,8 +3,8 @@
 Reached at ``/feeds/daily.atom``, ``/feeds/trending.atom?window=week``,
 ``/feeds/categories/cs.CL.atom`` and ``/feeds/search.atom?q=...``, each also as ``.rss`` (the
 suffix picks the format); the pages link to them with ``<link rel="alternate">``. The papers
-come from the functions the pages and the API use (:func:`dailypapers.feed.daily.period_page`
-and the search engine). One feedgen description per request is written as either format;
+come from the reader the pages and the API use (:mod:`dailypapers.feed.reader`) and the search
+engine. One feedgen description per request is written as either format;
 titles go in as plain text and abstracts as HTML-escaped text, so neither can become markup in
 a reader. Errors are JSON ``{status, message}`` (see :mod:`dailypapers.web.errors`).
 """
@@ -15,7 +15,7 @@ import html
 import re
 import threading
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -24,11 +24,10 @@ from fastapi.responses import Response
 from feedgen.entry import FeedEntry as FeedgenEntry
 from feedgen.feed import FeedGenerator
 
-from dailypapers.feed.daily import Window, period_page, window_range
-from dailypapers.paper import CATEGORY_RE
+from dailypapers.feed.periods import Window, window_range
+from dailypapers.feed.reader import FeedEntry
 from dailypapers.search.query import SearchRequest, clean_query
-from dailypapers.store.feed import FeedEntry, feed_entries, latest_day
-from dailypapers.web.deps import engine_of, store_of
+from dailypapers.web.deps import check_category, engine_of, reader
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 
@@ -157,19 +156,15 @@ def _respond(request: Request, title: str, page: str, entries: Sequence[FeedEntr
     return render(feed, "rss" if request.url.path.endswith(".rss") else "atom")
 
 
-def _latest(request: Request) -> date | None:
-    with store_of(request).read() as connection:
-        return latest_day(connection)
-
-
 @router.get("/daily.atom", response_class=AtomResponse)
 @router.get("/daily.rss", response_class=RssResponse)
 def daily_feed(request: Request) -> Response:
     """The latest day with papers, most upvoted first (as the home page)."""
-    latest = _latest(request)
-    if latest is None:
-        return _respond(request, "dailypapers: daily papers", "", [])
-    page = period_page(store_of(request), latest, latest, sort="upvotes", limit=FEED_ITEMS)
+    with reader(request) as read:
+        latest = read.latest_day()
+        if latest is None:
+            return _respond(request, "dailypapers: daily papers", "", [])
+        page = read.period(latest, latest, sort="upvotes", limit=FEED_ITEMS)
     return _respond(request, f"dailypapers: daily papers of {latest}", "", page.entries)
 
 
@@ -180,12 +175,12 @@ def trending_feed(
     window: Annotated[Window, Query(description="day, week or month")] = "week",
 ) -> Response:
     """The trending papers of a window ending on the latest day with papers."""
-    latest = _latest(request)
     entries: list[FeedEntry] = []
-    if latest is not None:
-        start, end = window_range(latest, window)
-        page = period_page(store_of(request), start, end, sort="trending", limit=FEED_ITEMS)
-        entries = page.entries
+    with reader(request) as read:
+        latest = read.latest_day()
+        if latest is not None:
+            start, end = window_range(latest, window)
+            entries = read.period(start, end, sort="trending", limit=FEED_ITEMS).entries
     title = f"dailypapers: trending {WINDOW_TITLES[window]}"
     return _respond(request, title, f"trending?window={window}", entries)
 
@@ -194,17 +189,14 @@ def trending_feed(
 @router.get("/categories/{category}.rss", response_class=RssResponse)
 def category_feed(request: Request, category: str) -> Response:
     """The newest papers listed in an arXiv category over the last 30 days with papers."""
-    if not CATEGORY_RE.fullmatch(category):
-        message = f"no category {category[:80]!r}: arXiv categories look like cs.CL or hep-th"
-        raise HTTPException(404, message)
-    latest = _latest(request)
+    check_category(category, status=404)  # the path names a feed: a bad one does not exist
     entries: list[FeedEntry] = []
-    if latest is not None:
-        start = latest - timedelta(days=CATEGORY_DAYS - 1)
-        page = period_page(
-            store_of(request), start, latest, sort="recent", category=category, limit=FEED_ITEMS
-        )
-        entries = page.entries
+    with reader(request) as read:
+        latest = read.latest_day()
+        if latest is not None:
+            start = latest - timedelta(days=CATEGORY_DAYS - 1)
+            page = read.period(start, latest, sort="recent", category=category, limit=FEED_ITEMS)
+            entries = page.entries
     page_path = "?" + urlencode({"category": category})
     return _respond(request, f"dailypapers: {category}", page_path, entries)
 
@@ -219,7 +211,7 @@ def search_feed(
     if not text:
         raise HTTPException(422, "q: give some words to search for")
     found = engine_of(request).search(SearchRequest(text=q, limit=FEED_ITEMS, sort="newest"))
-    with store_of(request).read() as connection:
-        entries = feed_entries(connection, [hit.id for hit in found.hits])
+    with reader(request) as read:
+        entries = [entry for _hit, entry in read.found(found.hits)]
     page_path = "search?" + urlencode({"q": q})
     return _respond(request, f"dailypapers: search “{text}”", page_path, entries)

@@ -1,0 +1,264 @@
+"""CPU per uncached request: the app in process, each endpoint against ``/healthz`` in one run.
+
+Run over a data dir that already holds the papers (``benchmarks.web`` or ``make run`` fill
+one; embeddings are optional, without them search is keywords only but still embeds the
+query)::
+
+    .venv/bin/python -m benchmarks.web_cpu --work DIR [--requests 400] [--profile ENDPOINT]
+        [--no-write]
+
+The load benchmark (``benchmarks.web``) needs a quiet machine; this one does not. It builds
+the app with the response cache off (``DAILYPAPERS_PAGE_CACHE_MB=0``, so every request runs
+the whole code path) and drives it through ASGI directly, one request at a time, the way
+uvicorn calls it (sync handlers in the thread pool), but without sockets or HTTP parsing. For
+each endpoint it times ``--requests`` requests cycling through its targets (picked with a
+fixed seed) with :func:`time.process_time` (CPU of every thread of this process, so time
+other processes take on a shared machine is not counted), after one warm-up pass, and
+reports milliseconds of CPU per request, the same minus ``/healthz`` (the cost of the
+request's own work), and the median of ``--repeat`` rounds.
+
+``--profile NAME`` runs the endpoint under cProfile instead (handlers run inline, since
+cProfile sees one thread) and prints the top functions by own time. Otherwise the table
+replaces the "Web CPU per request" section of BENCHMARKS.md (unless ``--no-write``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+from benchmarks.common import machine, write_section
+from benchmarks.lexical import make_queries
+from dailypapers.settings import Settings
+from dailypapers.store import open_store
+from dailypapers.store.documents import iter_documents
+from dailypapers.web.app import create_app
+
+HEADING = "## Web CPU per request"
+SEED = 20261128
+SAMPLE = 200
+# Milliseconds of CPU an uncached answer may take (the search page's includes the query
+# embedding when the papers have vectors); endpoints without one are shown for comparison.
+TARGET_MS = {
+    "daily page `/`": 3.0,
+    "daily page `/date/<day>`": 3.0,
+    "paper page `/papers/<id>`": 3.0,
+    "search page `/search?q=`": 8.0,
+    "`/api/daily_papers?date=<day>`": 3.0,
+}
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    targets: Callable[[dict[str, list[str]]], list[str]]
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("`/healthz` (baseline)", lambda t: ["/healthz"]),
+    Endpoint("daily page `/`", lambda t: ["/"]),
+    Endpoint("daily page `/date/<day>`", lambda t: [f"/date/{d}" for d in t["days"]]),
+    Endpoint("paper page `/papers/<id>`", lambda t: [f"/papers/{i}" for i in t["ids"]]),
+    Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
+    Endpoint(
+        "`/api/daily_papers?date=<day>`",
+        lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],
+    ),
+    Endpoint("`/api/papers/<id>`", lambda t: [f"/api/papers/{i}" for i in t["ids"]]),
+    Endpoint(
+        "`/api/papers/search?q=`", lambda t: [f"/api/papers/search?q={q}" for q in t["queries"]]
+    ),
+    Endpoint("feed `/feeds/daily.atom`", lambda t: ["/feeds/daily.atom"]),
+)
+
+
+def pick_targets(settings: Settings) -> tuple[dict[str, list[str]], int]:
+    """Paper ids, days with papers and search queries, picked with a fixed seed; and the
+    number of papers."""
+    store = open_store(settings.resolved_database_url)
+    with store.read() as connection:
+        documents = list(iter_documents(connection))
+    store.dispose()
+    rng = random.Random(SEED)
+    ids = rng.sample([d.id for d in documents], min(SAMPLE, len(documents)))
+    days = sorted({d.day.isoformat() for d in documents if d.day is not None})
+    queries = [quote_plus(text) for _kind, text, _paper in make_queries(documents)]
+    rng.shuffle(days)
+    rng.shuffle(queries)
+    return {"ids": ids, "days": days[:SAMPLE], "queries": queries[:SAMPLE]}, len(documents)
+
+
+async def request(app: ASGIApp, target: str) -> int:
+    """One GET through the app; its status (the body is read and dropped)."""
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": query.encode(), "headers": [(b"host", b"127.0.0.1:8000")],
+        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000), "state": {},
+    }  # fmt: skip
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def cpu_per_request(app: ASGIApp, targets: list[str], count: int) -> float:
+    """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``."""
+    start = time.process_time()
+    for index in range(count):
+        status = await request(app, targets[index % len(targets)])
+        if status != 200:
+            raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
+    return (time.process_time() - start) * 1000 / count
+
+
+async def measure(
+    app: ASGIApp, targets: dict[str, list[str]], count: int, repeat: int
+) -> dict[str, float]:
+    results: dict[str, list[float]] = {e.name: [] for e in ENDPOINTS}
+    for endpoint in ENDPOINTS:  # warm-up: every target once (templates, statements, engine)
+        for target in endpoint.targets(targets)[:count]:
+            await request(app, target)
+    for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
+        for endpoint in ENDPOINTS:
+            ms = await cpu_per_request(app, endpoint.targets(targets), count)
+            results[endpoint.name].append(ms)
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+def inline_threadpool() -> None:
+    """Run sync handlers in the calling thread, so cProfile (one thread) sees them."""
+    import fastapi.dependencies.utils
+    import fastapi.routing
+
+    async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    fastapi.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
+    fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[attr-defined]
+
+
+# Where a profile's own time goes, by the file a function lives in (first match wins).
+AREAS = (
+    ("SQLite (C)", ("sqlite3.Cursor", "sqlite3.Connection")),
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("Jinja2 and MarkupSafe", ("jinja2", "markupsafe", ".html")),
+    ("pydantic", ("pydantic",)),
+    ("FastAPI, Starlette, anyio", ("fastapi", "starlette", "anyio")),
+    ("search engine and index", ("dailypapers/search", "dailypapers/index", "tantivy", "onnx")),
+    ("dailypapers store, feed", ("dailypapers/store", "dailypapers/feed")),
+    ("dailypapers web", ("dailypapers/web",)),
+)
+
+
+def by_area(stats: pstats.Stats, count: int) -> dict[str, float]:
+    """Milliseconds of own time per request in each of ``AREAS`` (and "other")."""
+    areas: dict[str, float] = {}
+    for (path, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{path}:{name}"
+        area = next((a for a, keys in AREAS if any(k in where for k in keys)), "other")
+        areas[area] = areas.get(area, 0.0) + row[2] * 1000 / count
+    return dict(sorted(areas.items(), key=lambda item: -item[1]))
+
+
+async def profile(
+    app: ASGIApp, endpoint: Endpoint, targets: dict[str, list[str]], count: int
+) -> str:
+    paths = endpoint.targets(targets)
+    for target in paths[:count]:
+        await request(app, target)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for index in range(count):
+        await request(app, paths[index % len(paths)])
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    areas = "\n".join(f"| {area} | {ms:.2f} |" for area, ms in by_area(stats, count).items())
+    return f"{out.getvalue()}\n| area | own ms per request (profiled) |\n| --- | --- |\n{areas}"
+
+
+def report(results: dict[str, float], count: int, repeat: int, papers: str) -> str:
+    baseline = results[ENDPOINTS[0].name]
+    load = os.getloadavg()[0]
+    lines = [
+        HEADING,
+        "",
+        f"`python -m benchmarks.web_cpu`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; "
+        f"load average {load:.1f} at the end.",
+        "",
+        f"The app in process over {papers}, response cache off, driven through ASGI one "
+        f"request at a time (sync handlers in the thread pool, as under uvicorn; no sockets, "
+        f"no HTTP parsing). CPU is `time.process_time` over {count} requests per endpoint "
+        f"cycling through its targets, after a warm-up pass; the median of {repeat} rounds. "
+        "Other processes on a shared machine do not count in it, though sharing the cores and "
+        "caches with them still makes every figure higher than on a quiet machine.",
+        "",
+        "| endpoint | CPU ms per request | minus /healthz | target | meets |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for endpoint in ENDPOINTS:
+        ms = results[endpoint.name]
+        if endpoint is ENDPOINTS[0]:
+            lines.append(f"| {endpoint.name} | {ms:.2f} | – | – | – |")
+            continue
+        target = TARGET_MS.get(endpoint.name)
+        limit = "–" if target is None else f"≤ {target:g}"
+        meets = "–" if target is None else "yes" if ms <= target else "no"
+        cells = [endpoint.name, f"{ms:.2f}", f"{ms - baseline:.2f}", limit, meets]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, required=True, help="data dir with the papers")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", help="an endpoint name (or part of one) to profile")
+    parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
+    options = parser.parse_args()
+    settings = Settings(
+        mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
+    )
+    targets, papers = pick_targets(settings)
+    app = create_app(settings=settings)
+    if options.profile:
+        inline_threadpool()
+        endpoint = next(e for e in ENDPOINTS if options.profile in e.name)
+        print(asyncio.run(profile(app, endpoint, targets, options.requests)))
+        return
+    results = asyncio.run(measure(app, targets, options.requests, options.repeat))
+    text = report(results, options.requests, options.repeat, f"{papers:,} papers in SQLite")
+    print(text)
+    if not options.no_write:
+        write_section(HEADING, text)
+
+
+if __name__ == "__main__":
+    main()

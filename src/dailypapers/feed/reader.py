@@ -1,0 +1,128 @@
+"""The one read path of the web layer: pages, the JSON API and the Atom/RSS feeds (and mails
+next) read papers only through a :class:`Reader`, so the same question shows the same papers
+everywhere, and ``web/`` never imports ``store/``.
+
+A reader holds one read transaction: everything one answer shows comes from one snapshot of
+the store, even while an ingest writes. Opened per request::
+
+    with read(store) as reader:
+        latest = reader.latest_day()
+        page = reader.period(latest, latest, sort="upvotes", limit=50)
+        before, after = reader.neighbours(latest, latest)
+        similar = reader.found(engine.similar(paper_id))  # search, then load the hits
+
+It also gives the web app what it needs of the store itself: :func:`open_site_store` and
+:func:`change_stamp` (when to drop cached answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Connection
+
+from dailypapers.feed.daily import PeriodSort, period_page
+from dailypapers.paper import PaperRecord
+from dailypapers.settings import Settings
+from dailypapers.store import Store, open_store
+from dailypapers.store import entries as sql
+from dailypapers.store.entries import FeedEntry, FeedPage
+from dailypapers.store.papers import change_stamp as store_change_stamp
+from dailypapers.store.papers import get_paper
+
+__all__ = [
+    "FeedEntry",
+    "FeedPage",
+    "Reader",
+    "Store",
+    "change_stamp",
+    "open_site_store",
+    "read",
+]
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+H = TypeVar("H", bound=HasId)
+
+
+class Reader:
+    """Everything the site reads, over one connection in one read transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def entries(self, ids: Sequence[str]) -> list[FeedEntry]:
+        """The papers of ``ids`` that exist, in the order of ``ids``."""
+        return sql.feed_entries(self.connection, ids)
+
+    def entry(self, paper_id: str) -> FeedEntry | None:
+        found = self.entries([paper_id])
+        return found[0] if found else None
+
+    def found(self, hits: Sequence[H]) -> list[tuple[H, FeedEntry]]:
+        """Search hits (or similar papers) with their entries, in the hits' order.
+
+        A hit whose paper is gone (the index is a little behind the store) is left out.
+        """
+        entries = {entry.id: entry for entry in self.entries([hit.id for hit in hits])}
+        return [(hit, entries[hit.id]) for hit in hits if hit.id in entries]
+
+    def paper(self, paper_id: str) -> PaperRecord | None:
+        """The whole stored record of one paper (its page), or None."""
+        return get_paper(self.connection, paper_id)
+
+    def period(
+        self,
+        start: date,
+        end: date,
+        *,
+        sort: PeriodSort = "upvotes",
+        limit: int = 50,
+        offset: int = 0,
+        category: str | None = None,
+        now: datetime | None = None,
+    ) -> FeedPage:
+        """One page of the papers whose feed day is in [start, end], in ``sort`` order."""
+        return period_page(
+            self.connection, start, end, sort=sort, limit=limit, offset=offset,
+            category=category, now=now,
+        )  # fmt: skip
+
+    def neighbours(
+        self, start: date, end: date, *, category: str | None = None
+    ) -> tuple[date | None, date | None]:
+        """The nearest days with papers before ``start`` and after ``end`` (None if none)."""
+        return sql.neighbour_days(self.connection, start, end, category=category)
+
+    def latest_day(self) -> date | None:
+        """The newest day with papers: what the site shows when no day is asked."""
+        return sql.latest_day(self.connection)
+
+    def author(self, name: str, *, limit: int, offset: int = 0) -> FeedPage:
+        """The papers of the author named exactly ``name``, newest first."""
+        return sql.author_page(self.connection, name, limit=limit, offset=offset)
+
+
+@contextmanager
+def read(store: Store) -> Iterator[Reader]:
+    """A reader over one read transaction of ``store``, closed at the end of the block."""
+    with store.read() as connection:
+        yield Reader(connection)
+
+
+def open_site_store(settings: Settings) -> Store:
+    """The site's database (migrated to the newest schema), as the app opens it."""
+    return open_store(settings.resolved_database_url)
+
+
+def change_stamp(store: Store) -> object:
+    """A value that changes whenever papers or vectors do (compared, never read)."""
+    with store.read() as connection:
+        return store_change_stamp(connection)

@@ -1,0 +1,318 @@
+"""The papers as the site shows them (entries), in SQL: by ids, a range of days ranked a page
+at a time, an author's papers, the days around a period.
+
+A paper's feed day is its first arXiv listing, else its Hugging Face featuring, else its
+submission date (:func:`dailypapers.paper.feed_day`); it is stored and indexed, so a day's
+page reads only that day's rows, on SQLite and PostgreSQL alike.
+
+Pages run these on every uncached request, so the statements are built once (bound
+parameters, expanding ``IN`` lists) and SQLAlchemy's compiled cache serves them; an entry
+reads only the columns it shows, and its authors, categories and code links come back in one
+``UNION ALL`` query for the whole page. A page of a range is one query (its total by
+``COUNT(*) OVER ()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
+
+from dailypapers.store.batches import chunks
+from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
+
+Order = Literal["upvotes", "recent"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One paper as the feed and the API show it."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    day: date | None
+    hf_upvotes: int
+    num_comments: int
+    github_repo: str | None
+    github_stars: int | None
+    project_page: str | None
+    submitted_at: datetime | None
+    featured_on: date | None
+    featured_by: str | None
+    # The repository to show a "code" badge for: the given one, else one found in the text.
+    code_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    entries: list[FeedEntry]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RankInput:
+    """What trending needs of a paper: cheap to load for a whole month."""
+
+    id: str
+    hf_upvotes: int
+    github_stars: int
+    num_comments: int
+    submitted_at: datetime | None
+    day: date | None
+
+
+def _in_category(category: str | None) -> ColumnElement[bool]:
+    """Papers listed in ``:category`` (any of their categories); every paper for None.
+
+    A correlated EXISTS, so the planner walks the day's rows and probes each paper's few
+    categories (``IN (papers of the category)`` made SQLite walk all 30,000 of cs.CL).
+    """
+    if category is None:
+        return true()
+    return exists().where(
+        paper_categories.c.paper_id == papers.c.arxiv_id,
+        paper_categories.c.category == bindparam("category"),
+    )
+
+
+def _in_range(category: str | None = None) -> ColumnElement[bool]:
+    """Days from ``:start`` to ``:end``, both included (and listed in ``:category`` if given)."""
+    return and_(
+        papers.c.feed_day.between(bindparam("start", type_=Date), bindparam("end", type_=Date)),
+        _in_category(category),
+    )
+
+
+def _ordering(order: Order) -> list[ColumnElement[Any]]:
+    # COALESCE because NULLs sort first in PostgreSQL's DESC and last in SQLite's.
+    upvotes = func.coalesce(papers.c.hf_upvotes, 0).desc()
+    recent = func.coalesce(papers.c.submitted_at, datetime(1970, 1, 1)).desc()
+    keys = [upvotes, recent] if order == "upvotes" else [recent, upvotes]
+    return [*keys, papers.c.arxiv_id.desc()]
+
+
+# What an entry shows, in the order _entry reads them.
+_COLUMNS = (
+    papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
+    papers.c.hf_upvotes, papers.c.hf_comments, papers.c.github_repo, papers.c.github_stars,
+    papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
+)  # fmt: skip
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
+_BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
+_AUTHOR, _CATEGORY, _CODE = 0, 1, 2
+_LISTS = union_all(
+    select(paper_authors.c.paper_id, literal_column(str(_AUTHOR)).label("kind"),
+           paper_authors.c.position, authors.c.name)
+    .join(authors, authors.c.id == paper_authors.c.author_id)
+    .where(paper_authors.c.paper_id.in_(_IDS)),
+    select(paper_categories.c.paper_id, literal_column(str(_CATEGORY)),
+           paper_categories.c.position, paper_categories.c.category)
+    .where(paper_categories.c.paper_id.in_(_IDS)),
+    select(paper_links.c.paper_id, literal_column(str(_CODE)), paper_links.c.position,
+           paper_links.c.url)
+    .where(paper_links.c.kind == "code", paper_links.c.paper_id.in_(_IDS)),
+).order_by(column("paper_id"), column("kind"), column("position"))  # fmt: skip
+_LATEST = select(func.max(papers.c.feed_day))
+
+
+def _paged(where: ColumnElement[bool], order: Order) -> Select[Any]:
+    """The rows of one page of ``where`` in ``order``, with the total of ``where`` last.
+
+    The inner query sorts and counts narrow rows (id and sort keys); only the page's rows are
+    then read whole, so abstracts of the papers not shown are never copied into a sort.
+    """
+    ordering = _ordering(order)
+    inner = (
+        select(
+            papers.c.arxiv_id,
+            func.row_number().over(order_by=ordering).label("rank"),
+            func.count().over().label("total"),
+        )
+        .where(where)
+        .order_by(*ordering)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery()
+    )
+    return (
+        select(*_COLUMNS, inner.c.total)
+        .join_from(inner, papers, papers.c.arxiv_id == inner.c.arxiv_id)
+        .order_by(inner.c.rank)
+    )
+
+
+@cache
+def _page_statement(order: Order, by_category: bool) -> Select[Any]:
+    """One page of a range; built once per shape."""
+    return _paged(_in_range("" if by_category else None), order)
+
+
+@cache
+def _count_statement(by_category: bool) -> Select[Any]:
+    return select(func.count()).select_from(papers).where(_in_range("" if by_category else None))
+
+
+@cache
+def _neighbours_statement(by_category: bool) -> Select[Any]:
+    day, listed = papers.c.feed_day, _in_category("" if by_category else None)
+    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
+    before = select(func.max(day)).where(day < start, listed).scalar_subquery()
+    after = select(func.min(day)).where(day > end, listed).scalar_subquery()
+    return select(before, after)
+
+
+Lists = tuple[tuple[str, ...], ...]  # authors, categories, code links
+_NO_LISTS: Lists = ((), (), ())
+
+
+def _lists(connection: Connection, ids: Sequence[str]) -> dict[str, Lists]:
+    """Authors, categories and code links of each of ``ids``, each in position order."""
+    found: dict[str, tuple[list[str], ...]] = {}
+    for chunk in chunks(ids):
+        rows = connection.execute(_LISTS, {"ids": list(chunk)}).all()  # fetchall: the fastest
+        for paper_id, kind, _position, value in rows:
+            lists = found.get(paper_id)
+            if lists is None:
+                lists = found[paper_id] = ([], [], [])
+            lists[kind].append(value)
+    return {paper_id: tuple(map(tuple, lists)) for paper_id, lists in found.items()}
+
+
+def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
+    """Entries of ``rows`` (``_COLUMNS`` first), in their order, with their lists."""
+    lists = _lists(connection, [row[0] for row in rows]) if rows else {}
+    entries = []
+    for row in rows:
+        (pid, title, abstract, day, upvotes, comments, repo, stars, project, submitted,
+         featured_on, featured_by) = row[:12]  # fmt: skip
+        names, categories, code = lists.get(pid, _NO_LISTS)
+        entries.append(
+            FeedEntry(
+                pid,
+                title,
+                abstract or "",
+                names,
+                categories,
+                day,
+                upvotes or 0,
+                comments or 0,
+                repo,
+                stars,
+                project,
+                submitted,
+                featured_on,
+                featured_by,
+                repo or (code[0] if code else None),
+            )  # fmt: skip
+        )
+    return entries
+
+
+def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
+    """The papers of ``ids`` that exist, in the order of ``ids``."""
+    if not ids:
+        return []
+    rows: dict[str, Sequence[Any]] = {}
+    for chunk in chunks(ids):
+        rows.update((row[0], row) for row in connection.execute(_BY_IDS, {"ids": list(chunk)}))
+    return _entries(connection, [row for pid in ids if (row := rows.get(pid)) is not None])
+
+
+def feed_page(
+    connection: Connection,
+    start: date,
+    end: date,
+    *,
+    limit: int,
+    offset: int = 0,
+    order: Order = "upvotes",
+    category: str | None = None,
+) -> FeedPage:
+    """Papers whose feed day is in [start, end], by upvotes then recency (or the reverse)."""
+    by_category = category is not None
+    params = {"start": start, "end": end, "category": category, "limit": limit, "offset": offset}
+    rows = connection.execute(_page_statement(order, by_category), params).all()
+    if rows:
+        return FeedPage(_entries(connection, rows), rows[0][-1])
+    total = connection.scalar(_count_statement(by_category), params)  # a page past the end
+    return FeedPage([], total or 0)
+
+
+@cache
+def _rank_statement(by_category: bool) -> Select[Any]:
+    return select(
+        papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
+        papers.c.submitted_at, papers.c.feed_day,
+    ).where(_in_range("" if by_category else None)).order_by(papers.c.arxiv_id)  # fmt: skip
+
+
+def rank_inputs(
+    connection: Connection, start: date, end: date, *, category: str | None = None
+) -> list[RankInput]:
+    """Every paper of [start, end] (in ``category``) with just what a ranking function needs."""
+    params = {"start": start, "end": end, "category": category}
+    return [
+        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, day)
+        for pid, upvotes, stars, comments, submitted, day in connection.execute(
+            _rank_statement(category is not None), params
+        )
+    ]
+
+
+def latest_day(connection: Connection) -> date | None:
+    """The most recent feed day that has papers: what the feed shows when no day is asked."""
+    day: date | None = connection.scalar(_LATEST)
+    return day
+
+
+def neighbour_days(
+    connection: Connection, start: date, end: date, *, category: str | None = None
+) -> tuple[date | None, date | None]:
+    """The nearest days with papers (in ``category``) before ``start`` and after ``end``.
+
+    None where there is none. Each is one indexed MAX/MIN (both in one statement), so
+    "previous day" skips weekends and empty days for free.
+    """
+    params = {"start": start, "end": end, "category": category}
+    before, after = connection.execute(_neighbours_statement(category is not None), params).one()
+    return before, after
+
+
+_MINE = papers.c.arxiv_id.in_(
+    select(paper_authors.c.paper_id)
+    .join(authors, authors.c.id == paper_authors.c.author_id)
+    .where(authors.c.name == bindparam("name"))
+)
+_AUTHOR_PAGE = _paged(_MINE, "recent")
+_AUTHOR_COUNT = select(func.count()).select_from(papers).where(_MINE)
+
+
+def author_page(connection: Connection, name: str, *, limit: int, offset: int = 0) -> FeedPage:
+    """The papers of the author named exactly ``name``, newest first."""
+    params = {"name": name, "limit": limit, "offset": offset}
+    rows = connection.execute(_AUTHOR_PAGE, params).all()
+    if rows:
+        return FeedPage(_entries(connection, rows), rows[0][-1])
+    return FeedPage([], connection.scalar(_AUTHOR_COUNT, params) or 0)

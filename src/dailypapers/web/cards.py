@@ -1,0 +1,85 @@
+"""A paper's card (title, authors, votes, badges), the one piece of HTML every list of papers
+repeats: daily, trending, author and search pages and similar papers.
+
+It is written here in Python rather than as a Jinja2 macro because a page shows up to 50 of
+them: the macro escaped each of its fifteen values through a separate call and cost about
+50 µs a card, most of an uncached daily page's rendering; this costs a fifth of that
+(BENCHMARKS.md, "Web CPU per request"). Every value from the store goes through
+:func:`html.escape`; only the search snippet, which the search engine builds as escaped
+text with ``<mark>`` around the matches, is inserted as it is. The templates call it as
+``card(entry, rank, snippet, exact)`` (see ``templates/_macros.html``).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from markupsafe import Markup
+
+from dailypapers.feed.reader import FeedEntry
+
+SHOWN_AUTHORS = 3
+
+
+def short_authors(names: tuple[str, ...] | list[str], shown: int = SHOWN_AUTHORS) -> str:
+    """ "A, B, C et al." for a card; every name when there are few."""
+    if len(names) <= shown + 1:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + " et al."
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def _anchor(paper_id: str) -> str:
+    return "t-" + paper_id.replace("/", "-").replace(".", "-")
+
+
+def _meta(entry: FeedEntry, exact: bool) -> str:
+    parts = ['<span class="badge exact">exact match</span>'] if exact else []
+    if entry.categories:
+        category = escape(entry.categories[0])
+        parts.append(f'<a class="badge category" href="/?category={category}">{category}</a>')
+    if entry.code_url:
+        stars = entry.github_stars if entry.code_url == entry.github_repo else None
+        label = f"code ★ {stars}" if stars else "code"
+        parts.append(
+            f'<a class="badge code" href="{escape(entry.code_url)}" rel="noopener">{label}</a>'
+        )
+    parts.append(f'<span class="comments">{plural(entry.num_comments, "comment")}</span>')
+    if entry.day:
+        shown = entry.day.strftime("%a %-d %b %Y")
+        parts.append(f'<time datetime="{entry.day.isoformat()}">{shown}</time>')
+    return "\n      ".join(parts)
+
+
+def card(
+    entry: FeedEntry, rank: int | None = None, snippet: str | None = None, exact: bool = False
+) -> Markup:
+    """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors."""
+    anchor, paper_id = escape(_anchor(entry.id)), escape(entry.id)
+    rank_html = f'\n  <span class="rank" aria-hidden="true">{rank}</span>' if rank else ""
+    snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
+    return Markup(
+        f'<article class="card" aria-labelledby="{anchor}">{rank_html}\n'
+        f'  <div class="votes" title="{plural(entry.hf_upvotes, "upvote")}">\n'
+        f'    <span aria-hidden="true">▲</span><span class="count">{entry.hf_upvotes}</span>\n'
+        '    <span class="visually-hidden">upvotes</span>\n'
+        "  </div>\n"
+        '  <div class="body">\n'
+        f'    <h3 id="{anchor}"><a href="/papers/{paper_id}">{escape(entry.title)}</a></h3>\n'
+        f'    <p class="authors">{escape(short_authors(entry.authors))}</p>{snippet_html}\n'
+        f'    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n'
+        "  </div>\n"
+        "</article>"
+    )
+
+
+def cards(entries: list[FeedEntry], first_rank: int | None = None) -> Markup:
+    """The cards of ``entries`` as an ordered list, ranked from ``first_rank`` if given."""
+    items = (
+        f"  <li>{card(entry, first_rank + index if first_rank else None)}</li>\n"
+        for index, entry in enumerate(entries)
+    )
+    return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')
