@@ -1,0 +1,96 @@
+"""The worker's jobs: harvest arXiv, and embed the papers that have no vector yet.
+
+Each takes a :class:`~dailypapers.worker.context.JobContext` and returns counts for the run's
+record (all zero: there was nothing to do). Both reuse what the commands run: the harvest is
+``dailypapers ingest arxiv`` (OAI-PMH, resumable), the embedding is the job behind
+``dailypapers index`` with the newest papers first and at most
+``DAILYPAPERS_WORKER_EMBED_THREADS`` threads; both then bring the search index files up to
+date, so a running site picks the new papers and vectors up.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dailypapers.index.ann import ensure_dense_index
+from dailypapers.index.embedder import Embedder, embedder_name, load_embedder
+from dailypapers.index.job import update_lexical
+from dailypapers.index.vectors import embed_papers
+from dailypapers.ingest import oaipmh
+from dailypapers.ingest.http import make_fetcher
+from dailypapers.ingest.run import ingest
+from dailypapers.settings import Settings
+from dailypapers.store import Store
+from dailypapers.store.vectors import count_papers_needing_vectors
+from dailypapers.worker.context import JobContext
+
+log = logging.getLogger(__name__)
+
+HARVEST = "harvest"
+EMBED = "embed"
+
+# One model per worker process, loaded at its first embedding run (it takes seconds).
+_models: dict[tuple[str, str, int], Embedder] = {}
+
+
+def _embedder(settings: Settings) -> Embedder:
+    key = (settings.embedding_model, settings.embedding_precision, settings.worker_embed_threads)
+    if key not in _models:
+        threads = {"embedding_threads": settings.worker_embed_threads}
+        _models[key] = load_embedder(settings.model_copy(update=threads))
+    return _models[key]
+
+
+def _update_index(store: Store, settings: Settings, model: Embedder | None) -> None:
+    """Bring the keyword index, and the dense index of ``model``, up to date with the store."""
+    update_lexical(store, settings, lambda _step, _done, _total: None)
+    if model is not None:
+        ensure_dense_index(store, settings, model.name, model.dimensions)
+
+
+def harvest_arxiv(context: JobContext) -> dict[str, int]:
+    """Harvest the configured categories from arXiv's OAI-PMH endpoint, from where the last
+    harvest stopped; then update the keyword index and ask for an embedding run."""
+    settings, store = context.settings, context.store
+    fetcher = make_fetcher(settings)
+    try:
+        url, categories = settings.arxiv_oai_url, list(settings.categories)
+        harvest = oaipmh.arxiv_harvest(store, fetcher, base_url=url, categories=categories)
+        summary = ingest(
+            store, "arxiv", f"{url} arXiv {','.join(categories)}", harvest,
+            batch_size=settings.ingest_batch_size, on_commit=lambda _summary: context.check(),
+        )  # fmt: skip
+    finally:
+        fetcher.close()
+    _update_index(store, settings, None)
+    if summary.counts.new or summary.counts.updated:
+        context.trigger(EMBED)
+    return summary.as_dict()
+
+
+def embed_backlog(context: JobContext) -> dict[str, int]:
+    """Embed every paper without a current vector, newest first, in committed batches;
+    update the search index files every ``DAILYPAPERS_WORKER_INDEX_EVERY`` seconds and at
+    the end. Stops between batches when the worker stops; the next run resumes."""
+    settings, store = context.settings, context.store
+    with store.read() as connection:
+        if count_papers_needing_vectors(connection, embedder_name(settings)) == 0:
+            return {"embedded": 0}
+    model = _embedder(settings)
+    updated = time.monotonic()
+
+    def after_batch(done: int, total: int) -> None:
+        nonlocal updated
+        context.check()
+        if time.monotonic() - updated >= settings.worker_index_every:
+            _update_index(store, settings, model)
+            updated = time.monotonic()
+            log.info("embedded %d of %d papers; search index updated", done, total)
+
+    summary = embed_papers(
+        store, model, batch_size=settings.embedding_batch_size, newest_first=True,
+        progress=after_batch,
+    )  # fmt: skip
+    _update_index(store, settings, model)
+    return {"embedded": summary.embedded, "remaining": summary.remaining}
