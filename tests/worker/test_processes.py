@@ -55,8 +55,11 @@ class Workers:
                 print(err.decode()[-2000:])
 
 
+MakeWorkers = Callable[[int, float], Workers]
+
+
 @pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[[int, float], Workers]]:
+def workers(tmp_path: Path) -> Iterator[MakeWorkers]:
     made: list[Workers] = []
 
     def make(steps: int, seconds: float) -> Workers:
@@ -93,7 +96,7 @@ def settings_for_workers(monkeypatch: pytest.MonkeyPatch, url: str, lease: float
 
 def test_three_workers_fifty_runs_each_once_despite_kill_9(
     postgres: PostgresServer,
-    workers: Callable[[int, float], Workers],
+    workers: MakeWorkers,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -152,7 +155,7 @@ def _kill_one_mid_run(
 
 def test_sigterm_stops_a_worker_between_batches_and_the_next_one_finishes(
     sqlite_store: Store,
-    workers: Callable[[int, float], Workers],
+    workers: MakeWorkers,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
