@@ -116,6 +116,15 @@ def last_runs(connection: Connection) -> list[RunOutcome]:
     return [RunOutcome(**{k: v for k, v in row.items() if k not in hidden}) for row in rows]
 
 
+def runs_of_source(connection: Connection, source: str) -> list[RunOutcome]:
+    """Every run of one source, oldest first."""
+    rows = connection.execute(
+        select(ingest_runs).where(ingest_runs.c.source == source).order_by(ingest_runs.c.id)
+    ).mappings()
+    hidden = ("id", "heartbeat_at")
+    return [RunOutcome(**{k: v for k, v in row.items() if k not in hidden}) for row in rows]
+
+
 def load_state(connection: Connection, key: str) -> dict[str, Any] | None:
     text = connection.scalar(select(harvest_state.c.state).where(harvest_state.c.key == key))
     return json.loads(text) if text else None
