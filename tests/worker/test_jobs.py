@@ -23,6 +23,7 @@ from dailypapers.store.jobs import add_run, get_run, runs_of
 from dailypapers.store.papers import count_papers
 from dailypapers.store.runs import last_runs
 from dailypapers.store.vectors import papers_needing_vectors, semantic_progress
+from dailypapers.worker import jobs
 from dailypapers.worker.context import JobContext, Stopping
 from dailypapers.worker.jobs import EMBED, HARVEST, embed_backlog
 from dailypapers.worker.loop import Worker
@@ -126,9 +127,15 @@ def test_the_backlog_is_embedded_newest_first_and_made_searchable(
     assert (progress.embedded, progress.papers, progress.percent) == (32, 96, 33)
     assert waiting.isdisjoint(newest_first[:32]) and set(newest_first[32:]) == waiting
 
-    assert Worker(store, config, JOBS, owner="w").run_once()
+    # A run that has had its time hands over to a follow-up run, due at once.
+    monkeypatch.setattr(jobs, "EMBED_RUN_SECONDS", 0.0)
+    worker = Worker(store, config, [kind for kind in JOBS if kind.name == EMBED], owner="w")
+    assert worker.run_once()
+    monkeypatch.setattr(jobs, "EMBED_RUN_SECONDS", 300.0)
+    assert worker.run_once()
     with store.read() as connection:
-        (done,) = runs_of(connection, EMBED)
+        first, follow_up = runs_of(connection, EMBED)
         assert semantic_progress(connection, model).percent == 100
-    assert done.status == "ok" and done.counts == {"embedded": 64, "remaining": 0}
+    assert first.status == "ok" and first.counts == {"embedded": 32, "remaining": 32}
+    assert follow_up.status == "ok" and follow_up.counts == {"embedded": 32, "remaining": 0}
     assert any((settings_env / "index").rglob("*"))  # the dense index files were written

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
 from dailypapers.feed.daily import Sort, period_page
@@ -17,6 +17,7 @@ from dailypapers.store.feed import feed_entries, latest_day
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, store_of
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
 from dailypapers.web.periods import BadPeriod, parse_period
+from dailypapers.web.progress import semantic_index_header
 
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
@@ -51,7 +52,9 @@ def daily_papers(
     return [daily_item(entry) for entry in page.entries]
 
 
-@router.get("/papers/search", response_model=list[DailyPaper])
+@router.get(
+    "/papers/search", response_model=list[DailyPaper], dependencies=[Depends(semantic_index_header)]
+)
 def search_papers(
     request: Request,
     q: Annotated[str, Query(description="cut to 250 characters")],

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from dailypapers.ingest.run import Interrupted
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.batches import utc_now
-from dailypapers.store.jobs import JobRun, schedule_run
+from dailypapers.store.jobs import JobRun, add_run, schedule_run
 
 
 class Stopping(Interrupted):
@@ -45,3 +46,8 @@ class JobContext:
         """Ask for a run of ``job`` now (unless one is already waiting or running)."""
         with self.store.write() as connection:
             return schedule_run(connection, job, utc_now())
+
+    def follow_up(self) -> None:
+        """Add a run of this job due now, to go on after this one (others due first go first)."""
+        with self.store.write() as connection:
+            add_run(connection, self.run.job, max(utc_now(), self.run.slot + timedelta(seconds=1)))

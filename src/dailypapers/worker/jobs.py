@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 HARVEST = "harvest"
 EMBED = "embed"
 
+# An embedding run hands over after this long (a follow-up run is due at once), so a backlog
+# of hours never keeps a harvest waiting behind it on a single worker.
+EMBED_RUN_SECONDS = 300.0
+
 # One model per worker process, loaded at its first embedding run (it takes seconds).
 _models: dict[tuple[str, str, int], Embedder] = {}
 
@@ -72,25 +76,41 @@ def harvest_arxiv(context: JobContext) -> dict[str, int]:
 def embed_backlog(context: JobContext) -> dict[str, int]:
     """Embed every paper without a current vector, newest first, in committed batches;
     update the search index files every ``DAILYPAPERS_WORKER_INDEX_EVERY`` seconds and at
-    the end. Stops between batches when the worker stops; the next run resumes."""
+    the end. Stops between batches when the worker stops, and hands over to a follow-up run
+    after ``EMBED_RUN_SECONDS``; the next run resumes where the committed batches stop."""
     settings, store = context.settings, context.store
     with store.read() as connection:
         if count_papers_needing_vectors(connection, embedder_name(settings)) == 0:
             return {"embedded": 0}
     model = _embedder(settings)
-    updated = time.monotonic()
+    started = updated = time.monotonic()
+    embedded = 0
 
     def after_batch(done: int, total: int) -> None:
-        nonlocal updated
+        nonlocal updated, embedded
+        embedded = done
         context.check()
         if time.monotonic() - updated >= settings.worker_index_every:
             _update_index(store, settings, model)
             updated = time.monotonic()
             log.info("embedded %d of %d papers; search index updated", done, total)
+        if time.monotonic() - started >= EMBED_RUN_SECONDS:
+            raise _TimeUp
 
-    summary = embed_papers(
-        store, model, batch_size=settings.embedding_batch_size, newest_first=True,
-        progress=after_batch,
-    )  # fmt: skip
+    try:
+        summary = embed_papers(
+            store, model, batch_size=settings.embedding_batch_size, newest_first=True,
+            progress=after_batch,
+        )  # fmt: skip
+    except _TimeUp:
+        _update_index(store, settings, model)
+        context.follow_up()
+        with store.read() as connection:
+            remaining = count_papers_needing_vectors(connection, model.name)
+        return {"embedded": embedded, "remaining": remaining}
     _update_index(store, settings, model)
     return {"embedded": summary.embedded, "remaining": summary.remaining}
+
+
+class _TimeUp(Exception):
+    """The embedding run has had its time; the rest goes to a follow-up run."""

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from dailypapers.ingest.run import SourceUnusable
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.batches import utc_now
@@ -141,6 +142,9 @@ class Worker:
                 log.info("run %d handed back: the worker is stopping", run.id)
             except LeaseLost:
                 log.warning("run %d: lease lost, another worker has taken it over", run.id)
+            except SourceUnusable as error:  # arXiv down, say: expected now and then
+                log.warning("run %d (%s) failed: %s", run.id, run.job, error_line(error))
+                self._failed(run, error_line(error))
             except Exception as error:
                 log.exception("run %d (%s) failed", run.id, run.job)
                 self._failed(run, error_line(error))
@@ -166,9 +170,15 @@ class Worker:
                 log.warning("run %s was taken over before its outcome was recorded", args[0])
 
 
-def run_until_signalled(store: Store, settings: Settings, kinds: Sequence[JobKind]) -> None:
-    """Run a worker in this process until SIGTERM or SIGINT, which stop it between batches."""
-    stop = threading.Event()
+def run_until_signalled(
+    store: Store,
+    settings: Settings,
+    kinds: Sequence[JobKind],
+    stop: threading.Event | None = None,
+) -> None:
+    """Run a worker in this process until SIGTERM or SIGINT (or ``stop`` is set), which stop
+    it between batches."""
+    stop = stop or threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     Worker(store, settings, kinds, stop=stop).run_forever()

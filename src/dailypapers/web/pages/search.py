@@ -27,6 +27,7 @@ from dailypapers.web.pages.common import (
     page_count,
 )
 from dailypapers.web.periods import BadPeriod, parse_day
+from dailypapers.web.progress import semantic_progress_of
 from dailypapers.web.templating import render
 
 router = APIRouter()
@@ -121,6 +122,7 @@ def search(
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
     context.update(
+        semantic=semantic_progress_of(request),
         results=_results(request, response.hits),
         notes=response.notes,
         total=response.candidates,
