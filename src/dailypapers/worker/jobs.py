@@ -34,6 +34,10 @@ EMBED = "embed"
 # of hours never keeps a harvest waiting behind it on a single worker.
 EMBED_RUN_SECONDS = 300.0
 
+# Papers per committed batch at most: on one thread a batch of 64 takes a few seconds, so the
+# newest papers get vectors soon and SIGTERM waits little (the stop comes between batches).
+WORKER_EMBED_BATCH = 64
+
 # One model per worker process, loaded at its first embedding run (it takes seconds).
 _models: dict[tuple[str, str, int], Embedder] = {}
 
@@ -99,7 +103,8 @@ def embed_backlog(context: JobContext) -> dict[str, int]:
 
     try:
         summary = embed_papers(
-            store, model, batch_size=settings.embedding_batch_size, newest_first=True,
+            store, model, batch_size=min(settings.embedding_batch_size, WORKER_EMBED_BATCH),
+            newest_first=True,
             progress=after_batch,
         )  # fmt: skip
     except _TimeUp:
