@@ -132,7 +132,7 @@ class Worker:
                 schedule_run(connection, job, slot)
 
     def execute(self, run: JobRun) -> None:
-        log.info("run %d: %s (slot %s, attempt %d)", run.id, run.job, run.slot, run.attempts)
+        log.debug("run %d: %s (slot %s, attempt %d)", run.id, run.job, run.slot, run.attempts)
         with Heartbeat(self.store, run, self.owner, self.lease) as heartbeat:
             context = JobContext(self.store, self.settings, run, self.stop, heartbeat.lost)
             try:
@@ -152,7 +152,9 @@ class Worker:
                 status = "ok" if any(counts.values()) else "idle"
                 self._record(finish_run, run.id, self.owner, status=status, now=now(),
                              counts=counts)  # fmt: skip
-                log.info("run %d: %s %s", run.id, status, counts)
+                # A job polled every few minutes with nothing to do stays quiet.
+                log.log(logging.INFO if status == "ok" else logging.DEBUG,
+                        "run %d (%s): %s %s", run.id, run.job, status, counts)  # fmt: skip
 
     def _failed(self, run: JobRun, line: str) -> None:
         if run.attempts >= self.settings.worker_max_attempts:
