@@ -107,6 +107,7 @@ def search(
         "page": p,
         "pages": 1,
         "filtered": filters.active,
+        "semantic": None,  # how far the semantic index is, said with results
     }
     if problems or not text:
         return render(request, "search.html", context, status_code=422 if problems else 200)
