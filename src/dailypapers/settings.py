@@ -11,12 +11,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me"
 DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# arXiv announces Sunday to Thursday at 20:00 US Eastern.
+ANNOUNCEMENT_DAYS = ("sun", "mon", "tue", "wed", "thu")
 
 
 class Settings(BaseSettings):
@@ -178,6 +182,63 @@ class Settings(BaseSettings):
     index_after_ingest: bool = Field(
         True, description="Update the search index at the end of every ingest command."
     )
+    serve_worker: bool | None = Field(
+        None,
+        description=(
+            "Whether `dailypapers serve` also runs the background worker (one child process). "
+            "Default: yes on SQLite, no on PostgreSQL, where workers usually run apart "
+            "(`dailypapers worker`)."
+        ),
+    )
+    worker_harvest_days: Annotated[tuple[str, ...], NoDecode] = Field(
+        ANNOUNCEMENT_DAYS,
+        description="Days (comma-separated, `mon` to `sun`) the worker harvests arXiv; "
+        "arXiv announces Sunday to Thursday.",
+    )
+    worker_harvest_time: str = Field(
+        "20:30",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Time of day (HH:MM, in `DAILYPAPERS_WORKER_TIMEZONE`) of the harvest; "
+        "arXiv announces at 20:00 US Eastern.",
+    )
+    worker_timezone: str = Field(
+        "America/New_York", description="Time zone of the harvest schedule (IANA name)."
+    )
+    worker_embed_every: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds between the worker's looks for papers without a vector "
+        "(a harvest asks for one at once).",
+    )
+    worker_embed_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="CPU threads the worker's embedding uses, so it leaves the site its cores.",
+    )
+    worker_index_every: float = Field(
+        60.0,
+        ge=0,
+        description="While embedding a backlog, the search index files are brought up to "
+        "date at most this often (seconds), so the site finds the new vectors.",
+    )
+    worker_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a worker's claim on a run holds unless renewed (it renews it "
+        "every third of that); a killed worker's run is taken over after it.",
+    )
+    worker_poll_seconds: float = Field(
+        5.0, gt=0, description="Seconds an idle worker waits before looking for due runs."
+    )
+    worker_retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Back-off before the first retry of a failed run; it doubles each time.",
+    )
+    worker_max_attempts: int = Field(
+        5, ge=1, le=100, description="Attempts of a run before it is recorded as failed."
+    )
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -191,6 +252,30 @@ class Settings(BaseSettings):
     def _require_categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise ValueError("at least one arXiv category is needed, e.g. cs.CL")
+        return value
+
+    @field_validator("worker_harvest_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower()[:3] for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("worker_harvest_days")
+    @classmethod
+    def _check_days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [day for day in value if day not in WEEKDAYS]
+        if unknown or not value:
+            raise ValueError(f"expected days such as sun,mon,tue (got {','.join(value)!r})")
+        return value
+
+    @field_validator("worker_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. America/New_York)") from None
         return value
 
     @model_validator(mode="after")
@@ -208,6 +293,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dailypapers.sqlite3').resolve()}"
+
+    @property
+    def runs_serve_worker(self) -> bool:
+        """Whether ``serve`` starts the background worker (by default on SQLite only)."""
+        if self.serve_worker is not None:
+            return self.serve_worker
+        return self.resolved_database_url.startswith("sqlite")
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -52,6 +52,7 @@ def served(sqlite_store: Store) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """The server on a free port over a store with the snapshot sample in it."""
     ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
     os.environ["DAILYPAPERS_DATABASE_URL"] = sqlite_store.url  # monkeypatched env: restored
+    os.environ["DAILYPAPERS_SERVE_WORKER"] = "false"  # tests/worker runs serve with its worker
     port = _free_port()
     process = subprocess.Popen(
         [str(DAILYPAPERS), "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -25,7 +25,7 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
     upgrade(store)
     with store.read() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0002",)]
+    assert versions == [("0003_jobs",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:

@@ -1,5 +1,5 @@
 """The ``dailypapers`` command line: every job (init, ingest, index, stats) is a command for
-cron, and ``serve`` runs the site.
+cron, ``serve`` runs the site and ``worker`` the background jobs.
 
 Run ``dailypapers --help``. Exit codes: 0 success (skipped bad records included), 1 when a
 source as a whole is unusable, 2 for bad usage or settings.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from dailypapers.cli import admin, ingest, search, serve
+from dailypapers.cli import admin, ingest, search, serve, worker
 
 app = typer.Typer(
     help="dailypapers: a self-hostable daily feed of new arXiv papers.",
@@ -25,6 +25,7 @@ app.command("index")(search.index)
 app.command("search")(search.search)
 app.add_typer(search.eval_app, name="eval")
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
 from dailypapers.cli import common
+from dailypapers.index.dense.embedder import embedder_name
 from dailypapers.settings import settings_table
+from dailypapers.store.batches import utc_now
 from dailypapers.store.papers import count_papers
 from dailypapers.store.runs import last_runs
+from dailypapers.store.vectors import semantic_progress
+from dailypapers.worker.registry import JOBS
+from dailypapers.worker.status import JobStatus, job_status
 
 
 def init() -> None:
@@ -25,10 +31,14 @@ def init() -> None:
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Print what is stored: papers, authors, papers with code, each source's last run."""
+    """Print what is stored: papers, authors, papers with code, how far the semantic index
+    is, each source's last run, each background job's last run and next due time."""
+    config = common.settings()
     with common.store() as store, store.read() as connection:
         counts = count_papers(connection)
         runs = last_runs(connection)
+        semantic = semantic_progress(connection, embedder_name(config))
+        jobs = job_status(connection, config, JOBS, utc_now())
     report: dict[str, Any] = {
         "papers": counts.papers,
         "authors": counts.authors,
@@ -48,6 +58,12 @@ def stats(
             }
             for run in runs
         },
+        "semantic_index": {
+            "papers_with_current_vectors": semantic.embedded,
+            "papers": semantic.papers,
+            "percent": semantic.percent,
+        },
+        "jobs": {job.name: _job_report(job) for job in jobs},
     }
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -62,6 +78,44 @@ def stats(
             f"{run['new']} new, {run['updated']} updated, {run['unchanged']} unchanged, "
             f"{run['skipped']} skipped  {run['target']}"
         )
+    typer.echo(
+        f"semantic index    {semantic.percent}% of papers ({semantic.embedded} of "
+        f"{semantic.papers} have vectors; the rest are found by keywords)"
+    )
+    for name, job in report["jobs"].items():
+        last = job["last_run"]
+        done = "never run" if last is None else f"{last['status']:<8} {last['started_at']}"
+        counts_text = "" if last is None else _counts_text(last["counts"], last["message"])
+        typer.echo(f"job {name:<13} {done}  next {job['next_due'] or 'when asked'}{counts_text}")
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def _job_report(job: JobStatus) -> dict[str, Any]:
+    last = job.last
+    return {
+        "what": job.what,
+        "next_due": _stamp(job.next_due),
+        "last_run": None
+        if last is None
+        else {
+            "slot": _stamp(last.slot),
+            "status": last.status,
+            "attempts": last.attempts,
+            "started_at": _stamp(last.started_at),
+            "finished_at": _stamp(last.finished_at),
+            "counts": last.counts,
+            "message": last.message,
+        },
+    }
+
+
+def _counts_text(counts: dict[str, int], message: str | None) -> str:
+    text = ", ".join(f"{value} {name}" for name, value in counts.items())
+    text = f"  {text}" if text else ""
+    return f"{text}  ({message})" if message else text
 
 
 def show_settings(

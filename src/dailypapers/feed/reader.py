@@ -32,11 +32,13 @@ from dailypapers.store import entries as sql
 from dailypapers.store.entries import FeedEntry, FeedPage
 from dailypapers.store.papers import change_stamp as store_change_stamp
 from dailypapers.store.papers import get_paper
+from dailypapers.store.vectors import SemanticProgress, semantic_progress
 
 __all__ = [
     "FeedEntry",
     "FeedPage",
     "Reader",
+    "SemanticProgress",
     "Store",
     "change_stamp",
     "open_site_store",
@@ -73,6 +75,10 @@ class Reader:
         """
         entries = {entry.id: entry for entry in self.entries([hit.id for hit in hits])}
         return [(hit, entries[hit.id]) for hit in hits if hit.id in entries]
+
+    def semantic_progress(self, model: str) -> SemanticProgress:
+        """How many papers have a current vector of ``model`` (the semantic index's reach)."""
+        return semantic_progress(self.connection, model)
 
     def paper(self, paper_id: str) -> PaperRecord | None:
         """The whole stored record of one paper (its page), or None."""

@@ -15,11 +15,16 @@ from typing import Any
 from dailypapers.paper import PaperRecord
 from dailypapers.store import Store
 from dailypapers.store.papers import WriteCounts, upsert_papers
-from dailypapers.store.runs import clear_state, finish_run, save_state, start_run
+from dailypapers.store.runs import beat, clear_state, finish_run, save_state, start_run
 
 
 class SourceUnusable(Exception):
     """The source as a whole cannot be read (missing, not this format, unreachable)."""
+
+
+class Interrupted(Exception):
+    """Raised by an ``on_commit`` callback to stop a run between batches (the background
+    worker does on SIGTERM); the run is recorded as ``interrupted``, not ``failed``."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,15 @@ MAX_REPORTED = 1000
 class BatchWriter:
     """Collects records and commits them, with any checkpoint, one batch at a time."""
 
-    def __init__(self, store: Store, batch_size: int, on_commit: Callable[[Summary], None]):
+    def __init__(
+        self,
+        store: Store,
+        batch_size: int,
+        on_commit: Callable[[Summary], None],
+        run_id: int | None = None,
+    ):
         self.store = store
+        self.run_id = run_id
         self.batch_size = batch_size
         self.on_commit = on_commit
         self.summary = Summary()
@@ -97,6 +109,8 @@ class BatchWriter:
                 clear_state(connection, checkpoint.key)
             elif checkpoint is not None and checkpoint.state is not None:
                 save_state(connection, checkpoint.key, checkpoint.state)
+            if self.run_id is not None:
+                beat(connection, self.run_id)
         self.pending = []
         self.on_commit(self.summary)
 
@@ -113,7 +127,7 @@ def ingest(
     """Write ``items`` to ``store`` and record the run; raises :class:`SourceUnusable`."""
     with store.write() as connection:
         run_id = start_run(connection, source, target)
-    writer = BatchWriter(store, batch_size, on_commit)
+    writer = BatchWriter(store, batch_size, on_commit, run_id)
     try:
         for item in items:
             writer.add(item)
@@ -122,10 +136,12 @@ def ingest(
         # Record the failure (the papers committed so far stay), then let it propagate. An
         # interrupt (Ctrl-C) is not recorded: SQLAlchemy drops the interrupted connection
         # without a rollback, so SQLite's write lock is held until it is collected; the run
-        # then keeps its "running" status.
+        # then keeps its "running" status until the next run of its source marks it
+        # interrupted.
         with store.write() as connection:
             finish_run(
-                connection, run_id, status="failed", counts=writer.summary.as_dict(),
+                connection, run_id, counts=writer.summary.as_dict(),
+                status="interrupted" if isinstance(error, Interrupted) else "failed",
                 message=str(error)[:2000] or type(error).__name__,
             )  # fmt: skip
         raise

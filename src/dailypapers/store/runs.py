@@ -1,10 +1,17 @@
-"""Ingest runs (what ran, when, with what outcome) and the resumable state of harvests."""
+"""Ingest runs (what ran, when, with what outcome) and the resumable state of harvests.
+
+A run is ``running`` from :func:`start_run` to :func:`finish_run`; each committed batch moves
+its heartbeat (:func:`beat`). A process killed with ``kill -9`` never finishes its run, so
+starting a run first marks the killed ones of the same source ``interrupted``: on SQLite
+every ``running`` one (``dailypapers`` writes one batch at a time there), on PostgreSQL those
+whose heartbeat is older than :data:`STALE_AFTER` (another machine may be ingesting).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
@@ -29,14 +36,39 @@ class RunOutcome:
     message: str | None
 
 
+# Longer than a batch can take (an OAI-PMH page waits at most a few minutes for retries).
+STALE_AFTER = timedelta(minutes=30)
+
+
+def mark_interrupted(connection: Connection, source: str) -> int:
+    """Mark the killed runs of ``source`` ``interrupted``; returns how many."""
+    stale = (ingest_runs.c.source == source) & (ingest_runs.c.status == "running")
+    if connection.dialect.name != "sqlite":
+        last_sign = func.coalesce(ingest_runs.c.heartbeat_at, ingest_runs.c.started_at)
+        stale &= last_sign < utc_now() - STALE_AFTER
+    result = connection.execute(
+        update(ingest_runs)
+        .where(stale)
+        .values(
+            status="interrupted",
+            finished_at=func.coalesce(ingest_runs.c.heartbeat_at, ingest_runs.c.started_at),
+            message="the process stopped before the run finished (killed or crashed)",
+        )
+    )
+    return result.rowcount
+
+
 def start_run(connection: Connection, source: str, target: str) -> int:
     """Record that a run began; its row says ``running`` until :func:`finish_run`."""
+    mark_interrupted(connection, source)
+    now = utc_now()
     result = connection.execute(
         ingest_runs.insert().values(
             source=source,
             target=target[:2000],
             status="running",
-            started_at=utc_now(),
+            started_at=now,
+            heartbeat_at=now,
             new=0,
             updated=0,
             unchanged=0,
@@ -44,6 +76,13 @@ def start_run(connection: Connection, source: str, target: str) -> int:
         )  # fmt: skip
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def beat(connection: Connection, run_id: int) -> None:
+    """Move a running run's heartbeat (call in each batch's write transaction)."""
+    connection.execute(
+        update(ingest_runs).where(ingest_runs.c.id == run_id).values(heartbeat_at=utc_now())
+    )
 
 
 def finish_run(
@@ -73,7 +112,17 @@ def last_runs(connection: Connection) -> list[RunOutcome]:
         .join(newest, newest.c.id == ingest_runs.c.id)
         .order_by(ingest_runs.c.source)
     ).mappings()
-    return [RunOutcome(**{k: v for k, v in row.items() if k != "id"}) for row in rows]
+    hidden = ("id", "heartbeat_at")
+    return [RunOutcome(**{k: v for k, v in row.items() if k not in hidden}) for row in rows]
+
+
+def runs_of_source(connection: Connection, source: str) -> list[RunOutcome]:
+    """Every run of one source, oldest first."""
+    rows = connection.execute(
+        select(ingest_runs).where(ingest_runs.c.source == source).order_by(ingest_runs.c.id)
+    ).mappings()
+    hidden = ("id", "heartbeat_at")
+    return [RunOutcome(**{k: v for k, v in row.items() if k not in hidden}) for row in rows]
 
 
 def load_state(connection: Connection, key: str) -> dict[str, Any] | None:

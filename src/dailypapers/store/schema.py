@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -129,7 +130,34 @@ ingest_runs = Table(
     Column("unchanged", Integer, nullable=False, default=0),
     Column("skipped", Integer, nullable=False, default=0),
     Column("message", Text),
+    # Moved on at each committed batch: a ``running`` row whose heartbeat is long past was
+    # killed, and the next run of its source marks it ``interrupted``.
+    Column("heartbeat_at", DateTime),
     Index(None, "source", "started_at"),
+)
+
+# The background worker's runs (``dailypapers.worker``): one row per job and scheduled slot,
+# both the queue and the record. The unique (job, slot) pair means two schedulers creating
+# the same slot make one run; ``owner`` and ``lease_until`` say which worker runs it and
+# until when its claim holds (renewed while it runs; an expired claim is taken over).
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(64), nullable=False),
+    Column("slot", DateTime, nullable=False),
+    # due, running, ok, idle (nothing to do), failed
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", DateTime, nullable=False),  # a retry waits until then
+    Column("owner", String(200)),
+    Column("lease_until", DateTime),
+    Column("started_at", DateTime),
+    Column("finished_at", DateTime),
+    Column("counts", Text),  # JSON: {"new": 3, "embedded": 256, ...}
+    Column("message", Text),
+    UniqueConstraint("job", "slot"),
+    Index(None, "status", "not_before"),
 )
 
 # Where a resumable harvest stands (an OAI-PMH window and its resumption token, say), as

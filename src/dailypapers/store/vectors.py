@@ -54,17 +54,28 @@ def _stale(model: str) -> tuple[Join, ColumnElement[bool]]:
 
 
 def papers_needing_vectors(
-    connection: Connection, model: str, *, after: str = "", limit: int = 256
+    connection: Connection,
+    model: str,
+    *,
+    after: str = "",
+    limit: int = 256,
+    newest_first: bool = False,
 ) -> list[PendingPaper]:
-    """Up to ``limit`` papers with arXiv id above ``after`` that need a vector, in id order."""
+    """Up to ``limit`` papers that need a vector: with arXiv id above ``after``, in id order,
+    or ``newest_first`` (by feed day, then id; ``after`` is then ignored), so a backlog
+    gives today's papers their vectors first."""
     joined, condition = _stale(model)
     query = (
         select(papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.text_hash)
         .select_from(joined)
-        .where(condition, papers.c.arxiv_id > after)
-        .order_by(papers.c.arxiv_id)
         .limit(limit)
     )
+    if newest_first:
+        query = query.where(condition).order_by(
+            papers.c.feed_day.desc().nulls_last(), papers.c.arxiv_id.desc()
+        )
+    else:
+        query = query.where(condition, papers.c.arxiv_id > after).order_by(papers.c.arxiv_id)
     return [
         PendingPaper(row.arxiv_id, row.title, row.abstract or "", row.text_hash)
         for row in connection.execute(query)
@@ -75,6 +86,25 @@ def count_papers_needing_vectors(connection: Connection, model: str) -> int:
     joined, condition = _stale(model)
     query = select(func.count()).select_from(joined).where(condition)
     return int(connection.execute(query).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticProgress:
+    """How many papers have a current vector of a model, out of all papers."""
+
+    embedded: int
+    papers: int
+
+    @property
+    def percent(self) -> int:
+        """Whole percent, rounded down (100 only when every paper has its vector)."""
+        return 100 if self.embedded >= self.papers else self.embedded * 100 // self.papers
+
+
+def semantic_progress(connection: Connection, model: str) -> SemanticProgress:
+    """How far the semantic index of ``model`` is: papers with a current vector, of all."""
+    total = int(connection.execute(select(func.count()).select_from(papers)).scalar_one())
+    return SemanticProgress(total - count_papers_needing_vectors(connection, model), total)
 
 
 def save_vectors(

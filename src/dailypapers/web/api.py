@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
 from dailypapers.feed.daily import PeriodSort
@@ -16,6 +16,7 @@ from dailypapers.feed.periods import BadPeriod, parse_period
 from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
+from dailypapers.web.progress import semantic_index_header
 
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
@@ -49,7 +50,9 @@ def daily_papers(
     return [daily_item(entry) for entry in page.entries]
 
 
-@router.get("/papers/search", response_model=list[DailyPaper])
+@router.get(
+    "/papers/search", response_model=list[DailyPaper], dependencies=[Depends(semantic_index_header)]
+)
 def search_papers(
     request: Request,
     q: Annotated[str, Query(description="cut to 250 characters")],

@@ -15,7 +15,6 @@ from dailypapers.settings import Settings
 from dailypapers.store import Store
 
 Hits = list[tuple[str, float]]
-# Called with (step name, done, total or None).
 # (step, done, total): what a long job reports as it goes; total None when unknown.
 StepProgress = Callable[[str, int, int | None], None]
 

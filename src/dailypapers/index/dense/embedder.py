@@ -265,6 +265,12 @@ def load_sentence_transformer(name: str) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(name, model)
 
 
+def embedder_name(settings: Settings) -> str:
+    """The name the configured model's vectors are stored under, without loading the model."""
+    name = settings.embedding_model
+    return f"{name}#{settings.embedding_precision}" if name.startswith(BUILTIN) else name
+
+
 def load_embedder(settings: Settings) -> Embedder:
     """The embedding model named by ``DAILYPAPERS_EMBEDDING_MODEL``."""
     name = settings.embedding_model

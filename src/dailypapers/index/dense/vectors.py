@@ -61,10 +61,14 @@ def embed_papers(
     batch_size: int = DEFAULT_BATCH,
     progress: EmbedProgress | None = None,
     limit: int | None = None,
+    newest_first: bool = False,
 ) -> EmbedSummary:
     """Embed the papers that need it for ``embedder.name``, committing every ``batch_size``.
 
     ``limit`` stops after about that many papers (whole batches), for a bounded cron run.
+    ``newest_first`` takes the newest papers first (the background worker does, so today's
+    papers get vectors within a minute of a backlog starting); a ``progress`` callback that
+    raises stops the job after a committed batch.
     """
     started = time.perf_counter()
     with store.read() as connection:
@@ -72,7 +76,9 @@ def embed_papers(
     done, after = 0, ""
     while limit is None or done < limit:
         with store.read() as connection:
-            batch = papers_needing_vectors(connection, embedder.name, after=after, limit=batch_size)
+            batch = papers_needing_vectors(
+                connection, embedder.name, after=after, limit=batch_size, newest_first=newest_first
+            )
         if not batch:
             break
         vectors = embedder.embed_documents([document_text(p.title, p.abstract) for p in batch])
@@ -81,6 +87,8 @@ def embed_papers(
         done += len(batch)
         # Keyset by id: a paper changed while its batch was embedded is left for the next run
         # (its stored hash is then stale) instead of being picked again and again in this one.
+        # Newest first has no keyset: each batch takes the newest papers still stale, so a
+        # paper changed meanwhile comes back once, with its new text.
         after = batch[-1].id
         if progress is not None:
             progress(done, total)

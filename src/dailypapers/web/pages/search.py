@@ -21,6 +21,7 @@ from dailypapers.search.engine import Hit
 from dailypapers.search.query import Filters, SearchRequest, SearchSort, clean_query
 from dailypapers.web.deps import category_problem, engine_of, reader
 from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_page, feed_links, page_count
+from dailypapers.web.progress import semantic_progress_of
 from dailypapers.web.templating import render
 
 router = APIRouter()
@@ -96,6 +97,7 @@ def search(
         "page": p,
         "pages": 1,
         "filtered": filters.active,
+        "semantic": None,  # how far the semantic index is, said with results
     }
     if problems or not text:
         return render(request, "search.html", context, status_code=422 if problems else 200)
@@ -111,6 +113,7 @@ def search(
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
     context.update(
+        semantic=semantic_progress_of(request),
         results=_results(request, response.hits),
         notes=response.notes,
         total=response.candidates,

@@ -1,0 +1,36 @@
+"""While papers await vectors, the search page and ``/api/papers/search`` say how far the
+semantic index is, and those papers are still found by their words."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from dailypapers.index.dense.embedder import embedder_name
+from dailypapers.settings import get_settings
+from dailypapers.store.vectors import semantic_progress
+
+QUERY = "Consistency Regularization Self-Rewarding"
+
+
+def test_without_vectors_search_says_so_and_finds_papers_by_their_words(
+    client: TestClient,
+) -> None:
+    page = client.get("/search", params={"q": QUERY})
+    assert page.status_code == 200
+    assert "Semantic index: 0% of papers so far" in page.text
+    assert "Consistency Regularization for Self-Rewarding Language Models" in page.text
+    api = client.get("/api/papers/search", params={"q": QUERY})
+    assert api.headers["X-Semantic-Index"] == "0%"
+    assert api.json()[0]["paper"]["id"] == "2401.00001"  # the body is still the list
+
+
+def test_with_every_vector_nothing_is_said_and_the_header_is_100(
+    indexed_client: TestClient,
+) -> None:
+    store = indexed_client.app.state.store  # type: ignore[attr-defined]
+    with store.read() as connection:
+        assert semantic_progress(connection, embedder_name(get_settings())).percent == 100
+    page = indexed_client.get("/search", params={"q": QUERY})
+    assert "Semantic index" not in page.text
+    api = indexed_client.get("/api/papers/search", params={"q": QUERY})
+    assert api.headers["X-Semantic-Index"] == "100%"
