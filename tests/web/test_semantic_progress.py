@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from dailypapers.index.dense.embedder import embedder_name
+from dailypapers.index.job import update_indexes
 from dailypapers.settings import get_settings
 from dailypapers.store.vectors import semantic_progress
 
@@ -15,6 +16,8 @@ QUERY = "Consistency Regularization Self-Rewarding"
 def test_without_vectors_search_says_so_and_finds_papers_by_their_words(
     client: TestClient,
 ) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    update_indexes(store, get_settings(), None)  # the keyword index, as the worker builds it
     page = client.get("/search", params={"q": QUERY})
     assert page.status_code == 200
     assert "Semantic index: 0% of papers so far" in page.text
