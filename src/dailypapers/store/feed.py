@@ -38,6 +38,9 @@ class FeedEntry:
     submitted_at: datetime | None
     featured_on: date | None
     featured_by: str | None
+    featured_by_user: str | None
+    featured_by_avatar: str | None
+    featured_by_type: str | None
     # The repository to show a "code" badge for: the given one, else one found in the text.
     code_url: str | None
 
@@ -68,9 +71,19 @@ def _in_category(category: str | None) -> ColumnElement[bool]:
     return papers.c.arxiv_id.in_(listed)
 
 
-def _in_range(start: date, end: date, category: str | None = None) -> ColumnElement[bool]:
-    """Days from ``start`` to ``end``, both included (and listed in ``category`` if given)."""
-    return and_(papers.c.feed_day.between(start, end), _in_category(category))
+def _by_submitter(submitter: str | None) -> ColumnElement[bool]:
+    """Papers featured by the Hugging Face user named ``submitter``; every paper for None."""
+    return true() if submitter is None else papers.c.featured_by_user == submitter
+
+
+def _in_range(
+    start: date, end: date, category: str | None = None, submitter: str | None = None
+) -> ColumnElement[bool]:
+    """Days from ``start`` to ``end``, both included (and listed in ``category``, and featured
+    by ``submitter``, if given)."""
+    return and_(
+        papers.c.feed_day.between(start, end), _in_category(category), _by_submitter(submitter)
+    )
 
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
@@ -110,6 +123,9 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
             submitted_at=row.submitted_at,
             featured_on=row.featured_on,
             featured_by=row.featured_by,
+            featured_by_user=row.featured_by_user,
+            featured_by_avatar=row.featured_by_avatar,
+            featured_by_type=row.featured_by_type,
             code_url=row.github_repo or next(iter(code.get(pid, ())), None),
         )  # fmt: skip
         for pid in ids
@@ -126,9 +142,10 @@ def feed_page(
     offset: int = 0,
     order: Order = "upvotes",
     category: str | None = None,
+    submitter: str | None = None,
 ) -> FeedPage:
     """Papers whose feed day is in [start, end], by upvotes then recency (or the reverse)."""
-    where = _in_range(start, end, category)
+    where = _in_range(start, end, category, submitter)
     total = connection.scalar(select(func.count()).select_from(papers).where(where))
     ids = list(
         connection.scalars(
@@ -143,13 +160,19 @@ def feed_page(
 
 
 def rank_inputs(
-    connection: Connection, start: date, end: date, *, category: str | None = None
+    connection: Connection,
+    start: date,
+    end: date,
+    *,
+    category: str | None = None,
+    submitter: str | None = None,
 ) -> list[RankInput]:
-    """Every paper of [start, end] (in ``category``) with just what a ranking function needs."""
+    """Every paper of [start, end] (in ``category``, featured by ``submitter``) with just what
+    a ranking function needs."""
     statement = select(
         papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
         papers.c.submitted_at, papers.c.feed_day.label("day"),
-    ).where(_in_range(start, end, category)).order_by(papers.c.arxiv_id)  # fmt: skip
+    ).where(_in_range(start, end, category, submitter)).order_by(papers.c.arxiv_id)  # fmt: skip
     return [
         RankInput(
             row.arxiv_id,
