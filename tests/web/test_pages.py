@@ -342,7 +342,5 @@ def test_an_unexpected_error_is_a_page_without_traceback(filled: Store) -> None:
         assert "Something went wrong" in page.text and "Traceback" not in page.text
         api = broken.get("/api/daily_papers")
         assert api.status_code == 500
-        assert api.json() == {
-            "status": 500,
-            "message": "internal error: the server could not answer this",
-        }
+        message = "internal error: the server could not answer this"
+        assert api.json() == {"status": 500, "message": message, "error": message}

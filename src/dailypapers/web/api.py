@@ -6,6 +6,7 @@ are 4xx with a message (the app's error handler makes every 4xx JSON), never a 5
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -18,6 +19,9 @@ from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, store_of
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
 from dailypapers.web.periods import BadPeriod, parse_period
 
+# A submitter's papers of every day, when no period narrows them.
+ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
+
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
@@ -27,6 +31,15 @@ def daily_papers(
     date: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(description="YYYY-Www (ISO week)")] = None,
     month: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    submitter: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Hugging Face user name of who featured the papers (all days unless "
+            "a date, week or month is given)",
+        ),
+    ] = None,
     sort: Annotated[
         Literal["publishedAt", "trending"] | None,
         Query(description="default: upvotes, then newest; publishedAt: newest first"),
@@ -40,6 +53,8 @@ def daily_papers(
     except BadPeriod as error:
         raise HTTPException(422, str(error)) from None
     store = store_of(request)
+    if period is None and submitter is not None:
+        period = (ALL_DAYS, ALL_DAYS_END)
     if period is None:
         with store.read() as connection:
             latest = latest_day(connection)
@@ -47,7 +62,9 @@ def daily_papers(
             return []
         period = (latest, latest)
     order: Sort = "upvotes" if sort is None else "recent" if sort == "publishedAt" else sort
-    page = period_page(store, *period, sort=order, limit=limit, offset=p * limit)
+    page = period_page(
+        store, *period, sort=order, limit=limit, offset=p * limit, submitter=submitter
+    )
     return [daily_item(entry) for entry in page.entries]
 
 
