@@ -11,7 +11,7 @@ read, so one server can serve a whole test module.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,14 +48,18 @@ def site_settings(data_dir: Path, models_dir: Path) -> Settings:
 
 
 @contextmanager
-def served_site(shared_data: Path, data_dir: Path, models_dir: Path) -> Iterator[str]:
-    """The root URL of the real server over the ingested and indexed papers."""
+def served_site(
+    shared_data: Path, data_dir: Path, models_dir: Path, extra: Sequence[Path] = ()
+) -> Iterator[str]:
+    """The root URL of the real server over the ingested and indexed papers (and those of
+    the JSON Lines files ``extra``)."""
     settings = site_settings(data_dir, models_dir)
     store = open_store(settings.resolved_database_url)
     try:
         ingest(store, "hf", "capture", HfDailySource(shared_data / CAPTURE))
         ingest(store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
-        ingest(store, "file", "listing", JsonLinesSource(LISTING))
+        for path in (LISTING, *extra):
+            ingest(store, "file", path.name, JsonLinesSource(path))
         run_index(store, settings)
         with LiveServer(create_app(store, settings, warm=True)) as server:
             yield server.url

@@ -58,7 +58,7 @@ def _card(page: str, paper_id: str) -> str:
 
 
 def _card_ids(page: str) -> list[str]:
-    return re.findall(r'<h3 id="t-[^"]+"><a href="/papers/([^"]+)">', page)
+    return re.findall(r'<h2 class="title" id="t-[^"]+"><a href="/papers/([^"]+)">', page)
 
 
 def test_a_day_by_upvotes_with_cards_and_neighbours(client: TestClient) -> None:
