@@ -3,7 +3,8 @@
 The real server (:func:`tests.support.site.served_site`, plus the 56 papers of an author
 from the shared arXiv listing, so the author page has a second page) renders each template:
 a day, a week, a month, trending, a paper, search with and without results, an author (both
-pages: the pager's link holds the name), about, ranking and a 404. The pages are saved and
+pages: the pager's link holds the name), about, ranking and a 404; and a site with no papers
+yet (in process, over an empty store). The pages are saved and
 checked in one ``java -jar vnu.jar`` run, as it starts slowly.
 
 Needs Java (``apt-get install default-jre-headless``) and ``vnu.jar`` (``make install-test``
@@ -24,8 +25,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.support.site import served_site
+from dailypapers.store import open_store
+from dailypapers.web.app import create_app
+from tests.support.site import served_site, site_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VNU = ROOT / "tools" / "html-checker" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -79,6 +83,18 @@ def _author_papers(shared_data: Path, target: Path) -> Path:
     return target
 
 
+def _empty_site_page(data_dir: Path, models_dir: Path) -> str:
+    settings = site_settings(data_dir, models_dir)
+    store = open_store(settings.resolved_database_url)
+    try:
+        with TestClient(create_app(store, settings)) as client:
+            response = client.get("/")
+    finally:
+        store.dispose()
+    assert response.status_code == 200 and "No papers yet" in response.text
+    return response.text
+
+
 @pytest.fixture(scope="module")
 def pages(
     tmp_path_factory: pytest.TempPathFactory, models_dir: Path, shared_data: Path
@@ -94,6 +110,7 @@ def pages(
             assert response.headers["content-type"].startswith("text/html"), path
             assert response.status_code == (404 if name == "not-found" else 200), path
             fetched[name] = response.text
+    fetched["empty-site"] = _empty_site_page(folder / "empty", models_dir)
     fetched["__command__"] = json.dumps(command)
     yield fetched
 
