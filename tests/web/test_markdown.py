@@ -30,7 +30,7 @@ def test_page_sections_links_and_dates() -> None:
     )
     text = paper_markdown(record, date(2025, 1, 6), [], "None yet.")
     assert text.startswith(r"# Fast \*and\* \[Cheap\] \<b\>Models\</b\>" + "\n")
-    assert "arXiv id: 2501.00001v2\n" in text and "Categories: cs.CL\n" in text
+    assert "\n- arXiv id: 2501.00001v2\n- Upvotes: 0; comments: 0\n- Categories: cs.CL\n" in text
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == [
         "## Authors", "## Dates", "## Links", "## Abstract", "## Similar papers",

@@ -78,11 +78,12 @@ def paper_markdown(
 ) -> str:
     """The whole page: a title line, then sections, ending in a newline."""
     parts = [f"# {escape(record.title)}", ""]
-    parts.append(f"arXiv id: {record.arxiv_id}" + (f"v{record.version}" if record.version else ""))
-    upvotes, comments = record.hf_upvotes or 0, record.hf_comments or 0
-    parts.append(f"Upvotes: {upvotes}; comments: {comments}")
+    # A list, so the facts stay one a line when the Markdown is rendered.
+    version = f"v{record.version}" if record.version else ""
+    parts.append(f"- arXiv id: {record.arxiv_id}{version}")
+    parts.append(f"- Upvotes: {record.hf_upvotes or 0}; comments: {record.hf_comments or 0}")
     if record.categories:
-        parts.append(f"Categories: {', '.join(record.categories)}")
+        parts.append(f"- Categories: {', '.join(record.categories)}")
     sections: list[tuple[str, list[str]]] = [
         ("Authors", [f"- {escape(name)}" for name in record.authors] or ["Not given."]),
         ("Dates", _date_lines(record, day) or ["Not given."]),
