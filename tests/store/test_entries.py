@@ -112,3 +112,27 @@ def test_comments_are_read_and_ranked(store: Store) -> None:
         inputs = rank_inputs(connection, date(2025, 1, 6), date(2025, 1, 6))
     assert entry.num_comments == 4
     assert [i.num_comments for i in inputs] == [0, 4, 0]
+
+
+def test_papers_of_one_submitter_over_any_range(store: Store) -> None:
+    _fill(store)
+    extra = make_record(
+        "2501.00006", "Featured by a user", featured_on=date(2025, 1, 7),
+        featured_by="Some One", featured_by_user="someone", featured_by_type="user",
+    )  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, [extra])
+    every_day = (date(1, 1, 1), date(9999, 12, 31))  # what the API asks when no period is given
+    with store.read() as connection:
+        mine = feed_page(connection, *every_day, limit=10, submitter="someone")
+        by_full_name = feed_page(connection, *every_day, limit=10, submitter="Some One")
+        other_day = feed_page(connection, date(2025, 1, 6), date(2025, 1, 6), limit=10,
+                              submitter="someone")  # fmt: skip
+        ranked = rank_inputs(connection, *every_day, submitter="someone")
+    assert [e.id for e in mine.entries] == ["2501.00006"] and mine.total == 1
+    entry = mine.entries[0]
+    assert (entry.featured_by, entry.featured_by_user, entry.featured_by_type) == (
+        "Some One", "someone", "user",
+    )  # fmt: skip
+    assert by_full_name.total == other_day.total == 0
+    assert [candidate.id for candidate in ranked] == ["2501.00006"]

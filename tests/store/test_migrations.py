@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
+from dailypapers.ingest.hf_daily import HfDailySource
+from dailypapers.ingest.run import ingest
 from dailypapers.store import Store, open_store
 from dailypapers.store.migrate import alembic_config, is_current, upgrade
+from dailypapers.store.papers import get_paper
 from dailypapers.store.schema import metadata, papers
+
+CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 
 
 def test_migrated_schema_matches_the_tables(store: Store) -> None:
@@ -25,7 +31,7 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
     upgrade(store)
     with store.read() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0003_jobs",)]
+    assert versions == [("0004_hf_users",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:
@@ -76,3 +82,37 @@ def test_upgrade_to_0002_fills_feed_days_of_stored_papers(database_url: str) -> 
         ("2501.00003", date(2025, 1, 5)),
         ("2501.00004", None),
     ]
+
+
+def test_upgrade_to_0003_keeps_papers_and_a_new_import_fills_user_names(
+    database_url: str, shared_data: Path
+) -> None:
+    old = Store(database_url)
+    config = alembic_config(old)
+    with old.write_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    with old.write() as connection:  # imported before user names were kept: the full name
+        connection.execute(
+            text(
+                "INSERT INTO papers (arxiv_id, title, featured_by, content_hash, text_hash,"
+                " created_at, updated_at) VALUES ('2606.00467', 't', 'Rafal Kocielnik', 'h',"
+                " 'h', :now, :now)"
+            ),
+            {"now": datetime(2026, 6, 12)},
+        )
+    old.dispose()
+    upgraded = open_store(database_url)  # to the newest schema
+    with upgraded.read() as connection:
+        kept = get_paper(connection, "2606.00467")
+    assert kept is not None and (kept.featured_by, kept.featured_by_user) == (
+        "Rafal Kocielnik",
+        None,
+    )
+    summary = ingest(upgraded, "hf", "capture", HfDailySource(shared_data / CAPTURE))
+    assert (summary.counts.new, summary.counts.updated) == (29, 1)
+    with upgraded.read() as connection:
+        paper = get_paper(connection, "2606.00467")
+    upgraded.dispose()
+    assert paper is not None
+    assert (paper.featured_by, paper.featured_by_user) == ("Rafal Kocielnik", "RKocielnik")

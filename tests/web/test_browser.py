@@ -157,7 +157,7 @@ def test_daily_page_moves_between_days_and_views(page: Page, screenshots: Screen
     expect(page.get_by_role("heading", level=1)).to_have_text(DAY_HEADING)
     cards = _cards(page)
     expect(cards).to_have_count(30)
-    expect(cards.first.locator("h3")).to_have_text(TOP_TITLE)
+    expect(cards.first.locator("h2")).to_have_text(TOP_TITLE)
     expect(cards.first.locator(".votes .count")).to_have_text("118")
     votes = [int(text) for text in cards.locator(".votes .count").all_inner_texts()]
     assert votes == sorted(votes, reverse=True)
@@ -216,7 +216,7 @@ def test_search_from_the_header_with_snippets_and_filters(
     assert _query(page) == {"q": [TOP_TITLE]}
     expect(page.locator("#q")).to_have_value(TOP_TITLE)
     results = _cards(page)
-    expect(results.first.locator("h3")).to_have_text(TOP_TITLE)
+    expect(results.first.locator("h2")).to_have_text(TOP_TITLE)
     expect(results.first.locator(".badge.exact")).to_have_text("exact match")
     marks = [text.lower() for text in page.locator(".snippet mark").all_inner_texts()]
     assert marks and {"memory", "agents"} & set(marks), marks
@@ -247,7 +247,7 @@ def test_search_from_the_header_with_snippets_and_filters(
     # A code link found only in a paper's arXiv comments counts as code too, badge included.
     page.locator("#q").fill(CODE_IN_COMMENTS_TITLE)
     page.locator("#q").press("Enter")
-    expect(results.first.locator("h3")).to_have_text(CODE_IN_COMMENTS_TITLE)
+    expect(results.first.locator("h2")).to_have_text(CODE_IN_COMMENTS_TITLE)
     expect(results.first.locator(".badge.code")).to_have_attribute("href", CODE_IN_COMMENTS_REPO)
     expect(results.locator(".badge.code")).to_have_count(results.count())
 
@@ -445,7 +445,7 @@ def test_pages_work_without_javascript(new_page: NewPage):
     box.fill(TOP_TITLE)
     box.press("Enter")  # the form's plain GET submission
     expect(page).to_have_url(re.compile(r"/search\?q=EvoArena"))
-    expect(_cards(page).first.locator("h3")).to_have_text(TOP_TITLE)
+    expect(_cards(page).first.locator("h2")).to_have_text(TOP_TITLE)
     expect(page.locator("#theme-toggle")).to_be_hidden()
 
     _cards(page).first.get_by_role("link", name=TOP_TITLE).click()

@@ -59,7 +59,7 @@ def _card(page: str, paper_id: str) -> str:
 
 
 def _card_ids(page: str) -> list[str]:
-    return re.findall(r'<h3 id="t-[^"]+"><a href="/papers/([^"]+)">', page)
+    return re.findall(r'<h2 class="title" id="t-[^"]+"><a href="/papers/([^"]+)">', page)
 
 
 def test_a_day_by_upvotes_with_cards_and_neighbours(client: TestClient) -> None:
@@ -344,7 +344,5 @@ def test_an_unexpected_error_is_a_page_without_traceback(filled: Store) -> None:
         assert "Something went wrong" in page.text and "Traceback" not in page.text
         api = broken.get("/api/daily_papers")
         assert api.status_code == 500
-        assert api.json() == {
-            "status": 500,
-            "message": "internal error: the server could not answer this",
-        }
+        message = "internal error: the server could not answer this"
+        assert api.json() == {"status": 500, "message": message, "error": message}

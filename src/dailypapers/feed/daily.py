@@ -46,13 +46,18 @@ def period_page(
     limit: int = 50,
     offset: int = 0,
     category: str | None = None,
+    submitter: str | None = None,
     now: datetime | None = None,
 ) -> FeedPage:
-    """The papers whose feed day is in [start, end], one page of them, in ``sort`` order."""
+    """The papers whose feed day is in [start, end], one page of them, in ``sort`` order.
+
+    ``submitter`` keeps only the papers that Hugging Face user name featured.
+    """
     if sort != "trending":
         return feed_page(
-            connection, start, end, limit=limit, offset=offset, order=sort, category=category
-        )
-    candidates = rank_inputs(connection, start, end, category=category)
+            connection, start, end, limit=limit, offset=offset, order=sort,
+            category=category, submitter=submitter,
+        )  # fmt: skip
+    candidates = rank_inputs(connection, start, end, category=category, submitter=submitter)
     ranked = trending_order(candidates, now or datetime.now(UTC))
     return FeedPage(feed_entries(connection, ranked[offset : offset + limit]), len(ranked))

@@ -93,12 +93,14 @@ class Reader:
         limit: int = 50,
         offset: int = 0,
         category: str | None = None,
+        submitter: str | None = None,
         now: datetime | None = None,
     ) -> FeedPage:
-        """One page of the papers whose feed day is in [start, end], in ``sort`` order."""
+        """One page of the papers whose feed day is in [start, end], in ``sort`` order (in
+        ``category``, and featured by the Hugging Face user name ``submitter``, if given)."""
         return period_page(
             self.connection, start, end, sort=sort, limit=limit, offset=offset,
-            category=category, now=now,
+            category=category, submitter=submitter, now=now,
         )  # fmt: skip
 
     def neighbours(

@@ -56,14 +56,26 @@ def _day(raw: dict[str, Any], name: str) -> date | None:
     return moment.date() if moment else None  # HF stamps the featured day at 00:00 UTC
 
 
-def _person(raw: object) -> str | None:
-    """The name shown for an HF user: full name, else the handle."""
-    if not isinstance(raw, dict):
-        return None
-    for key in ("fullname", "user", "name"):
+def _text(raw: dict[str, Any], *keys: str) -> str | None:
+    """The first of ``keys`` that holds a non-blank string."""
+    for key in keys:
         if isinstance(raw.get(key), str) and raw[key].strip():
             return str(raw[key])
     return None
+
+
+def _submitter(raw: object) -> dict[str, str | None]:
+    """An HF user object as record fields: the name shown (full name, else the user name),
+    the user name (``name``; ``submittedOnDailyBy`` repeats it as ``user``), avatar and type.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        "featured_by": _text(raw, "fullname", "user", "name"),
+        "featured_by_user": _text(raw, "name", "user"),
+        "featured_by_avatar": _text(raw, "avatarUrl"),
+        "featured_by_type": _text(raw, "type"),
+    }
 
 
 def _authors(paper: dict[str, Any]) -> list[str]:
@@ -82,7 +94,7 @@ def paper_record(paper: dict[str, Any], item: dict[str, Any] | None = None) -> P
         authors=_authors(paper),
         submitted_at=_moment(paper, "publishedAt"),
         featured_on=_day(paper, "submittedOnDailyAt"),
-        featured_by=_person(featured_by),
+        **_submitter(featured_by),
         hf_upvotes=_field(paper, "upvotes", int),
         github_repo=_field(paper, "githubRepo", str),
         github_stars=_field(paper, "githubStars", int),

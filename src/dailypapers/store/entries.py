@@ -61,6 +61,10 @@ class FeedEntry:
     submitted_at: datetime | None
     featured_on: date | None
     featured_by: str | None
+    # The Hugging Face user who featured it: user name, avatar URL and account type.
+    featured_by_user: str | None
+    featured_by_avatar: str | None
+    featured_by_type: str | None
     # The repository to show a "code" badge for: the given one, else one found in the text.
     code_url: str | None
 
@@ -97,11 +101,18 @@ def _in_category(category: str | None) -> ColumnElement[bool]:
     )
 
 
-def _in_range(category: str | None = None) -> ColumnElement[bool]:
-    """Days from ``:start`` to ``:end``, both included (and listed in ``:category`` if given)."""
+def _by_submitter(submitter: str | None) -> ColumnElement[bool]:
+    """Papers featured by the Hugging Face user named ``:submitter``; every paper for None."""
+    return true() if submitter is None else papers.c.featured_by_user == bindparam("submitter")
+
+
+def _in_range(category: str | None = None, submitter: str | None = None) -> ColumnElement[bool]:
+    """Days from ``:start`` to ``:end``, both included (and listed in ``:category``, and
+    featured by ``:submitter``, if given)."""
     return and_(
         papers.c.feed_day.between(bindparam("start", type_=Date), bindparam("end", type_=Date)),
         _in_category(category),
+        _by_submitter(submitter),
     )
 
 
@@ -118,6 +129,7 @@ _COLUMNS = (
     papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
     papers.c.hf_upvotes, papers.c.hf_comments, papers.c.github_repo, papers.c.github_stars,
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
+    papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
 )  # fmt: skip
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
@@ -163,15 +175,19 @@ def _paged(where: ColumnElement[bool], order: Order) -> Select[Any]:
     )
 
 
+def _range_where(by_category: bool, by_submitter: bool) -> ColumnElement[bool]:
+    return _in_range("" if by_category else None, "" if by_submitter else None)
+
+
 @cache
-def _page_statement(order: Order, by_category: bool) -> Select[Any]:
+def _page_statement(order: Order, by_category: bool, by_submitter: bool) -> Select[Any]:
     """One page of a range; built once per shape."""
-    return _paged(_in_range("" if by_category else None), order)
+    return _paged(_range_where(by_category, by_submitter), order)
 
 
 @cache
-def _count_statement(by_category: bool) -> Select[Any]:
-    return select(func.count()).select_from(papers).where(_in_range("" if by_category else None))
+def _count_statement(by_category: bool, by_submitter: bool) -> Select[Any]:
+    return select(func.count()).select_from(papers).where(_range_where(by_category, by_submitter))
 
 
 @cache
@@ -206,7 +222,8 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
     entries = []
     for row in rows:
         (pid, title, abstract, day, upvotes, comments, repo, stars, project, submitted,
-         featured_on, featured_by) = row[:12]  # fmt: skip
+         featured_on, featured_by, featured_by_user, featured_by_avatar,
+         featured_by_type) = row[:15]  # fmt: skip
         names, categories, code = lists.get(pid, _NO_LISTS)
         entries.append(
             FeedEntry(
@@ -224,6 +241,9 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
                 submitted,
                 featured_on,
                 featured_by,
+                featured_by_user,
+                featured_by_avatar,
+                featured_by_type,
                 repo or (code[0] if code else None),
             )  # fmt: skip
         )
@@ -249,34 +269,45 @@ def feed_page(
     offset: int = 0,
     order: Order = "upvotes",
     category: str | None = None,
+    submitter: str | None = None,
 ) -> FeedPage:
-    """Papers whose feed day is in [start, end], by upvotes then recency (or the reverse)."""
-    by_category = category is not None
-    params = {"start": start, "end": end, "category": category, "limit": limit, "offset": offset}
-    rows = connection.execute(_page_statement(order, by_category), params).all()
+    """Papers whose feed day is in [start, end] (in ``category``, featured by the Hugging Face
+    user ``submitter``), by upvotes then recency (or the reverse)."""
+    shape = (category is not None, submitter is not None)
+    params = {
+        "start": start, "end": end, "category": category, "submitter": submitter,
+        "limit": limit, "offset": offset,
+    }  # fmt: skip
+    rows = connection.execute(_page_statement(order, *shape), params).all()
     if rows:
         return FeedPage(_entries(connection, rows), rows[0][-1])
-    total = connection.scalar(_count_statement(by_category), params)  # a page past the end
+    total = connection.scalar(_count_statement(*shape), params)  # a page past the end
     return FeedPage([], total or 0)
 
 
 @cache
-def _rank_statement(by_category: bool) -> Select[Any]:
+def _rank_statement(by_category: bool, by_submitter: bool) -> Select[Any]:
     return select(
         papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
         papers.c.submitted_at, papers.c.feed_day,
-    ).where(_in_range("" if by_category else None)).order_by(papers.c.arxiv_id)  # fmt: skip
+    ).where(_range_where(by_category, by_submitter)).order_by(papers.c.arxiv_id)  # fmt: skip
 
 
 def rank_inputs(
-    connection: Connection, start: date, end: date, *, category: str | None = None
+    connection: Connection,
+    start: date,
+    end: date,
+    *,
+    category: str | None = None,
+    submitter: str | None = None,
 ) -> list[RankInput]:
-    """Every paper of [start, end] (in ``category``) with just what a ranking function needs."""
-    params = {"start": start, "end": end, "category": category}
+    """Every paper of [start, end] (in ``category``, featured by ``submitter``) with just what
+    a ranking function needs."""
+    params = {"start": start, "end": end, "category": category, "submitter": submitter}
     return [
         RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, day)
         for pid, upvotes, stars, comments, submitted, day in connection.execute(
-            _rank_statement(category is not None), params
+            _rank_statement(category is not None, submitter is not None), params
         )
     ]
 

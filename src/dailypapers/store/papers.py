@@ -42,7 +42,8 @@ from dailypapers.store.schema import (
 _SAME_NAME = (
     "version", "title", "abstract", "comment", "journal_ref", "doi", "submitted_at",
     "first_listed_on", "featured_on", "featured_by", "hf_upvotes", "github_repo",
-    "github_stars", "project_page", "hf_comments",
+    "github_stars", "project_page", "hf_comments", "featured_by_user", "featured_by_avatar",
+    "featured_by_type",
 )  # fmt: skip
 
 

@@ -45,7 +45,11 @@ papers = Table(
     Column("arxiv_updated_at", DateTime),
     Column("first_listed_on", Date),
     Column("featured_on", Date),
-    Column("featured_by", Text),
+    Column("featured_by", Text),  # the full name Hugging Face shows for the submitter
+    # ... and their user name (what /api/daily_papers?submitter= filters on), avatar, type.
+    Column("featured_by_user", Text),
+    Column("featured_by_avatar", Text),
+    Column("featured_by_type", Text),
     # The day the paper is shown in the feed (``paper.feed_day``), kept so it can be indexed.
     Column("feed_day", Date),
     Column("hf_upvotes", Integer),
@@ -62,6 +66,7 @@ papers = Table(
     Index(None, "primary_category"),
     Index(None, "first_listed_on"),
     Index(None, "featured_on"),
+    Index(None, "featured_by_user"),
     Index(None, "submitted_at"),
     Index(None, "feed_day"),
     Index(None, "updated_at"),  # the newest change, read often by change_stamp

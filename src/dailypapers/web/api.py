@@ -6,6 +6,7 @@ are 4xx with a message (the app's error handler makes every 4xx JSON), never a 5
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -18,6 +19,9 @@ from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
 from dailypapers.web.progress import semantic_index_header
 
+# A submitter's papers of every day, when no period narrows them.
+ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
+
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
@@ -27,6 +31,15 @@ def daily_papers(
     date: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(description="YYYY-Www (ISO week)")] = None,
     month: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    submitter: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Hugging Face user name of who featured the papers (all days unless "
+            "a date, week or month is given)",
+        ),
+    ] = None,
     sort: Annotated[
         Literal["publishedAt", "trending"] | None,
         Query(description="default: upvotes, then newest; publishedAt: newest first"),
@@ -39,6 +52,8 @@ def daily_papers(
         period = parse_period(date, week, month)
     except BadPeriod as error:
         raise HTTPException(422, str(error)) from None
+    if period is None and submitter is not None:
+        period = (ALL_DAYS, ALL_DAYS_END)
     order: PeriodSort = "upvotes" if sort is None else "recent" if sort == "publishedAt" else sort
     with reader(request) as read:
         if period is None:
@@ -46,7 +61,7 @@ def daily_papers(
             if latest is None:
                 return []
             period = (latest, latest)
-        page = read.period(*period, sort=order, limit=limit, offset=p * limit)
+        page = read.period(*period, sort=order, limit=limit, offset=p * limit, submitter=submitter)
     return [daily_item(entry) for entry in page.entries]
 
 

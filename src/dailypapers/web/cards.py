@@ -7,12 +7,15 @@ them: the macro escaped each of its fifteen values through a separate call and c
 (BENCHMARKS.md, "Web CPU per request"). Every value from the store goes through
 :func:`html.escape`; only the search snippet, which the search engine builds as escaped
 text with ``<mark>`` around the matches, is inserted as it is. The templates call it as
-``card(entry, rank, snippet, exact)`` (see ``templates/_macros.html``).
+``card(entry, rank, snippet, exact, level)`` (see ``templates/_macros.html``); ``level`` is
+the title's heading level, one below the heading the cards stand under (h2 under the page's
+h1, h3 under "Similar papers"), so headings never skip a level.
 """
 
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -39,8 +42,9 @@ def _anchor(paper_id: str) -> str:
 def _meta(entry: FeedEntry, exact: bool) -> str:
     parts = ['<span class="badge exact">exact match</span>'] if exact else []
     if entry.categories:
-        category = escape(entry.categories[0])
-        parts.append(f'<a class="badge category" href="/?category={category}">{category}</a>')
+        category = entry.categories[0]
+        href = escape(quote(category))
+        parts.append(f'<a class="badge category" href="/?category={href}">{escape(category)}</a>')
     if entry.code_url:
         stars = entry.github_stars if entry.code_url == entry.github_repo else None
         label = f"code ★ {stars}" if stars else "code"
@@ -55,10 +59,14 @@ def _meta(entry: FeedEntry, exact: bool) -> str:
 
 
 def card(
-    entry: FeedEntry, rank: int | None = None, snippet: str | None = None, exact: bool = False
+    entry: FeedEntry,
+    rank: int | None = None,
+    snippet: str | None = None,
+    exact: bool = False,
+    level: int = 2,
 ) -> Markup:
     """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors."""
-    anchor, paper_id = escape(_anchor(entry.id)), escape(entry.id)
+    anchor, href = escape(_anchor(entry.id)), escape(quote(entry.id))
     rank_html = f'\n  <span class="rank" aria-hidden="true">{rank}</span>' if rank else ""
     snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
     return Markup(
@@ -68,7 +76,8 @@ def card(
         '    <span class="visually-hidden">upvotes</span>\n'
         "  </div>\n"
         '  <div class="body">\n'
-        f'    <h3 id="{anchor}"><a href="/papers/{paper_id}">{escape(entry.title)}</a></h3>\n'
+        f'    <h{level} class="title" id="{anchor}">'
+        f'<a href="/papers/{href}">{escape(entry.title)}</a></h{level}>\n'
         f'    <p class="authors">{escape(short_authors(entry.authors))}</p>{snippet_html}\n'
         f'    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n'
         "  </div>\n"
@@ -76,10 +85,10 @@ def card(
     )
 
 
-def cards(entries: list[FeedEntry], first_rank: int | None = None) -> Markup:
+def cards(entries: list[FeedEntry], first_rank: int | None = None, level: int = 2) -> Markup:
     """The cards of ``entries`` as an ordered list, ranked from ``first_rank`` if given."""
     items = (
-        f"  <li>{card(entry, first_rank + index if first_rank else None)}</li>\n"
+        f"  <li>{card(entry, first_rank + index if first_rank else None, level=level)}</li>\n"
         for index, entry in enumerate(entries)
     )
     return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')

@@ -1,5 +1,5 @@
 """One error type, two renderings: JSON ``{status, message}`` under /api and in feeds, an HTML
-page everywhere else (with a search box on a 404).
+page everywhere else (with a search box on a 404); plain text for ``.md`` and ``.bib``.
 
 Handlers raise ``HTTPException(status, message)``; validation errors become 422 with the
 parameter named. Anything unexpected is logged and answered 500 in the same shapes, without a
@@ -12,7 +12,7 @@ import logging
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -39,7 +39,11 @@ def _wants_json(request: Request) -> bool:
 def error_response(request: Request, status: int, message: str) -> Response:
     """The error as JSON for machines, as a page for people."""
     if _wants_json(request):
-        return JSONResponse({"status": status, "message": message}, status_code=status)
+        # "error" repeats the message where Hugging Face puts it (its client shows it).
+        body = {"status": status, "message": message, "error": message}
+        return JSONResponse(body, status_code=status)
+    if request.url.path.endswith((".md", ".bib")):  # plain-text resources: a plain-text error
+        return PlainTextResponse(f"{status} {message}\n", status_code=status)
     title = _TITLES.get(status, "Error" if status < 500 else "Something went wrong")
     context = {"status": status, "message": message, "title": title}
     return render(request, "error.html", context, status_code=status)

@@ -1,16 +1,35 @@
 """API response shapes, following the Hugging Face papers API where it makes sense.
 
 Field names are the HF ones (camelCase) so a client written for huggingface.co/api works
-here unchanged. What we do not have is null (thumbnail) or false (isAuthorParticipating).
+here unchanged (``huggingface_hub.HfApi(endpoint=...)`` is tested against it). What we do not
+have is null (thumbnail) or false (isAuthorParticipating). Times are written the way Hugging
+Face writes them, ``2026-06-11T00:00:00.000Z``: its client parses no other form.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from dailypapers.feed.reader import FeedEntry
+
+
+def hf_time(moment: datetime) -> str:
+    """``moment`` (naive times are UTC, as the store keeps them) as ``...T00:00:00.000Z``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+EXAMPLE_TIME = "2026-06-11T00:00:00.000Z"
+# A time in the API: written as Hugging Face does, declared ``format: date-time``.
+HfTime = Annotated[
+    datetime,
+    PlainSerializer(hf_time, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": EXAMPLE_TIME}),
+]
 
 
 class Author(BaseModel):
@@ -18,23 +37,28 @@ class Author(BaseModel):
 
 
 class User(BaseModel):
-    """HF gives a full user object; we keep the name shown for it."""
+    """The Hugging Face user who featured a paper: ``name`` is the user name (as in
+    huggingface.co/NAME, also given as ``user`` the way HF's ``submittedOnDailyBy`` does),
+    ``fullname`` the name shown."""
 
     fullname: str
     name: str
+    user: str
+    avatarUrl: str | None = None
+    type: str | None = None
 
 
 class Paper(BaseModel):
     id: str
     authors: list[Author]
-    publishedAt: datetime | None
+    publishedAt: HfTime | None
     title: str
     summary: str
     upvotes: int
     githubRepo: str | None
     githubStars: int | None
     projectPage: str | None
-    submittedOnDailyAt: datetime | None
+    submittedOnDailyAt: HfTime | None
     submittedOnDailyBy: User | None
 
 
@@ -42,7 +66,7 @@ class DailyPaper(BaseModel):
     """An item of /api/daily_papers (and of search and similar results)."""
 
     paper: Paper
-    publishedAt: datetime | None
+    publishedAt: HfTime | None
     title: str
     summary: str
     # We serve no thumbnails (arXiv has none to link to), so always null for now.
@@ -56,21 +80,39 @@ class DailyPaper(BaseModel):
 class ErrorBody(BaseModel):
     status: int
     message: str
+    # The message again under the key Hugging Face uses, which its client shows in errors.
+    error: str
 
 
-def _user(name: str | None) -> User | None:
-    return User(fullname=name, name=name) if name else None
+def _user(entry: FeedEntry) -> User | None:
+    if not entry.featured_by:
+        return None
+    # Papers imported before user names were kept have only the full name: the best we know.
+    name = entry.featured_by_user or entry.featured_by
+    return User(
+        fullname=entry.featured_by,
+        name=name,
+        user=name,
+        avatarUrl=entry.featured_by_avatar,
+        type=entry.featured_by_type,
+    )
 
 
 def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, time()) if day else None
 
 
+def published_at(entry: FeedEntry) -> datetime | None:
+    """When arXiv got the paper; papers known only from a listing have no submission time,
+    so their first listing day (their feed day) stands in for it, at midnight UTC."""
+    return entry.submitted_at or _midnight(entry.day)
+
+
 def paper_model(entry: FeedEntry) -> Paper:
     return Paper(
         id=entry.id,
         authors=[Author(name=name) for name in entry.authors],
-        publishedAt=entry.submitted_at,
+        publishedAt=published_at(entry),
         title=entry.title,
         summary=entry.abstract,
         upvotes=entry.hf_upvotes,
@@ -78,16 +120,16 @@ def paper_model(entry: FeedEntry) -> Paper:
         githubStars=entry.github_stars,
         projectPage=entry.project_page,
         submittedOnDailyAt=_midnight(entry.featured_on),
-        submittedOnDailyBy=_user(entry.featured_by),
+        submittedOnDailyBy=_user(entry),
     )
 
 
 def daily_item(entry: FeedEntry) -> DailyPaper:
     return DailyPaper(
         paper=paper_model(entry),
-        publishedAt=entry.submitted_at,
+        publishedAt=published_at(entry),
         title=entry.title,
         summary=entry.abstract,
         numComments=entry.num_comments,
-        submittedBy=_user(entry.featured_by),
+        submittedBy=_user(entry),
     )

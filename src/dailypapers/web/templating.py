@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -31,10 +31,14 @@ def long_date(day: date | None) -> str:
 
 
 def page_url(request: Request, **changes: object) -> str:
-    """This page's path and query with ``changes`` applied (a pager's links keep the filters)."""
+    """This page's path and query with ``changes`` applied (a pager's links keep the filters).
+
+    The path is encoded again: Starlette gives it decoded ("/authors/Caiming Xiong").
+    """
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None]
-    return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
+    path = quote(request.url.path)
+    return f"{path}?{urlencode(params)}" if params else path
 
 
 def _environment() -> Environment:

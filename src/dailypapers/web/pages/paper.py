@@ -1,5 +1,5 @@
-"""A paper's page (``/papers/{id}``), its BibTeX (``/papers/{id}.bib``) and an author's papers
-(``/authors/{name}``).
+"""A paper's page (``/papers/{id}``), its BibTeX (``/papers/{id}.bib``), the page as Markdown
+(``/papers/{id}.md``) and an author's papers (``/authors/{name}``).
 
 A versioned id or an arxiv.org URL redirects (301) to the canonical page; an unknown id is a
 404 page with a search box. Similar papers come from the search engine; when it cannot be
@@ -18,6 +18,7 @@ from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.paper import PaperRecord, feed_day
 from dailypapers.web.bibtex import bibtex
 from dailypapers.web.deps import canonical_id, engine_of, reader
+from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
 from dailypapers.web.templating import render
 
@@ -56,6 +57,17 @@ def _bib_response(request: Request, paper_id: str) -> Response:
     return PlainTextResponse(text, media_type="application/x-bibtex", headers=headers)
 
 
+def _markdown_response(request: Request, paper_id: str) -> Response:
+    canonical = canonical_id(paper_id)
+    if canonical != paper_id:
+        return RedirectResponse(f"/papers/{canonical}.md", 301)
+    with reader(request) as read:
+        record = _record_or_404(read, canonical)
+        similar, note = _similar(request, read, canonical)
+    text = paper_markdown(record, feed_day(record), similar, note)
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+
 def _unfolded(paper_id: str) -> str:
     """A URL pasted after /papers/ may arrive with its "//" folded to "/" by a client."""
     if ":/" in paper_id and "://" not in paper_id:
@@ -69,6 +81,8 @@ def paper_page(request: Request, paper_id: str) -> Response:
     paper_id = _unfolded(paper_id)
     if paper_id.endswith(".bib"):
         return _bib_response(request, paper_id.removesuffix(".bib"))
+    if paper_id.endswith(".md"):
+        return _markdown_response(request, paper_id.removesuffix(".md"))
     canonical = canonical_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(f"/papers/{canonical}", 301)

@@ -1,0 +1,139 @@
+"""Every kind of page passes the W3C Nu HTML Checker (vnu.jar) without an error.
+
+The real server (:func:`tests.support.site.served_site`, plus the 56 papers of an author
+from the shared arXiv listing, so the author page has a second page) renders each template:
+a day, a week, a month, trending, a paper, search with and without results, an author (both
+pages: the pager's link holds the name), about, ranking and a 404; and a site with no papers
+yet (in process, over an empty store). The pages are saved and
+checked in one ``java -jar vnu.jar`` run, as it starts slowly.
+
+Needs Java (``apt-get install default-jre-headless``) and ``vnu.jar`` (``make install-test``
+installs the npm package ``vnu-jar`` into ``tools/html-checker``). Without them the test is
+skipped and says why, except under CI (``CI`` set), where it fails.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.store import open_store
+from dailypapers.web.app import create_app
+from tests.support.site import served_site, site_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+VNU = ROOT / "tools" / "html-checker" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+LISTING = "arxiv-daily-listings/papers.jsonl.gz"
+AUTHOR = "Caiming Xiong"  # 56 papers in the listing: two author pages of 50
+CHECK_SECONDS = 300
+
+PAGES = {
+    "home": "/",
+    "day": "/date/2026-06-12",
+    "empty-day": "/date/2026-06-13",
+    "week": "/week/2026-W24",
+    "month": "/month/2026-06",
+    "trending": "/trending?window=month",
+    "paper": "/papers/2606.13681",
+    "search": "/search?q=memory+agents",
+    "search-filtered": "/search?q=memory&category=cs.CL&has_code=true",
+    "search-nothing": "/search?q=qqxqzzvq",
+    "search-empty": "/search",
+    "author": f"/authors/{quote(AUTHOR)}",
+    "author-page-2": f"/authors/{quote(AUTHOR)}?p=1",
+    "about": "/about",
+    "ranking": "/about/ranking",
+    "not-found": "/papers/2999.99999",
+}
+
+
+def _checker() -> list[str]:
+    """The command that runs vnu.jar, or a skip (a failure under CI) naming what is missing."""
+    java = shutil.which("java")
+    missing = []
+    if java is None:
+        missing.append("java (apt-get install default-jre-headless)")
+    if not VNU.is_file():
+        missing.append(f"{VNU.relative_to(ROOT)} (make install-test)")
+    if missing:
+        reason = "the W3C HTML checker needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    assert java is not None
+    return [java, "-Xss4m", "-jar", str(VNU), "--format", "json", "--exit-zero-always"]
+
+
+def _author_papers(shared_data: Path, target: Path) -> Path:
+    """The listing records of :data:`AUTHOR`, as a JSON Lines file to ingest."""
+    with gzip.open(shared_data / LISTING, "rt") as lines, open(target, "w") as out:
+        for line in lines:
+            if AUTHOR in line and AUTHOR in json.loads(line)["authors"]:
+                out.write(line)
+    return target
+
+
+def _empty_site_page(data_dir: Path, models_dir: Path) -> str:
+    settings = site_settings(data_dir, models_dir)
+    store = open_store(settings.resolved_database_url)
+    try:
+        with TestClient(create_app(store, settings)) as client:
+            response = client.get("/")
+    finally:
+        store.dispose()
+    assert response.status_code == 200 and "No papers yet" in response.text
+    return response.text
+
+
+@pytest.fixture(scope="module")
+def pages(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, shared_data: Path
+) -> Iterator[dict[str, str]]:
+    """Each page's HTML by name, fetched from the real server."""
+    command = _checker()  # skip before building the site when the checker is missing
+    folder = tmp_path_factory.mktemp("html-site")
+    author = _author_papers(shared_data, folder / "author.jsonl")
+    with served_site(shared_data, folder / "data", models_dir, [author]) as site:
+        fetched = {}
+        for name, path in PAGES.items():
+            response = httpx.get(site + path, timeout=60)
+            assert response.headers["content-type"].startswith("text/html"), path
+            assert response.status_code == (404 if name == "not-found" else 200), path
+            fetched[name] = response.text
+    fetched["empty-site"] = _empty_site_page(folder / "empty", models_dir)
+    fetched["__command__"] = json.dumps(command)
+    yield fetched
+
+
+def test_every_kind_of_page_is_valid_html(pages: dict[str, str], tmp_path: Path) -> None:
+    command = json.loads(pages.pop("__command__"))
+    files = []
+    for name, html in pages.items():
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_text(html)
+    run = subprocess.run(
+        [*command, *map(str, files)], capture_output=True, text=True, timeout=CHECK_SECONDS
+    )
+    report = json.loads(run.stderr or run.stdout)
+    errors = [
+        f"{Path(message.get('url', '?')).stem}:{message.get('lastLine', '?')}: "
+        f"{message['message']} [{message.get('extract', '').strip()}]"
+        for message in report["messages"]
+        if message["type"] in ("error", "non-document-error")
+    ]
+    assert errors == [], "\n".join(errors)
+
+
+def test_the_author_pager_links_an_encoded_name(pages: dict[str, str]) -> None:
+    assert f'href="/authors/{quote(AUTHOR)}?p=1"' in pages["author"]
+    assert f'href="/authors/{quote(AUTHOR)}?p=0"' in pages["author-page-2"]
