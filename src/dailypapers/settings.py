@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -43,6 +44,20 @@ class Settings(BaseSettings):
     categories: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_CATEGORIES,
         description="Comma-separated arXiv categories that are harvested and shown.",
+    )
+    site_url: str | None = Field(
+        None,
+        description=(
+            "The site's public address, e.g. `https://papers.example.org`; its host is "
+            "always allowed (see ALLOWED_HOSTS)."
+        ),
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description=(
+            "Comma-separated host names the site answers to (`.example.org` also takes its "
+            "subdomains); empty or `*`: any. A malformed Host header is always refused (400)."
+        ),
     )
     secret_key: str = Field(
         DEFAULT_SECRET_KEY,
@@ -171,9 +186,9 @@ class Settings(BaseSettings):
         True, description="Update the search index at the end of every ingest command."
     )
 
-    @field_validator("categories", mode="before")
+    @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
-    def _split_categories(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -184,6 +199,15 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("at least one arXiv category is needed, e.g. cs.CL")
         return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _check_site_url(cls, value: str | None) -> str | None:
+        if value and (
+            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname
+        ):
+            raise ValueError("must be an http:// or https:// address, e.g. https://example.org")
+        return value or None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -217,7 +241,7 @@ def _default_text(name: str) -> str:
     field = Settings.model_fields[name]
     default = field.get_default(call_default_factory=True)
     if isinstance(default, tuple):
-        return ",".join(default)
+        return ",".join(default) or "(empty)"
     return "(see description)" if default is None else str(default)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dailypapers.paper import PaperRecord
@@ -20,6 +21,15 @@ from dailypapers.store.runs import clear_state, finish_run, save_state, start_ru
 
 class SourceUnusable(Exception):
     """The source as a whole cannot be read (missing, not this format, unreachable)."""
+
+
+def missing_reason(path: Path) -> str:
+    """Why ``path`` cannot be read as a file: a directory, missing, or not a regular file."""
+    if path.is_dir():
+        return "is a directory, not a file (give the files in it)"
+    if not path.exists():
+        return "no such file"
+    return "not a regular file"
 
 
 @dataclass(frozen=True)

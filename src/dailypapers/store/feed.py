@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
+from dailypapers.paper import web_url
 from dailypapers.store.paper_lists import authors_of, categories_of, code_links_of
 from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
 
@@ -104,13 +105,14 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
             day=row.day,
             hf_upvotes=row.hf_upvotes or 0,
             num_comments=row.hf_comments or 0,
-            github_repo=row.github_repo,
+            # Checked again on the way out: only http(s) links are ever rendered.
+            github_repo=web_url(row.github_repo),
             github_stars=row.github_stars,
-            project_page=row.project_page,
+            project_page=web_url(row.project_page),
             submitted_at=row.submitted_at,
             featured_on=row.featured_on,
             featured_by=row.featured_by,
-            code_url=row.github_repo or next(iter(code.get(pid, ())), None),
+            code_url=web_url(row.github_repo) or next(filter(web_url, code.get(pid, ())), None),
         )  # fmt: skip
         for pid in ids
         if (row := rows.get(pid)) is not None
