@@ -75,7 +75,7 @@ MAX_CHARS = {
     "journal_ref": 1_000,
     "doi": 1_000,
     "featured_by": 1_000,
-    "author": 2_000,
+    "author": 5_000,
 }
 MAX_AUTHORS = 20_000
 MAX_URL_CHARS = 2_000
@@ -289,7 +289,7 @@ def make_record(arxiv_id: str, title: str | None, **fields: object) -> PaperReco
     if not arxiv_id or not str(arxiv_id).strip():
         raise InvalidRecord("record has no arXiv id")
     bare_id, version_in_id = parse_arxiv_id(str(arxiv_id))
-    clean_title = clean_text(title)
+    clean_title = clean_text(_text_or_none(bare_id, "title", title))
     if not clean_title:
         raise InvalidRecord(f"{bare_id}: record has no title")
     fields.setdefault("version", version_in_id)
