@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import difflib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -23,11 +24,15 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from dailypapers.index.lexical import IndexUnusable
 from dailypapers.index.lexical_snippet import snippet
 from dailypapers.search.catalog import Catalog, Entry, title_key
 from dailypapers.search.fusion import get_fusion
 from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
 
+log = logging.getLogger(__name__)
+
+DAMAGED_NOTE = "Keyword search is unavailable (its index is damaged and is being rebuilt)"
 # Candidates taken from each retriever before fusion; deep enough for Recall@100.
 DEPTH = 100
 # A title this similar to the query (difflib ratio) counts as the same title with a typo.
@@ -109,6 +114,8 @@ class SearchEngine:
         self.embedder = embedder
         self.config = config or SearchConfig()
         self.fuse = get_fusion(self.config.fusion)
+        # Set when the keyword index failed a search: whoever holds the engine rebuilds it.
+        self.damaged = False
         # One worker: a query embedding that overruns its timeout finishes in the background
         # while the request returns lexical results.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
@@ -146,13 +153,21 @@ class SearchEngine:
     ) -> tuple[list[tuple[str, float]], Mode]:
         if not text:
             return [], mode
-        lexical = [] if mode == "dense" else self.lexical.search(text, DEPTH, filters)
+        lexical = [] if mode == "dense" else self._lexical(text, filters)
+        if self.damaged and mode != "dense":  # the keyword index failed: semantic only
+            dense, problem = self._dense(text, allowed)
+            notes.append(
+                f"{DAMAGED_NOTE}; showing semantic results."
+                if problem is None
+                else f"{DAMAGED_NOTE}, and semantic search is unavailable too ({problem})."
+            )
+            return dense, "dense"
         if mode == "lexical":
             return lexical, mode
         dense, problem = self._dense(text, allowed)
         if problem is not None:
             notes.append(f"Semantic search is unavailable ({problem}); showing keyword results.")
-            lexical = lexical or self.lexical.search(text, DEPTH, filters)
+            lexical = lexical or self._lexical(text, filters)
             return lexical, "lexical"
         if mode == "dense":
             return dense, mode
@@ -161,6 +176,15 @@ class SearchEngine:
             return [(pid, score) for pid, score in dense if score >= floor], mode
         weights = (self.config.lexical_weight, self.config.dense_weight)
         return self.fuse([lexical, dense], weights), mode
+
+    def _lexical(self, text: str, filters: Filters) -> list[tuple[str, float]]:
+        """The keyword list; a damaged index gives none and marks the engine for a rebuild."""
+        try:
+            return self.lexical.search(text, DEPTH, filters)
+        except IndexUnusable:
+            log.exception("the keyword index failed; it will be rebuilt")
+            self.damaged = True
+            return []
 
     def _dense(
         self, text: str, allowed: set[str] | None

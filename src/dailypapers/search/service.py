@@ -45,11 +45,18 @@ def _embedder(settings: Settings) -> Embedder | None:
         return None
 
 
-def open_engine(store: Store, settings: Settings) -> SearchEngine:
-    """A search engine over everything in ``store``, indexes checked (and rebuilt) first."""
+def open_engine(store: Store, settings: Settings, *, rebuild_lexical: bool = False) -> SearchEngine:
+    """A search engine over everything in ``store``, indexes checked (and rebuilt) first.
+
+    ``rebuild_lexical`` rebuilds the keyword index even if it opens: a search found it
+    damaged in a way opening does not see.
+    """
     path = lexical.index_path(settings.data_dir)
     path.mkdir(parents=True, exist_ok=True)
-    lexical_index = lexical.open_or_build(store, path)
+    if rebuild_lexical:
+        lexical_index = lexical.build_from_store(store, path)
+    else:
+        lexical_index = lexical.open_or_build(store, path)
     with store.read() as connection:
         catalog = Catalog(iter_documents(connection))
     embedder = _embedder(settings)
@@ -121,26 +128,32 @@ class LiveEngine:
                     self._checked = time.monotonic()
                     _settle_heap()
                 engine = self._engine
-        self._maybe_reload()
+        self._maybe_reload(rebuild=engine.damaged)
         return engine
 
-    def _maybe_reload(self) -> None:
-        if time.monotonic() - self._checked < self.check_every:
+    def _maybe_reload(self, *, rebuild: bool = False) -> None:
+        """Reopen in the background when the store changed (looked at every ``check_every``
+        s), or at once with the keyword index rebuilt when a search found it damaged."""
+        if not rebuild and time.monotonic() - self._checked < self.check_every:
             return
         if not self._reloading.acquire(blocking=False):
             return  # a reload is already under way
         self._checked = time.monotonic()
         stamp = self._stamp_now()
-        if stamp == self._stamp:
+        if stamp == self._stamp and not rebuild:
             self._reloading.release()
             return
-        threading.Thread(target=self._reload, args=(stamp,), name="reload", daemon=True).start()
+        worker = threading.Thread(
+            target=self._reload, args=(stamp, rebuild), name="reload", daemon=True
+        )
+        worker.start()
 
-    def _reload(self, stamp: object) -> None:
+    def _reload(self, stamp: object, rebuild: bool = False) -> None:
         # The engine replaced is not closed: a request may still be searching with it. Its
         # worker thread ends when it is garbage-collected.
         try:
-            self._engine, self._stamp = open_engine(self.store, self.settings), stamp
+            engine = open_engine(self.store, self.settings, rebuild_lexical=rebuild)
+            self._engine, self._stamp = engine, stamp
             _settle_heap()
         except Exception:  # keep serving the engine we have; the next check tries again
             log.exception("reloading the search engine failed")
