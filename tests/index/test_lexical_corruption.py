@@ -60,7 +60,7 @@ def flip_middle(path: Path) -> None:
 
 
 def segment_file(path: Path, suffix: str) -> Path:
-    generation = json.loads((path / PARAMS).read_text())["generation"]
+    generation = str(json.loads((path / PARAMS).read_text())["generation"])
     return sorted((path / generation).glob(f"*{suffix}"))[0]
 
 
