@@ -15,7 +15,7 @@ OFFLINE_HF_DAY := $(OFFLINE_DATA)/arxiv-responses/hf-api/sotawhat_daily_papers_2
 # PostgreSQL for the store tests, Chromium for the browser tests (Playwright drives it).
 DEBIAN_PACKAGES := postgresql chromium
 
-.PHONY: run test install install-test system-packages lint offline-papers
+.PHONY: run test install install-test system-packages lint offline-papers fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,3 +71,8 @@ lint: install-test
 
 test: install-test system-packages lint
 	$(BIN)/pytest
+
+# The schema fuzzer at length: 400 generated requests per operation of /openapi.json, checked
+# for server errors and schema conformance (`make test` runs 25 each). Figures: RELIABILITY.md.
+fuzz: install-test
+	FUZZ_EXAMPLES=400 $(BIN)/pytest tests/web/test_fuzz.py -q --hypothesis-show-statistics
