@@ -75,4 +75,4 @@ test: install-test system-packages lint
 # The schema fuzzer at length: 400 generated requests per operation of /openapi.json, checked
 # for server errors and schema conformance (`make test` runs 25 each). Figures: RELIABILITY.md.
 fuzz: install-test
-	FUZZ_EXAMPLES=400 $(BIN)/pytest tests/web/test_fuzz.py -q --hypothesis-show-statistics
+	FUZZ_EXAMPLES=400 $(BIN)/pytest tests/web/test_fuzz.py -q -rP | grep -E 'requests \(|passed|failed'

@@ -91,7 +91,8 @@ def corrupted_index(work: Path) -> dict[str, dict[str, int]]:
 
 
 def _whole(url: str, expected: dict[str, int]) -> tuple[int, bool]:
-    store = open_store(url)
+    """How many papers are stored, and whether each has all its authors (no half paper)."""
+    store = open_store(url, migrate=False)
     query = text(
         "SELECT p.arxiv_id, COUNT(a.position) FROM papers p "
         "LEFT JOIN paper_authors a ON a.paper_id = p.arxiv_id GROUP BY p.arxiv_id"
@@ -125,8 +126,13 @@ def killed_ingests(work: Path) -> list[tuple[float, int, bool, bool]]:
         subprocess.run([sys.executable, "-m", "dailypapers", "init"], env=env, check=True)
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)  # fmt: skip
-        after = 1.0 + 0.5 * kill  # spread over start-up, the batches and the end
-        time.sleep(after)
+        started = time.monotonic()
+        # Kill once this many papers are stored: before the first batch, then spread over
+        # the run (a batch is 300 papers, so most kills land mid-batch).
+        target = kill * PAPERS // KILLS
+        while child.poll() is None and _whole(url, expected)[0] < target:
+            time.sleep(0.02)
+        after = time.monotonic() - started
         child.send_signal(signal.SIGKILL)
         child.wait()
         kept, whole = _whole(url, expected)
