@@ -26,6 +26,8 @@ from dailypapers.store.papers import change_stamp
 
 log = logging.getLogger(__name__)
 
+REBUILD_EVERY = 1.0  # seconds between attempts to rebuild a damaged keyword index
+
 
 def search_config(settings: Settings) -> SearchConfig:
     return SearchConfig(
@@ -133,8 +135,10 @@ class LiveEngine:
 
     def _maybe_reload(self, *, rebuild: bool = False) -> None:
         """Reopen in the background when the store changed (looked at every ``check_every``
-        s), or at once with the keyword index rebuilt when a search found it damaged."""
-        if not rebuild and time.monotonic() - self._checked < self.check_every:
+        s), or soon with the keyword index rebuilt when a search found it damaged (a rebuild
+        that fails is tried again at most every ``REBUILD_EVERY`` s)."""
+        wait = REBUILD_EVERY if rebuild else self.check_every
+        if time.monotonic() - self._checked < wait:
             return
         if not self._reloading.acquire(blocking=False):
             return  # a reload is already under way

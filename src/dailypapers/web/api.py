@@ -56,7 +56,7 @@ def daily_papers(
     except TooManyPeriods as error:
         raise HTTPException(422, str(error)) from None
     except BadPeriod as error:  # the shape was checked above (the patterns): no such period
-        raise HTTPException(404, str(error)) from None
+        raise HTTPException(404, f"no such day, week or month: {error}") from None
     store = store_of(request)
     if period is None:
         with store.read() as connection:
