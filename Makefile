@@ -18,7 +18,7 @@ DEBIAN_PACKAGES := postgresql chromium default-jre-headless npm
 # The HTML checker's pinned npm package; its node_modules is kept there (gitignored).
 HTML_CHECKER := tools/html-checker
 
-.PHONY: run test install install-test system-packages lint offline-papers
+.PHONY: run test install install-test system-packages lint offline-papers fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,3 +80,8 @@ lint: install-test
 # System packages first: install-test needs npm for the HTML checker.
 test: system-packages install-test lint
 	$(BIN)/pytest
+
+# The schema fuzzer at length: 400 generated requests per operation of /openapi.json, checked
+# for server errors and schema conformance (`make test` runs 25 each). Figures: RELIABILITY.md.
+fuzz: install-test
+	FUZZ_EXAMPLES=400 $(BIN)/pytest tests/web/test_fuzz.py -q -rP | grep -E 'requests \(|passed|failed'

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 # New-style ids (0704.0001 onwards, 5 digits after the dot since 2015) and old-style
 # archive/YYMMNNN ids, optionally with a version; see https://info.arxiv.org/help/arxiv_identifier.html
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
 ARXIV_ID_RE = re.compile(
-    rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID})(?:v(?P<version>\d+))?$", re.IGNORECASE
+    rf"^(?:arxiv:)?(?P<id>{_NEW_ID}|{_OLD_ID})(?:v(?P<version>\d+))?$", re.IGNORECASE | re.ASCII
 )
 _ARXIV_URL_RE = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>.+?)(?:\.pdf)?/?$",
@@ -56,12 +57,68 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
     return arxiv_id, int(version) if version else None
 
 
+# Characters no paper text holds: C0 and C1 controls (NUL included; tabs and line breaks are
+# whitespace, collapsed anyway), lone surrogates (JSON can escape them, "\ud800", but they
+# cannot be encoded) and the two non-characters.
+_UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+# Longest text a record may hold, far above any real arXiv record. Measured on the 74,728
+# daily-listing records in shared/data/arxiv-daily-listings/papers.jsonl.gz (after spaces
+# are collapsed): longest title 226 characters (2505.23030), abstract 3,488 (2510.01724),
+# comment 421 (2504.10738), author name 512 (2506.02197, a collaboration's member list),
+# 3,303 authors (2507.06261), 8 categories. A longer value is a broken or hostile record: it
+# is skipped, not cut (a cut title would be stored as if it were the paper's).
+MAX_CHARS = {
+    "title": 1_000,
+    "abstract": 20_000,
+    "comment": 5_000,
+    "journal_ref": 1_000,
+    "doi": 1_000,
+    "featured_by": 1_000,
+    "author": 5_000,
+}
+MAX_AUTHORS = 20_000
+MAX_URL_CHARS = 2_000
+
+
 def clean_text(text: str | None) -> str | None:
-    """Collapse arXiv's hard line wraps and indentation into single spaces."""
+    """Collapse arXiv's hard line wraps and indentation into single spaces.
+
+    Control characters and lone surrogates are dropped (see ``_UNWANTED``).
+    """
     if text is None:
         return None
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(_UNWANTED.sub(" ", text).split())
     return cleaned or None
+
+
+def web_url(url: object) -> str | None:
+    """``url`` when it is an http or https address with a host, else None.
+
+    Only these are stored or rendered as links: ``javascript:``, ``data:`` and the like run
+    in the reader's browser. A bare ``github.com/a/b`` (as Hugging Face sometimes gives) gets
+    ``https://``.
+    """
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if not text or len(text) > MAX_URL_CHARS or _UNWANTED.search(text):
+        return None
+    if "://" not in text and _BARE_HOST_RE.match(text):
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unbalanced [ in the host, say
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(ch.isspace() or ch in '<>"\\' for ch in text):
+        return None
+    return text
+
+
+# "github.com/a/b", "www.example.org": a host name first, no scheme.
+_BARE_HOST_RE = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/:?#]|$)", re.IGNORECASE | re.ASCII)
 
 
 def clean_categories(categories: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -104,7 +161,7 @@ def _normalise_url(raw: str) -> str:
 
 
 def _host_and_path(url: str) -> tuple[str, list[str]]:
-    rest = url.split("://", 1)[1]
+    rest = url.split("://", 1)[-1]  # a URL without a scheme is all host and path
     host, _, path = rest.partition("/")
     host = host.lower().removeprefix("www.")
     return host, [part for part in path.split("/") if part]
@@ -202,13 +259,15 @@ class PaperRecord:
         if self.version:
             pdf += f"v{self.version}"
         candidates = [Link("abs", f"https://arxiv.org/abs/{self.arxiv_id}"), Link("pdf", pdf)]
-        if self.github_repo:
-            candidates.append(classify_url(self.github_repo) or Link("code", self.github_repo))
-        if self.project_page:
-            candidates.append(Link("project", self.project_page))
+        github_repo, project_page = web_url(self.github_repo), web_url(self.project_page)
+        if github_repo:
+            candidates.append(classify_url(github_repo) or Link("code", github_repo))
+        if project_page:
+            candidates.append(Link("project", project_page))
         candidates += find_links(self.abstract, self.comment)
         for link in candidates:
-            found.setdefault(link.url.lower(), link)
+            if web_url(link.url):  # checked again here: what is rendered is only http(s)
+                found.setdefault(link.url.lower(), link)
         return tuple(found.values())
 
 
@@ -235,24 +294,60 @@ def make_record(arxiv_id: str, title: str | None, **fields: object) -> PaperReco
     if not arxiv_id or not str(arxiv_id).strip():
         raise InvalidRecord("record has no arXiv id")
     bare_id, version_in_id = parse_arxiv_id(str(arxiv_id))
-    clean_title = clean_text(title)
+    clean_title = clean_text(_text_or_none(bare_id, "title", title))
     if not clean_title:
         raise InvalidRecord(f"{bare_id}: record has no title")
     fields.setdefault("version", version_in_id)
     if fields.get("version") is None:
         fields["version"] = version_in_id
+    _check_length(bare_id, "title", clean_title)
     for name in ("abstract", "comment", "journal_ref", "doi", "featured_by", "featured_by_user"):
         if name in fields:
-            fields[name] = clean_text(fields[name])  # type: ignore[arg-type]
+            fields[name] = clean_text(_text_or_none(bare_id, name, fields[name]))
+            _check_length(bare_id, name, fields[name])
     if "authors" in fields:
-        names = (clean_text(str(name)) for name in fields["authors"])  # type: ignore[attr-defined]
-        fields["authors"] = tuple(name for name in names if name)
+        fields["authors"] = _clean_authors(bare_id, fields["authors"])
     if "categories" in fields:
-        fields["categories"] = clean_categories(fields["categories"])  # type: ignore[arg-type]
+        fields["categories"] = clean_categories(
+            _strings(bare_id, "categories", fields["categories"])
+        )
+    for name in ("github_repo", "project_page", "featured_by_avatar"):
+        if name in fields:  # only http(s) links are kept: javascript: and data: never are
+            fields[name] = web_url(fields[name])
     for name in ("submitted_at", "updated_at"):
         if isinstance(fields.get(name), datetime):
             fields[name] = utc_naive(fields[name])  # type: ignore[arg-type]
     return PaperRecord(arxiv_id=bare_id, title=clean_title, **fields)  # type: ignore[arg-type]
+
+
+def _text_or_none(paper_id: str, name: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidRecord(f"{paper_id}: '{name}' is {type(value).__name__}, not text")
+
+
+def _check_length(paper_id: str, name: str, value: object) -> None:
+    if isinstance(value, str) and len(value) > MAX_CHARS[name]:
+        raise InvalidRecord(
+            f"{paper_id}: {name} of {len(value):,} characters is longer than any real "
+            f"arXiv record's (limit {MAX_CHARS[name]:,})"
+        )
+
+
+def _strings(paper_id: str, name: str, value: object) -> list[str]:
+    """A list of texts; a single string (whose letters would each become one) is an error."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise InvalidRecord(f"{paper_id}: '{name}' must be a list of texts")
+    return list(value)
+
+
+def _clean_authors(paper_id: str, value: object) -> tuple[str, ...]:
+    names = [clean_text(name) for name in _strings(paper_id, "authors", value)]
+    if len(names) > MAX_AUTHORS:
+        raise InvalidRecord(f"{paper_id}: {len(names):,} authors (limit {MAX_AUTHORS:,})")
+    for name in names:
+        _check_length(paper_id, "author", name)
+    return tuple(name for name in names if name)
 
 
 _CONTENT_FIELDS = (

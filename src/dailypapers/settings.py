@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -47,6 +48,20 @@ class Settings(BaseSettings):
     categories: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_CATEGORIES,
         description="Comma-separated arXiv categories that are harvested and shown.",
+    )
+    site_url: str | None = Field(
+        None,
+        description=(
+            "The site's public address, e.g. `https://papers.example.org`; its host is "
+            "always allowed (see ALLOWED_HOSTS)."
+        ),
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description=(
+            "Comma-separated host names the site answers to (`.example.org` also takes its "
+            "subdomains); empty or `*`: any. A malformed Host header is always refused (400)."
+        ),
     )
     secret_key: str = Field(
         DEFAULT_SECRET_KEY,
@@ -240,9 +255,9 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="Attempts of a run before it is recorded as failed."
     )
 
-    @field_validator("categories", mode="before")
+    @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
-    def _split_categories(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -277,6 +292,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. America/New_York)") from None
         return value
+
+    @field_validator("site_url")
+    @classmethod
+    def _check_site_url(cls, value: str | None) -> str | None:
+        if value and (
+            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname
+        ):
+            raise ValueError("must be an http:// or https:// address, e.g. https://example.org")
+        return value or None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -317,7 +341,7 @@ def _default_text(name: str) -> str:
     field = Settings.model_fields[name]
     default = field.get_default(call_default_factory=True)
     if isinstance(default, tuple):
-        return ",".join(default)
+        return ",".join(default) or "(empty)"
     return "(see description)" if default is None else str(default)
 
 

@@ -26,6 +26,17 @@ class BadPeriod(ValueError):
     """A date, week or month that cannot be read; the message says what was expected."""
 
 
+class TooManyPeriods(BadPeriod):
+    """More than one of date, week and month was given."""
+
+
+# The shapes as the API's schema states them (an empty value is "not given"). A value of the
+# right shape may still name no real period (2026-02-30, 2026-W53, year 0000).
+DAY_PATTERN = r"^(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))?$"
+WEEK_PATTERN = r"^(\d{4}-W(0[1-9]|[1-4]\d|5[0-3]))?$"
+MONTH_PATTERN = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
+
+
 def parse_day(text: str) -> date:
     # The regex first: fromisoformat also takes forms (20260612, 2026-W24-1) we do not offer.
     try:
@@ -42,7 +53,7 @@ def parse_week(text: str) -> tuple[date, date]:
         if match:
             start = date.fromisocalendar(int(match[1]), int(match[2]), 1)
             return start, start + timedelta(days=6)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: the last week of 9999 ends in 10000
         pass
     raise BadPeriod(f"week must be YYYY-Www (ISO week), got {text[:40]!r}")
 
@@ -56,10 +67,14 @@ def parse_month(text: str) -> tuple[date, date]:
 
 
 def parse_period(day: str | None, week: str | None, month: str | None) -> tuple[date, date] | None:
-    """The range asked for, or None when none was given; at most one may be given."""
+    """The range asked for, or None when none was given; at most one may be given.
+
+    An empty value (``?date=``, as an empty form field sends it) counts as not given.
+    """
+    day, week, month = (value or None for value in (day, week, month))
     given = [value for value in (day, week, month) if value is not None]
     if len(given) > 1:
-        raise BadPeriod("give at most one of date, week and month")
+        raise TooManyPeriods("give at most one of date, week and month")
     if day is not None:
         one = parse_day(day)
         return one, one

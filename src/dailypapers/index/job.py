@@ -21,12 +21,15 @@ from dailypapers.index.backends import get_backend
 from dailypapers.index.backends.base import Model, StepProgress, Updated
 from dailypapers.index.dense.embedder import Embedder, load_embedder
 from dailypapers.index.dense.vectors import embed_papers
+from dailypapers.index.lexical import index as lexical
 from dailypapers.index.lock import IndexBusy, writer_lock
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.vectors import count_papers_needing_vectors
 
-__all__ = ["IndexBusy", "IndexSummary", "StepProgress", "run_index", "update_indexes"]
+__all__ = [
+    "IndexBusy", "IndexSummary", "StepProgress", "repair_lexical", "run_index", "update_indexes",
+]  # fmt: skip
 
 
 def _quiet(_step: str, _done: int, _total: int | None) -> None:
@@ -65,6 +68,16 @@ def update_indexes(
     backend = get_backend(settings.search_backend)
     with writer_lock(settings.data_dir, wait=wait):
         return backend.update(store, settings, model, progress)
+
+
+def repair_lexical(store: Store, settings: Settings) -> None:
+    """Rebuild the keyword index from the store, under the writer lock: what a server asks for
+    when a search found the index damaged. Skipped (``IndexBusy``) while another writer is at
+    work; the server asks again."""
+    with writer_lock(settings.data_dir, wait=False):
+        path = lexical.index_path(settings.data_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        lexical.build_from_store(store, path)
 
 
 def run_index(

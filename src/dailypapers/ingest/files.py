@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from dailypapers.ingest.run import Item, Skipped, SourceUnusable
+from dailypapers.ingest.run import Item, Skipped, SourceUnusable, missing_reason
 from dailypapers.paper import InvalidRecord, PaperRecord, make_record
 
 FileFormat = Literal["auto", "snapshot", "listing"]
@@ -91,8 +91,8 @@ def parse_listing(raw: dict[str, Any]) -> PaperRecord:
         raw.get("id") or "",
         raw.get("title"),
         abstract=raw.get("summary"),
-        authors=list(raw.get("authors") or []),
-        categories=list(raw.get("categories") or []),
+        authors=raw.get("authors") or [],  # a list; make_record refuses anything else
+        categories=raw.get("categories") or [],
         comment=raw.get("comment"),
         first_listed_on=date.fromisoformat(listed[0]) if listed else None,
     )
@@ -113,19 +113,34 @@ def detect_format(raw: dict[str, Any]) -> str:
 
 
 def parse_line(line: bytes, fmt: FileFormat) -> PaperRecord:
-    try:
-        raw = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InvalidRecord(f"invalid JSON: {error}") from None
+    """One line as a record; anything wrong with it is :class:`InvalidRecord`.
+
+    Any error counts, not only the expected ones: a record-level failure skips the record
+    (with its line) and never ends the run.
+    """
+    raw = load_json(line)
     if not isinstance(raw, dict):
         raise InvalidRecord(f"expected a JSON object, got {type(raw).__name__}")
     parser = PARSERS[detect_format(raw) if fmt == "auto" else fmt]
     try:
         return parser(raw)
-    except (TypeError, ValueError, AttributeError, KeyError) as error:
-        if isinstance(error, InvalidRecord):
-            raise
-        raise InvalidRecord(f"unreadable field: {error}") from None
+    except InvalidRecord:
+        raise
+    except Exception as error:
+        raise InvalidRecord(f"unreadable field: {type(error).__name__}: {error}") from None
+
+
+def load_json(text: bytes) -> Any:
+    """``json.loads``, with every way it fails as :class:`InvalidRecord`.
+
+    Deep nesting (100,000 ``[``) exhausts the parser's recursion: RecursionError.
+    """
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidRecord(f"invalid JSON: {error}") from None
+    except RecursionError:
+        raise InvalidRecord("invalid JSON: nested too deeply") from None
 
 
 class JsonLinesSource:
@@ -136,7 +151,7 @@ class JsonLinesSource:
         self.fmt = fmt
         self.bytes_read = 0
         if not path.is_file():
-            raise SourceUnusable(f"{path}: no such file")
+            raise SourceUnusable(f"{path}: {missing_reason(path)}")
         self.size = path.stat().st_size
 
     def _open(self, raw: BinaryIO) -> BinaryIO:

@@ -22,7 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from dailypapers.ingest.run import Item, Skipped, SourceUnusable
+from dailypapers.ingest.files import load_json
+from dailypapers.ingest.run import Item, Skipped, SourceUnusable, missing_reason
 from dailypapers.paper import InvalidRecord, PaperRecord, make_record
 
 # The daily and single-paper answers are well under 1 MB; a bigger document is a mistake.
@@ -130,10 +131,13 @@ def parse_object(raw: object) -> PaperRecord:
 
 
 def _parsed(raw: object, where: str) -> Item:
+    """A record, or the item skipped with why: any failure of one item skips only it."""
     try:
         return parse_object(raw)
     except InvalidRecord as error:
         return Skipped(where, str(error))
+    except Exception as error:
+        return Skipped(where, f"unreadable item: {type(error).__name__}: {error}")
 
 
 def _first_line(path: Path) -> bytes | None:
@@ -152,6 +156,8 @@ def _is_json_lines(first: bytes) -> bool:
         json.loads(first)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return not first.startswith(b"{")
+    except RecursionError:  # a whole line, nested too deeply: that line is skipped later
+        return True
     return True
 
 
@@ -161,7 +167,7 @@ class HfDailySource:
     def __init__(self, path: Path) -> None:
         self.path = path
         if not path.is_file():
-            raise SourceUnusable(f"{path}: no such file")
+            raise SourceUnusable(f"{path}: {missing_reason(path)}")
         first = _first_line(path)
         if first is None:
             raise SourceUnusable(f"{path}: empty file")
@@ -177,8 +183,8 @@ class HfDailySource:
 
     def _document(self) -> Iterator[Item]:
         try:
-            raw = json.loads(self.path.read_bytes())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raw = load_json(self.path.read_bytes())
+        except InvalidRecord as error:
             raise SourceUnusable(f"{self.path}: not JSON ({error})") from None
         if isinstance(raw, list):
             for position, element in enumerate(raw, start=1):
@@ -216,9 +222,9 @@ class HfDailySource:
     def _line_items(line: bytes, where: str) -> Iterator[Item]:
         """One line: an object, or a whole day's array (items numbered within the line)."""
         try:
-            raw = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            yield Skipped(where, f"invalid JSON: {error}")
+            raw = load_json(line)
+        except InvalidRecord as error:
+            yield Skipped(where, str(error))
             return
         if isinstance(raw, list):
             for position, element in enumerate(raw, start=1):

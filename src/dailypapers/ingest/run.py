@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dailypapers.paper import PaperRecord
@@ -25,6 +26,15 @@ class SourceUnusable(Exception):
 class Interrupted(Exception):
     """Raised by an ``on_commit`` callback to stop a run between batches (the background
     worker does on SIGTERM); the run is recorded as ``interrupted``, not ``failed``."""
+
+
+def missing_reason(path: Path) -> str:
+    """Why ``path`` cannot be read as a file: a directory, missing, or not a regular file."""
+    if path.is_dir():
+        return "is a directory, not a file (give the files in it)"
+    if not path.exists():
+        return "no such file"
+    return "not a regular file"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import difflib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -24,11 +25,15 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from dailypapers.index.lexical.index import IndexUnusable
 from dailypapers.index.lexical.snippet import snippet
 from dailypapers.search.catalog import Catalog, Entry, title_key
 from dailypapers.search.fusion import get_fusion
 from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
 
+log = logging.getLogger(__name__)
+
+DAMAGED_NOTE = "Keyword search is unavailable (its index is damaged and is being rebuilt)"
 # Candidates taken from each retriever before fusion; deep enough for Recall@100.
 DEPTH = 100
 # A title this similar to the query (difflib ratio) counts as the same title with a typo.
@@ -116,6 +121,8 @@ class SearchEngine:
         self.fuse = get_fusion(self.config.fusion)
         # False when opened with a part kept from the engine it replaces (see service.py).
         self.complete = True
+        # Set when the keyword index failed a search: whoever holds the engine rebuilds it.
+        self.damaged = False
         # One worker: a query embedding that overruns its timeout finishes in the background
         # while the request returns lexical results.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
@@ -152,6 +159,14 @@ class SearchEngine:
         if not text:
             return [], mode
         lexical = [] if mode == "dense" else self._lexical(text, filters, notes)
+        if self.damaged and mode != "dense":  # the keyword index failed: semantic only
+            dense, problem = self._dense(text, filters)
+            notes.append(
+                f"{DAMAGED_NOTE}; showing semantic results."
+                if problem is None
+                else f"{DAMAGED_NOTE}, and semantic search is unavailable too ({problem})."
+            )
+            return dense, "dense"
         if mode == "lexical":
             return lexical, mode
         dense, problem = self._dense(text, filters)
@@ -168,11 +183,17 @@ class SearchEngine:
         return self.fuse([lexical, dense], weights), mode
 
     def _lexical(self, text: str, filters: Filters, notes: list[str]) -> list[tuple[str, float]]:
+        """The keyword list; a damaged index gives none and marks the engine for a rebuild."""
         if self.lexical is None:  # the server only opens indexes: the index job builds them
             if NOT_BUILT not in notes:
                 notes.append(NOT_BUILT)
             return []
-        return self.lexical.search(text, DEPTH, filters)
+        try:
+            return self.lexical.search(text, DEPTH, filters)
+        except IndexUnusable:
+            log.exception("the keyword index failed; it will be rebuilt")
+            self.damaged = True
+            return []
 
     def _dense(self, text: str, filters: Filters) -> tuple[list[tuple[str, float]], str | None]:
         if self.dense is None or self.embedder is None:

@@ -9,6 +9,9 @@ index means only exact ids and titles until the job has run. A model that cannot
 also leaves the engine lexical-only. ``LiveEngine`` is what the web server holds: the
 engine, reopened in the background when the store has changed (papers ingested, vectors
 embedded) or an index build has landed, so a running site finds new papers without a restart.
+When a search finds the keyword index damaged (a check at opening missed it), the engine
+answers semantically meanwhile and ``LiveEngine`` has the index job rebuild it
+(:func:`dailypapers.index.job.repair_lexical`, under the writer lock), then reopens.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 
 from dailypapers.index.backends import get_backend
 from dailypapers.index.dense.embedder import Embedder, EmbedderError, load_embedder
+from dailypapers.index.job import repair_lexical
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import Dense, Lexical, QueryEmbedder, SearchConfig, SearchEngine
 from dailypapers.settings import Settings
@@ -28,6 +32,8 @@ from dailypapers.store.documents import abstracts, iter_documents
 from dailypapers.store.papers import change_stamp
 
 log = logging.getLogger(__name__)
+
+REBUILD_EVERY = 1.0  # seconds between attempts to rebuild a damaged keyword index
 
 
 def search_config(settings: Settings) -> SearchConfig:
@@ -71,7 +77,9 @@ def open_engine(
     dense: Dense | None = opened.dense
     query_embedder: QueryEmbedder | None = model
     complete = True
-    if previous is not None and lexical is None and previous.lexical is not None:
+    # A damaged keyword index (a search failed on it) is never kept.
+    keep_lexical = previous is not None and not previous.damaged
+    if keep_lexical and lexical is None and previous is not None and previous.lexical is not None:
         lexical, complete = previous.lexical, False
     if previous is not None and dense is None and previous.dense is not None:
         dense, query_embedder, complete = previous.dense, previous.embedder, False
@@ -150,25 +158,34 @@ class LiveEngine:
                     _settle_heap()
                 engine = self._engine
                 assert engine is not None
-        self._maybe_reload()
+        self._maybe_reload(rebuild=engine.damaged)
         return engine
 
-    def _maybe_reload(self) -> None:
-        if time.monotonic() - self._checked < self.check_every:
+    def _maybe_reload(self, *, rebuild: bool = False) -> None:
+        """Reopen in the background when the store changed (looked at every ``check_every``
+        s), or soon with the keyword index rebuilt when a search found it damaged (a rebuild
+        that fails is tried again at most every ``REBUILD_EVERY`` s)."""
+        wait = REBUILD_EVERY if rebuild else self.check_every
+        if time.monotonic() - self._checked < wait:
             return
         if not self._reloading.acquire(blocking=False):
             return  # a reload is already under way
         self._checked = time.monotonic()
         stamp = self._stamp_now()
-        if stamp == self._stamp:
+        if stamp == self._stamp and not rebuild:
             self._reloading.release()
             return
-        threading.Thread(target=self._reload, args=(stamp,), name="reload", daemon=True).start()
+        worker = threading.Thread(
+            target=self._reload, args=(stamp, rebuild), name="reload", daemon=True
+        )
+        worker.start()
 
-    def _reload(self, stamp: object) -> None:
+    def _reload(self, stamp: object, rebuild: bool = False) -> None:
         # The engine replaced is not closed: a request may still be searching with it. Its
         # worker thread ends when it is garbage-collected.
         try:
+            if rebuild:
+                repair_lexical(self.store, self.settings)
             self._open(stamp, self._engine)
             _settle_heap()
         except Exception:  # keep serving the engine we have; the next check tries again

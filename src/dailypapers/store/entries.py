@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from dailypapers.paper import web_url
 from dailypapers.store.batches import chunks
 from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
 
@@ -225,6 +226,8 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
          featured_on, featured_by, featured_by_user, featured_by_avatar,
          featured_by_type) = row[:15]  # fmt: skip
         names, categories, code = lists.get(pid, _NO_LISTS)
+        # Links are checked again on the way out: only http(s) links are ever rendered.
+        repo, project = web_url(repo), web_url(project)
         entries.append(
             FeedEntry(
                 pid,
@@ -244,7 +247,7 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
                 featured_by_user,
                 featured_by_avatar,
                 featured_by_type,
-                repo or (code[0] if code else None),
+                repo or next(filter(web_url, code), None),
             )  # fmt: skip
         )
     return entries

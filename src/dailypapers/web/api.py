@@ -13,7 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
 from dailypapers.feed.daily import PeriodSort
-from dailypapers.feed.periods import BadPeriod, parse_period
+from dailypapers.feed.periods import (
+    DAY_PATTERN,
+    MONTH_PATTERN,
+    WEEK_PATTERN,
+    BadPeriod,
+    TooManyPeriods,
+    parse_period,
+)
 from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
@@ -22,15 +29,20 @@ from dailypapers.web.progress import semantic_index_header
 # A submitter's papers of every day, when no period narrows them.
 ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
 
+# Pages beyond any real feed; the bound keeps the row offset inside a 64-bit integer.
+MAX_PAGE = 100_000
+
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
 @router.get("/daily_papers", response_model=list[DailyPaper])
 def daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(description="YYYY-Www (ISO week)")] = None,
-    month: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    date: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
+    week: Annotated[
+        str | None, Query(pattern=WEEK_PATTERN, description="YYYY-Www (ISO week)")
+    ] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     submitter: Annotated[
         str | None,
         Query(
@@ -44,14 +56,20 @@ def daily_papers(
         Literal["publishedAt", "trending"] | None,
         Query(description="default: upvotes, then newest; publishedAt: newest first"),
     ] = None,
-    p: Annotated[int, Query(ge=0, description="page number, from 0")] = 0,
+    p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="page number, from 0")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[DailyPaper]:
-    """The papers of a day (the latest day with papers by default), week or month."""
+    """The papers of a day (the latest day with papers by default), week or month.
+
+    At most one of date, week and month (an empty one counts as not given); one of the
+    right shape that names no real period (2026-02-30, 2026-W53) is a 404.
+    """
     try:
         period = parse_period(date, week, month)
-    except BadPeriod as error:
+    except TooManyPeriods as error:
         raise HTTPException(422, str(error)) from None
+    except BadPeriod as error:  # the shape was checked above (the patterns): no such period
+        raise HTTPException(404, f"no such day, week or month: {error}") from None
     if period is None and submitter is not None:
         period = (ALL_DAYS, ALL_DAYS_END)
     order: PeriodSort = "upvotes" if sort is None else "recent" if sort == "publishedAt" else sort

@@ -25,8 +25,9 @@ from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web import api, pages, syndication
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
-from dailypapers.web.errors import handle_error
+from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
+from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
 
@@ -85,6 +86,12 @@ def create_app(
     app.add_exception_handler(Exception, handle_error)
     if settings.page_cache_mb > 0:
         app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
+    # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
+    app.add_middleware(HostCheck, allowed=allowed_names(settings.allowed_hosts, settings.site_url))
+    # Inside the security headers, which a 500 gets too; outside the cache, whose look at the
+    # store can fail as well. Only an error in the two outer layers reaches the last resort,
+    # the handler for Exception below.
+    app.add_middleware(CatchErrors)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # added last: the outermost, so HEAD is a GET to all else
     return app

@@ -26,6 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # their own validators, the API docs are cheap and rarely read.
 UNCACHED_PREFIXES = ("/healthz", "/static/", "/docs", "/openapi.json")
 SESSION_COOKIE = "dailypapers_session"
+# (scheme, host, path, query): parts kept apart, so no Host value can spell another URL's key
+# (a Host of "example.org/api" joined to "/papers/1" once read as "/api/papers/1").
+CacheKey = tuple[str, bytes, str, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.ttl = ttl
         self.check_every = check_every
-        self._entries: OrderedDict[str, CachedResponse] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, CachedResponse] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self._seen_stamp: object = None
@@ -77,7 +80,7 @@ class ResponseCache:
                 self._entries.clear()
                 self._bytes = 0
 
-    def get(self, key: str) -> CachedResponse | None:
+    def get(self, key: CacheKey) -> CachedResponse | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -88,7 +91,7 @@ class ResponseCache:
             self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, entry: CachedResponse) -> None:
+    def put(self, key: CacheKey, entry: CachedResponse) -> None:
         if entry.size > self.max_bytes // 8:
             return  # one huge answer must not flush everything else
         with self._lock:
@@ -99,7 +102,7 @@ class ResponseCache:
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
 
-    def _drop(self, key: str) -> None:
+    def _drop(self, key: CacheKey) -> None:
         self._bytes -= self._entries.pop(key).size
 
     def __len__(self) -> int:
@@ -117,11 +120,10 @@ def _cacheable(scope: Scope) -> bool:
     return True
 
 
-def _key(scope: Scope) -> str:
+def _key(scope: Scope) -> CacheKey:
     # The host is part of the key: feeds and OpenGraph tags hold absolute URLs built from it.
     host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-    query = scope.get("query_string", b"").decode("latin-1")
-    return f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}{scope['path']}?{query}"
+    return (scope.get("scheme", "http"), host, scope["path"], scope.get("query_string", b""))
 
 
 class CacheMiddleware:
@@ -142,7 +144,7 @@ class CacheMiddleware:
             return
         await self._miss(key, scope, receive, send)
 
-    async def _miss(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _miss(self, key: CacheKey, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}
         chunks: list[bytes] = []
 

@@ -3,7 +3,11 @@ page everywhere else (with a search box on a 404); plain text for ``.md`` and ``
 
 Handlers raise ``HTTPException(status, message)``; validation errors become 422 with the
 parameter named. Anything unexpected is logged and answered 500 in the same shapes, without a
-traceback on screen.
+traceback on screen, by :class:`CatchErrors`, which leaves the connection open for the next
+request. (A handler registered for ``Exception`` would run in Starlette's
+``ServerErrorMiddleware``, which answers and then re-raises; the server then drops the
+keep-alive connection without saying ``Connection: close``, and the client's next request on
+it fails.)
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.web.templating import render
 
@@ -58,4 +63,39 @@ async def handle_error(request: Request, error: Exception) -> Response:
             response.headers[name] = value
         return response
     log.exception("unexpected error on %s", request.url.path, exc_info=error)
-    return error_response(request, 500, "internal error: the server could not answer this")
+    return error_response(request, 500, INTERNAL_ERROR)
+
+
+INTERNAL_ERROR = "internal error: the server could not answer this"
+
+
+class CatchErrors:
+    """ASGI middleware: an unexpected exception becomes a logged 500 in the usual shapes.
+
+    The error does not travel further, so the server keeps the connection. If the answer had
+    already begun there is nothing to replace, and the error goes on to the server (which
+    then ends the connection, the only honest thing left).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            if started:
+                raise
+            request = Request(scope)
+            log.exception("unexpected error on %s", request.url.path, exc_info=error)
+            await error_response(request, 500, INTERNAL_ERROR)(scope, receive, send)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from feedgen.entry import FeedEntry as FeedgenEntry
 from feedgen.feed import FeedGenerator
@@ -28,8 +28,21 @@ from dailypapers.feed.periods import Window, window_range
 from dailypapers.feed.reader import FeedEntry
 from dailypapers.search.query import SearchRequest, clean_query
 from dailypapers.web.deps import check_category, engine_of, reader
+from dailypapers.web.models import ErrorBody
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+
+# Every error is JSON {status, message}; the schema says which (a 404 only where a path
+# names something that may not exist).
+# (Spelled out: FastAPI would give a "model" the feed's media type, not JSON's.)
+def _json_error(description: str) -> dict[str, Any]:
+    schema = {"content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
+    return {"description": description, **schema}
+
+
+router = APIRouter(
+    prefix="/feeds", tags=["feeds"], responses={422: _json_error("a parameter is not valid")}
+)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _json_error("no such category")}
 
 FEED_ITEMS = 50  # entries per feed
 CATEGORY_DAYS = 30  # a category feed looks this far back from the latest day with papers
@@ -185,8 +198,8 @@ def trending_feed(
     return _respond(request, title, f"trending?window={window}", entries)
 
 
-@router.get("/categories/{category}.atom", response_class=AtomResponse)
-@router.get("/categories/{category}.rss", response_class=RssResponse)
+@router.get("/categories/{category}.atom", response_class=AtomResponse, responses=NOT_FOUND)
+@router.get("/categories/{category}.rss", response_class=RssResponse, responses=NOT_FOUND)
 def category_feed(request: Request, category: str) -> Response:
     """The newest papers listed in an arXiv category over the last 30 days with papers."""
     check_category(category, status=404)  # the path names a feed: a bad one does not exist
@@ -206,12 +219,16 @@ def category_feed(request: Request, category: str) -> Response:
 def search_feed(
     request: Request, q: Annotated[str, Query(description="as on /search; cut to 250 characters")]
 ) -> Response:
-    """The papers matching ``q``, newest first (what a feed reader wants of a saved search)."""
+    """The papers matching ``q``, newest first (what a feed reader wants of a saved search).
+
+    A ``q`` without words (empty, spaces, control characters) finds nothing: an empty feed,
+    as ``/api/papers/search`` answers an empty list.
+    """
     text, _ = clean_query(q)
-    if not text:
-        raise HTTPException(422, "q: give some words to search for")
-    found = engine_of(request).search(SearchRequest(text=q, limit=FEED_ITEMS, sort="newest"))
-    with reader(request) as read:
-        entries = [entry for _hit, entry in read.found(found.hits)]
+    entries: list[FeedEntry] = []
+    if text:
+        found = engine_of(request).search(SearchRequest(text=q, limit=FEED_ITEMS, sort="newest"))
+        with reader(request) as read:
+            entries = [entry for _hit, entry in read.found(found.hits)]
     page_path = "search?" + urlencode({"q": q})
     return _respond(request, f"dailypapers: search “{text}”", page_path, entries)

@@ -13,8 +13,13 @@ refuses, so the index is rebuilt rather than trusted. Writers take a lock file (
 ``flock``), so one writes at a time.
 
 :meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``,
-another format, tantivy cannot open it, or its document count is not the recorded one) with
-:class:`IndexUnusable`; :func:`open_or_build` then rebuilds it from the store.
+another format, tantivy cannot open it, a segment file whose checksum is not the one recorded
+when it was written, or a document count that is not the recorded one) with
+:class:`IndexUnusable`; :func:`open_or_build` then rebuilds it from the store. Checksums are
+needed because tantivy reads most of a segment lazily: 4 KB flipped in the middle of a
+``.term`` or ``.store`` file passed its own checks, and later searches panicked (a Rust panic
+arrives as ``pyo3_runtime.PanicException``, a BaseException). A panic or error met while
+searching is :class:`IndexUnusable` too, so callers fall back rather than fail.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import os
 import shutil
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -42,6 +48,8 @@ from dailypapers.store.documents import Document, iter_documents
 FORMAT: Final = 1
 PARAMS: Final = "params.json"
 LOCK: Final = ".lock"
+CHECKSUMS: Final = "checksums.json"  # in each generation: segment file name -> size:crc32
+DIGEST_CHUNK: Final = 1 << 20
 BATCH: Final = 1000
 # One indexing thread with room for ~150,000 papers in memory writes one segment, which
 # searches fastest; on two cores a second thread saved only about a tenth of the build time.
@@ -136,6 +144,72 @@ def _writer_lock(path: Path) -> Iterator[None]:
         yield
 
 
+def _is_panic(error: BaseException) -> bool:
+    """Whether ``error`` is a Rust panic raised through pyo3 (its class is made at run time)."""
+    return type(error).__name__ == "PanicException"
+
+
+def _checksummed(directory: Path) -> Iterator[Path]:
+    """The segment files of a generation: write-once files named ``<segment>.<kind>``.
+
+    ``meta.json`` and ``.managed.json`` are rewritten by every commit, so they are not
+    checksummed; tantivy parses them whole on opening, and refuses them when damaged.
+    """
+    for child in directory.iterdir():
+        if child.is_file() and not child.name.startswith(".") and child.name != "meta.json":
+            if child.name != CHECKSUMS:
+                yield child
+
+
+def _digest(path: Path) -> str:
+    """``size:crc32`` of a file. CRC-32 finds accidental damage (a disk, a stray write) and
+    is about five times faster than blake2b, which matters as every opening reads the files:
+    for the 33 MB index of 74,728 papers, 56 ms of a 72 ms opening (blake2b: 250 ms), on two
+    busy cores."""
+    crc, size = 0, 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(DIGEST_CHUNK):
+            crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+    return f"{size}:{crc:08x}"
+
+
+def record_checksums(directory: Path) -> None:
+    """Write the checksum of every segment file of ``directory`` (atomically, as params)."""
+    sums = {child.name: _digest(child) for child in sorted(_checksummed(directory))}
+    temp = directory / f".{CHECKSUMS}.{uuid.uuid4().hex}"
+    with open(temp, "w", encoding="utf-8") as out:
+        json.dump(sums, out, indent=1, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, directory / CHECKSUMS)
+
+
+def verify_checksums(directory: Path) -> None:
+    """Raise :class:`IndexUnusable` if a recorded segment file's content changed.
+
+    Files written after the record (an update in progress in another process) are not yet
+    listed and are not checked; files listed but gone were merged away by such an update
+    (one that tantivy needs and lacks makes it refuse the index anyway).
+    """
+    try:
+        sums = json.loads((directory / CHECKSUMS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexUnusable(f"{directory} has no {CHECKSUMS}: built by an older version") from None
+    except (OSError, ValueError) as error:
+        raise IndexUnusable(f"cannot read {directory / CHECKSUMS}: {error}") from error
+    if not isinstance(sums, dict):
+        raise IndexUnusable(f"{directory / CHECKSUMS} is not valid")
+    for name, expected in sums.items():
+        try:
+            found = _digest(directory / str(name))
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise IndexUnusable(f"cannot read {directory / str(name)}: {error}") from error
+        if found != expected:
+            raise IndexUnusable(f"{directory / str(name)} is damaged (its checksum changed)")
+
+
 def _probe(searcher: tantivy.Searcher) -> None:
     """Touch every field's files: tantivy opens some (positions, say) only when first used."""
     for field in ("id", "title", "abstract", "authors", "author_key", "categories"):
@@ -154,8 +228,11 @@ def _open_tantivy(path: Path, params: Params) -> tantivy.Index:
         searcher = index.searcher()
         _probe(searcher)
         found = searcher.num_docs
-    except (ValueError, OSError) as error:
+    except BaseException as error:
+        if not isinstance(error, ValueError | OSError) and not _is_panic(error):
+            raise
         raise IndexUnusable(f"tantivy cannot open {path / params.generation}: {error}") from error
+    verify_checksums(path / params.generation)
     if found != params.doc_count:
         raise IndexUnusable(f"{path} holds {found} papers but {PARAMS} says {params.doc_count}")
     return index
@@ -190,6 +267,14 @@ class LexicalIndex:
         self, text: str, k: int = 100, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
         """The ``k`` best ``(paper id, BM25 score)`` for ``text``, best first."""
+        try:
+            return self._search(text, k, filters)
+        except BaseException as error:  # a panic is a BaseException: see the module's notes
+            if isinstance(error, ValueError | OSError) or _is_panic(error):
+                raise IndexUnusable(f"searching {self.path} failed: {error}") from error
+            raise
+
+    def _search(self, text: str, k: int, filters: Filters | None) -> list[tuple[str, float]]:
         searcher = self._index.searcher()
         k = min(k, searcher.num_docs)  # tantivy sets memory aside for k hits up front
         if k <= 0:
@@ -197,11 +282,8 @@ class LexicalIndex:
         query = build_query(parse_query(text), self._schema, searcher, filters)
         if query is None:
             return []
-        try:
-            hits = searcher.search(query, limit=k, count=False).hits
-            return [(searcher.doc(address)["id"][0], score) for score, address in hits]
-        except ValueError as error:
-            raise IndexUnusable(f"searching {self.path} failed: {error}") from error
+        hits = searcher.search(query, limit=k, count=False).hits
+        return [(searcher.doc(address)["id"][0], score) for score, address in hits]
 
     def refresh(self) -> bool:
         """See another process's build or update; True when the generation changed."""
@@ -229,6 +311,7 @@ class LexicalIndex:
             finally:
                 writer.wait_merging_threads()  # uncommitted changes are dropped with it
             self._index.reload()
+            record_checksums(self.path / current.generation)
             marks = [mark for mark in (current.watermark, watermark) if mark is not None]
             self.params = replace(
                 current,
@@ -293,6 +376,7 @@ def build(
                 writer.commit()
             finally:
                 writer.wait_merging_threads()  # the writer's threads end, even after a failure
+            record_checksums(temp)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
