@@ -75,6 +75,7 @@ MAX_CHARS = {
     "journal_ref": 1_000,
     "doi": 1_000,
     "featured_by": 1_000,
+    "featured_by_user": 1_000,
     "author": 5_000,
 }
 MAX_AUTHORS = 20_000
