@@ -41,8 +41,9 @@ GRID = {
     "words_low": (6.0, 8.0),
     "words_high": (12.0, 16.0),
 }
-# A point of nDCG@10 below the better half costs this many points of the mean.
-PENALTY = 3.0
+# A point of nDCG@10 short of a target costs this many points of the mean: targets are
+# near-hard constraints, not traded for an average.
+PENALTY = 10.0
 
 Ranked = list[tuple[str, float]]
 Key = tuple[str, str]  # precision, set
