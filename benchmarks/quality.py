@@ -185,6 +185,23 @@ def report(everything: dict[str, dict[str, dict[str, dict[str, float]]]], load: 
         f"`python -m benchmarks.quality`, {day}, on {machine()}; load average {load:.1f} "
         "when it started.",
         "",
+        "Sets from `python -m benchmarks.query_sets` (seed 13): one corpus, the newest 3,000 "
+        "papers of papers.jsonl.gz, and 150 queries per kind, each made from one paper that is "
+        "its one relevant answer: `exact-title` (the title as it is), `title-memory` (lower "
+        "case, the first 4 to 7 words, one in two with two letters swapped), `keyword-bag` (5 "
+        "content words of the abstract not in the title, shuffled), `fragment` (8 consecutive "
+        'words of an abstract sentence with 2 inner words dropped), `question` ("how to", '
+        '"what is", "how does ... work" or "why does ... matter" around 3 or 4 content '
+        "words of an abstract sentence); and `scifact`, BEIR SciFact's 809 train claims over "
+        "its 5,183 abstracts. Every query goes through the whole engine (exact id and title "
+        "first, then the lists fused), top 100 from each retriever.",
+        "",
+        "Before: `rrf` and `convex` (today's fusions, fixed weights 1 and 1; `convex` was the "
+        "default). After: `adaptive`, the new default (`search/fusion.py`: the semantic list's "
+        "weight follows its best cosine, how far its best stand out from its tenth, and the "
+        "query's length; constants fitted below). Target for every kind: adaptive nDCG@10 at "
+        "least the better of lexical and semantic minus 0.01, and not below `convex`.",
+        "",
     ]
     for precision, results in everything.items():
         parts += [f"nDCG@10 / Recall@100, {precision} embeddings:", "", table(results), ""]
