@@ -38,12 +38,12 @@ GRID = {
     "ceiling": (0.6, 0.7),
     "gap_low": (0.03, 0.05),
     "gap_high": (0.15, 0.2),
-    "words_low": (6.0, 8.0),
-    "words_high": (12.0, 16.0),
+    "words_low": (5.0, 6.0, 8.0),
+    "words_high": (12.0, 16.0, 24.0),
 }
 # A point of nDCG@10 short of a target costs this many points of the mean: targets are
 # near-hard constraints, not traded for an average.
-PENALTY = 10.0
+PENALTY = 100.0
 
 Ranked = list[tuple[str, float]]
 Key = tuple[str, str]  # precision, set

@@ -81,4 +81,4 @@ def test_a_semantic_list_that_stands_out_keeps_its_weight() -> None:
     adaptive = adaptive_fusion([KEYWORDS, confident], [1.0, 1.0], words=5)
     assert adaptive == convex_combination([KEYWORDS, confident], [1.0, 1.0])
     # A long, sentence-like query keeps the semantic list whatever its shape.
-    assert semantic_trust(NOISE, 16) == 1.0
+    assert semantic_trust(NOISE, 24) == 1.0

@@ -76,8 +76,8 @@ class AdaptiveConstants:
     ceiling: float = 0.6  # best cosine from which it is trusted in full
     gap_low: float = 0.03  # best minus tenth cosine at or below which nothing stands out
     gap_high: float = 0.15  # ... from which the best clearly stand out
-    words_low: float = 6.0  # queries this short are keywords ...
-    words_high: float = 16.0  # ... this long are sentences, which the model reads well
+    words_low: float = 5.0  # queries this short are keywords ...
+    words_high: float = 24.0  # ... this long are sentences, which the model reads well
 
 
 ADAPTIVE = AdaptiveConstants()
