@@ -163,7 +163,7 @@ def verdict(by_mode: dict[str, dict[str, float]]) -> str:
     halves = max(ndcg["lexical"], ndcg["semantic"])
     target = max(halves - 0.01, ndcg["convex"])
     short = target - ndcg["adaptive"]
-    met = "yes" if short <= 1e-9 else f"no (short by {short:.3f})"
+    met = "yes" if short <= 1e-9 else f"no (short by {short:.4f})"
     above = ndcg["adaptive"] > halves
     return f"{met}{', above both' if above else ''}"
 
