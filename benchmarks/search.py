@@ -10,7 +10,7 @@ lexical benchmark's generator), warm (one pass first), in one process. Each quer
 through the whole engine in hybrid, lexical and dense mode, and its parts alone in the same
 run: the query embedding, the lexical search, the ANN search; the report gives the ratio of
 hybrid to the sum of its parts. Quality: ``dailypapers eval beir`` on SciFact's train split,
-both fusion functions. Writes the "Hybrid search" section of BENCHMARKS.md.
+every fusion function. Writes the "Hybrid search" section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from dailypapers.ingest.run import ingest
 from dailypapers.search.beir import load_beir
 from dailypapers.search.engine import DEPTH, SearchEngine
 from dailypapers.search.evaluate import evaluate
+from dailypapers.search.fusion import FUSIONS
 from dailypapers.search.query import Filters, Mode, SearchRequest
 from dailypapers.search.service import open_engine, search_config
 from dailypapers.settings import Settings
@@ -97,7 +98,7 @@ def quality(settings: Settings) -> dict[str, Any]:
     dataset = load_beir(SCIFACT, "train")
     embedder = load_embedder(settings)
     reports = {}
-    for fusion in ("convex", "rrf"):
+    for fusion in FUSIONS:
         config = search_config(settings)
         config.fusion = fusion
         reports[fusion] = evaluate(dataset, embedder, settings, config)["modes"]

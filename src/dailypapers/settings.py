@@ -138,12 +138,13 @@ class Settings(BaseSettings):
             "`DATA_DIR/index`, built by `dailypapers index`)."
         ),
     )
-    search_fusion: Literal["rrf", "convex"] = Field(
-        "convex",
+    search_fusion: Literal["adaptive", "convex", "rrf"] = Field(
+        "adaptive",
         description=(
-            "How keyword and semantic results are fused: `convex` (weighted sum of min-max "
-            "normalised scores; measured best, see BENCHMARKS.md) or `rrf` (reciprocal rank "
-            "fusion, k=60)."
+            "How keyword and semantic results are fused: `adaptive` (weighted sum of min-max "
+            "normalised scores, the semantic weight following how far each query's semantic "
+            "list can be trusted; measured best on every kind of query, see BENCHMARKS.md), "
+            "`convex` (the same with fixed weights) or `rrf` (reciprocal rank fusion, k=60)."
         ),
     )
     search_lexical_weight: float = Field(

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dailypapers.index.dense.ann import DenseIndex
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import SearchConfig, SearchEngine
 from dailypapers.search.query import Filters, SearchRequest
@@ -172,3 +173,43 @@ def test_papers_the_catalog_does_not_know_are_left_out(engine: SearchEngine) -> 
         response = behind.search(SearchRequest(text="coral reef bleaching", mode=mode))  # type: ignore[arg-type]
         assert "2501.00003" not in [hit.id for hit in response.hits]
     behind.close()
+
+
+class _FixedQuery:
+    """The query embedding of a keyword bag whose semantic neighbours are all noise."""
+
+    def __init__(self, vector: npt.NDArray[np.float32]) -> None:
+        self.vector = vector
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        return self.vector
+
+
+@pytest.mark.parametrize("fusion", ["adaptive", "convex"])
+def test_a_keyword_bag_with_a_noisy_semantic_list_finds_its_paper_first(
+    engine: SearchEngine, fusion: str
+) -> None:
+    # Hand-made vectors: paper i is the unit vector e_i; the query sits at a flat, middling
+    # cosine (0.37 to 0.36) from every paper but its own (0.05), as measured for keyword bags.
+    ids = list(engine.catalog.entries)
+    wanted = "2501.00002"
+    vectors = np.eye(len(ids), 16, dtype=np.float32)
+    query = np.zeros(16, dtype=np.float32)
+    for row, pid in enumerate(ids):
+        query[row] = 0.05 if pid == wanted else 0.37 - 0.001 * row
+    query[15] = np.sqrt(1.0 - float(query @ query))
+    dense = DenseIndex.from_arrays("hand-made", ids, vectors)
+    searcher = SearchEngine(
+        engine.catalog, engine.lexical, dense, _FixedQuery(query), SearchConfig(fusion=fusion)
+    )
+    try:
+        hits = searcher.search(SearchRequest(text="judgements rounds consistency language")).hits
+    finally:
+        searcher.close()
+    assert engine.lexical is not None
+    lexical = engine.lexical.search("judgements rounds consistency language", 10)
+    assert lexical[0][0] == wanted and len(lexical) > 1
+    if fusion == "adaptive":
+        assert hits[0].id == wanted
+    else:  # fixed weights let the noise win, which is why adaptive is the default
+        assert hits[0].id != wanted

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from dailypapers.search.fusion import convex_combination, get_fusion, reciprocal_rank_fusion
+from dailypapers.search.fusion import (
+    AdaptiveConstants,
+    adaptive_fusion,
+    convex_combination,
+    get_fusion,
+    reciprocal_rank_fusion,
+    semantic_trust,
+)
 
 
 def test_rrf_matches_the_formula() -> None:
@@ -34,6 +41,44 @@ def test_convex_combination_normalises_each_list() -> None:
 
 def test_empty_lists_and_unknown_names() -> None:
     assert reciprocal_rank_fusion([[], []], [1.0, 1.0]) == []
-    assert convex_combination([[], [("x", 3.0)]], [1.0, 1.0]) == [("x", 0.0)]
-    with pytest.raises(ValueError, match="choose one of rrf, convex"):
+    assert convex_combination([[], [("x", 3.0)]], [1.0, 1.0]) == [("x", 1.0)]
+    assert adaptive_fusion([[], []], [1.0, 1.0]) == []
+    with pytest.raises(ValueError, match="choose one of rrf, convex, adaptive"):
         get_fusion("borda")
+
+
+# A keyword-bag query: its paper "p" leads the BM25 list; the semantic list is noise, a flat
+# run of middling cosines on which "p" comes last (as measured for such queries: best cosine
+# about 0.42, the tenth 0.07 below it).
+NOISE = [(f"n{i}", 0.42 - 0.007 * i) for i in range(30)] + [("p", 0.2)]
+KEYWORDS = [("p", 21.0), ("n3", 17.5), ("n7", 16.0), ("q", 9.0)]
+
+
+def test_semantic_trust_follows_the_formula() -> None:
+    c = AdaptiveConstants(
+        floor=0.3, ceiling=0.7, gap_low=0.0, gap_high=0.2, words_low=4, words_high=12
+    )
+    steep = [("a", 0.6)] + [(f"x{i}", 0.5) for i in range(9)]  # a = 0.75, b = 0.5
+    assert semantic_trust(steep, 2, c) == pytest.approx(0.5)
+    assert semantic_trust(steep, 10, c) == pytest.approx(0.75)  # c = (10 - 4) / 8
+    assert semantic_trust(steep, 20, c) == 1.0
+    assert semantic_trust([("a", 0.2), ("b", 0.1)], 2, c) == 0.0  # below the floor
+    assert semantic_trust([], 30, c) == 0.0
+
+
+def test_noise_from_the_semantic_list_does_not_bury_a_keyword_match() -> None:
+    assert 0.0 < semantic_trust(NOISE, 5) < 0.3
+    adaptive = adaptive_fusion([KEYWORDS, NOISE], [1.0, 1.0], words=5)
+    assert [doc for doc, _ in adaptive[:3]] == ["p", "n3", "n7"]
+    # The fixed-weight convex combination lets the noise win: the reason for the adaptive one.
+    convex = convex_combination([KEYWORDS, NOISE], [1.0, 1.0])
+    assert convex[0][0] != "p"
+
+
+def test_a_semantic_list_that_stands_out_keeps_its_weight() -> None:
+    confident = [("s", 0.81)] + [(f"n{i}", 0.55 - 0.01 * i) for i in range(20)]
+    assert semantic_trust(confident, 5) == 1.0
+    adaptive = adaptive_fusion([KEYWORDS, confident], [1.0, 1.0], words=5)
+    assert adaptive == convex_combination([KEYWORDS, confident], [1.0, 1.0])
+    # A long, sentence-like query keeps the semantic list whatever its shape.
+    assert semantic_trust(NOISE, 24) == 1.0

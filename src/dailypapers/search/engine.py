@@ -3,9 +3,10 @@
 ``SearchEngine.search`` is the one function the CLI, the pages, the API and the feeds call.
 Steps: clean the text (cap 250 characters); an arXiv id or URL, or a title equal to a paper's
 (or nearly equal: a typo), puts that paper first; the lexical index and, in hybrid and dense
-modes, the dense index each give a top list under the filters; the lists are fused
-(a convex combination of normalised scores by
-default, reciprocal rank fusion by choice); a sort other than relevance reorders the fused list.
+modes, the dense index each give a top list under the filters; the lists are fused (by
+default a convex combination of normalised scores whose semantic weight follows how far this
+query's semantic list can be trusted, see ``fusion``); a sort other than relevance reorders
+the fused list.
 If the query embedding fails or takes longer than the timeout, the lexical list alone is
 returned and the response says so (as it does when an index is not built yet). When no
 paper has the query's words, semantic hits below a similarity floor are dropped, so a
@@ -88,7 +89,7 @@ class SearchResponse:
 
 @dataclass
 class SearchConfig:
-    fusion: str = "convex"
+    fusion: str = "adaptive"
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     embed_timeout: float = 0.5  # seconds
@@ -180,7 +181,7 @@ class SearchEngine:
             floor = self.config.dense_min_similarity
             return [(pid, score) for pid, score in dense if score >= floor], mode
         weights = (self.config.lexical_weight, self.config.dense_weight)
-        return self.fuse([lexical, dense], weights), mode
+        return self.fuse([lexical, dense], weights, words=len(text.split())), mode
 
     def _lexical(self, text: str, filters: Filters, notes: list[str]) -> list[tuple[str, float]]:
         """The keyword list; a damaged index gives none and marks the engine for a rebuild."""

@@ -11,6 +11,8 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,41 @@ def _run(engine: SearchEngine, dataset: BeirDataset, mode: Mode, progress: StepP
     return run
 
 
+@contextmanager
+def beir_engine(
+    dataset: BeirDataset,
+    embedder: Embedder,
+    settings: Settings,
+    config: SearchConfig,
+    progress: StepProgress = lambda _step, _done, _total: None,
+) -> Iterator[SearchEngine]:
+    """A search engine over the corpus alone, its lexical index in a temp dir removed after."""
+    documents = beir_documents(dataset)
+    vectors = corpus_vectors(dataset, embedder, settings, progress)
+    dense = DenseIndex.from_arrays(
+        embedder.name, [d.id for d in documents], vectors, exact_below=settings.dense_exact_below
+    )
+    with tempfile.TemporaryDirectory(prefix="dailypapers-beir-") as temp:
+        lexical_index = lexical.build(Path(temp), documents)
+        engine = SearchEngine(Catalog(documents), lexical_index, dense, embedder, config)
+        try:
+            yield engine
+        finally:
+            engine.close()
+
+
+def measure(
+    engine: SearchEngine,
+    dataset: BeirDataset,
+    mode: Mode,
+    progress: StepProgress = lambda _step, _done, _total: None,
+) -> dict[str, float]:
+    """nDCG@10 and Recall@100 of ``engine`` in ``mode`` over the dataset's queries."""
+    run = _run(engine, dataset, mode, progress)
+    scores = ir_measures.calc_aggregate(MEASURES.values(), dataset.qrels, run)
+    return {name: round(scores[m], 4) for name, m in MEASURES.items()}
+
+
 def evaluate(
     dataset: BeirDataset,
     embedder: Embedder,
@@ -95,22 +132,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """Index the corpus in a temp dir, run every query in each mode, compute the metrics."""
     started = time.perf_counter()
-    documents = beir_documents(dataset)
-    vectors = corpus_vectors(dataset, embedder, settings, progress)
-    dense = DenseIndex.from_arrays(
-        embedder.name, [d.id for d in documents], vectors, exact_below=settings.dense_exact_below
-    )
-    modes: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="dailypapers-beir-") as temp:
-        lexical_index = lexical.build(Path(temp), documents)
-        engine = SearchEngine(Catalog(documents), lexical_index, dense, embedder, config)
-        try:
-            for mode in MODES:
-                run = _run(engine, dataset, mode, progress)
-                scores = ir_measures.calc_aggregate(MEASURES.values(), dataset.qrels, run)
-                modes[mode] = {name: round(scores[m], 4) for name, m in MEASURES.items()}
-        finally:
-            engine.close()
+    with beir_engine(dataset, embedder, settings, config, progress) as engine:
+        modes = {mode: measure(engine, dataset, mode, progress) for mode in MODES}
     return {
         "dataset": dataset.name,
         "split": dataset.split,

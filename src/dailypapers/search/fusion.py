@@ -1,15 +1,25 @@
 """Fusing ranked lists: pure functions, chosen by name (see :data:`FUSIONS`).
 
-Each takes ranked lists of ``(doc_id, score)`` (best first), one per retriever, and weights
-for them, and returns one fused list, best first. Nothing here knows about papers.
+Each takes ranked lists of ``(doc_id, score)`` (best first), one per retriever, weights for
+them and the number of words of the query, and returns one fused list, best first. Nothing
+here knows about papers. ``adaptive`` (the default) is measured by kind of query in
+BENCHMARKS.md; ``benchmarks.fit_fusion`` fits its constants.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 Ranked = Sequence[tuple[str, float]]
-Fusion = Callable[[Sequence[Ranked], Sequence[float]], list[tuple[str, float]]]
+
+
+class Fusion(Protocol):
+    def __call__(
+        self, lists: Sequence[Ranked], weights: Sequence[float], *, words: int = 0
+    ) -> list[tuple[str, float]]: ...
+
 
 RRF_K = 60
 
@@ -20,13 +30,14 @@ def _sorted(scores: dict[str, float]) -> list[tuple[str, float]]:
 
 
 def reciprocal_rank_fusion(
-    lists: Sequence[Ranked], weights: Sequence[float], k: int = RRF_K
+    lists: Sequence[Ranked], weights: Sequence[float], *, words: int = 0, k: int = RRF_K
 ) -> list[tuple[str, float]]:
     """Reciprocal rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009).
 
     ``score(d) = sum_i w_i / (k + rank_i(d))`` with ``rank_i(d)`` the 1-based rank of ``d`` in
     list ``i`` (a list that lacks ``d`` adds nothing). ``k = 60`` as in the paper. Only ranks
     matter, so retrievers with incomparable scores (BM25, cosine) fuse without calibration.
+    ``words`` is not used.
     """
     scores: dict[str, float] = {}
     for ranked, weight in zip(lists, weights, strict=True):
@@ -36,27 +47,93 @@ def reciprocal_rank_fusion(
 
 
 def convex_combination(
-    lists: Sequence[Ranked], weights: Sequence[float]
+    lists: Sequence[Ranked], weights: Sequence[float], *, words: int = 0
 ) -> list[tuple[str, float]]:
     """Convex combination of min-max normalised scores (Bruch, Gai and Ingber, TOIS 2023).
 
     ``score(d) = sum_i w_i * (s_i(d) - min_i) / (max_i - min_i)``, with ``min_i``/``max_i``
-    taken over list ``i`` and a document missing from list ``i`` counted as ``min_i`` (0).
+    taken over list ``i``, a document missing from list ``i`` counted as ``min_i`` (0), and
+    every document of a list whose scores are all equal counted as 1. ``words`` is not used.
     """
     scores: dict[str, float] = {}
     for ranked, weight in zip(lists, weights, strict=True):
         if not ranked:
             continue
         values = [score for _doc, score in ranked]
-        low, span = min(values), (max(values) - min(values)) or 1.0
+        low, span = min(values), max(values) - min(values)
         for doc_id, score in ranked:
-            scores[doc_id] = scores.get(doc_id, 0.0) + weight * (score - low) / span
+            # A list of equal scores (one hit, say) holds only best hits: each counts as 1.
+            normalised = (score - low) / span if span else 1.0
+            scores[doc_id] = scores.get(doc_id, 0.0) + weight * normalised
     return _sorted(scores)
+
+
+@dataclass(frozen=True)
+class AdaptiveConstants:
+    """The constants of :func:`adaptive_fusion`, fitted by ``benchmarks.fit_fusion``."""
+
+    floor: float = 0.35  # best cosine at or below which the semantic list is noise
+    ceiling: float = 0.6  # best cosine from which it is trusted in full
+    gap_low: float = 0.03  # best minus tenth cosine at or below which nothing stands out
+    gap_high: float = 0.15  # ... from which the best clearly stand out
+    words_low: float = 5.0  # queries this short are keywords ...
+    words_high: float = 24.0  # ... this long are sentences, which the model reads well
+
+
+ADAPTIVE = AdaptiveConstants()
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    """0 at or below ``low``, 1 at or above ``high``, linear between."""
+    return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def semantic_trust(dense: Ranked, words: int, constants: AdaptiveConstants = ADAPTIVE) -> float:
+    """How far the semantic list of one query can be trusted, from 0 (noise) to 1.
+
+    ``trust = max(min(a, b), c)`` with ``c1`` and ``c10`` the first and tenth cosines
+    (the last if fewer) and ``ramp(x, lo, hi) = clamp((x - lo) / (hi - lo), 0, 1)``:
+    ``a = ramp(c1, floor, ceiling)``: the best match is close;
+    ``b = ramp(c1 - c10, gap_low, gap_high)``: the best stand out from the rest;
+    ``c = ramp(words, words_low, words_high)``: a long, sentence-like query.
+    """
+    if not dense:
+        return 0.0
+    best, tenth = dense[0][1], dense[min(9, len(dense) - 1)][1]
+    close = _ramp(best, constants.floor, constants.ceiling)
+    standing_out = _ramp(best - tenth, constants.gap_low, constants.gap_high)
+    sentence = _ramp(words, constants.words_low, constants.words_high)
+    return max(min(close, standing_out), sentence)
+
+
+def adaptive_fusion(
+    lists: Sequence[Ranked],
+    weights: Sequence[float],
+    *,
+    words: int = 0,
+    constants: AdaptiveConstants = ADAPTIVE,
+) -> list[tuple[str, float]]:
+    """Convex combination whose semantic weight follows how much this query's list deserves.
+
+    ``lists`` is ``[lexical, semantic]``: ``score(d) = w_lex * L(d) + w_sem * trust * S(d)``,
+    with ``L`` and ``S`` each list's scores min-max normalised to 0..1 (a paper missing from a
+    list gets 0 from it), ``w_lex`` and ``w_sem`` the configured weights and ``trust`` (0 to 1)
+    from :func:`semantic_trust`.
+
+    A bag of keywords whose nearest abstracts are all about equally far (a flat, low list of
+    cosines) then ranks by its keywords alone, while a claim or a title whose semantic
+    neighbours stand out keeps both lists. A few arithmetic operations over the list heads:
+    microseconds.
+    """
+    lexical, dense = lists
+    trust = semantic_trust(dense, words, constants)
+    return convex_combination([lexical, dense], (weights[0], weights[1] * trust))
 
 
 FUSIONS: dict[str, Fusion] = {
     "rrf": reciprocal_rank_fusion,
     "convex": convex_combination,
+    "adaptive": adaptive_fusion,
 }
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from dailypapers.feed import trending
+from dailypapers.search import fusion
 from dailypapers.web.templating import render
 
 router = APIRouter()
@@ -80,5 +81,15 @@ def ranking(request: Request) -> Response:
         "gravity": trending.GRAVITY,
         "examples": examples,
         "chart": _chart(),
+        "fusion_formula": _fusion_formula(),
     }
     return render(request, "ranking.html", context)
+
+
+def _fusion_formula() -> str:
+    """The adaptive fusion's formula, from its docstrings, with the constants in use."""
+    score = (inspect.getdoc(fusion.adaptive_fusion) or "").split("\n\n")[1]
+    trust = (inspect.getdoc(fusion.semantic_trust) or "").split("\n\n", 1)[-1]
+    constants = ", ".join(f"{k} = {v:g}" for k, v in vars(fusion.ADAPTIVE).items())
+    text = f"{score}\n\n{trust}\n\n{constants}"
+    return text.replace(":func:", "").replace("`", "")

@@ -1,0 +1,174 @@
+"""Fitting the constants of the adaptive fusion, with cross-validation by kind of query.
+
+Reads the raw lexical and semantic lists that ``benchmarks.quality`` kept for every query of
+every set (``data/bench/lists-PRECISION-SET.pkl``) and scores every point of a small grid of
+:class:`~dailypapers.search.fusion.AdaptiveConstants` on every set. The objective of a choice
+is the mean over sets of hybrid nDCG@10 minus ``PENALTY`` times any shortfall against the
+issue's target for the set: the better of lexical and semantic minus 0.01, and never below
+today's convex combination, so that no kind is given up for the average.
+Leave-one-kind-out: for each kind, the constants are chosen on the other kinds (both
+precisions) and nDCG@10 is reported on the kind left out; then the choice over all kinds.
+nDCG@10 is computed here (trec_eval's definition) on the fusion alone, without the engine's
+exact-title step, so it differs a little from the engine's figures. Run::
+
+    .venv/bin/python -m benchmarks.fit_fusion [--precision int8 float32] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import pickle
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
+
+from benchmarks.common import write_section
+from benchmarks.quality import BENCH, SETS
+from dailypapers.search.fusion import (
+    ADAPTIVE,
+    AdaptiveConstants,
+    adaptive_fusion,
+    convex_combination,
+)
+
+HEADING = "## Fitting the adaptive fusion"
+GRID = {
+    "floor": (0.3, 0.35, 0.4),
+    "ceiling": (0.6, 0.7),
+    "gap_low": (0.03, 0.05),
+    "gap_high": (0.15, 0.2),
+    "words_low": (5.0, 6.0, 8.0),
+    "words_high": (12.0, 16.0, 24.0),
+}
+# A point of nDCG@10 short of a target costs this many points of the mean: targets are
+# near-hard constraints, not traded for an average.
+PENALTY = 100.0
+
+Ranked = list[tuple[str, float]]
+Key = tuple[str, str]  # precision, set
+
+
+@dataclass(frozen=True)
+class SetLists:
+    qrels: dict[str, dict[str, int]]
+    lists: dict[str, tuple[str, Ranked, Ranked]]
+
+
+def ndcg10(ranked: Sequence[str], judged: dict[str, int]) -> float:
+    """nDCG@10 with graded gains, as trec_eval's ndcg_cut_10."""
+    gains = sorted((g for g in judged.values() if g > 0), reverse=True)
+    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(gains[:10]))
+    got = sum(judged.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:10]))
+    return got / ideal if ideal else 0.0
+
+
+def _mean(data: SetLists, orders: dict[str, list[str]]) -> float:
+    return sum(ndcg10(orders[q], data.qrels[q]) for q in data.lists) / len(data.lists)
+
+
+def adaptive_ndcg(data: SetLists, constants: AdaptiveConstants) -> float:
+    orders = {}
+    for qid, (text, lexical, dense) in data.lists.items():
+        if lexical:
+            fused = adaptive_fusion(
+                [lexical, dense], (1.0, 1.0), words=len(text.split()), constants=constants
+            )
+        else:  # the engine shows close semantic hits only; near enough for fitting
+            fused = dense
+        orders[qid] = [d for d, _s in fused[:10]]
+    return _mean(data, orders)
+
+
+def convex_ndcg(data: SetLists) -> float:
+    orders = {}
+    for qid, (_text, lexical, dense) in data.lists.items():
+        fused = convex_combination([lexical, dense], (1.0, 1.0)) if lexical else dense
+        orders[qid] = [d for d, _s in fused[:10]]
+    return _mean(data, orders)
+
+
+def halves(data: SetLists) -> tuple[float, float]:
+    lexical = {q: [d for d, _s in lex[:10]] for q, (_t, lex, _d) in data.lists.items()}
+    dense = {q: [d for d, _s in den[:10]] for q, (_t, _l, den) in data.lists.items()}
+    return _mean(data, lexical), _mean(data, dense)
+
+
+def load(precisions: Sequence[str]) -> dict[Key, SetLists]:
+    found = {}
+    for precision in precisions:
+        for name in SETS:
+            with (BENCH / f"lists-{precision}-{name}.pkl").open("rb") as handle:
+                part = pickle.load(handle)
+            found[(precision, name)] = SetLists(part["qrels"], part["lists"])
+    return found
+
+
+def candidates() -> list[AdaptiveConstants]:
+    return [
+        AdaptiveConstants(**dict(zip(GRID, values, strict=True)))
+        for values in itertools.product(*GRID.values())
+    ]
+
+
+def objective(by_set: dict[Key, float], target: dict[Key, float], keys: list[Key]) -> float:
+    return sum(by_set[k] - PENALTY * max(0.0, target[k] - by_set[k]) for k in keys) / len(keys)
+
+
+def fit(precisions: Sequence[str]) -> str:
+    sets = load(precisions)
+    target = {k: max(max(halves(d)) - 0.01, convex_ndcg(d)) for k, d in sets.items()}
+    table = {c: {k: adaptive_ndcg(d, c) for k, d in sets.items()} for c in candidates()}
+    rows = [
+        "| held-out kind | precision | lexical | semantic | target | adaptive, fitted on others |"
+    ]
+    rows.append("| --- | --- | --- | --- | --- | --- |")
+    chosen_per_fold = []
+    for held_out in SETS:
+        train = [k for k in sets if k[1] != held_out]
+        chosen = max(table, key=lambda c: objective(table[c], target, train))
+        chosen_per_fold.append(f"{held_out}: {astuple(chosen)}")
+        for key in (k for k in sets if k[1] == held_out):
+            lexical, dense = halves(sets[key])
+            fitted = table[chosen][key]
+            rows.append(
+                f"| {held_out} | {key[0]} | {lexical:.3f} | {dense:.3f} | {target[key]:.3f} "
+                f"| {fitted:.3f} |"
+            )
+    keys = list(sets)
+    best = max(table, key=lambda c: objective(table[c], target, keys))
+    parts = [
+        HEADING,
+        "",
+        "`python -m benchmarks.fit_fusion`: the constants of the adaptive fusion searched over a "
+        f"grid of {len(table)} points ({', '.join(f'`{k}` {v}' for k, v in GRID.items())}); "
+        f"objective: mean nDCG@10 over the sets minus {PENALTY:g} times any shortfall against "
+        "the target (the better of lexical and semantic minus 0.01, and at least the fixed "
+        "convex combination). Leave-one-kind-out (nDCG@10 of the fusion alone, "
+        "without the engine's exact-title step, on the kind left out, constants chosen on the "
+        "other kinds at both precisions):",
+        "",
+        "\n".join(rows),
+        "",
+        "Constants chosen per fold (floor, ceiling, gap_low, gap_high, words_low, words_high): "
+        + "; ".join(chosen_per_fold)
+        + ".",
+        "",
+        f"Chosen on all kinds: {astuple(best)}; in use (`AdaptiveConstants`): {astuple(ADAPTIVE)}.",
+    ]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--precision", nargs="+", default=["int8", "float32"])
+    parser.add_argument("--write", action="store_true", help="write the BENCHMARKS.md section")
+    args = parser.parse_args()
+    text = fit(args.precision)
+    print(text)
+    if args.write:
+        write_section(HEADING, text)
+
+
+if __name__ == "__main__":
+    main()
