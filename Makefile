@@ -64,13 +64,18 @@ offline-papers:
 	  echo "arXiv cannot be reached from here; load a snapshot instead: make run SOURCE=path/to/papers.jsonl.gz"; \
 	fi
 
-# As root, install the Debian packages the tests use; otherwise say what is missing.
+# As root, install the Debian packages the tests use that are missing (only those: a machine
+# with its own Node.js keeps it); otherwise say what is missing.
 system-packages:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -x /usr/bin/chromium ] \
-	  && command -v java >/dev/null && command -v npm >/dev/null; then :; \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
-	else echo "note: the PostgreSQL, browser and HTML checker tests need: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "note: the PostgreSQL, browser and HTML checker tests need: sudo apt-get install$$missing"; fi
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import zlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -98,9 +99,34 @@ def test_not_json_lines_exits_1(cli: CliRunner, tmp_path: Path, store: Store) ->
         assert result.exit_code == 1, result.output
         assert result.stderr.strip().splitlines()[-1].startswith(f"error: {path}")
     cut = cli.invoke(app, ["ingest", "file", str(truncated)])
-    assert cut.exit_code == 1 and "unreadable after line" in cut.stderr
+    assert cut.exit_code == 1 and "damaged after line" in cut.stderr
+
+
+def test_a_truncated_gz_keeps_the_records_before_the_damage(
+    cli: CliRunner, tmp_path: Path, store: Store, shared_data: Path
+) -> None:
+    listing = shared_data / "arxiv-daily-listings" / "papers.jsonl.gz"
+    with gzip.open(listing, "rb") as whole:
+        lines = [whole.readline() for _ in range(400)]
+    packed = gzip.compress(b"".join(lines))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    # What a reader can get out of the first half: the whole lines before the damage.
+    readable = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed[: len(packed) // 2])
+    whole_lines = readable.count(b"\n")
+    assert 50 < whole_lines < 400
+
+    result = cli.invoke(app, ["ingest", "file", str(cut)])
+    assert result.exit_code == 1, result.output
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith(f"error: {cut}: damaged after line {whole_lines}")
+    assert f"{whole_lines} new" in message
     with store.read() as connection:
-        assert count_papers(connection).papers == 0  # the cut file's batch was never committed
+        assert count_papers(connection).papers == whole_lines
+    stats = cli.invoke(app, ["stats", "--json"])
+    import json
+
+    assert json.loads(stats.stdout)["last_runs"]["file"]["status"] == "failed"
 
 
 def test_stats_reports_the_run(cli: CliRunner, store: Store) -> None:

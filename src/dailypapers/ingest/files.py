@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from dailypapers.ingest.run import Item, Skipped, SourceUnusable, missing_reason
+from dailypapers.ingest.run import Item, Skipped, SourceDamaged, SourceUnusable, missing_reason
 from dailypapers.paper import InvalidRecord, PaperRecord, make_record
 
 FileFormat = Literal["auto", "snapshot", "listing"]
@@ -181,8 +181,10 @@ class JsonLinesSource:
                             ) from None
                         yield Skipped(f"{self.path.name} line {number}", str(error))
             except (OSError, EOFError, zlib.error) as error:
-                raise SourceUnusable(
-                    f"{self.path}: unreadable after line {good + bad}: {error}"
+                # A truncated or corrupted file: the lines before the damage were whole.
+                raise SourceDamaged(
+                    f"{self.path}: damaged after line {good + bad} ({error}); "
+                    "the records before it were kept"
                 ) from None
             if good == 0 and bad > 0:
                 raise SourceUnusable(f"{self.path}: no readable arXiv record ({first_error})")

@@ -23,6 +23,11 @@ class SourceUnusable(Exception):
     """The source as a whole cannot be read (missing, not this format, unreachable)."""
 
 
+class SourceDamaged(SourceUnusable):
+    """The source broke part way (a truncated or corrupted file): the records read before the
+    damage are kept, the run is recorded as failed, and the command exits non-zero."""
+
+
 class Interrupted(Exception):
     """Raised by an ``on_commit`` callback to stop a run between batches (the background
     worker does on SIGTERM); the run is recorded as ``interrupted``, not ``failed``."""
@@ -125,6 +130,15 @@ class BatchWriter:
         self.on_commit(self.summary)
 
 
+def _record_failure(store: Store, run_id: int, writer: BatchWriter, error: Exception) -> None:
+    with store.write() as connection:
+        finish_run(
+            connection, run_id, counts=writer.summary.as_dict(),
+            status="interrupted" if isinstance(error, Interrupted) else "failed",
+            message=str(error)[:2000] or type(error).__name__,
+        )  # fmt: skip
+
+
 def ingest(
     store: Store,
     source: str,
@@ -142,18 +156,17 @@ def ingest(
         for item in items:
             writer.add(item)
         writer.commit()
+    except SourceDamaged as error:
+        writer.commit()  # what was read before the damage is whole: keep it
+        _record_failure(store, run_id, writer, error)
+        raise SourceDamaged(f"{error} ({writer.summary.line()} before it)") from None
     except Exception as error:
         # Record the failure (the papers committed so far stay), then let it propagate. An
         # interrupt (Ctrl-C) is not recorded: SQLAlchemy drops the interrupted connection
         # without a rollback, so SQLite's write lock is held until it is collected; the run
         # then keeps its "running" status until the next run of its source marks it
         # interrupted.
-        with store.write() as connection:
-            finish_run(
-                connection, run_id, counts=writer.summary.as_dict(),
-                status="interrupted" if isinstance(error, Interrupted) else "failed",
-                message=str(error)[:2000] or type(error).__name__,
-            )  # fmt: skip
+        _record_failure(store, run_id, writer, error)
         raise
     with store.write() as connection:
         finish_run(connection, run_id, status="ok", counts=writer.summary.as_dict())
