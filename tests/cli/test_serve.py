@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +21,11 @@ from dailypapers.ingest.run import ingest
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
+from tests.support.server import free_port
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DAILYPAPERS = Path(sys.executable).with_name("dailypapers")
 START_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
@@ -53,7 +46,7 @@ def served(sqlite_store: Store) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
     os.environ["DAILYPAPERS_DATABASE_URL"] = sqlite_store.url  # monkeypatched env: restored
     os.environ["DAILYPAPERS_SERVE_WORKER"] = "false"  # tests/worker runs serve with its worker
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(DAILYPAPERS), "serve", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -115,7 +108,7 @@ def test_default_secret_refused_before_serving(
 ) -> None:
     monkeypatch.setenv("DAILYPAPERS_MODE", "production")
     get_settings.cache_clear()
-    result = cli.invoke(app, ["serve", "--port", str(_free_port())])
+    result = cli.invoke(app, ["serve", "--port", str(free_port())])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "DAILYPAPERS_SECRET_KEY" in result.stderr
 
