@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings, strategies
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
+from dailypapers.index.job import update_indexes
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web import api, pages, syndication
@@ -43,25 +44,6 @@ OPERATIONS = sorted(
 )
 
 
-def _without_datetime_format(node: Any) -> Any:
-    """The schema with ``format: date-time`` dropped from the response models.
-
-    A narrow exclusion, to be removed when the hfapi branch lands: the API writes times as
-    naive ``2026-06-11T00:00:00`` (no zone), which JSON Schema's date-time refuses, and that
-    branch changes them to Hugging Face's ``...000Z``. Every other check stays on, and the
-    value must still be a string (or null).
-    """
-    if isinstance(node, dict):
-        return {
-            key: _without_datetime_format(value)
-            for key, value in node.items()
-            if not (key == "format" and value == "date-time")
-        }
-    if isinstance(node, list):
-        return [_without_datetime_format(value) for value in node]
-    return node
-
-
 PERIODS = ("date", "week", "month")
 
 
@@ -77,13 +59,14 @@ def _exempt_checks(case: Any) -> list[Any]:
 
 @pytest.fixture
 def fuzzed_schema(filled: Store) -> Iterator[Any]:
-    app = create_app(filled, get_settings())
-    # Opened (the keyword index built, the model loaded) before the first request: opening
+    settings = get_settings()
+    update_indexes(filled, settings, None)  # the keyword index, as the index job builds it
+    app = create_app(filled, settings)
+    # Opened (the index files read, the model loaded) before the first request: opening
     # must not count against the fuzzer's 10 s read timeout on a busy machine.
     app.state.engine.get()
     with TestClient(app):  # runs the lifespan (thread limits) as a server would
         raw = app.openapi()
-        raw["components"] = _without_datetime_format(raw["components"])
         schema = schemathesis.openapi.from_dict(raw)
         schema.app = app  # what schemathesis.openapi.from_asgi sets: requests go in-process
         yield schema
