@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -100,8 +101,13 @@ def web_url(url: object) -> str | None:
     in the reader's browser. A bare ``github.com/a/b`` (as Hugging Face sometimes gives) gets
     ``https://``.
     """
-    if not isinstance(url, str):
-        return None
+    return _web_text(url) if isinstance(url, str) else None
+
+
+# Pages check every link they show again (rows stored before the check existed), a few hundred
+# a page from a small set of addresses: remembered, the check costs nothing on a hot page.
+@lru_cache(maxsize=2**16)
+def _web_text(url: str) -> str | None:
     text = url.strip()
     if not text or len(text) > MAX_URL_CHARS or _UNWANTED.search(text):
         return None
