@@ -38,7 +38,8 @@ class LiveServer:
     def __init__(self, app: FastAPI, *, timeout: float = 15.0) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.host, self.port = "127.0.0.1", int(self._socket.getsockname()[1])
+        self.url = f"http://{self.host}:{self.port}"
         self._timeout = timeout
         # log_config=None leaves the test process's logging alone (errors reach pytest's capture).
         config = uvicorn.Config(

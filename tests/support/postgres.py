@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.support.server import free_port
 
 
 class PostgresServer:
@@ -35,12 +36,6 @@ class PostgresServer:
 def _bin_dir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_cluster_owner(command: list[str]) -> list[str]:
@@ -61,7 +56,7 @@ def start_postgres() -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="dailypapers-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
 
     def run(program: str, *args: str) -> None:
         command = _as_cluster_owner([str(bin_dir / program), *args])

@@ -27,11 +27,11 @@ from dailypapers.index.job import run_index
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.hf_daily import HfDailySource
 from dailypapers.ingest.run import ingest
-from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.web.app import create_app
 from tests.conftest import SHARED_DATA
 from tests.support.browser import LiveServer, ScreenshotFolder, launch_chromium
+from tests.support.site import site_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
@@ -57,17 +57,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
     data_dir = tmp_path_factory.mktemp("browser-site")
-    with pytest.MonkeyPatch.context() as patch:  # the module's settings ignore the shell's
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                patch.delenv(name)
-        settings = Settings(
-            _env_file=None,
-            mode="development",
-            data_dir=data_dir,
-            database_url=f"sqlite:///{data_dir / 'dailypapers.sqlite3'}",
-            models_dir=models_dir,
-        )
+    settings = site_settings(data_dir, models_dir)  # the shell's DAILYPAPERS_* ignored
     store = open_store(settings.resolved_database_url)
     try:
         ingest(store, "hf", "capture", HfDailySource(SHARED_DATA / CAPTURE))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +22,12 @@ from dailypapers.store import Store
 from dailypapers.store.jobs import last_runs
 from dailypapers.store.vectors import semantic_progress
 from tests.support.replay import ReplayServer
+from tests.support.server import free_port
 from tests.worker.test_jobs import arxiv_answer
 
 DAILYPAPERS = Path(sys.executable).with_name("dailypapers")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEADLINE = 120.0  # the model may be built first (once per test session)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _children(pid: int) -> list[int]:
@@ -57,7 +50,7 @@ def test_serve_runs_one_worker_that_harvests_embeds_and_stops_with_it(
         monkeypatch.setenv(f"DAILYPAPERS_{name}", value)
     get_settings.cache_clear()
     model = embedder_name(get_settings())
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(DAILYPAPERS), "serve", "--port", str(port), "--workers", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
