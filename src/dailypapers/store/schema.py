@@ -7,6 +7,7 @@ whatever hangs off the paper (votes, comments) keeps pointing at it.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData(
@@ -53,6 +55,9 @@ papers = Table(
     # The day the paper is shown in the feed (``paper.feed_day``), kept so it can be indexed.
     Column("feed_day", Date),
     Column("hf_upvotes", Integer),
+    # Upvotes cast on this site by members not suspended: kept with each vote's write (in the
+    # same transaction), so a page sorts by it without counting rows (see ``store.votes``).
+    Column("local_upvotes", Integer, nullable=False, server_default="0"),
     # Comments on the paper's Hugging Face page (numComments), as last imported.
     Column("hf_comments", Integer),
     Column("github_repo", Text),
@@ -194,4 +199,40 @@ paper_vectors = Table(
     Column("text_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+# Upvotes: one per member and paper (the key), with its time, so trending can count the
+# votes of a window. Papers are keyed without version, so a vote stays on a new version.
+# ``counted`` is false while the voter is suspended: the vote is kept, but not counted.
+paper_votes = Table(
+    "paper_votes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "paper_id",
+        String(40),
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("created_at", DateTime, nullable=False),
+    Column("counted", Boolean, nullable=False, server_default=true()),
+    Index(None, "paper_id", "created_at"),
+    Index(None, "created_at"),
+)
+
+# Papers members submitted to the feed: one submission per paper (no duplicates), with its
+# member, note and time; the paper itself carries "featured on/by" like a Hugging Face one.
+paper_submissions = Table(
+    "paper_submissions",
+    metadata,
+    Column(
+        "paper_id",
+        String(40),
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("note", Text),
+    Column("created_at", DateTime, nullable=False),
+    Index(None, "user_id", "created_at"),
 )
