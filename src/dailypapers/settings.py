@@ -255,6 +255,19 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(
         5, ge=1, le=100, description="Attempts of a run before it is recorded as failed."
     )
+    submission_max_age_days: int = Field(
+        14,
+        ge=0,
+        le=100_000,
+        description="Members may submit papers at most this many days old (by their first "
+        "arXiv version).",
+    )
+    submission_max_per_day: int = Field(
+        5, ge=0, le=10_000, description="Papers one member may submit per day (UTC)."
+    )
+    submission_note_max: int = Field(
+        500, ge=0, le=10_000, description="Longest note (characters) a submission may carry."
+    )
 
     @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
