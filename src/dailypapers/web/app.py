@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from dailypapers.feed.reader import Store, change_stamp, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.web import api, pages, syndication
+from dailypapers.web import api, pages, submissions, syndication, votes
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
@@ -77,6 +77,9 @@ def create_app(
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
+    for community in (votes, submissions):  # upvotes and submissions: forms and API
+        app.include_router(community.api)
+        app.include_router(community.pages)
     app.include_router(syndication.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
