@@ -41,6 +41,9 @@ def settings_env(
     monkeypatch.setenv("DAILYPAPERS_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DAILYPAPERS_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("DAILYPAPERS_INDEX_AFTER_INGEST", "false")
+    # Cheap argon2id hashes: tests make many users; the parameters themselves are tested.
+    monkeypatch.setenv("DAILYPAPERS_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("DAILYPAPERS_PASSWORD_MEMORY_KIB", "256")
     monkeypatch.chdir(tmp_path)  # so a developer's .env never leaks into a test
     get_settings.cache_clear()
     yield data_dir

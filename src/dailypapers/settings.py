@@ -269,6 +269,20 @@ class Settings(BaseSettings):
         500, ge=0, le=10_000, description="Longest note (characters) a submission may carry."
     )
 
+    session_days: int = Field(
+        30, ge=1, le=400, description="Days a sign-in lasts before the browser must sign in again."
+    )
+    password_time_cost: int = Field(
+        3, ge=1, le=50, description="argon2id passes over memory when hashing a password."
+    )
+    password_memory_kib: int = Field(
+        65536,
+        ge=64,
+        le=4_194_304,
+        description="argon2id memory (KiB) per password hash; a stored hash made with other "
+        "parameters is hashed again at the next sign-in.",
+    )
+
     @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

@@ -92,7 +92,7 @@ def test_vote_with_and_without_javascript(
     button = scripted.locator("ol.cards article.card").nth(0).locator("form.votes button")
     before = _count(scripted, 0)
     loads: list[str] = []
-    scripted.on("load", lambda: loads.append(scripted.url))
+    scripted.on("load", lambda loaded: loads.append(loaded.url))
     button.click()
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button.locator(".count")).to_have_text(str(before + 1))

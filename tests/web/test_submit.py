@@ -55,8 +55,8 @@ def test_submit_through_the_api(site: TestClient, filled: Store) -> None:
     assert items[0]["submittedBy"]["name"] == "api0"
     assert items[0]["paper"]["submittedOnDailyBy"]["name"] == "api0"
     assert items[0]["paper"]["submittedOnDailyAt"] == f"{today}T00:00:00.000Z"
-    again = site.post("/api/papers/submit", json=body,
-                      headers={"Authorization": f"Bearer {api_token(filled, bob, 'write')}"})  # fmt: skip
+    by_bob = {"Authorization": f"Bearer {api_token(filled, bob, 'write')}"}
+    again = site.post("/api/papers/submit", json=body, headers=by_bob)
     assert (again.json()["new"], again.json()["upvotes"]) == (False, 2)
     bad = site.post("/api/papers/submit", json={"paper_id": "nonsense"}, headers=write)
     assert bad.status_code == 422 and "not an arXiv id" in bad.json()["message"]

@@ -24,6 +24,7 @@ from dailypapers.feed.reader import Store, change_stamp, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web import api, pages, submissions, syndication, votes
+from dailypapers.web.auth import AuthCookies
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
@@ -87,6 +88,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(Exception, handle_error)
+    # Inside the cache: it sees the cookies and "no-store" of personal answers and skips them.
+    app.add_middleware(AuthCookies)
     if settings.page_cache_mb > 0:
         app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.

@@ -1,9 +1,10 @@
-"""Who is asking, as the community's routes need it: the signed-in member of a page request,
-the member of an API request (bearer token), and the CSRF token of forms.
+"""Who is asking, as the community's routes need it: the signed-in member of a page, the
+member of a state-changing request (a form with its CSRF token, or a bearer token with write
+scope), and the CSRF token of forms, all from :mod:`dailypapers.web.auth`.
 
-The accounts package owns sessions, tokens and CSRF; this module is the one place the
-community's routes (:mod:`dailypapers.web.votes`, :mod:`dailypapers.web.submissions`) ask
-it, and turns its answers into a :class:`Member` with just what voting and submitting need.
+It turns the accounts' user into a :class:`Member` with just what voting and submitting
+need, so :mod:`dailypapers.web.votes` and :mod:`dailypapers.web.submissions` depend on
+this one small shape.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+
+from dailypapers.accounts import User
+from dailypapers.web import auth
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,46 +28,38 @@ class Member:
     confirmed: bool
     suspended: bool
 
+    @property
+    def moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+
+def _member(user: User) -> Member:
+    return Member(user.id, user.username, user.fullname, user.role, user.confirmed, user.suspended)
+
 
 def signed_in(request: Request) -> Member | None:
-    """The member signed in on this browser (its session cookie), or None."""
-    from dailypapers.web import auth
-
+    """The member signed in on this browser, or None."""
     user = auth.current_user(request)
     return None if user is None else _member(user)
 
 
 def csrf_token(request: Request) -> str:
     """The token the signed-in member's forms carry."""
-    from dailypapers.web import auth
-
     return auth.csrf_token(request)
 
 
-def check_csrf(request: Request, token: str) -> None:
-    """Refuse (403) a form POST whose token is not this session's: a cross-site request."""
-    from dailypapers.web import auth
-
-    auth.check_csrf(request, token)
+async def form_writer(request: Request) -> Member:
+    """The member of a form POST: signed in, with this session's CSRF token (else 403)."""
+    return _member(await auth.require_writer(request))
 
 
-def api_member(request: Request, *, write: bool) -> Member:
-    """The member whose bearer token this API request carries: 401 without a valid token,
-    403 when ``write`` is needed and the token has only read scope."""
-    from dailypapers.web import auth
-
-    user = auth.api_user(request, scope="write" if write else "read")
-    if user is None:
-        raise HTTPException(401, "send a personal API token: Authorization: Bearer TOKEN")
-    return _member(user)
-
-
-def _member(user: object) -> Member:
-    return Member(
-        id=getattr(user, "id"),  # noqa: B009
-        username=getattr(user, "username"),  # noqa: B009
-        fullname=getattr(user, "fullname", None),
-        role=getattr(user, "role", "user"),
-        confirmed=getattr(user, "email_confirmed_at", None) is not None,
-        suspended=getattr(user, "suspended_at", None) is not None,
-    )
+async def api_writer(request: Request) -> Member:
+    """The member of an API write: 401 with no credentials at all, 403 for a read-scope
+    token; a signed-in browser's script sends the CSRF token as ``X-CSRF-Token``."""
+    if auth.current_user(request) is None and "authorization" not in request.headers:
+        raise HTTPException(
+            401,
+            "send a personal API token with write scope: Authorization: Bearer TOKEN",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return _member(await auth.require_writer(request))

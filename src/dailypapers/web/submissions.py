@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
@@ -27,9 +27,8 @@ from dailypapers.community.submissions import (
     submit,
 )
 from dailypapers.web.deps import canonical_id, settings_of, store_of
-from dailypapers.web.member import Member, api_member, check_csrf, signed_in
+from dailypapers.web.member import Member, api_writer, form_writer
 from dailypapers.web.models import ErrorBody
-from dailypapers.web.votes import MODERATORS
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(
@@ -79,9 +78,11 @@ def _submit(request: Request, member: Member, paper: str, note: str | None) -> S
 
 
 @api.post("/papers/submit", response_model=SubmitAnswer)
-def api_submit(request: Request, body: SubmitBody) -> SubmitAnswer:
+def api_submit(
+    request: Request, body: SubmitBody, member: Annotated[Member, Depends(api_writer)]
+) -> SubmitAnswer:
     """Submit a paper to today's feed (a bearer token with write scope, a confirmed email)."""
-    done = _submit(request, api_member(request, write=True), body.paper_id, body.comment)
+    done = _submit(request, member, body.paper_id, body.comment)
     return SubmitAnswer(
         paperId=done.paper_id,
         title=done.title,
@@ -95,15 +96,11 @@ def api_submit(request: Request, body: SubmitBody) -> SubmitAnswer:
 @pages.post("/submit")
 def submit_form(
     request: Request,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    member: Annotated[Member, Depends(form_writer)],
     paper: Annotated[str, Form(max_length=300)] = "",
     note: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     """The daily page's form: back to the feed with the outcome (or the reason) to show."""
-    check_csrf(request, csrf_token)
-    member = signed_in(request)
-    if member is None:
-        raise HTTPException(401, "sign in to submit papers")
     try:
         done = _submit(request, member, paper, note or None)
     except HTTPException as error:
@@ -118,12 +115,10 @@ def submit_form(
 
 @pages.post("/papers/{paper_id:path}/remove-submission")
 def remove_form(
-    request: Request, paper_id: str, csrf_token: Annotated[str, Form(max_length=200)] = ""
+    request: Request, paper_id: str, member: Annotated[Member, Depends(form_writer)]
 ) -> Response:
     """A moderator takes a submission off the feed."""
-    check_csrf(request, csrf_token)
-    member = signed_in(request)
-    if member is None or member.role not in MODERATORS:
+    if not member.moderator:
         raise HTTPException(403, "only moderators remove submissions")
     if not remove(store_of(request), canonical_id(paper_id)):
         raise HTTPException(404, f"{paper_id[:80]!r} was not submitted here")

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import Response
 
+from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
 from dailypapers.web.cards import card, cards, paper_vote, plural, short_authors
 from dailypapers.web.security import THEME_SCRIPT
 
@@ -56,6 +57,7 @@ def _environment() -> Environment:
         page_url=page_url, paper_card=card, paper_cards=cards, paper_vote=paper_vote
     )
     environment.globals["theme_script"] = THEME_SCRIPT
+    environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()
     return environment
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -26,10 +26,8 @@ from dailypapers.community.votes import UnknownPaper, VoteState, set_upvote
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.web.cards import Voter
 from dailypapers.web.deps import canonical_id, store_of
-from dailypapers.web.member import Member, api_member, check_csrf, csrf_token, signed_in
+from dailypapers.web.member import Member, api_writer, csrf_token, form_writer, signed_in
 from dailypapers.web.models import ErrorBody
-
-MODERATORS = ("moderator", "admin")
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(
@@ -77,7 +75,7 @@ def page_voter(request: Request, read: Reader, ids: Sequence[str]) -> Voter | No
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in NOTICE_KEYS]
     back = quote(request.url.path) + (f"?{urlencode(query)}" if query else "")
     upvoted = read.upvoted_among(member.id, ids) if ids else frozenset()
-    return Voter(upvoted, csrf_token(request), back, member.role in MODERATORS)
+    return Voter(upvoted, csrf_token(request), back, member.moderator)
 
 
 def community_context(
@@ -116,15 +114,11 @@ def submission_notice(request: Request) -> SubmissionNotice | None:
 def upvote_form(
     request: Request,
     paper_id: str,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    member: Annotated[Member, Depends(form_writer)],
     upvoted: Annotated[str, Form(pattern="^[01]$")] = "1",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Upvote (``upvoted=1``) or take the upvote back (``0``), then back to ``next``."""
-    check_csrf(request, csrf_token)
-    member = signed_in(request)
-    if member is None:
-        raise HTTPException(401, "sign in to upvote")
     state = _vote(request, member, paper_id, upvoted == "1")
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(_state(state).model_dump())
@@ -132,12 +126,16 @@ def upvote_form(
 
 
 @api.post("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
-def api_upvote(request: Request, paper_id: str) -> UpvoteState:
+def api_upvote(
+    request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
+) -> UpvoteState:
     """Upvote a paper (again: nothing changes); needs a bearer token with write scope."""
-    return _state(_vote(request, api_member(request, write=True), paper_id, True))
+    return _state(_vote(request, member, paper_id, True))
 
 
 @api.delete("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
-def api_take_back(request: Request, paper_id: str) -> UpvoteState:
+def api_take_back(
+    request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
+) -> UpvoteState:
     """Take back an upvote (none: nothing changes); needs a bearer token with write scope."""
-    return _state(_vote(request, api_member(request, write=True), paper_id, False))
+    return _state(_vote(request, member, paper_id, False))

@@ -30,7 +30,7 @@ from dailypapers.feed.reader import Reader
 from dailypapers.web.deps import check_category, reader
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.templating import render
-from dailypapers.web.votes import community_context, submission_notice
+from dailypapers.web.votes import NOTICE_KEYS, community_context, submission_notice
 
 router = APIRouter()
 
@@ -122,7 +122,11 @@ def _period_view(
     check_page(page, found.total, FEED_PAGE_SIZE)
     before, after = read.neighbours(period.start, period.end, category=category)
     # Moving to another day or view keeps the sort and the category, not the page number.
-    keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "p" and v])
+    # (Nor the outcome of a submission, shown once.)
+    dropped = ("p", *NOTICE_KEYS)
+    keep = urlencode(
+        [(k, v) for k, v in request.query_params.multi_items() if k not in dropped and v]
+    )
     suffix = f"?{keep}" if keep else ""
     context = {
         "title": f"Papers of {period.title}" if period.unit == "day" else f"Papers, {period.title}",
