@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from dailypapers.community.votes import VoteState, set_upvote, suspension_changed, vote_state
 from dailypapers.paper import make_record
 from dailypapers.store import Store
 from dailypapers.store.entries import feed_entries, feed_page, rank_inputs
 from dailypapers.store.papers import upsert_papers
+from dailypapers.store.users import update_user
 from dailypapers.store.votes import (
     add_vote,
     remove_vote,
@@ -144,3 +146,18 @@ def test_the_stamp_moves_with_every_vote(store: Store) -> None:
     # Each differs from the one before (what the page cache compares with).
     assert all(before != after for before, after in zip(stamps, stamps[1:], strict=False))
     assert stamps[1] != stamps[3]
+
+
+def test_a_suspension_follows_the_account(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+    for member in (alice, bob):
+        set_upvote(store, member, "2501.00002", True)
+    with store.write() as connection:
+        update_user(connection, alice, {"suspended_at": T0})
+    assert suspension_changed(store, alice) == 1
+    assert vote_state(store, bob, "2501.00002") == VoteState("2501.00002", True, 1)
+    with store.write() as connection:
+        update_user(connection, alice, {"suspended_at": None})
+    assert suspension_changed(store, alice) == 1
+    assert vote_state(store, alice, "2501.00002") == VoteState("2501.00002", True, 2)

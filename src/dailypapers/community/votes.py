@@ -65,8 +65,10 @@ def vote_state(store: Store, user_id: int | None, paper_id: str) -> VoteState | 
     return VoteState(paper_id, upvoted, sum(counts))
 
 
-def count_votes_of(store: Store, user_id: int, counted: bool) -> int:
-    """Count ``user_id``'s votes again (``counted``) or stop counting them (a suspension);
-    the papers' counts follow in the same transaction. Returns how many votes changed."""
+def suspension_changed(store: Store, user_id: int) -> int:
+    """Bring ``user_id``'s votes in line with their account: uncounted while it is suspended
+    (``users.suspended_at`` set), counted again when it is not. Call it whenever a
+    suspension starts or ends; returns how many votes changed."""
     with store.write() as connection:
-        return sql.set_counted(connection, user_id, counted)
+        suspended = sql.is_suspended(connection, user_id)
+        return sql.set_counted(connection, user_id, not suspended)

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.schema import paper_votes, papers
+from dailypapers.store.schema import paper_votes, papers, users
 
 
 def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:
@@ -174,6 +174,11 @@ def set_counted(connection: Connection, user_id: int, counted: bool) -> int:
     ).all()
     recount(connection, [row[0] for row in changed])
     return len(changed)
+
+
+def is_suspended(connection: Connection, user_id: int) -> bool:
+    suspended_at = connection.scalar(select(users.c.suspended_at).where(users.c.id == user_id))
+    return suspended_at is not None
 
 
 def vote_stamp(connection: Connection) -> tuple[int, datetime | None]:
