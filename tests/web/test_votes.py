@@ -9,6 +9,7 @@ import re
 from fastapi.testclient import TestClient
 
 from dailypapers.store import Store
+from dailypapers.store.users import update_user
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
@@ -85,3 +86,19 @@ def test_the_api_takes_write_tokens_only(client: TestClient, filled: Store) -> N
     assert shown["upvotes"] == paper["upvotes"] + 1
     assert client.delete(url, headers=write).json()["upvotes"] == paper["upvotes"]
     assert client.post("/api/papers/2609.99999/upvote", headers=write).status_code == 404
+
+
+def test_a_profile_lists_submitted_and_public_upvoted_papers(
+    client: TestClient, filled: Store
+) -> None:
+    (member,) = add_members(filled, 1, prefix="shown")
+    paper = client.get("/api/daily_papers", params={"date": "2026-06-12"}).json()[0]["paper"]
+    write = {"Authorization": f"Bearer {api_token(filled, member, 'write')}"}
+    client.post(f"/api/papers/{paper['id']}/upvote", headers=write)
+    page = client.get("/users/shown0").text
+    assert "Submitted papers" in page and "Upvoted papers" not in page  # private by default
+    with filled.write() as connection:
+        update_user(connection, member, {"upvotes_public": True})
+    # (Another address: the anonymous page above is cached until papers or votes change.)
+    page = client.get("/users/shown0", params={"after": "public"}).text
+    assert "Upvoted papers" in page and f"/papers/{paper['id']}" in page

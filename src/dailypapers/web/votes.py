@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from dailypapers.community.votes import UnknownPaper, VoteState, set_upvote
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.web.cards import Voter
-from dailypapers.web.deps import canonical_id, store_of
+from dailypapers.web.deps import canonical_id, reader, store_of
 from dailypapers.web.member import Member, api_writer, csrf_token, form_writer, signed_in
 from dailypapers.web.models import ErrorBody
 
@@ -88,6 +88,19 @@ def community_context(
         "voter": page_voter(request, read, ids),
         "submission_notes": read.notes(ids) if ids else {},
     }
+
+
+PROFILE_PAPERS = 50  # the newest submissions and upvotes a profile lists
+
+
+def profile_papers(request: Request, user_id: int, upvotes_public: bool) -> dict[str, object]:
+    """What ``/users/{name}`` lists: the member's submitted papers, and the papers they
+    upvoted when they made their upvotes public (None otherwise), as cards."""
+    with reader(request) as read:
+        submitted = read.submitted_by(user_id, limit=PROFILE_PAPERS)
+        upvoted = read.upvoted_by(user_id, limit=PROFILE_PAPERS) if upvotes_public else None
+        community = community_context(request, read, [*submitted, *(upvoted or [])])
+    return {"submitted": submitted, "upvoted": upvoted, **community}
 
 
 @dataclass(frozen=True)

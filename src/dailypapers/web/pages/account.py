@@ -29,6 +29,7 @@ from dailypapers.web.auth import (
 )
 from dailypapers.web.deps import store_of
 from dailypapers.web.templating import render
+from dailypapers.web.votes import profile_papers
 
 router = APIRouter()
 
@@ -144,4 +145,5 @@ def profile(request: Request, name: str) -> Response:
     user = accounts.find_user(_store(request), name[:40])
     if user is None or user.suspended:
         raise HTTPException(404, f"no user {name[:40]!r}")
-    return render(request, "user.html", {"title": user.display_name, "profile": user})
+    papers = profile_papers(request, user.id, user.upvotes_public)  # community: their papers
+    return render(request, "user.html", {"title": user.display_name, "profile": user, **papers})
