@@ -35,6 +35,7 @@ api = APIRouter(
     prefix="/api",
     tags=["submissions"],
     responses={
+        400: {"model": ErrorBody, "description": "a body that is not JSON"},
         401: {"model": ErrorBody},
         403: {"model": ErrorBody},
         404: {"model": ErrorBody},
