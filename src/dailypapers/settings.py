@@ -256,6 +256,41 @@ class Settings(BaseSettings):
         5, ge=1, le=100, description="Attempts of a run before it is recorded as failed."
     )
 
+    smtp_url: str | None = Field(
+        None,
+        description=(
+            "Mail server: `smtp://user:pass@host:587` (STARTTLS, required), "
+            "`smtps://user:pass@host:465` (TLS from the start); user and password "
+            "percent-encoded. `smtp://localhost:25` (a loopback host) sends in plain text "
+            "when the server offers no STARTTLS. Unset in development mode: each mail is "
+            "written to `DATA_DIR/mail/` as an `.eml` file and its first link logged."
+        ),
+    )
+    smtp_allow_plain: bool = Field(
+        False,
+        description=(
+            "Allow `smtp://` to a host other than loopback without STARTTLS when the server "
+            "offers none (password and mail then travel in plain text)."
+        ),
+    )
+    smtp_ca_file: Path | None = Field(
+        None,
+        description=(
+            "PEM file of the certificate authorities trusted for the mail server's "
+            "certificate (a private CA or a self-signed server); default: the system's."
+        ),
+    )
+    smtp_timeout: float = Field(
+        30.0, gt=0, description="Seconds before a mail server connection or reply gives up."
+    )
+    mail_from: str | None = Field(
+        None,
+        description=(
+            "Sender of the site's mail, e.g. `Daily Papers <papers@example.org>`. "
+            "Default: `Daily Papers <noreply@HOST>` with the host of SITE_URL (or `localhost`)."
+        ),
+    )
+
     @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -303,6 +338,24 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// address, e.g. https://example.org")
         return value or None
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if value:
+            from dailypapers.mail.smtp_url import parse_smtp_url
+
+            parse_smtp_url(value)  # raises ValueError saying what is wrong
+        return value or None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str | None) -> str | None:
+        if value:
+            from dailypapers.mail.message import parse_address
+
+            parse_address(value)  # raises ValueError saying what is wrong
+        return value or None
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.mode != "development" and self.secret_key == DEFAULT_SECRET_KEY:
@@ -336,6 +389,18 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read the settings once per process."""
     return Settings()
+
+
+def shown_value(name: str, value: object) -> object:
+    """A setting as ``dailypapers settings`` prints it: the secret key and URL passwords
+    masked."""
+    if name == "secret_key":
+        return "********"
+    if isinstance(value, str) and name.endswith("_url") and "@" in value:
+        parts = urlsplit(value)
+        if parts.password is not None:
+            return value.replace(f":{parts.password}@", ":********@", 1)
+    return value
 
 
 def _default_text(name: str) -> str:
