@@ -291,6 +291,41 @@ class Settings(BaseSettings):
         ),
     )
 
+    redis_url: str | None = Field(
+        None,
+        description=(
+            "`redis://host:6379/0` (or `rediss://` for TLS): rate limits are counted in Redis "
+            "instead of the database. Either way every server process shares them."
+        ),
+    )
+    limit_signup: str = Field(
+        "ip:10/1h,account:3/1h",
+        description="Sign-ups allowed per client IP and per email address (`ip:N/PERIOD,"
+        "account:N/PERIOD`, period in `s`, `m`, `h` or `d`; `off` for none). Every "
+        "LIMIT_ setting has this form.",
+    )
+    limit_login: str = Field(
+        "ip:30/10m,account:10/10m",
+        description="Log-in attempts per client IP and per account name or email address.",
+    )
+    limit_reset: str = Field(
+        "ip:10/1h,account:3/1h",
+        description="Password-reset and confirmation mails asked for, per IP and per address.",
+    )
+    limit_vote: str = Field(
+        "ip:1200/1m,account:120/1m",
+        description="Upvotes and their removal per client IP and per account.",
+    )
+    limit_submission: str = Field(
+        "ip:30/1h,account:10/1h",
+        description="Paper submissions per client IP and per account (the daily quota of "
+        "submissions is a rule of its own).",
+    )
+    limit_comment: str = Field(
+        "ip:60/1m,account:10/1m",
+        description="Comments per client IP and per account.",
+    )
+
     @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -355,6 +390,32 @@ class Settings(BaseSettings):
 
             parse_address(value)  # raises ValueError saying what is wrong
         return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and (
+            urlsplit(value).scheme not in ("redis", "rediss", "unix")
+            or not urlsplit(value).netloc
+            and urlsplit(value).scheme != "unix"
+        ):
+            raise ValueError("must be a redis://host:port/db, rediss:// or unix:// address")
+        return value or None
+
+    @field_validator(
+        "limit_signup",
+        "limit_login",
+        "limit_reset",
+        "limit_vote",
+        "limit_submission",
+        "limit_comment",
+    )
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        from dailypapers.accounts.limit_rules import parse_limits
+
+        parse_limits(value)  # raises ValueError saying what is wrong
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

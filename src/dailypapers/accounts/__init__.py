@@ -1,0 +1,1 @@
+"""Accounts: users, sessions and what guards them (rate limits in ``limits``)."""
