@@ -68,7 +68,7 @@ def test_a_limit_allows_exactly_its_count_then_says_when(
     # Full at the window's start: in the next window the 3 slide out; one more fits once a
     # third has gone, 60 + 20 s from now.
     assert caught.value.retry_after == 80
-    assert str(caught.value) == "Too many requests; try again in 80 seconds."
+    assert str(caught.value) == "Too many requests; try again in 80 seconds"
     limiter.check("export:account", "grace", limit=3, per_seconds=60)  # other keys are apart
     clock.now += 80
     limiter.check("export:account", "ada", limit=3, per_seconds=60)

@@ -54,7 +54,7 @@ class RateLimited(Exception):
 
     def __init__(self, retry_after: int, what: str = "requests") -> None:
         self.retry_after = retry_after
-        super().__init__(f"Too many {what}; try again in {_duration(retry_after)}.")
+        super().__init__(f"Too many {what}; try again in {_duration(retry_after)}")
 
 
 def _duration(seconds: int) -> str:

@@ -28,6 +28,7 @@ from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
+from dailypapers.web.limits import install_limits
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
 
@@ -84,6 +85,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(Exception, handle_error)
+    install_limits(app, app.state.store, settings)
     if settings.page_cache_mb > 0:
         app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
