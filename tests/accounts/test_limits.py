@@ -130,10 +130,12 @@ def test_counters_keep_no_address_and_expired_ones_are_deleted(
 
 
 def _hammer(
-    database_url: str, redis_url: str | None, processes: int, checks: int, limit: int
+    database_url: str, redis_url: str | None, tmp: Path, *, processes: int, checks: int, limit: int
 ) -> int:
+    """Start the processes, let them go at once when all are ready, sum what they allowed."""
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-    start_at = time.time() + 2.0  # both start together, after their imports
+    go = tmp / "go"
+    readies = [tmp / f"ready-{number}" for number in range(processes)]
     workers = [
         subprocess.Popen(
             [
@@ -142,7 +144,8 @@ def _hammer(
                 "tests.accounts.hammer",
                 database_url,
                 redis_url or "-",
-                str(start_at),
+                str(ready),
+                str(go),
                 str(checks),
                 str(limit),
             ],
@@ -151,20 +154,27 @@ def _hammer(
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(processes)
+        for ready in readies
     ]
-    allowed = []
+    deadline = time.monotonic() + 120
+    while not all(ready.exists() for ready in readies) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    allowed, spans = [], []
     for worker in workers:
         output, _ = worker.communicate(timeout=300)
         assert worker.returncode == 0
-        allowed.append(int(output.strip()))
-    assert all(count > 0 for count in allowed), allowed  # both processes took some
+        count, began, ended = output.split()
+        allowed.append(int(count))
+        spans.append((float(began), float(ended)))
+    # The processes checked at the same time (each began before the other ended).
+    assert max(began for began, _ in spans) < min(ended for _, ended in spans), spans
     return sum(allowed)
 
 
 def test_limits_hold_across_two_processes(
-    backend: tuple[str, str | None], limiter_parts: tuple[Store, Settings]
+    backend: tuple[str, str | None], limiter_parts: tuple[Store, Settings], tmp_path: Path
 ) -> None:
     """Two OS processes check one key 150 times each against a limit of 100: exactly 100
     pass, on SQLite, on PostgreSQL and in Redis."""
-    assert _hammer(*backend, processes=2, checks=150, limit=100) == 100
+    assert _hammer(*backend, tmp_path, processes=2, checks=150, limit=100) == 100
