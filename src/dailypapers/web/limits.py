@@ -30,8 +30,8 @@ def limiter_of(request: Request) -> RateLimiter:
 
 
 def client_ip(request: Request) -> str:
-    """The client's address. Behind a reverse proxy, run the server with uvicorn's
-    ``--proxy-headers`` and ``--forwarded-allow-ips`` so this is the real client's."""
+    """The client's address. Behind a reverse proxy uvicorn puts the forwarded client's here
+    (it trusts ``X-Forwarded-For`` from 127.0.0.1, or from ``FORWARDED_ALLOW_IPS``)."""
     return request.client.host if request.client else "unknown"
 
 
