@@ -141,3 +141,23 @@ def test_production_without_smtp_says_what_to_set() -> None:
 def test_the_mail_server_fixture_collects_what_the_site_sends(mail_server) -> None:
     send_mail(_message(Settings()))
     assert [m["To"].addresses[0].addr_spec for m in mail_server.messages] == ["zoe@example.org"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "temporary"),
+    [("550 5.1.1 No such user here", False), ("451 4.3.0 Try again later", True)],
+)
+def test_a_refused_recipient_is_temporary_or_not_by_its_code(reply: str, temporary: bool) -> None:
+    with start_smtp() as server:
+        server.refuse["gone@example.org"] = reply
+        settings = _settings(smtp_url=server.url())
+        with open_sender(settings) as sender:
+            with pytest.raises(MailError) as caught:
+                sender.send(_message(settings, "gone@example.org"))
+            sender.send(_message(settings))  # the sender goes on with the next message
+    assert (
+        str(caught.value)
+        == f"mail server 127.0.0.1:{server.port} refused gone@example.org: {reply}"
+    )
+    assert caught.value.temporary is temporary and caught.value.code == int(reply[:3])
+    assert [r.recipients for r in server.received] == [["zoe@example.org"]]

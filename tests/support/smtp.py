@@ -3,7 +3,8 @@
 ``start_smtp()`` serves plain SMTP, STARTTLS (``tls="starttls"``) or TLS from the start
 (``tls="smtps"``) with a certificate made for the test by trustme (its CA file is
 ``server.ca_file``), and with ``credentials=(user, password)`` requires AUTH LOGIN or PLAIN
-with them. Tests read ``server.messages`` (parsed ``EmailMessage`` objects) or
+with them. ``server.refuse[address] = "550 5.1.1 No such user"`` makes it refuse a
+recipient. Tests read ``server.messages`` (parsed ``EmailMessage`` objects) or
 ``server.received`` (with the envelope). The ``mail_server`` fixture (tests/conftest.py)
 starts a plain one and points ``DAILYPAPERS_SMTP_URL`` at it.
 """
@@ -48,6 +49,8 @@ class SmtpServer:
     ca_file: Path | None = None
     received: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    # Recipients the server refuses, with its reply (e.g. "550 5.1.1 No such user").
+    refuse: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -65,6 +68,15 @@ class SmtpServer:
 class _Collector:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
+
+    async def handle_RCPT(
+        self, smtp: Any, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        reply = self.server.refuse.get(address)
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, smtp: Any, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
