@@ -178,3 +178,15 @@ def test_limits_hold_across_two_processes(
     """Two OS processes check one key 150 times each against a limit of 100: exactly 100
     pass, on SQLite, on PostgreSQL and in Redis."""
     assert _hammer(*backend, tmp_path, processes=2, checks=150, limit=100) == 100
+
+
+def test_an_unreachable_redis_lets_requests_through_and_logs_it(
+    sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.support.server import free_port
+
+    settings = Settings(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+    limiter = open_limiter(sqlite_store, settings)
+    for _ in range(3):
+        limiter.check("k", "x", limit=1, per_seconds=60)
+    assert "rate limits not checked: Redis failed" in caplog.text

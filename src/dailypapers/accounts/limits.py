@@ -10,7 +10,8 @@ nothing is counted and ``RateLimited`` says how many seconds to wait (the web la
 429 with ``Retry-After``). The rules (sign-up, log-in, reset, votes, submissions, comments)
 are settings (``DAILYPAPERS_LIMIT_*``); their arithmetic is ``limit_rules``. Keys are
 hashed before they are stored, so no address or IP sits in the counters; an IPv6 client
-counts by its /64 network (one home or one server's range).
+counts by its /64 network (one home or one server's range). When Redis cannot be reached a
+check lets the request through and logs an error (limits must not take the site down).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import itertools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +38,8 @@ from dailypapers.accounts.limit_rules import (
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store
 from dailypapers.store import limits as sql
+
+log = logging.getLogger(__name__)
 
 Rule = Literal["signup", "login", "reset", "vote", "submission", "comment"]
 RULES: dict[Rule, str] = {
@@ -184,6 +188,7 @@ class RedisBackend:
 
         self.client: Any = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.script = self.client.register_script(_REDIS_SCRIPT)
+        self.errors: type[Exception] = redis.RedisError
 
     def count(self, hits: Sequence[Hit], now: float) -> Denied | None:
         windows: list[Window] = [window_at(now, hit.seconds) for hit in hits]
@@ -193,7 +198,13 @@ class RedisBackend:
             keys += [f"dailypapers:limit:{hit.bucket}:{window.start}"]
             keys += [f"dailypapers:limit:{hit.bucket}:{window.previous}"]
             args += [hit.limit, repr(window.previous_weight), 2 * window.seconds]
-        answer = self.script(keys=keys, args=args)
+        try:
+            answer = self.script(keys=keys, args=args)
+        except self.errors as error:
+            # Limits guard against abuse; they must not take the site down with Redis. The
+            # check lets the request through and says so in the log.
+            log.error("rate limits not checked: Redis failed: %s", error)
+            return None
         if int(answer[0]) == 0:
             return None
         return Denied(hits[int(answer[0]) - 1], int(answer[1]), int(answer[2]))
