@@ -29,6 +29,7 @@ from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
+from dailypapers.web.limits import install_limits
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
 
@@ -87,6 +88,7 @@ def create_app(
     app.add_exception_handler(Exception, handle_error)
     # Inside the cache: it sees the cookies and "no-store" of personal answers and skips them.
     app.add_middleware(AuthCookies)
+    install_limits(app, app.state.store, settings)
     if settings.page_cache_mb > 0:
         app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
