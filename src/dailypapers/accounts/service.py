@@ -108,7 +108,7 @@ def create_user(
             )
             row = user_rows.user_by_id(connection, user_id)
     except user_rows.DuplicateUser as taken:
-        raise AccountError(f"that {taken.field} is taken") from None
+        raise AccountError(f"that {taken.field} is taken", field=taken.field) from None
     assert row is not None
     return User.from_row(row)
 

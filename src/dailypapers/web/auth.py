@@ -185,6 +185,8 @@ def _mac(settings: Settings, purpose: str, value: str) -> str:
 def csrf_token(request: Request) -> str:
     """The CSRF token for forms of this request (sets the anonymous cookie when needed)."""
     settings = _settings(request)
+    # A page with a form carries this browser's token: it must never be cached for others.
+    request.scope.setdefault("state", {})["auth_personal"] = True
     token = session_token(request)
     if token and current_user(request) is not None:
         return _mac(settings, "session", token)
