@@ -26,6 +26,7 @@ from dailypapers.accounts.models import ROLES, AccountError, User
 from dailypapers.accounts.passwords import hash_password, password_problem, verify_password
 from dailypapers.accounts.service import (
     create_user,
+    delete_user,
     email_problem,
     end_all_sessions,
     list_tokens,
@@ -205,8 +206,7 @@ def confirm_email_change(store: Store, settings: Settings, token: str) -> User:
 def delete_account(store: Store, settings: Settings, user: User, password: str) -> None:
     """Delete the account (password checked): sessions, tokens and what hangs off it go."""
     _check_password(user, password, settings)
-    with store.write() as connection:
-        user_rows.delete_user(connection, user.id)
+    delete_user(store, user.id)
 
 
 def _time(value: datetime | None) -> str | None:

@@ -167,6 +167,12 @@ def authenticate(store: Store, settings: Settings, login: str, password: str) ->
     return None if user.suspended else user
 
 
+def delete_user(store: Store, user_id: int) -> bool:
+    """Delete the account; its sessions, tokens and what hangs off it go too."""
+    with store.write() as connection:
+        return user_rows.delete_user(connection, user_id)
+
+
 def set_password_hash(store: Store, user_id: int, password_hash: str) -> None:
     with store.write() as connection:
         user_rows.update_user(connection, user_id, {"password_hash": password_hash})
