@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from dailypapers.feed.reader import Store, change_stamp, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.web import api, pages, syndication
+from dailypapers.web import account_api, api, pages, syndication
 from dailypapers.web.auth import AuthCookies
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
@@ -79,6 +79,7 @@ def create_app(
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
+    app.include_router(account_api.router)
     app.include_router(syndication.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -134,6 +134,12 @@ def current_user(request: Request) -> User | None:
     return _resolve(request)[0]
 
 
+def bearer_scope(request: Request) -> str | None:
+    """The scope of the request's API token ("read" or "write"); None for a session."""
+    bearer = _resolve(request)[1]
+    return bearer.scope if bearer else None
+
+
 def forget_user(request: Request) -> None:
     """Drop what this request resolved (after a log-in or log-out changed it)."""
     request.state.auth_resolved = None
