@@ -15,6 +15,7 @@ from dailypapers.settings import get_settings
 from dailypapers.store import Store, open_store
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.replay import ReplayServer
+from tests.support.smtp import SmtpServer, start_smtp
 
 SHARED_DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
 
@@ -101,3 +102,14 @@ def cli() -> CliRunner:
 def replay() -> Iterator[ReplayServer]:
     with ReplayServer() as server:
         yield server
+
+
+@pytest.fixture
+def mail_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that DAILYPAPERS_SMTP_URL points at;
+    ``mail_server.messages`` are the mails the site sent."""
+    with start_smtp() as server:
+        monkeypatch.setenv("DAILYPAPERS_SMTP_URL", server.url())
+        get_settings.cache_clear()
+        yield server
+    get_settings.cache_clear()

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from dailypapers.accounts import User
 from dailypapers.accounts.service import create_token, create_user, start_session
-from dailypapers.settings import get_settings
+from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store
 from dailypapers.web.auth import SESSION_COOKIE
 
@@ -34,11 +34,12 @@ def make_user(
     password: str | None = PASSWORD,
     confirmed: bool = True,
     fullname: str | None = None,
+    settings: Settings | None = None,
 ) -> User:
     """A stored user (email ``USERNAME@example.org`` unless given)."""
     return create_user(
         store,
-        get_settings(),
+        settings or get_settings(),
         username,
         email or f"{username}@example.org",
         password=password,
@@ -48,9 +49,9 @@ def make_user(
     )
 
 
-def sign_in(client: TestClient, store: Store, user: User) -> str:
+def sign_in(client: TestClient, store: Store, user: User, settings: Settings | None = None) -> str:
     """Start a session for ``user`` and give ``client`` its cookie; the session token."""
-    token = start_session(store, get_settings(), user, user_agent="tests")
+    token = start_session(store, settings or get_settings(), user, user_agent="tests")
     client.cookies.set(SESSION_COOKIE, token, domain=cookie_domain(client))
     return token
 

@@ -180,3 +180,24 @@ def test_secure_cookies_on_an_https_site(filled: Store, monkeypatch: object) -> 
         )
         cookie = next(v for k, v in answer.headers.multi_items() if v.startswith(SESSION_COOKIE))
         assert "Secure" in cookie
+
+
+def test_whoami_answers_as_hugging_face_and_escapes_nothing_it_should_not(
+    client: TestClient, filled: Store
+) -> None:
+    mallory = make_user(filled, "mallory", fullname="<img src=x onerror=alert(1)>")
+    read = api_token(filled, mallory, "read")
+    fresh = TestClient(client.app)
+    assert fresh.get("/api/whoami-v2").status_code == 401
+    assert fresh.get("/api/whoami-v2", headers=bearer("dp_unknown")).status_code == 401
+    me = fresh.get("/api/whoami-v2", headers=bearer(read))
+    assert me.status_code == 200 and me.headers["cache-control"] == "private, no-store"
+    body = me.json()
+    assert body["name"] == "mallory" and body["auth"]["accessToken"]["role"] == "read"
+    assert body["fullname"] == "<img src=x onerror=alert(1)>"  # JSON data, served as JSON
+    assert me.headers["content-type"] == "application/json"
+    public = fresh.get("/api/users/MALLORY").json()
+    assert public["name"] == "mallory" and "email" not in public
+    assert fresh.get("/api/users/nobody").status_code == 404
+    page = fresh.get("/users/mallory").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -8,8 +8,10 @@ import re
 
 from fastapi.testclient import TestClient
 
+from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.users import update_user
+from dailypapers.web.app import create_app
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
@@ -102,3 +104,17 @@ def test_a_profile_lists_submitted_and_public_upvoted_papers(
     # (Another address: the anonymous page above is cached until papers or votes change.)
     page = client.get("/users/shown0", params={"after": "public"}).text
     assert "Upvoted papers" in page and f"/papers/{paper['id']}" in page
+
+
+def test_votes_are_rate_limited_per_account(filled: Store) -> None:
+    settings = get_settings().model_copy(update={"limit_vote": "account:3/1m"})
+    (member,) = add_members(filled, 1, prefix="eager")
+    write = {"Authorization": f"Bearer {api_token(filled, member, 'write')}"}
+    with TestClient(create_app(filled, settings)) as client:
+        items = client.get("/api/daily_papers", params={"date": "2026-06-12"}).json()
+        answers = [
+            client.post(f"/api/papers/{item['paper']['id']}/upvote", headers=write)
+            for item in items[:4]
+        ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0

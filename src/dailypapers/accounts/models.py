@@ -11,7 +11,14 @@ SCOPES = ("read", "write")
 
 
 class AccountError(ValueError):
-    """A request the account rules refuse; its message is meant for the person."""
+    """A request the account rules refuse; its message is meant for the person.
+
+    ``field`` names the form field at fault when there is one (``username``, ``email``...).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,7 @@ def create_user(
             )
             row = user_rows.user_by_id(connection, user_id)
     except user_rows.DuplicateUser as taken:
-        raise AccountError(f"that {taken.field} is taken") from None
+        raise AccountError(f"that {taken.field} is taken", field=taken.field) from None
     assert row is not None
     return User.from_row(row)
 
@@ -165,6 +165,12 @@ def authenticate(store: Store, settings: Settings, login: str, password: str) ->
     if needs_rehash(user.password_hash, settings):
         set_password_hash(store, user.id, hash_password(password, settings))
     return None if user.suspended else user
+
+
+def delete_user(store: Store, user_id: int) -> bool:
+    """Delete the account; its sessions, tokens and what hangs off it go too."""
+    with store.write() as connection:
+        return user_rows.delete_user(connection, user_id)
 
 
 def set_password_hash(store: Store, user_id: int, password_hash: str) -> None:

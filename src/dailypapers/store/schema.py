@@ -7,6 +7,7 @@ whatever hangs off the paper (votes, comments) keeps pointing at it.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -291,4 +292,18 @@ paper_submissions = Table(
     Column("note", Text),
     Column("created_at", DateTime, nullable=False),
     Index(None, "user_id", "created_at"),
+)
+
+# Rate-limit counters (``dailypapers.accounts.limits``): hits per key and fixed window, read
+# two windows at a time as a sliding window. ``bucket`` is the rule, the scope and a hash of
+# the key (an IP or an account), never the key itself; times are Unix seconds. Rows whose
+# ``expires_at`` has passed no longer count and are deleted now and then.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("bucket", String(100), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True, autoincrement=False),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "expires_at"),
 )

@@ -134,6 +134,12 @@ def current_user(request: Request) -> User | None:
     return _resolve(request)[0]
 
 
+def bearer_scope(request: Request) -> str | None:
+    """The scope of the request's API token ("read" or "write"); None for a session."""
+    bearer = _resolve(request)[1]
+    return bearer.scope if bearer else None
+
+
 def forget_user(request: Request) -> None:
     """Drop what this request resolved (after a log-in or log-out changed it)."""
     request.state.auth_resolved = None
@@ -185,6 +191,8 @@ def _mac(settings: Settings, purpose: str, value: str) -> str:
 def csrf_token(request: Request) -> str:
     """The CSRF token for forms of this request (sets the anonymous cookie when needed)."""
     settings = _settings(request)
+    # A page with a form carries this browser's token: it must never be cached for others.
+    request.scope.setdefault("state", {})["auth_personal"] = True
     token = session_token(request)
     if token and current_user(request) is not None:
         return _mac(settings, "session", token)

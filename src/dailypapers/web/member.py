@@ -10,11 +10,13 @@ this one small shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import HTTPException, Request
 
 from dailypapers.accounts import User
 from dailypapers.web import auth
+from dailypapers.web.limits import client_ip, limiter_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,12 @@ def csrf_token(request: Request) -> str:
 async def form_writer(request: Request) -> Member:
     """The member of a form POST: signed in, with this session's CSRF token (else 403)."""
     return _member(await auth.require_writer(request))
+
+
+def check_limit(request: Request, rule: Literal["vote", "submission"], member: Member) -> None:
+    """Count one ``rule`` ("vote", "submission") for the member and their address; raises
+    ``RateLimited`` (a 429 with ``Retry-After``) past the configured limits."""
+    limiter_of(request).check_rule(rule, ip=client_ip(request), account=str(member.id))
 
 
 async def api_writer(request: Request) -> Member:

@@ -27,7 +27,7 @@ from dailypapers.community.submissions import (
     submit,
 )
 from dailypapers.web.deps import canonical_id, settings_of, store_of
-from dailypapers.web.member import Member, api_writer, form_writer
+from dailypapers.web.member import Member, api_writer, check_limit, form_writer
 from dailypapers.web.models import ErrorBody
 
 pages = APIRouter(include_in_schema=False)
@@ -70,8 +70,10 @@ def _submitter(member: Member) -> Submitter:
 
 def _submit(request: Request, member: Member, paper: str, note: str | None) -> Submitted:
     settings = settings_of(request)
+    submitter = _submitter(member)
+    check_limit(request, "submission", member)
     try:
-        return submit(store_of(request), settings, _submitter(member), paper, note)
+        return submit(store_of(request), settings, submitter, paper, note)
     except SubmissionRefused as error:
         raise HTTPException(error.status, str(error)) from None
     except ArxivUnreachable as error:

@@ -26,14 +26,26 @@ from dailypapers.community.votes import UnknownPaper, VoteState, set_upvote
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.web.cards import Voter
 from dailypapers.web.deps import canonical_id, reader, store_of
-from dailypapers.web.member import Member, api_writer, csrf_token, form_writer, signed_in
+from dailypapers.web.member import (
+    Member,
+    api_writer,
+    check_limit,
+    csrf_token,
+    form_writer,
+    signed_in,
+)
 from dailypapers.web.models import ErrorBody
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(
     prefix="/api",
     tags=["upvotes"],
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        429: {"model": ErrorBody, "description": "too many votes; see Retry-After"},
+    },
 )
 
 
@@ -53,6 +65,7 @@ def _state(state: VoteState) -> UpvoteState:
 def _vote(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
+    check_limit(request, "vote", member)
     try:
         return set_upvote(store_of(request), member.id, canonical_id(paper_id), upvoted)
     except UnknownPaper as error:

@@ -1,5 +1,5 @@
-"""Account pages: log in, log out (here or everywhere), settings (API tokens, ...), and the
-profile ``/users/{name}``.
+"""Account pages: log in, log out (here or everywhere), settings (profile, email, password,
+API tokens, export as JSON, delete), and the profile ``/users/{name}``.
 
 Every form posts with a CSRF token (``{{ csrf_field() }}``, checked by
 :func:`dailypapers.web.auth.check_csrf` or :func:`~dailypapers.web.auth.require_writer`) and
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
+from fastapi.responses import JSONResponse
 from starlette.responses import RedirectResponse, Response
 
-from dailypapers.accounts import AccountError, User
+from dailypapers.accounts import AccountError, User, flows
 from dailypapers.accounts import service as accounts
 from dailypapers.feed.reader import Store
 from dailypapers.web.auth import (
@@ -27,7 +28,9 @@ from dailypapers.web.auth import (
     session_token,
     set_session_cookie,
 )
-from dailypapers.web.deps import store_of
+from dailypapers.web.deps import settings_of, store_of
+from dailypapers.web.limits import client_ip, limiter_of
+from dailypapers.web.pages.signup import base_url, send_later
 from dailypapers.web.templating import render
 from dailypapers.web.votes import profile_papers
 
@@ -67,6 +70,7 @@ def log_in(
     next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
 ) -> Response:
     store, settings = _store(request), request.app.state.settings
+    limiter_of(request).check_rule("login", ip=client_ip(request), account=login.strip())
     user = accounts.authenticate(store, settings, login, password)
     if user is None:
         context = {
@@ -107,11 +111,160 @@ def log_out_everywhere(
     return _see_other("/")
 
 
+DONE = {
+    "profile": "Your profile is saved.",
+    "password": "Your password is changed; your other sessions were logged out.",
+    "email": "Check your new address: the change takes effect when you open the link we sent.",
+    "confirm": "A new confirmation link is on its way to your address.",
+}
+
+
+def _settings_page(
+    request: Request,
+    user: User,
+    *,
+    new_token: str | None = None,
+    error: str | None = None,
+    field: str | None = None,
+    status: int = 200,
+) -> Response:
+    context = {
+        "title": "Settings",
+        "user": user,
+        "tokens": accounts.list_tokens(_store(request), user.id),
+        "new_token": new_token,
+        "done": DONE.get(request.query_params.get("done", "")),
+        "error": error,
+        "field": field,
+    }
+    return render(request, "settings.html", context, status_code=status)
+
+
 @router.get("/settings")
 def settings_page(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
-    tokens = accounts.list_tokens(_store(request), user.id)
-    context = {"title": "Settings", "user": user, "tokens": tokens, "new_token": None}
-    return render(request, "settings.html", context)
+    return _settings_page(request, user)
+
+
+@router.post("/settings/profile")
+def save_profile(
+    request: Request,
+    user: Annotated[User, Depends(require_writer)],
+    fullname: Annotated[str, Form(max_length=200)] = "",
+    upvotes_public: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    flows.set_profile(_store(request), user, fullname=fullname, upvotes_public=bool(upvotes_public))
+    return _see_other("/settings?done=profile")
+
+
+@router.post("/settings/password")
+def change_password(
+    request: Request,
+    user: Annotated[User, Depends(require_writer)],
+    new_password: Annotated[str, Form(max_length=4096)],
+    current_password: Annotated[str, Form(max_length=4096)] = "",
+) -> Response:
+    settings = settings_of(request)
+    try:
+        flows.change_password(
+            _store(request),
+            settings,
+            user,
+            current_password,
+            new_password,
+            keep_token=session_token(request),
+        )
+    except AccountError as refused:
+        return _settings_page(request, user, error=str(refused), field=refused.field, status=422)
+    return _see_other("/settings?done=password")
+
+
+@router.post("/settings/email")
+def change_email(
+    request: Request,
+    background: BackgroundTasks,
+    user: Annotated[User, Depends(require_writer)],
+    email: Annotated[str, Form(max_length=320)],
+    current_password: Annotated[str, Form(max_length=4096)] = "",
+) -> Response:
+    settings = settings_of(request)
+    limiter_of(request).check_rule("reset", ip=client_ip(request), account=user.username)
+    try:
+        mails = flows.request_email_change(
+            _store(request), settings, base_url(request), user, current_password, email
+        )
+    except AccountError as refused:
+        return _settings_page(request, user, error=str(refused), field=refused.field, status=422)
+    send_later(background, mails, settings)
+    return _see_other("/settings?done=email")
+
+
+@router.post("/settings/confirm")
+def resend_confirmation(
+    request: Request, background: BackgroundTasks, user: Annotated[User, Depends(require_writer)]
+) -> Response:
+    settings = settings_of(request)
+    limiter_of(request).check_rule("reset", ip=client_ip(request), account=user.username)
+    send_later(background, flows.resend_confirmation(settings, base_url(request), user), settings)
+    return _see_other("/settings?done=confirm")
+
+
+@router.get("/settings/email/confirm")
+def email_change_page(request: Request, token: str = "") -> Response:
+    context = {
+        "title": "Confirm your new address",
+        "token": token[:2000],
+        "action": "/settings/email/confirm",
+    }
+    return render(request, "confirm.html", context)
+
+
+@router.post("/settings/email/confirm", dependencies=[Depends(check_csrf)])
+def confirm_email_change(
+    request: Request, token: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    try:
+        user = flows.confirm_email_change(_store(request), settings_of(request), token)
+    except AccountError as refused:
+        context = {"title": "Not changed", "message": str(refused)}
+        return render(request, "message.html", context, status_code=400)
+    context = {"title": "Address changed", "message": f"Your address is now {user.email}."}
+    return render(request, "message.html", context)
+
+
+@router.get("/settings/export.json")
+def export(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
+    data = flows.export_data(_store(request), user)
+    return JSONResponse(
+        data,
+        headers={"Content-Disposition": f'attachment; filename="dailypapers-{user.id}.json"'},
+    )
+
+
+@router.post("/settings/delete")
+def delete_account(
+    request: Request,
+    user: Annotated[User, Depends(require_writer)],
+    current_password: Annotated[str, Form(max_length=4096)] = "",
+    confirm: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    if confirm.strip() != user.username:
+        return _settings_page(
+            request,
+            user,
+            error="type your user name to delete the account",
+            field="confirm",
+            status=422,
+        )
+    try:
+        flows.delete_account(_store(request), settings_of(request), user, current_password)
+    except AccountError as refused:
+        return _settings_page(
+            request, user, error=str(refused), field="delete_password", status=422
+        )
+    clear_session_cookie(request)
+    forget_user(request)
+    context = {"title": "Account deleted", "message": "Your account and its data are deleted."}
+    return render(request, "message.html", context)
 
 
 @router.post("/settings/tokens")
@@ -125,10 +278,8 @@ def make_token(
         token, _ = accounts.create_token(_store(request), user, name, scope)
     except AccountError as refused:
         raise HTTPException(422, str(refused)) from None
-    tokens = accounts.list_tokens(_store(request), user.id)
     # Shown once, on this answer only (marked no-store like every signed-in page).
-    context = {"title": "Settings", "user": user, "tokens": tokens, "new_token": token}
-    return render(request, "settings.html", context)
+    return _settings_page(request, user, new_token=token)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
