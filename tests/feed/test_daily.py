@@ -63,3 +63,11 @@ def test_period_page_sorts_the_same_papers(sqlite_store: Store) -> None:
     with sqlite_store.read() as connection:
         trending = period_page(connection, DAY, DAY, sort="trending", limit=1)
     assert trending.total == 2
+
+
+def test_trending_counts_imported_and_the_windows_local_upvotes_alike() -> None:
+    now = datetime(2025, 1, 6, 12)
+    imported = RankInput("imported", 4, 0, 0, None, DAY)
+    local = RankInput("local", 0, 0, 0, None, DAY, window_upvotes=5)
+    neither = RankInput("neither", 0, 0, 0, None, DAY)
+    assert trending_order([neither, imported, local], now) == ["local", "imported", "neither"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 
-from dailypapers.feed.trending import age_hours, trending_score
+from dailypapers.feed.trending import age_hours, trending_score, window_upvotes
 
 
 def test_formula() -> None:
@@ -36,3 +36,9 @@ def test_age_hours() -> None:
     assert age_hours(now, None, None) == 0
     assert age_hours(now, None, date(2025, 1, 8)) == 0  # future days are new
     assert age_hours(datetime(2025, 1, 7, 12, tzinfo=UTC), None, date(2025, 1, 7)) == 12
+
+
+def test_window_upvotes_add_imported_and_local() -> None:
+    assert window_upvotes(3, 4) == 7
+    assert window_upvotes(-1, 2) == 2  # a broken import never takes votes away
+    assert trending_score(window_upvotes(3, 4), 10) == trending_score(7, 10)

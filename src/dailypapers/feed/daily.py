@@ -13,7 +13,7 @@ from typing import Literal
 
 from sqlalchemy import Connection
 
-from dailypapers.feed.trending import age_hours, trending_score
+from dailypapers.feed.trending import age_hours, trending_score, window_upvotes
 from dailypapers.store.entries import FeedPage, RankInput, feed_entries, feed_page, rank_inputs
 
 # How a period's papers are sorted: "upvotes" then newest (the daily page), "recent" (newest
@@ -27,7 +27,7 @@ def trending_order(candidates: list[RankInput], now: datetime) -> list[str]:
     def key(candidate: RankInput) -> tuple[float, str]:
         age = age_hours(now, candidate.submitted_at, candidate.day)
         score = trending_score(
-            candidate.hf_upvotes,
+            window_upvotes(candidate.hf_upvotes, candidate.window_upvotes),
             age,
             stars=candidate.github_stars,
             comments=candidate.num_comments,

@@ -32,7 +32,9 @@ from dailypapers.store import entries as sql
 from dailypapers.store.entries import FeedEntry, FeedPage
 from dailypapers.store.papers import change_stamp as store_change_stamp
 from dailypapers.store.papers import get_paper
+from dailypapers.store.submissions import notes_among, submitted_by
 from dailypapers.store.vectors import SemanticProgress, semantic_progress
+from dailypapers.store.votes import upvotes_of, vote_stamp, voted_among, voted_papers
 
 __all__ = [
     "FeedEntry",
@@ -79,6 +81,27 @@ class Reader:
     def semantic_progress(self, model: str) -> SemanticProgress:
         """How many papers have a current vector of ``model`` (the semantic index's reach)."""
         return semantic_progress(self.connection, model)
+
+    def upvoted_among(self, user_id: int, ids: Sequence[str]) -> frozenset[str]:
+        """Which of ``ids`` the member ``user_id`` upvoted: the one per-member lookup of a
+        page, one query, kept apart from what everyone sees."""
+        return voted_among(self.connection, user_id, ids)
+
+    def upvotes(self, paper_id: str) -> int:
+        """The count shown for ``paper_id``: imported plus this site's own (0 if unknown)."""
+        return sum(upvotes_of(self.connection, paper_id) or (0, 0))
+
+    def upvoted_by(self, user_id: int, *, limit: int, offset: int = 0) -> list[FeedEntry]:
+        """The papers ``user_id`` upvoted, most recent vote first."""
+        return self.entries(voted_papers(self.connection, user_id, limit=limit, offset=offset))
+
+    def notes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The submitters' notes of those of ``ids`` that members submitted ("" for none)."""
+        return notes_among(self.connection, ids)
+
+    def submitted_by(self, user_id: int, *, limit: int, offset: int = 0) -> list[FeedEntry]:
+        """The papers ``user_id`` submitted, newest submission first."""
+        return self.entries(submitted_by(self.connection, user_id, limit=limit, offset=offset))
 
     def paper(self, paper_id: str) -> PaperRecord | None:
         """The whole stored record of one paper (its page), or None."""
@@ -131,6 +154,6 @@ def open_site_store(settings: Settings) -> Store:
 
 
 def change_stamp(store: Store) -> object:
-    """A value that changes whenever papers or vectors do (compared, never read)."""
+    """A value that changes whenever papers, vectors or votes do (compared, never read)."""
     with store.read() as connection:
-        return store_change_stamp(connection)
+        return store_change_stamp(connection), vote_stamp(connection)

@@ -4,7 +4,10 @@ The formula, Hacker-News style::
 
     score = (upvotes + comments / 2 + log2(1 + stars) + 1) / (age_hours + 2) ** gravity
 
-* ``upvotes`` are Hugging Face upvotes; each is one point.
+* ``upvotes`` are the upvotes of the window, each one point: the upvotes imported from
+  Hugging Face (they carry no time; they were cast around the paper's day, which is in the
+  window) plus this site's own upvotes cast since the window began (a day, week or month
+  back), by members who are not suspended (:func:`window_upvotes`).
 * ``comments`` count half a point each (the paper's Hugging Face comments, as imported).
 * ``stars`` are GitHub stars, log-scaled so a famous repository cannot drown out votes:
   1 star is 1 point, 1,023 stars are 10 points.
@@ -21,6 +24,12 @@ import math
 from datetime import UTC, date, datetime, time
 
 GRAVITY = 1.8
+
+
+def window_upvotes(imported: int, local_in_window: int) -> int:
+    """The upvotes trending counts: imported from Hugging Face plus this site's own upvotes
+    cast within the window (a paper's total shown on its card counts every local upvote)."""
+    return max(imported, 0) + max(local_in_window, 0)
 
 
 def trending_score(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from typing import Any, Literal
 
@@ -40,6 +40,7 @@ from sqlalchemy import (
 from dailypapers.paper import web_url
 from dailypapers.store.batches import chunks
 from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
+from dailypapers.store.votes import votes_since
 
 Order = Literal["upvotes", "recent"]
 
@@ -68,6 +69,13 @@ class FeedEntry:
     featured_by_type: str | None
     # The repository to show a "code" badge for: the given one, else one found in the text.
     code_url: str | None
+    # Upvotes cast on this site (by members not suspended), beside the imported hf_upvotes.
+    local_upvotes: int = 0
+
+    @property
+    def upvotes(self) -> int:
+        """The count shown everywhere: imported from Hugging Face plus this site's own."""
+        return self.hf_upvotes + self.local_upvotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,8 @@ class RankInput:
     num_comments: int
     submitted_at: datetime | None
     day: date | None
+    # This site's upvotes cast since the window began (``rank_inputs``'s ``since``).
+    window_upvotes: int = 0
 
 
 def _in_category(category: str | None) -> ColumnElement[bool]:
@@ -119,7 +129,7 @@ def _in_range(category: str | None = None, submitter: str | None = None) -> Colu
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
     # COALESCE because NULLs sort first in PostgreSQL's DESC and last in SQLite's.
-    upvotes = func.coalesce(papers.c.hf_upvotes, 0).desc()
+    upvotes = (func.coalesce(papers.c.hf_upvotes, 0) + papers.c.local_upvotes).desc()
     recent = func.coalesce(papers.c.submitted_at, datetime(1970, 1, 1)).desc()
     keys = [upvotes, recent] if order == "upvotes" else [recent, upvotes]
     return [*keys, papers.c.arxiv_id.desc()]
@@ -131,6 +141,7 @@ _COLUMNS = (
     papers.c.hf_upvotes, papers.c.hf_comments, papers.c.github_repo, papers.c.github_stars,
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
+    papers.c.local_upvotes,
 )  # fmt: skip
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
@@ -224,7 +235,7 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
     for row in rows:
         (pid, title, abstract, day, upvotes, comments, repo, stars, project, submitted,
          featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type) = row[:15]  # fmt: skip
+         featured_by_type, local_upvotes) = row[:16]  # fmt: skip
         names, categories, code = lists.get(pid, _NO_LISTS)
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
@@ -248,6 +259,7 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
                 featured_by_avatar,
                 featured_by_type,
                 repo or next(filter(web_url, code), None),
+                local_upvotes or 0,
             )  # fmt: skip
         )
     return entries
@@ -292,7 +304,7 @@ def feed_page(
 def _rank_statement(by_category: bool, by_submitter: bool) -> Select[Any]:
     return select(
         papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
-        papers.c.submitted_at, papers.c.feed_day,
+        papers.c.submitted_at, papers.c.feed_day, votes_since(papers.c.arxiv_id),
     ).where(_range_where(by_category, by_submitter)).order_by(papers.c.arxiv_id)  # fmt: skip
 
 
@@ -303,13 +315,17 @@ def rank_inputs(
     *,
     category: str | None = None,
     submitter: str | None = None,
+    since: datetime | None = None,
 ) -> list[RankInput]:
     """Every paper of [start, end] (in ``category``, featured by ``submitter``) with just what
-    a ranking function needs."""
-    params = {"start": start, "end": end, "category": category, "submitter": submitter}
+    a ranking function needs; its local upvotes counted from ``since`` (default: ``start``)."""
+    params = {
+        "start": start, "end": end, "category": category, "submitter": submitter,
+        "since": since or datetime.combine(start, time()),
+    }  # fmt: skip
     return [
-        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, day)
-        for pid, upvotes, stars, comments, submitted, day in connection.execute(
+        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, day, window)
+        for pid, upvotes, stars, comments, submitted, day, window in connection.execute(
             _rank_statement(category is not None, submitter is not None), params
         )
     ]

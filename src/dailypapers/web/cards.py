@@ -10,10 +10,17 @@ text with ``<mark>`` around the matches, is inserted as it is. The templates cal
 ``card(entry, rank, snippet, exact, level)`` (see ``templates/_macros.html``); ``level`` is
 the title's heading level, one below the heading the cards stand under (h2 under the page's
 h1, h3 under "Similar papers"), so headings never skip a level.
+
+For a signed-in member (a :class:`Voter`), the votes box is a form: a POST to
+``/papers/{id}/upvote`` with the CSRF token, the state wanted and the way back to this card,
+which works without JavaScript and which ``static/app.js`` sends in place. Everyone else gets
+the count alone, so an anonymous page stays the same for all and can be cached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
@@ -35,6 +42,17 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
+@dataclass(frozen=True, slots=True)
+class Voter:
+    """A signed-in member looking at a page: which of its papers they upvoted (one lookup per
+    page), their form token, and the page's path and query to come back to."""
+
+    upvoted: frozenset[str]
+    csrf_token: str
+    back: str
+    moderator: bool = False
+
+
 def _anchor(paper_id: str) -> str:
     return "t-" + paper_id.replace("/", "-").replace(".", "-")
 
@@ -51,11 +69,46 @@ def _meta(entry: FeedEntry, exact: bool) -> str:
         parts.append(
             f'<a class="badge code" href="{escape(entry.code_url)}" rel="noopener">{label}</a>'
         )
+    if entry.featured_by:
+        parts.append(f'<span class="submitter">submitted by {escape(entry.featured_by)}</span>')
     parts.append(f'<span class="comments">{plural(entry.num_comments, "comment")}</span>')
     if entry.day:
         shown = entry.day.strftime("%a %-d %b %Y")
         parts.append(f'<time datetime="{entry.day.isoformat()}">{shown}</time>')
     return "\n      ".join(parts)
+
+
+def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> str:
+    """The count of a paper's upvotes; for a ``voter``, a form that upvotes it (or takes the
+    upvote back) and returns to ``anchor`` on this page."""
+    title = plural(upvotes, "upvote")
+    count = f'<span aria-hidden="true">▲</span><span class="count">{upvotes}</span>'
+    if voter is None:
+        return (
+            f'  <div class="votes" title="{title}">\n    {count}\n'
+            '    <span class="visually-hidden">upvotes</span>\n  </div>\n'
+        )
+    upvoted = paper_id in voter.upvoted
+    action = "Take back your upvote" if upvoted else "Upvote"
+    back = escape(f"{voter.back}#{anchor}")
+    return (
+        f'  <form class="votes{" upvoted" if upvoted else ""}" method="post" '
+        f'action="/papers/{escape(quote(paper_id))}/upvote" data-upvote>\n'
+        f'    <input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">\n'
+        f'    <input type="hidden" name="upvoted" value="{"0" if upvoted else "1"}">\n'
+        f'    <input type="hidden" name="next" value="{back}">\n'
+        f'    <button type="submit" aria-pressed="{"true" if upvoted else "false"}" '
+        f'title="{action} ({title})">{count}'
+        f'<span class="visually-hidden"> upvotes. {action}</span></button>\n'
+        "  </form>\n"
+    )
+
+
+def paper_vote(paper_id: str, upvotes: int, voter: Voter | None) -> Markup:
+    """The votes box of a paper's own page (the same as a card's, bigger)."""
+    return Markup(
+        vote_box(paper_id, upvotes, voter, "votes").replace('class="votes', 'class="votes big', 1)
+    )
 
 
 def card(
@@ -64,17 +117,20 @@ def card(
     snippet: str | None = None,
     exact: bool = False,
     level: int = 2,
+    voter: Voter | None = None,
+    note: str | None = None,
 ) -> Markup:
-    """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors."""
+    """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors,
+    the votes box as ``voter`` sees it (the count alone for nobody signed in), the
+    submitter's ``note`` under the authors."""
     anchor, href = escape(_anchor(entry.id)), escape(quote(entry.id))
     rank_html = f'\n  <span class="rank" aria-hidden="true">{rank}</span>' if rank else ""
     snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
+    if note:
+        snippet_html += f'\n    <p class="note">{escape(note)}</p>'
     return Markup(
         f'<article class="card" aria-labelledby="{anchor}">{rank_html}\n'
-        f'  <div class="votes" title="{plural(entry.hf_upvotes, "upvote")}">\n'
-        f'    <span aria-hidden="true">▲</span><span class="count">{entry.hf_upvotes}</span>\n'
-        '    <span class="visually-hidden">upvotes</span>\n'
-        "  </div>\n"
+        f"{vote_box(entry.id, entry.upvotes, voter, anchor)}"
         '  <div class="body">\n'
         f'    <h{level} class="title" id="{anchor}">'
         f'<a href="/papers/{href}">{escape(entry.title)}</a></h{level}>\n'
@@ -85,10 +141,19 @@ def card(
     )
 
 
-def cards(entries: list[FeedEntry], first_rank: int | None = None, level: int = 2) -> Markup:
-    """The cards of ``entries`` as an ordered list, ranked from ``first_rank`` if given."""
-    items = (
-        f"  <li>{card(entry, first_rank + index if first_rank else None, level=level)}</li>\n"
-        for index, entry in enumerate(entries)
-    )
+def cards(
+    entries: list[FeedEntry],
+    first_rank: int | None = None,
+    level: int = 2,
+    voter: Voter | None = None,
+    notes: Mapping[str, str] | None = None,
+) -> Markup:
+    """The cards of ``entries`` as an ordered list, ranked from ``first_rank`` if given,
+    with the submitters' ``notes`` by paper id."""
+    notes = notes or {}
+    items = []
+    for index, entry in enumerate(entries):
+        rank = first_rank + index if first_rank else None
+        html = card(entry, rank, level=level, voter=voter, note=notes.get(entry.id))
+        items.append(f"  <li>{html}</li>\n")
     return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')

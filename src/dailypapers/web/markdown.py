@@ -75,13 +75,16 @@ def paper_markdown(
     day: date | None,
     similar: Sequence[FeedEntry],
     similar_note: str | None = None,
+    upvotes: int | None = None,
 ) -> str:
-    """The whole page: a title line, then sections, ending in a newline."""
+    """The whole page: a title line, then sections, ending in a newline. ``upvotes`` is the
+    count shown (imported plus this site's own); the imported count alone if not given."""
     parts = [f"# {escape(record.title)}", ""]
     # A list, so the facts stay one a line when the Markdown is rendered.
     version = f"v{record.version}" if record.version else ""
     parts.append(f"- arXiv id: {record.arxiv_id}{version}")
-    parts.append(f"- Upvotes: {record.hf_upvotes or 0}; comments: {record.hf_comments or 0}")
+    shown = record.hf_upvotes or 0 if upvotes is None else upvotes
+    parts.append(f"- Upvotes: {shown}; comments: {record.hf_comments or 0}")
     if record.categories:
         parts.append(f"- Categories: {', '.join(record.categories)}")
     sections: list[tuple[str, list[str]]] = [

@@ -115,7 +115,7 @@ def paper_model(entry: FeedEntry) -> Paper:
         publishedAt=published_at(entry),
         title=entry.title,
         summary=entry.abstract,
-        upvotes=entry.hf_upvotes,
+        upvotes=entry.upvotes,  # imported plus this site's own
         githubRepo=entry.github_repo,
         githubStars=entry.github_stars,
         projectPage=entry.project_page,

@@ -18,7 +18,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import Response
 
-from dailypapers.web.cards import card, cards, plural, short_authors
+from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
+from dailypapers.web.cards import card, cards, paper_vote, plural, short_authors
 from dailypapers.web.security import THEME_SCRIPT
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -52,8 +53,11 @@ def _environment() -> Environment:
         auto_reload=False,
     )
     environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
-    environment.globals.update(page_url=page_url, paper_card=card, paper_cards=cards)
+    environment.globals.update(
+        page_url=page_url, paper_card=card, paper_cards=cards, paper_vote=paper_vote
+    )
     environment.globals["theme_script"] = THEME_SCRIPT
+    environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()
     return environment
 
 
@@ -73,6 +77,7 @@ def render(
         "site_categories": tuple(settings.categories),
         "path": request.url.path,
         "feeds": (),
+        "voter": None,  # a signed-in member's votes among the page's papers (cards.Voter)
         "description": "A daily feed of new arXiv papers, ranked by the community.",
     }
     return templates.TemplateResponse(request, name, {**shared, **context}, status_code=status_code)

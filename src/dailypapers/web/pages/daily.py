@@ -30,6 +30,7 @@ from dailypapers.feed.reader import Reader
 from dailypapers.web.deps import check_category, reader
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.templating import render
+from dailypapers.web.votes import NOTICE_KEYS, community_context, submission_notice
 
 router = APIRouter()
 
@@ -121,7 +122,11 @@ def _period_view(
     check_page(page, found.total, FEED_PAGE_SIZE)
     before, after = read.neighbours(period.start, period.end, category=category)
     # Moving to another day or view keeps the sort and the category, not the page number.
-    keep = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "p" and v])
+    # (Nor the outcome of a submission, shown once.)
+    dropped = ("p", *NOTICE_KEYS)
+    keep = urlencode(
+        [(k, v) for k, v in request.query_params.multi_items() if k not in dropped and v]
+    )
     suffix = f"?{keep}" if keep else ""
     context = {
         "title": f"Papers of {period.title}" if period.unit == "day" else f"Papers, {period.title}",
@@ -141,6 +146,8 @@ def _period_view(
         "nearest": _nearest(period.start, before, after) if found.total == 0 else None,
         "canonical": canonical or _path(period.unit, period.start),
         "feeds": _feeds(category),
+        **community_context(request, read, found.entries),
+        "submission": submission_notice(request) if period.unit == "day" else None,
     }
     return render(request, "feed.html", context)
 
@@ -200,6 +207,7 @@ def trending(
             start, end, sort="trending", limit=FEED_PAGE_SIZE,
             offset=p * FEED_PAGE_SIZE, category=category,
         )  # fmt: skip
+        community = community_context(request, read, found.entries)
     check_page(p, found.total, FEED_PAGE_SIZE)
     context = {
         "title": f"Trending {WINDOW_TITLES[window]}",
@@ -216,5 +224,6 @@ def trending(
         "feeds": feed_links(
             f"Trending {WINDOW_TITLES[window]}", "/feeds/trending", f"window={window}"
         ),
+        **community,
     }
     return render(request, "trending.html", context)

@@ -21,6 +21,7 @@ from dailypapers.web.deps import canonical_id, engine_of, reader
 from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
 from dailypapers.web.templating import render
+from dailypapers.web.votes import community_context
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -64,7 +65,8 @@ def _markdown_response(request: Request, paper_id: str) -> Response:
     with reader(request) as read:
         record = _record_or_404(read, canonical)
         similar, note = _similar(request, read, canonical)
-    text = paper_markdown(record, feed_day(record), similar, note)
+        upvotes = read.upvotes(canonical)
+    text = paper_markdown(record, feed_day(record), similar, note, upvotes)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
@@ -89,7 +91,13 @@ def paper_page(request: Request, paper_id: str) -> Response:
     with reader(request) as read:
         record = _record_or_404(read, canonical)
         similar, similar_note = _similar(request, read, canonical)
+        upvotes = read.upvotes(canonical)
+        community = community_context(request, read, similar, also=[canonical])
+        note = read.notes([canonical]).get(canonical)
     context = {
+        **community,
+        "upvotes": upvotes,
+        "note": note,
         "title": record.title,
         "description": (record.abstract or record.title)[:300],
         "record": record,
@@ -112,6 +120,7 @@ def author(
     """The papers of one author (by the exact name the papers give), newest first."""
     with reader(request) as read:
         found = read.author(name, limit=FEED_PAGE_SIZE, offset=p * FEED_PAGE_SIZE)
+        community = community_context(request, read, found.entries)
     if found.total == 0:
         raise HTTPException(404, f"no papers by {name[:80]!r} here")
     check_page(p, found.total, FEED_PAGE_SIZE)
@@ -123,5 +132,6 @@ def author(
         "page": p,
         "pages": page_count(found.total, FEED_PAGE_SIZE),
         "first_rank": p * FEED_PAGE_SIZE + 1,
+        **community,
     }
     return render(request, "author.html", context)

@@ -23,6 +23,7 @@ from dailypapers.web.deps import category_problem, engine_of, reader
 from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.progress import semantic_progress_of
 from dailypapers.web.templating import render
+from dailypapers.web.votes import community_context
 
 router = APIRouter()
 
@@ -62,9 +63,12 @@ def _filters(
     return filters, problems
 
 
-def _results(request: Request, hits: list[Hit]) -> list[Result]:
+def _results(request: Request, hits: list[Hit]) -> tuple[list[Result], dict[str, object]]:
+    """The hits with their entries, and what a signed-in member sees of them."""
     with reader(request) as read:
-        return [Result(entry, hit.snippet, hit.exact) for hit, entry in read.found(hits)]
+        found = read.found(hits)
+        community = community_context(request, read, [entry for _hit, entry in found])
+    return [Result(entry, hit.snippet, hit.exact) for hit, entry in found], community
 
 
 @router.get("/search")
@@ -112,9 +116,11 @@ def search(
         )  # fmt: skip
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
+    results, community = _results(request, response.hits)
+    context.update(community)
     context.update(
         semantic=semantic_progress_of(request),
-        results=_results(request, response.hits),
+        results=results,
         notes=response.notes,
         total=response.candidates,
         pages=min(page_count(response.candidates, SEARCH_PAGE_SIZE), MAX_PAGE + 1),

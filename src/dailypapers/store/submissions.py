@@ -1,0 +1,99 @@
+"""Members' paper submissions in SQL: one per paper (its key), with member, note and time.
+
+The submitted paper itself is written by :func:`dailypapers.store.papers.upsert_papers`
+with "featured on" the day of the submission and "featured by" the member, as a paper
+featured on Hugging Face is, so the feed, the API's ``submittedBy`` fields and
+``?submitter=`` treat both alike; :mod:`dailypapers.community.submissions` holds the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+
+from dailypapers.store.batches import chunks
+from dailypapers.store.schema import paper_submissions, papers
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    paper_id: str
+    user_id: int
+    note: str | None
+    created_at: datetime
+
+
+def add_submission(
+    connection: Connection, paper_id: str, user_id: int, note: str | None, now: datetime
+) -> None:
+    values = {"paper_id": paper_id, "user_id": user_id, "note": note, "created_at": now}
+    connection.execute(paper_submissions.insert().values(values))
+
+
+def submission_of(connection: Connection, paper_id: str) -> Submission | None:
+    row = connection.execute(
+        select(paper_submissions).where(paper_submissions.c.paper_id == paper_id)
+    ).one_or_none()
+    return None if row is None else Submission(*row)
+
+
+def count_since(connection: Connection, user_id: int, since: datetime) -> int:
+    """How many papers ``user_id`` submitted at or after ``since`` (the daily cap)."""
+    query = select(func.count()).where(
+        paper_submissions.c.user_id == user_id, paper_submissions.c.created_at >= since
+    )
+    return connection.scalar(query) or 0
+
+
+_NOTES = select(paper_submissions.c.paper_id, paper_submissions.c.note).where(
+    paper_submissions.c.paper_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def notes_among(connection: Connection, ids: Collection[str]) -> dict[str, str]:
+    """The submitters' notes of those of ``ids`` that members submitted ("" for none)."""
+    found: dict[str, str] = {}
+    for chunk in chunks(list(ids)):
+        rows = connection.execute(_NOTES, {"ids": list(chunk)})
+        found.update((paper_id, note or "") for paper_id, note in rows)
+    return found
+
+
+def submitted_by(connection: Connection, user_id: int, *, limit: int, offset: int = 0) -> list[str]:
+    """Ids of the papers ``user_id`` submitted, newest first."""
+    query = (
+        select(paper_submissions.c.paper_id)
+        .where(paper_submissions.c.user_id == user_id)
+        .order_by(paper_submissions.c.created_at.desc(), paper_submissions.c.paper_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(connection.scalars(query))
+
+
+def remove_submission(connection: Connection, paper_id: str) -> bool:
+    """Take a submission off the feed (a moderator's decision); False if there was none.
+
+    A paper known only from its submission is deleted with it (its votes go with it); one
+    that arXiv also listed keeps its listing day and loses the "submitted by".
+    """
+    if submission_of(connection, paper_id) is None:
+        return False
+    connection.execute(delete(paper_submissions).where(paper_submissions.c.paper_id == paper_id))
+    listed: date | None = connection.scalar(
+        select(papers.c.first_listed_on).where(papers.c.arxiv_id == paper_id)
+    )
+    if listed is None:
+        connection.execute(delete(papers).where(papers.c.arxiv_id == paper_id))
+    else:
+        cleared = dict.fromkeys(
+            ("featured_on", "featured_by", "featured_by_user", "featured_by_avatar",
+             "featured_by_type"),
+        )  # fmt: skip
+        connection.execute(
+            update(papers).where(papers.c.arxiv_id == paper_id).values(cleared, feed_day=listed)
+        )
+    return True

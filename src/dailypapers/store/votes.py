@@ -1,0 +1,193 @@
+"""Upvotes in SQL: one row per member and paper, and each paper's count kept beside it.
+
+A vote is a row of ``paper_votes`` keyed by (user, paper), so a member votes once per paper
+however often the request arrives (a double click, a retry): the insert does nothing the
+second time. The paper's ``local_upvotes`` moves by one in the same write transaction, and
+only when a row was really added or removed, so the count is exact under any number of
+concurrent voters: SQLite runs one writer at a time (``BEGIN IMMEDIATE``), and PostgreSQL's
+``SET local_upvotes = local_upvotes + 1`` waits for the row lock and adds to the committed
+value. Papers are keyed without version, so a vote stays on a paper's new version.
+
+A suspended member's votes are kept but flagged ``counted = false`` and their papers counted
+again (:func:`set_counted`); lifting the suspension counts them again.
+
+Every function takes a connection of ``Store.write`` (writes) or ``Store.read`` (reads);
+:mod:`dailypapers.community.votes` holds the rules around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Insert,
+    bindparam,
+    delete,
+    false,
+    func,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dailypapers.store.batches import chunks
+from dailypapers.store.schema import paper_votes, papers, users
+
+
+def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:
+    """The counted upvotes of ``paper_id`` cast at or after ``:since`` (a bound parameter),
+    as a correlated subquery: one probe of the (paper, time) index per paper ranked."""
+    return (
+        select(func.count())
+        .where(
+            paper_votes.c.paper_id == paper_id,
+            paper_votes.c.counted == true(),
+            paper_votes.c.created_at >= bindparam("since", type_=DateTime),
+        )
+        .scalar_subquery()
+    )
+
+
+def _insert_vote(connection: Connection) -> Insert:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement: Insert = dialect.insert(paper_votes).on_conflict_do_nothing()
+    return statement
+
+
+def _move_count(connection: Connection, paper_id: str, by: int) -> None:
+    connection.execute(
+        update(papers)
+        .where(papers.c.arxiv_id == paper_id)
+        .values(local_upvotes=papers.c.local_upvotes + by)
+    )
+
+
+def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime) -> bool:
+    """Record ``user_id``'s upvote of ``paper_id`` (a stored, canonical id) at ``now``.
+
+    True if the vote is new; False if it was there already (nothing changes).
+    """
+    row = {"user_id": user_id, "paper_id": paper_id, "created_at": now, "counted": True}
+    inserted = _insert_vote(connection).values(row).returning(paper_votes.c.paper_id)
+    added = connection.execute(inserted).first() is not None
+    if added:
+        _move_count(connection, paper_id, +1)
+    return added
+
+
+def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:
+    """Take back ``user_id``'s upvote of ``paper_id``; False if there was none."""
+    removed = connection.execute(
+        delete(paper_votes)
+        .where(paper_votes.c.user_id == user_id, paper_votes.c.paper_id == paper_id)
+        .returning(paper_votes.c.counted)
+    ).all()
+    if removed and removed[0][0]:
+        _move_count(connection, paper_id, -1)
+    return bool(removed)
+
+
+def paper_exists(connection: Connection, paper_id: str) -> bool:
+    return (
+        connection.scalar(select(papers.c.arxiv_id).where(papers.c.arxiv_id == paper_id))
+        is not None
+    )
+
+
+def upvotes_of(connection: Connection, paper_id: str) -> tuple[int, int] | None:
+    """(imported, local) upvotes of ``paper_id``, or None if there is no such paper."""
+    row = connection.execute(
+        select(papers.c.hf_upvotes, papers.c.local_upvotes).where(papers.c.arxiv_id == paper_id)
+    ).one_or_none()
+    return None if row is None else (row[0] or 0, row[1] or 0)
+
+
+def has_voted(connection: Connection, user_id: int, paper_id: str) -> bool:
+    query = select(paper_votes.c.paper_id).where(
+        paper_votes.c.user_id == user_id, paper_votes.c.paper_id == paper_id
+    )
+    return connection.scalar(query) is not None
+
+
+_AMONG = select(paper_votes.c.paper_id).where(
+    paper_votes.c.user_id == bindparam("user_id"),
+    paper_votes.c.paper_id.in_(bindparam("ids", expanding=True)),
+)
+
+
+def voted_among(connection: Connection, user_id: int, ids: Collection[str]) -> frozenset[str]:
+    """Which of ``ids`` ``user_id`` has upvoted: one query per page of cards (its primary key
+    answers it), kept apart from the page itself so a rendering can be shared."""
+    found: set[str] = set()
+    for chunk in chunks(list(ids)):
+        found.update(connection.scalars(_AMONG, {"user_id": user_id, "ids": list(chunk)}))
+    return frozenset(found)
+
+
+def voted_papers(connection: Connection, user_id: int, *, limit: int, offset: int = 0) -> list[str]:
+    """Ids of the papers ``user_id`` upvoted, most recent vote first."""
+    query = (
+        select(paper_votes.c.paper_id)
+        .where(paper_votes.c.user_id == user_id)
+        .order_by(paper_votes.c.created_at.desc(), paper_votes.c.paper_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(connection.scalars(query))
+
+
+def count_voted(connection: Connection, user_id: int) -> int:
+    query = select(func.count()).select_from(paper_votes).where(paper_votes.c.user_id == user_id)
+    return connection.scalar(query) or 0
+
+
+def recount(connection: Connection, ids: Sequence[str]) -> None:
+    """Set the local count of each of ``ids`` from its counted vote rows."""
+    counted = (
+        select(func.count())
+        .where(paper_votes.c.paper_id == papers.c.arxiv_id, paper_votes.c.counted == true())
+        .scalar_subquery()
+    )
+    for chunk in chunks(list(ids)):
+        connection.execute(
+            update(papers).where(papers.c.arxiv_id.in_(list(chunk))).values(local_upvotes=counted)
+        )
+
+
+def set_counted(connection: Connection, user_id: int, counted: bool) -> int:
+    """Count ``user_id``'s votes (``counted``) or stop counting them (a suspension); the
+    papers they voted on are counted again. Returns how many votes changed."""
+    changed = connection.execute(
+        update(paper_votes)
+        .where(
+            paper_votes.c.user_id == user_id,
+            paper_votes.c.counted == (false() if counted else true()),
+        )
+        .values(counted=counted)
+        .returning(paper_votes.c.paper_id)
+    ).all()
+    recount(connection, [row[0] for row in changed])
+    return len(changed)
+
+
+def is_suspended(connection: Connection, user_id: int) -> bool:
+    suspended_at = connection.scalar(select(users.c.suspended_at).where(users.c.id == user_id))
+    return suspended_at is not None
+
+
+def vote_stamp(connection: Connection) -> tuple[int, datetime | None]:
+    """The number of counted votes and the newest vote's time: it moves with every vote,
+    retraction and suspension (read every few seconds to know when cached pages are stale)."""
+    count, newest = connection.execute(
+        select(
+            func.count().filter(paper_votes.c.counted == true()),
+            func.max(paper_votes.c.created_at),
+        )
+    ).one()
+    return int(count), newest

@@ -1,0 +1,167 @@
+"""Upvoting: the cards' form (``POST /papers/{id}/upvote``) and the API
+(``POST``/``DELETE /api/papers/{id}/upvote``), both over :mod:`dailypapers.community.votes`.
+
+The form carries the CSRF token, the state wanted (``upvoted=1`` or ``0``, so a double click
+asks for the same state twice and changes nothing) and the way back (``next``, a path on this
+site with the card's anchor). Without JavaScript it answers 303 to ``next``; ``static/
+upvote.js`` sends it with ``Accept: application/json`` and gets the new state instead. The API
+takes a bearer token with write scope and answers ``{"upvotes": N, "upvoted": true}``.
+
+:func:`page_voter` is what pages call for a signed-in member: which of the page's papers
+they upvoted, one query, beside the page everyone sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from pydantic import BaseModel
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from dailypapers.community.votes import UnknownPaper, VoteState, set_upvote
+from dailypapers.feed.reader import FeedEntry, Reader
+from dailypapers.web.cards import Voter
+from dailypapers.web.deps import canonical_id, reader, store_of
+from dailypapers.web.member import (
+    Member,
+    api_writer,
+    check_limit,
+    csrf_token,
+    form_writer,
+    signed_in,
+)
+from dailypapers.web.models import ErrorBody
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(
+    prefix="/api",
+    tags=["upvotes"],
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        429: {"model": ErrorBody, "description": "too many votes; see Retry-After"},
+    },
+)
+
+
+class UpvoteState(BaseModel):
+    """A paper's upvotes after a vote: the count shown (imported plus this site's own) and
+    whether the caller has upvoted it."""
+
+    paperId: str
+    upvotes: int
+    upvoted: bool
+
+
+def _state(state: VoteState) -> UpvoteState:
+    return UpvoteState(paperId=state.paper_id, upvotes=state.upvotes, upvoted=state.upvoted)
+
+
+def _vote(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
+    if member.suspended:
+        raise HTTPException(403, "a suspended account cannot vote")
+    check_limit(request, "vote", member)
+    try:
+        return set_upvote(store_of(request), member.id, canonical_id(paper_id), upvoted)
+    except UnknownPaper as error:
+        raise HTTPException(404, str(error)) from None
+
+
+def _local(path: str, fallback: str) -> str:
+    """``path`` if it is a path on this site (never another host: no open redirect)."""
+    if path.startswith("/") and not path.startswith(("//", "/\\")):
+        return path
+    return fallback
+
+
+def page_voter(request: Request, read: Reader, ids: Sequence[str]) -> Voter | None:
+    """The signed-in member's view of a page's papers ``ids``; None for nobody signed in."""
+    member = signed_in(request)
+    if member is None:
+        return None
+    # The way back drops the outcome of a submission, shown once.
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in NOTICE_KEYS]
+    back = quote(request.url.path) + (f"?{urlencode(query)}" if query else "")
+    upvoted = read.upvoted_among(member.id, ids) if ids else frozenset()
+    return Voter(upvoted, csrf_token(request), back, member.moderator)
+
+
+def community_context(
+    request: Request, read: Reader, entries: Sequence[FeedEntry], also: Sequence[str] = ()
+) -> dict[str, object]:
+    """What a page of ``entries`` (and papers ``also``) adds for the community: the
+    submitters' notes (the same for everyone) and the signed-in member's votes among them."""
+    ids = [entry.id for entry in entries] + list(also)
+    return {
+        "voter": page_voter(request, read, ids),
+        "submission_notes": read.notes(ids) if ids else {},
+    }
+
+
+PROFILE_PAPERS = 50  # the newest submissions and upvotes a profile lists
+
+
+def profile_papers(request: Request, user_id: int, upvotes_public: bool) -> dict[str, object]:
+    """What ``/users/{name}`` lists: the member's submitted papers, and the papers they
+    upvoted when they made their upvotes public (None otherwise), as cards."""
+    with reader(request) as read:
+        submitted = read.submitted_by(user_id, limit=PROFILE_PAPERS)
+        upvoted = read.upvoted_by(user_id, limit=PROFILE_PAPERS) if upvotes_public else None
+        community = community_context(request, read, [*submitted, *(upvoted or [])])
+    return {"submitted": submitted, "upvoted": upvoted, **community}
+
+
+@dataclass(frozen=True)
+class SubmissionNotice:
+    """The outcome of a submission the daily page shows once (from the form's redirect)."""
+
+    paper_id: str | None
+    new: bool
+    error: str | None
+
+
+NOTICE_KEYS = ("submitted", "new", "submit_error")
+
+
+def submission_notice(request: Request) -> SubmissionNotice | None:
+    params = request.query_params
+    error, paper = params.get("submit_error"), params.get("submitted")
+    if not error and not paper:
+        return None
+    return SubmissionNotice(paper[:100] if paper else None, params.get("new") == "1", error)
+
+
+@pages.post("/papers/{paper_id:path}/upvote")
+def upvote_form(
+    request: Request,
+    paper_id: str,
+    member: Annotated[Member, Depends(form_writer)],
+    upvoted: Annotated[str, Form(pattern="^[01]$")] = "1",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Upvote (``upvoted=1``) or take the upvote back (``0``), then back to ``next``."""
+    state = _vote(request, member, paper_id, upvoted == "1")
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(_state(state).model_dump())
+    return RedirectResponse(_local(next, f"/papers/{state.paper_id}"), 303)
+
+
+@api.post("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
+def api_upvote(
+    request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
+) -> UpvoteState:
+    """Upvote a paper (again: nothing changes); needs a bearer token with write scope."""
+    return _state(_vote(request, member, paper_id, True))
+
+
+@api.delete("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
+def api_take_back(
+    request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
+) -> UpvoteState:
+    """Take back an upvote (none: nothing changes); needs a bearer token with write scope."""
+    return _state(_vote(request, member, paper_id, False))

@@ -1,0 +1,163 @@
+"""Upvotes in the store, on SQLite and on a real PostgreSQL server: one per member and
+paper, the count kept beside them, imported and local apart, windows by time, suspensions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dailypapers.community.votes import VoteState, set_upvote, suspension_changed, vote_state
+from dailypapers.paper import make_record
+from dailypapers.store import Store
+from dailypapers.store.entries import feed_entries, feed_page, rank_inputs
+from dailypapers.store.papers import upsert_papers
+from dailypapers.store.users import update_user
+from dailypapers.store.votes import (
+    add_vote,
+    remove_vote,
+    set_counted,
+    upvotes_of,
+    vote_stamp,
+    voted_among,
+    voted_papers,
+)
+from tests.support.members import add_members
+
+DAY = date(2025, 1, 6)
+T0 = datetime(2025, 1, 6, 12)
+
+
+def _papers(store: Store) -> None:
+    records = [
+        make_record("2501.00001", "Imported votes", first_listed_on=DAY, hf_upvotes=3,
+                    submitted_at=datetime(2025, 1, 3)),
+        make_record("2501.00002", "Local votes", first_listed_on=DAY,
+                    submitted_at=datetime(2025, 1, 2)),
+    ]  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, records)
+
+
+def test_one_vote_per_member_and_paper(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+    with store.write() as connection:
+        assert add_vote(connection, alice, "2501.00002", T0)
+        assert not add_vote(connection, alice, "2501.00002", T0)  # a double click
+        assert add_vote(connection, bob, "2501.00002", T0)
+    with store.read() as connection:
+        assert upvotes_of(connection, "2501.00002") == (0, 2)
+        assert voted_among(connection, alice, ["2501.00001", "2501.00002"]) == {"2501.00002"}
+    with store.write() as connection:
+        assert remove_vote(connection, alice, "2501.00002")
+        assert not remove_vote(connection, alice, "2501.00002")
+    with store.read() as connection:
+        assert upvotes_of(connection, "2501.00002") == (0, 1)
+        assert voted_among(connection, alice, ["2501.00002"]) == frozenset()
+        assert upvotes_of(connection, "2509.99999") is None
+
+
+def test_shown_count_is_imported_plus_local_and_orders_the_day(store: Store) -> None:
+    _papers(store)
+    members = add_members(store, 4)
+    with store.write() as connection:
+        for member in members:
+            add_vote(connection, member, "2501.00002", T0)
+    with store.read() as connection:
+        page = feed_page(connection, DAY, DAY, limit=10)
+    assert [(e.id, e.hf_upvotes, e.local_upvotes, e.upvotes) for e in page.entries] == [
+        ("2501.00002", 0, 4, 4),
+        ("2501.00001", 3, 0, 3),
+    ]
+
+
+def test_a_vote_stays_on_a_new_version(store: Store) -> None:
+    _papers(store)
+    (alice,) = add_members(store, 1)
+    with store.write() as connection:
+        add_vote(connection, alice, "2501.00001", T0)
+    newer = make_record("2501.00001", "Imported votes, revised", version=2, first_listed_on=DAY,
+                        hf_upvotes=5)  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, [newer])
+    with store.read() as connection:
+        (entry,) = feed_entries(connection, ["2501.00001"])
+        assert (entry.title, entry.upvotes) == ("Imported votes, revised", 6)
+        assert voted_papers(connection, alice, limit=10) == ["2501.00001"]
+
+
+def test_suspended_members_votes_stop_counting_and_come_back(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+    with store.write() as connection:
+        add_vote(connection, alice, "2501.00002", T0)
+        add_vote(connection, bob, "2501.00002", T0)
+        add_vote(connection, alice, "2501.00001", T0)
+        before = vote_stamp(connection)
+        assert set_counted(connection, alice, False) == 2
+        assert set_counted(connection, alice, False) == 0  # already suspended
+        assert vote_stamp(connection) != before
+    with store.read() as connection:
+        assert upvotes_of(connection, "2501.00002") == (0, 1)
+        assert upvotes_of(connection, "2501.00001") == (3, 0)
+        inputs = {i.id: i for i in rank_inputs(connection, DAY, DAY)}
+        assert inputs["2501.00002"].window_upvotes == 1
+    with store.write() as connection:
+        # Taking back an uncounted vote leaves the count alone.
+        remove_vote(connection, alice, "2501.00001")
+        assert set_counted(connection, alice, True) == 1
+    with store.read() as connection:
+        assert upvotes_of(connection, "2501.00002") == (0, 2)
+        assert upvotes_of(connection, "2501.00001") == (3, 0)
+
+
+def test_trending_counts_the_votes_of_its_window(store: Store) -> None:
+    _papers(store)
+    members = add_members(store, 5)
+    times = [datetime(2025, 1, 1), datetime(2025, 1, 5, 23, 59), T0, T0, datetime(2025, 1, 7)]
+    with store.write() as connection:
+        for member, moment in zip(members, times, strict=True):
+            add_vote(connection, member, "2501.00002", moment)
+    with store.read() as connection:
+        day = {i.id: i.window_upvotes for i in rank_inputs(connection, DAY, DAY)}
+        week = rank_inputs(connection, DAY, DAY, since=datetime(2024, 12, 31))
+    assert day == {"2501.00001": 0, "2501.00002": 3}  # from midnight of the window's first day
+    assert {i.id: i.window_upvotes for i in week}["2501.00002"] == 5
+
+
+def test_the_stamp_moves_with_every_vote(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+    stamps = []
+    with store.read() as connection:
+        stamps.append(vote_stamp(connection))
+    steps: list[tuple[int, datetime | None]] = [
+        (alice, T0),  # alice upvotes
+        (alice, None),  # and takes it back
+        (bob, datetime(2025, 1, 6, 13)),  # bob upvotes
+    ]
+    for member, moment in steps:
+        with store.write() as connection:
+            if moment is None:
+                remove_vote(connection, member, "2501.00002")
+            else:
+                add_vote(connection, member, "2501.00002", moment)
+        with store.read() as connection:
+            stamps.append(vote_stamp(connection))
+    # Each differs from the one before (what the page cache compares with).
+    assert all(before != after for before, after in zip(stamps, stamps[1:], strict=False))
+    assert stamps[1] != stamps[3]
+
+
+def test_a_suspension_follows_the_account(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+    for member in (alice, bob):
+        set_upvote(store, member, "2501.00002", True)
+    with store.write() as connection:
+        update_user(connection, alice, {"suspended_at": T0})
+    assert suspension_changed(store, alice) == 1
+    assert vote_state(store, bob, "2501.00002") == VoteState("2501.00002", True, 1)
+    with store.write() as connection:
+        update_user(connection, alice, {"suspended_at": None})
+    assert suspension_changed(store, alice) == 1
+    assert vote_state(store, alice, "2501.00002") == VoteState("2501.00002", True, 2)
