@@ -1,0 +1,1 @@
+"""People: accounts, sessions and log-in with GitHub and ORCID."""
