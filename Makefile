@@ -13,8 +13,9 @@ OFFLINE_DATA := ../shared/data
 OFFLINE_LISTING := $(OFFLINE_DATA)/arxiv-daily-listings/papers.jsonl.gz
 OFFLINE_HF_DAY := $(OFFLINE_DATA)/arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json
 # PostgreSQL for the store tests, Chromium for the browser tests (Playwright drives it), Java
-# and npm for the W3C HTML checker (the npm package vnu-jar, run on Debian's Java).
-DEBIAN_PACKAGES := postgresql chromium default-jre-headless npm
+# and npm for the W3C HTML checker (the npm package vnu-jar, run on Debian's Java), Redis for
+# the rate-limit tests.
+DEBIAN_PACKAGES := postgresql chromium default-jre-headless npm redis-server
 # The HTML checker's pinned npm package; its node_modules is kept there (gitignored).
 HTML_CHECKER := tools/html-checker
 
@@ -72,6 +73,7 @@ system-packages:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -15,6 +15,7 @@ from dailypapers.settings import get_settings
 from dailypapers.store import Store, open_store
 from tests.support.postgres import PostgresServer, start_postgres
 from tests.support.replay import ReplayServer
+from tests.support.smtp import SmtpServer, start_smtp
 
 SHARED_DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
 
@@ -41,6 +42,9 @@ def settings_env(
     monkeypatch.setenv("DAILYPAPERS_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DAILYPAPERS_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("DAILYPAPERS_INDEX_AFTER_INGEST", "false")
+    # Cheap argon2id hashes: tests make many users; the parameters themselves are tested.
+    monkeypatch.setenv("DAILYPAPERS_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("DAILYPAPERS_PASSWORD_MEMORY_KIB", "256")
     monkeypatch.chdir(tmp_path)  # so a developer's .env never leaks into a test
     get_settings.cache_clear()
     yield data_dir
@@ -98,3 +102,14 @@ def cli() -> CliRunner:
 def replay() -> Iterator[ReplayServer]:
     with ReplayServer() as server:
         yield server
+
+
+@pytest.fixture
+def mail_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that DAILYPAPERS_SMTP_URL points at;
+    ``mail_server.messages`` are the mails the site sent."""
+    with start_smtp() as server:
+        monkeypatch.setenv("DAILYPAPERS_SMTP_URL", server.url())
+        get_settings.cache_clear()
+        yield server
+    get_settings.cache_clear()

@@ -286,6 +286,89 @@ class Settings(BaseSettings):
         "keys); `https://sandbox.orcid.org/...` for ORCID's sandbox.",
     )
 
+    session_days: int = Field(
+        30, ge=1, le=400, description="Days a sign-in lasts before the browser must sign in again."
+    )
+    password_time_cost: int = Field(
+        3, ge=1, le=50, description="argon2id passes over memory when hashing a password."
+    )
+    password_memory_kib: int = Field(
+        65536,
+        ge=64,
+        le=4_194_304,
+        description="argon2id memory (KiB) per password hash; a stored hash made with other "
+        "parameters is hashed again at the next sign-in.",
+    )
+    smtp_url: str | None = Field(
+        None,
+        description=(
+            "Mail server: `smtp://user:pass@host:587` (STARTTLS, required), "
+            "`smtps://user:pass@host:465` (TLS from the start); user and password "
+            "percent-encoded. `smtp://localhost:25` (a loopback host) sends in plain text "
+            "when the server offers no STARTTLS. Unset in development mode: each mail is "
+            "written to `DATA_DIR/mail/` as an `.eml` file and its first link logged."
+        ),
+    )
+    smtp_allow_plain: bool = Field(
+        False,
+        description=(
+            "Allow `smtp://` to a host other than loopback without STARTTLS when the server "
+            "offers none (password and mail then travel in plain text)."
+        ),
+    )
+    smtp_ca_file: Path | None = Field(
+        None,
+        description=(
+            "PEM file of the certificate authorities trusted for the mail server's "
+            "certificate (a private CA or a self-signed server); default: the system's."
+        ),
+    )
+    smtp_timeout: float = Field(
+        30.0, gt=0, description="Seconds before a mail server connection or reply gives up."
+    )
+    mail_from: str | None = Field(
+        None,
+        description=(
+            "Sender of the site's mail, e.g. `Daily Papers <papers@example.org>`. "
+            "Default: `Daily Papers <noreply@HOST>` with the host of SITE_URL (or `localhost`)."
+        ),
+    )
+
+    redis_url: str | None = Field(
+        None,
+        description=(
+            "`redis://host:6379/0` (or `rediss://` for TLS): rate limits are counted in Redis "
+            "instead of the database. Either way every server process shares them."
+        ),
+    )
+    limit_signup: str = Field(
+        "ip:10/1h,account:3/1h",
+        description="Sign-ups allowed per client IP and per email address (`ip:N/PERIOD,"
+        "account:N/PERIOD`, period in `s`, `m`, `h` or `d`; `off` for none). Every "
+        "LIMIT_ setting has this form.",
+    )
+    limit_login: str = Field(
+        "ip:30/10m,account:10/10m",
+        description="Log-in attempts per client IP and per account name or email address.",
+    )
+    limit_reset: str = Field(
+        "ip:10/1h,account:3/1h",
+        description="Password-reset and confirmation mails asked for, per IP and per address.",
+    )
+    limit_vote: str = Field(
+        "ip:1200/1m,account:120/1m",
+        description="Upvotes and their removal per client IP and per account.",
+    )
+    limit_submission: str = Field(
+        "ip:30/1h,account:10/1h",
+        description="Paper submissions per client IP and per account (the daily quota of "
+        "submissions is a rule of its own).",
+    )
+    limit_comment: str = Field(
+        "ip:60/1m,account:10/1m",
+        description="Comments per client IP and per account.",
+    )
+
     @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -333,6 +416,50 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// address, e.g. https://example.org")
         return value or None
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if value:
+            from dailypapers.mail.smtp_url import parse_smtp_url
+
+            parse_smtp_url(value)  # raises ValueError saying what is wrong
+        return value or None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str | None) -> str | None:
+        if value:
+            from dailypapers.mail.message import parse_address
+
+            parse_address(value)  # raises ValueError saying what is wrong
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and (
+            urlsplit(value).scheme not in ("redis", "rediss", "unix")
+            or not urlsplit(value).netloc
+            and urlsplit(value).scheme != "unix"
+        ):
+            raise ValueError("must be a redis://host:port/db, rediss:// or unix:// address")
+        return value or None
+
+    @field_validator(
+        "limit_signup",
+        "limit_login",
+        "limit_reset",
+        "limit_vote",
+        "limit_submission",
+        "limit_comment",
+    )
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        from dailypapers.accounts.limit_rules import parse_limits
+
+        parse_limits(value)  # raises ValueError saying what is wrong
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.mode != "development" and self.secret_key == DEFAULT_SECRET_KEY:
@@ -368,11 +495,25 @@ def get_settings() -> Settings:
     return Settings()
 
 
+def shown_value(name: str, value: object) -> object:
+    """A setting as ``dailypapers settings`` prints it: the secret key and URL passwords
+    masked."""
+    if name == "secret_key":
+        return "********"
+    if isinstance(value, str) and name.endswith("_url") and "@" in value:
+        parts = urlsplit(value)
+        if parts.password is not None:
+            return value.replace(f":{parts.password}@", ":********@", 1)
+    return value
+
+
 def _default_text(name: str) -> str:
     field = Settings.model_fields[name]
     default = field.get_default(call_default_factory=True)
     if isinstance(default, tuple):
         return ",".join(default) or "(empty)"
+    if default == "":
+        return "(empty)"
     return "(see description)" if default is None else str(default)
 
 

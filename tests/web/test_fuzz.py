@@ -29,7 +29,7 @@ from schemathesis.checks import positive_data_acceptance
 from dailypapers.index.job import update_indexes
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
-from dailypapers.web import api, pages, syndication
+from dailypapers.web import account_api, api, pages, syndication
 from dailypapers.web.app import create_app
 
 # Examples per operation: enough for the suite to stay under a minute; `make fuzz` sets 400.
@@ -37,7 +37,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 OPERATIONS = sorted(
     (method, route.path_format)
-    for router in (api.router, syndication.router, pages.router)
+    for router in (api.router, account_api.router, syndication.router, pages.router)
     for route in router.routes
     if isinstance(route, APIRoute) and route.include_in_schema
     for method in route.methods or ()

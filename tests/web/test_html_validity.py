@@ -3,8 +3,9 @@
 The real server (:func:`tests.support.site.served_site`, plus the 56 papers of an author
 from the shared arXiv listing, so the author page has a second page) renders each template:
 a day, a week, a month, trending, a paper, search with and without results, an author (both
-pages: the pager's link holds the name), about, ranking and a 404; and a site with no papers
-yet (in process, over an empty store). The pages are saved and
+pages: the pager's link holds the name), about, ranking, a 404, the account forms (log in,
+sign up, reset, confirm); and, in process, a site with no papers yet and the pages of a
+signed-in user (settings, a new token, a refused form, a profile). The pages are saved and
 checked in one ``java -jar vnu.jar`` run, as it starts slowly.
 
 Needs Java (``apt-get install default-jre-headless``) and ``vnu.jar`` (``make install-test``
@@ -29,6 +30,7 @@ from fastapi.testclient import TestClient
 
 from dailypapers.store import open_store
 from dailypapers.web.app import create_app
+from tests.support.accounts import csrf_of, make_user, sign_in
 from tests.support.site import served_site, site_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +56,13 @@ PAGES = {
     "about": "/about",
     "ranking": "/about/ranking",
     "not-found": "/papers/2999.99999",
+    "login": "/login",
+    "signup": "/signup",
+    "forgot": "/password/forgot",
+    "reset-bad-link": "/password/reset?token=nothing",
+    "confirm": "/confirm?token=abc",
 }
+STATUS = {"not-found": 404, "reset-bad-link": 400}
 
 
 def _checker() -> list[str]:
@@ -95,6 +103,38 @@ def _empty_site_page(data_dir: Path, models_dir: Path) -> str:
     return response.text
 
 
+def _signed_in_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
+    """The account pages a signed-in user sees, and forms answered with their errors."""
+    settings = site_settings(data_dir, models_dir)
+    store = open_store(settings.resolved_database_url)
+    fetched = {}
+    try:
+        with TestClient(create_app(store, settings)) as client:
+            csrf = csrf_of(client, "/login")
+            fetched["login-failed"] = client.post(
+                "/login", data={"login": "x", "password": "y", "csrf_token": csrf}
+            ).text
+            fetched["signup-refused"] = client.post(
+                "/signup",
+                data={"username": "<b>", "email": "a@b.c", "password": "p", "csrf_token": csrf},
+            ).text
+            user = make_user(store, "ada", fullname="Ada <Lovelace>", settings=settings)
+            sign_in(client, store, user, settings)
+            fetched["settings"] = client.get("/settings").text
+            fetched["settings-token"] = client.post(
+                "/settings/tokens", data={"name": "laptop", "csrf_token": csrf_of(client)}
+            ).text
+            fetched["settings-error"] = client.post(
+                "/settings/password",
+                data={"current_password": "no", "new_password": "x", "csrf_token": csrf_of(client)},
+            ).text
+            fetched["profile"] = client.get("/users/ada").text
+    finally:
+        store.dispose()
+    assert "laptop" in fetched["settings-token"] and "Ada &lt;Lovelace&gt;" in fetched["profile"]
+    return fetched
+
+
 @pytest.fixture(scope="module")
 def pages(
     tmp_path_factory: pytest.TempPathFactory, models_dir: Path, shared_data: Path
@@ -108,9 +148,10 @@ def pages(
         for name, path in PAGES.items():
             response = httpx.get(site + path, timeout=60)
             assert response.headers["content-type"].startswith("text/html"), path
-            assert response.status_code == (404 if name == "not-found" else 200), path
+            assert response.status_code == STATUS.get(name, 200), path
             fetched[name] = response.text
     fetched["empty-site"] = _empty_site_page(folder / "empty", models_dir)
+    fetched.update(_signed_in_pages(folder / "accounts", models_dir))
     fetched["__command__"] = json.dumps(command)
     yield fetched
 

@@ -10,7 +10,7 @@ import typer
 
 from dailypapers.cli import common
 from dailypapers.index.dense.embedder import embedder_name
-from dailypapers.settings import settings_table
+from dailypapers.settings import settings_table, shown_value
 from dailypapers.store.batches import utc_now
 from dailypapers.store.papers import count_papers
 from dailypapers.store.runs import last_runs
@@ -129,7 +129,7 @@ def show_settings(
         return
     config = common.settings()
     for name, value in config.model_dump().items():
-        shown = "********" if name == "secret_key" else value
+        shown = shown_value(name, value)
         if isinstance(shown, tuple):
             shown = ",".join(shown)
         typer.echo(f"DAILYPAPERS_{name.upper()}={shown}")

@@ -24,7 +24,7 @@ def upgrade(store: Store) -> None:
     config = alembic_config(store)
     with store.write_engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def is_current(store: Store) -> bool:

@@ -7,6 +7,8 @@ whatever hangs off the paper (votes, comments) keeps pointing at it.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -194,4 +196,74 @@ paper_vectors = Table(
     Column("text_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+# People with an account (``dailypapers.accounts``). User names and emails are unique whatever
+# their case: ``username_key`` and ``email_key`` hold the lower-cased forms the unique
+# constraints apply to, so "Alice" and "alice" cannot both sign up (and a log-in by email
+# finds the account however it is typed). ``password_hash`` (argon2id) is empty for an
+# account that only signs in through GitHub or ORCID; ``email`` too when that provider
+# gave none.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(40), nullable=False),
+    Column("username_key", String(40), nullable=False, unique=True),
+    Column("email", String(320)),
+    Column("email_key", String(320), unique=True),
+    Column("fullname", Text),
+    Column("password_hash", Text),
+    Column("role", String(16), nullable=False),  # user, moderator, admin
+    Column("email_confirmed_at", DateTime),
+    Column("suspended_at", DateTime),
+    Column("upvotes_public", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Signed-in browsers: a row per session, so a session can be ended from anywhere ("log out
+# everywhere", a suspension). Only the SHA-256 of the cookie's token is kept: a copy of the
+# database signs nobody in. ``role`` is the user's role when the session began; when it no
+# longer matches, the next request gets a new session token (rotation on a change of role).
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("user_agent", Text),
+    Index(None, "user_id"),
+)
+
+# Personal API tokens (``Authorization: Bearer``): shown once, kept as a SHA-256 hash with
+# their first characters (``prefix``) so the settings page can tell them apart.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("scope", String(8), nullable=False),  # read, write
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Index(None, "user_id"),
+)
+
+# Rate-limit counters (``dailypapers.accounts.limits``): hits per key and fixed window, read
+# two windows at a time as a sliding window. ``bucket`` is the rule, the scope and a hash of
+# the key (an IP or an account), never the key itself; times are Unix seconds. Rows whose
+# ``expires_at`` has passed no longer count and are deleted now and then.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("bucket", String(100), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True, autoincrement=False),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "expires_at"),
 )

@@ -23,11 +23,13 @@ from starlette.exceptions import HTTPException
 from dailypapers.feed.reader import Store, change_stamp, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.web import api, pages, syndication
+from dailypapers.web import account_api, api, pages, syndication
+from dailypapers.web.auth import AuthCookies
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
+from dailypapers.web.limits import install_limits
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
 
@@ -77,6 +79,7 @@ def create_app(
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
     app.include_router(api.router)
+    app.include_router(account_api.router)
     app.include_router(syndication.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -84,6 +87,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(Exception, handle_error)
+    # Inside the cache: it sees the cookies and "no-store" of personal answers and skips them.
+    app.add_middleware(AuthCookies)
+    install_limits(app, app.state.store, settings)
     if settings.page_cache_mb > 0:
         app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.

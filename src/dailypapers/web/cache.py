@@ -6,8 +6,10 @@ than ``ttl`` seconds. The store's :func:`~dailypapers.feed.reader.change_stamp` 
 most every ``check_every`` seconds (in a worker thread, off the event loop); when it moves,
 everything cached is dropped. Entries are kept least-recently-used within ``max_bytes``.
 
-Only 200 answers to GET requests without a session cookie are cached, so personal pages
-(accounts come later) never leak between people. Responses say ``X-Cache: hit`` or ``miss``.
+Only 200 answers to GET requests without a session cookie or Authorization header are
+cached, and never one that sets a cookie or says ``Cache-Control: private`` or ``no-store``
+(what :mod:`dailypapers.web.auth` marks personal answers with), so personal pages never leak
+between people. Responses say ``X-Cache: hit`` or ``miss``.
 It is plain ASGI middleware: a hit costs no routing, no database and no template.
 """
 
@@ -154,13 +156,28 @@ class CacheMiddleware:
                 message = {**message, "headers": [*message["headers"], (b"x-cache", b"miss")]}
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-                if not message.get("more_body", False) and start.get("status") == 200:
+                if (
+                    not message.get("more_body", False)
+                    and start.get("status") == 200
+                    and _shareable(start["headers"])
+                ):
                     headers = list(start["headers"])
                     body = b"".join(chunks)
                     self.cache.put(key, CachedResponse(200, headers, body, time.monotonic()))
             await send(message)
 
         await self.app(scope, receive, capture)
+
+
+def _shareable(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer may be served to others: it sets no cookie and is not private."""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"set-cookie":
+            return False
+        if lowered == b"cache-control" and (b"private" in value or b"no-store" in value):
+            return False
+    return True
 
 
 async def _replay(entry: CachedResponse, send: Send) -> None:

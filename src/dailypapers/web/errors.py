@@ -25,7 +25,13 @@ from dailypapers.web.templating import render
 
 log = logging.getLogger(__name__)
 
-_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 422: "Bad request"}
+_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    422: "Bad request",
+    429: "Too many requests",
+}
 
 
 def _validation_message(error: RequestValidationError) -> str:

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import Response
 
+from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
 from dailypapers.web.cards import card, cards, plural, short_authors
 from dailypapers.web.security import THEME_SCRIPT
 
@@ -54,6 +55,7 @@ def _environment() -> Environment:
     environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
     environment.globals.update(page_url=page_url, paper_card=card, paper_cards=cards)
     environment.globals["theme_script"] = THEME_SCRIPT
+    environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()
     return environment
 
 

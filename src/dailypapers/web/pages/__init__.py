@@ -1,7 +1,8 @@
 """The server-rendered pages, one module per kind of page; each is usable without JavaScript.
 
 ``daily`` (/, /date/, /week/, /month/, /trending), ``paper`` (/papers/{id}, its BibTeX, and
-/authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking). They read through
+/authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking), ``account``
+(log in and out, settings, /users/{name}), ``signup`` (sign up, confirm, reset). They read through
 the same reader as the JSON API and the feeds (:mod:`dailypapers.feed.reader`, one read
 transaction per request) and the search engine, and render with
 :func:`dailypapers.web.templating.render`.
@@ -9,8 +10,8 @@ transaction per request) and the search engine, and render with
 
 from fastapi import APIRouter
 
-from dailypapers.web.pages import about, daily, paper, search
+from dailypapers.web.pages import about, account, daily, paper, search, signup
 
 router = APIRouter(include_in_schema=False)
-for module in (daily, paper, search, about):
+for module in (daily, paper, search, about, account, signup):
     router.include_router(module.router)

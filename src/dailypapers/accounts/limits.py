@@ -1,0 +1,273 @@
+"""Rate limits that every server process shares: counted in the store, or in Redis when
+``DAILYPAPERS_REDIS_URL`` is set.
+
+    limiter = open_limiter(store)                     # once per app (app.state)
+    limiter.check_rule("login", ip=client_ip, account=email)   # raises RateLimited
+    limiter.check("export:account", user_name, limit=5, per_seconds=3600)
+
+A check counts one hit against each of its limits, all or none: when any limit is reached
+nothing is counted and ``RateLimited`` says how many seconds to wait (the web layer answers
+429 with ``Retry-After``). The rules (sign-up, log-in, reset, votes, submissions, comments)
+are settings (``DAILYPAPERS_LIMIT_*``); their arithmetic is ``limit_rules``. Keys are
+hashed before they are stored, so no address or IP sits in the counters; an IPv6 client
+counts by its /64 network (one home or one server's range). When Redis cannot be reached a
+check lets the request through and logs an error (limits must not take the site down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import itertools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Connection
+
+from dailypapers.accounts.limit_rules import (
+    Limit,
+    Window,
+    budget,
+    parse_limits,
+    retry_after,
+    window_at,
+)
+from dailypapers.settings import Settings, get_settings
+from dailypapers.store import Store
+from dailypapers.store import limits as sql
+
+log = logging.getLogger(__name__)
+
+Rule = Literal["signup", "login", "reset", "vote", "submission", "comment"]
+RULES: dict[Rule, str] = {
+    "signup": "sign-up attempts",
+    "login": "log-in attempts",
+    "reset": "mail requests",
+    "vote": "votes",
+    "submission": "submissions",
+    "comment": "comments",
+}
+CLEANUP_EVERY = 200  # checks between deletions of expired counters (in each process)
+
+
+class RateLimited(Exception):
+    """Too many requests; ``retry_after`` is whole seconds until one more is allowed."""
+
+    def __init__(self, retry_after: int, what: str = "requests") -> None:
+        self.retry_after = retry_after
+        super().__init__(f"Too many {what}; try again in {_duration(retry_after)}")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    if seconds < 90 * 60:
+        return f"{math_ceil(seconds, 60)} minutes"
+    return f"{math_ceil(seconds, 3600)} hours"
+
+
+def math_ceil(value: int, unit: int) -> int:
+    return -(-value // unit)
+
+
+def ip_key(address: str) -> str:
+    """The key a client address counts under: IPv4 as is, IPv6 by its /64 network."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One limit to count a hit against: a bucket (kind and hashed key) and its limit."""
+
+    bucket: str
+    limit: int
+    seconds: int
+
+
+def _bucket(key_kind: str, key: str) -> str:
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{key_kind[:60]}:{digest}"
+
+
+@dataclass(frozen=True)
+class Denied:
+    """Which hit was refused, with its two windows' counts, to say when to come back."""
+
+    hit: Hit
+    previous_hits: int
+    current_hits: int
+
+
+class Backend(Protocol):
+    """Where counters live: counts the hits (all or none) or says which was refused."""
+
+    def count(self, hits: Sequence[Hit], now: float) -> Denied | None: ...
+
+
+class StoreBackend:
+    """Counters in the store's ``rate_limits`` table, one short write transaction a check."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._checks = itertools.count(1)
+
+    def count(self, hits: Sequence[Hit], now: float) -> Denied | None:
+        try:
+            with self.store.write() as connection:
+                denied = self._count(connection, hits, now)
+                if denied is not None:
+                    raise _Refused(denied)  # rolls back any hit this check added
+                if next(self._checks) % CLEANUP_EVERY == 0:
+                    sql.delete_expired(connection, int(now))
+        except _Refused as refused:
+            return refused.denied
+        return None
+
+    @staticmethod
+    def _count(connection: Connection, hits: Sequence[Hit], now: float) -> Denied | None:
+        windows = [window_at(now, hit.seconds) for hit in hits]
+        pairs = list(zip(hits, windows, strict=True))
+        keys = [(h.bucket, w.start) for h, w in pairs] + [(h.bucket, w.previous) for h, w in pairs]
+        stored = sql.read_hits(connection, keys)
+        rooms = []
+        for hit, window in pairs:
+            previous = stored.get((hit.bucket, window.previous), 0)
+            current = stored.get((hit.bucket, window.start), 0)
+            rooms.append(budget(hit.limit, previous, window))
+            if current >= rooms[-1]:
+                return Denied(hit, previous, current)
+        for (hit, window), room in zip(pairs, rooms, strict=True):
+            expires = window.start + 2 * window.seconds
+            if sql.add_hit(connection, hit.bucket, window.start, expires, room) is None:
+                # Another process took the last hit since the read (PostgreSQL).
+                return Denied(hit, stored.get((hit.bucket, window.previous), 0), room)
+        return None
+
+
+class _Refused(Exception):
+    def __init__(self, denied: Denied) -> None:
+        self.denied = denied
+
+
+# Counts all hits or none, atomically (a script runs alone in Redis). KEYS: per hit, its
+# current and previous window; ARGV: per hit, limit, the previous window's weight and the
+# key's time to live. Returns {0} or {i, previous, current} for the first refused hit i. The
+# budget is limit_rules.budget, in Lua.
+_REDIS_SCRIPT = """
+local n = #KEYS / 2
+for i = 1, n do
+  local current = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+  local previous = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  local budget = math.floor(tonumber(ARGV[3 * i - 2]) - previous * tonumber(ARGV[3 * i - 1]) + 1e-9)
+  if current >= budget then return {i, previous, current} end
+end
+for i = 1, n do
+  redis.call('INCR', KEYS[2 * i - 1])
+  redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[3 * i])
+end
+return {0}
+"""
+
+
+class RedisBackend:
+    """Counters in Redis (``DAILYPAPERS_REDIS_URL``): one Lua script call a check."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client: Any = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.script = self.client.register_script(_REDIS_SCRIPT)
+        self.errors: type[Exception] = redis.RedisError
+
+    def count(self, hits: Sequence[Hit], now: float) -> Denied | None:
+        windows: list[Window] = [window_at(now, hit.seconds) for hit in hits]
+        keys: list[str] = []
+        args: list[str | int] = []
+        for hit, window in zip(hits, windows, strict=True):
+            keys += [f"dailypapers:limit:{hit.bucket}:{window.start}"]
+            keys += [f"dailypapers:limit:{hit.bucket}:{window.previous}"]
+            args += [hit.limit, repr(window.previous_weight), 2 * window.seconds]
+        try:
+            answer = self.script(keys=keys, args=args)
+        except self.errors as error:
+            # Limits guard against abuse; they must not take the site down with Redis. The
+            # check lets the request through and says so in the log.
+            log.error("rate limits not checked: Redis failed: %s", error)
+            return None
+        if int(answer[0]) == 0:
+            return None
+        return Denied(hits[int(answer[0]) - 1], int(answer[1]), int(answer[2]))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RateLimiter:
+    """Checks against the configured rules, on a backend every process shares."""
+
+    def __init__(
+        self, backend: Backend, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.clock = clock
+
+    def check(self, key_kind: str, key: str, *, limit: int, per_seconds: int) -> None:
+        """One hit for ``key`` under ``key_kind`` (e.g. ``"export:account"``); at most
+        ``limit`` per ``per_seconds``. ``RateLimited`` when there is no room."""
+        self._count([Hit(_bucket(key_kind, key), limit, per_seconds)], "requests")
+
+    def check_rule(self, rule: Rule, *, ip: str | None = None, account: str | None = None) -> None:
+        """One hit of ``rule`` for this client IP and this account (or email address), each
+        counted under the rule's setting (``DAILYPAPERS_LIMIT_<RULE>``); a key not given or
+        a scope the setting leaves out is not counted."""
+        keys = {
+            "ip": ip_key(ip) if ip else None,
+            "account": account.strip().casefold() if account else None,
+        }
+        hits = [
+            Hit(
+                _bucket(f"{rule}:{limit.scope}", keys[limit.scope] or ""),
+                limit.count,
+                limit.seconds,
+            )
+            for limit in self.limits(rule)
+            if keys[limit.scope]
+        ]
+        self._count(hits, RULES[rule])
+
+    def limits(self, rule: Rule) -> tuple[Limit, ...]:
+        return parse_limits(getattr(self.settings, f"limit_{rule}"))
+
+    def _count(self, hits: list[Hit], what: str) -> None:
+        if not hits:
+            return
+        now = self.clock()
+        denied = self.backend.count(hits, now)
+        if denied is not None:
+            window = window_at(now, denied.hit.seconds)
+            wait = retry_after(
+                denied.hit.limit, denied.previous_hits, denied.current_hits, now, window
+            )
+            raise RateLimited(wait, what)
+
+
+def open_limiter(store: Store, settings: Settings | None = None) -> RateLimiter:
+    """The limiter the settings ask for: Redis when ``DAILYPAPERS_REDIS_URL`` is set, else
+    the store."""
+    settings = settings or get_settings()
+    backend: Backend = (
+        RedisBackend(settings.redis_url) if settings.redis_url else StoreBackend(store)
+    )
+    return RateLimiter(backend, settings)

@@ -1,0 +1,307 @@
+"""Who is asking, and may they change anything: the session cookie, bearer tokens, CSRF.
+
+Dependencies for routes:
+
+- :func:`current_user` -- the signed-in :class:`~dailypapers.accounts.User` of the request
+  (``dailypapers_session`` cookie, or ``Authorization: Bearer`` API token), or None.
+- :func:`require_user` -- that user, or: a 303 to ``/login?next=...`` for pages, a 401 JSON
+  answer under ``/api``.
+- :func:`require_role` -- ``Depends(require_role("moderator"))``: a user with that role or
+  a higher one, else 403.
+- :func:`require_writer` -- the user of a state-changing request: a bearer token with the
+  ``write`` scope, or a session whose request carries the CSRF token (form field
+  ``csrf_token`` or header ``X-CSRF-Token``). Use it on every POST/PUT/DELETE that acts
+  for a user; :func:`check_csrf` alone guards anonymous forms (sign-up, log-in).
+
+CSRF tokens are an HMAC of the session token (signed in) or of a random ``dailypapers_csrf``
+cookie (anonymous forms), so a page on another site can neither read nor forge one. Templates
+put one into a form with ``{{ csrf_field() }}`` (``csrf_token()`` for the bare value).
+
+:class:`AuthCookies` (ASGI middleware inside the response cache) writes what a request
+decided: a new or rotated session cookie, the anonymous CSRF cookie, and
+``Cache-Control: private, no-store`` on every answer to a signed-in request or one that sets
+a cookie, so no personal page is ever cached (the response cache skips those too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from jinja2 import pass_context
+from markupsafe import Markup
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dailypapers.accounts import User
+from dailypapers.accounts.service import BearerUser, SignedIn, resolve_bearer, resolve_session
+from dailypapers.settings import Settings
+
+SESSION_COOKIE = "dailypapers_session"
+CSRF_COOKIE = "dailypapers_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+_UNSET = object()
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def secure_cookies(settings: Settings) -> bool:
+    return bool(settings.site_url and settings.site_url.startswith("https://"))
+
+
+def _cookie_header(
+    name: str, value: str, settings: Settings, *, max_age: int | None, http_only: bool = True
+) -> str:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[name] = value
+    morsel = cookie[name]
+    morsel["path"] = "/"
+    morsel["samesite"] = "Lax"
+    morsel["httponly"] = http_only
+    morsel["secure"] = secure_cookies(settings)
+    if max_age is not None:
+        morsel["max-age"] = max_age
+    return morsel.OutputString()
+
+
+def _pending_cookies(request: Request) -> dict[str, str]:
+    pending: dict[str, str] = request.scope.setdefault("state", {}).setdefault("auth_cookies", {})
+    return pending
+
+
+def set_session_cookie(request: Request, token: str) -> None:
+    """Send the session cookie for ``token`` with this request's answer."""
+    settings = _settings(request)
+    header = _cookie_header(SESSION_COOKIE, token, settings, max_age=settings.session_days * 86400)
+    _pending_cookies(request)[SESSION_COOKIE] = header
+    request.state.auth_session_token = token
+
+
+def clear_session_cookie(request: Request) -> None:
+    header = _cookie_header(SESSION_COOKIE, "", _settings(request), max_age=0)
+    _pending_cookies(request)[SESSION_COOKIE] = header
+    request.state.auth_session_token = None
+
+
+def session_token(request: Request) -> str | None:
+    """The session token this request carries (or was given during it)."""
+    given = getattr(request.state, "auth_session_token", _UNSET)
+    if given is not _UNSET:
+        return given  # type: ignore[return-value]
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
+    cached = getattr(request.state, "auth_resolved", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    store = request.app.state.store
+    resolved: tuple[User | None, BearerUser | None] = (None, None)
+    bearer = _bearer(request)
+    if bearer is not None:
+        found = resolve_bearer(store, bearer)
+        resolved = (found.user, found) if found else (None, None)
+    else:
+        token = session_token(request)
+        signed_in: SignedIn | None = resolve_session(store, token) if token else None
+        if signed_in is not None:
+            if signed_in.rotated_token:
+                set_session_cookie(request, signed_in.rotated_token)
+            resolved = (signed_in.user, None)
+    if resolved[0] is not None:
+        request.scope.setdefault("state", {})["auth_personal"] = True
+    request.state.auth_resolved = resolved
+    return resolved
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in user of the request (session cookie or bearer token), or None."""
+    return _resolve(request)[0]
+
+
+def bearer_scope(request: Request) -> str | None:
+    """The scope of the request's API token ("read" or "write"); None for a session."""
+    bearer = _resolve(request)[1]
+    return bearer.scope if bearer else None
+
+
+def forget_user(request: Request) -> None:
+    """Drop what this request resolved (after a log-in or log-out changed it)."""
+    request.state.auth_resolved = None
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='')}"
+
+
+def require_user(request: Request) -> User:
+    """The signed-in user; else a 401 (API) or a 303 to the log-in page (pages)."""
+    user = current_user(request)
+    if user is not None:
+        return user
+    if _wants_json(request):
+        raise HTTPException(
+            401,
+            "sign in first: send Authorization: Bearer TOKEN",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    raise HTTPException(303, "sign in to see this page", headers={"Location": login_url(request)})
+
+
+def require_role(role: str) -> Callable[[Request], User]:
+    """A dependency: a signed-in user with ``role`` or a higher one, else 403."""
+
+    def dependency(request: Request) -> User:
+        user = require_user(request)
+        if not user.has_role(role):
+            raise HTTPException(403, f"this needs the {role} role")
+        return user
+
+    return dependency
+
+
+# CSRF
+
+
+def _mac(settings: Settings, purpose: str, value: str) -> str:
+    key = settings.secret_key.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for forms of this request (sets the anonymous cookie when needed)."""
+    settings = _settings(request)
+    # A page with a form carries this browser's token: it must never be cached for others.
+    request.scope.setdefault("state", {})["auth_personal"] = True
+    token = session_token(request)
+    if token and current_user(request) is not None:
+        return _mac(settings, "session", token)
+    anonymous = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "auth_csrf", None)
+    if not anonymous:
+        anonymous = secrets.token_urlsafe(24)
+        request.state.auth_csrf = anonymous
+        _pending_cookies(request)[CSRF_COOKIE] = _cookie_header(
+            CSRF_COOKIE, anonymous, settings, max_age=None
+        )
+    return _mac(settings, "anonymous", anonymous)
+
+
+def _valid_csrf(request: Request, given: str) -> bool:
+    settings = _settings(request)
+    expected = []
+    token = session_token(request)
+    if token:
+        expected.append(_mac(settings, "session", token))
+    if request.cookies.get(CSRF_COOKIE):
+        expected.append(_mac(settings, "anonymous", request.cookies[CSRF_COOKIE]))
+    return bool(given) and any(hmac.compare_digest(given, value) for value in expected)
+
+
+async def check_csrf(request: Request) -> None:
+    """A dependency: 403 unless the request carries this browser's CSRF token."""
+    given = request.headers.get(CSRF_HEADER, "")
+    if not given and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # Starlette keeps it: the route's Form() fields read it too
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else ""
+    if not _valid_csrf(request, given):
+        raise HTTPException(
+            403, "this form has expired or came from another site; reload the page and try again"
+        )
+
+
+async def require_writer(request: Request) -> User:
+    """The user of a state-changing request: a write-scoped bearer token, or a session with
+    its CSRF token; else 401 (nobody signed in), or 403 (read-only token, no CSRF token)."""
+    if _bearer(request) is not None:
+        user, bearer = _resolve(request)
+        if bearer is None or user is None:
+            raise HTTPException(
+                401, "unknown or revoked API token", headers={"WWW-Authenticate": "Bearer"}
+            )
+        if not bearer.can_write:
+            raise HTTPException(403, "this API token has the read scope; this needs write")
+        return user
+    await check_csrf(request)
+    return require_user(request)
+
+
+@pass_context
+def csrf_field(context: Any) -> Markup:
+    """``{{ csrf_field() }}``: the hidden form field with this request's CSRF token."""
+    token = csrf_token(context["request"])
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+@pass_context
+def csrf_value(context: Any) -> str:
+    return csrf_token(context["request"])
+
+
+@pass_context
+def signed_in_user(context: Any) -> User | None:
+    """``{{ signed_in_user() }}``: for the header (None when nobody is signed in)."""
+    return current_user(context["request"])
+
+
+TEMPLATE_GLOBALS = {
+    "csrf_field": csrf_field,
+    "csrf_token": csrf_value,
+    "signed_in_user": signed_in_user,
+}
+
+
+class AuthCookies:
+    """ASGI middleware: the cookies a request decided on, and no caching of personal answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookies = state.get("auth_cookies") or {}
+                personal = state.get("auth_personal") or cookies or _has_session(scope)
+                headers = list(message["headers"])
+                headers += [(b"set-cookie", value.encode()) for value in cookies.values()]
+                if personal:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"private, no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_cookies)
+
+
+def _has_session(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and SESSION_COOKIE.encode() in value):
+            return True
+    return False
