@@ -255,3 +255,17 @@ class OAuthProvider:
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def provider_env(url: str) -> dict[str, str]:
+    """The DAILYPAPERS_* settings that point both GitHub and ORCID at the provider at ``url``."""
+    return {
+        "DAILYPAPERS_GITHUB_CLIENT_ID": CLIENT_ID,
+        "DAILYPAPERS_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
+        "DAILYPAPERS_GITHUB_AUTHORIZE_URL": f"{url}/login/oauth/authorize",
+        "DAILYPAPERS_GITHUB_TOKEN_URL": f"{url}/login/oauth/access_token",
+        "DAILYPAPERS_GITHUB_API_URL": f"{url}/",
+        "DAILYPAPERS_ORCID_CLIENT_ID": CLIENT_ID,
+        "DAILYPAPERS_ORCID_CLIENT_SECRET": CLIENT_SECRET,
+        "DAILYPAPERS_ORCID_METADATA_URL": f"{url}/.well-known/openid-configuration",
+    }

@@ -267,3 +267,15 @@ rate_limits = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index(None, "expires_at"),
 )
+
+# Identities at GitHub and ORCID linked to accounts (``dailypapers.accounts.oauth``): one
+# account per identity (the primary key), any number of identities per account.
+identities = Table(
+    "identities",
+    metadata,
+    Column("provider", String(16), primary_key=True),  # github, orcid
+    Column("subject", String(128), primary_key=True),  # GitHub's user id, the ORCID iD
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("linked_at", DateTime, nullable=False),
+    Index(None, "user_id"),
+)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
 from dailypapers.web.cards import card, cards, plural, short_authors
+from dailypapers.web.identity import TEMPLATE_GLOBALS as IDENTITY_GLOBALS
 from dailypapers.web.security import THEME_SCRIPT
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -56,6 +57,7 @@ def _environment() -> Environment:
     environment.globals.update(page_url=page_url, paper_card=card, paper_cards=cards)
     environment.globals["theme_script"] = THEME_SCRIPT
     environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()
+    environment.globals.update(IDENTITY_GLOBALS)  # oauth_providers(), linked_identities()
     return environment
 
 
