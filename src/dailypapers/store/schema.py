@@ -279,3 +279,22 @@ identities = Table(
     Column("linked_at", DateTime, nullable=False),
     Index(None, "user_id"),
 )
+
+# Authorship claims (``dailypapers.community.claims``): a user says they are one of a paper's
+# authors; a moderator approves or rejects. One claim per user, paper and author name.
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("author_name", Text, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, approved, rejected
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    UniqueConstraint("paper_id", "author_name", "user_id"),
+    Index(None, "status"),
+)

@@ -1,4 +1,4 @@
-"""Log in with GitHub and ORCID: the identities linked to each account.
+"""Log in with GitHub and ORCID (the identities linked to each account); authorship claims.
 
 Revision ID: 0006_oauth_claims
 Revises: 0005_accounts
@@ -25,8 +25,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("provider", "subject"),
     )
     op.create_index(op.f("ix_identities_user_id"), "identities", ["user_id"])
+    op.create_table(
+        "claims",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("paper_id", sa.String(length=40), nullable=False),
+        sa.Column("author_name", sa.Text(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["paper_id"], ["papers.arxiv_id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["decided_by"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("paper_id", "author_name", "user_id"),
+    )
+    op.create_index(op.f("ix_claims_status"), "claims", ["status"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_claims_status"), table_name="claims")
+    op.drop_table("claims")
     op.drop_index(op.f("ix_identities_user_id"), table_name="identities")
     op.drop_table("identities")

@@ -1,0 +1,1 @@
+"""What people do with papers: authorship claims (votes and submissions come beside them)."""
