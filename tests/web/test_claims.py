@@ -46,6 +46,11 @@ def test_claim_then_a_moderator_approves_from_the_queue(client: TestClient, fill
     )
     assert decided.status_code == 303
     assert claims.is_approved_author(filled, ada, paper_id)
+    client.cookies.clear()
+    page = client.get(f"/papers/{paper_id}").text
+    assert 'class="badge claimed" href="/users/ada"' in page
+    assert "Claim authorship" not in page  # no form (and no CSRF cookie) for visitors
+    assert 'href="/users/ada"' in client.get(f"/authors/{name}").text
 
 
 def test_a_claim_of_a_name_not_on_the_paper_is_a_422_page(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import RowMapping
 
+from dailypapers.accounts import service as accounts
 from dailypapers.accounts.models import User
 from dailypapers.store import Store
 from dailypapers.store import claims as rows
@@ -92,3 +93,18 @@ def is_approved_author(store: Store, user: User, paper_id: str) -> bool:
         claim.user_id == user.id and claim.status == "approved"
         for claim in claims_of_paper(store, paper_id)
     )
+
+
+def approved_names(store: Store, paper_id: str) -> dict[str, str]:
+    """The paper's author names with an approved claim, each with the claiming user's name."""
+    approved = [c for c in claims_of_paper(store, paper_id) if c.status == "approved"]
+    users = accounts.users_by_ids(store, [c.user_id for c in approved])
+    return {c.author_name: users[c.user_id].username for c in approved if c.user_id in users}
+
+
+def users_of_author(store: Store, author_name: str) -> list[str]:
+    """The user names with an approved claim of ``author_name`` (on any paper)."""
+    with store.read() as connection:
+        ids = [row["user_id"] for row in rows.approved_claims_of_author(connection, author_name)]
+    users = accounts.users_by_ids(store, list(dict.fromkeys(ids)))
+    return [users[user_id].username for user_id in dict.fromkeys(ids) if user_id in users]

@@ -67,3 +67,12 @@ def decide_claim(
         .values(status=status, decided_by=moderator_id, decided_at=decided_at)
     )
     return bool(connection.execute(query).rowcount)
+
+
+def approved_claims_of_author(connection: Connection, author_name: str) -> list[RowMapping]:
+    query = (
+        select(claims)
+        .where(claims.c.author_name == author_name, claims.c.status == "approved")
+        .order_by(claims.c.id)
+    )
+    return list(connection.execute(query).mappings())
