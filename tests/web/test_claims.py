@@ -70,3 +70,34 @@ def test_claims_need_the_csrf_token(client: TestClient, filled: Store) -> None:
     sign_in(client, filled, make_user(filled, "ada"))
     answer = client.post(f"/papers/{paper_id}/claims", data={"author": name})
     assert answer.status_code == 403
+
+
+def test_confirmed_authors_set_links_and_others_are_refused(
+    client: TestClient, filled: Store
+) -> None:
+    paper_id, name = a_paper_and_author(filled)
+    ada, bob = make_user(filled, "ada"), make_user(filled, "bob")
+    claim = claims.claim_authorship(filled, ada, paper_id, name)
+    claims.decide(filled, make_user(filled, "mod", role="moderator"), claim.id, approve=True)
+    sign_in(client, filled, bob)
+    refused = client.post(
+        f"/papers/{paper_id}/links",
+        data={"code_url": "https://github.com/bob/x", "csrf_token": csrf_of(client)},
+    )
+    assert refused.status_code == 403
+    client.cookies.clear()
+    sign_in(client, filled, ada)
+    bad = client.post(
+        f"/papers/{paper_id}/links",
+        data={"code_url": "javascript:alert(1)", "csrf_token": csrf_of(client)},
+    )
+    assert bad.status_code == 422
+    done = client.post(
+        f"/papers/{paper_id}/links",
+        data={"code_url": "https://github.com/ada/x", "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    client.cookies.clear()
+    page = client.get(f"/papers/{paper_id}").text
+    assert "Added by the authors" in page and 'href="https://github.com/ada/x"' in page

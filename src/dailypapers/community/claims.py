@@ -14,6 +14,7 @@ from sqlalchemy import RowMapping
 
 from dailypapers.accounts import service as accounts
 from dailypapers.accounts.models import User
+from dailypapers.paper import web_url
 from dailypapers.store import Store
 from dailypapers.store import claims as rows
 
@@ -108,3 +109,41 @@ def users_of_author(store: Store, author_name: str) -> list[str]:
         ids = [row["user_id"] for row in rows.approved_claims_of_author(connection, author_name)]
     users = accounts.users_by_ids(store, list(dict.fromkeys(ids)))
     return [users[user_id].username for user_id in dict.fromkeys(ids) if user_id in users]
+
+
+@dataclass(frozen=True)
+class AuthorLinks:
+    code_url: str | None
+    project_url: str | None
+
+
+def author_links(store: Store, paper_id: str) -> AuthorLinks | None:
+    """The code and project links the paper's authors set, checked again as http(s)."""
+    with store.read() as connection:
+        row = rows.author_links_of(connection, paper_id)
+    if row is None:
+        return None
+    return AuthorLinks(web_url(row["code_url"]), web_url(row["project_url"]))
+
+
+def set_author_links(
+    store: Store, user: User, paper_id: str, code_url: str, project_url: str
+) -> None:
+    """Set the links (an empty field clears one); confirmed authors and moderators only."""
+    if not (user.has_role("moderator") or is_approved_author(store, user, paper_id)):
+        raise ClaimError("Only the paper's confirmed authors and moderators set its links.", 403)
+    checked: list[str | None] = []
+    for label, given in (("code", code_url.strip()), ("project", project_url.strip())):
+        url = web_url(given) if given else None
+        if given and (url is None or not given.lower().startswith(("http://", "https://"))):
+            raise ClaimError(f"The {label} link must be an http:// or https:// address.", 422)
+        checked.append(url)
+    with store.write() as connection:
+        rows.set_author_links(
+            connection,
+            paper_id,
+            checked[0],
+            checked[1],
+            user.id,
+            datetime.now(UTC).replace(tzinfo=None),
+        )

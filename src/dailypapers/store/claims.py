@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dailypapers.store.schema import authors, claims, paper_authors
+from dailypapers.store.schema import author_links, authors, claims, paper_authors
 
 
 class DuplicateClaim(Exception):
@@ -76,3 +76,24 @@ def approved_claims_of_author(connection: Connection, author_name: str) -> list[
         .order_by(claims.c.id)
     )
     return list(connection.execute(query).mappings())
+
+
+def author_links_of(connection: Connection, paper_id: str) -> RowMapping | None:
+    query = select(author_links).where(author_links.c.paper_id == paper_id)
+    return connection.execute(query).mappings().first()
+
+
+def set_author_links(
+    connection: Connection,
+    paper_id: str,
+    code_url: str | None,
+    project_url: str | None,
+    user_id: int,
+    set_at: datetime,
+) -> None:
+    values = {"code_url": code_url, "project_url": project_url, "set_by": user_id, "set_at": set_at}
+    changed = connection.execute(
+        update(author_links).where(author_links.c.paper_id == paper_id).values(values)
+    ).rowcount
+    if not changed:
+        connection.execute(insert(author_links).values(paper_id=paper_id, **values))

@@ -298,3 +298,17 @@ claims = Table(
     UniqueConstraint("paper_id", "author_name", "user_id"),
     Index(None, "status"),
 )
+
+# Code and project links set by a paper's confirmed authors (or a moderator); kept apart from
+# the papers row so an ingest, which rewrites that row, never overwrites them.
+author_links = Table(
+    "author_links",
+    metadata,
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("code_url", Text),
+    Column("project_url", Text),
+    Column("set_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("set_at", DateTime, nullable=False),
+)

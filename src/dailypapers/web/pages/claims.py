@@ -54,3 +54,18 @@ def decide(
     except claims.ClaimError as refused:
         raise HTTPException(refused.status, str(refused)) from None
     return RedirectResponse("/moderation/claims", status_code=303)
+
+
+@router.post("/papers/{paper_id}/links")
+def set_links(
+    request: Request,
+    paper_id: str,
+    user: Annotated[User, Depends(require_writer)],
+    code_url: Annotated[str, Form(max_length=2000)] = "",
+    project_url: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        claims.set_author_links(store_of(request), user, paper_id, code_url, project_url)
+    except claims.ClaimError as refused:
+        raise HTTPException(refused.status, str(refused)) from None
+    return RedirectResponse(f"/papers/{paper_id}", status_code=303)

@@ -101,6 +101,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
         "similar_note": similar_note,
         "og_type": "article",
         "claimed": claims.approved_names(store_of(request), canonical),
+        "author_links": claims.author_links(store_of(request), canonical),
     }
     return render(request, "paper.html", context)
 

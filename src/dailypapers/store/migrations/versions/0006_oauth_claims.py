@@ -42,9 +42,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("paper_id", "author_name", "user_id"),
     )
     op.create_index(op.f("ix_claims_status"), "claims", ["status"])
+    op.create_table(
+        "author_links",
+        sa.Column("paper_id", sa.String(length=40), nullable=False),
+        sa.Column("code_url", sa.Text(), nullable=True),
+        sa.Column("project_url", sa.Text(), nullable=True),
+        sa.Column("set_by", sa.Integer(), nullable=True),
+        sa.Column("set_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["paper_id"], ["papers.arxiv_id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["set_by"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("paper_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("author_links")
     op.drop_index(op.f("ix_claims_status"), table_name="claims")
     op.drop_table("claims")
     op.drop_index(op.f("ix_identities_user_id"), table_name="identities")
