@@ -268,6 +268,36 @@ class Settings(BaseSettings):
     submission_note_max: int = Field(
         500, ge=0, le=10_000, description="Longest note (characters) a submission may carry."
     )
+    # Log in with GitHub and ORCID: each is offered when its client id and secret are set.
+    github_client_id: str = Field(
+        "",
+        description="Client ID of the site's GitHub OAuth app; with the secret it turns on "
+        '"Log in with GitHub" (callback `SITE_URL/auth/github/callback`).',
+    )
+    github_client_secret: str = Field("", description="Client secret of the GitHub OAuth app.")
+    github_authorize_url: str = Field(
+        "https://github.com/login/oauth/authorize",
+        description="GitHub's authorization endpoint (a setting so tests and GitHub Enterprise "
+        "can point elsewhere).",
+    )
+    github_token_url: str = Field(
+        "https://github.com/login/oauth/access_token", description="GitHub's token endpoint."
+    )
+    github_api_url: str = Field(
+        "https://api.github.com/",
+        description="GitHub's API, where `user` and `user/emails` are read.",
+    )
+    orcid_client_id: str = Field(
+        "",
+        description="Client ID of the site's ORCID API client; with the secret it turns on "
+        '"Log in with ORCID" (redirect URI `SITE_URL/auth/orcid/callback`).',
+    )
+    orcid_client_secret: str = Field("", description="Client secret of the ORCID API client.")
+    orcid_metadata_url: str = Field(
+        "https://orcid.org/.well-known/openid-configuration",
+        description="ORCID's OpenID Connect discovery document (its endpoints and signing "
+        "keys); `https://sandbox.orcid.org/...` for ORCID's sandbox.",
+    )
 
     session_days: int = Field(
         30, ge=1, le=400, description="Days a sign-in lasts before the browser must sign in again."
@@ -495,6 +525,8 @@ def _default_text(name: str) -> str:
     default = field.get_default(call_default_factory=True)
     if isinstance(default, tuple):
         return ",".join(default) or "(empty)"
+    if default == "":
+        return "(empty)"
     return "(see description)" if default is None else str(default)
 
 

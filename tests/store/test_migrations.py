@@ -31,8 +31,8 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
     upgrade(store)
     with store.read() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    # Parallel branches of the schema (accounts then community, limits) are each at their head.
-    assert sorted(versions) == [("0005_limits",), ("0006_community",)]
+    # The schema is one chain: accounts, limits, community, oauth and claims.
+    assert versions == [("0006_oauth_claims",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:

@@ -201,3 +201,45 @@ def test_whoami_answers_as_hugging_face_and_escapes_nothing_it_should_not(
     assert fresh.get("/api/users/nobody").status_code == 404
     page = fresh.get("/users/mallory").text
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_a_change_of_role_gives_the_browser_a_new_session_id(
+    client: TestClient, filled: Store
+) -> None:
+    from dailypapers.accounts import flows
+
+    ada = make_user(filled, "ada")
+    old = sign_in(client, filled, ada)
+    flows.set_role(filled, ada, "moderator")
+    answer = client.get("/about")
+    cookie = next(v for k, v in answer.headers.multi_items() if v.startswith(SESSION_COOKIE))
+    new = client.cookies.get(SESSION_COOKIE, domain=cookie_domain(client))
+    assert new and new != old and new in cookie
+    assert accounts.resolve_session(filled, old) is None
+    resolved = accounts.resolve_session(filled, new)
+    assert resolved is not None and resolved.user.role == "moderator"
+    assert 'href="/users/ada"' in client.get("/about").text
+
+
+def test_sign_up_and_reset_are_rate_limited_per_address(client: TestClient, filled: Store) -> None:
+    csrf = csrf_of(client, "/password/forgot")
+    statuses = [
+        client.post(
+            "/password/forgot", data={"email": "nobody@example.org", "csrf_token": csrf}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    signups = [
+        client.post(
+            "/signup",
+            data={
+                "username": f"u{n}",
+                "email": "same@example.org",
+                "password": PASSWORD,
+                "csrf_token": csrf,
+            },
+        ).status_code
+        for n in range(4)
+    ]
+    assert signups == [200, 200, 200, 429]

@@ -307,3 +307,48 @@ rate_limits = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index(None, "expires_at"),
 )
+
+# Identities at GitHub and ORCID linked to accounts (``dailypapers.accounts.oauth``): one
+# account per identity (the primary key), any number of identities per account.
+identities = Table(
+    "identities",
+    metadata,
+    Column("provider", String(16), primary_key=True),  # github, orcid
+    Column("subject", String(128), primary_key=True),  # GitHub's user id, the ORCID iD
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("linked_at", DateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+# Authorship claims (``dailypapers.community.claims``): a user says they are one of a paper's
+# authors; a moderator approves or rejects. One claim per user, paper and author name.
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("author_name", Text, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, approved, rejected
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    UniqueConstraint("paper_id", "author_name", "user_id"),
+    Index(None, "status"),
+)
+
+# Code and project links set by a paper's confirmed authors (or a moderator); kept apart from
+# the papers row so an ingest, which rewrites that row, never overwrites them.
+author_links = Table(
+    "author_links",
+    metadata,
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("code_url", Text),
+    Column("project_url", Text),
+    Column("set_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("set_at", DateTime, nullable=False),
+)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
 from dailypapers.web.cards import card, cards, paper_vote, plural, short_authors
+from dailypapers.web.identity import TEMPLATE_GLOBALS as IDENTITY_GLOBALS
 from dailypapers.web.security import THEME_SCRIPT
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -58,6 +59,7 @@ def _environment() -> Environment:
     )
     environment.globals["theme_script"] = THEME_SCRIPT
     environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()
+    environment.globals.update(IDENTITY_GLOBALS)  # oauth_providers(), linked_identities()
     return environment
 
 

@@ -10,8 +10,8 @@ transaction per request) and the search engine, and render with
 
 from fastapi import APIRouter
 
-from dailypapers.web.pages import about, account, daily, paper, search, signup
+from dailypapers.web.pages import about, account, claims, daily, oauth, paper, search, signup
 
 router = APIRouter(include_in_schema=False)
-for module in (daily, paper, search, about, account, signup):
+for module in (daily, paper, search, about, account, signup, oauth, claims):
     router.include_router(module.router)

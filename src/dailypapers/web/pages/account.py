@@ -116,6 +116,8 @@ DONE = {
     "password": "Your password is changed; your other sessions were logged out.",
     "email": "Check your new address: the change takes effect when you open the link we sent.",
     "confirm": "A new confirmation link is on its way to your address.",
+    "linked": "The identity is linked: you can log in with it now.",
+    "unlinked": "The identity is unlinked.",
 }
 
 

@@ -14,10 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from dailypapers.community import claims
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.paper import PaperRecord, feed_day
 from dailypapers.web.bibtex import bibtex
-from dailypapers.web.deps import canonical_id, engine_of, reader
+from dailypapers.web.deps import canonical_id, engine_of, reader, store_of
 from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
 from dailypapers.web.templating import render
@@ -107,6 +108,8 @@ def paper_page(request: Request, paper_id: str) -> Response:
         "similar": similar,
         "similar_note": similar_note,
         "og_type": "article",
+        "claimed": claims.approved_names(store_of(request), canonical),
+        "author_links": claims.author_links(store_of(request), canonical),
     }
     return render(request, "paper.html", context)
 
@@ -133,5 +136,6 @@ def author(
         "pages": page_count(found.total, FEED_PAGE_SIZE),
         "first_rank": p * FEED_PAGE_SIZE + 1,
         **community,
+        "claimed_by": claims.users_of_author(store_of(request), name),
     }
     return render(request, "author.html", context)

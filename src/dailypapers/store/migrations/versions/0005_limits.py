@@ -1,7 +1,7 @@
 """Rate-limit counters shared by every server process (when Redis is not used for them).
 
 Revision ID: 0005_limits
-Revises: 0004_hf_users
+Revises: 0005_accounts
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_limits"
-down_revision = "0004_hf_users"
+down_revision = "0005_accounts"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ imported ``hf_upvotes``; the count shown is their sum. ``paper_votes`` keys a vo
 (user, paper), so a member votes once per paper, and keeps its time for trending's windows.
 
 Revision ID: 0006_community
-Revises: 0005_accounts
+Revises: 0005_limits
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_community"
-down_revision = "0005_accounts"
+down_revision = "0005_limits"
 branch_labels = None
 depends_on = None
 
