@@ -72,13 +72,13 @@ def convex_combination(
 class AdaptiveConstants:
     """The constants of :func:`adaptive_fusion`, fitted by ``benchmarks.fit_fusion``."""
 
-    floor: float = 0.4  # best cosine at or below which the semantic list is noise
-    ceiling: float = 0.6  # best cosine from which it is trusted in full
+    floor: float = 0.35  # best cosine at or below which the semantic list is noise
+    ceiling: float = 0.7  # best cosine from which it is trusted in full
     gap_low: float = 0.03  # best minus tenth cosine at or below which nothing stands out
     gap_high: float = 0.2  # ... from which the best clearly stand out
     words_low: float = 5.0  # queries this short are keywords ...
     words_high: float = 24.0  # ... this long are sentences, which the model reads well
-    agree_words: float = 8.0  # from this many words, lists that agree at the top ...
+    agree_words: float = 7.0  # from this many words, lists that agree at the top ...
     agree_depth: int = 10  # ... (a first-3 keyword hit among this many semantic ones) ...
     # ... give the semantic list its full weight: a long claim both lists understood.
 
