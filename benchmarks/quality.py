@@ -141,39 +141,74 @@ def run(
 COLUMNS = ("lexical", "semantic", *FUSIONS)
 
 
-def fusion_cost(precision: str = "int8") -> dict[str, float]:
-    """Mean microseconds of one call of each fusion on the kept lists of every query."""
+def fusion_cost(precision: str = "int8", rounds: int = 5) -> dict[str, float]:
+    """Microseconds of one call of each fusion on the kept lists of every query.
+
+    The fusions take turns for ``rounds`` rounds and each keeps its fastest round, so that a
+    busy machine's bursts fall on none of them in particular.
+    """
     calls = []
     for name in SETS:
         with (BENCH / f"lists-{precision}-{name}.pkl").open("rb") as handle:
             part = pickle.load(handle)
         calls += [(len(t.split()), lex, den) for t, lex, den in part["lists"].values() if lex]
-    cost = {}
-    for fusion_name, fuse in FUSIONS.items():
-        started = time.perf_counter()
-        for words, lexical, dense in calls:
-            fuse([lexical, dense], (1.0, 1.0), words=words)
-        cost[fusion_name] = (time.perf_counter() - started) / len(calls) * 1e6
+    cost = dict.fromkeys(FUSIONS, float("inf"))
+    for _round in range(rounds):
+        for fusion_name, fuse in FUSIONS.items():
+            started = time.perf_counter()
+            for words, lexical, dense in calls:
+                fuse([lexical, dense], (1.0, 1.0), words=words)
+            mean = (time.perf_counter() - started) / len(calls) * 1e6
+            cost[fusion_name] = min(cost[fusion_name], mean)
     return cost
 
 
-def verdict(by_mode: dict[str, dict[str, float]]) -> str:
-    """Whether adaptive meets the target: the better half minus 0.01, and not below convex."""
+SIGNAL = 0.5  # a half with at least this nDCG@10 carries signal ...
+ROOM = 0.99  # ... and a better half below this leaves room to be above both
+# SciFact train hybrid nDCG@10 when the issue was filed (convex, int8; "Hybrid search" above).
+SCIFACT_BEFORE = 0.7232
+
+
+def target(name: str, lexical: float, semantic: float, convex: float) -> float:
+    """The issue's target for the hybrid's nDCG@10 on one set.
+
+    The better of lexical and semantic minus 0.01; above both (by 0.001) where both carry
+    signal (the weaker at least ``SIGNAL``, the better below ``ROOM``); on SciFact also no
+    lower than the convex combination, the default before, nor than ``SCIFACT_BEFORE``.
+    """
+    better = max(lexical, semantic)
+    goal = better - 0.01
+    if min(lexical, semantic) >= SIGNAL and better < ROOM:
+        goal = max(goal, better + 0.001)
+    if name == "scifact":
+        goal = max(goal, convex, SCIFACT_BEFORE)
+    return goal
+
+
+def verdict(name: str, by_mode: dict[str, dict[str, float]]) -> str:
+    """Whether adaptive meets the issue's target on this set, and by how much it falls short."""
     ndcg = {mode: values["ndcg@10"] for mode, values in by_mode.items()}
-    halves = max(ndcg["lexical"], ndcg["semantic"])
-    target = max(halves - 0.01, ndcg["convex"])
-    short = target - ndcg["adaptive"]
+    goal = target(name, ndcg["lexical"], ndcg["semantic"], ndcg["convex"])
+    short = goal - ndcg["adaptive"]
     met = "yes" if short <= 1e-9 else f"no (short by {short:.4f})"
-    above = ndcg["adaptive"] > halves
-    return f"{met}{', above both' if above else ''}"
+    above = ndcg["adaptive"] > max(ndcg["lexical"], ndcg["semantic"])
+    return f"{goal:.4f} | {met}{', above both' if above else ''}"
 
 
 def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
-    head = "| kind | " + " | ".join(COLUMNS) + " | adaptive meets the target |"
-    rows = [head, "|" + " --- |" * (len(COLUMNS) + 2)]
+    head = "| kind | " + " | ".join(COLUMNS)
+    head += " | target | adaptive meets the target | adaptive not below convex |"
+    rows = [head, "|" + " --- |" * (len(COLUMNS) + 4)]
     for name, by_mode in results.items():
-        cells = [f"{by_mode[c]['ndcg@10']:.3f} / {by_mode[c]['recall@100']:.3f}" for c in COLUMNS]
-        rows.append(f"| {name} | " + " | ".join(cells) + f" | {verdict(by_mode)} |")
+        cells = [f"{by_mode[c]['ndcg@10']:.4f} / {by_mode[c]['recall@100']:.3f}" for c in COLUMNS]
+        gain = by_mode["adaptive"]["ndcg@10"] - by_mode["convex"]["ndcg@10"]
+        rows.append(
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | {verdict(name, by_mode)} | "
+            + ("yes" if gain >= -1e-9 else f"no ({gain:+.4f})")
+            + " |"
+        )
     return "\n".join(rows)
 
 
@@ -198,17 +233,25 @@ def report(everything: dict[str, dict[str, dict[str, dict[str, float]]]], load: 
         "",
         "Before: `rrf` and `convex` (today's fusions, fixed weights 1 and 1; `convex` was the "
         "default). After: `adaptive`, the new default (`search/fusion.py`: the semantic list's "
-        "weight follows its best cosine, how far its best stand out from its tenth, and the "
-        "query's length; constants fitted below). Target for every kind: adaptive nDCG@10 at "
-        "least the better of lexical and semantic minus 0.01, and not below `convex`.",
+        "weight follows its best cosine, how far its best stand out from its tenth, the "
+        "query's length and, for queries of `agree_words` or more, whether the two lists "
+        "agree on their first hits; constants fitted below). The issue's targets, which are what "
+        '"meets" means: adaptive nDCG@10 at least the better of lexical and semantic minus '
+        "0.01 on every kind; above both where both carry signal (the weaker at least "
+        f"{SIGNAL}, the better below {ROOM}: SciFact); on SciFact no lower than `convex`, the "
+        f"default before, nor than {SCIFACT_BEFORE}, its figure when the issue was filed. "
+        "The last column says whether adaptive is also at least `convex` on the kind (not a "
+        "target).",
         "",
     ]
     for precision, results in everything.items():
         parts += [f"nDCG@10 / Recall@100, {precision} embeddings:", "", table(results), ""]
     cost = fusion_cost(next(iter(everything)))
     parts.append(
-        "Cost of one fusion of two lists of up to 100 (mean over every query above, one "
-        "thread): " + ", ".join(f"{name} {us:.0f} µs" for name, us in cost.items()) + "."
+        "Cost of one fusion of two lists of up to 100 (mean over every query above, fastest "
+        "of 5 interleaved rounds, one thread): "
+        + ", ".join(f"{name} {us:.0f} µs" for name, us in cost.items())
+        + "."
     )
     return "\n".join(parts)
 

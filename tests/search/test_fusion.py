@@ -9,6 +9,7 @@ from dailypapers.search.fusion import (
     adaptive_fusion,
     convex_combination,
     get_fusion,
+    lists_agree,
     reciprocal_rank_fusion,
     semantic_trust,
 )
@@ -56,20 +57,42 @@ KEYWORDS = [("p", 21.0), ("n3", 17.5), ("n7", 16.0), ("q", 9.0)]
 
 def test_semantic_trust_follows_the_formula() -> None:
     c = AdaptiveConstants(
-        floor=0.3, ceiling=0.7, gap_low=0.0, gap_high=0.2, words_low=4, words_high=12
-    )
+        floor=0.3, ceiling=0.7, gap_low=0.0, gap_high=0.2, words_low=4, words_high=12,
+        agree_words=8, agree_depth=3,
+    )  # fmt: skip
     steep = [("a", 0.6)] + [(f"x{i}", 0.5) for i in range(9)]  # a = 0.75, b = 0.5
-    assert semantic_trust(steep, 2, c) == pytest.approx(0.5)
-    assert semantic_trust(steep, 10, c) == pytest.approx(0.75)  # c = (10 - 4) / 8
-    assert semantic_trust(steep, 20, c) == 1.0
-    assert semantic_trust([("a", 0.2), ("b", 0.1)], 2, c) == 0.0  # below the floor
-    assert semantic_trust([], 30, c) == 0.0
+    apart = [("k1", 9.0), ("k2", 8.0), ("k3", 7.0), ("a", 6.0)]  # "a" is the fourth: no d
+    assert semantic_trust(apart, steep, 2, c) == pytest.approx(0.5)
+    assert semantic_trust(apart, steep, 10, c) == pytest.approx(0.75)  # c = (10 - 4) / 8
+    assert semantic_trust(apart, steep, 20, c) == 1.0
+    assert semantic_trust(apart, [("a", 0.2), ("b", 0.1)], 2, c) == 0.0  # below the floor
+    assert semantic_trust(apart, [], 30, c) == 0.0
+
+
+def test_a_long_query_on_whose_first_hits_both_lists_agree_trusts_the_semantic_list() -> None:
+    c = AdaptiveConstants(agree_words=8, agree_depth=3)
+    flat = [(f"n{i}", 0.42 - 0.007 * i) for i in range(30)]  # a, b and c all small
+    agreeing = [("k1", 9.0), ("k2", 8.0), ("n2", 7.0), ("n9", 6.0)]  # n2: third and third
+    assert lists_agree(agreeing, flat, 3)
+    assert semantic_trust(agreeing, flat, 8, c) == 1.0
+    assert semantic_trust(agreeing, flat, 7, c) < 0.2  # too short: keywords, not a claim
+    assert not lists_agree(agreeing, flat, 2)  # n2 is not among the first 2 semantic hits
+    assert semantic_trust(agreeing, flat, 8, AdaptiveConstants(agree_depth=2)) < 0.2
+    late = [("k1", 9.0), ("k2", 8.0), ("k3", 7.5), ("n0", 7.0)]  # n0: fourth keyword hit
+    assert not lists_agree(late, flat, 10)
+
+
+# A keyword-bag query: its paper "p" leads the BM25 list; the semantic list is noise, a flat
+# run of middling cosines on which "p" comes last (as measured for such queries: best cosine
+# about 0.42, the tenth 0.07 below it).
+NOISE = [(f"n{i}", 0.42 - 0.007 * i) for i in range(30)] + [("p", 0.2)]
+KEYWORDS = [("p", 21.0), ("n13", 17.5), ("n17", 16.0), ("q", 9.0)]
 
 
 def test_noise_from_the_semantic_list_does_not_bury_a_keyword_match() -> None:
-    assert 0.0 < semantic_trust(NOISE, 5) < 0.3
+    assert 0.0 <= semantic_trust(KEYWORDS, NOISE, 5) < 0.3
     adaptive = adaptive_fusion([KEYWORDS, NOISE], [1.0, 1.0], words=5)
-    assert [doc for doc, _ in adaptive[:3]] == ["p", "n3", "n7"]
+    assert [doc for doc, _ in adaptive[:3]] == ["p", "n13", "n17"]
     # The fixed-weight convex combination lets the noise win: the reason for the adaptive one.
     convex = convex_combination([KEYWORDS, NOISE], [1.0, 1.0])
     assert convex[0][0] != "p"
@@ -77,8 +100,8 @@ def test_noise_from_the_semantic_list_does_not_bury_a_keyword_match() -> None:
 
 def test_a_semantic_list_that_stands_out_keeps_its_weight() -> None:
     confident = [("s", 0.81)] + [(f"n{i}", 0.55 - 0.01 * i) for i in range(20)]
-    assert semantic_trust(confident, 5) == 1.0
+    assert semantic_trust(KEYWORDS, confident, 5) == 1.0
     adaptive = adaptive_fusion([KEYWORDS, confident], [1.0, 1.0], words=5)
     assert adaptive == convex_combination([KEYWORDS, confident], [1.0, 1.0])
     # A long, sentence-like query keeps the semantic list whatever its shape.
-    assert semantic_trust(NOISE, 24) == 1.0
+    assert semantic_trust(KEYWORDS, NOISE, 24) == 1.0

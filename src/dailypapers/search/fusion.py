@@ -73,11 +73,14 @@ class AdaptiveConstants:
     """The constants of :func:`adaptive_fusion`, fitted by ``benchmarks.fit_fusion``."""
 
     floor: float = 0.35  # best cosine at or below which the semantic list is noise
-    ceiling: float = 0.6  # best cosine from which it is trusted in full
+    ceiling: float = 0.7  # best cosine from which it is trusted in full
     gap_low: float = 0.03  # best minus tenth cosine at or below which nothing stands out
-    gap_high: float = 0.15  # ... from which the best clearly stand out
+    gap_high: float = 0.2  # ... from which the best clearly stand out
     words_low: float = 5.0  # queries this short are keywords ...
     words_high: float = 24.0  # ... this long are sentences, which the model reads well
+    agree_words: float = 7.0  # from this many words, lists that agree at the top ...
+    agree_depth: int = 10  # ... (a first-3 keyword hit among this many semantic ones) ...
+    # ... give the semantic list its full weight: a long claim both lists understood.
 
 
 ADAPTIVE = AdaptiveConstants()
@@ -88,14 +91,27 @@ def _ramp(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
-def semantic_trust(dense: Ranked, words: int, constants: AdaptiveConstants = ADAPTIVE) -> float:
+AGREE_LEXICAL = 3  # keyword hits looked at for agreement
+
+
+def lists_agree(lexical: Ranked, dense: Ranked, depth: int) -> bool:
+    """Whether one of the first 3 keyword hits is among the first ``depth`` semantic hits."""
+    head = {doc_id for doc_id, _score in dense[:depth]}
+    return any(doc_id in head for doc_id, _score in lexical[:AGREE_LEXICAL])
+
+
+def semantic_trust(
+    lexical: Ranked, dense: Ranked, words: int, constants: AdaptiveConstants = ADAPTIVE
+) -> float:
     """How far the semantic list of one query can be trusted, from 0 (noise) to 1.
 
-    ``trust = max(min(a, b), c)`` with ``c1`` and ``c10`` the first and tenth cosines
+    ``trust = max(min(a, b), c, d)`` with ``c1`` and ``c10`` the first and tenth cosines
     (the last if fewer) and ``ramp(x, lo, hi) = clamp((x - lo) / (hi - lo), 0, 1)``:
     ``a = ramp(c1, floor, ceiling)``: the best match is close;
     ``b = ramp(c1 - c10, gap_low, gap_high)``: the best stand out from the rest;
-    ``c = ramp(words, words_low, words_high)``: a long, sentence-like query.
+    ``c = ramp(words, words_low, words_high)``: a long, sentence-like query;
+    ``d = 1`` if ``words >= agree_words`` and one of the first 3 keyword hits is among the
+    first ``agree_depth`` semantic hits (else 0): a long query both lists read the same way.
     """
     if not dense:
         return 0.0
@@ -103,6 +119,8 @@ def semantic_trust(dense: Ranked, words: int, constants: AdaptiveConstants = ADA
     close = _ramp(best, constants.floor, constants.ceiling)
     standing_out = _ramp(best - tenth, constants.gap_low, constants.gap_high)
     sentence = _ramp(words, constants.words_low, constants.words_high)
+    if words >= constants.agree_words and lists_agree(lexical, dense, constants.agree_depth):
+        return 1.0
     return max(min(close, standing_out), sentence)
 
 
@@ -122,11 +140,12 @@ def adaptive_fusion(
 
     A bag of keywords whose nearest abstracts are all about equally far (a flat, low list of
     cosines) then ranks by its keywords alone, while a claim or a title whose semantic
-    neighbours stand out keeps both lists. A few arithmetic operations over the list heads:
+    neighbours stand out, or a long claim on whose best papers both lists agree, keeps both
+    lists. A few arithmetic operations over the list heads:
     microseconds.
     """
     lexical, dense = lists
-    trust = semantic_trust(dense, words, constants)
+    trust = semantic_trust(lexical, dense, words, constants)
     return convex_combination([lexical, dense], (weights[0], weights[1] * trust))
 
 
