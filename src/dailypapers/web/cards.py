@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from html import escape
 from urllib.parse import quote
 
@@ -57,12 +59,22 @@ def _anchor(paper_id: str) -> str:
     return "t-" + paper_id.replace("/", "-").replace(".", "-")
 
 
+# A page's cards share a few days and categories: their HTML is made once per value.
+@lru_cache(maxsize=1024)
+def _category_badge(category: str) -> str:
+    href = escape(quote(category))
+    return f'<a class="badge category" href="/?category={href}">{escape(category)}</a>'
+
+
+@lru_cache(maxsize=4096)
+def _day_html(day: date) -> str:
+    return f'<time datetime="{day.isoformat()}">{day.strftime("%a %-d %b %Y")}</time>'
+
+
 def _meta(entry: FeedEntry, exact: bool) -> str:
     parts = ['<span class="badge exact">exact match</span>'] if exact else []
     if entry.categories:
-        category = entry.categories[0]
-        href = escape(quote(category))
-        parts.append(f'<a class="badge category" href="/?category={href}">{escape(category)}</a>')
+        parts.append(_category_badge(entry.categories[0]))
     if entry.code_url:
         stars = entry.github_stars if entry.code_url == entry.github_repo else None
         label = f"code ★ {stars}" if stars else "code"
@@ -73,8 +85,7 @@ def _meta(entry: FeedEntry, exact: bool) -> str:
         parts.append(f'<span class="submitter">submitted by {escape(entry.featured_by)}</span>')
     parts.append(f'<span class="comments">{plural(entry.num_comments, "comment")}</span>')
     if entry.day:
-        shown = entry.day.strftime("%a %-d %b %Y")
-        parts.append(f'<time datetime="{entry.day.isoformat()}">{shown}</time>')
+        parts.append(_day_html(entry.day))
     return "\n      ".join(parts)
 
 
