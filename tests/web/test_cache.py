@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
@@ -17,13 +18,16 @@ from starlette.routing import Route
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
+from dailypapers.search.service import LiveEngine
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
+from dailypapers.store.vectors import papers_needing_vectors, save_vectors
 from dailypapers.web.app import create_app
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+MODEL = "test-model"
 
 
 class Counter:
@@ -127,3 +131,24 @@ def test_the_site_shows_new_papers_within_seconds(site: TestClient, sqlite_store
     fresh = site.get("/date/2024-01-01")
     assert fresh.headers["x-cache"] == "miss" and "A Paper Added Later" in fresh.text
     assert "x-cache" not in site.get("/healthz").headers
+
+
+def test_new_vectors_keep_answers_until_the_engine_is_reopened(
+    site: TestClient, sqlite_store: Store
+) -> None:
+    """A backlog being embedded writes vectors every few seconds; what searches and similar
+    papers show changes only when the server's engine reopens on new index files."""
+    site.get("/papers/2401.00001")  # opens the engine: a new generation
+    time.sleep(2.1)
+    site.get("/papers/2401.00001")
+    assert site.get("/papers/2401.00001").headers["x-cache"] == "hit"
+    with sqlite_store.write() as connection:
+        pending = papers_needing_vectors(connection, MODEL)
+        rows = np.eye(len(pending), 8, dtype=np.float32)
+        save_vectors(connection, MODEL, pending, rows)
+    time.sleep(2.1)  # the store is looked at every 2 s
+    assert site.get("/papers/2401.00001").headers["x-cache"] == "hit"
+    engine: LiveEngine = site.app.state.engine  # type: ignore[attr-defined]
+    engine.generation += 1  # as a reopened engine does
+    time.sleep(2.1)
+    assert site.get("/papers/2401.00001").headers["x-cache"] == "miss"

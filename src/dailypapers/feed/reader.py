@@ -30,8 +30,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import Store, open_store
 from dailypapers.store import entries as sql
 from dailypapers.store.entries import FeedEntry, FeedPage
-from dailypapers.store.papers import change_stamp as store_change_stamp
-from dailypapers.store.papers import get_paper
+from dailypapers.store.papers import get_paper, paper_stamp
 from dailypapers.store.submissions import notes_among, submitted_by
 from dailypapers.store.vectors import SemanticProgress, semantic_progress
 from dailypapers.store.votes import upvotes_of, vote_stamp, voted_among, voted_papers
@@ -154,6 +153,10 @@ def open_site_store(settings: Settings) -> Store:
 
 
 def change_stamp(store: Store) -> object:
-    """A value that changes whenever papers, vectors or votes do (compared, never read)."""
+    """A value that changes whenever papers or votes do (compared, never read).
+
+    Vectors are not in it: what search answers follows the engine that serves it (see
+    ``LiveEngine.generation``), which a cache of answers watches beside this.
+    """
     with store.read() as connection:
-        return store_change_stamp(connection), vote_stamp(connection)
+        return paper_stamp(connection), vote_stamp(connection)

@@ -29,7 +29,7 @@ from dailypapers.search.engine import Dense, Lexical, QueryEmbedder, SearchConfi
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.documents import abstracts, iter_documents
-from dailypapers.store.papers import change_stamp
+from dailypapers.store.papers import paper_stamp
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class LiveEngine:
     """A search engine that follows the store: checked at most every ``check_every`` seconds.
 
     The first ``get`` opens the engine (others wait for it). Later calls return the open
-    engine at once; when the store's :func:`change_stamp` or the backend's stamp of its index
+    engine at once; when the store's :func:`paper_stamp` or the backend's stamp of its index
     files has moved, a new engine is opened in
     a background thread and swapped in when ready, so no request waits for a reload.
     """
@@ -119,6 +119,7 @@ class LiveEngine:
         self.settings = settings
         self.check_every = check_every
         self._engine: SearchEngine | None = None
+        self.generation = 0  # how many engines were opened: what searches answer changed
         self._stamp: object = None
         self._checked = 0.0
         self._open_lock = threading.Lock()
@@ -137,16 +138,19 @@ class LiveEngine:
                 lock.release()
 
     def _stamp_now(self) -> object:
-        """The store's change stamp and the index files' (a build can land without the
-        store changing)."""
+        """The papers' stamp and the index files' (a build can land without the store
+        changing). New vectors alone do not count: the engine reads them from the index
+        files, which the worker brings up to date now and then while it embeds a backlog,
+        so reopening for each batch written would only cost CPU."""
         with self.store.read() as connection:
-            stamp = change_stamp(connection)
+            stamp = paper_stamp(connection)
         return stamp, self._backend.stamp(self.settings)
 
     def _open(self, stamp: object, previous: SearchEngine | None) -> None:
         engine = open_engine(self.store, self.settings, previous=previous)
         # An engine that kept a part of ``previous`` is reopened at the next check.
         self._engine, self._stamp = engine, stamp if engine.complete else None
+        self.generation += 1
 
     def get(self) -> SearchEngine:
         engine = self._engine

@@ -21,6 +21,6 @@ def chunks(items: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
 def utc_now(*, precise: bool = False) -> datetime:
     """Now as naive UTC, as the store keeps row timestamps: to the second, or to the
     microsecond where readers must tell two writes in the same second apart (a paper's
-    ``updated_at``, which :func:`dailypapers.store.papers.change_stamp` reads)."""
+    ``updated_at``, which :func:`dailypapers.store.papers.paper_stamp` reads)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     return now if precise else now.replace(microsecond=0)

@@ -333,16 +333,15 @@ def count_papers(connection: Connection) -> PaperCounts:
     )
 
 
-def change_stamp(connection: Connection) -> tuple[int, datetime | None, int, datetime | None]:
-    """Counts and newest times of papers and vectors: it differs whenever either changed.
+def paper_stamp(connection: Connection) -> tuple[int, datetime | None]:
+    """The count and newest change of the papers: it differs whenever a paper changed.
 
-    A long-running reader (the web server's search engine) compares it now and then to know
-    when to reload; a few milliseconds on 100,000 papers.
+    A long-running reader (the web server's search engine and response cache) compares it now
+    and then to know when to reload; one indexed query. Vectors are left out: a search engine
+    reads them from index files that have stamps of their own, and a backlog being embedded
+    writes vectors every few seconds.
     """
     paper_count, paper_newest = connection.execute(
         select(func.count(), func.max(papers.c.updated_at))
     ).one()
-    vector_count, vector_newest = connection.execute(
-        select(func.count(), func.max(paper_vectors.c.created_at))
-    ).one()
-    return int(paper_count), paper_newest, int(vector_count), vector_newest
+    return int(paper_count), paper_newest

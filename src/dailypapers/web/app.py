@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 
 from dailypapers.feed.reader import Store, change_stamp, open_site_store
@@ -94,7 +95,7 @@ def create_app(
     app.add_middleware(AuthCookies)
     install_limits(app, app.state.store, settings)
     if settings.page_cache_mb > 0:
-        app.add_middleware(CacheMiddleware, cache=_response_cache(app.state.store, settings))
+        app.add_middleware(CacheMiddleware, cache=_response_cache(app.state, settings))
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
     app.add_middleware(HostCheck, allowed=allowed_names(settings.allowed_hosts, settings.site_url))
     # Inside the security headers, which a 500 gets too; outside the cache, whose look at the
@@ -106,9 +107,13 @@ def create_app(
     return app
 
 
-def _response_cache(store: Store, settings: Settings) -> ResponseCache:
+def _response_cache(state: State, settings: Settings) -> ResponseCache:
+    """Answers kept until the papers or votes change, or the search engine is reopened (its
+    answers, similar papers among them, change with its index files)."""
+    store: Store = state.store
+    engine: LiveEngine = state.engine
     return ResponseCache(
-        lambda: change_stamp(store),
+        lambda: (change_stamp(store), engine.generation),
         max_bytes=settings.page_cache_mb * 2**20,
         ttl=settings.page_cache_seconds,
     )
