@@ -41,9 +41,13 @@ install-test: $(BIN)/python
 	  npm ci --prefix $(HTML_CHECKER) --no-audit --no-fund --ignore-scripts --silent; \
 	else echo "note: the HTML checker test needs npm (sudo apt-get install npm)"; fi
 
-# A random secret key, made once and kept beside the checkout (never committed).
+# A random secret key, made once and kept beside the checkout (never committed), and
+# development mode: a site on your own machine has no SMTP server, so its mail (sign-up
+# confirmations, password resets) is written as .eml files under data/mail/ with the link
+# logged, until DAILYPAPERS_SMTP_URL is set.
 .env:
 	@$(PYTHON) -c "import secrets; print('DAILYPAPERS_SECRET_KEY=' + secrets.token_urlsafe(32))" > .env
+	@echo "DAILYPAPERS_MODE=development" >> .env
 
 run: install .env
 	$(BIN)/dailypapers init
