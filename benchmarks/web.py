@@ -57,6 +57,7 @@ from benchmarks.lexical import make_queries
 from benchmarks.loadgen import Result
 from benchmarks.search import prepared_store
 from dailypapers.settings import Settings
+from dailypapers.store import Store
 from dailypapers.store.documents import iter_documents
 
 HEADING = "## Web load"
@@ -156,7 +157,11 @@ def pick_targets(settings: Settings) -> tuple[Targets, int]:
 
     Prepares the store first if needed (ingest, search index, embeddings).
     """
-    store = prepared_store(settings)
+    return targets_of(prepared_store(settings))
+
+
+def targets_of(store: Store) -> tuple[Targets, int]:
+    """Request targets picked from ``store`` with a fixed seed, and the number of papers."""
     with store.read() as connection:
         documents = list(iter_documents(connection))
     store.dispose()

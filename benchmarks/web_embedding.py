@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -41,11 +40,9 @@ import httpx
 
 from benchmarks import web
 from benchmarks.common import LISTING, ROOT, machine, write_section
-from benchmarks.lexical import make_queries
 from benchmarks.loadgen import Result
 from dailypapers.settings import Settings
 from dailypapers.store import open_store
-from dailypapers.store.documents import iter_documents
 
 HEADING = "## Web load while the backlog embeds"
 CACHED = web.CONFIGS[0]
@@ -80,18 +77,8 @@ def fresh_site(work: Path) -> None:
 
 
 def pick_targets(settings: Settings) -> tuple[web.Targets, int]:
-    """The same kinds of targets as benchmarks.web, from a store that needs no embedding."""
-    store = open_store(settings.resolved_database_url)
-    with store.read() as connection:
-        documents = list(iter_documents(connection))
-    store.dispose()
-    rng = random.Random(web.SEED)
-    ids = rng.sample([d.id for d in documents], min(web.SAMPLE_IDS, len(documents)))
-    days = sorted({d.day.isoformat() for d in documents if d.day is not None})
-    queries = [text for _kind, text, _paper in make_queries(documents)]
-    rng.shuffle(days)
-    rng.shuffle(queries)
-    return web.Targets(ids, days, queries), len(documents)
+    """The same targets as benchmarks.web, from a store that is not embedded first."""
+    return web.targets_of(open_store(settings.resolved_database_url))
 
 
 def semantic_index(port: int) -> str:
