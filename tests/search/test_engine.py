@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dailypapers.index.dense.ann import DenseIndex
 from dailypapers.search.catalog import Catalog
-from dailypapers.search.engine import SearchConfig, SearchEngine
+from dailypapers.search.engine import Lexical, QueryEmbedder, SearchConfig, SearchEngine
 from dailypapers.search.query import Filters, SearchRequest
 from tests.search.conftest import documents
 
@@ -139,6 +139,45 @@ def test_a_failing_or_slow_embedder_falls_back_to_keywords(engine: SearchEngine)
         assert reason in response.notes[0]
         assert response.hits[0].id == "2501.00003"
     stuck.release.set()
+
+
+class WatchedEmbedder:
+    """The engine's own embedder, noting whether it had begun when the keyword search ran."""
+
+    def __init__(self, inner: QueryEmbedder) -> None:
+        self.inner = inner
+        self.started = threading.Event()
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        self.started.set()
+        return self.inner.embed_query(text)
+
+
+class WatchedLexical:
+    """A keyword index that records whether the query embedding was under way when it ran."""
+
+    def __init__(self, inner: Lexical, embedder: WatchedEmbedder) -> None:
+        self.inner = inner
+        self.embedder = embedder
+        self.embedding_under_way: list[bool] = []
+
+    def search(
+        self, text: str, k: int = 100, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        # Bounded wait: if the engine only embedded after the keyword search, this times out.
+        self.embedding_under_way.append(self.embedder.started.wait(2))
+        return self.inner.search(text, k, filters)
+
+
+def test_the_query_embedding_runs_alongside_the_keyword_search(engine: SearchEngine) -> None:
+    assert engine.embedder is not None and engine.lexical is not None
+    embedder = WatchedEmbedder(engine.embedder)
+    lexical = WatchedLexical(engine.lexical, embedder)
+    both = SearchEngine(engine.catalog, lexical, engine.dense, embedder)
+    response = both.search(SearchRequest(text="coral bleaching"))
+    both.close()
+    assert lexical.embedding_under_way == [True]
+    assert response.used_mode == "hybrid" and response.hits[0].id == "2501.00003"
 
 
 def test_without_a_dense_index_search_is_lexical(engine: SearchEngine) -> None:

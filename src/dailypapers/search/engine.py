@@ -99,6 +99,9 @@ class SearchConfig:
     dense_min_similarity: float = 0.4
 
 
+# A query embedding under way in the engine's thread.
+Embedding = concurrent.futures.Future[npt.NDArray[np.float32]]
+
 # Abstracts of some papers by id, for the snippets of one page of hits.
 Abstracts = Callable[[list[str]], dict[str, str]]
 
@@ -159,9 +162,15 @@ class SearchEngine:
     ) -> tuple[list[tuple[str, float]], Mode]:
         if not text:
             return [], mode
+        # The embedding starts first and runs in its thread (ONNX Runtime releases the GIL)
+        # while the keyword search runs here: a hybrid query costs the longer of the two
+        # rather than their sum.
+        embedding = None if mode == "lexical" else self._start_embedding(text)
         lexical = [] if mode == "dense" else self._lexical(text, filters, notes)
         if self.damaged and mode != "dense":  # the keyword index failed: semantic only
-            dense, problem = self._dense(text, filters)
+            if embedding is None:
+                embedding = self._start_embedding(text)
+            dense, problem = self._dense(embedding, filters)
             notes.append(
                 f"{DAMAGED_NOTE}; showing semantic results."
                 if problem is None
@@ -170,7 +179,7 @@ class SearchEngine:
             return dense, "dense"
         if mode == "lexical":
             return lexical, mode
-        dense, problem = self._dense(text, filters)
+        dense, problem = self._dense(embedding, filters)
         if problem is not None:
             notes.append(f"Semantic search is unavailable ({problem}); showing keyword results.")
             lexical = lexical or self._lexical(text, filters, notes)
@@ -196,10 +205,17 @@ class SearchEngine:
             self.damaged = True
             return []
 
-    def _dense(self, text: str, filters: Filters) -> tuple[list[tuple[str, float]], str | None]:
+    def _start_embedding(self, text: str) -> Embedding | None:
+        """The query's embedding, begun in the engine's thread; None without a dense index."""
         if self.dense is None or self.embedder is None:
+            return None
+        return self._pool.submit(self.embedder.embed_query, text)
+
+    def _dense(
+        self, future: Embedding | None, filters: Filters
+    ) -> tuple[list[tuple[str, float]], str | None]:
+        if self.dense is None or future is None:
             return [], "no semantic index has been built yet"
-        future = self._pool.submit(self.embedder.embed_query, text)
         try:
             vector = future.result(timeout=self.config.embed_timeout)
         except concurrent.futures.TimeoutError:
