@@ -24,6 +24,7 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+from playwright._impl._api_structures import SetCookieParam
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from dailypapers.accounts import service as accounts
@@ -202,7 +203,11 @@ def test_the_whole_journey(site: tuple[str, Store, Settings], browser: Browser) 
     _vote(page, 2)  # with JavaScript
     plain = browser.new_context(base_url=url, java_script_enabled=False)
     plain.set_default_timeout(TIMEOUT_MS)
-    plain.add_cookies(context.cookies())
+    session: list[SetCookieParam] = [
+        {"name": cookie["name"], "value": cookie["value"], "url": url}
+        for cookie in context.cookies()
+    ]
+    plain.add_cookies(session)
     _vote(plain.new_page(), 3)  # without: the form's POST and 303 back
     plain.close()
 
