@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dailypapers.accounts import service as accounts
 from dailypapers.community import claims
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
@@ -133,3 +134,24 @@ def test_names_and_notes_with_html_are_text_in_pages_api_and_feeds(
         assert feed.status_code == 200
         ElementTree.fromstring(feed.content)
         assert b"<script>alert" not in feed.content and b"<b>Lovelace" not in feed.content
+
+
+def test_the_export_holds_the_members_upvotes_submissions_and_claims(
+    site: TestClient, filled: Store
+) -> None:
+    _submit(site, filled, "ada", "1707.08567", NOTE)
+    ada = accounts.find_user(filled, "ada")
+    assert ada is not None
+    paper_id, name = a_paper_and_author(filled)
+    claims.claim_authorship(filled, ada, paper_id, name)
+    sign_in(site, filled, ada)
+    exported = site.get("/settings/export.json")
+    assert exported.status_code == 200
+    data = exported.json()
+    assert [(s["paperId"], s["note"]) for s in data["submissions"]] == [("1707.08567", NOTE)]
+    assert [vote["paperId"] for vote in data["upvotes"]] == ["1707.08567"]  # the submission's
+    assert [(c["paperId"], c["authorName"], c["status"]) for c in data["authorshipClaims"]] == [
+        (paper_id, name, "pending")
+    ]
+    assert data["linkedIdentities"] == []
+    assert all(v["createdAt"].endswith("Z") for v in data["upvotes"] + data["submissions"])

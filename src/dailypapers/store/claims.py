@@ -78,6 +78,12 @@ def decide_claim(
     return bool(connection.execute(query).rowcount)
 
 
+def claims_of_user(connection: Connection, user_id: int) -> list[RowMapping]:
+    """Every claim ``user_id`` made, oldest first (their data export)."""
+    query = select(claims).where(claims.c.user_id == user_id).order_by(claims.c.id)
+    return list(connection.execute(query).mappings())
+
+
 def approved_claims_of_author(connection: Connection, author_name: str) -> list[RowMapping]:
     query = (
         select(claims)

@@ -89,6 +89,16 @@ class QueuedSubmission:
     created_at: datetime
 
 
+def submissions_of_user(connection: Connection, user_id: int) -> list[Submission]:
+    """Every submission of ``user_id``, oldest first (their data export)."""
+    query = (
+        select(paper_submissions)
+        .where(paper_submissions.c.user_id == user_id)
+        .order_by(paper_submissions.c.created_at, paper_submissions.c.paper_id)
+    )
+    return [Submission(*row) for row in connection.execute(query)]
+
+
 def recent_submissions(
     connection: Connection, *, limit: int, offset: int = 0
 ) -> tuple[list[QueuedSubmission], int]:
