@@ -24,6 +24,7 @@ from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
 from tests.support.accounts import api_token, bearer, csrf_of, make_user, sign_in
+from tests.support.members import add_members
 from tests.support.replay import ReplayServer, Response
 from tests.web.test_claims import a_paper_and_author
 
@@ -155,3 +156,19 @@ def test_the_export_holds_the_members_upvotes_submissions_and_claims(
     ]
     assert data["linkedIdentities"] == []
     assert all(v["createdAt"].endswith("Z") for v in data["upvotes"] + data["submissions"])
+
+
+def test_a_deleted_account_leaves_exact_counts_and_no_name(site: TestClient, filled: Store) -> None:
+    _submit(site, filled, "ada", "1707.08567", NOTE)
+    (bob_id,) = add_members(filled, 1, prefix="bob")
+    bob = accounts.user_by_id(filled, bob_id)
+    assert bob is not None
+    headers = bearer(api_token(filled, bob, "write"))
+    assert site.post("/api/papers/1707.08567/upvote", headers=headers).json()["upvotes"] == 2
+    ada = accounts.find_user(filled, "ada")
+    assert ada is not None and accounts.delete_user(filled, ada.id)
+    paper = site.get("/api/papers/1707.08567").json()
+    assert paper["upvotes"] == 1  # bob's; ada's vote went with her account
+    assert paper["submittedOnDailyBy"] is None
+    page = site.get("/papers/1707.08567").text
+    assert "Lovelace" not in page and "alert(1)" not in page

@@ -135,6 +135,17 @@ def submitted_by(connection: Connection, user_id: int, *, limit: int, offset: in
     return list(connection.scalars(query))
 
 
+def forget_submitter(connection: Connection, user_id: int) -> int:
+    """Before ``user_id``'s account is deleted: the papers they submitted stay on the feed
+    without their name (the submission rows and notes go with the account). How many."""
+    theirs = select(paper_submissions.c.paper_id).where(paper_submissions.c.user_id == user_id)
+    cleared = dict.fromkeys(
+        ("featured_by", "featured_by_user", "featured_by_avatar", "featured_by_type")
+    )
+    query = update(papers).where(papers.c.arxiv_id.in_(theirs)).values(cleared)
+    return int(connection.execute(query).rowcount)
+
+
 def remove_submission(connection: Connection, paper_id: str) -> bool:
     """Take a submission off the feed (a moderator's decision); False if there was none.
 
