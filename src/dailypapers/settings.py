@@ -381,6 +381,11 @@ class Settings(BaseSettings):
         "ip:60/1m,account:10/1m",
         description="Comments per client IP and per account.",
     )
+    limit_oauth: str = Field(
+        "ip:60/10m",
+        description='Steps of "Log in with GitHub/ORCID" per client IP: each start (or '
+        "link) and each return from the provider counts one (a whole log-in is two).",
+    )
 
     @field_validator("categories", "allowed_hosts", mode="before")
     @classmethod
@@ -465,6 +470,7 @@ class Settings(BaseSettings):
         "limit_vote",
         "limit_submission",
         "limit_comment",
+        "limit_oauth",
     )
     @classmethod
     def _check_limit(cls, value: str) -> str:

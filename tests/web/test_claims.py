@@ -33,6 +33,7 @@ def test_claim_then_a_moderator_approves_from_the_queue(client: TestClient, fill
         follow_redirects=False,
     )
     assert filed.status_code == 303
+    assert "Your claim went to the moderators" in client.get(filed.headers["location"]).text
     assert client.get("/moderation/claims").status_code == 403  # not a moderator
     client.cookies.clear()
     sign_in(client, filled, make_user(filled, "mod", role="moderator"))

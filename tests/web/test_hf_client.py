@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,20 +20,29 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import PaperInfo
 
-from tests.support.site import CAPTURE, served_site
+from dailypapers.community.submissions import Submitter, submit
+from dailypapers.store import open_store
+from tests.support.accounts import make_user
+from tests.support.replay import ReplayServer, Response
+from tests.support.site import CAPTURE, served_site, site_settings
 
 DAY = "2026-06-12"
 TOP = "2606.13681"  # the most upvoted paper of the day (118)
 TOP_TITLE = "EvoArena: Tracking Memory Evolution for Robust LLM Agents in Dynamic Environments"
 LISTED = "2503.10001"  # known from an arXiv listing only: no submission time
+SUBMITTED = "1707.08567"  # not on the site: a member submits it, fetched from arXiv's API
+SUBMITTED_CAPTURE = "arxiv-responses/api-atom/arxivpy_2026_idlist_0808.05394_1707.08567.body.xml"
 HF_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, shared_data: Path
-) -> Iterator[str]:
-    with served_site(shared_data, tmp_path_factory.mktemp("hf-site"), models_dir) as url:
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hf-site")
+
+
+@pytest.fixture(scope="module")
+def site(site_dir: Path, models_dir: Path, shared_data: Path) -> Iterator[str]:
+    with served_site(shared_data, site_dir, models_dir) as url:
         yield url
 
 
@@ -173,3 +182,36 @@ def test_times_are_written_as_hugging_face_does(site: str) -> None:
     for field in declared:
         kinds = field.get("anyOf", [field])
         assert {"type": "string", "format": "date-time"}.items() <= kinds[0].items(), field
+
+
+def test_a_members_submission_carries_its_time(
+    api: HfApi, site: str, site_dir: Path, models_dir: Path, shared_data: Path
+) -> None:
+    """``submittedOnDailyAt`` of a paper a member submitted here is the moment they did (to
+    the millisecond, as Hugging Face writes it), and the client reads it as that moment."""
+    settings = site_settings(site_dir, models_dir)
+    store = open_store(settings.resolved_database_url)
+    try:
+        with ReplayServer() as arxiv:
+            body = (shared_data / SUBMITTED_CAPTURE).read_bytes()
+            arxiv.add("/api/query", Response(200, body, {"Content-Type": "application/atom+xml"}))
+            settings = settings.model_copy(update={
+                "arxiv_api_url": arxiv.base_url + "/api/query", "submission_max_age_days": 100_000,
+            })  # fmt: skip
+            ada = make_user(store, "ada", settings=settings)
+            member = Submitter(ada.id, ada.username, ada.fullname, ada.confirmed)
+            before = datetime.now(UTC)
+            submit(store, settings, member, SUBMITTED)
+            after = datetime.now(UTC)
+    finally:
+        store.dispose()
+    paper = api.paper_info(SUBMITTED)
+    assert paper.submitted_at is not None
+    assert before - timedelta(milliseconds=1) <= paper.submitted_at <= after
+    assert paper.submitted_by is not None and paper.submitted_by.name == "ada"  # type: ignore[attr-defined]
+    items = httpx.get(f"{site}/api/daily_papers", params={"submitter": "ada"}, timeout=30).json()
+    written = items[0]["paper"]["submittedOnDailyAt"]
+    assert (
+        HF_TIME.fullmatch(written)
+        and written == paper.submitted_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    )

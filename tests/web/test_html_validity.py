@@ -5,8 +5,10 @@ from the shared arXiv listing, so the author page has a second page) renders eac
 a day, a week, a month, trending, a paper, search with and without results, an author (both
 pages: the pager's link holds the name), about, ranking, a 404, the account forms (log in,
 sign up, reset, confirm); and, in process, a site with no papers yet and the pages of a
-signed-in user (settings, a new token, a refused form, a profile). The pages are saved and
-checked in one ``java -jar vnu.jar`` run, as it starts slowly.
+signed-in user (settings, a new token, a refused form, a profile), and with GitHub and ORCID
+turned on the log-in page's buttons and a moderator's pages (settings, the claims' and the
+submissions' queues, a submitter's profile). The pages are saved and checked in one
+``java -jar vnu.jar`` run, as it starts slowly.
 
 Needs Java (``apt-get install default-jre-headless``) and ``vnu.jar`` (``make install-test``
 installs the npm package ``vnu-jar`` into ``tools/html-checker``). Without them the test is
@@ -28,6 +30,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from dailypapers.community import claims
+from dailypapers.community.submissions import Submitter, submit
+from dailypapers.ingest.files import JsonLinesSource
+from dailypapers.paper import PaperRecord
 from dailypapers.store import open_store
 from dailypapers.web.app import create_app
 from tests.support.accounts import csrf_of, make_user, sign_in
@@ -38,6 +44,7 @@ VNU = ROOT / "tools" / "html-checker" / "node_modules" / "vnu-jar" / "build" / "
 LISTING = "arxiv-daily-listings/papers.jsonl.gz"
 AUTHOR = "Caiming Xiong"  # 56 papers in the listing: two author pages of 50
 CHECK_SECONDS = 300
+SAMPLE = ROOT / "tests" / "fixtures" / "snapshot_sample.jsonl"
 
 PAGES = {
     "home": "/",
@@ -135,6 +142,47 @@ def _signed_in_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
     return fetched
 
 
+def _moderation_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
+    """With GitHub and ORCID turned on: the log-in page's buttons; two submissions and a
+    claim by a member whose name and note hold HTML; what a moderator sees of them (settings
+    with its moderation links and identities, both queues, a queue after a removal) and the
+    submitter's profile."""
+    settings = site_settings(data_dir, models_dir).model_copy(update={
+        "github_client_id": "site-id", "github_client_secret": "site-secret",
+        "orcid_client_id": "APP-SITE", "orcid_client_secret": "site-secret",
+        "submission_max_age_days": 100_000,
+    })  # fmt: skip
+    store = open_store(settings.resolved_database_url)
+    records = [r for r in JsonLinesSource(SAMPLE) if isinstance(r, PaperRecord)]
+    fetched = {}
+    try:
+        ada = make_user(store, "ada", fullname="Ada <b>Lovelace</b>", settings=settings)
+        member = Submitter(ada.id, ada.username, ada.fullname, ada.confirmed)
+        for record, note in zip(records[:2], ("<i>read</i> & see", ""), strict=True):
+            submit(store, settings, member, record.arxiv_id, note, fetch=lambda *_, r=record: r)
+        claims.claim_authorship(store, ada, records[0].arxiv_id, records[0].authors[0])
+        with TestClient(create_app(store, settings)) as client:
+            fetched["login-oauth"] = client.get("/login").text
+            moderator = make_user(store, "mod", role="moderator", settings=settings)
+            sign_in(client, store, moderator, settings)
+            fetched["settings-moderator"] = client.get("/settings").text
+            fetched["claims-queue"] = client.get("/moderation/claims").text
+            fetched["submissions-queue"] = client.get("/moderation/submissions").text
+            fetched["submissions-removed"] = client.post(
+                f"/moderation/submissions/{records[1].arxiv_id}/remove",
+                data={"csrf_token": csrf_of(client)},
+            ).text
+            fetched["profile-submitter"] = client.get("/users/ada").text
+    finally:
+        store.dispose()
+    assert 'href="/auth/orcid/login"' in fetched["login-oauth"]
+    assert "Link GitHub" in fetched["settings-moderator"]
+    assert '<a href="/users/ada">ada</a> claims to be' in fetched["claims-queue"]
+    assert "&lt;i&gt;read&lt;/i&gt; &amp; see" in fetched["submissions-queue"]
+    assert "Removed the submission" in fetched["submissions-removed"]
+    return fetched
+
+
 @pytest.fixture(scope="module")
 def pages(
     tmp_path_factory: pytest.TempPathFactory, models_dir: Path, shared_data: Path
@@ -152,6 +200,7 @@ def pages(
             fetched[name] = response.text
     fetched["empty-site"] = _empty_site_page(folder / "empty", models_dir)
     fetched.update(_signed_in_pages(folder / "accounts", models_dir))
+    fetched.update(_moderation_pages(folder / "moderation", models_dir))
     fetched["__command__"] = json.dumps(command)
     yield fetched
 

@@ -184,3 +184,22 @@ def test_a_forged_state_is_refused(site: TestClient, filled: Store) -> None:
     answer = site.get(f"{back.path}?{forged}", follow_redirects=False)
     assert answer.status_code == 400 and "state mismatch" in answer.text
     assert accounts.list_users(filled) == []
+
+
+def test_starts_and_callbacks_are_rate_limited_per_ip(
+    provider: OAuthProvider, filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in provider_env(provider.url).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAILYPAPERS_LIMIT_OAUTH", "ip:3/10m")
+    get_settings.cache_clear()
+    with TestClient(create_app(filled, get_settings())) as site:
+        assert log_in(site).status_code == 303  # a start and a callback: two steps
+        first = site.get("/auth/orcid/login", follow_redirects=False)  # the third
+        assert first.status_code == 302
+        for path in ("/auth/github/login", "/auth/orcid/callback?code=x&state=y"):
+            refused = site.get(path, follow_redirects=False)
+            assert refused.status_code == 429, path
+            assert int(refused.headers["retry-after"]) > 0
+            assert "Too many GitHub or ORCID log-in attempts" in refused.text
+        assert provider.url not in site.get("/auth/github/login").text  # never sent on

@@ -279,3 +279,8 @@ def set_profile(store: Store, user: User, *, fullname: str | None, upvotes_publi
         upvotes_public=upvotes_public,
     )
     return _user(store, user.id) or user
+
+
+# The community's parts of the export (upvotes, submissions, claims, linked identities)
+# register themselves on import; at the end, as they import this module's register_export.
+from dailypapers.community import export as _community_export  # noqa: E402, F401

@@ -7,11 +7,12 @@
 
 A check counts one hit against each of its limits, all or none: when any limit is reached
 nothing is counted and ``RateLimited`` says how many seconds to wait (the web layer answers
-429 with ``Retry-After``). The rules (sign-up, log-in, reset, votes, submissions, comments)
-are settings (``DAILYPAPERS_LIMIT_*``); their arithmetic is ``limit_rules``. Keys are
-hashed before they are stored, so no address or IP sits in the counters; an IPv6 client
-counts by its /64 network (one home or one server's range). When Redis cannot be reached a
-check lets the request through and logs an error (limits must not take the site down).
+429 with ``Retry-After``). The rules (sign-up, log-in, reset, votes, submissions, comments,
+GitHub/ORCID log-ins) are settings (``DAILYPAPERS_LIMIT_*``); their arithmetic is
+``limit_rules``. Keys are hashed before they are stored, so no address or IP sits in the
+counters; an IPv6 client counts by its /64 network (one home or one server's range). When
+Redis cannot be reached a check lets the request through and logs an error (limits must not
+take the site down).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from dailypapers.store import limits as sql
 
 log = logging.getLogger(__name__)
 
-Rule = Literal["signup", "login", "reset", "vote", "submission", "comment"]
+Rule = Literal["signup", "login", "reset", "vote", "submission", "comment", "oauth"]
 RULES: dict[Rule, str] = {
     "signup": "sign-up attempts",
     "login": "log-in attempts",
@@ -49,6 +50,7 @@ RULES: dict[Rule, str] = {
     "vote": "votes",
     "submission": "submissions",
     "comment": "comments",
+    "oauth": "GitHub or ORCID log-in attempts",
 }
 CLEANUP_EVERY = 200  # checks between deletions of expired counters (in each process)
 

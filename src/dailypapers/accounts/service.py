@@ -29,8 +29,10 @@ from dailypapers.accounts.passwords import (
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store import sessions as session_rows
+from dailypapers.store import submissions as submission_rows
 from dailypapers.store import tokens as token_rows
 from dailypapers.store import users as user_rows
+from dailypapers.store import votes as vote_rows
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,37}[A-Za-z0-9])?")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -168,9 +170,15 @@ def authenticate(store: Store, settings: Settings, login: str, password: str) ->
 
 
 def delete_user(store: Store, user_id: int) -> bool:
-    """Delete the account; its sessions, tokens and what hangs off it go too."""
+    """Delete the account; its sessions, tokens and what hangs off it go too. In the same
+    transaction the papers it upvoted are counted again (the vote rows go by cascade, the
+    papers' counts would keep them), and those it submitted lose its name."""
     with store.write() as connection:
-        return user_rows.delete_user(connection, user_id)
+        voted = [paper_id for paper_id, _at in vote_rows.votes_of_user(connection, user_id)]
+        submission_rows.forget_submitter(connection, user_id)
+        deleted = user_rows.delete_user(connection, user_id)
+        vote_rows.recount(connection, voted)
+        return deleted
 
 
 def set_password_hash(store: Store, user_id: int, password_hash: str) -> None:

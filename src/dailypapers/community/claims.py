@@ -37,6 +37,9 @@ class Claim:
     user_id: int
     status: str
     created_at: datetime
+    # The claimant's user name and the paper's title, where a query read them (the queue).
+    username: str | None = None
+    title: str | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Claim:
@@ -47,6 +50,8 @@ class Claim:
             user_id=row["user_id"],
             status=row["status"],
             created_at=row["created_at"],
+            username=row.get("username"),
+            title=row.get("title"),
         )
 
 
@@ -79,6 +84,7 @@ def decide(store: Store, moderator: User, claim_id: int, approve: bool) -> None:
 
 
 def pending_claims(store: Store) -> list[Claim]:
+    """The claims waiting for a decision, oldest first, with user names and paper titles."""
     with store.read() as connection:
         return [Claim.from_row(row) for row in rows.claims_with_status(connection, "pending")]
 

@@ -11,8 +11,8 @@ its note, and the member's upvote: all of it or none.
 The rules are settings: a paper at most ``SUBMISSION_MAX_AGE_DAYS`` old (by its first
 version), at most ``SUBMISSION_MAX_PER_DAY`` submissions per member and UTC day, a note of
 at most ``SUBMISSION_NOTE_MAX`` characters. A broken rule raises :class:`SubmissionRefused`
-with the message to show and the HTTP status that fits. Moderators take a submission back
-with :func:`remove`.
+with the message to show and the HTTP status that fits. Moderators see the newest
+submissions with :func:`recent` and take one back with :func:`remove`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dailypapers.store import submissions as sql
 from dailypapers.store.batches import utc_now
 from dailypapers.store.entries import feed_entries
 from dailypapers.store.papers import upsert_papers
+from dailypapers.store.submissions import QueuedSubmission
 
 # A member waits for the answer: one quick try, not the harvester's patient retries.
 FETCH_TIMEOUT = 15.0
@@ -168,7 +169,7 @@ def submit(
     """Submit the paper ``text`` names (an id, versioned id or arxiv.org URL) for ``member``."""
     if not member.confirmed:
         raise SubmissionRefused("confirm your email address before submitting papers", 403)
-    now = now or utc_now()
+    now = now or utc_now(precise=True)  # the API gives the time to the millisecond
     paper_id, note = _paper_id(text), _clean_note(note, settings)
     existing = _upvote_existing(store, member, paper_id, now)
     if existing is not None:
@@ -198,6 +199,12 @@ def submit(
         return again
     vote = VoteState(paper_id, True, count)
     return Submitted(paper_id, featured.title, feed_day(featured), True, vote)
+
+
+def recent(store: Store, *, limit: int, offset: int = 0) -> tuple[list[QueuedSubmission], int]:
+    """The moderators' queue: a page of submissions, newest first, and how many there are."""
+    with store.read() as connection:
+        return sql.recent_submissions(connection, limit=limit, offset=offset)
 
 
 def remove(store: Store, paper_id: str) -> bool:

@@ -31,7 +31,7 @@ from dailypapers.store import Store, open_store
 from dailypapers.store import entries as sql
 from dailypapers.store.entries import FeedEntry, FeedPage
 from dailypapers.store.papers import get_paper, paper_stamp
-from dailypapers.store.submissions import notes_among, submitted_by
+from dailypapers.store.submissions import notes_among, submitted_by, times_among
 from dailypapers.store.vectors import SemanticProgress, semantic_progress
 from dailypapers.store.votes import upvotes_of, vote_stamp, voted_among, voted_papers
 
@@ -97,6 +97,12 @@ class Reader:
     def notes(self, ids: Sequence[str]) -> dict[str, str]:
         """The submitters' notes of those of ``ids`` that members submitted ("" for none)."""
         return notes_among(self.connection, ids)
+
+    def submission_times(self, entries: Sequence[FeedEntry]) -> dict[str, datetime]:
+        """When members submitted those of ``entries`` they did (the API's
+        ``submittedOnDailyAt``); no query when none of them was featured at all."""
+        featured = [entry.id for entry in entries if entry.featured_on is not None]
+        return times_among(self.connection, featured) if featured else {}
 
     def submitted_by(self, user_id: int, *, limit: int, offset: int = 0) -> list[FeedEntry]:
         """The papers ``user_id`` submitted, newest submission first."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dailypapers.store.schema import author_links, authors, claims, paper_authors
+from dailypapers.store.schema import author_links, authors, claims, paper_authors, papers, users
 
 
 class DuplicateClaim(Exception):
@@ -48,7 +48,16 @@ def claim_by_id(connection: Connection, claim_id: int) -> RowMapping | None:
 
 
 def claims_with_status(connection: Connection, status: str, limit: int = 200) -> list[RowMapping]:
-    query = select(claims).where(claims.c.status == status).order_by(claims.c.id).limit(limit)
+    """The oldest ``limit`` claims with ``status``, each with the claimant's ``username`` and
+    the paper's ``title`` (what the moderators' queue shows)."""
+    query = (
+        select(claims, users.c.username, papers.c.title)
+        .join(users, users.c.id == claims.c.user_id)
+        .join(papers, papers.c.arxiv_id == claims.c.paper_id)
+        .where(claims.c.status == status)
+        .order_by(claims.c.id)
+        .limit(limit)
+    )
     return list(connection.execute(query).mappings())
 
 
@@ -67,6 +76,12 @@ def decide_claim(
         .values(status=status, decided_by=moderator_id, decided_at=decided_at)
     )
     return bool(connection.execute(query).rowcount)
+
+
+def claims_of_user(connection: Connection, user_id: int) -> list[RowMapping]:
+    """Every claim ``user_id`` made, oldest first (their data export)."""
+    query = select(claims).where(claims.c.user_id == user_id).order_by(claims.c.id)
+    return list(connection.execute(query).mappings())
 
 
 def approved_claims_of_author(connection: Connection, author_name: str) -> list[RowMapping]:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.schema import paper_submissions, papers
+from dailypapers.store.schema import paper_submissions, papers, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,67 @@ def notes_among(connection: Connection, ids: Collection[str]) -> dict[str, str]:
     return found
 
 
+_TIMES = select(paper_submissions.c.paper_id, paper_submissions.c.created_at).where(
+    paper_submissions.c.paper_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def times_among(connection: Connection, ids: Collection[str]) -> dict[str, datetime]:
+    """When each of those of ``ids`` that members submitted was submitted (naive UTC)."""
+    found: dict[str, datetime] = {}
+    for chunk in chunks(list(ids)):
+        rows = connection.execute(_TIMES, {"ids": list(chunk)})
+        found.update((paper_id, created_at) for paper_id, created_at in rows)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedSubmission:
+    """A submission as the moderators' queue lists it: the paper's title and the
+    submitter's user name beside the row."""
+
+    paper_id: str
+    title: str
+    user_id: int
+    username: str
+    note: str | None
+    created_at: datetime
+
+
+def submissions_of_user(connection: Connection, user_id: int) -> list[Submission]:
+    """Every submission of ``user_id``, oldest first (their data export)."""
+    query = (
+        select(paper_submissions)
+        .where(paper_submissions.c.user_id == user_id)
+        .order_by(paper_submissions.c.created_at, paper_submissions.c.paper_id)
+    )
+    return [Submission(*row) for row in connection.execute(query)]
+
+
+def recent_submissions(
+    connection: Connection, *, limit: int, offset: int = 0
+) -> tuple[list[QueuedSubmission], int]:
+    """The newest submissions first, a page of them, and how many there are in all."""
+    query = (
+        select(
+            paper_submissions.c.paper_id,
+            papers.c.title,
+            paper_submissions.c.user_id,
+            users.c.username,
+            paper_submissions.c.note,
+            paper_submissions.c.created_at,
+        )
+        .join(papers, papers.c.arxiv_id == paper_submissions.c.paper_id)
+        .join(users, users.c.id == paper_submissions.c.user_id)
+        .order_by(paper_submissions.c.created_at.desc(), paper_submissions.c.paper_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    page = [QueuedSubmission(*row) for row in connection.execute(query)]
+    total = connection.scalar(select(func.count()).select_from(paper_submissions)) or 0
+    return page, total
+
+
 def submitted_by(connection: Connection, user_id: int, *, limit: int, offset: int = 0) -> list[str]:
     """Ids of the papers ``user_id`` submitted, newest first."""
     query = (
@@ -72,6 +133,17 @@ def submitted_by(connection: Connection, user_id: int, *, limit: int, offset: in
         .offset(offset)
     )
     return list(connection.scalars(query))
+
+
+def forget_submitter(connection: Connection, user_id: int) -> int:
+    """Before ``user_id``'s account is deleted: the papers they submitted stay on the feed
+    without their name (the submission rows and notes go with the account). How many."""
+    theirs = select(paper_submissions.c.paper_id).where(paper_submissions.c.user_id == user_id)
+    cleared = dict.fromkeys(
+        ("featured_by", "featured_by_user", "featured_by_avatar", "featured_by_type")
+    )
+    query = update(papers).where(papers.c.arxiv_id.in_(theirs)).values(cleared)
+    return int(connection.execute(query).rowcount)
 
 
 def remove_submission(connection: Connection, paper_id: str) -> bool:

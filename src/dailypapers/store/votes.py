@@ -142,6 +142,16 @@ def voted_papers(connection: Connection, user_id: int, *, limit: int, offset: in
     return list(connection.scalars(query))
 
 
+def votes_of_user(connection: Connection, user_id: int) -> list[tuple[str, datetime]]:
+    """Every upvote of ``user_id``: paper id and time, oldest first (their data export)."""
+    query = (
+        select(paper_votes.c.paper_id, paper_votes.c.created_at)
+        .where(paper_votes.c.user_id == user_id)
+        .order_by(paper_votes.c.created_at, paper_votes.c.paper_id)
+    )
+    return [(paper_id, created_at) for paper_id, created_at in connection.execute(query)]
+
+
 def count_voted(connection: Connection, user_id: int) -> int:
     query = select(func.count()).select_from(paper_votes).where(paper_votes.c.user_id == user_id)
     return connection.scalar(query) or 0

@@ -80,7 +80,8 @@ def daily_papers(
                 return []
             period = (latest, latest)
         page = read.period(*period, sort=order, limit=limit, offset=p * limit, submitter=submitter)
-    return [daily_item(entry) for entry in page.entries]
+        times = read.submission_times(page.entries)
+    return [daily_item(entry, times.get(entry.id)) for entry in page.entries]
 
 
 @router.get(
@@ -95,7 +96,8 @@ def search_papers(
     response = engine_of(request).search(SearchRequest(text=q, limit=limit))
     with reader(request) as read:
         found = read.found(response.hits)
-    return [daily_item(entry) for _hit, entry in found]
+        times = read.submission_times([entry for _hit, entry in found])
+    return [daily_item(entry, times.get(entry.id)) for _hit, entry in found]
 
 
 @router.get("/papers/{paper_id}/similar", response_model=list[DailyPaper])
@@ -106,7 +108,8 @@ def similar_papers(
     with reader(request) as read:
         entry = entry_or_404(read, canonical_id(paper_id))
         found = read.found(engine_of(request).similar(entry.id, k=limit))
-    return [daily_item(similar) for _hit, similar in found]
+        times = read.submission_times([similar for _hit, similar in found])
+    return [daily_item(similar, times.get(similar.id)) for _hit, similar in found]
 
 
 @router.get(
@@ -120,4 +123,5 @@ def get_paper(request: Request, paper_id: str) -> Paper | RedirectResponse:
     if canonical != paper_id:
         return RedirectResponse(request.url_for("get_paper", paper_id=canonical), 307)
     with reader(request) as read:
-        return paper_model(entry_or_404(read, canonical))
+        entry = entry_or_404(read, canonical)
+        return paper_model(entry, read.submission_times([entry]).get(entry.id))

@@ -108,7 +108,16 @@ def published_at(entry: FeedEntry) -> datetime | None:
     return entry.submitted_at or _midnight(entry.day)
 
 
-def paper_model(entry: FeedEntry) -> Paper:
+def featured_at(entry: FeedEntry, submitted: datetime | None = None) -> datetime | None:
+    """``submittedOnDailyAt``: when a member submitted the paper here (``submitted``, to the
+    millisecond, as Hugging Face gives it), else midnight (UTC) of the day it was featured
+    (Hugging Face's imports carry only the day)."""
+    if submitted is not None and entry.featured_on == submitted.date():
+        return submitted
+    return _midnight(entry.featured_on)
+
+
+def paper_model(entry: FeedEntry, submitted: datetime | None = None) -> Paper:
     return Paper(
         id=entry.id,
         authors=[Author(name=name) for name in entry.authors],
@@ -119,14 +128,14 @@ def paper_model(entry: FeedEntry) -> Paper:
         githubRepo=entry.github_repo,
         githubStars=entry.github_stars,
         projectPage=entry.project_page,
-        submittedOnDailyAt=_midnight(entry.featured_on),
+        submittedOnDailyAt=featured_at(entry, submitted),
         submittedOnDailyBy=_user(entry),
     )
 
 
-def daily_item(entry: FeedEntry) -> DailyPaper:
+def daily_item(entry: FeedEntry, submitted: datetime | None = None) -> DailyPaper:
     return DailyPaper(
-        paper=paper_model(entry),
+        paper=paper_model(entry, submitted),
         publishedAt=published_at(entry),
         title=entry.title,
         summary=entry.abstract,

@@ -6,6 +6,8 @@
 /settings/identities/{provider}/unlink`` removes one. Between the redirect and the callback
 the flow (state, nonce, PKCE verifier) waits in a signed cookie scoped to ``/auth/`` that
 lives :data:`FLOW_MAX_AGE` seconds. Every failure is a page with a 4xx status and a message.
+Starts, links and callbacks count against ``DAILYPAPERS_LIMIT_OAUTH`` per client IP (a 429
+with ``Retry-After`` past it), before anything is asked of the provider.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from dailypapers.accounts import oauth
@@ -24,6 +27,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.auth import current_user, require_writer, set_session_cookie
 from dailypapers.web.deps import store_of
 from dailypapers.web.identity import oauth_clients
+from dailypapers.web.limits import client_ip, limiter_of
 
 router = APIRouter()
 FLOW_COOKIE = "dailypapers_oauth"
@@ -51,8 +55,16 @@ def _to_provider(request: Request, url: str, flow: str, status: int) -> Response
     return response
 
 
+async def _count_step(request: Request) -> None:
+    """One step of an OAuth log-in for this client IP; ``RateLimited`` (429) past the limit.
+    In a thread: the count is a database (or Redis) round trip."""
+    limiter, ip = limiter_of(request), client_ip(request)
+    await run_in_threadpool(limiter.check_rule, "oauth", ip=ip)
+
+
 @router.get("/auth/{provider}/login")
 async def start_login(request: Request, provider: str) -> Response:
+    await _count_step(request)
     try:
         url, flow = await oauth_clients(request).begin(
             provider, _callback_url(request, provider), "login"
@@ -66,6 +78,7 @@ async def start_login(request: Request, provider: str) -> Response:
 async def start_link(
     request: Request, provider: str, user: Annotated[User, Depends(require_writer)]
 ) -> Response:
+    await _count_step(request)
     try:
         url, flow = await oauth_clients(request).begin(
             provider, _callback_url(request, provider), "link", user.id
@@ -77,6 +90,7 @@ async def start_link(
 
 @router.get("/auth/{provider}/callback", name="oauth_callback")
 async def callback(request: Request, provider: str) -> Response:
+    await _count_step(request)
     signed = request.cookies.get(FLOW_COOKIE)
     try:
         identity, flow = await oauth_clients(request).finish(
