@@ -83,8 +83,10 @@ def pick_targets(settings: Settings) -> tuple[web.Targets, int]:
 
 
 def semantic_index(port: int) -> str:
-    """The site's ``X-Semantic-Index`` header, e.g. ``41%``."""
-    answer = httpx.get(f"http://127.0.0.1:{port}{PROGRESS_PATH}", timeout=web.REQUEST_TIMEOUT)
+    """The site's ``X-Semantic-Index`` header, e.g. ``41%``: a query string never asked
+    before, so that the answer is not one the cache kept (with an older header)."""
+    fresh = f"{PROGRESS_PATH}&fresh={time.monotonic_ns()}"
+    answer = httpx.get(f"http://127.0.0.1:{port}{fresh}", timeout=web.REQUEST_TIMEOUT)
     percent: str = answer.headers.get("X-Semantic-Index", "?")
     return percent
 
