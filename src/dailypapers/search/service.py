@@ -275,12 +275,13 @@ class LiveEngine:
         try:
             if rebuild:
                 repair_lexical(self.store, self.settings)
-            previous = self._engine
+            previous, started = self._engine, time.monotonic()
             if what == "dense" and previous is not None:
                 self._open_dense(seen, previous)
             else:
                 self._open(seen, previous)
                 _settle_heap()  # a dense reopening adds a few objects: no full collection
+            log.info("search engine reopened (%s) in %.2f s", what, time.monotonic() - started)
         except Exception:  # keep serving the engine we have; the next check tries again
             log.exception("reloading the search engine failed")
         finally:
