@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from dailypapers.index.job import run_index
+from dailypapers.index.backends import get_backend
+from dailypapers.index.dense.embedder import load_embedder
+from dailypapers.index.dense.vectors import embed_papers
+from dailypapers.index.job import run_index, update_indexes
+from dailypapers.index.lexical import index as lexical
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
-from dailypapers.search.engine import NOT_BUILT
+from dailypapers.search.engine import NOT_BUILT, SearchEngine
 from dailypapers.search.query import SearchRequest
 from dailypapers.search.service import LiveEngine, open_engine
-from dailypapers.settings import get_settings
+from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
 from dailypapers.web.app import create_app
@@ -115,3 +120,86 @@ def test_a_reopen_that_cannot_open_an_index_keeps_the_previous_one(sqlite_store:
     assert bare.lexical is None and bare.dense is None and bare.complete
     for engine in (first, second, bare):
         engine.close()
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _embed(store: Store, settings: Settings, papers: int) -> None:
+    """What the worker does between batches: vectors for ``papers`` more papers, then the
+    dense index files alone brought up to date."""
+    model = load_embedder(settings)
+    embed_papers(store, model, batch_size=1, limit=papers, newest_first=True)
+    update_indexes(store, settings, model, lexical=False)
+
+
+def _with_vectors(engine: SearchEngine) -> set[str]:
+    """The papers the engine's dense index holds (a search for anything returns them all)."""
+    assert engine.dense is not None and engine.embedder is not None
+    return {pid for pid, _score in engine.dense.search(engine.embedder.embed_query("x"), 99)}
+
+
+def test_new_vectors_alone_reopen_only_the_dense_part(sqlite_store: Store) -> None:
+    """A backlog being embedded: the catalog and keyword index are kept (no reading of every
+    paper again), answers made before stay valid (``answers_generation`` does not move), and
+    papers still without a vector are found by their words throughout."""
+    settings = get_settings()
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    update_indexes(sqlite_store, settings, None)  # keyword index only, as after a big ingest
+    live = LiveEngine(sqlite_store, settings, check_every=0, dense_every=3600)
+    first = live.get()
+    assert first.dense is None and live.answers_generation == 1
+    _embed(sqlite_store, settings, 1)
+    # No dense index yet: the first vectors turn semantic search on at once.
+    _wait_for(lambda: live.get().dense is not None, "the first vectors were never opened")
+    second = live.get()
+    assert second.catalog is first.catalog and second.lexical is first.lexical
+    assert (live.generation, live.answers_generation) == (2, 1)
+    embedded = _with_vectors(second)
+    assert len(embedded) == 1
+    without_vector = next(pid for pid in second.catalog.entries if pid not in embedded)
+    title = second.catalog.entries[without_vector].title
+    assert without_vector in [hit.id for hit in second.search(SearchRequest(title)).hits]
+    # More vectors within ``dense_every`` of that reopening: the engine stays as it is.
+    _embed(sqlite_store, settings, 1)
+    live.get()
+    live.settle(60)
+    assert live.get() is second
+    live.dense_every = 0  # its time has come: reopened, the dense part only
+    _wait_for(lambda: live.get() is not second, "the new vectors were never opened")
+    live.settle(60)
+    third = live.get()
+    assert third.catalog is first.catalog and third.lexical is first.lexical
+    assert len(_with_vectors(third)) == 2
+    assert (live.generation, live.answers_generation) == (3, 1)
+    # A new paper: everything is reopened, and every answer may have changed.
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [NEW])
+    update_indexes(sqlite_store, settings, None)
+    _wait_for(lambda: _ids(live, "quokka") == [NEW.arxiv_id], "the new paper never appeared")
+    live.settle(60)
+    assert live.get().catalog is not first.catalog and live.answers_generation == 2
+
+
+def test_a_keyword_update_that_finds_nothing_new_leaves_the_stamp(sqlite_store: Store) -> None:
+    """Each update re-reads the papers of the last minutes (a late commit must not be missed)
+    and rewrites params.json; the index holds the same papers, so a server reopens nothing."""
+    settings = get_settings()
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    backend = get_backend(settings.search_backend)
+    update_indexes(sqlite_store, settings, None)
+    before = backend.stamp(settings)
+    params = lexical.index_path(settings.data_dir) / lexical.PARAMS
+    written = params.read_text()
+    time.sleep(1.1)  # params.json records its update time to the second
+    assert update_indexes(sqlite_store, settings, None).lexical_papers == 3
+    assert params.read_text() != written and backend.stamp(settings) == before
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [NEW])
+    update_indexes(sqlite_store, settings, None)
+    assert backend.stamp(settings).lexical != before.lexical
+    assert backend.stamp(settings).dense == before.dense

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +15,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from dailypapers.index.dense.embedder import load_embedder
+from dailypapers.index.dense.vectors import embed_papers
+from dailypapers.index.job import update_indexes
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
@@ -149,6 +152,41 @@ def test_new_vectors_keep_answers_until_the_engine_is_reopened(
     time.sleep(2.1)  # the store is looked at every 2 s
     assert site.get("/papers/2401.00001").headers["x-cache"] == "hit"
     engine: LiveEngine = site.app.state.engine  # type: ignore[attr-defined]
-    engine.generation += 1  # as a reopened engine does
+    engine.answers_generation += 1  # as an engine reopened on other papers does
     time.sleep(2.1)
     assert site.get("/papers/2401.00001").headers["x-cache"] == "miss"
+
+
+def test_a_reopening_for_new_vectors_alone_keeps_cached_answers(
+    site: TestClient, sqlite_store: Store
+) -> None:
+    """The worker's dense index update lands and the engine reopens its dense part: pages
+    and searches answered before stay cached (within the cache's time to live), and the
+    search API's answers are cached like any page's."""
+    settings = get_settings()
+    update_indexes(sqlite_store, settings, None)
+    engine: LiveEngine = site.app.state.engine  # type: ignore[attr-defined]
+    engine.check_every, engine.dense_every = 0, 0
+    paths = ["/papers/2401.00001", "/api/papers/search?q=consistency", "/search?q=consistency"]
+    _wait_for(lambda: engine.get().lexical is not None, "the keyword index was never opened")
+    engine.settle(60)
+    time.sleep(2.1)  # the cache sees the engine's generation from the opening above
+    for path in paths:
+        site.get(path)
+    assert [site.get(path).headers["x-cache"] for path in paths] == ["hit"] * 3
+    opened = engine.generation
+    model = load_embedder(settings)
+    embed_papers(sqlite_store, model)
+    update_indexes(sqlite_store, settings, model, lexical=False)
+    _wait_for(lambda: engine.get().dense is not None, "the new vectors were never opened")
+    engine.settle(60)
+    assert engine.generation > opened
+    time.sleep(2.1)  # the store and the engine are looked at every 2 s
+    assert [site.get(path).headers["x-cache"] for path in paths] == ["hit"] * 3
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)

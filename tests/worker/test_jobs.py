@@ -7,12 +7,17 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from dailypapers.index.backends import get_backend
+from dailypapers.index.backends.base import Updated
 from dailypapers.index.dense.embedder import embedder_name
+from dailypapers.index.job import update_indexes
 from dailypapers.index.lexical import index as lexical
 from dailypapers.ingest.files import parse_listing
 from dailypapers.ingest.run import ingest
@@ -139,3 +144,32 @@ def test_the_backlog_is_embedded_newest_first_and_made_searchable(
     assert first.status == "ok" and first.counts == {"embedded": 32, "remaining": 32}
     assert follow_up.status == "ok" and follow_up.counts == {"embedded": 32, "remaining": 0}
     assert any((settings_env / "index").rglob("*"))  # the dense index files were written
+
+
+def test_between_batches_only_the_dense_index_is_updated(
+    store: Store, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Embedding changes no paper: the updates between batches leave the keyword index (and
+    so the site's catalog and cached answers) alone; the run's last update does it all."""
+    load_listing(store, shared_data, 96)
+    config = configure(monkeypatch, embedding_batch_size="32", worker_index_every="0")
+    update_indexes(store, config, None)
+    params = lexical.index_path(config.data_dir) / lexical.PARAMS
+    written = params.read_text()
+    calls: list[tuple[bool, bool]] = []  # (lexical, params.json as before the run)
+
+    def recorded(*args: Any, lexical: bool = True, **options: Any) -> Updated:
+        updated = update_indexes(*args, lexical=lexical, **options)
+        calls.append((lexical, params.read_text() == written))
+        return updated
+
+    monkeypatch.setattr(jobs, "update_indexes", recorded)
+    with store.write() as connection:
+        add_run(connection, EMBED, PAST)
+    with store.read() as connection:
+        run = get_run(connection, 1)
+    assert run is not None
+    time.sleep(1.1)  # params.json records its update time to the second
+    assert embed_backlog(JobContext(store, config, run)) == {"embedded": 96, "remaining": 0}
+    assert calls == [(False, True)] * 3 + [(True, False)]
+    assert get_backend(config.search_backend).stamp(config).dense != ()  # dense files written

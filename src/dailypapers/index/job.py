@@ -62,12 +62,14 @@ def update_indexes(
     progress: StepProgress = _quiet,
     *,
     wait: bool = True,
+    lexical: bool = True,
 ) -> Updated:
     """The search backend's update, under the writer lock (``IndexBusy`` if busy and not
-    ``wait``). Without a model only the keyword index is updated."""
+    ``wait``). Without a model only the keyword index is updated; with ``lexical`` False only
+    the dense one (the worker, between batches of a backlog: embedding changes no paper)."""
     backend = get_backend(settings.search_backend)
     with writer_lock(settings.data_dir, wait=wait):
-        return backend.update(store, settings, model, progress)
+        return backend.update(store, settings, model, progress, lexical=lexical)
 
 
 def repair_lexical(store: Store, settings: Settings) -> None:

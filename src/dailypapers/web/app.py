@@ -108,12 +108,14 @@ def create_app(
 
 
 def _response_cache(state: State, settings: Settings) -> ResponseCache:
-    """Answers kept until the papers or votes change, or the search engine is reopened (its
-    answers, similar papers among them, change with its index files)."""
+    """Answers kept until the papers or votes change, or the search engine is reopened on
+    other papers or keyword index (its answers, similar papers among them, may change). A
+    reopening for new vectors alone keeps them: their semantic part may lag behind the newest
+    vectors by at most the cache's time to live (see ``LiveEngine``)."""
     store: Store = state.store
     engine: LiveEngine = state.engine
     return ResponseCache(
-        lambda: (change_stamp(store), engine.generation),
+        lambda: (change_stamp(store), engine.answers_generation),
         max_bytes=settings.page_cache_mb * 2**20,
         ttl=settings.page_cache_seconds,
     )

@@ -49,10 +49,12 @@ def _embedder(settings: Settings) -> Embedder:
     return _models[key]
 
 
-def _update_index(store: Store, settings: Settings, model: Embedder | None) -> None:
-    """Bring the keyword index, and the dense index of ``model``, up to date with the store
-    (under the index writer lock, waiting for another writer to finish)."""
-    update_indexes(store, settings, model)
+def _update_index(
+    store: Store, settings: Settings, model: Embedder | None, *, lexical: bool = True
+) -> None:
+    """Bring the keyword index (unless not ``lexical``), and the dense index of ``model``, up
+    to date with the store (under the index writer lock, waiting for another writer)."""
+    update_indexes(store, settings, model, lexical=lexical)
 
 
 def harvest_arxiv(context: JobContext) -> dict[str, int]:
@@ -77,9 +79,12 @@ def harvest_arxiv(context: JobContext) -> dict[str, int]:
 
 def embed_backlog(context: JobContext) -> dict[str, int]:
     """Embed every paper without a current vector, newest first, in committed batches;
-    update the search index files every ``DAILYPAPERS_WORKER_INDEX_EVERY`` seconds and at
-    the end. Stops between batches when the worker stops, and hands over to a follow-up run
-    after ``EMBED_RUN_SECONDS``; the next run resumes where the committed batches stop."""
+    update the dense index files every ``DAILYPAPERS_WORKER_INDEX_EVERY`` seconds and every
+    search index file at the end (embedding changes no paper: between batches the keyword
+    index is left alone, whose update re-reads the recent papers, all of a fresh site's for
+    ten minutes after its ingest). Stops between batches when the worker stops, and hands
+    over to a follow-up run after ``EMBED_RUN_SECONDS``; the next run resumes where the
+    committed batches stop."""
     settings, store = context.settings, context.store
     with store.read() as connection:
         if count_papers_needing_vectors(connection, embedder_name(settings)) == 0:
@@ -93,7 +98,7 @@ def embed_backlog(context: JobContext) -> dict[str, int]:
         embedded = done
         context.check()
         if time.monotonic() - updated >= settings.worker_index_every:
-            _update_index(store, settings, model)
+            _update_index(store, settings, model, lexical=False)
             updated = time.monotonic()
             log.info("embedded %d of %d papers; search index updated", done, total)
         if time.monotonic() - started >= EMBED_RUN_SECONDS:

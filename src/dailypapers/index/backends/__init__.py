@@ -9,8 +9,10 @@ A backend has a writing side and a reading side:
   that is missing gives ``None`` (the engine then serves without it and says so), one that
   is behind the store is served as it is until the job catches up. ``papers`` (id -> day,
   categories, has_code, authors) lets dense search take the same filters as lexical search.
+- ``open_dense(settings, model, papers)`` opens the dense index alone, for a server whose
+  stamp says only new vectors landed.
 - ``stamp(settings)`` is cheap and changes when a build or update lands, so a server knows
-  when to reopen.
+  when to reopen: an :class:`~.base.IndexStamp` with a value per part (lexical, dense).
 
 The opened searchers answer ``search(text, k, filters)`` (lexical) and
 ``search(vector, k, filters)`` / ``similar(paper_id, k)`` (dense), best first as

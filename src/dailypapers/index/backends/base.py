@@ -49,8 +49,17 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class IndexStamp:
+    """What a server compares to know that index files changed, one value per part (compared,
+    never read): new vectors alone move only ``dense``, so a server reopens only that part."""
+
+    lexical: object
+    dense: object
+
+
+@dataclass(frozen=True)
 class Updated:
-    lexical_papers: int
+    lexical_papers: int  # 0 when the lexical index was left as it was (``lexical=False``)
     lexical_rebuilt: bool
     dense_papers: int
 
@@ -60,8 +69,18 @@ class SearchBackend(Protocol):
         self, settings: Settings, model: Model | None, papers: Mapping[str, RowInfo]
     ) -> Opened: ...
 
+    def open_dense(
+        self, settings: Settings, model: Model, papers: Mapping[str, RowInfo]
+    ) -> DenseSearcher | None: ...
+
     def update(
-        self, store: Store, settings: Settings, model: Model | None, progress: StepProgress
+        self,
+        store: Store,
+        settings: Settings,
+        model: Model | None,
+        progress: StepProgress,
+        *,
+        lexical: bool = True,
     ) -> Updated: ...
 
-    def stamp(self, settings: Settings) -> object: ...
+    def stamp(self, settings: Settings) -> IndexStamp: ...

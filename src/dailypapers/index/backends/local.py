@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from dailypapers.index.backends.base import Model, Opened, StepProgress, Updated
+from dailypapers.index.backends.base import IndexStamp, Model, Opened, StepProgress, Updated
 from dailypapers.index.dense.ann import (
     CURRENT,
     DenseIndex,
@@ -51,21 +51,43 @@ class LocalBackend:
         dense = None if model is None else _open_dense(settings, model, papers)
         return Opened(_open_lexical(settings), dense)
 
+    def open_dense(
+        self, settings: Settings, model: Model, papers: Mapping[str, RowInfo]
+    ) -> DenseIndex | None:
+        """The dense index alone (new vectors landed while the rest stayed as it was)."""
+        return _open_dense(settings, model, papers)
+
     def update(
-        self, store: Store, settings: Settings, model: Model | None, progress: StepProgress
+        self,
+        store: Store,
+        settings: Settings,
+        model: Model | None,
+        progress: StepProgress,
+        *,
+        lexical: bool = True,
     ) -> Updated:
-        papers, rebuilt = _update_lexical(store, settings, progress)
+        papers, rebuilt = _update_lexical(store, settings, progress) if lexical else (0, False)
         dense = 0
         if model is not None:
             dense = len(ensure_dense_index(store, settings, model.name, model.dimensions))
         return Updated(papers, rebuilt, dense)
 
-    def stamp(self, settings: Settings) -> object:
-        """When the lexical params and each dense ``CURRENT`` pointer last changed."""
-        root = settings.data_dir / "index"
-        lexical_params = lexical.index_path(settings.data_dir) / lexical.PARAMS
-        pointers = sorted(root.glob(f"dense-*/{CURRENT}"))
-        return (_mtime(lexical_params), tuple((str(p), _mtime(p)) for p in pointers))
+    def stamp(self, settings: Settings) -> IndexStamp:
+        """What the lexical index holds, and when each dense ``CURRENT`` pointer changed."""
+        pointers = sorted((settings.data_dir / "index").glob(f"dense-*/{CURRENT}"))
+        return IndexStamp(_lexical_stamp(settings), tuple((str(p), _mtime(p)) for p in pointers))
+
+
+def _lexical_stamp(settings: Settings) -> object:
+    """The lexical index's generation, paper count and watermark: not its update time, which
+    moves at every update, also one that re-read recent papers and found nothing new (what the
+    worker's updates do every minute while it embeds a backlog)."""
+    path = lexical.index_path(settings.data_dir) / lexical.PARAMS
+    try:
+        params = lexical.Params.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return _mtime(path)  # missing or unreadable: opening it will say why
+    return params.generation, params.doc_count, params.watermark
 
 
 def _open_lexical(settings: Settings) -> lexical.LexicalIndex | None:
