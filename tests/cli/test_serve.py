@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,23 +20,10 @@ from dailypapers.ingest.run import ingest
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
-from tests.support.server import free_port
+from tests.support.server import free_port, wait_until_up
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DAILYPAPERS = Path(sys.executable).with_name("dailypapers")
-START_SECONDS = 30
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"the server did not answer within {START_SECONDS} s")
 
 
 @pytest.fixture
@@ -65,7 +51,7 @@ def test_serve_answers_pages_and_api_and_stops_on_ctrl_c(
     served: tuple[str, subprocess.Popen[str]],
 ) -> None:
     base, process = served
-    _wait_until_up(base, process)
+    wait_until_up(base, process)
     page = httpx.get(f"{base}/date/2024-01-01", timeout=10)
     assert page.status_code == 200 and "Consistency Regularization" in page.text
     api = httpx.get(f"{base}/api/papers/2401.00001", timeout=10)
@@ -83,7 +69,7 @@ def test_ctrl_c_while_the_search_engine_opens_exits_cleanly(
     # The engine opens in a thread at start-up (the index is built, the model loaded): a
     # Ctrl-C then used to abort the process from native code as the interpreter exited.
     base, process = served
-    _wait_until_up(base, process)
+    wait_until_up(base, process)
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=90)
     assert process.returncode == 0, err

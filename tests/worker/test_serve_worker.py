@@ -22,7 +22,7 @@ from dailypapers.store import Store
 from dailypapers.store.jobs import last_runs
 from dailypapers.store.vectors import semantic_progress
 from tests.support.replay import ReplayServer
-from tests.support.server import free_port
+from tests.support.server import free_port, wait_until_up
 from tests.worker.test_jobs import arxiv_answer
 
 DAILYPAPERS = Path(sys.executable).with_name("dailypapers")
@@ -67,6 +67,7 @@ def test_serve_runs_one_worker_that_harvests_embeds_and_stops_with_it(
             time.sleep(0.5)
         assert progress is not None and progress.percent == 100, progress
         assert progress.papers == 4  # the sample's 3 and the harvested one
+        wait_until_up(f"http://127.0.0.1:{port}", server)  # its web workers may still be starting
         api = httpx.get(f"http://127.0.0.1:{port}/api/papers/search", params={"q": "graph"})
         assert api.status_code == 200 and api.headers["X-Semantic-Index"].endswith("%")
         workers = [pid for pid in _children(server.pid)
