@@ -7,13 +7,14 @@ page reads only that day's rows, on SQLite and PostgreSQL alike.
 
 Pages run these on every uncached request, so the statements are built once (bound
 parameters, expanding ``IN`` lists) and SQLAlchemy's compiled cache serves them; an entry
-reads only the columns it shows, and its authors, categories and code links come back in one
-``UNION ALL`` query for the whole page. A page of a range is one query (its total by
-``COUNT(*) OVER ()``).
+reads only the columns it shows, its authors, categories and code link among them (copies
+kept on the paper's row, see ``schema.papers``). A page of a range is one query (its total
+by ``COUNT(*) OVER ()``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -30,15 +31,13 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
-    literal_column,
     select,
     true,
-    union_all,
 )
 
 from dailypapers.paper import web_url
 from dailypapers.store.batches import chunks
-from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
+from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
 from dailypapers.store.votes import votes_since
 
 Order = Literal["upvotes", "recent"]
@@ -134,29 +133,16 @@ def _ordering(order: Order) -> list[ColumnElement[Any]]:
     return [*keys, papers.c.arxiv_id.desc()]
 
 
-# What an entry shows, in the order _entry reads them.
+# What an entry shows, in the order _entries reads them.
 _COLUMNS = (
     papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
     papers.c.hf_upvotes, papers.c.hf_comments, papers.c.github_repo, papers.c.github_stars,
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
-    papers.c.local_upvotes,
+    papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
 )  # fmt: skip
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
-_AUTHOR, _CATEGORY, _CODE = 0, 1, 2
-_LISTS = union_all(
-    select(paper_authors.c.paper_id, literal_column(str(_AUTHOR)).label("kind"),
-           paper_authors.c.position, authors.c.name)
-    .join(authors, authors.c.id == paper_authors.c.author_id)
-    .where(paper_authors.c.paper_id.in_(_IDS)),
-    select(paper_categories.c.paper_id, literal_column(str(_CATEGORY)),
-           paper_categories.c.position, paper_categories.c.category)
-    .where(paper_categories.c.paper_id.in_(_IDS)),
-    select(paper_links.c.paper_id, literal_column(str(_CODE)), paper_links.c.position,
-           paper_links.c.url)
-    .where(paper_links.c.kind == "code", paper_links.c.paper_id.in_(_IDS)),
-)  # fmt: skip
 _LATEST = select(func.max(papers.c.feed_day))
 
 
@@ -210,42 +196,18 @@ def _neighbours_statement(by_category: bool) -> Select[Any]:
     return select(before, after)
 
 
-Lists = tuple[tuple[str, ...], ...]  # authors, categories, code links
-_NO_LISTS: Lists = ((), (), ())
+def _names(text: str | None) -> tuple[str, ...]:
+    """A ``*_json`` column's list (None: a row the migration has not filled, shown bare)."""
+    return tuple(json.loads(text)) if text else ()
 
 
-def _lists(connection: Connection, ids: Sequence[str]) -> dict[str, Lists]:
-    """Authors, categories and code links of each of ``ids``, each in position order."""
-    # Unordered: sorting the union cost SQLite a third of the query; the few rows of each
-    # list are put in position order here instead.
-    found: dict[str, tuple[list[tuple[int, str]], ...]] = {}
-    for chunk in chunks(ids):
-        rows = connection.execute(_LISTS, {"ids": list(chunk)}).all()  # fetchall: the fastest
-        for paper_id, kind, position, value in rows:
-            lists = found.get(paper_id)
-            if lists is None:
-                lists = found[paper_id] = ([], [], [])
-            lists[kind].append((position, value))
-    return {
-        paper_id: tuple(_in_order(values) for values in lists) for paper_id, lists in found.items()
-    }
-
-
-def _in_order(values: list[tuple[int, str]]) -> tuple[str, ...]:
-    """The values of ``(position, value)`` pairs in position order."""
-    values.sort()
-    return tuple(value for _position, value in values)
-
-
-def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
-    """Entries of ``rows`` (``_COLUMNS`` first), in their order, with their lists."""
-    lists = _lists(connection, [row[0] for row in rows]) if rows else {}
+def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
+    """Entries of ``rows`` (``_COLUMNS`` first), in their order."""
     entries = []
     for row in rows:
         (pid, title, abstract, day, upvotes, comments, repo, stars, project, submitted,
          featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type, local_upvotes) = row[:16]  # fmt: skip
-        names, categories, code = lists.get(pid, _NO_LISTS)
+         featured_by_type, local_upvotes, names, categories, code) = row[:19]  # fmt: skip
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
         entries.append(
@@ -253,8 +215,8 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
                 pid,
                 title,
                 abstract or "",
-                names,
-                categories,
+                _names(names),
+                _names(categories),
                 day,
                 upvotes or 0,
                 comments or 0,
@@ -267,7 +229,7 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
                 featured_by_user,
                 featured_by_avatar,
                 featured_by_type,
-                repo or next(filter(web_url, code), None),
+                repo or web_url(code),
                 local_upvotes or 0,
             )  # fmt: skip
         )
@@ -281,7 +243,7 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
     rows: dict[str, Sequence[Any]] = {}
     for chunk in chunks(ids):
         rows.update((row[0], row) for row in connection.execute(_BY_IDS, {"ids": list(chunk)}))
-    return _entries(connection, [row for pid in ids if (row := rows.get(pid)) is not None])
+    return _entries([row for pid in ids if (row := rows.get(pid)) is not None])
 
 
 def feed_page(
@@ -304,7 +266,7 @@ def feed_page(
     }  # fmt: skip
     rows = connection.execute(_page_statement(order, *shape), params).all()
     if rows:
-        return FeedPage(_entries(connection, rows), rows[0][-1])
+        return FeedPage(_entries(rows), rows[0][-1])
     total = connection.scalar(_count_statement(*shape), params)  # a page past the end
     return FeedPage([], total or 0)
 
@@ -373,5 +335,5 @@ def author_page(connection: Connection, name: str, *, limit: int, offset: int = 
     params = {"name": name, "limit": limit, "offset": offset}
     rows = connection.execute(_AUTHOR_PAGE, params).all()
     if rows:
-        return FeedPage(_entries(connection, rows), rows[0][-1])
+        return FeedPage(_entries(rows), rows[0][-1])
     return FeedPage([], connection.scalar(_AUTHOR_COUNT, params) or 0)
