@@ -22,7 +22,6 @@ from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Connection,
     Date,
@@ -31,12 +30,14 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal_column,
     select,
     true,
 )
 
 from dailypapers.paper import web_url
-from dailypapers.store.batches import chunks
+from dailypapers.store.batches import IN_CHUNK, chunks
+from dailypapers.store.driver import day, fetch, moment
 from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
 from dailypapers.store.votes import votes_since
 
@@ -127,9 +128,12 @@ def _in_range(category: str | None = None, submitter: str | None = None) -> Colu
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
     # COALESCE because NULLs sort first in PostgreSQL's DESC and last in SQLite's.
-    upvotes = (func.coalesce(papers.c.hf_upvotes, 0) + papers.c.local_upvotes).desc()
-    recent = func.coalesce(papers.c.submitted_at, datetime(1970, 1, 1)).desc()
-    keys = [upvotes, recent] if order == "upvotes" else [recent, upvotes]
+    # Literals, not parameters: the page statements run on the driver (store.driver).
+    upvotes = func.coalesce(papers.c.hf_upvotes, literal_column("0")) + papers.c.local_upvotes
+    recent = func.coalesce(papers.c.submitted_at, literal_column("'1970-01-01 00:00:00'"))
+    keys = (
+        [upvotes.desc(), recent.desc()] if order == "upvotes" else [recent.desc(), upvotes.desc()]
+    )
     return [*keys, papers.c.arxiv_id.desc()]
 
 
@@ -141,8 +145,16 @@ _COLUMNS = (
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
     papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
 )  # fmt: skip
-_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
-_BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
+_ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
+
+
+@cache
+def _by_ids(count: int) -> Select[Any]:
+    """The entries of ``count`` ids (bound as ``:id0`` ...): one statement per count, since
+    the driver takes no list parameters."""
+    return select(*_COLUMNS).where(papers.c.arxiv_id.in_([bindparam(n) for n in _ID_NAMES[:count]]))
+
+
 _LATEST = select(func.max(papers.c.feed_day))
 
 
@@ -189,25 +201,22 @@ def _count_statement(by_category: bool, by_submitter: bool) -> Select[Any]:
 
 @cache
 def _neighbours_statement(by_category: bool) -> Select[Any]:
-    day, listed = papers.c.feed_day, _in_category("" if by_category else None)
+    column, listed = papers.c.feed_day, _in_category("" if by_category else None)
     start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
-    before = select(func.max(day)).where(day < start, listed).scalar_subquery()
-    after = select(func.min(day)).where(day > end, listed).scalar_subquery()
+    before = select(func.max(column)).where(column < start, listed).scalar_subquery()
+    after = select(func.min(column)).where(column > end, listed).scalar_subquery()
     return select(before, after)
 
 
-def _names(text: str | None) -> tuple[str, ...]:
-    """A ``*_json`` column's list (None: a row the migration has not filled, shown bare)."""
-    return tuple(json.loads(text)) if text else ()
-
-
 def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
-    """Entries of ``rows`` (``_COLUMNS`` first), in their order."""
+    """Entries of ``rows`` (``_COLUMNS`` first, as the driver gives them), in their order."""
+    # Every row's authors and categories (JSON arrays) decoded in one call, not two a row.
+    lists = json.loads("[" + ",".join(f"{row[16] or '[]'},{row[17] or '[]'}" for row in rows) + "]")
     entries = []
-    for row in rows:
-        (pid, title, abstract, day, upvotes, comments, repo, stars, project, submitted,
+    for index, row in enumerate(rows):
+        (pid, title, abstract, feed_day, upvotes, comments, repo, stars, project, submitted,
          featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type, local_upvotes, names, categories, code) = row[:19]  # fmt: skip
+         featured_by_type, local_upvotes, _names, _categories, code) = row[:19]  # fmt: skip
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
         entries.append(
@@ -215,16 +224,16 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
                 pid,
                 title,
                 abstract or "",
-                _names(names),
-                _names(categories),
-                day,
+                tuple(lists[2 * index]),
+                tuple(lists[2 * index + 1]),
+                day(feed_day),
                 upvotes or 0,
                 comments or 0,
                 repo,
                 stars,
                 project,
-                submitted,
-                featured_on,
+                moment(submitted),
+                day(featured_on),
                 featured_by,
                 featured_by_user,
                 featured_by_avatar,
@@ -241,8 +250,9 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
     if not ids:
         return []
     rows: dict[str, Sequence[Any]] = {}
-    for chunk in chunks(ids):
-        rows.update((row[0], row) for row in connection.execute(_BY_IDS, {"ids": list(chunk)}))
+    for chunk in chunks(list(dict.fromkeys(ids))):
+        found = fetch(connection, _by_ids(len(chunk)), dict(zip(_ID_NAMES, chunk, strict=False)))
+        rows.update((row[0], row) for row in found)
     return _entries([row for pid in ids if (row := rows.get(pid)) is not None])
 
 
@@ -264,11 +274,11 @@ def feed_page(
         "start": start, "end": end, "category": category, "submitter": submitter,
         "limit": limit, "offset": offset,
     }  # fmt: skip
-    rows = connection.execute(_page_statement(order, *shape), params).all()
+    rows = fetch(connection, _page_statement(order, *shape), params)
     if rows:
         return FeedPage(_entries(rows), rows[0][-1])
-    total = connection.scalar(_count_statement(*shape), params)  # a page past the end
-    return FeedPage([], total or 0)
+    # A page past the end.
+    return FeedPage([], fetch(connection, _count_statement(*shape), params)[0][0] or 0)
 
 
 @cache
@@ -295,8 +305,8 @@ def rank_inputs(
         "since": since or datetime.combine(start, time()),
     }  # fmt: skip
     return [
-        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, day, window)
-        for pid, upvotes, stars, comments, submitted, day, window in connection.execute(
+        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, feed_day, window)
+        for pid, upvotes, stars, comments, submitted, feed_day, window in connection.execute(
             _rank_statement(category is not None, submitter is not None), params
         )
     ]
@@ -304,8 +314,7 @@ def rank_inputs(
 
 def latest_day(connection: Connection) -> date | None:
     """The most recent feed day that has papers: what the feed shows when no day is asked."""
-    day: date | None = connection.scalar(_LATEST)
-    return day
+    return day(fetch(connection, _LATEST, {})[0][0])
 
 
 def neighbour_days(
@@ -317,8 +326,8 @@ def neighbour_days(
     "previous day" skips weekends and empty days for free.
     """
     params = {"start": start, "end": end, "category": category}
-    before, after = connection.execute(_neighbours_statement(category is not None), params).one()
-    return before, after
+    [(before, after)] = fetch(connection, _neighbours_statement(category is not None), params)
+    return day(before), day(after)
 
 
 _MINE = papers.c.arxiv_id.in_(
@@ -333,7 +342,7 @@ _AUTHOR_COUNT = select(func.count()).select_from(papers).where(_MINE)
 def author_page(connection: Connection, name: str, *, limit: int, offset: int = 0) -> FeedPage:
     """The papers of the author named exactly ``name``, newest first."""
     params = {"name": name, "limit": limit, "offset": offset}
-    rows = connection.execute(_AUTHOR_PAGE, params).all()
+    rows = fetch(connection, _AUTHOR_PAGE, params)
     if rows:
         return FeedPage(_entries(rows), rows[0][-1])
-    return FeedPage([], connection.scalar(_AUTHOR_COUNT, params) or 0)
+    return FeedPage([], fetch(connection, _AUTHOR_COUNT, params)[0][0] or 0)
