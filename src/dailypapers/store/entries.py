@@ -38,7 +38,13 @@ from sqlalchemy import (
 from dailypapers.paper import web_url
 from dailypapers.store.batches import IN_CHUNK, chunks
 from dailypapers.store.driver import day, fetch, moment
-from dailypapers.store.schema import authors, paper_authors, paper_categories, papers
+from dailypapers.store.schema import (
+    authors,
+    paper_authors,
+    paper_categories,
+    paper_submissions,
+    papers,
+)
 from dailypapers.store.votes import votes_since
 
 Order = Literal["upvotes", "recent"]
@@ -70,6 +76,9 @@ class FeedEntry:
     code_url: str | None
     # Upvotes cast on this site (by members not suspended), beside the imported hf_upvotes.
     local_upvotes: int = 0
+    # The note of the member who submitted it ("" for a submission without one, None for a
+    # paper no member submitted): read with the paper, so a page needs no query for notes.
+    note: str | None = None
 
     @property
     def upvotes(self) -> int:
@@ -144,6 +153,9 @@ _COLUMNS = (
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
     papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
+    select(func.coalesce(paper_submissions.c.note, literal_column("''")))
+    .where(paper_submissions.c.paper_id == papers.c.arxiv_id)
+    .scalar_subquery(),
 )  # fmt: skip
 _ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
 
@@ -216,7 +228,7 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     for index, row in enumerate(rows):
         (pid, title, abstract, feed_day, upvotes, comments, repo, stars, project, submitted,
          featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type, local_upvotes, _names, _categories, code) = row[:19]  # fmt: skip
+         featured_by_type, local_upvotes, _names, _categories, code, note) = row[:20]  # fmt: skip
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
         entries.append(
@@ -240,6 +252,7 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
                 featured_by_type,
                 repo or web_url(code),
                 local_upvotes or 0,
+                note,
             )  # fmt: skip
         )
     return entries
