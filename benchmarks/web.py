@@ -406,6 +406,13 @@ def cache_text(runs: list[Measured], targets: Targets) -> str:
     )
 
 
+AS_IS = (
+    " The data dir was measured as it was (`--as-is`: not embedded first; where no paper has "
+    "a vector, search is keywords only and embeds no query) and the server ran without its "
+    "background worker."
+)
+
+
 def section(
     runs: list[Measured], options: Options, papers: int, targets: Targets, loads: str
 ) -> str:
@@ -430,7 +437,7 @@ def section(
         "sending a request to reading the whole answer, in milliseconds; errors are non-2xx "
         "answers and requests without an answer. Measured in two configurations ("
         f"{configs}), each with its own server started afresh and its own `/healthz` "
-        "baseline.",
+        "baseline." + (AS_IS if options.as_is else ""),
         "",
         cache_text(runs, targets),
         "",
