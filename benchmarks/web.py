@@ -4,7 +4,7 @@ Run (after the papers are ingested and embedded in WORK, which ``benchmarks.sear
 itself if needed; embedding every paper takes about 50 minutes and resumes where it stopped)::
 
     .venv/bin/python -m benchmarks.web [--work DIR] [--database-url URL] [--duration SECONDS]
-        [--connections 32] [--workers N] [--configs cached,uncached] [--no-write]
+        [--connections 32] [--workers N] [--configs cached,uncached] [--no-write] [--as-is]
 
 Each configuration of ``CONFIGS`` is measured with its own server: "cached" with the default
 settings (whole responses of anonymous GETs are served again until the store changes), and
@@ -57,7 +57,7 @@ from benchmarks.lexical import make_queries
 from benchmarks.loadgen import Result
 from benchmarks.search import prepared_store
 from dailypapers.settings import Settings
-from dailypapers.store import Store
+from dailypapers.store import Store, open_store
 from dailypapers.store.documents import iter_documents
 
 HEADING = "## Web load"
@@ -140,6 +140,9 @@ class Options:
     workers: int
     max_requests: int
     configs: tuple[Config, ...]
+    # The data dir as it is (no ingest, no embedding), served without the background worker,
+    # so a store whose papers lack vectors is measured without embedding them meanwhile.
+    as_is: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,8 @@ def server_env(options: Options, config: Config) -> dict[str, str]:
         DAILYPAPERS_DATABASE_URL=options.database_url,
         DAILYPAPERS_MODELS_DIR=str(options.work / "models"),
     )
+    if options.as_is:
+        env["DAILYPAPERS_SERVE_WORKER"] = "false"
     env.update(config.env)
     return env
 
@@ -401,6 +406,13 @@ def cache_text(runs: list[Measured], targets: Targets) -> str:
     )
 
 
+AS_IS = (
+    " The data dir was measured as it was (`--as-is`: not embedded first; where no paper has "
+    "a vector, search is keywords only and embeds no query) and the server ran without its "
+    "background worker."
+)
+
+
 def section(
     runs: list[Measured], options: Options, papers: int, targets: Targets, loads: str
 ) -> str:
@@ -425,7 +437,7 @@ def section(
         "sending a request to reading the whole answer, in milliseconds; errors are non-2xx "
         "answers and requests without an answer. Measured in two configurations ("
         f"{configs}), each with its own server started afresh and its own `/healthz` "
-        "baseline.",
+        "baseline." + (AS_IS if options.as_is else ""),
         "",
         cache_text(runs, targets),
         "",
@@ -501,6 +513,10 @@ def parse_options() -> tuple[Options, Settings, bool]:
         help="server configurations measured, in order (default: cached,uncached)",
     )  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print, do not edit BENCHMARKS.md")
+    parser.add_argument(
+        "--as-is", action="store_true",
+        help="measure the data dir as it is (no ingest or embedding; the server's worker off)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not LISTING.is_file() and args.database_url is None:
         raise SystemExit(f"skipped: {LISTING} not found")
@@ -511,7 +527,7 @@ def parse_options() -> tuple[Options, Settings, bool]:
     )  # fmt: skip
     options = Options(
         work, settings.resolved_database_url, args.duration, args.connections, args.workers,
-        args.max_requests, args.configs,
+        args.max_requests, args.configs, args.as_is,
     )  # fmt: skip
     return options, settings, args.no_write
 
@@ -519,7 +535,10 @@ def parse_options() -> tuple[Options, Settings, bool]:
 def main() -> None:
     options, settings, no_write = parse_options()
     signal.signal(signal.SIGTERM, _terminate)
-    targets, papers = pick_targets(settings)
+    if options.as_is:
+        targets, papers = targets_of(open_store(settings.resolved_database_url))
+    else:
+        targets, papers = pick_targets(settings)
     load_before = os.getloadavg()[0]
     runs = [run(options, config, targets) for config in options.configs]
     loads = f"{load_before:.1f} when it started, {os.getloadavg()[0]:.1f} at the end"

@@ -12,9 +12,10 @@ from sqlalchemy import select, text
 
 from dailypapers.ingest.hf_daily import HfDailySource
 from dailypapers.ingest.run import ingest
+from dailypapers.paper import make_record
 from dailypapers.store import Store, open_store
 from dailypapers.store.migrate import alembic_config, is_current, upgrade
-from dailypapers.store.papers import get_paper
+from dailypapers.store.papers import get_paper, upsert_papers
 from dailypapers.store.schema import metadata, papers
 
 CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
@@ -31,8 +32,8 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
     upgrade(store)
     with store.read() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    # The schema is one chain: accounts, limits, community, oauth and claims.
-    assert versions == [("0006_oauth_claims",)]
+    # The schema is one chain: accounts, limits, community, oauth and claims, perf.
+    assert versions == [("0007_perf",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:
@@ -117,3 +118,44 @@ def test_upgrade_to_0003_keeps_papers_and_a_new_import_fills_user_names(
     upgraded.dispose()
     assert paper is not None
     assert (paper.featured_by, paper.featured_by_user) == ("Rafal Kocielnik", "RKocielnik")
+
+
+def test_upgrade_to_0007_copies_authors_categories_and_code_link_onto_stored_papers(
+    database_url: str, shared_data: Path
+) -> None:
+    store = open_store(database_url)
+    ingest(store, "hf", "capture", HfDailySource(shared_data / CAPTURE))
+    listed = make_record(
+        "2503.00001",
+        "A Paper",
+        abstract="Code: https://github.com/org/repo and https://github.com/org/other.",
+        authors=["Zoë Ünal", "Alan Turing", "Grace Hopper", "Ada Lovelace"],
+        categories=["cs.CL", "cs.AI", "stat.ML"],
+    )
+    with store.write() as connection:
+        upsert_papers(connection, [listed])
+    copies = select(
+        papers.c.arxiv_id, papers.c.authors_json, papers.c.categories_json, papers.c.code_link
+    ).order_by(papers.c.arxiv_id)
+    with store.read() as connection:
+        written = connection.execute(copies).all()
+    store.dispose()
+    old = Store(database_url)  # back to before the copies: the columns are dropped
+    config = alembic_config(old)
+    with old.write_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006_oauth_claims")
+    old.dispose()
+    upgraded = open_store(database_url)  # and up again: filled from the child tables
+    with upgraded.read() as connection:
+        filled = connection.execute(copies).all()
+        paper = get_paper(connection, "2503.00001")
+    upgraded.dispose()
+    assert len(written) == 31 and filled == written
+    assert sum(1 for row in filled if row.code_link) >= 2
+    assert dict((row[0], row[1:]) for row in filled)["2503.00001"] == (
+        '["Zoë Ünal", "Alan Turing", "Grace Hopper", "Ada Lovelace"]',
+        '["cs.CL", "cs.AI", "stat.ML"]',
+        "https://github.com/org/repo",
+    )
+    assert paper is not None and paper.authors[0] == "Zoë Ünal"

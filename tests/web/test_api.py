@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime, time
+
 import pytest
 from fastapi.testclient import TestClient
+
+from dailypapers.feed.reader import Store, read
+from dailypapers.web.models import daily_item, items_json
 
 DAY = "2026-06-12"
 
@@ -124,3 +130,25 @@ def test_openapi_docs(client: TestClient) -> None:
     assert {"/api/daily_papers", "/api/papers/search", "/api/papers/{paper_id}/similar"} <= set(
         paths
     )
+
+
+def test_items_written_without_models_are_the_models_json(filled: Store) -> None:
+    # Lists are written from plain dicts (web.models.items_json): the same JSON as the
+    # DailyPaper models, for every paper of the store (featured or not, with code or not).
+    with read(filled) as reader:
+        ids = [
+            item.id for item in reader.period(date(1, 1, 1), date(9999, 1, 1), limit=500).entries
+        ]
+        entries = reader.entries(ids)
+    assert len(entries) > 30
+    # One submitted by a member here: its moment, to the millisecond, beside the others.
+    featured = next(entry for entry in entries if entry.featured_on is not None)
+    assert featured.featured_on is not None
+    moment = datetime.combine(featured.featured_on, time(14, 3, 7, 123456))
+    times = {featured.id: moment}
+    written = json.loads(items_json(entries, times))
+    expected = [daily_item(e, times.get(e.id)).model_dump(mode="json") for e in entries]
+    assert written == expected
+    assert any(item["paper"]["submittedOnDailyAt"].endswith("14:03:07.123Z") for item in written)
+    assert any(item["submittedBy"] for item in written)
+    assert any(item["paper"]["publishedAt"] for item in written)

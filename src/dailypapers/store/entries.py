@@ -7,13 +7,14 @@ page reads only that day's rows, on SQLite and PostgreSQL alike.
 
 Pages run these on every uncached request, so the statements are built once (bound
 parameters, expanding ``IN`` lists) and SQLAlchemy's compiled cache serves them; an entry
-reads only the columns it shows, and its authors, categories and code links come back in one
-``UNION ALL`` query for the whole page. A page of a range is one query (its total by
-``COUNT(*) OVER ()``).
+reads only the columns it shows, its authors, categories and code link among them (copies
+kept on the paper's row, see ``schema.papers``). A page of a range is one query (its total
+by ``COUNT(*) OVER ()``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -21,7 +22,6 @@ from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Connection,
     Date,
@@ -33,12 +33,18 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
-    union_all,
 )
 
 from dailypapers.paper import web_url
-from dailypapers.store.batches import chunks
-from dailypapers.store.schema import authors, paper_authors, paper_categories, paper_links, papers
+from dailypapers.store.batches import IN_CHUNK, chunks
+from dailypapers.store.driver import day, fetch, moment
+from dailypapers.store.schema import (
+    authors,
+    paper_authors,
+    paper_categories,
+    paper_submissions,
+    papers,
+)
 from dailypapers.store.votes import votes_since
 
 Order = Literal["upvotes", "recent"]
@@ -70,6 +76,9 @@ class FeedEntry:
     code_url: str | None
     # Upvotes cast on this site (by members not suspended), beside the imported hf_upvotes.
     local_upvotes: int = 0
+    # The note of the member who submitted it ("" for a submission without one, None for a
+    # paper no member submitted): read with the paper, so a page needs no query for notes.
+    note: str | None = None
 
     @property
     def upvotes(self) -> int:
@@ -128,35 +137,36 @@ def _in_range(category: str | None = None, submitter: str | None = None) -> Colu
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
     # COALESCE because NULLs sort first in PostgreSQL's DESC and last in SQLite's.
-    upvotes = (func.coalesce(papers.c.hf_upvotes, 0) + papers.c.local_upvotes).desc()
-    recent = func.coalesce(papers.c.submitted_at, datetime(1970, 1, 1)).desc()
-    keys = [upvotes, recent] if order == "upvotes" else [recent, upvotes]
+    # Literals, not parameters: the page statements run on the driver (store.driver).
+    upvotes = func.coalesce(papers.c.hf_upvotes, literal_column("0")) + papers.c.local_upvotes
+    recent = func.coalesce(papers.c.submitted_at, literal_column("'1970-01-01 00:00:00'"))
+    keys = (
+        [upvotes.desc(), recent.desc()] if order == "upvotes" else [recent.desc(), upvotes.desc()]
+    )
     return [*keys, papers.c.arxiv_id.desc()]
 
 
-# What an entry shows, in the order _entry reads them.
+# What an entry shows, in the order _entries reads them.
 _COLUMNS = (
     papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
     papers.c.hf_upvotes, papers.c.hf_comments, papers.c.github_repo, papers.c.github_stars,
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
-    papers.c.local_upvotes,
+    papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
+    select(func.coalesce(paper_submissions.c.note, literal_column("''")))
+    .where(paper_submissions.c.paper_id == papers.c.arxiv_id)
+    .scalar_subquery(),
 )  # fmt: skip
-_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
-_BY_IDS = select(*_COLUMNS).where(papers.c.arxiv_id.in_(_IDS))
-_AUTHOR, _CATEGORY, _CODE = 0, 1, 2
-_LISTS = union_all(
-    select(paper_authors.c.paper_id, literal_column(str(_AUTHOR)).label("kind"),
-           paper_authors.c.position, authors.c.name)
-    .join(authors, authors.c.id == paper_authors.c.author_id)
-    .where(paper_authors.c.paper_id.in_(_IDS)),
-    select(paper_categories.c.paper_id, literal_column(str(_CATEGORY)),
-           paper_categories.c.position, paper_categories.c.category)
-    .where(paper_categories.c.paper_id.in_(_IDS)),
-    select(paper_links.c.paper_id, literal_column(str(_CODE)), paper_links.c.position,
-           paper_links.c.url)
-    .where(paper_links.c.kind == "code", paper_links.c.paper_id.in_(_IDS)),
-)  # fmt: skip
+_ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
+
+
+@cache
+def _by_ids(count: int) -> Select[Any]:
+    """The entries of ``count`` ids (bound as ``:id0`` ...): one statement per count, since
+    the driver takes no list parameters."""
+    return select(*_COLUMNS).where(papers.c.arxiv_id.in_([bindparam(n) for n in _ID_NAMES[:count]]))
+
+
 _LATEST = select(func.max(papers.c.feed_day))
 
 
@@ -203,49 +213,22 @@ def _count_statement(by_category: bool, by_submitter: bool) -> Select[Any]:
 
 @cache
 def _neighbours_statement(by_category: bool) -> Select[Any]:
-    day, listed = papers.c.feed_day, _in_category("" if by_category else None)
+    column, listed = papers.c.feed_day, _in_category("" if by_category else None)
     start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
-    before = select(func.max(day)).where(day < start, listed).scalar_subquery()
-    after = select(func.min(day)).where(day > end, listed).scalar_subquery()
+    before = select(func.max(column)).where(column < start, listed).scalar_subquery()
+    after = select(func.min(column)).where(column > end, listed).scalar_subquery()
     return select(before, after)
 
 
-Lists = tuple[tuple[str, ...], ...]  # authors, categories, code links
-_NO_LISTS: Lists = ((), (), ())
-
-
-def _lists(connection: Connection, ids: Sequence[str]) -> dict[str, Lists]:
-    """Authors, categories and code links of each of ``ids``, each in position order."""
-    # Unordered: sorting the union cost SQLite a third of the query; the few rows of each
-    # list are put in position order here instead.
-    found: dict[str, tuple[list[tuple[int, str]], ...]] = {}
-    for chunk in chunks(ids):
-        rows = connection.execute(_LISTS, {"ids": list(chunk)}).all()  # fetchall: the fastest
-        for paper_id, kind, position, value in rows:
-            lists = found.get(paper_id)
-            if lists is None:
-                lists = found[paper_id] = ([], [], [])
-            lists[kind].append((position, value))
-    return {
-        paper_id: tuple(_in_order(values) for values in lists) for paper_id, lists in found.items()
-    }
-
-
-def _in_order(values: list[tuple[int, str]]) -> tuple[str, ...]:
-    """The values of ``(position, value)`` pairs in position order."""
-    values.sort()
-    return tuple(value for _position, value in values)
-
-
-def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
-    """Entries of ``rows`` (``_COLUMNS`` first), in their order, with their lists."""
-    lists = _lists(connection, [row[0] for row in rows]) if rows else {}
+def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
+    """Entries of ``rows`` (``_COLUMNS`` first, as the driver gives them), in their order."""
+    # Every row's authors and categories (JSON arrays) decoded in one call, not two a row.
+    lists = json.loads("[" + ",".join(f"{row[16] or '[]'},{row[17] or '[]'}" for row in rows) + "]")
     entries = []
-    for row in rows:
-        (pid, title, abstract, day, upvotes, comments, repo, stars, project, submitted,
+    for index, row in enumerate(rows):
+        (pid, title, abstract, feed_day, upvotes, comments, repo, stars, project, submitted,
          featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type, local_upvotes) = row[:16]  # fmt: skip
-        names, categories, code = lists.get(pid, _NO_LISTS)
+         featured_by_type, local_upvotes, _names, _categories, code, note) = row[:20]  # fmt: skip
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
         entries.append(
@@ -253,22 +236,23 @@ def _entries(connection: Connection, rows: Sequence[Sequence[Any]]) -> list[Feed
                 pid,
                 title,
                 abstract or "",
-                names,
-                categories,
-                day,
+                tuple(lists[2 * index]),
+                tuple(lists[2 * index + 1]),
+                day(feed_day),
                 upvotes or 0,
                 comments or 0,
                 repo,
                 stars,
                 project,
-                submitted,
-                featured_on,
+                moment(submitted),
+                day(featured_on),
                 featured_by,
                 featured_by_user,
                 featured_by_avatar,
                 featured_by_type,
-                repo or next(filter(web_url, code), None),
+                repo or web_url(code),
                 local_upvotes or 0,
+                note,
             )  # fmt: skip
         )
     return entries
@@ -279,9 +263,10 @@ def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
     if not ids:
         return []
     rows: dict[str, Sequence[Any]] = {}
-    for chunk in chunks(ids):
-        rows.update((row[0], row) for row in connection.execute(_BY_IDS, {"ids": list(chunk)}))
-    return _entries(connection, [row for pid in ids if (row := rows.get(pid)) is not None])
+    for chunk in chunks(list(dict.fromkeys(ids))):
+        found = fetch(connection, _by_ids(len(chunk)), dict(zip(_ID_NAMES, chunk, strict=False)))
+        rows.update((row[0], row) for row in found)
+    return _entries([row for pid in ids if (row := rows.get(pid)) is not None])
 
 
 def feed_page(
@@ -302,11 +287,11 @@ def feed_page(
         "start": start, "end": end, "category": category, "submitter": submitter,
         "limit": limit, "offset": offset,
     }  # fmt: skip
-    rows = connection.execute(_page_statement(order, *shape), params).all()
+    rows = fetch(connection, _page_statement(order, *shape), params)
     if rows:
-        return FeedPage(_entries(connection, rows), rows[0][-1])
-    total = connection.scalar(_count_statement(*shape), params)  # a page past the end
-    return FeedPage([], total or 0)
+        return FeedPage(_entries(rows), rows[0][-1])
+    # A page past the end.
+    return FeedPage([], fetch(connection, _count_statement(*shape), params)[0][0] or 0)
 
 
 @cache
@@ -333,8 +318,8 @@ def rank_inputs(
         "since": since or datetime.combine(start, time()),
     }  # fmt: skip
     return [
-        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, day, window)
-        for pid, upvotes, stars, comments, submitted, day, window in connection.execute(
+        RankInput(pid, upvotes or 0, stars or 0, comments or 0, submitted, feed_day, window)
+        for pid, upvotes, stars, comments, submitted, feed_day, window in connection.execute(
             _rank_statement(category is not None, submitter is not None), params
         )
     ]
@@ -342,8 +327,7 @@ def rank_inputs(
 
 def latest_day(connection: Connection) -> date | None:
     """The most recent feed day that has papers: what the feed shows when no day is asked."""
-    day: date | None = connection.scalar(_LATEST)
-    return day
+    return day(fetch(connection, _LATEST, {})[0][0])
 
 
 def neighbour_days(
@@ -355,8 +339,8 @@ def neighbour_days(
     "previous day" skips weekends and empty days for free.
     """
     params = {"start": start, "end": end, "category": category}
-    before, after = connection.execute(_neighbours_statement(category is not None), params).one()
-    return before, after
+    [(before, after)] = fetch(connection, _neighbours_statement(category is not None), params)
+    return day(before), day(after)
 
 
 _MINE = papers.c.arxiv_id.in_(
@@ -371,7 +355,7 @@ _AUTHOR_COUNT = select(func.count()).select_from(papers).where(_MINE)
 def author_page(connection: Connection, name: str, *, limit: int, offset: int = 0) -> FeedPage:
     """The papers of the author named exactly ``name``, newest first."""
     params = {"name": name, "limit": limit, "offset": offset}
-    rows = connection.execute(_AUTHOR_PAGE, params).all()
+    rows = fetch(connection, _AUTHOR_PAGE, params)
     if rows:
-        return FeedPage(_entries(connection, rows), rows[0][-1])
-    return FeedPage([], connection.scalar(_AUTHOR_COUNT, params) or 0)
+        return FeedPage(_entries(rows), rows[0][-1])
+    return FeedPage([], fetch(connection, _AUTHOR_COUNT, params)[0][0] or 0)

@@ -7,13 +7,13 @@ finds what was committed unchanged and completes the rest.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     Connection,
     Insert,
     RowMapping,
@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.paper import Link, PaperRecord, content_hash, feed_day, merge, text_hash
+from dailypapers.paper import Link, PaperRecord, content_hash, feed_day, merge, text_hash, web_url
 from dailypapers.store.batches import chunks, utc_now
 from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import (
@@ -113,33 +113,24 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
     return found
 
 
-# One paper's row, authors and categories: built once, since a paper page reads them on every
-# uncached request (building ``select(papers)`` cost more than running it).
-_ONE_ID: BindParameter[str] = bindparam("arxiv_id")
-_ONE_PAPER = select(papers).where(papers.c.arxiv_id == _ONE_ID)
-_ONE_AUTHORS = (
-    select(authors.c.name)
-    .join_from(paper_authors, authors, authors.c.id == paper_authors.c.author_id)
-    .where(paper_authors.c.paper_id == _ONE_ID)
-    .order_by(paper_authors.c.position)
-)
-_ONE_CATEGORIES = (
-    select(paper_categories.c.category)
-    .where(paper_categories.c.paper_id == _ONE_ID)
-    .order_by(paper_categories.c.position)
-)
+# One paper's row (its authors and categories with it): built once, since a paper page reads
+# it on every uncached request (building ``select(papers)`` cost more than running it).
+_ONE_PAPER = select(papers).where(papers.c.arxiv_id == bindparam("arxiv_id"))
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
 
 
 def get_paper(connection: Connection, arxiv_id: str) -> PaperRecord | None:
     """One paper by its arXiv id without version, or None."""
-    params = {"arxiv_id": arxiv_id}
-    row = connection.execute(_ONE_PAPER, params).mappings().first()
+    row = connection.execute(_ONE_PAPER, {"arxiv_id": arxiv_id}).mappings().first()
     if row is None:
         return None
     return PaperRecord(
         arxiv_id=arxiv_id,
-        authors=tuple(connection.execute(_ONE_AUTHORS, params).scalars()),
-        categories=tuple(connection.execute(_ONE_CATEGORIES, params).scalars()),
+        authors=_names(row["authors_json"]),
+        categories=_names(row["categories_json"]),
         updated_at=row["arxiv_updated_at"],
         **{name: row[name] for name in _SAME_NAME},
     )
@@ -159,13 +150,23 @@ class _Merged:
         return cls(record, links, content_hash(record, links))
 
 
-def _paper_row(record: PaperRecord, digest: str, now: datetime) -> dict[str, Any]:
+def json_list(values: Sequence[str]) -> str:
+    """A list of names as the papers' ``*_json`` columns keep it (a JSON array)."""
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _paper_row(paper: _Merged, now: datetime) -> dict[str, Any]:
+    record = paper.record
     row = {name: getattr(record, name) for name in _SAME_NAME}
+    code = (web_url(link.url) for link in paper.links if link.kind == "code")
     row.update(
         arxiv_id=record.arxiv_id,
         primary_category=record.primary_category,
         arxiv_updated_at=record.updated_at,
-        content_hash=digest,
+        authors_json=json_list(record.authors),
+        categories_json=json_list(record.categories),
+        code_link=next(filter(None, code), None),
+        content_hash=paper.digest,
         text_hash=text_hash(record),
         feed_day=feed_day(record),
         updated_at=now,
@@ -299,12 +300,12 @@ def _write_changed(
     if inserts:
         connection.execute(
             papers.insert(),
-            [_paper_row(p.record, p.digest, now) | {"created_at": now} for p in inserts],
+            [_paper_row(p, now) | {"created_at": now} for p in inserts],
         )
     if updates:
         connection.execute(
             update(papers).where(papers.c.arxiv_id == bindparam("key")),
-            [_paper_row(p.record, p.digest, now) | {"key": p.record.arxiv_id} for p in updates],
+            [_paper_row(p, now) | {"key": p.record.arxiv_id} for p in updates],
         )
         _delete_children(connection, [p.record.arxiv_id for p in updates])
     if inserts or updates:

@@ -64,6 +64,12 @@ papers = Table(
     Column("github_repo", Text),
     Column("github_stars", Integer),
     Column("project_page", Text),
+    # The authors' names and the categories as JSON arrays in order, and the first http(s)
+    # code link of ``paper_links``: copies of the child tables written with them by
+    # ``upsert_papers``, so a page of papers is one query of one row per paper.
+    Column("authors_json", Text),
+    Column("categories_json", Text),
+    Column("code_link", Text),
     Column("content_hash", String(32), nullable=False),
     # Digest of title and abstract, the embedded text (see ``paper.text_hash``).
     Column("text_hash", String(32), nullable=False),

@@ -6,11 +6,12 @@ are 4xx with a message (the app's error handler makes every 4xx JSON), never a 5
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from dailypapers.feed.daily import PeriodSort
 from dailypapers.feed.periods import (
@@ -21,10 +22,11 @@ from dailypapers.feed.periods import (
     TooManyPeriods,
     parse_period,
 )
+from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
-from dailypapers.web.models import DailyPaper, ErrorBody, Paper, daily_item, paper_model
-from dailypapers.web.progress import semantic_index_header
+from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_model
+from dailypapers.web.progress import SEMANTIC_INDEX_HEADER, semantic_progress_of
 
 # A submitter's papers of every day, when no period narrows them.
 ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
@@ -33,6 +35,14 @@ ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
 MAX_PAGE = 100_000
 
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+
+
+def _items(read: Reader, entries: Sequence[FeedEntry]) -> Response:
+    """A list answer, written without models (``response_model`` still declares its
+    schema; see :func:`dailypapers.web.models.items_json`), with when members submitted
+    the papers read in the same snapshot."""
+    times = read.submission_times(entries)
+    return Response(items_json(entries, times), media_type="application/json")
 
 
 @router.get("/daily_papers", response_model=list[DailyPaper])
@@ -58,7 +68,7 @@ def daily_papers(
     ] = None,
     p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="page number, from 0")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> list[DailyPaper]:
+) -> Response:
     """The papers of a day (the latest day with papers by default), week or month.
 
     At most one of date, week and month (an empty one counts as not given); one of the
@@ -77,39 +87,36 @@ def daily_papers(
         if period is None:
             latest = read.latest_day()
             if latest is None:
-                return []
+                return _items(read, [])
             period = (latest, latest)
         page = read.period(*period, sort=order, limit=limit, offset=p * limit, submitter=submitter)
-        times = read.submission_times(page.entries)
-    return [daily_item(entry, times.get(entry.id)) for entry in page.entries]
+        return _items(read, page.entries)
 
 
-@router.get(
-    "/papers/search", response_model=list[DailyPaper], dependencies=[Depends(semantic_index_header)]
-)
+@router.get("/papers/search", response_model=list[DailyPaper])
 def search_papers(
     request: Request,
     q: Annotated[str, Query(description="cut to 250 characters")],
     limit: Annotated[int, Query(ge=1, le=120)] = 20,
-) -> list[DailyPaper]:
+) -> Response:
     """Papers matching ``q`` (hybrid search), best first."""
     response = engine_of(request).search(SearchRequest(text=q, limit=limit))
     with reader(request) as read:
         found = read.found(response.hits)
-        times = read.submission_times([entry for _hit, entry in found])
-    return [daily_item(entry, times.get(entry.id)) for _hit, entry in found]
+        answer = _items(read, [entry for _hit, entry in found])
+    answer.headers[SEMANTIC_INDEX_HEADER] = f"{semantic_progress_of(request).percent}%"
+    return answer
 
 
 @router.get("/papers/{paper_id}/similar", response_model=list[DailyPaper])
 def similar_papers(
     request: Request, paper_id: str, limit: Annotated[int, Query(ge=1, le=120)] = 10
-) -> list[DailyPaper]:
+) -> Response:
     """The papers nearest to one by meaning (empty when semantic search is off)."""
     with reader(request) as read:
         entry = entry_or_404(read, canonical_id(paper_id))
         found = read.found(engine_of(request).similar(entry.id, k=limit))
-        times = read.submission_times([similar for _hit, similar in found])
-    return [daily_item(similar, times.get(similar.id)) for _hit, similar in found]
+        return _items(read, [similar for _hit, similar in found])
 
 
 @router.get(

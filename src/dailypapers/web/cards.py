@@ -19,11 +19,12 @@ the count alone, so an anonymous page stays the same for all and can be cached.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from html import escape
+from typing import Protocol
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -167,4 +168,24 @@ def cards(
         rank = first_rank + index if first_rank else None
         html = card(entry, rank, level=level, voter=voter, note=notes.get(entry.id))
         items.append(f"  <li>{html}</li>\n")
+    return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')
+
+
+class Result(Protocol):
+    """A search result as :func:`result_cards` shows it (``pages.search.Result``)."""
+
+    @property
+    def entry(self) -> FeedEntry: ...
+    @property
+    def snippet(self) -> str | None: ...
+    @property
+    def exact(self) -> bool: ...
+
+
+def result_cards(results: Sequence[Result], voter: Voter | None = None) -> Markup:
+    """The cards of search ``results`` (with their snippets) as an ordered list."""
+    items = [
+        f"  <li>{card(r.entry, snippet=r.snippet, exact=r.exact, voter=voter)}</li>\n"
+        for r in results
+    ]
     return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')

@@ -4,14 +4,21 @@ Field names are the HF ones (camelCase) so a client written for huggingface.co/a
 here unchanged (``huggingface_hub.HfApi(endpoint=...)`` is tested against it). What we do not
 have is null (thumbnail) or false (isAuthorParticipating). Times are written the way Hugging
 Face writes them, ``2026-06-11T00:00:00.000Z``: its client parses no other form.
+
+The models are the schema (OpenAPI, and what the tests check answers against); lists of
+items are written by :func:`items_json` as plain dicts straight to JSON, the same fields
+and values (a test compares the two), because validating and dumping 50 models cost an
+uncached ``/api/daily_papers`` more than reading its papers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
+from pydantic_core import to_json
 
 from dailypapers.feed.reader import FeedEntry
 
@@ -142,3 +149,58 @@ def daily_item(entry: FeedEntry, submitted: datetime | None = None) -> DailyPape
         numComments=entry.num_comments,
         submittedBy=_user(entry),
     )
+
+
+def _time_json(moment: datetime | None) -> str | None:
+    return None if moment is None else hf_time(moment)
+
+
+def _user_json(entry: FeedEntry) -> dict[str, object] | None:
+    if not entry.featured_by:
+        return None
+    name = entry.featured_by_user or entry.featured_by
+    return {
+        "fullname": entry.featured_by,
+        "name": name,
+        "user": name,
+        "avatarUrl": entry.featured_by_avatar,
+        "type": entry.featured_by_type,
+    }
+
+
+def paper_json(entry: FeedEntry, submitted: datetime | None = None) -> dict[str, object]:
+    """``paper_model(entry, submitted)`` as its JSON object, without the model."""
+    return {
+        "id": entry.id,
+        "authors": [{"name": name} for name in entry.authors],
+        "publishedAt": _time_json(published_at(entry)),
+        "title": entry.title,
+        "summary": entry.abstract,
+        "upvotes": entry.upvotes,
+        "githubRepo": entry.github_repo,
+        "githubStars": entry.github_stars,
+        "projectPage": entry.project_page,
+        "submittedOnDailyAt": _time_json(featured_at(entry, submitted)),
+        "submittedOnDailyBy": _user_json(entry),
+    }
+
+
+def daily_json(entry: FeedEntry, submitted: datetime | None = None) -> dict[str, object]:
+    """``daily_item(entry, submitted)`` as its JSON object, without the model."""
+    paper = paper_json(entry, submitted)
+    return {
+        "paper": paper,
+        "publishedAt": paper["publishedAt"],
+        "title": entry.title,
+        "summary": entry.abstract,
+        "thumbnail": None,
+        "numComments": entry.num_comments,
+        "submittedBy": paper["submittedOnDailyBy"],
+        "isAuthorParticipating": False,
+    }
+
+
+def items_json(entries: Iterable[FeedEntry], submitted: Mapping[str, datetime]) -> bytes:
+    """A JSON list of ``DailyPaper`` items, as FastAPI would write the models; ``submitted``
+    holds when members submitted some of them (see :func:`featured_at`)."""
+    return to_json([daily_json(entry, submitted.get(entry.id)) for entry in entries])

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import time
 
-from fastapi import Request, Response
+from fastapi import Request
 
 from dailypapers.feed.reader import SemanticProgress
 from dailypapers.index.dense.embedder import embedder_name
 from dailypapers.web.deps import reader, settings_of
 
 RECOUNT_SECONDS = 30.0
+# The search API's header, e.g. ``X-Semantic-Index: 41%``.
+SEMANTIC_INDEX_HEADER = "X-Semantic-Index"
 
 
 def semantic_progress_of(request: Request) -> SemanticProgress:
@@ -28,8 +30,3 @@ def semantic_progress_of(request: Request) -> SemanticProgress:
             progress = read.semantic_progress(embedder_name(settings_of(request)))
         counted = state.semantic_progress = (progress, time.monotonic())
     return counted[0]
-
-
-def semantic_index_header(request: Request, response: Response) -> None:
-    """A route dependency: the ``X-Semantic-Index`` header, e.g. ``41%``."""
-    response.headers["X-Semantic-Index"] = f"{semantic_progress_of(request).percent}%"

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import Response
 
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
-from dailypapers.web.cards import card, cards, paper_vote, plural, short_authors
+from dailypapers.web.cards import card, cards, paper_vote, plural, result_cards, short_authors
 from dailypapers.web.identity import TEMPLATE_GLOBALS as IDENTITY_GLOBALS
 from dailypapers.web.security import THEME_SCRIPT
 
@@ -55,7 +55,11 @@ def _environment() -> Environment:
     )
     environment.filters.update(short_authors=short_authors, long_date=long_date, plural=plural)
     environment.globals.update(
-        page_url=page_url, paper_card=card, paper_cards=cards, paper_vote=paper_vote
+        page_url=page_url,
+        paper_card=card,
+        paper_cards=cards,
+        paper_vote=paper_vote,
+        result_cards=result_cards,
     )
     environment.globals["theme_script"] = THEME_SCRIPT
     environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()

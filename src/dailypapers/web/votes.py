@@ -95,11 +95,13 @@ def community_context(
     request: Request, read: Reader, entries: Sequence[FeedEntry], also: Sequence[str] = ()
 ) -> dict[str, object]:
     """What a page of ``entries`` (and papers ``also``) adds for the community: the
-    submitters' notes (the same for everyone) and the signed-in member's votes among them."""
+    entries' submitters' notes (the same for everyone) and the signed-in member's votes
+    among them all."""
     ids = [entry.id for entry in entries] + list(also)
     return {
         "voter": page_voter(request, read, ids),
-        "submission_notes": read.notes(ids) if ids else {},
+        # Read with the entries: a page needs no query for them.
+        "submission_notes": {e.id: e.note for e in entries if e.note is not None},
     }
 
 

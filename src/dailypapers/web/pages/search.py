@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from dailypapers.feed.periods import BadPeriod, parse_day
 from dailypapers.feed.reader import FeedEntry
+from dailypapers.index.lexical.snippet import snippet
 from dailypapers.search.engine import Hit
 from dailypapers.search.query import Filters, SearchRequest, SearchSort, clean_query
 from dailypapers.web.deps import category_problem, engine_of, reader
@@ -63,12 +64,22 @@ def _filters(
     return filters, problems
 
 
-def _results(request: Request, hits: list[Hit]) -> tuple[list[Result], dict[str, object]]:
-    """The hits with their entries, and what a signed-in member sees of them."""
+def _results(
+    request: Request, hits: list[Hit], text: str
+) -> tuple[list[Result], dict[str, object]]:
+    """The hits with their entries and snippets, and what a signed-in member sees of them.
+
+    The snippets are cut from the entries' abstracts, read here anyway, rather than by the
+    engine (``SearchRequest.snippets``), which would read the abstracts a second time.
+    """
     with reader(request) as read:
         found = read.found(hits)
         community = community_context(request, read, [entry for _hit, entry in found])
-    return [Result(entry, hit.snippet, hit.exact) for hit, entry in found], community
+    results = [
+        Result(entry, snippet(entry.abstract, text) if entry.abstract else None, hit.exact)
+        for hit, entry in found
+    ]
+    return results, community
 
 
 @router.get("/search")
@@ -112,11 +123,10 @@ def search(
             offset=p * SEARCH_PAGE_SIZE,
             sort=sort,
             filters=filters,
-            snippets=True,
         )  # fmt: skip
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
-    results, community = _results(request, response.hits)
+    results, community = _results(request, response.hits, text)
     context.update(community)
     context.update(
         semantic=semantic_progress_of(request),

@@ -1,0 +1,99 @@
+"""The hot read statements of the pages, run on the database driver's own cursor.
+
+They are written once in SQLAlchemy Core (so one definition serves SQLite and PostgreSQL, and
+the tests run both) and compiled once per dialect to their SQL text and the order of their
+parameters (:func:`prepare`); :func:`fetch` then runs that text on the connection's DBAPI
+cursor, inside the same transaction, and returns the driver's plain tuples. That skips what
+SQLAlchemy does on every execution (the compiled-cache lookup, the execution context, result
+metadata and row objects), which cost a daily page more CPU than SQLite's own work
+(BENCHMARKS.md, "Web CPU: uncached pages").
+
+The price is the types: values go in and come out as the driver has them. SQLite keeps dates
+and times as ISO text, so date parameters are passed as that text (:func:`fetch` does it)
+and :func:`day` and :func:`moment` read the columns back; PostgreSQL's driver gives
+``date`` and ``datetime`` already, which both pass through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement as the driver takes it: its text and, for drivers with positional
+    placeholders (SQLite's ``?``), the parameter names in their order (None: named, as
+    psycopg's ``%(name)s``)."""
+
+    sql: str
+    order: tuple[str, ...] | None
+    sqlite: bool
+    # Values the statement binds itself (a literal SQLAlchemy made a parameter of).
+    defaults: Mapping[str, Any]
+
+
+_prepared: dict[tuple[int, str], tuple[ClauseElement, Prepared]] = {}
+
+
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    """``statement`` compiled for ``dialect``, once (kept for the process's life: call it
+    only with statements built once, at import or in a bounded cache)."""
+    key = (id(statement), dialect.name)
+    found = _prepared.get(key)
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    if any(bind.expanding for bind in compiled.binds.values()):
+        raise ValueError("expanding IN lists are not supported: bind each value")
+    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    defaults = {name: value for name, value in compiled.params.items() if value is not None}
+    prepared = Prepared(compiled.string, order, dialect.name == "sqlite", defaults)
+    # The statement is kept with its text, so its id cannot be reused by another one.
+    _prepared[key] = (statement, prepared)
+    return prepared
+
+
+def _sqlite_value(value: Any) -> Any:
+    # SQLAlchemy's SQLite types store a date as "YYYY-MM-DD"; compare with the same text.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, datetime):
+        raise TypeError("datetime parameters are not converted here; use SQLAlchemy")
+    return value
+
+
+def fetch(
+    connection: Connection, statement: ClauseElement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Every row of ``statement`` with ``params``, as the driver's tuples."""
+    prepared = prepare(statement, connection.dialect)
+    if prepared.defaults:
+        params = {**prepared.defaults, **params}
+    cursor = connection.connection.cursor()
+    try:
+        if prepared.order is None:
+            cursor.execute(prepared.sql, params)
+        elif prepared.sqlite:
+            cursor.execute(prepared.sql, [_sqlite_value(params[n]) for n in prepared.order])
+        else:
+            cursor.execute(prepared.sql, [params[name] for name in prepared.order])
+        return cast(list[tuple[Any, ...]], cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def day(value: date | str | None) -> date | None:
+    """A date column as the driver gave it (SQLite: ``YYYY-MM-DD``), as a date."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def moment(value: datetime | str | None) -> datetime | None:
+    """A date-time column as the driver gave it (SQLite: ISO text), as a naive datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

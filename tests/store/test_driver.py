@@ -1,0 +1,46 @@
+"""The hot statements on the driver's cursor, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import Date, bindparam, select
+
+from dailypapers.paper import make_record
+from dailypapers.store import Store
+from dailypapers.store.driver import day, fetch, moment, prepare
+from dailypapers.store.papers import upsert_papers
+from dailypapers.store.schema import papers
+
+_ON_DAY = select(papers.c.arxiv_id, papers.c.feed_day, papers.c.submitted_at).where(
+    papers.c.feed_day == bindparam("day", type_=Date), papers.c.title != "x"
+)
+
+
+def test_rows_come_back_as_tuples_with_dates_read_back(store: Store) -> None:
+    record = make_record(
+        "2501.00001", "A Paper", first_listed_on=date(2025, 1, 6),
+        submitted_at=datetime(2025, 1, 3, 10, 30, 15),
+    )  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, [record])
+    with store.read() as connection:
+        rows = fetch(connection, _ON_DAY, {"day": date(2025, 1, 6)})
+        none = fetch(connection, _ON_DAY, {"day": date(2025, 1, 7)})
+    assert none == []
+    [(pid, feed_day, submitted)] = rows
+    assert (pid, day(feed_day), moment(submitted)) == (
+        "2501.00001",
+        date(2025, 1, 6),
+        datetime(2025, 1, 3, 10, 30, 15),
+    )
+    assert day(None) is None and moment(None) is None
+
+
+def test_list_parameters_are_refused(store: Store) -> None:
+    statement = select(papers.c.arxiv_id).where(
+        papers.c.arxiv_id.in_(bindparam("ids", expanding=True))
+    )
+    with pytest.raises(ValueError, match="expanding"):
+        prepare(statement, store.read_engine.dialect)
