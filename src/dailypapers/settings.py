@@ -347,6 +347,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    mail_reply_to: str | None = Field(
+        None,
+        description="Reply-To of digests, e.g. `Papers team <team@example.org>`; default: none.",
+    )
+    limit_subscribe: str = Field(
+        "ip:20/1h",
+        description="Digest subscriptions asked for per client IP (an address gets at most "
+        "one confirmation mail a day whatever this says).",
+    )
+
     redis_url: str | None = Field(
         None,
         description=(
@@ -438,7 +448,7 @@ class Settings(BaseSettings):
             parse_smtp_url(value)  # raises ValueError saying what is wrong
         return value or None
 
-    @field_validator("mail_from")
+    @field_validator("mail_from", "mail_reply_to")
     @classmethod
     def _check_mail_from(cls, value: str | None) -> str | None:
         if value:
@@ -465,6 +475,7 @@ class Settings(BaseSettings):
         "limit_vote",
         "limit_submission",
         "limit_comment",
+        "limit_subscribe",
     )
     @classmethod
     def _check_limit(cls, value: str) -> str:

@@ -352,3 +352,24 @@ author_links = Table(
     Column("set_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Column("set_at", DateTime, nullable=False),
 )
+
+# Email digest subscriptions (``dailypapers.digest``): one per address (``email_key``, the
+# casefolded address, is unique), no account needed. ``status`` is pending until the address
+# owner confirms (double opt-in), confirmed, or stopped after three bounces; ``categories`` is
+# a comma-separated list ("" for all). ``last_mail_at`` is when a confirmation mail was last
+# sent, so an address gets at most one a day however often it is typed in.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", Text, nullable=False),
+    Column("email_key", String(320), nullable=False, unique=True),
+    Column("frequency", String(8), nullable=False),  # daily, weekly
+    Column("categories", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, confirmed, bounced
+    Column("bounces", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("confirmed_at", DateTime),
+    Column("last_mail_at", DateTime),
+    Index(None, "status", "created_at"),
+)

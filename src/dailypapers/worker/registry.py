@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dailypapers.digest.jobs import FORGET, forget_unconfirmed_job
 from dailypapers.settings import Settings
 from dailypapers.worker.context import JobContext
 from dailypapers.worker.jobs import EMBED, HARVEST, embed_backlog, harvest_arxiv
@@ -42,5 +43,11 @@ JOBS: tuple[JobKind, ...] = (
         "embed papers without a vector, newest first, and update the search index",
         lambda settings: Every(settings.worker_embed_every),
         embed_backlog,
+    ),
+    JobKind(
+        FORGET,
+        "forget digest subscriptions left unconfirmed for 7 days",
+        lambda _settings: Every(3600.0),
+        forget_unconfirmed_job,
     ),
 )

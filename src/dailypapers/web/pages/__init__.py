@@ -2,7 +2,8 @@
 
 ``daily`` (/, /date/, /week/, /month/, /trending), ``paper`` (/papers/{id}, its BibTeX, and
 /authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking), ``account``
-(log in and out, settings, /users/{name}), ``signup`` (sign up, confirm, reset). They read through
+(log in and out, settings, /users/{name}), ``signup`` (sign up, confirm, reset),
+``subscribe`` (the digest: subscribe, confirm, unsubscribe). They read through
 the same reader as the JSON API and the feeds (:mod:`dailypapers.feed.reader`, one read
 transaction per request) and the search engine, and render with
 :func:`dailypapers.web.templating.render`.
@@ -10,8 +11,18 @@ transaction per request) and the search engine, and render with
 
 from fastapi import APIRouter
 
-from dailypapers.web.pages import about, account, claims, daily, oauth, paper, search, signup
+from dailypapers.web.pages import (
+    about,
+    account,
+    claims,
+    daily,
+    oauth,
+    paper,
+    search,
+    signup,
+    subscribe,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (daily, paper, search, about, account, signup, oauth, claims):
+for module in (daily, paper, search, about, account, signup, oauth, claims, subscribe):
     router.include_router(module.router)
