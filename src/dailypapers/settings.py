@@ -351,6 +351,9 @@ class Settings(BaseSettings):
         None,
         description="Reply-To of digests, e.g. `Papers team <team@example.org>`; default: none.",
     )
+    digest_papers: int = Field(
+        10, ge=1, le=100, description="Papers in each digest (and on its archive page)."
+    )
     limit_subscribe: str = Field(
         "ip:20/1h",
         description="Digest subscriptions asked for per client IP (an address gets at most "

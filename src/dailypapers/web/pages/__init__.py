@@ -16,6 +16,7 @@ from dailypapers.web.pages import (
     account,
     claims,
     daily,
+    digests,
     oauth,
     paper,
     search,
@@ -24,5 +25,5 @@ from dailypapers.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (daily, paper, search, about, account, signup, oauth, claims, subscribe):
+for module in (daily, paper, search, about, account, signup, oauth, claims, subscribe, digests):
     router.include_router(module.router)
