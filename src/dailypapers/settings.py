@@ -354,6 +354,21 @@ class Settings(BaseSettings):
     digest_papers: int = Field(
         10, ge=1, le=100, description="Papers in each digest (and on its archive page)."
     )
+    mail_rate: float = Field(
+        10.0, gt=0, description="Digest mails sent per second at most (the mail server's limit)."
+    )
+    mail_retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Back-off before a digest mail that failed for a temporary reason (4xx, "
+        "a dropped connection, a timeout) is tried again; it doubles each time.",
+    )
+    mail_send_time: str = Field(
+        "21:30",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Time of day (HH:MM, in `DAILYPAPERS_WORKER_TIMEZONE`) the worker sends "
+        "the digests, on the harvest days: after each arXiv announcement is harvested.",
+    )
     limit_subscribe: str = Field(
         "ip:20/1h",
         description="Digest subscriptions asked for per client IP (an address gets at most "

@@ -2,7 +2,11 @@
 
 ``mail preview [--edition daily|weekly] [--date YYYY-MM-DD] [--format text|html|eml]
 [--output FILE]`` prints an edition's digest (or saves it; ``eml`` is the whole message,
-open it in a mail client). Exit codes: 0 done, 1 no papers for that edition, 2 bad input.
+open it in a mail client). ``mail send [--edition daily|weekly] [--date YYYY-MM-DD]
+[--dry-run]`` queues the edition for its subscribers and sends what is due; a second run
+sends nothing (deliveries are kept in the store's outbox), and a killed run is finished by
+the next. Exit codes: 0 done, 1 no papers for that edition or sending stopped (the mail
+server or its settings; one line says why), 2 bad input.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import typer
 from dailypapers.cli import common
 from dailypapers.digest.compose import digest_message, pick_edition, render_for
 from dailypapers.digest.edition import KINDS, Edition, Kind
+from dailypapers.digest.outbox import SendAborted, send_edition
 
 app = typer.Typer(help="Digest mail: preview and send editions.", no_args_is_help=True)
 
@@ -65,3 +70,24 @@ def preview(
     except OSError as error:
         common.fail(f"cannot write {output}: {error.strerror}")
     typer.echo(f"{found.name}: {len(data):,} bytes written to {output}")
+
+
+@app.command("send")
+def send(
+    edition: EditionOption = "daily",
+    date: DateOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say how many would be sent; send nothing.")
+    ] = False,
+) -> None:
+    """Send an edition to every confirmed subscriber who has not had it (for cron)."""
+    settings = common.settings()
+    found = edition_or_fail(edition, date)
+    with common.store() as store:
+        try:
+            report = send_edition(store, settings, found, dry_run=dry_run)
+        except SendAborted as stopped:
+            common.fail(f"sending {found.name} stopped: {stopped}")
+    typer.echo(report.line())
+    if report.next_retry is not None:
+        typer.echo(f"some deliveries are retried from {report.next_retry:%Y-%m-%d %H:%M} UTC on")

@@ -373,3 +373,32 @@ subscriptions = Table(
     Column("last_mail_at", DateTime),
     Index(None, "status", "created_at"),
 )
+
+# The digest outbox (``dailypapers.digest.outbox``): one delivery per subscription and edition
+# (``daily/2026-06-12``, ``weekly/2026-W24``), unique, so an edition is queued for a subscriber
+# once however often the queueing runs. A sender claims due rows under a lease (``owner``,
+# ``lease_until``), sends, and marks each row sent at once; a temporary failure puts the row
+# back due at ``not_before`` (the back-off), a permanent one marks it bounced.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("edition", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # due, sending, sent, bounced, failed, empty
+    Column("attempts", Integer, nullable=False),
+    Column("not_before", DateTime, nullable=False),
+    Column("owner", String(100)),
+    Column("lease_until", DateTime),
+    Column("message_id", Text),
+    Column("error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("subscription_id", "edition"),
+    Index(None, "edition", "status", "not_before"),
+)

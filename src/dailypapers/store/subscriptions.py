@@ -76,3 +76,19 @@ def count_by_status(connection: Connection) -> dict[str, int]:
         select(subscriptions.c.status, func.count()).group_by(subscriptions.c.status)
     )
     return {status: count for status, count in rows}
+
+
+def add_bounce(connection: Connection, subscription_id: int, stop_at: int) -> int:
+    """Count a permanent failure; at ``stop_at`` bounces the subscription stops (status
+    bounced). The new count."""
+    connection.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(bounces=subscriptions.c.bounces + 1)
+    )
+    count = connection.execute(
+        select(subscriptions.c.bounces).where(subscriptions.c.id == subscription_id)
+    ).scalar_one_or_none()
+    if count is not None and count >= stop_at:
+        update_subscription(connection, subscription_id, {"status": "bounced"})
+    return int(count or 0)

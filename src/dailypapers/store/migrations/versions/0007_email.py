@@ -1,4 +1,4 @@
-"""Email digests: subscriptions (double opt-in).
+"""Email digests: subscriptions (double opt-in) and the outbox of deliveries.
 
 Revision ID: 0007_email
 Revises: 0006_oauth_claims
@@ -33,8 +33,33 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_subscriptions_status_created_at"), "subscriptions", ["status", "created_at"]
     )
+    op.create_table(
+        "deliveries",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("edition", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("not_before", sa.DateTime(), nullable=False),
+        sa.Column("owner", sa.String(length=100), nullable=True),
+        sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("message_id", sa.Text(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["subscription_id"], ["subscriptions.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("subscription_id", "edition"),
+    )
+    op.create_index(
+        op.f("ix_deliveries_edition_status_not_before"),
+        "deliveries",
+        ["edition", "status", "not_before"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_deliveries_edition_status_not_before"), table_name="deliveries")
+    op.drop_table("deliveries")
     op.drop_index(op.f("ix_subscriptions_status_created_at"), table_name="subscriptions")
     op.drop_table("subscriptions")
