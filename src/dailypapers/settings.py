@@ -369,6 +369,21 @@ class Settings(BaseSettings):
         description="Time of day (HH:MM, in `DAILYPAPERS_WORKER_TIMEZONE`) the worker sends "
         "the digests, on the harvest days: after each arXiv announcement is harvested.",
     )
+    dkim_private_key_file: Path | None = Field(
+        None,
+        description="PEM file of the RSA private key that signs the site's mail with DKIM "
+        "(`openssl genrsa -out dkim.pem 2048`); unset: mail is not signed.",
+    )
+    dkim_selector: str = Field(
+        "dailypapers",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$",
+        description="DKIM selector: the public key is published at "
+        "`SELECTOR._domainkey.DOMAIN` (TXT).",
+    )
+    dkim_domain: str | None = Field(
+        None,
+        description="Domain the DKIM signature speaks for (`d=`); default: the From address's.",
+    )
     limit_subscribe: str = Field(
         "ip:20/1h",
         description="Digest subscriptions asked for per client IP (an address gets at most "

@@ -19,8 +19,8 @@ import typer
 from dailypapers.cli import common
 from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.compose import base_url
-from dailypapers.digest.mails import confirmation_mail
-from dailypapers.mail import MailError, send_mail
+from dailypapers.digest.mails import confirmation_mail, send_signed
+from dailypapers.mail import MailError
 
 app = typer.Typer(help="Digest subscribers: add, list, export, remove.", no_args_is_help=True)
 
@@ -54,7 +54,7 @@ def add(
         payload = {"s": found.id, "e": subs.email_key(found.email), "f": found.frequency,
                    "c": list(found.categories)}  # fmt: skip
         try:
-            send_mail(confirmation_mail(settings, base_url(settings), found, payload), settings)
+            send_signed(confirmation_mail(settings, base_url(settings), found, payload), settings)
         except MailError as error:
             common.fail(f"confirmation not sent: {error}")
     typer.echo(f"{found.email}: {'added' if new else 'updated'}, {found.status}, {found.frequency}")

@@ -6,6 +6,7 @@ import logging
 from email.message import EmailMessage
 from typing import Any
 
+from dailypapers.digest.dkim import sign
 from dailypapers.digest.links import confirm_token
 from dailypapers.digest.subscriptions import Subscription
 from dailypapers.mail import MailError, build_message, send_mail
@@ -31,10 +32,15 @@ def confirmation_mail(
     )
 
 
+def send_signed(message: EmailMessage, settings: Settings) -> None:
+    """DKIM-sign (when a key is set) and send; ``MailError`` if it cannot."""
+    send_mail(sign(settings, message), settings)
+
+
 def send_quietly(message: EmailMessage, settings: Settings) -> None:
     """Send after the answer went out: a failure is logged (the visitor was told to check
     their mail whatever happened, so nothing tells whether the address was known)."""
     try:
-        send_mail(message, settings)
+        send_signed(message, settings)
     except MailError as error:
         log.error("confirmation mail not sent: %s", error)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dailypapers.digest.compose import base_url, digest_message
+from dailypapers.digest.dkim import sign
 from dailypapers.digest.edition import Edition, for_categories
 from dailypapers.digest.headers import delivery_message_id, list_headers, unsubscribe_url
 from dailypapers.digest.subscriptions import MAX_BOUNCES, split_categories
@@ -161,7 +162,7 @@ def _deliver(
         headers=list_headers(settings, edition, subscription_id, key, url),
     )  # fmt: skip
     try:
-        sender.send(message)
+        sender.send(sign(settings, message))
     except MailError as error:
         return _failed(store, settings, delivery, owner, error)
     return _finish(store, delivery, owner, "sent", message_id=message_id)
