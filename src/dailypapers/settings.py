@@ -363,6 +363,12 @@ class Settings(BaseSettings):
         description="Back-off before a digest mail that failed for a temporary reason (4xx, "
         "a dropped connection, a timeout) is tried again; it doubles each time.",
     )
+    mail_lease_seconds: float = Field(
+        120.0,
+        ge=1,
+        description="How long a digest sender's claim on a batch of deliveries holds; a "
+        "killed sender's deliveries are sent by the next run after it.",
+    )
     mail_send_time: str = Field(
         "21:30",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",

@@ -198,3 +198,13 @@ def next_retry(connection: Connection, edition: str) -> datetime | None:
         )
     ).scalar_one()
     return earliest
+
+
+def sent_times(connection: Connection, edition: str) -> dict[str, datetime]:
+    """When each sent delivery of ``edition`` was marked sent, by its Message-ID."""
+    rows = connection.execute(
+        select(deliveries.c.message_id, deliveries.c.sent_at).where(
+            deliveries.c.edition == edition, deliveries.c.status == "sent"
+        )
+    )
+    return {message_id: sent_at for message_id, sent_at in rows}
