@@ -107,7 +107,8 @@ def main() -> None:
             "`dailypapers mail send` (one process, one SMTP connection, no rate limit) renders "
             "each subscriber's digest (text and HTML, the day's 30 real papers, 10 shown), "
             "queues and marks each delivery in the SQLite outbox, and sends it to a local "
-            "aiosmtpd server; the time includes the process's start-up.",
+            "aiosmtpd server; the time includes the process's start-up. Load average at the "
+            f"end: {os.getloadavg()[0]:.1f} (the machine is shared).",
             "",
             "| subscribers | seconds | messages a minute | sender's peak RSS (MiB) |",
             "| --- | --- | --- | --- |",
