@@ -7,7 +7,9 @@ dead sender's rows are taken over after its lease; the commands. SQLite and Post
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -251,3 +253,21 @@ def test_the_commands(on_disk: Store, server: SmtpServer, cli: CliRunner) -> Non
     assert len(server.received) == 1
     assert cli.invoke(cli_app, ["subscribers", "remove", "a@example.org"]).exit_code == 0
     assert cli.invoke(cli_app, ["subscribers", "remove", "a@example.org"]).exit_code == 1
+
+
+def test_two_senders_at_once_send_each_mail_once(server: SmtpServer, papers: Store) -> None:
+    _subscribe(papers, *(f"r{number}@example.org" for number in range(60)))
+    edition = _edition(papers)
+    reports: list[dict[str, int]] = []
+
+    def run(owner: str) -> None:
+        reports.append(send_edition(papers, get_settings(), edition, owner=owner).counts)
+
+    senders = [threading.Thread(target=run, args=(f"sender{n}",)) for n in range(2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert sum(counts.get("sent", 0) for counts in reports) == 60
+    per_address = Counter(r.recipients[0] for r in server.received)
+    assert len(per_address) == 60 and set(per_address.values()) == {1}
