@@ -271,3 +271,23 @@ def test_two_senders_at_once_send_each_mail_once(server: SmtpServer, papers: Sto
     assert sum(counts.get("sent", 0) for counts in reports) == 60
     per_address = Counter(r.recipients[0] for r in server.received)
     assert len(per_address) == 60 and set(per_address.values()) == {1}
+
+
+def test_the_worker_job_sends_the_newest_day_once(server: SmtpServer, papers: Store) -> None:
+    from dailypapers.digest.jobs import DIGEST, send_digests_job
+    from dailypapers.store.jobs import add_run, claim_run
+    from dailypapers.worker.context import JobContext
+
+    _subscribe(papers, "a@example.org")
+    _subscribe(papers, "w@example.org", frequency="weekly")
+    counts = []
+    for _run in range(2):
+        with papers.write() as connection:
+            add_run(connection, DIGEST, utc_now(precise=True))
+            run = claim_run(connection, "test", [DIGEST], now=utc_now() + timedelta(seconds=1),
+                            lease=timedelta(minutes=1), max_attempts=3)  # fmt: skip
+        assert run is not None
+        counts.append(send_digests_job(JobContext(papers, get_settings(), run)))
+    # The newest day with papers is 2026-06-12; last week (by today's clock) has none.
+    assert counts == [{"daily_sent": 1}, {}]
+    assert [r.recipients[0] for r in server.received] == ["a@example.org"]
