@@ -347,6 +347,55 @@ class Settings(BaseSettings):
         ),
     )
 
+    mail_reply_to: str | None = Field(
+        None,
+        description="Reply-To of digests, e.g. `Papers team <team@example.org>`; default: none.",
+    )
+    digest_papers: int = Field(
+        10, ge=1, le=100, description="Papers in each digest (and on its archive page)."
+    )
+    mail_rate: float = Field(
+        10.0, gt=0, description="Digest mails sent per second at most (the mail server's limit)."
+    )
+    mail_retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Back-off before a digest mail that failed for a temporary reason (4xx, "
+        "a dropped connection, a timeout) is tried again; it doubles each time.",
+    )
+    mail_lease_seconds: float = Field(
+        120.0,
+        ge=1,
+        description="How long a digest sender's claim on a batch of deliveries holds; a "
+        "killed sender's deliveries are sent by the next run after it.",
+    )
+    mail_send_time: str = Field(
+        "21:30",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Time of day (HH:MM, in `DAILYPAPERS_WORKER_TIMEZONE`) the worker sends "
+        "the digests, on the harvest days: after each arXiv announcement is harvested.",
+    )
+    dkim_private_key_file: Path | None = Field(
+        None,
+        description="PEM file of the RSA private key that signs the site's mail with DKIM "
+        "(`openssl genrsa -out dkim.pem 2048`); unset: mail is not signed.",
+    )
+    dkim_selector: str = Field(
+        "dailypapers",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$",
+        description="DKIM selector: the public key is published at "
+        "`SELECTOR._domainkey.DOMAIN` (TXT).",
+    )
+    dkim_domain: str | None = Field(
+        None,
+        description="Domain the DKIM signature speaks for (`d=`); default: the From address's.",
+    )
+    limit_subscribe: str = Field(
+        "ip:20/1h",
+        description="Digest subscriptions asked for per client IP (an address gets at most "
+        "one confirmation mail a day whatever this says).",
+    )
+
     redis_url: str | None = Field(
         None,
         description=(
@@ -443,7 +492,7 @@ class Settings(BaseSettings):
             parse_smtp_url(value)  # raises ValueError saying what is wrong
         return value or None
 
-    @field_validator("mail_from")
+    @field_validator("mail_from", "mail_reply_to")
     @classmethod
     def _check_mail_from(cls, value: str | None) -> str | None:
         if value:
@@ -471,6 +520,7 @@ class Settings(BaseSettings):
         "limit_submission",
         "limit_comment",
         "limit_oauth",
+        "limit_subscribe",
     )
     @classmethod
     def _check_limit(cls, value: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from dailypapers.cli import admin, ingest, search, serve, users, worker
+from dailypapers.cli import admin, ingest, mail, search, serve, subscribers, users, worker
 
 app = typer.Typer(
     help="dailypapers: a self-hostable daily feed of new arXiv papers.",
@@ -27,6 +27,8 @@ app.add_typer(search.eval_app, name="eval")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.add_typer(users.app, name="users")
+app.add_typer(mail.app, name="mail")
+app.add_typer(subscribers.app, name="subscribers")
 
 
 def main() -> None:

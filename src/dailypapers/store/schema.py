@@ -358,3 +358,53 @@ author_links = Table(
     Column("set_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Column("set_at", DateTime, nullable=False),
 )
+
+# Email digest subscriptions (``dailypapers.digest``): one per address (``email_key``, the
+# casefolded address, is unique), no account needed. ``status`` is pending until the address
+# owner confirms (double opt-in), confirmed, or stopped after three bounces; ``categories`` is
+# a comma-separated list ("" for all). ``last_mail_at`` is when a confirmation mail was last
+# sent, so an address gets at most one a day however often it is typed in.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", Text, nullable=False),
+    Column("email_key", String(320), nullable=False, unique=True),
+    Column("frequency", String(8), nullable=False),  # daily, weekly
+    Column("categories", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, confirmed, bounced
+    Column("bounces", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("confirmed_at", DateTime),
+    Column("last_mail_at", DateTime),
+    Index(None, "status", "created_at"),
+)
+
+# The digest outbox (``dailypapers.digest.outbox``): one delivery per subscription and edition
+# (``daily/2026-06-12``, ``weekly/2026-W24``), unique, so an edition is queued for a subscriber
+# once however often the queueing runs. A sender claims due rows under a lease (``owner``,
+# ``lease_until``), sends, and marks each row sent at once; a temporary failure puts the row
+# back due at ``not_before`` (the back-off), a permanent one marks it bounced.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("edition", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # due, sending, sent, bounced, failed, empty
+    Column("attempts", Integer, nullable=False),
+    Column("not_before", DateTime, nullable=False),
+    Column("owner", String(100)),
+    Column("lease_until", DateTime),
+    Column("message_id", Text),
+    Column("error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("subscription_id", "edition"),
+    Index(None, "edition", "status", "not_before"),
+)

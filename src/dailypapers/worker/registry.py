@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dailypapers.digest.jobs import DIGEST, FORGET, forget_unconfirmed_job, send_digests_job
 from dailypapers.settings import Settings
 from dailypapers.worker.context import JobContext
 from dailypapers.worker.jobs import EMBED, HARVEST, embed_backlog, harvest_arxiv
@@ -22,6 +23,12 @@ class JobKind:
     what: str
     schedule: Callable[[Settings], Schedule | None]
     run: Callable[[JobContext], dict[str, int]]
+
+
+def _digest_schedule(settings: Settings) -> Schedule:
+    return Weekly.parse(
+        settings.worker_harvest_days, settings.mail_send_time, settings.worker_timezone
+    )
 
 
 def _harvest_schedule(settings: Settings) -> Schedule:
@@ -42,5 +49,17 @@ JOBS: tuple[JobKind, ...] = (
         "embed papers without a vector, newest first, and update the search index",
         lambda settings: Every(settings.worker_embed_every),
         embed_backlog,
+    ),
+    JobKind(
+        DIGEST,
+        "send the daily and weekly digests to subscribers who have not had them",
+        _digest_schedule,
+        send_digests_job,
+    ),
+    JobKind(
+        FORGET,
+        "forget digest subscriptions left unconfirmed for 7 days",
+        lambda _settings: Every(3600.0),
+        forget_unconfirmed_job,
     ),
 )

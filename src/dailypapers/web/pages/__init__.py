@@ -4,7 +4,8 @@
 /authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking), ``account``
 (log in and out, settings, /users/{name}), ``signup`` (sign up, confirm, reset), ``oauth``
 (GitHub and ORCID), ``claims`` (authorship claims and their queue), ``moderation`` (the
-submissions' queue). They read through
+submissions' queue), ``subscribe`` (the digest: subscribe, confirm, unsubscribe) and
+``digests`` (the digests' web archive). They read through
 the same reader as the JSON API and the feeds (:mod:`dailypapers.feed.reader`, one read
 transaction per request) and the search engine, and render with
 :func:`dailypapers.web.templating.render`.
@@ -17,13 +18,16 @@ from dailypapers.web.pages import (
     account,
     claims,
     daily,
+    digests,
     moderation,
     oauth,
     paper,
     search,
     signup,
+    subscribe,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (daily, paper, search, about, account, signup, oauth, claims, moderation):
+pages = (daily, paper, search, about, account, signup, oauth, claims, moderation, subscribe, digests)
+for module in pages:
     router.include_router(module.router)

@@ -1,0 +1,61 @@
+"""DKIM signatures (dkimpy) on the site's digest and subscription mail, when a key is set.
+
+``DAILYPAPERS_DKIM_PRIVATE_KEY_FILE`` (PEM, RSA), ``DAILYPAPERS_DKIM_SELECTOR`` and
+``DAILYPAPERS_DKIM_DOMAIN`` (default: the From address's domain). Headers and body are
+canonicalised "relaxed", so the re-folding a relay may do keeps the signature valid. The
+signed headers include both unsubscribe headers (``List-Unsubscribe`` and
+``List-Unsubscribe-Post``), as RFC 8058 requires for one-click unsubscribing to be trusted,
+and ``List-Id``. A key that cannot be read is a permanent :class:`MailError` (sending stops
+and says so; no address is blamed).
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from functools import lru_cache
+from pathlib import Path
+
+import dkim
+
+from dailypapers.mail import MailError, sender_address
+from dailypapers.settings import Settings
+
+SIGNED = (
+    "From", "To", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type",
+    "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _key(path: Path) -> bytes:
+    try:
+        key = path.read_bytes()
+    except OSError as error:
+        message = f"cannot read DAILYPAPERS_DKIM_PRIVATE_KEY_FILE {path}: {error.strerror}"
+        raise MailError(message, temporary=False) from None
+    if b"PRIVATE KEY" not in key:
+        raise MailError(f"{path} is not a PEM private key", temporary=False)
+    return key
+
+
+def sign(settings: Settings, message: EmailMessage) -> EmailMessage:
+    """Add a ``DKIM-Signature`` to ``message`` (in place) when a key is set; returns it."""
+    if settings.dkim_private_key_file is None:
+        return message
+    domain = settings.dkim_domain or sender_address(settings).domain
+    present = [name for name in SIGNED if name in message]
+    try:
+        signature = dkim.sign(
+            message.as_bytes(policy=SMTP), settings.dkim_selector.encode(), domain.encode(),
+            _key(settings.dkim_private_key_file),
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=[name.encode() for name in present],
+        )  # fmt: skip
+    except dkim.DKIMException as error:
+        raise MailError(f"DKIM signing failed: {error}", temporary=False) from None
+    name, _, value = signature.decode().partition(":")
+    # Prepended as the first header with dkimpy's own folding, as a raw (name, value) pair:
+    # ``message[name] = value`` would parse and refold it (and could encode its long words).
+    message._headers.insert(0, (name, value.strip()))  # type: ignore[attr-defined]
+    return message
