@@ -169,8 +169,10 @@ def test_a_vote_here_drops_only_the_pages_showing_its_paper(
     assert after.headers["x-cache"] == "miss" and after.text != before
     assert anonymous.get(other_paper).headers["x-cache"] == "hit"  # not flushed by the vote
     # A vote made elsewhere (another process: straight into the store) drops everything.
+    assert papers[1] not in _upvoted(client.get(DAY).text)  # the member's votes are known
     set_upvote(filled, ada, papers[1], True)
     assert anonymous.get(other_paper).headers["x-cache"] == "miss"
+    assert papers[1] in _upvoted(client.get(DAY).text)  # and read again
 
 
 def test_log_out_and_ended_sessions_take_effect(client: TestClient, filled: Store) -> None:

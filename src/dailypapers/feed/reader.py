@@ -86,6 +86,10 @@ class Reader:
         page, one query, kept apart from what everyone sees."""
         return voted_among(self.connection, user_id, ids)
 
+    def upvoted_ids(self, user_id: int, limit: int = 1_000_000) -> frozenset[str]:
+        """Every paper the member ``user_id`` upvoted (what a cache of their votes holds)."""
+        return frozenset(voted_papers(self.connection, user_id, limit=limit))
+
     def upvotes(self, paper_id: str) -> int:
         """The count shown for ``paper_id``: imported plus this site's own (0 if unknown)."""
         return sum(upvotes_of(self.connection, paper_id) or (0, 0))

@@ -100,7 +100,8 @@ def create_app(
     if settings.page_cache_mb > 0:
         cache = _response_cache(app.state, settings)
         app.state.sessions = SessionCache()  # members of session tokens, for cached pages
-        members = MemberPages(app.state.store, settings, app.state.sessions)
+        member_votes = app.state.vote_watch.member_votes
+        members = MemberPages(app.state.store, settings, app.state.sessions, member_votes)
         app.add_middleware(CacheMiddleware, cache=cache, members=members)
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
     app.add_middleware(HostCheck, allowed=allowed_names(settings.allowed_hosts, settings.site_url))

@@ -12,7 +12,9 @@ calls go on to the app as before. For one of those pages:
 2. the member template of the URL from the cache (key: the URL and whether the member is a
    moderator, who see a form more), or rendered once by the app with the template flag set
    and kept when it is a plain 200 without cookies; it notes the papers the page shows;
-3. one query, which of those papers the member upvoted; then the merge, sent with
+3. which of those papers the member upvoted, from :class:`~dailypapers.web.personal.
+   MemberVotes` (every vote of the member, read once with one query and kept up to date by
+   this process's votes, dropped when votes changed elsewhere); then the merge, sent with
    ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
@@ -21,7 +23,6 @@ Nothing member-specific is ever stored: the template has slots where the member 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 
 import anyio
 from starlette.requests import cookie_parser
@@ -67,10 +68,17 @@ def _member_key(scope: Scope, moderator: bool) -> CacheKey:
 class MemberPages:
     """The signed-in side of the response cache (see the module's doc)."""
 
-    def __init__(self, store: Store, settings: Settings, sessions: personal.SessionCache) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        sessions: personal.SessionCache,
+        votes: personal.MemberVotes,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.sessions = sessions
+        self.votes = votes
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -91,7 +99,7 @@ class MemberPages:
         if template is None:
             template, hit = await self._render(scope, receive, app, cache, key, user), False
         ids = template.paper_ids
-        upvoted = await anyio.to_thread.run_sync(self._upvoted, user.id, ids) if ids else ()
+        upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
         body = personal.merge(
             template.body,
             username=user.username,
@@ -162,6 +170,16 @@ class MemberPages:
             cache.put(key, entry, mark)
         return entry
 
-    def _upvoted(self, user_id: int, ids: Collection[str]) -> frozenset[str]:
+    async def _votes_of(self, user_id: int) -> frozenset[str]:
+        """Every paper the member upvoted: kept in memory, read once from the store."""
+        known = self.votes.get(user_id)
+        if known is not None:
+            return known
+        mark = self.votes.mark()
+        voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
+        self.votes.put(user_id, voted, mark)
+        return voted
+
+    def _load_votes(self, user_id: int) -> frozenset[str]:
         with read(self.store) as reader:
-            return reader.upvoted_among(user_id, list(ids))
+            return reader.upvoted_ids(user_id)

@@ -41,6 +41,7 @@ YOURS_TEXT = ", yours among them"
 TEMPLATE_KEY = "personal_template"  # set (to the moderator flag) while rendering a template
 PAPER_IDS_KEY = "page_paper_ids"  # the ids of the papers a page shows, recorded as it renders
 
+MEMBER_VOTES_SIZE = 50_000  # members whose votes are kept at most; afresh beyond
 SESSION_SECONDS = 10.0  # how long a session token's member is trusted without the store
 SESSION_CACHE_SIZE = 20_000  # tokens kept at most; the cache starts afresh beyond
 
@@ -166,3 +167,44 @@ class SessionCache:
             if user_id is not None:
                 for key in [k for k, (user, _) in self._members.items() if user.id == user_id]:
                     del self._members[key]
+
+
+class MemberVotes:
+    """Member id -> every paper they upvoted, so a cached page costs no query (thread-safe).
+
+    Kept exact by this process's votes (:meth:`voted`), and dropped whole when votes changed
+    elsewhere (:class:`~dailypapers.web.vote_watch.VoteWatch` calls :meth:`clear` when it
+    drops the cached pages for the same reason).
+    """
+
+    def __init__(self) -> None:
+        self._votes: dict[int, frozenset[str]] = {}
+        self._changes = 0  # votes seen: a load older than one is not kept
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> frozenset[str] | None:
+        return self._votes.get(user_id)
+
+    def mark(self) -> int:
+        """Taken before loading a member's votes from the store, for :meth:`put`."""
+        return self._changes
+
+    def put(self, user_id: int, voted: frozenset[str], mark: int) -> None:
+        with self._lock:
+            if mark != self._changes:
+                return  # a vote landed while this was read: it may be missing
+            if len(self._votes) >= MEMBER_VOTES_SIZE:
+                self._votes.clear()
+            self._votes[user_id] = voted
+
+    def voted(self, user_id: int, paper_id: str, upvoted: bool) -> None:
+        with self._lock:
+            self._changes += 1
+            known = self._votes.get(user_id)
+            if known is not None:
+                self._votes[user_id] = known | {paper_id} if upvoted else known - {paper_id}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._changes += 1
+            self._votes.clear()

@@ -7,13 +7,15 @@ change_stamp`). With members voting, that emptied the cache every few seconds. S
 the cache watches carries, instead of the votes' stamp, an *epoch* that moves only when the
 votes' stamp reached a value this process did not produce itself:
 
-- :meth:`VoteWatch.voted` runs after each vote of this process: the pages showing the paper
-  are dropped at once (:meth:`ResponseCache.forget_papers`, which also refuses a page
-  rendered before the vote) and the votes' stamp read right after it is noted as expected;
+- :meth:`VoteWatch.voted` runs after each vote of this process (inside
+  :meth:`VoteWatch.voting`): the pages showing the paper are dropped at once
+  (:meth:`ResponseCache.forget_papers`, which also refuses a page rendered before the vote)
+  and the votes' stamp read right after it is noted as expected;
 - :meth:`VoteWatch.stamp` is the cache's stamp: papers, the epoch, the search engine's
   generation. A votes' stamp that is neither the last one seen nor one noted as expected
   (a vote in another worker process, a suspension) moves the epoch: everything is dropped,
-  as before.
+  as before. While votes of this process are under way (committed, maybe, but their stamp
+  not yet noted), such a move waits for the next look, at most ``MAX_DEFERRED`` looks.
 
 A vote in another process that lands between a local vote and its stamp read is taken as
 local: its pages are right again within ``DAILYPAPERS_PAGE_CACHE_SECONDS``. So is the order of
@@ -23,11 +25,15 @@ a list a paper climbs into without being on it yet (its count is right wherever 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import cast
 
 from dailypapers.feed.reader import Store, change_stamp
 from dailypapers.web.cache import ResponseCache
+from dailypapers.web.personal import MemberVotes
+
+MAX_DEFERRED = 3  # looks a votes' stamp move may wait for this process's votes under way
 
 
 class VoteWatch:
@@ -37,8 +43,11 @@ class VoteWatch:
         self.store = store
         self.generation = generation
         self.cache: ResponseCache | None = None  # set once the cache exists
+        self.member_votes = MemberVotes()  # what cached pages mark as each member's votes
         self._seen: object = None
         self._expected: set[object] = set()
+        self._pending = 0  # votes of this process under way
+        self._deferred = 0
         self._epoch = 0
         self._lock = threading.Lock()
 
@@ -46,18 +55,40 @@ class VoteWatch:
         """The cache's stamp: (papers' stamp, votes epoch, search engine generation)."""
         papers, votes = cast(tuple[object, object], change_stamp(self.store))
         with self._lock:
-            if votes != self._seen:
-                if self._seen is not None and votes not in self._expected:
-                    self._epoch += 1
-                self._seen = votes
-            self._expected.clear()
+            self._look(votes)
         return papers, self._epoch, self.generation()
 
-    def voted(self, paper_id: str) -> None:
-        """After a vote of this process on ``paper_id`` (committed): drop its pages."""
-        if self.cache is None:
+    def _look(self, votes: object) -> None:
+        if votes == self._seen or self._seen is None or votes in self._expected:
+            self._seen, self._deferred = votes, 0
+        elif self._pending and self._deferred < MAX_DEFERRED:
+            # A vote of this process may have committed without noting its stamp yet: wait.
+            self._deferred += 1
             return
-        self.cache.forget_papers(frozenset({paper_id}))
+        else:
+            self._seen, self._deferred = votes, 0
+            self._epoch += 1
+            self.member_votes.clear()
+        if not self._pending or len(self._expected) > 10_000:
+            self._expected.clear()
+
+    @contextmanager
+    def voting(self) -> Iterator[None]:
+        """Around a vote of this process: call :meth:`voted` inside once it committed."""
+        with self._lock:
+            self._pending += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def voted(self, paper_id: str, user_id: int, upvoted: bool) -> None:
+        """After a vote of this process (committed): ``user_id`` now has ``paper_id``
+        ``upvoted`` or not; the pages showing it are dropped."""
+        self.member_votes.voted(user_id, paper_id, upvoted)
+        if self.cache is not None:
+            self.cache.forget_papers(frozenset({paper_id}))
         votes = cast(tuple[object, object], change_stamp(self.store))[1]
         with self._lock:
             self._expected.add(votes)

@@ -68,14 +68,18 @@ def _vote(request: Request, member: Member, paper_id: str, upvoted: bool) -> Vot
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
     check_limit(request, "vote", member)
+    paper_id = canonical_id(paper_id)
+    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
     try:
-        state = set_upvote(store_of(request), member.id, canonical_id(paper_id), upvoted)
+        if watch is None:
+            return set_upvote(store_of(request), member.id, paper_id, upvoted)
+        with watch.voting():
+            state = set_upvote(store_of(request), member.id, paper_id, upvoted)
+            # The cached pages showing it show its new count, and the member their vote.
+            watch.voted(state.paper_id, member.id, upvoted)
+            return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
-    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
-    if watch is not None:  # the cached pages showing the paper show its new count
-        watch.voted(state.paper_id)
-    return state
 
 
 def _local(path: str, fallback: str) -> str:
