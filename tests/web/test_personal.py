@@ -58,6 +58,7 @@ def test_a_merged_page_is_the_page_rendered_for_the_member(
     indexed_client: TestClient, uncached: TestClient, filled: Store
 ) -> None:
     client = indexed_client
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
     (ada,) = add_members(filled, 1, prefix="ada")
     papers = _papers(client)
     for paper in papers[:3]:
