@@ -143,8 +143,8 @@ def test_the_token_of_a_merged_page_works_and_the_vote_shows_next_time(
     assert paper in _upvoted(mine.text) and int(count.search(mine.text)[1]) == before + 1  # type: ignore[index]
     theirs = other.get(DAY).text
     assert paper not in _upvoted(theirs) and int(count.search(theirs)[1]) == before + 1  # type: ignore[index]
-    seen = anonymous.get(DAY)
-    assert seen.headers["x-cache"] == "miss" and anonymous_count.search(seen.text)
+    seen = anonymous.get(DAY)  # corrected in place: still a hit, with the new count
+    assert seen.headers["x-cache"] == "hit" and anonymous_count.search(seen.text)
     assert f'class="count">{before + 1}<' in seen.text
     # A page that does not show the paper stays cached.
     assert anonymous.get("/about").headers["x-cache"] in ("hit", "miss")
@@ -152,8 +152,8 @@ def test_the_token_of_a_merged_page_works_and_the_vote_shows_next_time(
     assert paper not in _upvoted(client.get(DAY).text)
 
 
-def test_a_vote_here_drops_only_the_pages_showing_its_paper(
-    client: TestClient, filled: Store
+def test_a_vote_here_corrects_the_pages_showing_its_paper(
+    client: TestClient, uncached: TestClient, filled: Store
 ) -> None:
     (ada,) = add_members(filled, 1)
     client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
@@ -162,13 +162,18 @@ def test_a_vote_here_drops_only_the_pages_showing_its_paper(
     anonymous = TestClient(client.app)
     before = anonymous.get(voted).text
     anonymous.get(other_paper)
-    sign_in(client, filled, ada)
+    token = sign_in(client, filled, ada)
+    client.get(voted)
     fields = {"csrf_token": csrf_of(client, DAY), "upvoted": "1", "next": "/"}
     _cache(client).check_every = 0.0  # every request looks at the store's stamp
     client.post(f"{voted}/upvote", data=fields, follow_redirects=False)
     after = anonymous.get(voted)
-    assert after.headers["x-cache"] == "miss" and after.text != before
+    assert after.headers["x-cache"] == "hit" and after.text != before
+    assert after.text == uncached.get(voted).text  # as if rendered again
+    assert int(after.headers["content-length"]) == len(after.content)
     assert anonymous.get(other_paper).headers["x-cache"] == "hit"  # not flushed by the vote
+    page = client.get(voted)  # the member's copy: their vote and the new count
+    assert page.headers["x-cache"] == "hit" and page.text == _as(uncached, token).get(voted).text
     # A vote made elsewhere (another process: straight into the store) drops everything.
     assert papers[1] not in _upvoted(client.get(DAY).text)  # the member's votes are known
     set_upvote(filled, ada, papers[1], True)

@@ -15,8 +15,8 @@ It is plain ASGI middleware: a hit costs no routing, no database and no template
 A GET with a session cookie for a page members read alike (the daily lists, a paper, search)
 goes to the ``members`` server (:class:`~dailypapers.web.member_pages.MemberPages`): it keeps
 one shared rendering of the page per URL in this cache and merges the member in. Entries note
-the papers a page shows (``paper_ids``), so that a vote drops only the pages showing its paper
-(:meth:`ResponseCache.forget_papers`) instead of everything.
+the papers a page shows (``paper_ids``), so that a vote corrects the count in the pages
+showing its paper (:meth:`ResponseCache.forget_papers`) instead of dropping everything.
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ class CachedResponse:
     created: float
     # The papers the answer shows, whose votes it shows; None: unknown (any vote drops it).
     paper_ids: frozenset[str] | None = None
+
+    def with_body(self, body: bytes) -> CachedResponse:
+        """The same answer with another body (its Content-Length follows)."""
+        headers = [
+            (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
+            for k, v in self.headers
+        ]
+        return CachedResponse(self.status, headers, body, self.created, self.paper_ids)
 
     @property
     def size(self) -> int:
@@ -110,9 +118,12 @@ class ResponseCache:
         """A mark to pass to :meth:`put`: taken before rendering what will be put."""
         return self._forgets
 
-    def forget_papers(self, paper_ids: frozenset[str]) -> None:
-        """Drop the answers showing any of ``paper_ids`` and those whose papers are unknown
-        (after votes on them: their counts changed)."""
+    def forget_papers(
+        self, paper_ids: frozenset[str], fix: Callable[[bytes], bytes] | None = None
+    ) -> None:
+        """After votes on ``paper_ids``: the answers showing them get ``fix`` applied to
+        their body (their new counts), or are dropped without one; answers whose papers
+        are unknown are dropped."""
         with self._lock:
             self._forgets += 1
             for paper_id in paper_ids:
@@ -123,7 +134,12 @@ class ResponseCache:
                 if entry.paper_ids is None or not entry.paper_ids.isdisjoint(paper_ids)
             ]
             for key in stale:
+                entry = self._entries[key]
                 self._drop(key)
+                if fix is not None and entry.paper_ids is not None:
+                    fixed = entry.with_body(fix(entry.body))
+                    self._entries[key] = fixed
+                    self._bytes += fixed.size
 
     def _forgotten_since(self, entry: CachedResponse, mark: int) -> bool:
         if mark == self._forgets:

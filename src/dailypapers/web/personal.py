@@ -21,6 +21,7 @@ cached page costs no session lookup either.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -82,7 +83,7 @@ def member_nav(username: str, csrf_token: str, path: str) -> str:
 
 # The vote box (web/cards.py ``vote_box``) of a paper not upvoted, and what changes when it is.
 _FLIPS = (
-    (b'" method="post"', b' upvoted" method="post"'),
+    (b'" data-paper=', b' upvoted" data-paper='),
     (b'name="upvoted" value="1"', b'name="upvoted" value="0"'),
     (b'aria-pressed="false"', b'aria-pressed="true"'),
     (b'title="Upvote (', b'title="Take back your upvote ('),
@@ -102,6 +103,35 @@ def _upvoted_boxes(body: bytes, paper_id: str) -> bytes:
         for neutral, upvoted in _FLIPS:
             box = box.replace(neutral, upvoted, 1)
         body = body[:start] + box + body[end:]
+        at = body.find(needle, start + len(box))
+    return body
+
+
+_COUNT = re.compile(rb'class="count">\d+<')
+_TITLE = re.compile(rb'\d[\d,]* upvotes?(?=[)"])')
+# The paper page's own box, then the line that says its count (templates/paper.html).
+_PAPER_LINE = re.compile(rb"(</(?:form|div)>\n</div>\s*<p>)\d[\d,]* upvotes?")
+
+
+def with_count(body: bytes, paper_id: str, upvotes: int) -> bytes:
+    """``body`` (a page as cached) with ``upvotes`` as the count of ``paper_id`` wherever it
+    shows: after a vote, the pages showing the paper are corrected rather than rendered again."""
+    title = (f"{upvotes:,} upvote" if upvotes == 1 else f"{upvotes:,} upvotes").encode()
+    count = f'class="count">{upvotes}<'.encode()
+    needle = f'data-paper="{escape(paper_id)}"'.encode()
+    at = body.find(needle)
+    while at >= 0:
+        start = body.rfind(b"<", 0, at)
+        closing = b"</form>" if body.startswith(b"<form", start) else b"</div>"
+        end = body.find(closing, at)
+        if start < 0 or end < 0:
+            break
+        box = _COUNT.sub(count, _TITLE.sub(title, body[start:end], 1), 1)
+        rest = body[end:]
+        line = _PAPER_LINE.match(rest)
+        if line is not None:
+            rest = line.group(1) + title + rest[line.end() :]
+        body = body[:start] + box + rest
         at = body.find(needle, start + len(box))
     return body
 

@@ -8,9 +8,11 @@ the cache watches carries, instead of the votes' stamp, an *epoch* that moves on
 votes' stamp reached a value this process did not produce itself:
 
 - :meth:`VoteWatch.voted` runs after each vote of this process (inside
-  :meth:`VoteWatch.voting`): the pages showing the paper are dropped at once
-  (:meth:`ResponseCache.forget_papers`, which also refuses a page rendered before the vote)
-  and the votes' stamp read right after it is noted as expected;
+  :meth:`VoteWatch.voting`): the cached pages showing the paper get its new count at once
+  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`;
+  a page being rendered meanwhile is not kept), answers that do not say which papers they
+  show (the API, feeds) are dropped, and the votes' stamp read right after it is noted as
+  expected;
 - :meth:`VoteWatch.stamp` is the cache's stamp: papers, the epoch, the search engine's
   generation. A votes' stamp that is neither the last one seen nor one noted as expected
   (a vote in another worker process, a suspension) moves the epoch: everything is dropped,
@@ -19,7 +21,8 @@ votes' stamp reached a value this process did not produce itself:
 
 A vote in another process that lands between a local vote and its stamp read is taken as
 local: its pages are right again within ``DAILYPAPERS_PAGE_CACHE_SECONDS``. So is the order of
-a list a paper climbs into without being on it yet (its count is right wherever it shows).
+a list sorted by upvotes (a corrected count keeps its place, and a paper climbing into a list
+it is not on yet appears there when the page is rendered again, at most that long after).
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import cast
 
 from dailypapers.feed.reader import Store, change_stamp
 from dailypapers.web.cache import ResponseCache
-from dailypapers.web.personal import MemberVotes
+from dailypapers.web.personal import MemberVotes, with_count
 
 MAX_DEFERRED = 3  # looks a votes' stamp move may wait for this process's votes under way
 
@@ -83,12 +87,13 @@ class VoteWatch:
             with self._lock:
                 self._pending -= 1
 
-    def voted(self, paper_id: str, user_id: int, upvoted: bool) -> None:
+    def voted(self, paper_id: str, user_id: int, upvoted: bool, upvotes: int) -> None:
         """After a vote of this process (committed): ``user_id`` now has ``paper_id``
-        ``upvoted`` or not; the pages showing it are dropped."""
+        ``upvoted`` or not, and it has ``upvotes``; the pages showing it show that."""
         self.member_votes.voted(user_id, paper_id, upvoted)
         if self.cache is not None:
-            self.cache.forget_papers(frozenset({paper_id}))
+            fix = partial(with_count, paper_id=paper_id, upvotes=upvotes)
+            self.cache.forget_papers(frozenset({paper_id}), fix)
         votes = cast(tuple[object, object], change_stamp(self.store))[1]
         with self._lock:
             self._expected.add(votes)

@@ -76,7 +76,7 @@ def _vote(request: Request, member: Member, paper_id: str, upvoted: bool) -> Vot
         with watch.voting():
             state = set_upvote(store_of(request), member.id, paper_id, upvoted)
             # The cached pages showing it show its new count, and the member their vote.
-            watch.voted(state.paper_id, member.id, upvoted)
+            watch.voted(state.paper_id, member.id, upvoted, state.upvotes)
             return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
