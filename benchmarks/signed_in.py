@@ -4,7 +4,7 @@ against anonymous readers of the same pages, on one server, in one run.
 Run::
 
     .venv/bin/python -m benchmarks.signed_in [--work DIR] [--duration 30] [--connections 32]
-        [--users 1000] [--vote-every 10] [--no-write]
+        [--users 1000] [--vote-every 10] [--per-kind 200] [--no-write]
 
 The site: the 74,728-paper listing in SQLite under ``--work``. An empty ``--work`` is made as
 ``benchmarks.web_embedding`` makes a fresh site (``dailypapers init`` and ``ingest file``:
@@ -17,7 +17,8 @@ One ``dailypapers serve --workers 1`` with the default settings but no backgroun
 (``DAILYPAPERS_SERVE_WORKER=false``: nothing else takes a core) and the vote limit per
 account only (``DAILYPAPERS_LIMIT_VOTE=account:120/1m``: every request comes from
 127.0.0.1). Request targets: the paper ids, days and search queries of
-:func:`benchmarks.web.targets_of` (fixed seed), interleaved day, paper, search. Two phases,
+:func:`benchmarks.web.targets_of` (fixed seed), ``--per-kind`` of each, interleaved day,
+paper, search. Two phases,
 each a warm-up pass over every target and then ``--duration`` seconds of a closed loop on
 ``--connections`` keep-alive connections:
 
@@ -236,10 +237,10 @@ async def run_phase(
     )
 
 
-def _pages(targets: web.Targets) -> list[str]:
-    days = [f"/date/{day}" for day in targets.days]
-    papers = [f"/papers/{paper}" for paper in targets.ids]
-    searches = [f"/search?q={quote_plus(query)}" for query in targets.queries[:500]]
+def _pages(targets: web.Targets, per_kind: int) -> list[str]:
+    days = [f"/date/{day}" for day in targets.days[:per_kind]]
+    papers = [f"/papers/{paper}" for paper in targets.ids[:per_kind]]
+    searches = [f"/search?q={quote_plus(query)}" for query in targets.queries[:per_kind]]
     mixed = []
     for index in range(max(len(days), len(papers), len(searches))):
         for group in (days, papers, searches):
@@ -292,8 +293,9 @@ def report(anonymous: Measured, signed: Measured, options: argparse.Namespace,
             f"worker) over {papers:,} papers in SQLite; {options.connections} keep-alive "
             "connections from the benchmark's own asyncio generator on the same machine. The same "
             f"{pages:,} request targets (days, paper ids and search queries of "
-            "`benchmarks.web.targets_of`, interleaved) in two phases, each after a warm-up pass "
-            f"over all of them, {options.duration:g} s each: anonymous GETs, then "
+            f"`benchmarks.web.targets_of`, {options.per_kind} of each, interleaved) in two "
+            "phases, each after a warm-up pass over all of them, "
+            f"{options.duration:g} s each: anonymous GETs, then "
             f"{options.users:,} signed-in members in turn (session cookies) with every "
             f"{options.vote_every}th request a vote (the upvote form as `upvote.js` sends it, "
             "upvoting a paper among the 500 ids or taking the member's upvote back). A vote drops "
@@ -322,6 +324,7 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--vote-every", type=int, default=10)
+    parser.add_argument("--per-kind", type=int, default=200, help="days, papers and queries")
     parser.add_argument("--no-write", action="store_true", help="print, do not edit BENCHMARKS.md")
     return parser.parse_args()
 
@@ -356,7 +359,7 @@ def main() -> None:
     users = members(store, settings, options.users)
     print(f"{len(users)} members signed in in {time.perf_counter() - started:.1f} s", flush=True)
     targets, papers = web.targets_of(store)
-    pages = _pages(targets)
+    pages = _pages(targets, options.per_kind)
     web_options = web.Options(
         work, settings.resolved_database_url, options.duration, options.connections, 1,
         100_000_000, (),

@@ -156,6 +156,13 @@ def open_site_store(settings: Settings) -> Store:
     return open_store(settings.resolved_database_url)
 
 
+def votes_stamp(store: Store) -> object:
+    """The votes' part of :func:`change_stamp` alone: cheap enough to read after each vote
+    (the papers' part counts every paper)."""
+    with store.read() as connection:
+        return vote_stamp(connection)
+
+
 def change_stamp(store: Store) -> object:
     """A value that changes whenever papers or votes do (compared, never read).
 

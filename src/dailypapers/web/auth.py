@@ -133,10 +133,18 @@ def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
         resolved = (found.user, found) if found else (None, None)
     else:
         token = session_token(request)
-        signed_in: SignedIn | None = resolve_session(store, token) if token else None
-        if signed_in is not None:
+        sessions: personal.SessionCache | None = getattr(request.app.state, "sessions", None)
+        known = sessions.get(token) if sessions is not None and token else None
+        signed_in: SignedIn | None = None
+        if known is None and token:
+            signed_in = resolve_session(store, token)
+        if known is not None:
+            resolved = (known, None)
+        elif signed_in is not None:
             if signed_in.rotated_token:
                 set_session_cookie(request, signed_in.rotated_token)
+            elif sessions is not None and token:
+                sessions.put(token, signed_in.user)
             resolved = (signed_in.user, None)
     if resolved[0] is not None:
         request.scope.setdefault("state", {})["auth_personal"] = True

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import cast
 
-from dailypapers.feed.reader import Store, change_stamp
+from dailypapers.feed.reader import Store, change_stamp, votes_stamp
 from dailypapers.web.cache import ResponseCache
 from dailypapers.web.personal import MemberVotes, with_count
 
@@ -94,6 +94,6 @@ class VoteWatch:
         if self.cache is not None:
             fix = partial(with_count, paper_id=paper_id, upvotes=upvotes)
             self.cache.forget_papers(frozenset({paper_id}), fix)
-        votes = cast(tuple[object, object], change_stamp(self.store))[1]
+        votes = votes_stamp(self.store)
         with self._lock:
             self._expected.add(votes)
