@@ -133,7 +133,11 @@ def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
         resolved = (found.user, found) if found else (None, None)
     else:
         token = session_token(request)
-        sessions: personal.SessionCache | None = getattr(request.app.state, "sessions", None)
+        sessions: personal.SessionCache | None = None
+        # Votes (the busiest writes) may trust the member pages' session cache; every other
+        # route reads the account afresh (settings compare passwords, show the address).
+        if request.url.path.endswith("/upvote"):
+            sessions = getattr(request.app.state, "sessions", None)
         known = sessions.get(token) if sessions is not None and token else None
         signed_in: SignedIn | None = None
         if known is None and token:
