@@ -43,7 +43,7 @@ TEMPLATE_KEY = "personal_template"  # set (to the moderator flag) while renderin
 PAPER_IDS_KEY = "page_paper_ids"  # the ids of the papers a page shows, recorded as it renders
 
 MEMBER_VOTES_SIZE = 50_000  # members whose votes are kept at most; afresh beyond
-SESSION_SECONDS = 10.0  # how long a session token's member is trusted without the store
+SESSION_SECONDS = 60.0  # how long a session token's member is trusted without the store
 SESSION_CACHE_SIZE = 20_000  # tokens kept at most; the cache starts afresh beyond
 
 
