@@ -152,8 +152,10 @@ def test_personal_pages_are_never_cached_and_anonymous_pages_still_are(
     other.get("/about")
     assert other.get("/about").headers["x-cache"] == "hit"
     sign_in(client, filled, ada)
-    personal = client.get("/about")
-    assert "x-cache" not in personal.headers and 'href="/users/ada"' in personal.text
+    personal = client.get("/about")  # merged from a shared rendering, sent as private
+    assert personal.headers["cache-control"] == "private, no-store"
+    assert 'href="/users/ada"' in personal.text
+    assert "x-cache" not in client.get("/settings").headers  # personal by nature: never kept
     assert 'href="/users/ada"' not in other.get("/about").text
 
 

@@ -86,6 +86,10 @@ class Reader:
         page, one query, kept apart from what everyone sees."""
         return voted_among(self.connection, user_id, ids)
 
+    def upvoted_ids(self, user_id: int, limit: int = 1_000_000) -> frozenset[str]:
+        """Every paper the member ``user_id`` upvoted (what a cache of their votes holds)."""
+        return frozenset(voted_papers(self.connection, user_id, limit=limit))
+
     def upvotes(self, paper_id: str) -> int:
         """The count shown for ``paper_id``: imported plus this site's own (0 if unknown)."""
         return sum(upvotes_of(self.connection, paper_id) or (0, 0))
@@ -158,11 +162,18 @@ def open_site_store(settings: Settings) -> Store:
     return open_store(settings.resolved_database_url)
 
 
+def votes_stamp(store: Store) -> object:
+    """The votes' part of :func:`change_stamp` alone: cheap enough to read after each vote
+    (the papers' part counts every paper)."""
+    with store.read() as connection:
+        return vote_stamp(connection)
+
+
 def change_stamp(store: Store) -> object:
     """A value that changes whenever papers or votes do (compared, never read).
 
     Vectors are not in it: what search answers follows the engine that serves it (see
-    ``LiveEngine.generation``), which a cache of answers watches beside this.
+    ``LiveEngine.answers_generation``), which a cache of answers watches beside this.
     """
     with store.read() as connection:
         return paper_stamp(connection), vote_stamp(connection)

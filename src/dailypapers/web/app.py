@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 
-from dailypapers.feed.reader import Store, change_stamp, open_site_store
+from dailypapers.feed.reader import Store, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web import account_api, api, pages, submissions, syndication, votes
@@ -31,8 +31,11 @@ from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
+from dailypapers.web.member_pages import MemberPages
+from dailypapers.web.personal import SessionCache
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
+from dailypapers.web.vote_watch import VoteWatch
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +98,11 @@ def create_app(
     app.add_middleware(AuthCookies)
     install_limits(app, app.state.store, settings)
     if settings.page_cache_mb > 0:
-        app.add_middleware(CacheMiddleware, cache=_response_cache(app.state, settings))
+        cache = _response_cache(app.state, settings)
+        app.state.sessions = SessionCache()  # members of session tokens, for cached pages
+        member_votes = app.state.vote_watch.member_votes
+        members = MemberPages(app.state.store, settings, app.state.sessions, member_votes)
+        app.add_middleware(CacheMiddleware, cache=cache, members=members)
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
     app.add_middleware(HostCheck, allowed=allowed_names(settings.allowed_hosts, settings.site_url))
     # Inside the security headers, which a 500 gets too; outside the cache, whose look at the
@@ -114,11 +121,14 @@ def _response_cache(state: State, settings: Settings) -> ResponseCache:
     vectors by at most the cache's time to live (see ``LiveEngine``)."""
     store: Store = state.store
     engine: LiveEngine = state.engine
-    return ResponseCache(
-        lambda: (change_stamp(store), engine.answers_generation),
+    # Votes made here drop only the pages showing their paper (see web/vote_watch.py).
+    state.vote_watch = watch = VoteWatch(store, lambda: engine.answers_generation)
+    watch.cache = ResponseCache(
+        watch.stamp,
         max_bytes=settings.page_cache_mb * 2**20,
         ttl=settings.page_cache_seconds,
     )
+    return watch.cache
 
 
 def healthz() -> PlainTextResponse:

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers.accounts import User
 from dailypapers.accounts.service import BearerUser, SignedIn, resolve_bearer, resolve_session
 from dailypapers.settings import Settings
+from dailypapers.web import personal
 
 SESSION_COOKIE = "dailypapers_session"
 CSRF_COOKIE = "dailypapers_csrf"
@@ -78,15 +79,29 @@ def _pending_cookies(request: Request) -> dict[str, str]:
     return pending
 
 
+def _forget_cached_session(request: Request) -> None:
+    """A log-in or log-out: the member pages' cache of sessions forgets this browser's."""
+    sessions: personal.SessionCache | None = getattr(request.app.state, "sessions", None)
+    if sessions is not None:
+        resolved = getattr(request.state, "auth_resolved", None)
+        user = resolved[0] if resolved else None
+        sessions.forget(session_token(request), user.id if user else None)
+
+
+def session_cookie(settings: Settings, token: str) -> str:
+    """The ``Set-Cookie`` value of the session cookie for ``token``."""
+    return _cookie_header(SESSION_COOKIE, token, settings, max_age=settings.session_days * 86400)
+
+
 def set_session_cookie(request: Request, token: str) -> None:
     """Send the session cookie for ``token`` with this request's answer."""
-    settings = _settings(request)
-    header = _cookie_header(SESSION_COOKIE, token, settings, max_age=settings.session_days * 86400)
-    _pending_cookies(request)[SESSION_COOKIE] = header
+    _forget_cached_session(request)
+    _pending_cookies(request)[SESSION_COOKIE] = session_cookie(_settings(request), token)
     request.state.auth_session_token = token
 
 
 def clear_session_cookie(request: Request) -> None:
+    _forget_cached_session(request)
     header = _cookie_header(SESSION_COOKIE, "", _settings(request), max_age=0)
     _pending_cookies(request)[SESSION_COOKIE] = header
     request.state.auth_session_token = None
@@ -118,10 +133,22 @@ def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
         resolved = (found.user, found) if found else (None, None)
     else:
         token = session_token(request)
-        signed_in: SignedIn | None = resolve_session(store, token) if token else None
-        if signed_in is not None:
+        sessions: personal.SessionCache | None = None
+        # Votes (the busiest writes) may trust the member pages' session cache; every other
+        # route reads the account afresh (settings compare passwords, show the address).
+        if request.url.path.endswith("/upvote"):
+            sessions = getattr(request.app.state, "sessions", None)
+        known = sessions.get(token) if sessions is not None and token else None
+        signed_in: SignedIn | None = None
+        if known is None and token:
+            signed_in = resolve_session(store, token)
+        if known is not None:
+            resolved = (known, None)
+        elif signed_in is not None:
             if signed_in.rotated_token:
                 set_session_cookie(request, signed_in.rotated_token)
+            elif sessions is not None and token:
+                sessions.put(token, signed_in.user)
             resolved = (signed_in.user, None)
     if resolved[0] is not None:
         request.scope.setdefault("state", {})["auth_personal"] = True
@@ -188,14 +215,22 @@ def _mac(settings: Settings, purpose: str, value: str) -> str:
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
+def session_csrf(settings: Settings, session: str) -> str:
+    """The CSRF token of the forms of the browser holding the session token ``session``."""
+    return _mac(settings, "session", session)
+
+
 def csrf_token(request: Request) -> str:
-    """The CSRF token for forms of this request (sets the anonymous cookie when needed)."""
+    """The CSRF token for forms of this request (sets the anonymous cookie when needed);
+    a member template (:mod:`dailypapers.web.personal`) gets the slot each member's fills."""
     settings = _settings(request)
+    if personal.in_template(request.scope.setdefault("state", {})):
+        return personal.CSRF_SLOT
     # A page with a form carries this browser's token: it must never be cached for others.
     request.scope.setdefault("state", {})["auth_personal"] = True
     token = session_token(request)
     if token and current_user(request) is not None:
-        return _mac(settings, "session", token)
+        return session_csrf(settings, token)
     anonymous = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "auth_csrf", None)
     if not anonymous:
         anonymous = secrets.token_urlsafe(24)
@@ -266,7 +301,34 @@ def signed_in_user(context: Any) -> User | None:
     return current_user(context["request"])
 
 
+@pass_context
+def account_nav(context: Any) -> Markup:
+    """``{{ account_nav() }}``: the header's account links (log in, or the member's name and
+    log-out form; in a member template, the slot :func:`personal.merge` fills)."""
+    request: Request = context["request"]
+    if personal.in_template(request.scope.setdefault("state", {})):
+        return Markup(personal.HEADER_SLOT)
+    user = current_user(request)
+    path = request.url.path
+    if user is None:
+        return Markup(personal.anonymous_nav(path))
+    return Markup(personal.member_nav(user.username, csrf_token(request), path))
+
+
+@pass_context
+def yours_among(context: Any, voter: Any, paper_id: str) -> Markup:
+    """``{{ yours_among(voter, id) }}``: ", yours among them" after a paper's count when the
+    member (``voter``, a :class:`~dailypapers.web.cards.Voter`) upvoted it."""
+    if voter is None:
+        return Markup("")
+    if personal.in_template(context["request"].scope.setdefault("state", {})):
+        return Markup(personal.yours_slot(paper_id))
+    return Markup(personal.YOURS_TEXT if paper_id in voter.upvoted else "")
+
+
 TEMPLATE_GLOBALS = {
+    "account_nav": account_nav,
+    "yours_among": yours_among,
     "csrf_field": csrf_field,
     "csrf_token": csrf_value,
     "signed_in_user": signed_in_user,

@@ -11,6 +11,12 @@ cached, and never one that sets a cookie or says ``Cache-Control: private`` or `
 (what :mod:`dailypapers.web.auth` marks personal answers with), so personal pages never leak
 between people. Responses say ``X-Cache: hit`` or ``miss``.
 It is plain ASGI middleware: a hit costs no routing, no database and no template.
+
+A GET with a session cookie for a page members read alike (the daily lists, a paper, search)
+goes to the ``members`` server (:class:`~dailypapers.web.member_pages.MemberPages`): it keeps
+one shared rendering of the page per URL in this cache and merges the member in. Entries note
+the papers a page shows (``paper_ids``), so that a vote corrects the count in the pages
+showing its paper (:meth:`ResponseCache.forget_papers`) instead of dropping everything.
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dailypapers.web.personal import PAPER_IDS_KEY
 
 # Paths whose answers are never cached: health checks must reach the app, static files have
 # their own validators, the API docs are cheap and rarely read.
@@ -39,6 +48,16 @@ class CachedResponse:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     created: float
+    # The papers the answer shows, whose votes it shows; None: unknown (any vote drops it).
+    paper_ids: frozenset[str] | None = None
+
+    def with_body(self, body: bytes) -> CachedResponse:
+        """The same answer with another body (its Content-Length follows)."""
+        headers = [
+            (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
+            for k, v in self.headers
+        ]
+        return CachedResponse(self.status, headers, body, self.created, self.paper_ids)
 
     @property
     def size(self) -> int:
@@ -65,6 +84,8 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._seen_stamp: object = None
         self._checked = float("-inf")
+        self._forgets = 0  # how many times papers were forgotten (votes)
+        self._forgotten: dict[str, int] = {}  # paper id -> the count when it last was
 
     def due(self) -> bool:
         """Whether it is time to look at the store again."""
@@ -93,10 +114,48 @@ class ResponseCache:
             self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: CacheKey, entry: CachedResponse) -> None:
+    def forgets(self) -> int:
+        """A mark to pass to :meth:`put`: taken before rendering what will be put."""
+        return self._forgets
+
+    def forget_papers(
+        self, paper_ids: frozenset[str], fix: Callable[[bytes], bytes] | None = None
+    ) -> None:
+        """After votes on ``paper_ids``: the answers showing them get ``fix`` applied to
+        their body (their new counts), or are dropped without one; answers whose papers
+        are unknown are dropped."""
+        with self._lock:
+            self._forgets += 1
+            for paper_id in paper_ids:
+                self._forgotten[paper_id] = self._forgets
+            stale = [
+                key
+                for key, entry in self._entries.items()
+                if entry.paper_ids is None or not entry.paper_ids.isdisjoint(paper_ids)
+            ]
+            for key in stale:
+                entry = self._entries[key]
+                self._drop(key)
+                if fix is not None and entry.paper_ids is not None:
+                    fixed = entry.with_body(fix(entry.body))
+                    self._entries[key] = fixed
+                    self._bytes += fixed.size
+
+    def _forgotten_since(self, entry: CachedResponse, mark: int) -> bool:
+        if mark == self._forgets:
+            return False
+        if entry.paper_ids is None:
+            return True
+        return any(self._forgotten.get(paper, 0) > mark for paper in entry.paper_ids)
+
+    def put(self, key: CacheKey, entry: CachedResponse, mark: int | None = None) -> None:
+        """Keep ``entry``; not if papers it shows were forgotten since ``mark`` (then it was
+        rendered before a vote that its copy would outlive)."""
         if entry.size > self.max_bytes // 8:
             return  # one huge answer must not flush everything else
         with self._lock:
+            if mark is not None and self._forgotten_since(entry, mark):
+                return
             if key in self._entries:
                 self._drop(key)
             self._entries[key] = entry
@@ -111,15 +170,34 @@ class ResponseCache:
         return len(self._entries)
 
 
+# Answers that are the same for everyone, signed in or not (like Hugging Face's API, ours
+# carries no per-caller vote state): a session cookie does not keep them from a cached copy.
+SAME_FOR_ALL_PREFIXES = ("/api/daily_papers", "/api/papers/", "/feeds/")
+
+
 def _cacheable(scope: Scope) -> bool:
     if scope["type"] != "http" or scope["method"] != "GET":
         return False
-    if scope["path"].startswith(UNCACHED_PREFIXES):
+    path: str = scope["path"]
+    if path.startswith(UNCACHED_PREFIXES):
         return False
+    same_for_all = path.startswith(SAME_FOR_ALL_PREFIXES)
     for name, value in scope["headers"]:
-        if name in (b"authorization",) or (name == b"cookie" and SESSION_COOKIE.encode() in value):
+        if name == b"authorization":
+            return False
+        if name == b"cookie" and not same_for_all and SESSION_COOKIE.encode() in value:
             return False
     return True
+
+
+class MemberServer(Protocol):
+    """Serves signed-in GETs from the cache (:class:`~dailypapers.web.member_pages.MemberPages`)."""
+
+    def takes(self, scope: Scope) -> bool: ...
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, cache: ResponseCache
+    ) -> None: ...
 
 
 def _key(scope: Scope) -> CacheKey:
@@ -129,13 +207,19 @@ def _key(scope: Scope) -> CacheKey:
 
 
 class CacheMiddleware:
-    def __init__(self, app: ASGIApp, cache: ResponseCache) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: ResponseCache, members: MemberServer | None = None
+    ) -> None:
         self.app = app
         self.cache = cache
+        self.members = members
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _cacheable(scope):
-            await self.app(scope, receive, send)
+            if self.members is not None and self.members.takes(scope):
+                await self.members(scope, receive, send, self.app, self.cache)
+            else:
+                await self.app(scope, receive, send)
             return
         if self.cache.due():  # the store is read in a thread: it must not block the loop
             await anyio.to_thread.run_sync(self.cache.refresh)
@@ -149,6 +233,7 @@ class CacheMiddleware:
     async def _miss(self, key: CacheKey, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}
         chunks: list[bytes] = []
+        mark = self.cache.forgets()
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -163,10 +248,18 @@ class CacheMiddleware:
                 ):
                     headers = list(start["headers"])
                     body = b"".join(chunks)
-                    self.cache.put(key, CachedResponse(200, headers, body, time.monotonic()))
+                    shown = page_papers(scope)
+                    entry = CachedResponse(200, headers, body, time.monotonic(), shown)
+                    self.cache.put(key, entry, mark)
             await send(message)
 
         await self.app(scope, receive, capture)
+
+
+def page_papers(scope: Scope) -> frozenset[str] | None:
+    """The papers a page recorded while rendering (``personal.record_papers``), or None."""
+    shown = scope.get("state", {}).get(PAPER_IDS_KEY)
+    return None if shown is None else frozenset(shown)
 
 
 def _shareable(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -95,16 +95,18 @@ def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> s
     upvote back) and returns to ``anchor`` on this page."""
     title = plural(upvotes, "upvote")
     count = f'<span aria-hidden="true">▲</span><span class="count">{upvotes}</span>'
+    # data-paper: where a vote's new count goes in a cached page (web/personal.py).
+    paper = escape(paper_id)
     if voter is None:
         return (
-            f'  <div class="votes" title="{title}">\n    {count}\n'
+            f'  <div class="votes" data-paper="{paper}" title="{title}">\n    {count}\n'
             '    <span class="visually-hidden">upvotes</span>\n  </div>\n'
         )
     upvoted = paper_id in voter.upvoted
     action = "Take back your upvote" if upvoted else "Upvote"
     back = escape(f"{voter.back}#{anchor}")
     return (
-        f'  <form class="votes{" upvoted" if upvoted else ""}" method="post" '
+        f'  <form class="votes{" upvoted" if upvoted else ""}" data-paper="{paper}" method="post" '
         f'action="/papers/{escape(quote(paper_id))}/upvote" data-upvote>\n'
         f'    <input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">\n'
         f'    <input type="hidden" name="upvoted" value="{"0" if upvoted else "1"}">\n'

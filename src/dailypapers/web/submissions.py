@@ -29,6 +29,7 @@ from dailypapers.community.submissions import (
 from dailypapers.web.deps import canonical_id, settings_of, store_of
 from dailypapers.web.member import Member, api_writer, check_limit, form_writer
 from dailypapers.web.models import ErrorBody
+from dailypapers.web.vote_watch import VoteWatch
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(
@@ -72,8 +73,14 @@ def _submit(request: Request, member: Member, paper: str, note: str | None) -> S
     settings = settings_of(request)
     submitter = _submitter(member)
     check_limit(request, "submission", member)
+    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
     try:
-        return submit(store_of(request), settings, submitter, paper, note)
+        if watch is None:
+            return submit(store_of(request), settings, submitter, paper, note)
+        with watch.voting():  # a submission upvotes: cached pages show it as a vote does
+            done = submit(store_of(request), settings, submitter, paper, note)
+            watch.voted(done.paper_id, member.id, True, done.vote.upvotes)
+            return done
     except SubmissionRefused as error:
         raise HTTPException(error.status, str(error)) from None
     except ArxivUnreachable as error:

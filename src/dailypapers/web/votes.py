@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dailypapers.community.votes import UnknownPaper, VoteState, set_upvote
 from dailypapers.feed.reader import FeedEntry, Reader
+from dailypapers.web import personal
 from dailypapers.web.cards import Voter
 from dailypapers.web.deps import canonical_id, reader, store_of
 from dailypapers.web.member import (
@@ -35,6 +36,7 @@ from dailypapers.web.member import (
     signed_in,
 )
 from dailypapers.web.models import ErrorBody
+from dailypapers.web.vote_watch import VoteWatch
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(
@@ -66,8 +68,16 @@ def _vote(request: Request, member: Member, paper_id: str, upvoted: bool) -> Vot
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
     check_limit(request, "vote", member)
+    paper_id = canonical_id(paper_id)
+    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
     try:
-        return set_upvote(store_of(request), member.id, canonical_id(paper_id), upvoted)
+        if watch is None:
+            return set_upvote(store_of(request), member.id, paper_id, upvoted)
+        with watch.voting():
+            state = set_upvote(store_of(request), member.id, paper_id, upvoted)
+            # The cached pages showing it show its new count, and the member their vote.
+            watch.voted(state.paper_id, member.id, upvoted, state.upvotes)
+            return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
 
@@ -81,12 +91,16 @@ def _local(path: str, fallback: str) -> str:
 
 def page_voter(request: Request, read: Reader, ids: Sequence[str]) -> Voter | None:
     """The signed-in member's view of a page's papers ``ids``; None for nobody signed in."""
+    state = request.scope.setdefault("state", {})
+    personal.record_papers(state, ids)
     member = signed_in(request)
     if member is None:
         return None
     # The way back drops the outcome of a submission, shown once.
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in NOTICE_KEYS]
     back = quote(request.url.path) + (f"?{urlencode(query)}" if query else "")
+    if personal.in_template(state):  # the same for every member: their votes come later
+        return Voter(frozenset(), csrf_token(request), back, bool(state[personal.TEMPLATE_KEY]))
     upvoted = read.upvoted_among(member.id, ids) if ids else frozenset()
     return Voter(upvoted, csrf_token(request), back, member.moderator)
 

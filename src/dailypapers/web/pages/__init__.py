@@ -28,6 +28,6 @@ from dailypapers.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-pages = (daily, paper, search, about, account, signup, oauth, claims, moderation, subscribe, digests)
-for module in pages:
+PAGES = (daily, paper, search, about, account, signup, oauth, claims, moderation, subscribe)
+for module in (*PAGES, digests):
     router.include_router(module.router)

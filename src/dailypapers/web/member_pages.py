@@ -1,0 +1,185 @@
+"""Signed-in pages from the response cache: one rendering per URL for every member, each
+member merged in (:mod:`dailypapers.web.personal`).
+
+:class:`MemberPages` takes the GETs :class:`~dailypapers.web.cache.CacheMiddleware` does not
+cache (they carry the session cookie) for the pages members read alike (:data:`SHARED_PATHS`,
+:data:`SHARED_PREFIXES`); personal pages (settings, profiles, moderation, log-in) and API
+calls go on to the app as before. For one of those pages:
+
+1. the session token's member, from :class:`~dailypapers.web.personal.SessionCache` or one
+   indexed lookup (an unknown, expired or suspended session, or one whose token must be
+   rotated, goes on to the app, which clears or rotates the cookie);
+2. the member template of the URL from the cache (key: the URL and whether the member is a
+   moderator, who see a form more), or rendered once by the app with the template flag set
+   and kept when it is a plain 200 without cookies; it notes the papers the page shows;
+3. which of those papers the member upvoted, from :class:`~dailypapers.web.personal.
+   MemberVotes` (every vote of the member, read once with one query and kept up to date by
+   this process's votes, dropped when votes changed elsewhere); then the merge, sent with
+   ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``.
+
+Nothing member-specific is ever stored: the template has slots where the member goes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dailypapers.accounts import User
+from dailypapers.accounts.service import resolve_session
+from dailypapers.feed.reader import Store, read
+from dailypapers.settings import Settings
+from dailypapers.web import auth, personal
+from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache, page_papers
+
+# Pages every member sees alike but for the header, the CSRF token and their votes.
+SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
+SHARED_PREFIXES = ("/date/", "/week/", "/month/", "/papers/", "/authors/")
+_DROPPED_HEADERS = (b"content-length", b"cache-control", b"x-cache")
+
+
+def session_of(scope: Scope) -> str | None:
+    """The session token of a GET for a shared page, without an API token; else None."""
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    path = scope["path"]
+    if path not in SHARED_PATHS and not path.startswith(SHARED_PREFIXES):
+        return None
+    cookies = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return None
+        if name == b"cookie":
+            cookies = value
+    if auth.SESSION_COOKIE.encode() not in cookies:
+        return None
+    return cookie_parser(cookies.decode("latin-1")).get(auth.SESSION_COOKIE) or None
+
+
+def _member_key(scope: Scope, moderator: bool) -> CacheKey:
+    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+    kind = "moderator" if moderator else "member"
+    return (f"{scope.get('scheme', 'http')} {kind}", host, scope["path"], scope["query_string"])
+
+
+class MemberPages:
+    """The signed-in side of the response cache (see the module's doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        sessions: personal.SessionCache,
+        votes: personal.MemberVotes,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.sessions = sessions
+        self.votes = votes
+
+    def takes(self, scope: Scope) -> bool:
+        return session_of(scope) is not None
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, cache: ResponseCache
+    ) -> None:
+        token = session_of(scope)
+        user = await self._member(scope, token) if token else None
+        if token is None or user is None:
+            await app(scope, receive, send)  # the app clears or rotates the cookie
+            return
+        if cache.due():
+            await anyio.to_thread.run_sync(cache.refresh)
+        moderator = user.has_role("moderator")
+        key = _member_key(scope, moderator)
+        template, hit = cache.get(key), True
+        if template is None:
+            template, hit = await self._render(scope, receive, app, cache, key, user), False
+        ids = template.paper_ids
+        upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
+        body = personal.merge(
+            template.body,
+            username=user.username,
+            csrf_token=auth.session_csrf(self.settings, token),
+            path=scope["path"],
+            upvoted=upvoted,
+        )
+        headers = [(k, v) for k, v in template.headers if k.lower() not in _DROPPED_HEADERS]
+        headers += [
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"private, no-store"),
+            (b"x-cache", b"hit" if hit else b"miss"),
+        ]
+        await send({"type": "http.response.start", "status": template.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _member(self, scope: Scope, token: str) -> User | None:
+        """The token's member; None to let the app answer (no such session, or rotated)."""
+        user = self.sessions.get(token)
+        if user is not None:
+            return user
+        signed_in = await anyio.to_thread.run_sync(resolve_session, self.store, token)
+        if signed_in is None:
+            return None
+        if signed_in.rotated_token:  # the old token is gone: the app must send the new one
+            state = scope.setdefault("state", {})
+            state["auth_resolved"] = (signed_in.user, None)
+            state["auth_session_token"] = signed_in.rotated_token
+            state.setdefault("auth_cookies", {})[auth.SESSION_COOKIE] = auth.session_cookie(
+                self.settings, signed_in.rotated_token
+            )
+            return None
+        self.sessions.put(token, signed_in.user)
+        return signed_in.user
+
+    async def _render(
+        self,
+        scope: Scope,
+        receive: Receive,
+        app: ASGIApp,
+        cache: ResponseCache,
+        key: CacheKey,
+        user: User,
+    ) -> CachedResponse:
+        """The member template of the page, rendered by the app; kept when shareable."""
+        state = {personal.TEMPLATE_KEY: user.has_role("moderator"), "auth_resolved": (user, None)}
+        template_scope = {**scope, "state": state}
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        mark = cache.forgets()
+        await app(template_scope, receive, capture)
+        headers = list(start.get("headers", []))
+        entry = CachedResponse(
+            start.get("status", 500),
+            headers,
+            b"".join(chunks),
+            time.monotonic(),
+            page_papers(template_scope),
+        )
+        if entry.status == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers):
+            cache.put(key, entry, mark)
+        return entry
+
+    async def _votes_of(self, user_id: int) -> frozenset[str]:
+        """Every paper the member upvoted: kept in memory, read once from the store."""
+        known = self.votes.get(user_id)
+        if known is not None:
+            return known
+        mark = self.votes.mark()
+        voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
+        self.votes.put(user_id, voted, mark)
+        return voted
+
+    def _load_votes(self, user_id: int) -> frozenset[str]:
+        with read(self.store) as reader:
+            return reader.upvoted_ids(user_id)

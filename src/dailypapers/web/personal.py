@@ -1,0 +1,240 @@
+"""A signed-in member's page from the cached one everybody shares: the pieces and the merge.
+
+Pages a member reads (daily lists, trending, a paper, search, authors, about) differ from
+one member to the next in a few places only: the header (their name, the log-out form), the
+CSRF token of their forms, and which of the page's papers they upvoted. So such a page is
+rendered once per URL in a *member template* form (:func:`in_template`): the header is
+:data:`HEADER_SLOT`, every CSRF token is :data:`CSRF_SLOT`, every vote box is in the
+"not upvoted" state and the paper page's "yours among them" is a slot. That rendering is
+kept in the response cache like an anonymous one (:mod:`dailypapers.web.member_pages` serves
+it), and for each request :func:`merge` fills in the member: a few byte replacements and one
+flip per upvoted paper, tens of microseconds instead of a rendering.
+
+The slots carry a random part made when the process starts, so no text from the store can
+spell one (it is never sent anywhere: every answer is merged first). ``tests/web/
+test_personal.py`` checks that a merged page is byte for byte the page rendered for the
+member directly, so this module and the card markup (``web/cards.py``) cannot drift apart.
+
+:class:`SessionCache` keeps who a session token belongs to for :data:`SESSION_SECONDS`, so a
+cached page costs no session lookup either.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Collection
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from dailypapers.accounts import User
+
+_NONCE = secrets.token_hex(8)
+CSRF_SLOT = f"csrf-slot-{_NONCE}"
+HEADER_SLOT = f"<!--account-nav {_NONCE}-->"
+_YOURS = f"<!--yours {_NONCE} "
+YOURS_TEXT = ", yours among them"
+
+# Scope state keys (``scope["state"]``, which Starlette's ``request.state`` reads).
+TEMPLATE_KEY = "personal_template"  # set (to the moderator flag) while rendering a template
+PAPER_IDS_KEY = "page_paper_ids"  # the ids of the papers a page shows, recorded as it renders
+
+MEMBER_VOTES_SIZE = 50_000  # members whose votes are kept at most; afresh beyond
+SESSION_SECONDS = 60.0  # how long a session token's member is trusted without the store
+SESSION_CACHE_SIZE = 20_000  # tokens kept at most; the cache starts afresh beyond
+
+
+def in_template(state: dict[str, Any]) -> bool:
+    """Whether this request renders the member template (slots instead of the member)."""
+    return TEMPLATE_KEY in state
+
+
+def record_papers(state: dict[str, Any], ids: Collection[str]) -> None:
+    """Note the papers a page shows: a vote on one of them makes its cached copy stale."""
+    state.setdefault(PAPER_IDS_KEY, set()).update(ids)
+
+
+def yours_slot(paper_id: str) -> str:
+    """The paper page's "yours among them" in a template, filled in by :func:`merge`."""
+    return f"{_YOURS}{escape(quote(paper_id))}-->"
+
+
+def anonymous_nav(path: str) -> str:
+    """The header's account links for nobody signed in."""
+    login = ' aria-current="page"' if path == "/login" else ""
+    signup = ' aria-current="page"' if path == "/signup" else ""
+    return f'<a href="/login"{login}>Log in</a>\n<a href="/signup"{signup}>Sign up</a>'
+
+
+def member_nav(username: str, csrf_token: str, path: str) -> str:
+    """The header's account links for a signed-in member: profile, settings, log out."""
+    settings = ' aria-current="page"' if path.startswith("/settings") else ""
+    return (
+        f'<a href="/users/{escape(quote(username))}">{escape(username)}</a>\n'
+        f'<a href="/settings"{settings}>Settings</a>\n'
+        '<form method="post" action="/logout" class="logout">'
+        f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
+        '<button type="submit">Log out</button></form>'
+    )
+
+
+# The vote box (web/cards.py ``vote_box``) of a paper not upvoted, and what changes when it is.
+_FLIPS = (
+    (b'" data-paper=', b' upvoted" data-paper='),
+    (b'name="upvoted" value="1"', b'name="upvoted" value="0"'),
+    (b'aria-pressed="false"', b'aria-pressed="true"'),
+    (b'title="Upvote (', b'title="Take back your upvote ('),
+    (b"upvotes. Upvote</span>", b"upvotes. Take back your upvote</span>"),
+)
+
+
+def _upvoted_boxes(body: bytes, paper_id: str) -> bytes:
+    """``body`` with every vote box of ``paper_id`` in the upvoted state."""
+    needle = f'action="/papers/{escape(quote(paper_id))}/upvote" data-upvote>'.encode()
+    at = body.find(needle)
+    while at >= 0:
+        start, end = body.rfind(b'<form class="votes', 0, at), body.find(b"</form>", at)
+        if start < 0 or end < 0:
+            break
+        box = body[start:end]
+        for neutral, upvoted in _FLIPS:
+            box = box.replace(neutral, upvoted, 1)
+        body = body[:start] + box + body[end:]
+        at = body.find(needle, start + len(box))
+    return body
+
+
+_COUNT = re.compile(rb'class="count">\d+<')
+_TITLE = re.compile(rb'\d[\d,]* upvotes?(?=[)"])')
+# The paper page's own box, then the line that says its count (templates/paper.html).
+_PAPER_LINE = re.compile(rb"(</(?:form|div)>\n</div>\s*<p>)\d[\d,]* upvotes?")
+
+
+def with_count(body: bytes, paper_id: str, upvotes: int) -> bytes:
+    """``body`` (a page as cached) with ``upvotes`` as the count of ``paper_id`` wherever it
+    shows: after a vote, the pages showing the paper are corrected rather than rendered again."""
+    title = (f"{upvotes:,} upvote" if upvotes == 1 else f"{upvotes:,} upvotes").encode()
+    count = f'class="count">{upvotes}<'.encode()
+    needle = f'data-paper="{escape(paper_id)}"'.encode()
+    at = body.find(needle)
+    while at >= 0:
+        start = body.rfind(b"<", 0, at)
+        closing = b"</form>" if body.startswith(b"<form", start) else b"</div>"
+        end = body.find(closing, at)
+        if start < 0 or end < 0:
+            break
+        box = _COUNT.sub(count, _TITLE.sub(title, body[start:end], 1), 1)
+        rest = body[end:]
+        line = _PAPER_LINE.match(rest)
+        if line is not None:
+            rest = line.group(1) + title + rest[line.end() :]
+        body = body[:start] + box + rest
+        at = body.find(needle, start + len(box))
+    return body
+
+
+def _yours(body: bytes, upvoted: Collection[str]) -> bytes:
+    marker = _YOURS.encode()
+    at = body.find(marker)
+    while at >= 0:
+        end = body.find(b"-->", at)
+        paper = body[at + len(marker) : end].decode()
+        shown = YOURS_TEXT if any(escape(quote(p)) == paper for p in upvoted) else ""
+        body = body[:at] + shown.encode() + body[end + 3 :]
+        at = body.find(marker, at)
+    return body
+
+
+def merge(
+    template: bytes, *, username: str, csrf_token: str, path: str, upvoted: Collection[str]
+) -> bytes:
+    """The member's page from the member template: their header, their CSRF token in every
+    form, and the papers they upvoted (among the page's) marked so."""
+    body = template.replace(HEADER_SLOT.encode(), member_nav(username, CSRF_SLOT, path).encode())
+    body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
+    for paper_id in upvoted:
+        body = _upvoted_boxes(body, paper_id)
+    return _yours(body, upvoted) if _YOURS.encode() in body else body
+
+
+class SessionCache:
+    """Session token -> its member, for :data:`SESSION_SECONDS` (thread-safe).
+
+    A log-out or a log-in on this process forgets the member's tokens at once; a session
+    ended elsewhere (log out everywhere, another worker process, a suspension) is seen
+    within :data:`SESSION_SECONDS`. Only sessions that resolved are kept.
+    """
+
+    def __init__(self, seconds: float = SESSION_SECONDS) -> None:
+        self.seconds = seconds
+        self._members: dict[str, tuple[User, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> User | None:
+        with self._lock:
+            found = self._members.get(token)
+            if found is None:
+                return None
+            if time.monotonic() - found[1] > self.seconds:
+                del self._members[token]
+                return None
+            return found[0]
+
+    def put(self, token: str, user: User) -> None:
+        with self._lock:
+            if len(self._members) >= SESSION_CACHE_SIZE:
+                self._members.clear()
+            self._members[token] = (user, time.monotonic())
+
+    def forget(self, token: str | None = None, user_id: int | None = None) -> None:
+        """Forget ``token``, and every token of ``user_id``."""
+        with self._lock:
+            if token is not None:
+                self._members.pop(token, None)
+            if user_id is not None:
+                for key in [k for k, (user, _) in self._members.items() if user.id == user_id]:
+                    del self._members[key]
+
+
+class MemberVotes:
+    """Member id -> every paper they upvoted, so a cached page costs no query (thread-safe).
+
+    Kept exact by this process's votes (:meth:`voted`), and dropped whole when votes changed
+    elsewhere (:class:`~dailypapers.web.vote_watch.VoteWatch` calls :meth:`clear` when it
+    drops the cached pages for the same reason).
+    """
+
+    def __init__(self) -> None:
+        self._votes: dict[int, frozenset[str]] = {}
+        self._changes = 0  # votes seen: a load older than one is not kept
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> frozenset[str] | None:
+        return self._votes.get(user_id)
+
+    def mark(self) -> int:
+        """Taken before loading a member's votes from the store, for :meth:`put`."""
+        return self._changes
+
+    def put(self, user_id: int, voted: frozenset[str], mark: int) -> None:
+        with self._lock:
+            if mark != self._changes:
+                return  # a vote landed while this was read: it may be missing
+            if len(self._votes) >= MEMBER_VOTES_SIZE:
+                self._votes.clear()
+            self._votes[user_id] = voted
+
+    def voted(self, user_id: int, paper_id: str, upvoted: bool) -> None:
+        with self._lock:
+            self._changes += 1
+            known = self._votes.get(user_id)
+            if known is not None:
+                self._votes[user_id] = known | {paper_id} if upvoted else known - {paper_id}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._changes += 1
+            self._votes.clear()

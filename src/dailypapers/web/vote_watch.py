@@ -1,0 +1,99 @@
+"""The votes' part of the response cache's change stamp: a vote made by this process drops
+only the cached pages that show its paper; any other change of the votes drops everything.
+
+The cache (:class:`~dailypapers.web.cache.ResponseCache`) drops all it holds when its stamp
+moves, and the store's stamp moves with every vote (:func:`~dailypapers.feed.reader.
+change_stamp`). With members voting, that emptied the cache every few seconds. So the stamp
+the cache watches carries, instead of the votes' stamp, an *epoch* that moves only when the
+votes' stamp reached a value this process did not produce itself:
+
+- :meth:`VoteWatch.voted` runs after each vote of this process (inside
+  :meth:`VoteWatch.voting`): the cached pages showing the paper get its new count at once
+  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`;
+  a page being rendered meanwhile is not kept), answers that do not say which papers they
+  show (the API, feeds) are dropped, and the votes' stamp read right after it is noted as
+  expected;
+- :meth:`VoteWatch.stamp` is the cache's stamp: papers, the epoch, the search engine's
+  generation. A votes' stamp that is neither the last one seen nor one noted as expected
+  (a vote in another worker process, a suspension) moves the epoch: everything is dropped,
+  as before. While votes of this process are under way (committed, maybe, but their stamp
+  not yet noted), such a move waits for the next look, at most ``MAX_DEFERRED`` looks.
+
+A vote in another process that lands between a local vote and its stamp read is taken as
+local: its pages are right again within ``DAILYPAPERS_PAGE_CACHE_SECONDS``. So is the order of
+a list sorted by upvotes (a corrected count keeps its place, and a paper climbing into a list
+it is not on yet appears there when the page is rendered again, at most that long after).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import cast
+
+from dailypapers.feed.reader import Store, change_stamp, votes_stamp
+from dailypapers.web.cache import ResponseCache
+from dailypapers.web.personal import MemberVotes, with_count
+
+MAX_DEFERRED = 3  # looks a votes' stamp move may wait for this process's votes under way
+
+
+class VoteWatch:
+    """Tells the response cache which vote changes it has seen to already."""
+
+    def __init__(self, store: Store, generation: Callable[[], object]) -> None:
+        self.store = store
+        self.generation = generation
+        self.cache: ResponseCache | None = None  # set once the cache exists
+        self.member_votes = MemberVotes()  # what cached pages mark as each member's votes
+        self._seen: object = None
+        self._expected: set[object] = set()
+        self._pending = 0  # votes of this process under way
+        self._deferred = 0
+        self._epoch = 0
+        self._lock = threading.Lock()
+
+    def stamp(self) -> object:
+        """The cache's stamp: (papers' stamp, votes epoch, the engine's answers generation)."""
+        papers, votes = cast(tuple[object, object], change_stamp(self.store))
+        with self._lock:
+            self._look(votes)
+        return papers, self._epoch, self.generation()
+
+    def _look(self, votes: object) -> None:
+        if votes == self._seen or self._seen is None or votes in self._expected:
+            self._seen, self._deferred = votes, 0
+        elif self._pending and self._deferred < MAX_DEFERRED:
+            # A vote of this process may have committed without noting its stamp yet: wait.
+            self._deferred += 1
+            return
+        else:
+            self._seen, self._deferred = votes, 0
+            self._epoch += 1
+            self.member_votes.clear()
+        if not self._pending or len(self._expected) > 10_000:
+            self._expected.clear()
+
+    @contextmanager
+    def voting(self) -> Iterator[None]:
+        """Around a vote of this process: call :meth:`voted` inside once it committed."""
+        with self._lock:
+            self._pending += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def voted(self, paper_id: str, user_id: int, upvoted: bool, upvotes: int) -> None:
+        """After a vote of this process (committed): ``user_id`` now has ``paper_id``
+        ``upvoted`` or not, and it has ``upvotes``; the pages showing it show that."""
+        self.member_votes.voted(user_id, paper_id, upvoted)
+        if self.cache is not None:
+            fix = partial(with_count, paper_id=paper_id, upvotes=upvotes)
+            self.cache.forget_papers(frozenset({paper_id}), fix)
+        votes = votes_stamp(self.store)
+        with self._lock:
+            self._expected.add(votes)

@@ -1,0 +1,228 @@
+"""Signed-in pages served from the response cache (web/member_pages.py, web/personal.py):
+the merged page is byte for byte the page rendered for the member directly; members never
+see each other's state; the CSRF token of a merged page works; votes, log-out and ended
+sessions show at once; no slot and no member ever reaches the shared cache."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.accounts.service import end_all_sessions
+from dailypapers.community.votes import set_upvote
+from dailypapers.settings import get_settings
+from dailypapers.store import Store
+from dailypapers.web import personal
+from dailypapers.web.app import create_app
+from dailypapers.web.auth import SESSION_COOKIE
+from dailypapers.web.cache import ResponseCache
+from tests.support.accounts import cookie_domain, csrf_of
+from tests.support.members import add_members, set_role, sign_in
+
+DAY = "/date/2026-06-12"
+SHARED_PAGES = (DAY, f"{DAY}?sort=recent", "/", "/trending", "/about", "/search?q=language")
+
+
+def _cache(client: TestClient) -> ResponseCache:
+    cache: ResponseCache = client.app.state.vote_watch.cache  # type: ignore[attr-defined]
+    return cache
+
+
+@pytest.fixture
+def uncached(filled: Store) -> Iterator[TestClient]:
+    """The same site without the response cache: every page rendered for its reader."""
+    settings = get_settings().model_copy(update={"page_cache_mb": 0})
+    with TestClient(create_app(filled, settings)) as test_client:
+        yield test_client
+
+
+def _papers(client: TestClient) -> list[str]:
+    page = client.get(DAY, params={"sort": "recent"}).text
+    return re.findall(r'href="/papers/([^"]+)">', page)
+
+
+def _as(client: TestClient, token: str) -> TestClient:
+    client.cookies.set(SESSION_COOKIE, token, domain=cookie_domain(client))
+    return client
+
+
+def _upvoted(html: str) -> set[str]:
+    return set(re.findall(r'action="/papers/([^"]+)/upvote" data-upvote>\n[^\n]*\n'
+                          r'    <input type="hidden" name="upvoted" value="0">', html))  # fmt: skip
+
+
+def test_a_merged_page_is_the_page_rendered_for_the_member(
+    indexed_client: TestClient, uncached: TestClient, filled: Store
+) -> None:
+    client = indexed_client
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
+    (ada,) = add_members(filled, 1, prefix="ada")
+    papers = _papers(client)
+    for paper in papers[:3]:
+        set_upvote(filled, ada, paper, True)
+    token = sign_in(client, filled, ada)
+    _as(uncached, token)
+    for path in (*SHARED_PAGES, f"/papers/{papers[0]}", f"/papers/{papers[5]}"):
+        first, again, direct = client.get(path), client.get(path), uncached.get(path)
+        assert (first.headers["x-cache"], again.headers["x-cache"]) == ("miss", "hit"), path
+        assert first.text == again.text == direct.text, path
+        assert again.headers["cache-control"] == "private, no-store"
+        assert 'href="/users/ada0">ada0</a>' in again.text
+    day = client.get(DAY).text
+    assert _upvoted(day) == set(papers[:3]) and "csrf-slot" not in day
+    assert (
+        f"{papers[0]}" in day
+        and "upvotes, yours among them" in client.get(f"/papers/{papers[0]}").text
+    )
+    assert "yours among them" not in client.get(f"/papers/{papers[5]}").text
+
+
+def test_moderators_get_their_forms_and_members_do_not(
+    client: TestClient, uncached: TestClient, filled: Store
+) -> None:
+    moderator, member = add_members(filled, 2)
+    set_role(filled, moderator, "moderator")
+    paper = _papers(client)[0]
+    path = f"/papers/{paper}"
+    _as(uncached, sign_in(client, filled, moderator))
+    assert client.get(path).text == uncached.get(path).text
+    other = TestClient(client.app)
+    sign_in(other, filled, member)
+    assert other.get(path).headers["x-cache"] == "miss"  # a rendering of its own
+    assert 'href="/users/member1"' in other.get(path).text
+
+
+def test_members_never_see_each_others_state(client: TestClient, filled: Store) -> None:
+    ada, bob = add_members(filled, 2)
+    paper = _papers(client)[0]
+    set_upvote(filled, ada, paper, True)
+    sign_in(client, filled, ada)
+    other = TestClient(client.app)
+    sign_in(other, filled, bob)
+    anonymous = TestClient(client.app)
+    ada_page, bob_page = client.get(DAY).text, other.get(DAY)
+    assert bob_page.headers["x-cache"] == "hit"  # the same rendering, merged for bob
+    assert paper in _upvoted(ada_page) and _upvoted(bob_page.text) == set()
+    assert "member0" in ada_page and "member0" not in bob_page.text
+    assert "member1" in bob_page.text
+    ada_csrf = set(re.findall(r'name="csrf_token" value="([^"]+)"', ada_page))
+    bob_csrf = set(re.findall(r'name="csrf_token" value="([^"]+)"', bob_page.text))
+    assert len(ada_csrf) == len(bob_csrf) == 1 and ada_csrf != bob_csrf
+    for page in (anonymous.get(DAY), anonymous.get(DAY)):
+        assert "member0" not in page.text and "member1" not in page.text
+        assert "csrf_token" not in page.text and '/upvote"' not in page.text
+        assert personal.HEADER_SLOT not in page.text and "csrf-slot" not in page.text
+
+
+def test_the_token_of_a_merged_page_works_and_the_vote_shows_next_time(
+    client: TestClient, filled: Store
+) -> None:
+    ada, bob = add_members(filled, 2)
+    sign_in(client, filled, ada)
+    anonymous, other = TestClient(client.app), TestClient(client.app)
+    sign_in(other, filled, bob)
+    paper = _papers(client)[1]
+    box = rf'/papers/{re.escape(paper)}/upvote" data-upvote>'
+    count = re.compile(box + r'.*?class="count">(\d+)<', re.S)
+    anonymous_count = re.compile(rf'id="t-[^"]+"><a href="/papers/{re.escape(paper)}"')
+    client.get(DAY), anonymous.get(DAY), other.get(DAY)
+    page = client.get(DAY)
+    assert page.headers["x-cache"] == "hit" and anonymous.get(DAY).headers["x-cache"] == "hit"
+    before = int(count.search(page.text)[1])  # type: ignore[index]
+    fields = dict(re.findall(
+        r'name="([a-z_]+)" value="([^"]*)"',
+        page.text[page.text.index(f"/papers/{paper}/upvote") :].split("</form>")[0],
+    ))  # fmt: skip
+    answer = client.post(f"/papers/{paper}/upvote", data=fields,
+                         headers={"Accept": "application/json"})  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["upvotes"] == before + 1
+    mine = client.get(DAY)
+    assert paper in _upvoted(mine.text) and int(count.search(mine.text)[1]) == before + 1  # type: ignore[index]
+    theirs = other.get(DAY).text
+    assert paper not in _upvoted(theirs) and int(count.search(theirs)[1]) == before + 1  # type: ignore[index]
+    seen = anonymous.get(DAY)  # corrected in place: still a hit, with the new count
+    assert seen.headers["x-cache"] == "hit" and anonymous_count.search(seen.text)
+    assert f'class="count">{before + 1}<' in seen.text
+    # A page that does not show the paper stays cached.
+    assert anonymous.get("/about").headers["x-cache"] in ("hit", "miss")
+    client.post(f"/papers/{paper}/upvote", data={**fields, "upvoted": "0"})
+    assert paper not in _upvoted(client.get(DAY).text)
+
+
+def test_a_vote_here_corrects_the_pages_showing_its_paper(
+    client: TestClient, uncached: TestClient, filled: Store
+) -> None:
+    (ada,) = add_members(filled, 1)
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
+    papers = _papers(client)
+    voted, other_paper = f"/papers/{papers[0]}", f"/papers/{papers[5]}"
+    anonymous = TestClient(client.app)
+    before = anonymous.get(voted).text
+    anonymous.get(other_paper)
+    token = sign_in(client, filled, ada)
+    client.get(voted)
+    fields = {"csrf_token": csrf_of(client, DAY), "upvoted": "1", "next": "/"}
+    _cache(client).check_every = 0.0  # every request looks at the store's stamp
+    client.post(f"{voted}/upvote", data=fields, follow_redirects=False)
+    after = anonymous.get(voted)
+    assert after.headers["x-cache"] == "hit" and after.text != before
+    assert after.text == uncached.get(voted).text  # as if rendered again
+    assert int(after.headers["content-length"]) == len(after.content)
+    assert anonymous.get(other_paper).headers["x-cache"] == "hit"  # not flushed by the vote
+    page = client.get(voted)  # the member's copy: their vote and the new count
+    assert page.headers["x-cache"] == "hit" and page.text == _as(uncached, token).get(voted).text
+    # A vote made elsewhere (another process: straight into the store) drops everything.
+    assert papers[1] not in _upvoted(client.get(DAY).text)  # the member's votes are known
+    set_upvote(filled, ada, papers[1], True)
+    assert anonymous.get(other_paper).headers["x-cache"] == "miss"
+    assert papers[1] in _upvoted(client.get(DAY).text)  # and read again
+
+
+def test_log_out_and_ended_sessions_take_effect(client: TestClient, filled: Store) -> None:
+    ada, bob = add_members(filled, 2)
+    sign_in(client, filled, ada)
+    page = client.get(DAY)
+    assert "member0" in page.text and client.get(DAY).headers["x-cache"] == "hit"
+    token = re.search(
+        r'action="/logout" class="logout"><input type="hidden" '
+        r'name="csrf_token" value="([^"]+)"',
+        page.text,
+    )[1]  # type: ignore[index]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 200
+    after = client.get(DAY)
+    assert "member0" not in after.text and 'href="/login"' in after.text
+    other = TestClient(client.app)
+    sign_in(other, filled, bob)
+    assert "member1" in other.get(DAY).text
+    client.app.state.sessions.seconds = 0.0  # type: ignore[attr-defined]
+    end_all_sessions(filled, bob)  # "log out everywhere" from another device
+    assert "member1" not in other.get(DAY).text
+
+
+def test_a_role_change_rotates_the_session_on_a_cached_page(
+    client: TestClient, filled: Store
+) -> None:
+    (ada,) = add_members(filled, 1)
+    old = sign_in(client, filled, ada)
+    client.get(DAY)
+    client.app.state.sessions.seconds = 0.0  # type: ignore[attr-defined]
+    set_role(filled, ada, "moderator")
+    page = client.get(DAY)
+    assert "member0" in page.text and SESSION_COOKIE in page.headers["set-cookie"]
+    assert client.cookies.get(SESSION_COOKIE) != old
+    assert "member0" in client.get(DAY).text
+    assert client.get(DAY).headers["x-cache"] == "hit"
+
+
+def test_api_answers_are_the_same_for_everyone(client: TestClient, filled: Store) -> None:
+    (ada,) = add_members(filled, 1)
+    anonymous = TestClient(client.app)
+    url = "/api/daily_papers?date=2026-06-12"
+    first = anonymous.get(url)
+    sign_in(client, filled, ada)
+    signed = client.get(url)
+    assert signed.headers["x-cache"] == "hit" and signed.json() == first.json()
+    assert "x-cache" not in client.get("/api/whoami-v2").headers  # personal: never cached
