@@ -124,6 +124,17 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[bytes, bytes]) 
     await reader.readexactly(int(headers.get(b"content-length", b"0")))
 
 
+async def read_head(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, bytes]]:
+    """An answer's status and headers (names lowercased), read up to its body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *lines = head[:-4].split(b"\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split(b" ", 2)[1]), headers
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
@@ -136,15 +147,10 @@ async def exchange(
 ) -> Answer:
     """Send one GET for ``target`` and read the whole answer."""
     writer.write(f"GET {target} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: */*\r\n\r\n".encode())
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head[:-4].split(b"\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers = await read_head(reader)
     await _read_body(reader, headers)
     return Answer(
-        status=int(status_line.split(b" ", 2)[1]),
+        status=status,
         keep_alive=headers.get(b"connection") != b"close",
         cache=headers.get(b"x-cache", b"").lower(),
     )

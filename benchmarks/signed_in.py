@@ -55,7 +55,7 @@ import httpx
 
 from benchmarks import web
 from benchmarks.common import LISTING, machine, percentile, write_section
-from benchmarks.loadgen import FAILURES, HEAD_LIMIT, HOST, cpu_now
+from benchmarks.loadgen import FAILURES, HEAD_LIMIT, HOST, cpu_now, read_head
 from benchmarks.web_embedding import fresh_site
 from dailypapers.accounts.service import start_session, user_by_id
 from dailypapers.settings import Settings
@@ -150,14 +150,9 @@ Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 async def _exchange(stream: Stream, data: bytes) -> tuple[int, bytes]:
     reader, writer = stream
     writer.write(data)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head[:-4].split(b"\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower()] = value.strip()
+    status, headers = await read_head(reader)
     await reader.readexactly(int(headers.get(b"content-length", b"0")))
-    return int(status_line.split(b" ", 2)[1]), headers.get(b"x-cache", b"").lower()
+    return status, headers.get(b"x-cache", b"").lower()
 
 
 async def _connection(phase: Phase, port: int, until: list[float], timeout: float) -> None:
