@@ -4,15 +4,17 @@
 (``tls="smtps"``) with a certificate made for the test by trustme (its CA file is
 ``server.ca_file``), and with ``credentials=(user, password)`` requires AUTH LOGIN or PLAIN
 with them. ``server.refuse[address] = "550 5.1.1 No such user"`` makes it refuse a
-recipient. Tests read ``server.messages`` (parsed ``EmailMessage`` objects) or
-``server.received`` (with the envelope). The ``mail_server`` fixture (tests/conftest.py)
-starts a plain one and points ``DAILYPAPERS_SMTP_URL`` at it.
+recipient. Tests read ``server.messages`` (parsed ``EmailMessage`` objects),
+``server.wait_for(n)`` (the same, once n have arrived) or ``server.received`` (with the
+envelope). The ``mail_server`` fixture (tests/conftest.py) starts a plain one and points
+``DAILYPAPERS_SMTP_URL`` at it.
 """
 
 from __future__ import annotations
 
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +59,16 @@ class SmtpServer:
     def messages(self) -> list[EmailMessage]:
         with self._lock:
             return [item.message for item in self.received]
+
+    def wait_for(self, count: int, seconds: float = 10.0) -> list[EmailMessage]:
+        """The messages once at least ``count`` have arrived (mail a page sends after its
+        answer, as a background task, may land a moment after the page shows); bounded."""
+        deadline = time.monotonic() + seconds
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        messages = self.messages
+        assert len(messages) >= count, f"{len(messages)} of {count} messages in {seconds:g} s"
+        return messages
 
     def url(self, user: str | None = None, password: str | None = None) -> str:
         """The ``DAILYPAPERS_SMTP_URL`` for this server (``user``/``password`` as given)."""
