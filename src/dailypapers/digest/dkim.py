@@ -59,3 +59,22 @@ def sign(settings: Settings, message: EmailMessage) -> EmailMessage:
     # ``message[name] = value`` would parse and refold it (and could encode its long words).
     message._headers.insert(0, (name, value.strip()))  # type: ignore[attr-defined]
     return message
+
+
+def sign_bytes(settings: Settings, data: bytes, headers: tuple[str, ...]) -> bytes:
+    """``data`` (a flattened message) with a ``DKIM-Signature`` first, when a key is set;
+    ``headers`` are the names it holds (those of :data:`SIGNED` among them are signed)."""
+    if settings.dkim_private_key_file is None:
+        return data
+    domain = settings.dkim_domain or sender_address(settings).domain
+    present = {name.lower() for name in headers}
+    try:
+        signature: bytes = dkim.sign(
+            data, settings.dkim_selector.encode(), domain.encode(),
+            _key(settings.dkim_private_key_file),
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=[name.encode() for name in SIGNED if name.lower() in present],
+        )  # fmt: skip
+    except dkim.DKIMException as error:
+        raise MailError(f"DKIM signing failed: {error}", temporary=False) from None
+    return signature + data
