@@ -41,16 +41,33 @@ PER_MESSAGE = ("To", "Date", "Message-ID", "List-Unsubscribe")
 
 
 @dataclass(frozen=True)
+class Body:
+    """A body part encoded once, in the pieces between the places of the unsubscribe link.
+
+    Quoted-printable pieces are joined with soft line breaks around the encoded link (they
+    vanish when decoded), so the shared pieces never need encoding again."""
+
+    head: bytes  # the part's Content-Type and Content-Transfer-Encoding
+    pieces: tuple[bytes, ...]
+    quoted: bool
+
+    def with_link(self, link: str) -> bytes:
+        if not self.quoted:
+            return self.head + link.encode().join(self.pieces) + b"\r\n"
+        encoded = binascii.b2a_qp(link.encode() + b"\r\n", istext=True)[:-2]
+        joined = (b"=\r\n" + encoded + b"=\r\n").join(self.pieces)
+        return self.head + joined + b"\r\n"  # the CRLF before a boundary belongs to it
+
+
+@dataclass(frozen=True)
 class DigestParts:
     """The encoded bytes and rendered bodies every subscriber of one (edition, categories)
     shares; ``text`` and ``html`` are split at the unsubscribe link's places."""
 
     subject: str
     head: bytes
-    text: tuple[str, ...]
-    html: tuple[str, ...]
-    text_head: bytes
-    html_head: bytes
+    text: Body
+    html: Body
     boundary: bytes
     shown: int  # papers in the mail (0: the subscriber's categories have none)
     names: tuple[str, ...]  # the headers of a whole message (what DKIM may sign)
@@ -64,14 +81,21 @@ def _folded_head(headers: list[tuple[str, str]]) -> bytes:
     return message.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
 
 
-def _part_head(subtype: str, body: str) -> bytes:
+def _encoded(subtype: str, rendered: str) -> Body:
+    body = rendered.replace("\r\n", "\n").replace("\n", CRLF)
+    if not body.endswith(CRLF):
+        body += CRLF
     # 7bit only when it stays so with any link in it (links are ASCII); else quoted-printable,
     # as ``build_message`` chooses, so no relay rewrites the body under a DKIM signature.
     seven_bit = body.isascii() and all(len(line) <= 900 for line in body.splitlines())
     cte = "7bit" if seven_bit else "quoted-printable"
-    return (
+    head = (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n\r\n'
     ).encode()
+    pieces = [piece.encode() for piece in body.split(MARKER)]
+    if not seven_bit:
+        pieces = [binascii.b2a_qp(piece, istext=True) for piece in pieces]
+    return Body(head, tuple(pieces), not seven_bit)
 
 
 def shared_parts(
@@ -95,15 +119,11 @@ def shared_parts(
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    text = rendered.text.replace("\r\n", "\n").replace("\n", CRLF)
-    html = rendered.html.replace("\r\n", "\n").replace("\n", CRLF)
     return DigestParts(
         subject=rendered.subject,
         head=_folded_head(headers),
-        text=tuple(text.split(MARKER)),
-        html=tuple(html.split(MARKER)),
-        text_head=_part_head("plain", text),
-        html_head=_part_head("html", html),
+        text=_encoded("plain", rendered.text),
+        html=_encoded("html", rendered.html),
         boundary=boundary.encode(),
         shown=len(entries),
         names=(*(name for name, _ in headers), *PER_MESSAGE),
@@ -134,16 +154,6 @@ def _links_header(url: str, mailto: str) -> bytes:
     return f"List-Unsubscribe: <{url}>,\r\n <{mailto}>\r\n".encode()
 
 
-def _body(head: bytes, pieces: tuple[str, ...], link: str) -> bytes:
-    body = link.join(pieces)
-    if not body.endswith(CRLF):
-        body += CRLF
-    data = body.encode()
-    if b"quoted-printable" in head:
-        data = binascii.b2a_qp(data, istext=True)
-    return head + data + b"\r\n"  # the CRLF before a boundary belongs to the boundary
-
-
 def assemble(
     parts: DigestParts,
     *,
@@ -166,10 +176,10 @@ def assemble(
             b"\r\n",
             dash,
             b"\r\n",
-            _body(parts.text_head, parts.text, unsubscribe_url),
+            parts.text.with_link(unsubscribe_url),
             dash,
             b"\r\n",
-            _body(parts.html_head, parts.html, str(escape(unsubscribe_url))),
+            parts.html.with_link(str(escape(unsubscribe_url))),
             dash,
             b"--\r\n",
         )  # fmt: skip

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Insert, and_, func, literal, select, update
+from sqlalchemy import Connection, Insert, and_, bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.schema import deliveries, subscriptions
@@ -112,6 +112,26 @@ def _owned(delivery_id: int, owner: str) -> object:
     )
 
 
+# Built once: a digest run marks every delivery with it, one transaction each, and building
+# the statement anew each time cost more than running it.
+_FINISH = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.owner == bindparam("b_owner"),
+        deliveries.c.status == "sending",
+    )
+    .values(
+        status=bindparam("b_status"),
+        owner=None,
+        lease_until=None,
+        sent_at=bindparam("b_sent_at"),
+        message_id=bindparam("b_message_id"),
+        error=bindparam("b_error"),
+    )
+)
+
+
 def finish(
     connection: Connection,
     delivery_id: int,
@@ -124,16 +144,15 @@ def finish(
 ) -> bool:
     """Record a delivery's end (sent, bounced, failed, empty); False if ``owner`` lost it."""
     result = connection.execute(
-        update(deliveries)
-        .where(_owned(delivery_id, owner))  # type: ignore[arg-type]
-        .values(
-            status=status,
-            owner=None,
-            lease_until=None,
-            sent_at=now if status == "sent" else None,
-            message_id=message_id,
-            error=error[:2000] if error else None,
-        )  # fmt: skip
+        _FINISH,
+        {
+            "b_id": delivery_id,
+            "b_owner": owner,
+            "b_status": status,
+            "b_sent_at": now if status == "sent" else None,
+            "b_message_id": message_id,
+            "b_error": error[:2000] if error else None,
+        },
     )
     return result.rowcount == 1
 
