@@ -5,7 +5,8 @@ its owner follows that mail's link. Subscribing again, or with an address alread
 confirmed, answers the same (the caller shows one message whatever happened) and mails the
 address at most once a day: ``subscribe`` returns the subscription to mail, or None when
 one went out within the day. A confirmed subscription's choices change only through a
-confirmation link, so a stranger who types a subscriber's address changes nothing.
+confirmation link (or ``set_for_account``, the signed-in owner of a confirmed account address),
+so a stranger who types a subscriber's address changes nothing.
 Unconfirmed rows are forgotten after ``PENDING_DAYS`` (the worker's ``subscriptions`` job).
 """
 
