@@ -13,6 +13,7 @@ from email.policy import SMTP, default
 
 import pytest
 
+from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.assemble import MARKER, assemble, shared_parts
 from dailypapers.digest.compose import base_url, digest_message, pick_edition
 from dailypapers.digest.edition import Edition, Kind
@@ -23,6 +24,7 @@ from dailypapers.digest.headers import (
     unsubscribe_mailto,
     unsubscribe_url,
 )
+from dailypapers.digest.outbox import send_edition
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store
 
@@ -124,3 +126,24 @@ def test_a_line_break_in_an_address_is_refused(filled: Store) -> None:
             parts, to="a@example.org\r\nBcc: b@example.org", message_id="<x@example.org>",
             unsubscribe_url="https://x/unsubscribe?token=t", unsubscribe_mailto="mailto:x@y",
         )  # fmt: skip
+
+
+def test_without_a_mail_server_development_writes_each_digest_to_an_eml_file(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAILYPAPERS_SMTP_URL", raising=False)
+    monkeypatch.setenv("DAILYPAPERS_MODE", "development")
+    monkeypatch.setenv("DAILYPAPERS_MAIL_RATE", "1000")
+    settings = get_settings()
+    for address in ("one@example.org", "two@example.org"):
+        subs.add_subscriber(filled, settings, address, confirmed=True)
+    edition = pick_edition(filled, "daily", DAY)
+    assert edition is not None
+    report = send_edition(filled, settings, edition)
+    assert report.counts == {"sent": 2}
+    files = sorted((settings.data_dir / "mail").glob("*.eml"))
+    received = {str(_parse(path.read_bytes())["To"]): _parse(path.read_bytes()) for path in files}
+    assert set(received) == {"one@example.org", "two@example.org"}
+    for message in received.values():
+        text = message.get_body(("plain",))
+        assert text is not None and "/unsubscribe?token=" in text.get_content()
