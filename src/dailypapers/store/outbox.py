@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, bindparam, func, literal, select, update
+from sqlalchemy import Connection, Insert, Select, and_, bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.schema import deliveries, subscriptions
@@ -56,20 +57,8 @@ def enqueue(connection: Connection, edition: str, frequency: str, now: datetime)
     return len(connection.execute(statement.returning(deliveries.c.id)).all())
 
 
-def claim(
-    connection: Connection,
-    edition: str,
-    owner: str,
-    *,
-    now: datetime,
-    lease_until: datetime,
-    limit: int,
-) -> list[Claimed]:
-    """Take up to ``limit`` due rows of ``edition`` (or rows whose sender's lease expired)
-    whose subscription is still confirmed. Call in a write transaction."""
-    due = (deliveries.c.status == "due") & (deliveries.c.not_before <= now)
-    expired = (deliveries.c.status == "sending") & (deliveries.c.lease_until < now)
-    rows = connection.execute(
+def _claimable(edition: str, status: str) -> Select[Any]:
+    return (
         select(
             deliveries.c.id,
             deliveries.c.subscription_id,
@@ -79,12 +68,43 @@ def claim(
             deliveries.c.attempts,
         )  # fmt: skip
         .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-        .where(deliveries.c.edition == edition, due | expired)
+        .where(deliveries.c.edition == edition, deliveries.c.status == status)
         .where(subscriptions.c.status == "confirmed")
+    )
+
+
+def claim(
+    connection: Connection,
+    edition: str,
+    owner: str,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[Claimed]:
+    """Take up to ``limit`` rows of ``edition`` whose sender's lease expired, then due rows,
+    whose subscription is still confirmed. Call in a write transaction.
+
+    Two queries, each walking the index on (edition, status, not_before) in its order, so a
+    claim reads only the rows it takes (one query with ``status = 'due' OR status =
+    'sending'`` ordered by id read and sorted every row of the edition at each claim)."""
+    expired = (
+        _claimable(edition, "sending")
+        .where(deliveries.c.lease_until < now)
         .order_by(deliveries.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=deliveries)  # left out on SQLite
-    ).all()
+    )
+    rows = list(connection.execute(expired).all())
+    if len(rows) < limit:
+        due = (
+            _claimable(edition, "due")
+            .where(deliveries.c.not_before <= now)
+            .order_by(deliveries.c.not_before, deliveries.c.id)
+            .limit(limit - len(rows))
+            .with_for_update(skip_locked=True, of=deliveries)
+        )
+        rows += connection.execute(due).all()
     if not rows:
         return []
     connection.execute(
