@@ -13,7 +13,8 @@ machine, more than assembling and sending a digest); the site's keys are signed 
 OpenSSL instead (``cryptography``, about 1 ms): :func:`_rsa_sign` takes the place of dkimpy's
 ``RSASSA_PKCS1_v1_5_sign``, the one function its signing calls for the RSA step, for the
 keys this module loaded, and hands any other key back to dkimpy's own. The signature bytes
-are the same (RSASSA-PKCS1-v1_5 is deterministic); the tests verify them with dkimpy.
+are the same (RSASSA-PKCS1-v1_5 is deterministic); the tests verify them with dkimpy. Its
+parse of the PEM key, also done at each signature, is kept for the next one.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def _rsa_sign(digest: Any, private_key: dict[str, int]) -> bytes:
 
 
 dkim.RSASSA_PKCS1_v1_5_sign = _rsa_sign
+# dkimpy parses the PEM key (in Python) at every signature; the site has one key.
+dkim.parse_pem_private_key = lru_cache(maxsize=4)(dkim.parse_pem_private_key)
 
 
 def _remember_for_openssl(pem: bytes) -> None:
