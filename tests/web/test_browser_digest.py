@@ -8,6 +8,7 @@ Run: ``.venv/bin/pytest tests/web/test_browser_digest.py`` (``apt-get install ch
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,11 @@ TIMEOUT_MS = 10_000
 
 
 def _link(server: SmtpServer, index: int, pattern: str) -> str:
+    # The confirmation mail goes out in a background task after the page's answer: wait for
+    # it (bounded) rather than read the server's list at once.
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while len(server.messages) <= index and time.monotonic() < deadline:
+        time.sleep(0.05)
     body = server.messages[index].get_body(("plain",))
     assert body is not None
     found = re.search(pattern, body.get_content())
