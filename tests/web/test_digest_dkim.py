@@ -6,6 +6,7 @@ changed header breaks the signature, and an unreadable key stops sending with on
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from datetime import date
 from pathlib import Path
@@ -14,9 +15,11 @@ import dkim
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from dkim.crypto import parse_pem_private_key
 
 from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.compose import pick_edition
+from dailypapers.digest.dkim import _OPENSSL_KEYS, _dkimpy_sign, _rsa_sign, sign_bytes
 from dailypapers.digest.mails import send_quietly
 from dailypapers.digest.outbox import SendAborted, send_edition
 from dailypapers.ingest.hf_daily import HfDailySource
@@ -104,3 +107,19 @@ def test_an_unreadable_key_stops_sending_with_one_line(
     with pytest.raises(SendAborted, match="DKIM_PRIVATE_KEY_FILE"):
         send_edition(sqlite_store, get_settings(), edition)
     assert mail_server.received == []
+
+
+def test_openssl_signs_the_same_bytes_as_dkimpy(public_record: bytes) -> None:
+    settings = get_settings()
+    assert settings.dkim_private_key_file is not None
+    message = (
+        b"From: Daily Papers <noreply@papers.example.org>\r\nTo: ada@example.org\r\n"
+        b"Subject: A digest\r\nDate: Fri, 12 Jun 2026 07:00:00 +0000\r\n\r\nThe body.\r\n"
+    )
+    signed = sign_bytes(settings, message, ("From", "To", "Subject", "Date"))
+    assert dkim.verify(signed, dnsfunc=_dns(public_record))
+    # The same digest signed by dkimpy's own RSA and by OpenSSL: identical signatures.
+    parsed = parse_pem_private_key(settings.dkim_private_key_file.read_bytes())
+    assert parsed["modulus"] in _OPENSSL_KEYS  # so the OpenSSL path is the one compared
+    digest = hashlib.sha256(b"what dkimpy hashes")
+    assert _rsa_sign(digest, parsed) == _dkimpy_sign(digest, parsed)

@@ -25,15 +25,22 @@ def unsubscribe_url(settings: Settings, base: str, subscription_id: int, email_k
     return f"{base}/unsubscribe?token={unsubscribe_token(settings, subscription_id, email_key)}"
 
 
+def list_id(settings: Settings, edition: Edition) -> str:
+    return f"Daily Papers {edition.kind} digest <{edition.kind}.digest.{site_domain(settings)}>"
+
+
+def unsubscribe_mailto(settings: Settings, url: str) -> str:
+    """The ``mailto:`` of ``List-Unsubscribe``: the From address, the link's token as subject."""
+    token = url.split("token=", 1)[1]
+    return f"mailto:{sender_address(settings).addr_spec}?subject={quote('unsubscribe ' + token)}"
+
+
 def list_headers(
     settings: Settings, edition: Edition, subscription_id: int, email_key: str, url: str
 ) -> dict[str, str]:
-    token = url.split("token=", 1)[1]
-    mailto = f"mailto:{sender_address(settings).addr_spec}?subject={quote('unsubscribe ' + token)}"
-    list_id = f"{edition.kind}.digest.{site_domain(settings)}"
     return {
-        "List-Id": f"Daily Papers {edition.kind} digest <{list_id}>",
-        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Id": list_id(settings, edition),
+        "List-Unsubscribe": f"<{url}>, <{unsubscribe_mailto(settings, url)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "list",
         "Auto-Submitted": "auto-generated",

@@ -26,10 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from dailypapers.digest.compose import base_url, digest_message
-from dailypapers.digest.dkim import sign
-from dailypapers.digest.edition import Edition, for_categories
-from dailypapers.digest.headers import delivery_message_id, list_headers, unsubscribe_url
+from dailypapers.digest.assemble import PartsCache, assemble
+from dailypapers.digest.compose import base_url
+from dailypapers.digest.dkim import sign_bytes
+from dailypapers.digest.edition import Edition
+from dailypapers.digest.headers import (
+    delivery_message_id,
+    list_id,
+    unsubscribe_mailto,
+    unsubscribe_url,
+)
 from dailypapers.digest.subscriptions import MAX_BOUNCES, split_categories
 from dailypapers.mail import MailError, open_sender
 from dailypapers.mail.sender import Sender
@@ -119,6 +125,7 @@ def _drain(
     check: Callable[[], None],
 ) -> None:
     pacer = Pacer(settings.mail_rate)
+    parts = PartsCache(settings, base_url(settings), edition, list_id(settings, edition))
     lease = timedelta(seconds=BATCH / settings.mail_rate + settings.mail_lease_seconds)
     with open_sender(settings) as sender:
         while True:
@@ -133,7 +140,7 @@ def _drain(
                 try:
                     check()
                     pacer.wait()
-                    report.add(_deliver(store, settings, sender, edition, delivery, owner))
+                    report.add(_deliver(store, settings, sender, parts, delivery, owner))
                 except BaseException:
                     with store.write() as connection:
                         sql.release(connection, [item.id for item in batch[index:]], owner)
@@ -144,24 +151,24 @@ def _deliver(
     store: Store,
     settings: Settings,
     sender: Sender,
-    edition: Edition,
+    parts: PartsCache,
     delivery: sql.Claimed,
     owner: str,
 ) -> str:
     """Send one delivery and record the outcome; its name for the report."""
-    categories = split_categories(delivery.categories)
-    if not for_categories(edition, categories, 1):
+    shared = parts.get(split_categories(delivery.categories))
+    if not shared.shown:
         return _finish(store, delivery, owner, "empty")
     subscription_id, key = delivery.subscription_id, delivery.email_key
     url = unsubscribe_url(settings, base_url(settings), subscription_id, key)
-    message_id = delivery_message_id(settings, edition, subscription_id)
-    message = digest_message(
-        settings, edition, delivery.email, categories=categories, unsubscribe=url,
-        message_id=message_id,
-        headers=list_headers(settings, edition, subscription_id, key, url),
+    message_id = delivery_message_id(settings, parts.edition, subscription_id)
+    data = assemble(
+        shared, to=delivery.email, message_id=message_id, unsubscribe_url=url,
+        unsubscribe_mailto=unsubscribe_mailto(settings, url),
     )  # fmt: skip
     try:
-        sender.send(sign(settings, message))
+        signed = sign_bytes(settings, data, shared.names)
+        sender.send_bytes(signed, sender=parts.sender, recipients=(delivery.email,))
     except MailError as error:
         return _failed(store, settings, delivery, owner, error)
     return _finish(store, delivery, owner, "sent", message_id=message_id)

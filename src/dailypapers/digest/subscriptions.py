@@ -5,7 +5,8 @@ its owner follows that mail's link. Subscribing again, or with an address alread
 confirmed, answers the same (the caller shows one message whatever happened) and mails the
 address at most once a day: ``subscribe`` returns the subscription to mail, or None when
 one went out within the day. A confirmed subscription's choices change only through a
-confirmation link, so a stranger who types a subscriber's address changes nothing.
+confirmation link (or ``set_for_account``, the signed-in owner of a confirmed account address),
+so a stranger who types a subscriber's address changes nothing.
 Unconfirmed rows are forgotten after ``PENDING_DAYS`` (the worker's ``subscriptions`` job).
 """
 
@@ -219,3 +220,50 @@ def remove_subscriber(store: Store, email: str) -> bool:
     with store.write() as connection:
         row = sql.subscription_by_key(connection, email_key(email))
         return row is not None and sql.delete_subscription(connection, row["id"])
+
+
+def of_address(store: Store, email: str) -> Subscription | None:
+    """The subscription of ``email`` (any status), None if there is none."""
+    with store.read() as connection:
+        row = sql.subscription_by_key(connection, email_key(email))
+    return None if row is None else Subscription.from_row(row)
+
+
+def set_for_account(
+    store: Store,
+    settings: Settings,
+    email: str,
+    frequency: str,
+    categories: list[str] | tuple[str, ...] = (),
+    *,
+    now: datetime | None = None,
+) -> Subscription:
+    """Subscribe a signed-in account's confirmed address, or change its choices: confirmed
+    at once (confirming the account's address was the opt-in), bounces counted anew."""
+    address = clean_address(email)
+    chosen_frequency, chosen = clean_choices(settings, frequency, categories)
+    now = now or utc_now()
+    key = email_key(address)
+    values: dict[str, Any] = {
+        "frequency": chosen_frequency, "categories": ",".join(chosen), "status": "confirmed",
+        "bounces": 0,
+    }  # fmt: skip
+    for _attempt in range(2):  # a concurrent first subscription of the same address
+        try:
+            with store.write() as connection:
+                row = sql.subscription_by_key(connection, key)
+                if row is None:
+                    sql.insert_subscription(
+                        connection,
+                        {"email": address, "email_key": key, "created_at": now,
+                         "confirmed_at": now, **values},
+                    )  # fmt: skip
+                else:
+                    values["confirmed_at"] = row["confirmed_at"] or now
+                    sql.update_subscription(connection, row["id"], values)
+                found = sql.subscription_by_key(connection, key)
+        except IntegrityError:
+            continue
+        assert found is not None
+        return Subscription.from_row(found)
+    raise SubscriptionError("the subscription changed at the same time; try again")

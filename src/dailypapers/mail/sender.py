@@ -21,8 +21,9 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, default
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
@@ -48,6 +49,9 @@ class Sender(Protocol):
     """Sends messages; a context manager that releases its connection on the way out."""
 
     def send(self, message: EmailMessage) -> SentMail: ...
+
+    def send_bytes(self, data: bytes, *, sender: str, recipients: tuple[str, ...]) -> None:
+        """Send a message already flattened (CRLF lines), as a digest run assembles them."""
 
     def close(self) -> None: ...
 
@@ -111,6 +115,11 @@ class EmlSender(_Base):
         )
         return SentMail(str(message["Message-ID"]), recipients, path)
 
+    def send_bytes(self, data: bytes, *, sender: str, recipients: tuple[str, ...]) -> None:
+        parsed = message_from_bytes(data, policy=default)
+        assert isinstance(parsed, EmailMessage)  # the policy's message_factory
+        self.send(parsed)
+
 
 def _write_atomically(path: Path, data: bytes) -> None:
     # Links in mail sign people in: the files are readable by their owner only (mkstemp).
@@ -130,6 +139,9 @@ class UnconfiguredSender(_Base):
     """Production without ``DAILYPAPERS_SMTP_URL``: every send says what to set."""
 
     def send(self, message: EmailMessage) -> SentMail:
+        raise MailError("no mail server is configured: set DAILYPAPERS_SMTP_URL", temporary=False)
+
+    def send_bytes(self, data: bytes, *, sender: str, recipients: tuple[str, ...]) -> None:
         raise MailError("no mail server is configured: set DAILYPAPERS_SMTP_URL", temporary=False)
 
 
@@ -236,6 +248,19 @@ class SmtpSender(_Base):
             self.close()  # a failed exchange leaves the connection in an unknown state
             raise _describe(error, self.target) from None
         return SentMail(str(message["Message-ID"]), recipients)
+
+    def send_bytes(self, data: bytes, *, sender: str, recipients: tuple[str, ...]) -> None:
+        """``sendmail`` of ``data`` as it is: no parsing, folding or encoding again."""
+        options = () if all(r.isascii() for r in recipients) else ("SMTPUTF8",)
+        try:
+            client = self._client or self._connect()
+            client.sendmail(sender, list(recipients), data, mail_options=options)
+        except MailError:
+            self.close()
+            raise
+        except _FAILURES as error:
+            self.close()
+            raise _describe(error, self.target) from None
 
     def _connect(self) -> smtplib.SMTP:
         target, context = self.target, tls_context(self.ca_file)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, func, literal, select, update
+from sqlalchemy import Connection, Insert, Select, and_, bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.schema import deliveries, subscriptions
@@ -56,20 +57,8 @@ def enqueue(connection: Connection, edition: str, frequency: str, now: datetime)
     return len(connection.execute(statement.returning(deliveries.c.id)).all())
 
 
-def claim(
-    connection: Connection,
-    edition: str,
-    owner: str,
-    *,
-    now: datetime,
-    lease_until: datetime,
-    limit: int,
-) -> list[Claimed]:
-    """Take up to ``limit`` due rows of ``edition`` (or rows whose sender's lease expired)
-    whose subscription is still confirmed. Call in a write transaction."""
-    due = (deliveries.c.status == "due") & (deliveries.c.not_before <= now)
-    expired = (deliveries.c.status == "sending") & (deliveries.c.lease_until < now)
-    rows = connection.execute(
+def _claimable(edition: str, status: str) -> Select[Any]:
+    return (
         select(
             deliveries.c.id,
             deliveries.c.subscription_id,
@@ -79,12 +68,43 @@ def claim(
             deliveries.c.attempts,
         )  # fmt: skip
         .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-        .where(deliveries.c.edition == edition, due | expired)
+        .where(deliveries.c.edition == edition, deliveries.c.status == status)
         .where(subscriptions.c.status == "confirmed")
+    )
+
+
+def claim(
+    connection: Connection,
+    edition: str,
+    owner: str,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[Claimed]:
+    """Take up to ``limit`` rows of ``edition`` whose sender's lease expired, then due rows,
+    whose subscription is still confirmed. Call in a write transaction.
+
+    Two queries, each walking the index on (edition, status, not_before) in its order, so a
+    claim reads only the rows it takes (one query with ``status = 'due' OR status =
+    'sending'`` ordered by id read and sorted every row of the edition at each claim)."""
+    expired = (
+        _claimable(edition, "sending")
+        .where(deliveries.c.lease_until < now)
         .order_by(deliveries.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=deliveries)  # left out on SQLite
-    ).all()
+    )
+    rows = list(connection.execute(expired).all())
+    if len(rows) < limit:
+        due = (
+            _claimable(edition, "due")
+            .where(deliveries.c.not_before <= now)
+            .order_by(deliveries.c.not_before, deliveries.c.id)
+            .limit(limit - len(rows))
+            .with_for_update(skip_locked=True, of=deliveries)
+        )
+        rows += connection.execute(due).all()
     if not rows:
         return []
     connection.execute(
@@ -112,6 +132,26 @@ def _owned(delivery_id: int, owner: str) -> object:
     )
 
 
+# Built once: a digest run marks every delivery with it, one transaction each, and building
+# the statement anew each time cost more than running it.
+_FINISH = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.owner == bindparam("b_owner"),
+        deliveries.c.status == "sending",
+    )
+    .values(
+        status=bindparam("b_status"),
+        owner=None,
+        lease_until=None,
+        sent_at=bindparam("b_sent_at"),
+        message_id=bindparam("b_message_id"),
+        error=bindparam("b_error"),
+    )
+)
+
+
 def finish(
     connection: Connection,
     delivery_id: int,
@@ -124,16 +164,15 @@ def finish(
 ) -> bool:
     """Record a delivery's end (sent, bounced, failed, empty); False if ``owner`` lost it."""
     result = connection.execute(
-        update(deliveries)
-        .where(_owned(delivery_id, owner))  # type: ignore[arg-type]
-        .values(
-            status=status,
-            owner=None,
-            lease_until=None,
-            sent_at=now if status == "sent" else None,
-            message_id=message_id,
-            error=error[:2000] if error else None,
-        )  # fmt: skip
+        _FINISH,
+        {
+            "b_id": delivery_id,
+            "b_owner": owner,
+            "b_status": status,
+            "b_sent_at": now if status == "sent" else None,
+            "b_message_id": message_id,
+            "b_error": error[:2000] if error else None,
+        },
     )
     return result.rowcount == 1
 

@@ -31,6 +31,7 @@ from dailypapers.web.auth import (
 from dailypapers.web.deps import settings_of, store_of
 from dailypapers.web.limits import client_ip, limiter_of
 from dailypapers.web.pages.signup import base_url, send_later
+from dailypapers.web.pages.subscribe import digest_settings
 from dailypapers.web.templating import render
 from dailypapers.web.votes import profile_papers
 
@@ -138,6 +139,7 @@ def _settings_page(
         "done": DONE.get(request.query_params.get("done", "")),
         "error": error,
         "field": field,
+        "digest": digest_settings(request, user),
     }
     return render(request, "settings.html", context, status_code=status)
 

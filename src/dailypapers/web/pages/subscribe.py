@@ -7,6 +7,12 @@ same "check your mail", whatever was known about the address, and the mail goes 
 the answer. Confirming is a button on the link's page (a POST with its CSRF token), so a
 mail scanner that opens links confirms nothing. Unsubscribing is RFC 8058's one-click: a
 POST to the link (the token is the authority; no log-in, no cookie), or its page's button.
+
+Signed-in members manage the subscription of their account's confirmed address from the
+settings page (``digest_settings`` is that section's context): ``POST /settings/digest``
+subscribes or changes frequency and categories, confirmed at once (confirming the account's
+address was the opt-in), ``POST /settings/digest/unsubscribe`` deletes it; both take the
+session's CSRF token (or a write-scope API token).
 """
 
 from __future__ import annotations
@@ -14,14 +20,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from dailypapers.accounts import User
 from dailypapers.accounts.limit_rules import parse_limits
 from dailypapers.accounts.limits import ip_key
 from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.links import LinkError, site_base
 from dailypapers.digest.mails import confirmation_mail, send_quietly
-from dailypapers.web.auth import check_csrf
+from dailypapers.web.auth import check_csrf, require_writer
 from dailypapers.web.deps import settings_of, store_of
 from dailypapers.web.limits import client_ip, limiter_of
 from dailypapers.web.templating import render
@@ -126,3 +133,63 @@ def unsubscribe(request: Request, token: str = "") -> Response:
         request, "Unsubscribed", "You are unsubscribed, and what was stored about this "
         "address (its frequency, categories and dates) is deleted.",
     )  # fmt: skip
+
+
+DIGEST_DONE = {
+    "saved": "Your digest subscription is saved.",
+    "removed": "You are unsubscribed from the digest; what was stored about it is deleted.",
+}
+
+
+def digest_settings(request: Request, user: User) -> dict[str, object]:
+    """What the settings page's digest section shows: the subscription of the account's
+    confirmed address (None if it has none), the site's categories, a note after a change."""
+    found = None
+    if user.email and user.confirmed:
+        found = subs.of_address(store_of(request), user.email)
+    return {
+        "address": user.email if user.confirmed else None,
+        "subscription": found,
+        "all_categories": settings_of(request).categories,
+        "done": DIGEST_DONE.get(request.query_params.get("digest", "")),
+    }
+
+
+def _confirmed_address(request: Request, user: User) -> str | Response:
+    if user.email and user.confirmed:
+        return user.email
+    return _message(
+        request, "Not saved", "Confirm your account's email address first: the digest goes "
+        "to it.", 400,
+    )  # fmt: skip
+
+
+def _back(done: str) -> Response:
+    return RedirectResponse(f"/settings?digest={done}#digest-head", status_code=303)
+
+
+@router.post("/settings/digest")
+def save_digest(
+    request: Request,
+    user: Annotated[User, Depends(require_writer)],
+    frequency: Annotated[str, Form(max_length=16)] = "daily",
+    category: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    address = _confirmed_address(request, user)
+    if isinstance(address, Response):
+        return address
+    settings = settings_of(request)
+    try:
+        subs.set_for_account(store_of(request), settings, address, frequency, category or [])
+    except subs.SubscriptionError as refused:
+        return _message(request, "Not saved", f"{str(refused).capitalize()}.", 422)
+    return _back("saved")
+
+
+@router.post("/settings/digest/unsubscribe")
+def remove_digest(request: Request, user: Annotated[User, Depends(require_writer)]) -> Response:
+    address = _confirmed_address(request, user)
+    if isinstance(address, Response):
+        return address
+    subs.remove_subscriber(store_of(request), address)
+    return _back("removed")
