@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dailypapers.index.lexical.snippet import ELLIPSIS, highlight, snippet
+from dailypapers.index.lexical.snippet import ELLIPSIS, Marker, highlight, snippet
 
 ABSTRACT = (
     "Large models need data. " * 12
@@ -71,3 +71,22 @@ def test_output_is_always_escaped_text_plus_marks(text: str, query: str) -> None
     without_marks = re.sub(r"</?mark>", "", found)
     assert "<" not in without_marks and ">" not in without_marks
     assert found.count("<mark>") == found.count("</mark>")
+
+
+ASCII_WORDS = st.text(
+    alphabet=st.sampled_from("abcdeTRANSformer019 _-.,()'"), min_size=0, max_size=120
+)
+
+
+@given(ASCII_WORDS, st.sampled_from(["transformer", "tranformers attention", "the data 1"]))
+def test_ascii_words_are_cut_like_the_analyzer_cuts_them(text: str, query: str) -> None:
+    # ASCII text is cut in Python; a non-ASCII word after it sends the text through tantivy's
+    # tokenizer instead, and the marks before it must be the same.
+    marker = Marker(query)
+    assert marker.matches(text + " \u00e9t\u00e9") == marker.matches(text)
+
+
+def test_a_word_near_two_missing_terms_marks_the_first_of_the_query() -> None:
+    assert Marker("transformar transformor").matches("a transformer") == Marker(
+        "transformar"
+    ).matches("a transformer")

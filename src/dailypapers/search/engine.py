@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dailypapers.index.lexical.index import IndexUnusable
-from dailypapers.index.lexical.snippet import snippet
+from dailypapers.index.lexical.snippet import Marker
 from dailypapers.search.catalog import Catalog, Entry, title_key
 from dailypapers.search.fusion import get_fusion
 from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
@@ -258,8 +258,9 @@ class SearchEngine:
         if self.abstracts is None or not hits:
             return hits
         found = self.abstracts([hit.id for hit in hits])
+        marker = Marker(text)
         return [
-            replace(hit, snippet=snippet(found[hit.id], text)) if hit.id in found else hit
+            replace(hit, snippet=marker.snippet(found[hit.id])) if hit.id in found else hit
             for hit in hits
         ]
 

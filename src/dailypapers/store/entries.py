@@ -9,7 +9,7 @@ Pages run these on every uncached request, so the statements are built once (bou
 parameters, expanding ``IN`` lists) and SQLAlchemy's compiled cache serves them; an entry
 reads only the columns it shows, its authors, categories and code link among them (copies
 kept on the paper's row, see ``schema.papers``). A page of a range is one query (its total
-by ``COUNT(*) OVER ()``).
+by a scalar ``COUNT(*)``).
 """
 
 from __future__ import annotations
@@ -173,26 +173,26 @@ _LATEST = select(func.max(papers.c.feed_day))
 def _paged(where: ColumnElement[bool], order: Order) -> Select[Any]:
     """The rows of one page of ``where`` in ``order``, with the total of ``where`` last.
 
-    The inner query sorts and counts narrow rows (id and sort keys); only the page's rows are
-    then read whole, so abstracts of the papers not shown are never copied into a sort.
+    The inner query sorts narrow rows (id and sort keys) and keeps the page's (a top-N sort,
+    no window over all of them); only those rows are then read whole, so abstracts of the
+    papers not shown are never copied into a sort. The total is counted apart, once.
     """
-    ordering = _ordering(order)
+    keys = _ordering(order)
     inner = (
-        select(
-            papers.c.arxiv_id,
-            func.row_number().over(order_by=ordering).label("rank"),
-            func.count().over().label("total"),
-        )
+        select(*(key.element.label(f"k{index}") for index, key in enumerate(keys)))
         .where(where)
-        .order_by(*ordering)
+        .order_by(*keys)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery()
     )
+    # Not correlated: the outer query's papers are the page's, the count's are all of them.
+    total = select(func.count()).select_from(papers).where(where).correlate(None)
+    key_columns = list(inner.c)  # every key sorts descending (see _ordering)
     return (
-        select(*_COLUMNS, inner.c.total)
-        .join_from(inner, papers, papers.c.arxiv_id == inner.c.arxiv_id)
-        .order_by(inner.c.rank)
+        select(*_COLUMNS, total.scalar_subquery().label("total"))
+        .join_from(inner, papers, papers.c.arxiv_id == key_columns[-1])
+        .order_by(*(column.desc() for column in key_columns))
     )
 
 

@@ -82,13 +82,16 @@ def create_app(
     app.state.settings = settings
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
+    # Routes are tried in order, each costing a little: the API's lists and the pages (the
+    # most requested) first. No path and method is matched by two routers, so the order
+    # changes nothing else.
     app.include_router(api.router)
+    app.include_router(pages.router)
     app.include_router(account_api.router)
     for community in (votes, submissions):  # upvotes and submissions: forms and API
         app.include_router(community.api)
         app.include_router(community.pages)
     app.include_router(syndication.router)
-    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     app.add_exception_handler(RequestValidationError, handle_error)

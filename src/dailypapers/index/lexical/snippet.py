@@ -12,6 +12,9 @@ import html
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
+
 from dailypapers.index.lexical.query import (
     FUZZY_MIN_CHARS,
     FUZZY_TWO_EDITS_CHARS,
@@ -30,65 +33,125 @@ class _Span:
     term: str
 
 
-def _within(a: str, b: str, limit: int) -> bool:
-    """Optimal-string-alignment distance of ``a`` and ``b`` is at most ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    before: list[int] = []
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > limit:
-            return False
-        before, row = row, current
-    return row[-1] <= limit
-
-
 @lru_cache(maxsize=256)
-def _query_terms(query: str) -> frozenset[str]:
-    # Cached: a results page asks for the same query's terms once per hit.
+def _query_terms(query: str) -> tuple[str, ...]:
+    # Cached: a results page asks for the same query's terms once per hit. In query order, so
+    # that a word near two terms marks the first.
     parsed = parse_query(query)
     text = " ".join((*parsed.words, *parsed.phrases))
-    return frozenset(term for _, term in terms(text, STEMMED))
+    return tuple(dict.fromkeys(term for _, term in terms(text, STEMMED)))
 
 
-def _matches(text: str, query: str) -> list[_Span]:
-    wanted = _query_terms(query)
-    tokens = analyzer(STEMMED).pre_tokenize(text).tokens
-    # Each attribute of a token is a call into the analyzer's Rust object: read them once.
-    words = [token.text for token in tokens]
-    present = set(words)
-    fuzzy = [
-        (term, set(term), 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1)
-        for term in wanted - present
-        if len(term) >= FUZZY_MIN_CHARS
-    ]
-    # Each distinct word of the text is compared with the fuzzy terms once. The edit distance
-    # runs in Python, so cheap necessary conditions come first: only words whose length is
-    # within the limit are looked at, and one edit changes at most two memberships of the
-    # words' letter sets. A word near two terms marks the first (terms in query order).
-    hits = {word: word for word in present & wanted}
-    by_length: dict[int, list[str]] = {}
-    for word in present - wanted if fuzzy else ():
-        by_length.setdefault(len(word), []).append(word)
-    for term, term_letters, limit in fuzzy:
-        for length in range(len(term) - limit, len(term) + limit + 1):
-            for word in by_length.get(length, ()):
-                if (
-                    word not in hits
-                    and len(set(word) ^ term_letters) <= 2 * limit
-                    and _within(word, term, limit)
+# On ASCII text the analyzer's tokenizer cuts at every character that is not a letter or a
+# digit, and lowercases; everything after that (long words dropped, stop words, stems) is per
+# word. This table makes every other byte a space and upper case lower, in one C pass.
+_ASCII_WORDS = bytes(
+    (c | 0x20) if chr(c).isascii() and chr(c).isalnum() else 0x20 for c in range(256)
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def _term_of(word: bytes) -> str | None:
+    """The analyzer's term for one lowercase ASCII word (None: a stop word, or too long)."""
+    # Memoised: an English vocabulary is small, and asking tantivy costs a call into Rust.
+    tokens = analyzer(STEMMED).pre_tokenize(word.decode("ascii")).tokens
+    return tokens[0].text if tokens else None
+
+
+def _ascii_spans(text: str, marked: dict[str, str]) -> list[_Span]:
+    """The spans of the words of ASCII ``text`` that are keys of ``marked``, in text order."""
+    spans = []
+    for word, term in marked.items():
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            # A whole word only: the tokenizer cuts at every character not a letter or digit.
+            before = at and text[at - 1].isalnum()
+            if not before and not (end < len(text) and text[end].isalnum()):
+                spans.append(_Span(at, end, term))
+            at = text.find(word, end)
+    spans.sort(key=lambda span: span.start)
+    return spans
+
+
+class Marker:
+    """Marks one query's words in texts (the hits of a page, say)."""
+
+    def __init__(self, query: str) -> None:
+        self.wanted = _query_terms(query)
+        self._wanted = frozenset(self.wanted)
+        self._fuzzy = [
+            (term, 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1)
+            for term in self.wanted
+            if len(term) >= FUZZY_MIN_CHARS
+        ]
+        # Lengths a word may have to be near one of them: most words are not, and need no
+        # more than this look.
+        self._lengths = frozenset(
+            length
+            for term, limit in self._fuzzy
+            for length in range(len(term) - limit, len(term) + limit + 1)
+        )
+
+    def _hits(self, present: set[str]) -> dict[str, str]:
+        """Each of a text's terms (``present``) that is marked, and the query term it marks:
+        itself, or for a word near a long query term that is not in the text, that term."""
+        wanted = self._wanted
+        hits = {term: term for term in present & wanted}
+        missing = [(term, limit) for term, limit in self._fuzzy if term not in present]
+        if missing:
+            lengths = self._lengths
+            others = [term for term in present - wanted if len(term) in lengths]
+            # Optimal-string-alignment distance (transpositions count one edit), in C over
+            # all the words at once; a word near two terms marks the first (query order).
+            for term, limit in missing if others else ():
+                for word, _, _ in extract(
+                    term, others, scorer=OSA.distance, score_cutoff=limit, limit=None
                 ):
-                    hits[word] = term
-    return [
-        _Span(token.char_offset_from, token.char_offset_to, hit)
-        for token, word in zip(tokens, words, strict=True)
-        if (hit := hits.get(word)) is not None
-    ]
+                    hits.setdefault(word, term)
+        return hits
+
+    def matches(self, text: str) -> list[_Span]:
+        """The spans of ``text`` that mark the query's terms or words near a missing one."""
+        if text.isascii():
+            # The analyzer's terms without building a Python object per token in Rust: the
+            # text's distinct words, each word's term from the memo. Lowercase ASCII keeps
+            # every offset.
+            lowered = text.lower()
+            words = set(lowered.encode("ascii").translate(_ASCII_WORDS).split())
+            term_of = {word: _term_of(word) for word in words}
+            hits = self._hits({term for term in term_of.values() if term is not None})
+            marked = {
+                word.decode("ascii"): hits[term]
+                for word, term in term_of.items()
+                if term is not None and term in hits
+            }
+            return _ascii_spans(lowered, marked) if marked else []
+        tokens = analyzer(STEMMED).pre_tokenize(text).tokens
+        triples = [(token.char_offset_from, token.char_offset_to, token.text) for token in tokens]
+        hits = self._hits({term for _, _, term in triples})
+        return [
+            _Span(start, end, hit)
+            for start, end, term in triples
+            if (hit := hits.get(term)) is not None
+        ]
+
+    def snippet(self, text: str, max_chars: int = 240) -> str:
+        """HTML: about ``max_chars`` of ``text`` around the query's words, each in ``<mark>``."""
+        max_chars = max(1, max_chars)
+        text = printable(text)
+        spans = self.matches(text)
+        if spans:
+            first, last = _best_window(spans, max_chars)
+            start, end = _cut(text, spans[first].start, spans[last].end, max_chars)
+        else:
+            start, end = _cut(text, 0, 0, max_chars)
+        return _render(text, start, end, spans)
+
+    def highlight(self, text: str) -> str:
+        """HTML: all of ``text`` (a title, say) with the query's words in ``<mark>``."""
+        text = printable(text)
+        return _render(text, 0, len(text), self.matches(text))
 
 
 def _best_window(spans: list[_Span], max_chars: int) -> tuple[int, int]:
@@ -133,18 +196,9 @@ def _render(text: str, start: int, end: int, spans: list[_Span]) -> str:
 
 def snippet(text: str, query: str, max_chars: int = 240) -> str:
     """HTML: about ``max_chars`` of ``text`` around the query's words, each in ``<mark>``."""
-    max_chars = max(1, max_chars)
-    text = printable(text)
-    spans = _matches(text, query)
-    if spans:
-        first, last = _best_window(spans, max_chars)
-        start, end = _cut(text, spans[first].start, spans[last].end, max_chars)
-    else:
-        start, end = _cut(text, 0, 0, max_chars)
-    return _render(text, start, end, spans)
+    return Marker(query).snippet(text, max_chars)
 
 
 def highlight(text: str, query: str) -> str:
     """HTML: all of ``text`` (a title, say) with the query's words in ``<mark>``."""
-    text = printable(text)
-    return _render(text, 0, len(text), _matches(text, query))
+    return Marker(query).highlight(text)

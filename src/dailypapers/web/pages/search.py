@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from dailypapers.feed.periods import BadPeriod, parse_day
 from dailypapers.feed.reader import FeedEntry
-from dailypapers.index.lexical.snippet import snippet
+from dailypapers.index.lexical.snippet import Marker
 from dailypapers.search.engine import Hit
 from dailypapers.search.query import Filters, SearchRequest, SearchSort, clean_query
 from dailypapers.web.deps import category_problem, engine_of, reader
@@ -75,8 +75,9 @@ def _results(
     with reader(request) as read:
         found = read.found(hits)
         community = community_context(request, read, [entry for _hit, entry in found])
+    marker = Marker(text)
     results = [
-        Result(entry, snippet(entry.abstract, text) if entry.abstract else None, hit.exact)
+        Result(entry, marker.snippet(entry.abstract) if entry.abstract else None, hit.exact)
         for hit, entry in found
     ]
     return results, community
