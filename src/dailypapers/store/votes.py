@@ -26,6 +26,8 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Insert,
+    Integer,
+    String,
     bindparam,
     delete,
     false,
@@ -37,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.batches import chunks
+from dailypapers.store.driver import fetch, moment
 from dailypapers.store.schema import paper_votes, papers, users
 
 
@@ -74,8 +77,8 @@ def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime)
     True if the vote is new; False if it was there already (nothing changes).
     """
     row = {"user_id": user_id, "paper_id": paper_id, "created_at": now, "counted": True}
-    inserted = _insert_vote(connection).values(row).returning(paper_votes.c.paper_id)
-    added = connection.execute(inserted).first() is not None
+    inserted = _insert_vote(connection).values(row)
+    added = connection.execute(inserted.returning(paper_votes.c.paper_id)).first() is not None
     if added:
         _move_count(connection, paper_id, +1)
     return added
@@ -91,6 +94,63 @@ def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:
     if removed and removed[0][0]:
         _move_count(connection, paper_id, -1)
     return bool(removed)
+
+
+def _vote_statements(dialect: Any) -> dict[str, Any]:
+    """The statements of :func:`set_vote`, built once per dialect (the insert's ``ON
+    CONFLICT`` is the dialect's own) and run on the driver's cursor (:mod:`.driver`)."""
+    user, paper = bindparam("user_id", type_=Integer), bindparam("paper_id", type_=String)
+    source = select(user, papers.c.arxiv_id, bindparam("now", type_=DateTime), true())
+    columns = ["user_id", "paper_id", "created_at", "counted"]
+    mine = (paper_votes.c.user_id == user, paper_votes.c.paper_id == paper)
+    moved = papers.c.local_upvotes + bindparam("by", type_=Integer)
+    return {
+        "add": dialect.insert(paper_votes)
+        .from_select(columns, source.where(papers.c.arxiv_id == paper))
+        .on_conflict_do_nothing()
+        .returning(paper_votes.c.paper_id),
+        "remove": delete(paper_votes).where(*mine).returning(paper_votes.c.counted),
+        "move": update(papers)
+        .where(papers.c.arxiv_id == paper)
+        .values(local_upvotes=moved)
+        .returning(papers.c.hf_upvotes, papers.c.local_upvotes),
+        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes).where(
+            papers.c.arxiv_id == paper
+        ),
+    }
+
+
+_VOTE = {"sqlite": _vote_statements(sqlite), "postgresql": _vote_statements(postgresql)}
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores a time
+
+
+def set_vote(
+    connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
+) -> tuple[int, int] | None:
+    """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted`` (cast at ``now``, naive
+    UTC); the paper's (imported, local) upvotes after it, or None if there is no such paper.
+
+    Two statements, the fewest that keep the count exact: the vote row is added (taken from
+    the paper's own row, so an unknown paper adds nothing) or deleted, and only when that
+    changed a counted vote does the count move, answering with the new count; otherwise the
+    count is read as it is. They run on the driver's cursor (the vote is the busiest write).
+    """
+    sqlite_db = connection.dialect.name == "sqlite"
+    statements = _VOTE["sqlite" if sqlite_db else "postgresql"]
+    params: dict[str, Any] = {"user_id": user_id, "paper_id": paper_id}
+    if upvoted:
+        when = now.strftime(_SQLITE_TIME) if sqlite_db else now
+        changed = bool(fetch(connection, statements["add"], {**params, "now": when}))
+    else:
+        removed = fetch(connection, statements["remove"], params)
+        changed = bool(removed) and bool(removed[0][0])
+    if changed:
+        rows = fetch(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
+    else:
+        rows = fetch(connection, statements["counts"], params)
+    if not rows:
+        return None
+    return rows[0][0] or 0, rows[0][1] or 0
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:
@@ -191,13 +251,14 @@ def is_suspended(connection: Connection, user_id: int) -> bool:
     return suspended_at is not None
 
 
+_STAMP = select(
+    func.count().filter(paper_votes.c.counted == true()), func.max(paper_votes.c.created_at)
+)
+
+
 def vote_stamp(connection: Connection) -> tuple[int, datetime | None]:
     """The number of counted votes and the newest vote's time: it moves with every vote,
-    retraction and suspension (read every few seconds to know when cached pages are stale)."""
-    count, newest = connection.execute(
-        select(
-            func.count().filter(paper_votes.c.counted == true()),
-            func.max(paper_votes.c.created_at),
-        )
-    ).one()
-    return int(count), newest
+    retraction and suspension (read every few seconds to know when cached pages are stale,
+    and by each vote of the site in its own write transaction)."""
+    count, newest = fetch(connection, _STAMP, {})[0]
+    return int(count), moment(newest)

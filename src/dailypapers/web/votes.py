@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -67,16 +68,19 @@ def _state(state: VoteState) -> UpvoteState:
 def _vote(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
-    check_limit(request, "vote", member)
     paper_id = canonical_id(paper_id)
     watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
+    # The rate limit is counted in the vote's own write transaction: one commit, not two.
+    limit = partial(check_limit, request, "vote", member)
     try:
         if watch is None:
-            return set_upvote(store_of(request), member.id, paper_id, upvoted)
+            return set_upvote(store_of(request), member.id, paper_id, upvoted, first=limit)
         with watch.voting():
-            state = set_upvote(store_of(request), member.id, paper_id, upvoted)
+            state = set_upvote(
+                store_of(request), member.id, paper_id, upvoted, first=limit, stamp=True
+            )
             # The cached pages showing it show its new count, and the member their vote.
-            watch.voted(state.paper_id, member.id, upvoted, state.upvotes)
+            watch.voted(state.paper_id, member.id, upvoted, state.upvotes, state.stamp)
             return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
