@@ -234,6 +234,12 @@ class RateLimiter:
         self.settings = settings
         self.clock = clock
 
+    @property
+    def in_store(self) -> bool:
+        """Whether the counters are in the store (no network call; a check can join the
+        caller's write transaction), not in Redis."""
+        return isinstance(self.backend, StoreBackend)
+
     def check(self, key_kind: str, key: str, *, limit: int, per_seconds: int) -> None:
         """One hit for ``key`` under ``key_kind`` (e.g. ``"export:account"``); at most
         ``limit`` per ``per_seconds``. ``RateLimited`` when there is no room."""

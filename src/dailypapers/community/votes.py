@@ -24,6 +24,16 @@ from sqlalchemy import Connection
 from dailypapers.store import Store
 from dailypapers.store import votes as sql
 from dailypapers.store.batches import utc_now
+from dailypapers.store.votes import WriterBusy
+
+__all__ = [
+    "UnknownPaper",
+    "VoteState",
+    "WriterBusy",
+    "set_upvote",
+    "suspension_changed",
+    "vote_state",
+]
 
 
 class UnknownPaper(LookupError):
@@ -51,15 +61,17 @@ def set_upvote(
     now: datetime | None = None,
     first: Callable[[Connection], None] | None = None,
     stamp: bool = False,
+    at_once: bool = False,
 ) -> VoteState:
     """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted``; the paper's new state.
 
     One write transaction: ``first`` runs at its start (the rate limiter counting the vote
     there); whatever it raises rolls the whole vote back. With ``stamp`` the state carries
     the votes' change stamp as this vote left it. Raises :class:`UnknownPaper` when there is
-    no such paper (and nothing is written).
+    no such paper (and nothing is written). ``at_once``: never wait for the write lock
+    (SQLite only; :class:`~dailypapers.store.votes.WriterBusy` if another writer holds it).
     """
-    with store.write() as connection:
+    with sql.write_at_once(store) if at_once else store.write() as connection:
         if first is not None:
             first(connection)
         counts = sql.set_vote(connection, user_id, paper_id, upvoted, now or utc_now(precise=True))

@@ -11,13 +11,17 @@ value. Papers are keyed without version, so a vote stays on a paper's new versio
 A suspended member's votes are kept but flagged ``counted = false`` and their papers counted
 again (:func:`set_counted`); lifting the suspension counts them again.
 
+Every change of the votes also moves the one row of ``vote_clock`` (:func:`vote_stamp`),
+so what tells cached pages that votes changed is one row to read, not a count of them all.
+
 Every function takes a connection of ``Store.write`` (writes) or ``Store.read`` (reads);
 :mod:`dailypapers.community.votes` holds the rules around them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -37,10 +41,44 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.driver import fetch, moment
-from dailypapers.store.schema import paper_votes, papers, users
+from dailypapers.store.db import SQLITE_BUSY_TIMEOUT_MS, Store
+from dailypapers.store.driver import fetch
+from dailypapers.store.schema import paper_votes, papers, users, vote_clock
+
+WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default, restored after a write at once
+
+
+class WriterBusy(Exception):
+    """Another connection holds SQLite's write lock right now (:func:`write_at_once`)."""
+
+
+@contextmanager
+def write_at_once(store: Store) -> Iterator[Connection]:
+    """A write transaction of SQLite ``store`` that never waits, for a vote run on the
+    server's event loop: :class:`WriterBusy` if another writer holds the lock now (run it
+    in a thread instead, where waiting is harmless), and no checkpoint of the WAL at its
+    commit (a checkpoint syncs the disk; the commits of other writes, votes in threads
+    included, do it)."""
+    if not store.is_sqlite:
+        raise WriterBusy("only SQLite's writes are short enough for the event loop")
+    with store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA busy_timeout=0")
+        raw.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            try:
+                transaction = connection.begin()
+            except OperationalError as error:
+                raise WriterBusy(str(error)) from None
+            with transaction:
+                yield connection
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
 
 
 def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:
@@ -71,6 +109,20 @@ def _move_count(connection: Connection, paper_id: str, by: int) -> None:
     )
 
 
+_TICK = (
+    update(vote_clock)
+    .where(vote_clock.c.id == 1)
+    .values(changes=vote_clock.c.changes + 1)
+    .returning(vote_clock.c.changes)
+)
+
+
+def _tick(connection: Connection) -> None:
+    """The votes changed: move the clock :func:`vote_stamp` reads. Last in a vote's
+    transaction (on PostgreSQL its row lock is held until the commit, briefly)."""
+    fetch(connection, _TICK, {})
+
+
 def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime) -> bool:
     """Record ``user_id``'s upvote of ``paper_id`` (a stored, canonical id) at ``now``.
 
@@ -81,6 +133,7 @@ def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime)
     added = connection.execute(inserted.returning(paper_votes.c.paper_id)).first() is not None
     if added:
         _move_count(connection, paper_id, +1)
+        _tick(connection)
     return added
 
 
@@ -93,6 +146,8 @@ def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:
     ).all()
     if removed and removed[0][0]:
         _move_count(connection, paper_id, -1)
+    if removed:
+        _tick(connection)
     return bool(removed)
 
 
@@ -146,6 +201,7 @@ def set_vote(
         changed = bool(removed) and bool(removed[0][0])
     if changed:
         rows = fetch(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
+        _tick(connection)
     else:
         rows = fetch(connection, statements["counts"], params)
     if not rows:
@@ -228,6 +284,8 @@ def recount(connection: Connection, ids: Sequence[str]) -> None:
         connection.execute(
             update(papers).where(papers.c.arxiv_id.in_(list(chunk))).values(local_upvotes=counted)
         )
+    if ids:
+        _tick(connection)
 
 
 def set_counted(connection: Connection, user_id: int, counted: bool) -> int:
@@ -251,14 +309,12 @@ def is_suspended(connection: Connection, user_id: int) -> bool:
     return suspended_at is not None
 
 
-_STAMP = select(
-    func.count().filter(paper_votes.c.counted == true()), func.max(paper_votes.c.created_at)
-)
+_STAMP = select(vote_clock.c.changes).where(vote_clock.c.id == 1)
 
 
-def vote_stamp(connection: Connection) -> tuple[int, datetime | None]:
-    """The number of counted votes and the newest vote's time: it moves with every vote,
-    retraction and suspension (read every few seconds to know when cached pages are stale,
-    and by each vote of the site in its own write transaction)."""
-    count, newest = fetch(connection, _STAMP, {})[0]
-    return int(count), moment(newest)
+def vote_stamp(connection: Connection) -> int:
+    """The votes' clock: it moves with every vote, retraction, suspension and deleted
+    account's votes (read every few seconds to know when cached pages are stale, and by
+    each vote of the site in its own write transaction). One row, whatever the votes."""
+    rows = fetch(connection, _STAMP, {})
+    return int(rows[0][0]) if rows else 0
