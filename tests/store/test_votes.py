@@ -12,6 +12,7 @@ from dailypapers.community.votes import (
     UnknownPaper,
     VoteState,
     WriterBusy,
+    checkpoint,
     set_upvote,
     suspension_changed,
     vote_state,
@@ -241,3 +242,17 @@ def test_a_write_at_once_is_sqlite_only(store: Store) -> None:
         pytest.skip("a test of PostgreSQL")
     with pytest.raises(WriterBusy):
         set_upvote(store, 1, "2501.00002", True, at_once=True)
+
+
+def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store) -> None:
+    _papers(sqlite_store)
+    members = add_members(sqlite_store, 3)
+    for member in members:
+        set_upvote(sqlite_store, member, "2501.00002", True, at_once=True)
+    checkpoint(sqlite_store)
+    with sqlite_store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        busy, logged, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and logged == copied  # nothing was left to copy
+    assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)

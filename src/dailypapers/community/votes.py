@@ -30,6 +30,7 @@ __all__ = [
     "UnknownPaper",
     "VoteState",
     "WriterBusy",
+    "checkpoint",
     "set_upvote",
     "suspension_changed",
     "vote_state",
@@ -79,6 +80,11 @@ def set_upvote(
             raise UnknownPaper(f"no paper {paper_id[:80]!r}")  # rolls back what ``first`` did
         changed = sql.vote_stamp(connection) if stamp else None
     return VoteState(paper_id, upvoted, sum(counts), changed)
+
+
+def checkpoint(store: Store) -> None:
+    """What votes written at once leave undone (SQLite's WAL copied back); in a thread."""
+    sql.checkpoint(store)
 
 
 def vote_state(store: Store, user_id: int | None, paper_id: str) -> VoteState | None:

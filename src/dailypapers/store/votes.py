@@ -60,8 +60,8 @@ def write_at_once(store: Store) -> Iterator[Connection]:
     """A write transaction of SQLite ``store`` that never waits, for a vote run on the
     server's event loop: :class:`WriterBusy` if another writer holds the lock now (run it
     in a thread instead, where waiting is harmless), and no checkpoint of the WAL at its
-    commit (a checkpoint syncs the disk; the commits of other writes, votes in threads
-    included, do it)."""
+    commit (a checkpoint syncs the disk: :func:`checkpoint` does it in a thread, and the
+    commits of other writes too)."""
     if not store.is_sqlite:
         raise WriterBusy("only SQLite's writes are short enough for the event loop")
     with store.write_engine.connect() as connection:
@@ -79,6 +79,17 @@ def write_at_once(store: Store) -> Iterator[Connection]:
         finally:
             raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+
+
+def checkpoint(store: Store) -> None:
+    """Copy SQLite's WAL into the database as far as no reader needs it (what the commits
+    of :func:`write_at_once` leave undone), without waiting for anyone; in a thread."""
+    if not store.is_sqlite:
+        return
+    with store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:

@@ -13,6 +13,7 @@ they upvoted, one query, beside the page everyone sees.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,13 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from dailypapers.community.votes import UnknownPaper, VoteState, WriterBusy, set_upvote
+from dailypapers.community.votes import (
+    UnknownPaper,
+    VoteState,
+    WriterBusy,
+    checkpoint,
+    set_upvote,
+)
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.web import personal
 from dailypapers.web.cards import Voter
@@ -92,23 +99,31 @@ def _vote(
         raise HTTPException(404, str(error)) from None
 
 
-IN_THREAD_EVERY = 128  # one vote in this many runs in a thread, checkpointing the WAL
+CHECKPOINT_EVERY = 256  # votes on the event loop between checkpoints of the WAL
 _votes = itertools.count(1)
+_checkpoints: set[asyncio.Future[None]] = set()
 
 
 async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
     """:func:`_vote`, on the event loop when it cannot wait: SQLite with no other writer
     holding the lock and the rate limits in the store. A thread would wait for the GIL
     behind the loop serving pages at each of the vote's calls into SQLite (about a
-    millisecond of work took tens under load); on the loop it takes that millisecond. Any
-    other vote, and one in ``IN_THREAD_EVERY`` (its commit checkpoints the WAL the votes on
-    the loop leave alone), runs in a thread as every other write does."""
+    millisecond of work took tens under load); on the loop it takes that millisecond. Its
+    commit leaves the WAL's checkpoint to a thread, every ``CHECKPOINT_EVERY`` votes. Any
+    other vote runs in a thread as every other write does."""
     store = store_of(request)
-    if store.is_sqlite and limiter_of(request).in_store and next(_votes) % IN_THREAD_EVERY:
+    if store.is_sqlite and limiter_of(request).in_store:
         try:
-            return _vote(request, member, paper_id, upvoted, at_once=True)
+            state = _vote(request, member, paper_id, upvoted, at_once=True)
         except WriterBusy:
             pass
+        else:
+            if next(_votes) % CHECKPOINT_EVERY == 0:
+                # Not awaited: no vote waits for it (the set keeps it until it is done).
+                done = asyncio.get_running_loop().run_in_executor(None, checkpoint, store)
+                _checkpoints.add(done)
+                done.add_done_callback(_checkpoints.discard)
+            return state
     return await run_in_threadpool(_vote, request, member, paper_id, upvoted)
 
 
