@@ -176,12 +176,7 @@ class MemberPages:
         if known is not None:
             return known
         mark = self.votes.mark(user_id)
-        if self.store.is_sqlite:
-            # One indexed read that never waits (WAL: readers do not wait for the writer),
-            # on the loop: in a thread it waited for the GIL behind the loop at each call.
-            voted = self._load_votes(user_id)
-        else:
-            voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
+        voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
         self.votes.put(user_id, voted, mark)
         return voted
 
