@@ -55,6 +55,9 @@ RULES: dict[Rule, str] = {
     "comment": "comments",
     "oauth": "GitHub or ORCID log-in attempts",
 }
+# A write transaction of the limiter's store a check may count in (``check_rule``), named here
+# so callers outside ``store/`` need not import SQLAlchemy.
+Transaction = Connection
 CLEANUP_EVERY = 200  # checks between deletions of expired counters (in each process)
 
 

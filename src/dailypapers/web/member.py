@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import HTTPException, Request
-from sqlalchemy import Connection
 
 from dailypapers.accounts import User
+from dailypapers.accounts.limits import Transaction
 from dailypapers.web import auth
 from dailypapers.web.limits import client_ip, limiter_of
 
@@ -60,7 +60,7 @@ def check_limit(
     request: Request,
     rule: Literal["vote", "submission"],
     member: Member,
-    connection: Connection | None = None,
+    connection: Transaction | None = None,
 ) -> None:
     """Count one ``rule`` ("vote", "submission") for the member and their address; raises
     ``RateLimited`` (a 429 with ``Retry-After``) past the configured limits. With
