@@ -66,7 +66,7 @@ def test_sign_up_confirm_log_in_log_out(
     page.goto(site + "/")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("User name").fill("ada")
-    page.get_by_label("Email").fill("ada@example.org")
+    page.get_by_label("Email", exact=True).fill("ada@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
