@@ -315,11 +315,16 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         "Where the time goes: a signed-in page from the cache costs its session (kept 60 s), "
         "the member's upvotes (kept in memory) and the merge, about 0.1 ms of CPU in "
         "process beside the 0.3 ms a cached answer costs the server (`python -m "
-        "benchmarks.signed_in` phases 1 and 2). A vote costs two write transactions (the "
-        "per-account rate limit and the vote) and a read of the votes' stamp, a few ms of CPU "
-        "in a worker thread that waits for the GIL behind the event loop serving pages, and "
-        "far more on a busy machine: with a closed loop, each connection's tenth request "
-        "waits for its vote, and the votes set the pace of the voting phase.",
+        "benchmarks.signed_in` phases 1 and 2). A vote is one write transaction: the "
+        "per-account rate limit counted in it, the vote row added or deleted, the paper's "
+        "count moved and the votes' clock ticked and read, on the driver's cursor, about "
+        "1 ms of CPU in process. It runs on the event loop while SQLite's write lock is "
+        "free (in a worker thread it waited for the GIL behind the loop serving pages at "
+        "each of its calls into SQLite), so with a closed loop a vote waits about as long "
+        "as a page, behind the requests ahead of it. Cached pages (anonymous copies and "
+        "member templates) are rendered again after `DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s): "
+        "a phase that reaches that age of the pages its warm-up or an earlier phase's made "
+        "all at once renders them all again within seconds (its cache misses).",
     ])  # fmt: skip
 
 

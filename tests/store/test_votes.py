@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from dailypapers.community.votes import VoteState, set_upvote, suspension_changed, vote_state
+import pytest
+from sqlalchemy import Connection
+
+from dailypapers.community.votes import (
+    UnknownPaper,
+    VoteState,
+    WriterBusy,
+    checkpoint,
+    set_upvote,
+    suspension_changed,
+    vote_state,
+)
 from dailypapers.paper import make_record
 from dailypapers.store import Store
 from dailypapers.store.entries import feed_entries, feed_page, rank_inputs
@@ -15,6 +26,7 @@ from dailypapers.store.votes import (
     add_vote,
     remove_vote,
     set_counted,
+    set_vote,
     upvotes_of,
     vote_stamp,
     voted_among,
@@ -161,3 +173,86 @@ def test_a_suspension_follows_the_account(store: Store) -> None:
         update_user(connection, alice, {"suspended_at": None})
     assert suspension_changed(store, alice) == 1
     assert vote_state(store, alice, "2501.00002") == VoteState("2501.00002", True, 2)
+
+
+def test_the_stamp_moves_with_suspensions_and_set_vote_too(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+
+    def stamp() -> object:
+        with store.read() as connection:
+            return vote_stamp(connection)
+
+    stamps = [stamp()]
+    state = set_upvote(store, alice, "2501.00002", True, stamp=True)
+    assert state.stamp == stamp() != stamps[-1]  # a vote knows the stamp it left
+    stamps.append(stamp())
+    set_upvote(store, alice, "2501.00002", True)  # a double click changes nothing
+    assert stamp() == stamps[-1]
+    with store.write() as connection:
+        update_user(connection, alice, {"suspended_at": T0})
+    suspension_changed(store, alice)
+    assert stamp() != stamps[-1]
+
+
+def test_set_vote_is_exact_and_knows_unknown_papers(store: Store) -> None:
+    _papers(store)
+    alice, bob = add_members(store, 2)
+    with store.write() as connection:
+        assert set_vote(connection, alice, "2501.00001", True, T0) == (3, 1)
+        assert set_vote(connection, alice, "2501.00001", True, T0) == (3, 1)  # again: nothing
+        assert set_vote(connection, bob, "2501.00001", True, T0) == (3, 2)
+        assert set_vote(connection, bob, "2501.00001", False, T0) == (3, 1)
+        assert set_vote(connection, bob, "2501.00001", False, T0) == (3, 1)
+        assert set_vote(connection, bob, "2509.99999", True, T0) is None
+        assert set_vote(connection, bob, "2509.99999", False, T0) is None
+    with store.read() as connection:
+        assert voted_papers(connection, alice, limit=5) == ["2501.00001"]
+        assert voted_papers(connection, bob, limit=5) == []
+        assert upvotes_of(connection, "2501.00001") == (3, 1)
+    with pytest.raises(UnknownPaper):
+        set_upvote(store, alice, "2509.99999", True)
+
+
+def test_a_rule_run_first_rolls_the_vote_back(store: Store) -> None:
+    _papers(store)
+    (alice,) = add_members(store, 1)
+
+    def refuse(connection: Connection) -> None:
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        set_upvote(store, alice, "2501.00002", True, first=refuse)
+    assert vote_state(store, alice, "2501.00002") == VoteState("2501.00002", False, 0)
+
+
+def test_a_write_at_once_never_waits_for_another_writer(sqlite_store: Store) -> None:
+    _papers(sqlite_store)
+    (alice,) = add_members(sqlite_store, 1)
+    with sqlite_store.write(), pytest.raises(WriterBusy):  # another writer holds the lock
+        set_upvote(sqlite_store, alice, "2501.00002", True, at_once=True)
+    state = set_upvote(sqlite_store, alice, "2501.00002", True, at_once=True)
+    assert state == VoteState("2501.00002", True, 1)
+    with sqlite_store.write_engine.connect() as connection:  # waits again, as every writer
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_a_write_at_once_is_sqlite_only(store: Store) -> None:
+    if store.is_sqlite:
+        pytest.skip("a test of PostgreSQL")
+    with pytest.raises(WriterBusy):
+        set_upvote(store, 1, "2501.00002", True, at_once=True)
+
+
+def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store) -> None:
+    _papers(sqlite_store)
+    members = add_members(sqlite_store, 3)
+    for member in members:
+        set_upvote(sqlite_store, member, "2501.00002", True, at_once=True)
+    checkpoint(sqlite_store)
+    with sqlite_store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        busy, logged, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and logged == copied  # nothing was left to copy
+    assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)

@@ -226,3 +226,19 @@ def test_api_answers_are_the_same_for_everyone(client: TestClient, filled: Store
     signed = client.get(url)
     assert signed.headers["x-cache"] == "hit" and signed.json() == first.json()
     assert "x-cache" not in client.get("/api/whoami-v2").headers  # personal: never cached
+
+
+def test_a_members_votes_load_is_kept_unless_they_voted_meanwhile() -> None:
+    votes = personal.MemberVotes()
+    ada_mark, bob_mark = votes.mark(1), votes.mark(2)
+    votes.voted(2, "2501.00001", True)  # bob votes while both loads run
+    votes.put(1, frozenset({"2501.00002"}), ada_mark)
+    votes.put(2, frozenset(), bob_mark)  # it may miss his vote: not kept
+    assert votes.get(1) == frozenset({"2501.00002"})
+    assert votes.get(2) is None
+    votes.voted(1, "2501.00001", True)  # kept up to date by this process's votes
+    assert votes.get(1) == frozenset({"2501.00001", "2501.00002"})
+    mark = votes.mark(2)
+    votes.clear()  # votes changed elsewhere: every load under way is stale too
+    votes.put(2, frozenset(), mark)
+    assert votes.get(1) is None and votes.get(2) is None

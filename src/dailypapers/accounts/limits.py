@@ -4,6 +4,9 @@
     limiter = open_limiter(store)                     # once per app (app.state)
     limiter.check_rule("login", ip=client_ip, account=email)   # raises RateLimited
     limiter.check("export:account", user_name, limit=5, per_seconds=3600)
+    with store.write() as connection:                # or counted in the caller's own write
+        limiter.check_rule("vote", account=user_id, connection=connection)
+        ...                                          # (a refusal rolls that write back)
 
 A check counts one hit against each of its limits, all or none: when any limit is reached
 nothing is counted and ``RateLimited`` says how many seconds to wait (the web layer answers
@@ -52,6 +55,9 @@ RULES: dict[Rule, str] = {
     "comment": "comments",
     "oauth": "GitHub or ORCID log-in attempts",
 }
+# A write transaction of the limiter's store a check may count in (``check_rule``), named here
+# so callers outside ``store/`` need not import SQLAlchemy.
+Transaction = Connection
 CLEANUP_EVERY = 200  # checks between deletions of expired counters (in each process)
 
 
@@ -127,14 +133,20 @@ class StoreBackend:
     def count(self, hits: Sequence[Hit], now: float) -> Denied | None:
         try:
             with self.store.write() as connection:
-                denied = self._count(connection, hits, now)
+                denied = self.count_in(connection, hits, now)
                 if denied is not None:
                     raise _Refused(denied)  # rolls back any hit this check added
-                if next(self._checks) % CLEANUP_EVERY == 0:
-                    sql.delete_expired(connection, int(now))
         except _Refused as refused:
             return refused.denied
         return None
+
+    def count_in(self, connection: Connection, hits: Sequence[Hit], now: float) -> Denied | None:
+        """:meth:`count` inside the caller's write transaction on this store: on a refusal
+        the caller must roll it back (hits of an earlier scope may have been added)."""
+        denied = self._count(connection, hits, now)
+        if denied is None and next(self._checks) % CLEANUP_EVERY == 0:
+            sql.delete_expired(connection, int(now))
+        return denied
 
     @staticmethod
     def _count(connection: Connection, hits: Sequence[Hit], now: float) -> Denied | None:
@@ -225,15 +237,33 @@ class RateLimiter:
         self.settings = settings
         self.clock = clock
 
+    @property
+    def in_store(self) -> bool:
+        """Whether the counters are in the store (no network call; a check can join the
+        caller's write transaction), not in Redis."""
+        return isinstance(self.backend, StoreBackend)
+
     def check(self, key_kind: str, key: str, *, limit: int, per_seconds: int) -> None:
         """One hit for ``key`` under ``key_kind`` (e.g. ``"export:account"``); at most
         ``limit`` per ``per_seconds``. ``RateLimited`` when there is no room."""
         self._count([Hit(_bucket(key_kind, key), limit, per_seconds)], "requests")
 
-    def check_rule(self, rule: Rule, *, ip: str | None = None, account: str | None = None) -> None:
+    def check_rule(
+        self,
+        rule: Rule,
+        *,
+        ip: str | None = None,
+        account: str | None = None,
+        connection: Connection | None = None,
+    ) -> None:
         """One hit of ``rule`` for this client IP and this account (or email address), each
         counted under the rule's setting (``DAILYPAPERS_LIMIT_<RULE>``); a key not given or
-        a scope the setting leaves out is not counted."""
+        a scope the setting leaves out is not counted.
+
+        With ``connection`` (a write transaction of the limiter's store), the hits are
+        counted in it, so they commit with the caller's own write (a vote: one transaction
+        instead of two); ``RateLimited`` must then roll that transaction back. Counters in
+        Redis are counted there as always."""
         keys = {
             "ip": ip_key(ip) if ip else None,
             "account": account.strip().casefold() if account else None,
@@ -247,16 +277,19 @@ class RateLimiter:
             for limit in self.limits(rule)
             if keys[limit.scope]
         ]
-        self._count(hits, RULES[rule])
+        self._count(hits, RULES[rule], connection)
 
     def limits(self, rule: Rule) -> tuple[Limit, ...]:
         return parse_limits(getattr(self.settings, f"limit_{rule}"))
 
-    def _count(self, hits: list[Hit], what: str) -> None:
+    def _count(self, hits: list[Hit], what: str, connection: Connection | None = None) -> None:
         if not hits:
             return
         now = self.clock()
-        denied = self.backend.count(hits, now)
+        if connection is not None and isinstance(self.backend, StoreBackend):
+            denied = self.backend.count_in(connection, hits, now)
+        else:
+            denied = self.backend.count(hits, now)
         if denied is not None:
             window = window_at(now, denied.hit.seconds)
             wait = retry_after(

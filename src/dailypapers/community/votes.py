@@ -15,12 +15,26 @@ stays on a paper's new version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlalchemy import Connection
 
 from dailypapers.store import Store
 from dailypapers.store import votes as sql
 from dailypapers.store.batches import utc_now
+from dailypapers.store.votes import WriterBusy
+
+__all__ = [
+    "UnknownPaper",
+    "VoteState",
+    "WriterBusy",
+    "checkpoint",
+    "set_upvote",
+    "suspension_changed",
+    "vote_state",
+]
 
 
 class UnknownPaper(LookupError):
@@ -29,30 +43,48 @@ class UnknownPaper(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class VoteState:
-    """A paper's upvotes after a vote: the count shown and whether this member upvoted it."""
+    """A paper's upvotes after a vote: the count shown and whether this member upvoted it;
+    ``stamp``, when asked for, the votes' change stamp right after it (see
+    :mod:`dailypapers.web.vote_watch`)."""
 
     paper_id: str
     upvoted: bool
     upvotes: int
+    stamp: object = field(default=None, compare=False)
 
 
 def set_upvote(
-    store: Store, user_id: int, paper_id: str, upvoted: bool, *, now: datetime | None = None
+    store: Store,
+    user_id: int,
+    paper_id: str,
+    upvoted: bool,
+    *,
+    now: datetime | None = None,
+    first: Callable[[Connection], None] | None = None,
+    stamp: bool = False,
+    at_once: bool = False,
 ) -> VoteState:
     """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted``; the paper's new state.
 
-    Raises :class:`UnknownPaper` when there is no such paper.
+    One write transaction: ``first`` runs at its start (the rate limiter counting the vote
+    there); whatever it raises rolls the whole vote back. With ``stamp`` the state carries
+    the votes' change stamp as this vote left it. Raises :class:`UnknownPaper` when there is
+    no such paper (and nothing is written). ``at_once``: never wait for the write lock
+    (SQLite only; :class:`~dailypapers.store.votes.WriterBusy` if another writer holds it).
     """
-    with store.write() as connection:
-        if not sql.paper_exists(connection, paper_id):
-            raise UnknownPaper(f"no paper {paper_id[:80]!r}")
-        if upvoted:
-            sql.add_vote(connection, user_id, paper_id, now or utc_now(precise=True))
-        else:
-            sql.remove_vote(connection, user_id, paper_id)
-        counts = sql.upvotes_of(connection, paper_id)
-    imported, local = counts or (0, 0)
-    return VoteState(paper_id, upvoted, imported + local)
+    with sql.write_at_once(store) if at_once else store.write() as connection:
+        if first is not None:
+            first(connection)
+        counts = sql.set_vote(connection, user_id, paper_id, upvoted, now or utc_now(precise=True))
+        if counts is None:
+            raise UnknownPaper(f"no paper {paper_id[:80]!r}")  # rolls back what ``first`` did
+        changed = sql.vote_stamp(connection) if stamp else None
+    return VoteState(paper_id, upvoted, sum(counts), changed)
+
+
+def checkpoint(store: Store) -> None:
+    """What votes written at once leave undone (SQLite's WAL copied back); in a thread."""
+    sql.checkpoint(store)
 
 
 def vote_state(store: Store, user_id: int | None, paper_id: str) -> VoteState | None:

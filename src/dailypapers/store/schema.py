@@ -283,6 +283,15 @@ paper_votes = Table(
     Index(None, "created_at"),
 )
 
+# The votes' clock (``store.votes``): its one row (id 1, made by the migration) counts the
+# changes of ``paper_votes``, so the change stamp of cached pages is one row to read.
+vote_clock = Table(
+    "vote_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("changes", BigInteger, nullable=False),
+)
+
 # Papers members submitted to the feed: one submission per paper (no duplicates), with its
 # member, note and time; the paper itself carries "featured on/by" like a Hugging Face one.
 paper_submissions = Table(

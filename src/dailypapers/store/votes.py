@@ -11,13 +11,17 @@ value. Papers are keyed without version, so a vote stays on a paper's new versio
 A suspended member's votes are kept but flagged ``counted = false`` and their papers counted
 again (:func:`set_counted`); lifting the suspension counts them again.
 
+Every change of the votes also moves the one row of ``vote_clock`` (:func:`vote_stamp`),
+so what tells cached pages that votes changed is one row to read, not a count of them all.
+
 Every function takes a connection of ``Store.write`` (writes) or ``Store.read`` (reads);
 :mod:`dailypapers.community.votes` holds the rules around them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +30,8 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Insert,
+    Integer,
+    String,
     bindparam,
     delete,
     false,
@@ -35,9 +41,55 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.schema import paper_votes, papers, users
+from dailypapers.store.db import SQLITE_BUSY_TIMEOUT_MS, Store
+from dailypapers.store.driver import fetch
+from dailypapers.store.schema import paper_votes, papers, users, vote_clock
+
+WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default, restored after a write at once
+
+
+class WriterBusy(Exception):
+    """Another connection holds SQLite's write lock right now (:func:`write_at_once`)."""
+
+
+@contextmanager
+def write_at_once(store: Store) -> Iterator[Connection]:
+    """A write transaction of SQLite ``store`` that never waits, for a vote run on the
+    server's event loop: :class:`WriterBusy` if another writer holds the lock now (run it
+    in a thread instead, where waiting is harmless), and no checkpoint of the WAL at its
+    commit (a checkpoint syncs the disk: :func:`checkpoint` does it in a thread, and the
+    commits of other writes too)."""
+    if not store.is_sqlite:
+        raise WriterBusy("only SQLite's writes are short enough for the event loop")
+    with store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA busy_timeout=0")
+        raw.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            try:
+                transaction = connection.begin()
+            except OperationalError as error:
+                raise WriterBusy(str(error)) from None
+            with transaction:
+                yield connection
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+
+
+def checkpoint(store: Store) -> None:
+    """Copy SQLite's WAL into the database as far as no reader needs it (what the commits
+    of :func:`write_at_once` leave undone), without waiting for anyone; in a thread."""
+    if not store.is_sqlite:
+        return
+    with store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:
@@ -68,16 +120,31 @@ def _move_count(connection: Connection, paper_id: str, by: int) -> None:
     )
 
 
+_TICK = (
+    update(vote_clock)
+    .where(vote_clock.c.id == 1)
+    .values(changes=vote_clock.c.changes + 1)
+    .returning(vote_clock.c.changes)
+)
+
+
+def _tick(connection: Connection) -> None:
+    """The votes changed: move the clock :func:`vote_stamp` reads. Last in a vote's
+    transaction (on PostgreSQL its row lock is held until the commit, briefly)."""
+    fetch(connection, _TICK, {})
+
+
 def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime) -> bool:
     """Record ``user_id``'s upvote of ``paper_id`` (a stored, canonical id) at ``now``.
 
     True if the vote is new; False if it was there already (nothing changes).
     """
     row = {"user_id": user_id, "paper_id": paper_id, "created_at": now, "counted": True}
-    inserted = _insert_vote(connection).values(row).returning(paper_votes.c.paper_id)
-    added = connection.execute(inserted).first() is not None
+    inserted = _insert_vote(connection).values(row)
+    added = connection.execute(inserted.returning(paper_votes.c.paper_id)).first() is not None
     if added:
         _move_count(connection, paper_id, +1)
+        _tick(connection)
     return added
 
 
@@ -90,7 +157,67 @@ def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:
     ).all()
     if removed and removed[0][0]:
         _move_count(connection, paper_id, -1)
+    if removed:
+        _tick(connection)
     return bool(removed)
+
+
+def _vote_statements(dialect: Any) -> dict[str, Any]:
+    """The statements of :func:`set_vote`, built once per dialect (the insert's ``ON
+    CONFLICT`` is the dialect's own) and run on the driver's cursor (:mod:`.driver`)."""
+    user, paper = bindparam("user_id", type_=Integer), bindparam("paper_id", type_=String)
+    source = select(user, papers.c.arxiv_id, bindparam("now", type_=DateTime), true())
+    columns = ["user_id", "paper_id", "created_at", "counted"]
+    mine = (paper_votes.c.user_id == user, paper_votes.c.paper_id == paper)
+    moved = papers.c.local_upvotes + bindparam("by", type_=Integer)
+    return {
+        "add": dialect.insert(paper_votes)
+        .from_select(columns, source.where(papers.c.arxiv_id == paper))
+        .on_conflict_do_nothing()
+        .returning(paper_votes.c.paper_id),
+        "remove": delete(paper_votes).where(*mine).returning(paper_votes.c.counted),
+        "move": update(papers)
+        .where(papers.c.arxiv_id == paper)
+        .values(local_upvotes=moved)
+        .returning(papers.c.hf_upvotes, papers.c.local_upvotes),
+        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes).where(
+            papers.c.arxiv_id == paper
+        ),
+    }
+
+
+_VOTE = {"sqlite": _vote_statements(sqlite), "postgresql": _vote_statements(postgresql)}
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores a time
+
+
+def set_vote(
+    connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
+) -> tuple[int, int] | None:
+    """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted`` (cast at ``now``, naive
+    UTC); the paper's (imported, local) upvotes after it, or None if there is no such paper.
+
+    Two statements, the fewest that keep the count exact: the vote row is added (taken from
+    the paper's own row, so an unknown paper adds nothing) or deleted, and only when that
+    changed a counted vote does the count move, answering with the new count; otherwise the
+    count is read as it is. They run on the driver's cursor (the vote is the busiest write).
+    """
+    sqlite_db = connection.dialect.name == "sqlite"
+    statements = _VOTE["sqlite" if sqlite_db else "postgresql"]
+    params: dict[str, Any] = {"user_id": user_id, "paper_id": paper_id}
+    if upvoted:
+        when = now.strftime(_SQLITE_TIME) if sqlite_db else now
+        changed = bool(fetch(connection, statements["add"], {**params, "now": when}))
+    else:
+        removed = fetch(connection, statements["remove"], params)
+        changed = bool(removed) and bool(removed[0][0])
+    if changed:
+        rows = fetch(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
+        _tick(connection)
+    else:
+        rows = fetch(connection, statements["counts"], params)
+    if not rows:
+        return None
+    return rows[0][0] or 0, rows[0][1] or 0
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:
@@ -168,6 +295,8 @@ def recount(connection: Connection, ids: Sequence[str]) -> None:
         connection.execute(
             update(papers).where(papers.c.arxiv_id.in_(list(chunk))).values(local_upvotes=counted)
         )
+    if ids:
+        _tick(connection)
 
 
 def set_counted(connection: Connection, user_id: int, counted: bool) -> int:
@@ -191,13 +320,12 @@ def is_suspended(connection: Connection, user_id: int) -> bool:
     return suspended_at is not None
 
 
-def vote_stamp(connection: Connection) -> tuple[int, datetime | None]:
-    """The number of counted votes and the newest vote's time: it moves with every vote,
-    retraction and suspension (read every few seconds to know when cached pages are stale)."""
-    count, newest = connection.execute(
-        select(
-            func.count().filter(paper_votes.c.counted == true()),
-            func.max(paper_votes.c.created_at),
-        )
-    ).one()
-    return int(count), newest
+_STAMP = select(vote_clock.c.changes).where(vote_clock.c.id == 1)
+
+
+def vote_stamp(connection: Connection) -> int:
+    """The votes' clock: it moves with every vote, retraction, suspension and deleted
+    account's votes (read every few seconds to know when cached pages are stale, and by
+    each vote of the site in its own write transaction). One row, whatever the votes."""
+    rows = fetch(connection, _STAMP, {})
+    return int(rows[0][0]) if rows else 0

@@ -15,6 +15,7 @@ from typing import Literal
 from fastapi import HTTPException, Request
 
 from dailypapers.accounts import User
+from dailypapers.accounts.limits import Transaction
 from dailypapers.web import auth
 from dailypapers.web.limits import client_ip, limiter_of
 
@@ -55,10 +56,19 @@ async def form_writer(request: Request) -> Member:
     return _member(await auth.require_writer(request))
 
 
-def check_limit(request: Request, rule: Literal["vote", "submission"], member: Member) -> None:
+def check_limit(
+    request: Request,
+    rule: Literal["vote", "submission"],
+    member: Member,
+    connection: Transaction | None = None,
+) -> None:
     """Count one ``rule`` ("vote", "submission") for the member and their address; raises
-    ``RateLimited`` (a 429 with ``Retry-After``) past the configured limits."""
-    limiter_of(request).check_rule(rule, ip=client_ip(request), account=str(member.id))
+    ``RateLimited`` (a 429 with ``Retry-After``) past the configured limits. With
+    ``connection`` (a write transaction of the site's store) it is counted there, committed
+    or rolled back with the caller's write."""
+    limiter_of(request).check_rule(
+        rule, ip=client_ip(request), account=str(member.id), connection=connection
+    )
 
 
 async def api_writer(request: Request) -> Member:

@@ -175,7 +175,7 @@ class MemberPages:
         known = self.votes.get(user_id)
         if known is not None:
             return known
-        mark = self.votes.mark()
+        mark = self.votes.mark(user_id)
         voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
         self.votes.put(user_id, voted, mark)
         return voted

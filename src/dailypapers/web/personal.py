@@ -209,32 +209,42 @@ class MemberVotes:
 
     def __init__(self) -> None:
         self._votes: dict[int, frozenset[str]] = {}
-        self._changes = 0  # votes seen: a load older than one is not kept
+        # A load older than a vote of its member, or than a clear, is not kept. Per member:
+        # with one global count, members voting every few ms kept every load from being kept.
+        self._cleared = 0
+        self._changes: dict[int, int] = {}  # member id -> their votes seen since the clear
         self._lock = threading.Lock()
 
     def get(self, user_id: int) -> frozenset[str] | None:
         return self._votes.get(user_id)
 
-    def mark(self) -> int:
+    def mark(self, user_id: int) -> tuple[int, int]:
         """Taken before loading a member's votes from the store, for :meth:`put`."""
-        return self._changes
-
-    def put(self, user_id: int, voted: frozenset[str], mark: int) -> None:
         with self._lock:
-            if mark != self._changes:
+            return self._cleared, self._changes.get(user_id, 0)
+
+    def put(self, user_id: int, voted: frozenset[str], mark: tuple[int, int]) -> None:
+        with self._lock:
+            if mark != (self._cleared, self._changes.get(user_id, 0)):
                 return  # a vote landed while this was read: it may be missing
             if len(self._votes) >= MEMBER_VOTES_SIZE:
-                self._votes.clear()
+                self._clear()
             self._votes[user_id] = voted
 
     def voted(self, user_id: int, paper_id: str, upvoted: bool) -> None:
         with self._lock:
-            self._changes += 1
+            if len(self._changes) >= MEMBER_VOTES_SIZE:
+                self._clear()
+            self._changes[user_id] = self._changes.get(user_id, 0) + 1
             known = self._votes.get(user_id)
             if known is not None:
                 self._votes[user_id] = known | {paper_id} if upvoted else known - {paper_id}
 
+    def _clear(self) -> None:
+        self._cleared += 1
+        self._votes.clear()
+        self._changes.clear()
+
     def clear(self) -> None:
         with self._lock:
-            self._changes += 1
-            self._votes.clear()
+            self._clear()

@@ -11,18 +11,19 @@ votes' stamp reached a value this process did not produce itself:
   :meth:`VoteWatch.voting`): the cached pages showing the paper get its new count at once
   (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`;
   a page being rendered meanwhile is not kept), answers that do not say which papers they
-  show (the API, feeds) are dropped, and the votes' stamp read right after it is noted as
-  expected;
+  show (the API, feeds) are dropped, and the votes' stamp the vote's own write transaction
+  read last (no other vote can come between on SQLite) is noted as expected;
 - :meth:`VoteWatch.stamp` is the cache's stamp: papers, the epoch, the search engine's
   generation. A votes' stamp that is neither the last one seen nor one noted as expected
   (a vote in another worker process, a suspension) moves the epoch: everything is dropped,
   as before. While votes of this process are under way (committed, maybe, but their stamp
   not yet noted), such a move waits for the next look, at most ``MAX_DEFERRED`` looks.
 
-A vote in another process that lands between a local vote and its stamp read is taken as
-local: its pages are right again within ``DAILYPAPERS_PAGE_CACHE_SECONDS``. So is the order of
-a list sorted by upvotes (a corrected count keeps its place, and a paper climbing into a list
-it is not on yet appears there when the page is rendered again, at most that long after).
+On PostgreSQL a vote in another process that commits while a local vote's transaction
+reads its stamp may be taken as local: its pages are right again within
+``DAILYPAPERS_PAGE_CACHE_SECONDS``. So is the order of a list sorted by upvotes (a
+corrected count keeps its place, and a paper climbing into a list it is not on yet appears
+there when the page is rendered again, at most that long after).
 """
 
 from __future__ import annotations
@@ -87,13 +88,18 @@ class VoteWatch:
             with self._lock:
                 self._pending -= 1
 
-    def voted(self, paper_id: str, user_id: int, upvoted: bool, upvotes: int) -> None:
+    def voted(
+        self, paper_id: str, user_id: int, upvoted: bool, upvotes: int, stamp: object = None
+    ) -> None:
         """After a vote of this process (committed): ``user_id`` now has ``paper_id``
-        ``upvoted`` or not, and it has ``upvotes``; the pages showing it show that."""
+        ``upvoted`` or not, and it has ``upvotes``; the pages showing it show that.
+        ``stamp`` is the votes' stamp the vote's own transaction read as it left it (None:
+        read it now)."""
         self.member_votes.voted(user_id, paper_id, upvoted)
         if self.cache is not None:
             fix = partial(with_count, paper_id=paper_id, upvotes=upvotes)
             self.cache.forget_papers(frozenset({paper_id}), fix)
-        votes = votes_stamp(self.store)
+        if stamp is None:
+            stamp = votes_stamp(self.store)
         with self._lock:
-            self._expected.add(votes)
+            self._expected.add(stamp)
