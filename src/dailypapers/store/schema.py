@@ -61,6 +61,9 @@ papers = Table(
     Column("local_upvotes", Integer, nullable=False, server_default="0"),
     # Comments on the paper's Hugging Face page (numComments), as last imported.
     Column("hf_comments", Integer),
+    # Comments on this site that readers see (not deleted, not hidden, author not suspended):
+    # kept with each comment's write, like ``local_upvotes``; numComments is their sum.
+    Column("local_comments", Integer, nullable=False, server_default="0"),
     Column("github_repo", Text),
     Column("github_stars", Integer),
     Column("project_page", Text),
@@ -416,4 +419,55 @@ deliveries = Table(
     Column("sent_at", DateTime),
     UniqueConstraint("subscription_id", "edition"),
     Index(None, "edition", "status", "not_before"),
+)
+
+# Comments on paper pages (``dailypapers.discussion``). ``body`` is the Markdown source as
+# written (what the API returns as ``text``); ``html`` its rendering, sanitised, made once at
+# write time so a page with hundreds of comments renders none. A reply names its ``parent``.
+# Deleting keeps the row (``deleted_at``, body emptied) so replies stay in place; an account's
+# deletion leaves ``user_id`` empty the same way. Moderators hide a comment with a reason
+# (``hidden_*``); a suspended author's comments are hidden by the read, not by a write.
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("edited_at", DateTime),
+    Column("deleted_at", DateTime),
+    Column("hidden_at", DateTime),
+    Column("hidden_reason", Text),
+    Column("hidden_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Index(None, "paper_id", "created_at"),
+    Index(None, "user_id", "created_at"),
+    Index(None, "parent_id"),
+)
+
+# A comment's earlier texts, one row per edit (the text before it), for moderators.
+comment_versions = Table(
+    "comment_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("written_at", DateTime, nullable=False),
+    Index(None, "comment_id"),
+)
+
+# Papers a member marked "not interested": left out of their daily, trending and search pages
+# and, as negative feedback, out of their email alerts. Undone from the settings page.
+not_interested = Table(
+    "not_interested",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("created_at", DateTime, nullable=False),
 )
