@@ -471,3 +471,68 @@ not_interested = Table(
     ),
     Column("created_at", DateTime, nullable=False),
 )
+
+# Members' reports of comments (``dailypapers.discussion.moderation``): a reason each, open
+# until a moderator hides the comment or dismisses the report (``resolution``: hidden,
+# dismissed). A member has at most one open report per comment (checked in the write).
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime),
+    Column("resolved_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("resolution", String(16)),  # hidden, dismissed
+    Index(None, "comment_id", "user_id"),
+    Index(None, "resolved_at", "created_at"),
+)
+
+# Every moderation action (hide, unhide, dismiss, remove a submission, suspend, restore, claim
+# decisions, role changes), for admins. The actor's and the target's names are copied in, so
+# an entry still reads right after an account is deleted; ``actor_id`` is empty for the CLI.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("actor_name", String(40), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_type", String(16), nullable=False),  # comment, report, paper, user, claim
+    Column("target_id", String(64), nullable=False),
+    Column("target_label", Text),
+    Column("reason", Text),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# On-site notifications (``dailypapers.discussion.notifications``): a reply to a member's
+# comment, a mention of them, a comment on a paper they submitted or are a confirmed author
+# of. ``read_at`` is empty while unread: the header's count is one index range.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # reply, mention, paper_comment
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("created_at", DateTime, nullable=False),
+    Column("read_at", DateTime),
+    Index(None, "user_id", "read_at"),
+    Index(None, "user_id", "id"),
+)
+
+# Per-kind email choices for notifications, stored now for the mail that sends them later.
+# No row: the kind's default (:data:`dailypapers.discussion.notifications.EMAIL_DEFAULTS`).
+notification_prefs = Table(
+    "notification_prefs",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("email", Boolean, nullable=False),
+)
