@@ -17,9 +17,10 @@ from typing import Annotated
 
 import typer
 
-from dailypapers.accounts import ROLES, AccountError, User, flows
+from dailypapers.accounts import ROLES, AccountError, User
 from dailypapers.accounts import service as accounts
 from dailypapers.cli import common
+from dailypapers.discussion import moderation
 from dailypapers.store import Store
 
 app = typer.Typer(
@@ -100,7 +101,7 @@ def promote(
     with common.store() as store:
         user = _user_or_fail(store, name)
         try:
-            changed = flows.set_role(store, user, role)
+            changed = moderation.set_role(store, None, user, role)
         except AccountError as refused:
             common.fail(str(refused), code=2)
     typer.echo(f"{changed.username} is now {changed.role}")
@@ -110,10 +111,16 @@ def promote(
 def suspend(
     name: Annotated[str, typer.Argument(help="The user name.")],
     undo: Annotated[bool, typer.Option("--undo", help="Reinstate the user.")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")] = "",
 ) -> None:
     """Suspend a user (signed out everywhere, tokens stop working), or reinstate them."""
     with common.store() as store:
-        user = flows.set_suspended(store, _user_or_fail(store, name), not undo)
+        try:
+            user = moderation.set_suspended(
+                store, None, _user_or_fail(store, name), not undo, reason or None
+            )
+        except moderation.ModerationError as refused:
+            common.fail(str(refused), code=2)
     typer.echo(f"{user.username} is {'suspended' if user.suspended else 'reinstated'}")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import RowMapping
 
 from dailypapers.accounts import service as accounts
 from dailypapers.accounts.models import User
+from dailypapers.discussion.moderation import record
 from dailypapers.paper import web_url
 from dailypapers.store import Store
 from dailypapers.store import claims as rows
@@ -81,6 +82,11 @@ def decide(store: Store, moderator: User, claim_id: int, approve: bool) -> None:
     with store.write() as connection:
         if not rows.decide_claim(connection, claim_id, status, moderator.id, now):
             raise ClaimError("That claim is not waiting for a decision.", 409)
+        claim = rows.claim_by_id(connection, claim_id)
+        assert claim is not None
+        label = f"{claim['author_name']} on {claim['paper_id']}"
+        action = "approve_claim" if approve else "reject_claim"
+        record(connection, moderator, action, "claim", claim_id, label=label)
 
 
 def pending_claims(store: Store) -> list[Claim]:

@@ -24,7 +24,15 @@ from starlette.exceptions import HTTPException
 from dailypapers.feed.reader import Store, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.web import account_api, api, pages, submissions, syndication, votes
+from dailypapers.web import (
+    account_api,
+    api,
+    notifications,
+    pages,
+    submissions,
+    syndication,
+    votes,
+)
 from dailypapers.web.auth import AuthCookies
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
@@ -88,6 +96,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(account_api.router)
+    app.include_router(notifications.router)
     for community in (votes, submissions):  # upvotes and submissions: forms and API
         app.include_router(community.api)
         app.include_router(community.pages)

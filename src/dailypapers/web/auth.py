@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.accounts import User
 from dailypapers.accounts.service import BearerUser, SignedIn, resolve_bearer, resolve_session
+from dailypapers.discussion import notifications
 from dailypapers.settings import Settings
 from dailypapers.web import personal
 
@@ -312,7 +313,8 @@ def account_nav(context: Any) -> Markup:
     path = request.url.path
     if user is None:
         return Markup(personal.anonymous_nav(path))
-    return Markup(personal.member_nav(user.username, csrf_token(request), path))
+    unread = notifications.unread_count(request.app.state.store, user.id)
+    return Markup(personal.member_nav(user.username, csrf_token(request), path, unread))
 
 
 @pass_context

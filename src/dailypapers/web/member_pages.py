@@ -14,7 +14,9 @@ calls go on to the app as before. For one of those pages:
    and kept when it is a plain 200 without cookies; it notes the papers the page shows;
 3. which of those papers the member upvoted, from :class:`~dailypapers.web.personal.
    MemberVotes` (every vote of the member, read once with one query and kept up to date by
-   this process's votes, dropped when votes changed elsewhere); then the merge, sent with
+   this process's votes, dropped when votes changed elsewhere), and their count of unread
+   notifications (one indexed query: it changes with any process's comments); then the
+   merge, sent with
    ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
@@ -30,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.accounts import User
 from dailypapers.accounts.service import resolve_session
+from dailypapers.discussion import notifications
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
 from dailypapers.web import auth, personal
@@ -100,12 +103,14 @@ class MemberPages:
             template, hit = await self._render(scope, receive, app, cache, key, user), False
         ids = template.paper_ids
         upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
+        unread = await anyio.to_thread.run_sync(notifications.unread_count, self.store, user.id)
         body = personal.merge(
             template.body,
             username=user.username,
             csrf_token=auth.session_csrf(self.settings, token),
             path=scope["path"],
             upvoted=upvoted,
+            unread=unread,
         )
         headers = [(k, v) for k, v in template.headers if k.lower() not in _DROPPED_HEADERS]
         headers += [

@@ -69,11 +69,24 @@ def anonymous_nav(path: str) -> str:
     return f'<a href="/login"{login}>Log in</a>\n<a href="/signup"{signup}>Sign up</a>'
 
 
-def member_nav(username: str, csrf_token: str, path: str) -> str:
-    """The header's account links for a signed-in member: profile, settings, log out."""
+def notifications_link(unread: int, path: str) -> str:
+    """The header's link to the member's notifications, with their unread count."""
+    current = ' aria-current="page"' if path == "/notifications" else ""
+    if not unread:
+        return f'<a href="/notifications" class="notifications"{current}>Notifications</a>'
+    return (
+        f'<a href="/notifications" class="notifications"{current}>Notifications '
+        f'<span class="unread" aria-label="{unread} unread">{unread}</span></a>'
+    )
+
+
+def member_nav(username: str, csrf_token: str, path: str, unread: int = 0) -> str:
+    """The header's account links for a signed-in member: profile, notifications (with the
+    unread count), settings, log out."""
     settings = ' aria-current="page"' if path.startswith("/settings") else ""
     return (
         f'<a href="/users/{escape(quote(username))}">{escape(username)}</a>\n'
+        f"{notifications_link(unread, path)}\n"
         f'<a href="/settings"{settings}>Settings</a>\n'
         '<form method="post" action="/logout" class="logout">'
         f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
@@ -149,11 +162,19 @@ def _yours(body: bytes, upvoted: Collection[str]) -> bytes:
 
 
 def merge(
-    template: bytes, *, username: str, csrf_token: str, path: str, upvoted: Collection[str]
+    template: bytes,
+    *,
+    username: str,
+    csrf_token: str,
+    path: str,
+    upvoted: Collection[str],
+    unread: int = 0,
 ) -> bytes:
-    """The member's page from the member template: their header, their CSRF token in every
-    form, and the papers they upvoted (among the page's) marked so."""
-    body = template.replace(HEADER_SLOT.encode(), member_nav(username, CSRF_SLOT, path).encode())
+    """The member's page from the member template: their header (with their unread
+    notifications), their CSRF token in every form, and the papers they upvoted (among the
+    page's) marked so."""
+    header = member_nav(username, CSRF_SLOT, path, unread).encode()
+    body = template.replace(HEADER_SLOT.encode(), header)
     body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
     for paper_id in upvoted:
         body = _upvoted_boxes(body, paper_id)

@@ -30,6 +30,7 @@ from dailypapers.web.auth import (
 )
 from dailypapers.web.deps import settings_of, store_of
 from dailypapers.web.limits import client_ip, limiter_of
+from dailypapers.web.notifications import settings_section as notification_choices
 from dailypapers.web.pages.signup import base_url, send_later
 from dailypapers.web.pages.subscribe import digest_settings
 from dailypapers.web.templating import render
@@ -119,6 +120,7 @@ DONE = {
     "confirm": "A new confirmation link is on its way to your address.",
     "linked": "The identity is linked: you can log in with it now.",
     "unlinked": "The identity is unlinked.",
+    "notifications": "Your notification choices are saved.",
 }
 
 
@@ -140,6 +142,7 @@ def _settings_page(
         "error": error,
         "field": field,
         "digest": digest_settings(request, user),
+        "notification_choices": notification_choices(request, user),
     }
     return render(request, "settings.html", context, status_code=status)
 

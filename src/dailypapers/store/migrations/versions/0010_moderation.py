@@ -116,8 +116,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_notifications_user_id_read_at"), table_name="notifications")
     op.drop_table("notifications")
     op.drop_table("audit_log")
-    op.drop_index(
-        op.f("ix_comment_reports_resolved_at_created_at"), table_name="comment_reports"
-    )
+    op.drop_index(op.f("ix_comment_reports_resolved_at_created_at"), table_name="comment_reports")
     op.drop_index(op.f("ix_comment_reports_comment_id_user_id"), table_name="comment_reports")
     op.drop_table("comment_reports")

@@ -1,0 +1,1 @@
+"""Discussion on paper pages: comments, their moderation and the notifications they cause."""

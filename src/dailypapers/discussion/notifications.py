@@ -1,0 +1,154 @@
+"""On-site notifications: a reply to your comment, a mention of you (``@name``), a comment on
+a paper you submitted or are a confirmed author of.
+
+:func:`notify_comment` runs in the comment's own write transaction (the comment service
+calls it as it posts), so a comment and its notifications commit together. Each member gets
+at most one notification per comment, of the most specific kind (a reply before a mention
+before a comment on their paper), and never one for their own comment. The header shows the
+unread count (:func:`unread_count`, one indexed query); ``/notifications`` lists them
+(:mod:`dailypapers.web.notifications`). Per-kind email choices are stored for the mail that
+sends them (:func:`email_prefs`); no mail is sent yet. SQL in
+:mod:`dailypapers.store.notifications`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, RowMapping
+
+from dailypapers.store import Store
+from dailypapers.store import notifications as rows
+
+KINDS = ("reply", "mention", "paper_comment")  # the order is the precedence
+KIND_LABELS = {
+    "reply": "Replies to my comments",
+    "mention": "Mentions of me (@name)",
+    "paper_comment": "Comments on papers I submitted or wrote",
+}
+EMAIL_DEFAULTS = {"reply": True, "mention": True, "paper_comment": True}
+MAX_MENTIONS = 20  # names looked up per comment at most (a comment of @-names notifies 20)
+# A user name (accounts.service.USERNAME_RE) after an "@" that does not follow a word
+# character, so an email address mentions nobody.
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,37}[A-Za-z0-9])?)")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def mentioned_names(text: str) -> list[str]:
+    """The lower-cased user names ``text`` mentions, each once, in order."""
+    names = (match.group(1).lower() for match in MENTION.finditer(text))
+    return list(dict.fromkeys(names))[:MAX_MENTIONS]
+
+
+def notify_comment(
+    connection: Connection,
+    *,
+    comment_id: int,
+    paper_id: str,
+    author_id: int | None,
+    parent_id: int | None,
+    text: str,
+    now: datetime | None = None,
+) -> dict[int, str]:
+    """Write the notifications a new comment causes; returns member id -> kind."""
+    now = now or utcnow()
+    recipients: dict[int, str] = {}
+    if parent_id is not None:
+        parent_author = rows.comment_author(connection, parent_id)
+        if parent_author is not None:
+            recipients[parent_author] = "reply"
+    for user_id in rows.user_ids_named(connection, mentioned_names(text)):
+        recipients.setdefault(user_id, "mention")
+    for user_id in rows.people_of_paper(connection, paper_id):
+        recipients.setdefault(user_id, "paper_comment")
+    if author_id is not None:
+        recipients.pop(author_id, None)  # never to yourself
+    rows.insert_notifications(
+        connection,
+        (
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "actor_id": author_id,
+                "comment_id": comment_id,
+                "paper_id": paper_id,
+                "created_at": now,
+            }
+            for user_id, kind in recipients.items()
+        ),
+    )
+    return recipients
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    kind: str
+    actor: str | None
+    paper_id: str
+    title: str
+    comment_id: int | None
+    excerpt: str
+    created_at: datetime
+    read: bool
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Notification:
+        gone = row["deleted_at"] is not None or row["hidden_at"] is not None
+        body = "" if gone or row["body"] is None else " ".join(row["body"].split())
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            actor=row["actor"],
+            paper_id=row["paper_id"],
+            title=row["title"],
+            comment_id=row["comment_id"],
+            excerpt=body[:200] + ("…" if len(body) > 200 else ""),
+            created_at=row["created_at"],
+            read=row["read_at"] is not None,
+        )
+
+    @property
+    def href(self) -> str:
+        anchor = f"#comment-{self.comment_id}" if self.comment_id is not None else ""
+        return f"/papers/{self.paper_id}{anchor}"
+
+
+def unread_count(store: Store, user_id: int) -> int:
+    with store.read() as connection:
+        return rows.unread_count(connection, user_id)
+
+
+def notifications_of(
+    store: Store, user_id: int, *, limit: int, offset: int
+) -> tuple[list[Notification], int]:
+    """A page of the member's notifications, newest first, and how many there are."""
+    with store.read() as connection:
+        found = rows.notifications_of(connection, user_id, limit=limit, offset=offset)
+        total = rows.count_of(connection, user_id)
+    return [Notification.from_row(row) for row in found], total
+
+
+def mark_read(store: Store, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one of the member's notifications read, or all (None); how many changed."""
+    with store.write() as connection:
+        return rows.mark_read(connection, user_id, utcnow(), notification_id)
+
+
+def email_prefs(store: Store, user_id: int) -> dict[str, bool]:
+    """Kind -> whether the member wants it by email (their choice, else the default)."""
+    with store.read() as connection:
+        chosen = rows.prefs_of(connection, user_id)
+    return {kind: chosen.get(kind, EMAIL_DEFAULTS[kind]) for kind in KINDS}
+
+
+def set_email_prefs(store: Store, user_id: int, choices: Mapping[str, bool]) -> None:
+    """Store the member's choice for every kind (a kind left out of ``choices`` is off)."""
+    with store.write() as connection:
+        rows.set_prefs(connection, user_id, {kind: bool(choices.get(kind)) for kind in KINDS})
