@@ -430,6 +430,27 @@ class Settings(BaseSettings):
         "ip:60/1m,account:10/1m",
         description="Comments per client IP and per account.",
     )
+    limit_comment_new: str = Field(
+        "account:3/1h",
+        description="Comments of a new account (see `COMMENT_NEW_ACCOUNT_DAYS`), counted "
+        "on top of `LIMIT_COMMENT`: only the account scope applies.",
+    )
+    comment_new_account_days: int = Field(
+        3,
+        ge=0,
+        description="Accounts younger than this many days are new: `LIMIT_COMMENT_NEW` and "
+        "`COMMENT_NEW_ACCOUNT_LINKS` apply to their comments (0: no account is new).",
+    )
+    comment_new_account_links: int = Field(
+        2,
+        ge=0,
+        description="Most links (and images) a comment of a new account may hold.",
+    )
+    comment_max_chars: int = Field(
+        10_000,
+        ge=1,
+        description="Longest comment accepted, in characters of its Markdown source.",
+    )
     limit_oauth: str = Field(
         "ip:60/10m",
         description='Steps of "Log in with GitHub/ORCID" per client IP: each start (or '
@@ -519,6 +540,7 @@ class Settings(BaseSettings):
         "limit_vote",
         "limit_submission",
         "limit_comment",
+        "limit_comment_new",
         "limit_oauth",
         "limit_subscribe",
     )

@@ -33,6 +33,7 @@ from dailypapers.accounts.service import (
     utcnow,
 )
 from dailypapers.community.votes import suspension_changed
+from dailypapers.discussion import comments as discussion
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store import sessions as session_rows
@@ -266,6 +267,7 @@ def set_suspended(store: Store, user: User, suspended: bool) -> User:
     """Suspend (every session and token stops working) or reinstate ``user``."""
     _update(store, user.id, suspended_at=utcnow() if suspended else None)
     suspension_changed(store, user.id)  # their upvotes stop counting, or count again
+    discussion.suspension_changed(store, user.id)  # so do their comments
     if suspended:
         end_all_sessions(store, user.id)
     return _user(store, user.id) or user
@@ -284,3 +286,4 @@ def set_profile(store: Store, user: User, *, fullname: str | None, upvotes_publi
 # The community's parts of the export (upvotes, submissions, claims, linked identities)
 # register themselves on import; at the end, as they import this module's register_export.
 from dailypapers.community import export as _community_export  # noqa: E402, F401
+from dailypapers.discussion import export as _discussion_export  # noqa: E402, F401

@@ -28,6 +28,7 @@ from dailypapers.accounts.passwords import (
 )
 from dailypapers.settings import Settings
 from dailypapers.store import Store
+from dailypapers.store import comments as comment_rows
 from dailypapers.store import sessions as session_rows
 from dailypapers.store import submissions as submission_rows
 from dailypapers.store import tokens as token_rows
@@ -172,9 +173,11 @@ def authenticate(store: Store, settings: Settings, login: str, password: str) ->
 def delete_user(store: Store, user_id: int) -> bool:
     """Delete the account; its sessions, tokens and what hangs off it go too. In the same
     transaction the papers it upvoted are counted again (the vote rows go by cascade, the
-    papers' counts would keep them), and those it submitted lose its name."""
+    papers' counts would keep them), and those it submitted lose its name. Its comments
+    become placeholders, their text gone (replies of others stay in place)."""
     with store.write() as connection:
         voted = [paper_id for paper_id, _at in vote_rows.votes_of_user(connection, user_id)]
+        comment_rows.forget_user(connection, user_id, datetime.now(UTC).replace(tzinfo=None))
         submission_rows.forget_submitter(connection, user_id)
         deleted = user_rows.delete_user(connection, user_id)
         vote_rows.recount(connection, voted)

@@ -1,1 +1,2 @@
-"""Discussion on paper pages: comments, their moderation and the notifications they cause."""
+"""The discussion around papers: comments (:mod:`.comments`), their rendering with math
+(:mod:`.render`)."""
