@@ -20,6 +20,7 @@ from sqlalchemy import Connection, RowMapping
 
 from dailypapers.accounts import User, flows
 from dailypapers.store import Store
+from dailypapers.store import comments as comment_rows
 from dailypapers.store import moderation as rows
 from dailypapers.store import submissions as submission_rows
 
@@ -90,7 +91,7 @@ def report(store: Store, member: User, comment_id: int, reason: str) -> int:
     text = _reason(reason, required=True)
     assert text is not None
     with store.write() as connection:
-        comment = rows.comment_by_id(connection, comment_id)
+        comment = comment_rows.comment_by_id(connection, comment_id)
         if comment is None or comment["deleted_at"] is not None:
             raise ModerationError("There is no such comment.", 404)
         if comment["user_id"] == member.id:
@@ -171,34 +172,30 @@ def _set_hidden(store: Store, actor: User, comment_id: int, reason: str, *, hidd
     _moderator(actor)
     text = _reason(reason, required=True)
     with store.write() as connection:
-        comment = rows.comment_by_id(connection, comment_id)
-        if comment is None:
+        comment = comment_rows.comment_by_id(connection, comment_id)
+        if comment is None or comment["deleted_at"] is not None:
             raise ModerationError("There is no such comment.", 404)
+        if (comment["hidden_at"] is not None) == hidden:
+            state = "hidden" if hidden else "shown"
+            raise ModerationError(f"That comment is {state} already.", 409)
         now = utcnow()
-        changed = rows.set_hidden(
+        # The comments' own write: it recounts the paper's visible comments and moves the
+        # clock cached pages watch, in this transaction.
+        comment_rows.set_hidden(
             connection,
             comment_id,
             hidden_at=now if hidden else None,
             reason=text if hidden else None,
             by=actor.id if hidden else None,
         )
-        if not changed:
-            state = "hidden" if hidden else "shown"
-            raise ModerationError(f"That comment is {state} already.", 409)
         if hidden:
             rows.resolve_reports(
                 connection, resolution="hidden", by=actor.id, now=now, comment_id=comment_id
             )
-        comments_changed(connection, comment["paper_id"])
-        label = f"{comment['author'] or '(deleted account)'} on {comment['paper_id']}"
+        author = comment["author_username"] or "(deleted account)"
         record(connection, actor, "hide" if hidden else "unhide", "comment", comment_id,
-               label=label, reason=text)  # fmt: skip
+               label=f"{author} on {comment['paper_id']}", reason=text)  # fmt: skip
     return str(comment["paper_id"])
-
-
-def comments_changed(connection: Connection, paper_id: str) -> None:
-    """After a comment of the paper was hidden or shown: its count of visible comments."""
-    rows.recount_comments(connection, paper_id)
 
 
 # Submissions, users, roles ----------------------------------------------------------------

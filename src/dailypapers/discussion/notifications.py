@@ -1,25 +1,28 @@
 """On-site notifications: a reply to your comment, a mention of you (``@name``), a comment on
 a paper you submitted or are a confirmed author of.
 
-:func:`notify_comment` runs in the comment's own write transaction (the comment service
-calls it as it posts), so a comment and its notifications commit together. Each member gets
-at most one notification per comment, of the most specific kind (a reply before a mention
-before a comment on their paper), and never one for their own comment. The header shows the
-unread count (:func:`unread_count`, one indexed query); ``/notifications`` lists them
-(:mod:`dailypapers.web.notifications`). Per-kind email choices are stored for the mail that
-sends them (:func:`email_prefs`); no mail is sent yet. SQL in
+:func:`on_comment` listens to the comment service (:func:`dailypapers.discussion.comments.
+add_listener`, registered when this module is imported: the web app imports it): after a
+comment commits, its notifications are written in one transaction of their own (a failure
+there is logged and leaves the comment be). Each member gets at most one notification per
+comment, of the most specific kind (a reply before a mention before a comment on their
+paper), and never one for their own comment; an edit that adds a mention notifies the newly
+mentioned. Mentions are the service's (``@name`` outside code, existing members). The
+header shows the unread count (:func:`unread_count`, one indexed query); ``/notifications``
+lists them (:mod:`dailypapers.web.notifications`). Per-kind email choices are stored for
+the mail that sends them (:func:`email_prefs`); no mail is sent yet. SQL in
 :mod:`dailypapers.store.notifications`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, RowMapping
 
+from dailypapers.discussion.comments import CommentEvent, add_listener
 from dailypapers.store import Store
 from dailypapers.store import notifications as rows
 
@@ -30,20 +33,10 @@ KIND_LABELS = {
     "paper_comment": "Comments on papers I submitted or wrote",
 }
 EMAIL_DEFAULTS = {"reply": True, "mention": True, "paper_comment": True}
-MAX_MENTIONS = 20  # names looked up per comment at most (a comment of @-names notifies 20)
-# A user name (accounts.service.USERNAME_RE) after an "@" that does not follow a word
-# character, so an email address mentions nobody.
-MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,37}[A-Za-z0-9])?)")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def mentioned_names(text: str) -> list[str]:
-    """The lower-cased user names ``text`` mentions, each once, in order."""
-    names = (match.group(1).lower() for match in MENTION.finditer(text))
-    return list(dict.fromkeys(names))[:MAX_MENTIONS]
 
 
 def notify_comment(
@@ -53,22 +46,49 @@ def notify_comment(
     paper_id: str,
     author_id: int | None,
     parent_id: int | None,
-    text: str,
+    mentioned: Iterable[int],
     now: datetime | None = None,
 ) -> dict[int, str]:
     """Write the notifications a new comment causes; returns member id -> kind."""
-    now = now or utcnow()
     recipients: dict[int, str] = {}
     if parent_id is not None:
         parent_author = rows.comment_author(connection, parent_id)
         if parent_author is not None:
             recipients[parent_author] = "reply"
-    for user_id in rows.user_ids_named(connection, mentioned_names(text)):
+    for user_id in mentioned:
         recipients.setdefault(user_id, "mention")
     for user_id in rows.people_of_paper(connection, paper_id):
         recipients.setdefault(user_id, "paper_comment")
+    return _write(connection, recipients, comment_id, paper_id, author_id, now)
+
+
+def notify_edit(
+    connection: Connection,
+    *,
+    comment_id: int,
+    paper_id: str,
+    author_id: int | None,
+    mentioned: Iterable[int],
+    now: datetime | None = None,
+) -> dict[int, str]:
+    """After an edit: a mention for each member it mentions who heard nothing of the
+    comment yet (an edit adds mentions; it never notifies anyone twice)."""
+    told = rows.notified_about(connection, comment_id)
+    recipients = {user_id: "mention" for user_id in mentioned if user_id not in told}
+    return _write(connection, recipients, comment_id, paper_id, author_id, now)
+
+
+def _write(
+    connection: Connection,
+    recipients: dict[int, str],
+    comment_id: int,
+    paper_id: str,
+    author_id: int | None,
+    now: datetime | None,
+) -> dict[int, str]:
     if author_id is not None:
         recipients.pop(author_id, None)  # never to yourself
+    created = now or utcnow()
     rows.insert_notifications(
         connection,
         (
@@ -78,12 +98,38 @@ def notify_comment(
                 "actor_id": author_id,
                 "comment_id": comment_id,
                 "paper_id": paper_id,
-                "created_at": now,
+                "created_at": created,
             }
             for user_id, kind in recipients.items()
         ),
     )
     return recipients
+
+
+def on_comment(store: Store, event: CommentEvent) -> None:
+    """The comment service's listener (after the comment's commit): its notifications."""
+    comment = event.comment
+    with store.write() as connection:
+        if event.kind == "posted":
+            notify_comment(
+                connection,
+                comment_id=comment.id,
+                paper_id=comment.paper_id,
+                author_id=comment.user_id,
+                parent_id=comment.parent_id,
+                mentioned=event.mentioned_user_ids,
+            )
+        else:
+            notify_edit(
+                connection,
+                comment_id=comment.id,
+                paper_id=comment.paper_id,
+                author_id=comment.user_id,
+                mentioned=event.mentioned_user_ids,
+            )
+
+
+add_listener(on_comment)
 
 
 @dataclass(frozen=True)

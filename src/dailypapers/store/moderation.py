@@ -1,4 +1,5 @@
-"""Moderation in SQL: members' reports of comments, hiding comments, the audit log.
+"""Moderation in SQL: members' reports of comments and the audit log (hiding a comment is
+the comments' own write, :func:`dailypapers.store.comments.set_hidden`).
 
 The rules (who may, what is recorded) are in :mod:`dailypapers.discussion.moderation`; every
 function here runs in the caller's transaction, so an action, its effect on the paper's
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from dailypapers.store.schema import audit_log, comment_reports, comments, papers, users
@@ -110,50 +111,3 @@ def resolve_reports(
         query = query.where(comment_reports.c.id == report_id)
     values = {"resolved_at": now, "resolved_by": by, "resolution": resolution}
     return connection.execute(query.values(values)).rowcount
-
-
-def comment_by_id(connection: Connection, comment_id: int) -> RowMapping | None:
-    """The comment with its author's user name (``author``)."""
-    query = (
-        select(comments, users.c.username.label("author"))
-        .outerjoin(users, users.c.id == comments.c.user_id)
-        .where(comments.c.id == comment_id)
-    )
-    return connection.execute(query).mappings().first()
-
-
-def set_hidden(
-    connection: Connection,
-    comment_id: int,
-    *,
-    hidden_at: datetime | None,
-    reason: str | None,
-    by: int | None,
-) -> bool:
-    """Hide the comment (``hidden_at`` given) or show it again (None); False if it already
-    was in that state."""
-    state = comments.c.hidden_at.is_(None) if hidden_at else comments.c.hidden_at.is_not(None)
-    query = (
-        update(comments)
-        .where(and_(comments.c.id == comment_id, state))
-        .values(hidden_at=hidden_at, hidden_reason=reason, hidden_by=by)
-    )
-    return bool(connection.execute(query).rowcount)
-
-
-def recount_comments(connection: Connection, paper_id: str) -> int:
-    """Set the paper's ``local_comments`` to its comments neither deleted nor hidden."""
-    visible = (
-        select(func.count())
-        .where(
-            comments.c.paper_id == paper_id,
-            comments.c.deleted_at.is_(None),
-            comments.c.hidden_at.is_(None),
-        )
-        .scalar_subquery()
-    )
-    connection.execute(
-        update(papers).where(papers.c.arxiv_id == paper_id).values(local_comments=visible)
-    )
-    query = select(papers.c.local_comments).where(papers.c.arxiv_id == paper_id)
-    return connection.scalar(query) or 0

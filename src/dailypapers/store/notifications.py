@@ -9,7 +9,7 @@ fetch`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -92,12 +92,10 @@ def comment_author(connection: Connection, comment_id: int) -> int | None:
     return connection.scalar(select(comments.c.user_id).where(comments.c.id == comment_id))
 
 
-def user_ids_named(connection: Connection, username_keys: Collection[str]) -> list[int]:
-    """The ids of the users with these lower-cased user names (the ones that exist)."""
-    if not username_keys:
-        return []
-    query = select(users.c.id).where(users.c.username_key.in_(list(username_keys)))
-    return [row[0] for row in connection.execute(query)]
+def notified_about(connection: Connection, comment_id: int) -> set[int]:
+    """The members told about the comment already."""
+    query = select(notifications.c.user_id).where(notifications.c.comment_id == comment_id)
+    return {row[0] for row in connection.execute(query)}
 
 
 def people_of_paper(connection: Connection, paper_id: str) -> list[int]:
