@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from dailypapers.feed.reader import Store, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
-from dailypapers.web import account_api, api, pages, submissions, syndication, votes
+from dailypapers.web import account_api, api, comments, pages, submissions, syndication, votes
 from dailypapers.web.auth import AuthCookies
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
@@ -85,8 +85,11 @@ def create_app(
     # Routes are tried in order, each costing a little: the API's lists and the pages (the
     # most requested) first. No path and method is matched by two routers, so the order
     # changes nothing else.
+    # Before the API's /api/papers/{id:path}, which would take .../comments as an id.
+    app.include_router(comments.api)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(comments.pages)
     app.include_router(account_api.router)
     for community in (votes, submissions):  # upvotes and submissions: forms and API
         app.include_router(community.api)
