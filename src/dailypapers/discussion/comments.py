@@ -59,6 +59,7 @@ __all__ = [
     "edit_comment",
     "forget_user_comments",
     "mentioned_user_ids",
+    "paper_exists",
     "post_comment",
     "set_hidden",
     "suspension_changed",
@@ -383,6 +384,11 @@ def set_hidden(
         row = sql.comment_by_id(connection, comment_id)
     assert row is not None
     return Comment.from_row(row)
+
+
+def paper_exists(store: Store, paper_id: str) -> bool:
+    with store.read() as connection:
+        return sql.paper_exists(connection, paper_id)
 
 
 def comment_by_id(store: Store, comment_id: int, *, moderator: bool = False) -> Comment | None:

@@ -221,7 +221,7 @@ def render_title_math(text: str) -> Markup:
     """A title or abstract as HTML: escaped text with its math as MathML. Text without a
     math delimiter is only escaped; the rest is memoised (bounded, keyed by the text)."""
     if "$" not in text and "\\(" not in text and "\\[" not in text:
-        return Markup(escape(text, quote=False))
+        return Markup(escape(text))
     return Markup(_title_math(text))
 
 
@@ -234,9 +234,9 @@ def _title_math(text: str) -> str:
         formula = display or bracket or paren or inline
         if inline is not None and (inline[0].isspace() or inline[-1].isspace()):
             continue
-        parts.append(escape(text[last : match.start()], quote=False))
+        parts.append(escape(text[last : match.start()]))
         html = _math_html(formula.strip(), display is not None or bracket is not None)
         parts.append(_clean(html))
         last = match.end()
-    parts.append(escape(text[last:], quote=False))
+    parts.append(escape(text[last:]))
     return "".join(parts)

@@ -8,7 +8,9 @@ The formula, Hacker-News style::
   Hugging Face (they carry no time; they were cast around the paper's day, which is in the
   window) plus this site's own upvotes cast since the window began (a day, week or month
   back), by members who are not suspended (:func:`window_upvotes`).
-* ``comments`` count half a point each (the paper's Hugging Face comments, as imported).
+* ``comments`` count half a point each: the paper's Hugging Face comments, as imported, plus
+  the comments on this site that readers see (not deleted, not hidden by a moderator, by
+  members who are not suspended: :func:`all_comments`).
 * ``stars`` are GitHub stars, log-scaled so a famous repository cannot drown out votes:
   1 star is 1 point, 1,023 stars are 10 points.
 * ``age_hours`` is the time since the paper's feed day (or submission), never negative; the
@@ -30,6 +32,13 @@ def window_upvotes(imported: int, local_in_window: int) -> int:
     """The upvotes trending counts: imported from Hugging Face plus this site's own upvotes
     cast within the window (a paper's total shown on its card counts every local upvote)."""
     return max(imported, 0) + max(local_in_window, 0)
+
+
+def all_comments(imported: int | None, local_visible: int) -> int:
+    """The comments trending counts (and the API's ``numComments``): imported from Hugging
+    Face plus this site's visible ones (``papers.local_comments``; the store sums them the
+    same way in SQL)."""
+    return max(imported or 0, 0) + max(local_visible, 0)
 
 
 def trending_score(

@@ -146,10 +146,14 @@ def _ordering(order: Order) -> list[ColumnElement[Any]]:
     return [*keys, papers.c.arxiv_id.desc()]
 
 
+# A paper's comments: imported from Hugging Face plus this site's visible ones (kept with
+# each comment's write, store.comments), as upvotes are.
+_COMMENTS = func.coalesce(papers.c.hf_comments, literal_column("0")) + papers.c.local_comments
+
 # What an entry shows, in the order _entries reads them.
 _COLUMNS = (
     papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
-    papers.c.hf_upvotes, papers.c.hf_comments, papers.c.github_repo, papers.c.github_stars,
+    papers.c.hf_upvotes, _COMMENTS, papers.c.github_repo, papers.c.github_stars,
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
     papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
@@ -297,7 +301,7 @@ def feed_page(
 @cache
 def _rank_statement(by_category: bool, by_submitter: bool) -> Select[Any]:
     return select(
-        papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, papers.c.hf_comments,
+        papers.c.arxiv_id, papers.c.hf_upvotes, papers.c.github_stars, _COMMENTS,
         papers.c.submitted_at, papers.c.feed_day, votes_since(papers.c.arxiv_id),
     ).where(_range_where(by_category, by_submitter)).order_by(papers.c.arxiv_id)  # fmt: skip
 

@@ -27,6 +27,7 @@ from dailypapers.settings import Settings, get_settings
 from dailypapers.web import (
     account_api,
     api,
+    comments,
     notifications,
     pages,
     submissions,
@@ -93,8 +94,11 @@ def create_app(
     # Routes are tried in order, each costing a little: the API's lists and the pages (the
     # most requested) first. No path and method is matched by two routers, so the order
     # changes nothing else.
+    # Before the API's /api/papers/{id:path}, which would take .../comments as an id.
+    app.include_router(comments.api)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(comments.pages)
     app.include_router(account_api.router)
     app.include_router(notifications.router)
     for community in (votes, submissions):  # upvotes and submissions: forms and API

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from dailypapers.discussion.render import render_title_math
 from dailypapers.feed.reader import FeedEntry
 
 SHOWN_AUTHORS = 3
@@ -147,7 +148,7 @@ def card(
         f"{vote_box(entry.id, entry.upvotes, voter, anchor)}"
         '  <div class="body">\n'
         f'    <h{level} class="title" id="{anchor}">'
-        f'<a href="/papers/{href}">{escape(entry.title)}</a></h{level}>\n'
+        f'<a href="/papers/{href}">{render_title_math(entry.title)}</a></h{level}>\n'
         f'    <p class="authors">{escape(short_authors(entry.authors))}</p>{snippet_html}\n'
         f'    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n'
         "  </div>\n"

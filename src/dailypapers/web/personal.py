@@ -37,6 +37,8 @@ CSRF_SLOT = f"csrf-slot-{_NONCE}"
 HEADER_SLOT = f"<!--account-nav {_NONCE}-->"
 _YOURS = f"<!--yours {_NONCE} "
 YOURS_TEXT = ", yours among them"
+_OWN = f"<!--own {_NONCE} "  # a comment's edit/delete controls, kept for its author only
+OWN_END = f"<!--/own {_NONCE}-->"
 
 # Scope state keys (``scope["state"]``, which Starlette's ``request.state`` reads).
 TEMPLATE_KEY = "personal_template"  # set (to the moderator flag) while rendering a template
@@ -60,6 +62,30 @@ def record_papers(state: dict[str, Any], ids: Collection[str]) -> None:
 def yours_slot(paper_id: str) -> str:
     """The paper page's "yours among them" in a template, filled in by :func:`merge`."""
     return f"{_YOURS}{escape(quote(paper_id))}-->"
+
+
+def own_slot(username: str) -> str:
+    """Opens a comment's own controls in a template (closed by :data:`OWN_END`): the merge
+    keeps what is between for the member ``username`` and drops it for anyone else."""
+    return f"{_OWN}{escape(username)}-->"
+
+
+def _own_controls(body: bytes, username: str) -> bytes:
+    """``body`` with the controls of ``username``'s comments kept, all others dropped."""
+    marker, end_marker = _OWN.encode(), OWN_END.encode()
+    mine = f"{_OWN}{escape(username)}-->".encode()
+    parts: list[bytes] = []
+    at = 0
+    while (start := body.find(marker, at)) >= 0:
+        end = body.find(end_marker, start)
+        if end < 0:
+            break
+        parts.append(body[at:start])
+        if body.startswith(mine, start):
+            parts.append(body[start + len(mine) : end])
+        at = end + len(end_marker)
+    parts.append(body[at:])
+    return b"".join(parts)
 
 
 def anonymous_nav(path: str) -> str:
@@ -171,13 +197,16 @@ def merge(
     unread: int = 0,
 ) -> bytes:
     """The member's page from the member template: their header (with their unread
-    notifications), their CSRF token in every form, and the papers they upvoted (among the
-    page's) marked so."""
+    notifications), their CSRF token in every form, the papers they upvoted (among the
+    page's) marked so, and the edit and delete controls of their own comments
+    (:func:`own_slot`) kept, everybody else's dropped."""
     header = member_nav(username, CSRF_SLOT, path, unread).encode()
     body = template.replace(HEADER_SLOT.encode(), header)
     body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
     for paper_id in upvoted:
         body = _upvoted_boxes(body, paper_id)
+    if _OWN.encode() in body:
+        body = _own_controls(body, username)
     return _yours(body, upvoted) if _YOURS.encode() in body else body
 
 

@@ -103,3 +103,14 @@ class VoteWatch:
             stamp = votes_stamp(self.store)
         with self._lock:
             self._expected.add(stamp)
+
+    def discussed(self, paper_id: str) -> None:
+        """After a comment of this process on ``paper_id`` was written (committed, inside
+        :meth:`voting`): the cached answers showing the paper (its thread, its count) and
+        those that do not say which papers they show are dropped, and the clock move the
+        write made (``store.comments.tick``) is noted as expected, so the rest stays."""
+        if self.cache is not None:
+            self.cache.forget_papers(frozenset({paper_id}))
+        stamp = votes_stamp(self.store)
+        with self._lock:
+            self._expected.add(stamp)

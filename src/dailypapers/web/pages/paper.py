@@ -18,6 +18,8 @@ from dailypapers.community import claims
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.paper import PaperRecord, feed_day
 from dailypapers.web.bibtex import bibtex
+from dailypapers.web.cards import Voter
+from dailypapers.web.comment_view import CommentForm, thread_context
 from dailypapers.web.deps import canonical_id, engine_of, reader, store_of
 from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
@@ -80,7 +82,7 @@ def _unfolded(paper_id: str) -> str:
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> Response:
-    """One paper: abstract, authors, links, dates, similar papers and a citation."""
+    """One paper: abstract, authors, links, dates, comments, similar papers and a citation."""
     paper_id = _unfolded(paper_id)
     if paper_id.endswith(".bib"):
         return _bib_response(request, paper_id.removesuffix(".bib"))
@@ -89,14 +91,29 @@ def paper_page(request: Request, paper_id: str) -> Response:
     canonical = canonical_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(f"/papers/{canonical}", 301)
+    return paper_response(request, canonical)
+
+
+def paper_response(
+    request: Request,
+    canonical: str,
+    form: CommentForm | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """The page of paper ``canonical``; ``form``: a comment form sent back with its error
+    (the comment routes answer a refused comment with the page and the text kept)."""
     with reader(request) as read:
         record = _record_or_404(read, canonical)
         similar, similar_note = _similar(request, read, canonical)
         upvotes = read.upvotes(canonical)
         community = community_context(request, read, similar, also=[canonical])
         note = read.notes([canonical]).get(canonical)
+    voter = community["voter"]
+    discussion = thread_context(request, record, voter if isinstance(voter, Voter) else None, form)
     context = {
         **community,
+        **discussion,
         "upvotes": upvotes,
         "note": note,
         "title": record.title,
@@ -111,7 +128,7 @@ def paper_page(request: Request, paper_id: str) -> Response:
         "claimed": claims.approved_names(store_of(request), canonical),
         "author_links": claims.author_links(store_of(request), canonical),
     }
-    return render(request, "paper.html", context)
+    return render(request, "paper.html", context, status_code=status_code)
 
 
 @router.get("/authors/{name:path}")
