@@ -130,6 +130,7 @@ def test_report_queue_hide_and_unhide_through_the_pages(client: TestClient, fill
     ada, bob = _two(filled)
     top = service.post_comment(filled, get_settings(), ada, paper, "rude <i>words</i>")
     sign_in(client, filled, bob)
+    assert f'action="/comments/{top.id}/report"' in client.get(f"/papers/{paper}").text
     path = f"/comments/{top.id}/report"
     assert client.post(path, data={"reason": "rude"}).status_code == 403  # no CSRF token
     reported = client.post(
@@ -163,6 +164,11 @@ def test_report_queue_hide_and_unhide_through_the_pages(client: TestClient, fill
     assert shown is not None and shown.hidden and shown.hidden_reason == "insults"
     readers = service.comment_by_id(filled, top.id)
     assert readers is not None and readers.body == "" and readers.html == ""
+    moderators_page = client.get(f"/papers/{paper}").text
+    assert "hidden: insults" in moderators_page and "rude &lt;i&gt;words" in moderators_page
+    assert f'action="/moderation/comments/{top.id}/unhide"' in moderators_page
+    anonymous = TestClient(client.app)
+    assert "rude" not in anonymous.get(f"/papers/{paper}").text
     unhide = f"/moderation/comments/{top.id}/unhide"
     shown_again = client.post(
         unhide, data={"csrf_token": token, "reason": "ok after all"}, follow_redirects=False
