@@ -7,7 +7,8 @@ pages: the pager's link holds the name), about, ranking, a 404, the account form
 sign up, reset, confirm); and, in process, a site with no papers yet and the pages of a
 signed-in user (settings, a new token, a refused form, a profile), and with GitHub and ORCID
 turned on the log-in page's buttons and a moderator's pages (settings, the claims' and the
-submissions' queues, a submitter's profile). The pages are saved and checked in one
+submissions' queues, a submitter's profile; the reports' queue, the users page, a paper
+with a hidden comment, a member's notifications, the audit log). The pages are saved and checked in one
 ``java -jar vnu.jar`` run, as it starts slowly.
 
 Needs Java (``apt-get install default-jre-headless``) and ``vnu.jar`` (``make install-test``
@@ -30,11 +31,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from dailypapers.accounts import service as accounts
 from dailypapers.community import claims
 from dailypapers.community.submissions import Submitter, submit
+from dailypapers.discussion import moderation
+from dailypapers.discussion.comments import post_comment
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.paper import PaperRecord
-from dailypapers.store import open_store
+from dailypapers.settings import Settings
+from dailypapers.store import Store, open_store
 from dailypapers.web.app import create_app
 from tests.support.accounts import csrf_of, make_user, sign_in
 from tests.support.site import served_site, site_settings
@@ -173,6 +178,7 @@ def _moderation_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
                 data={"csrf_token": csrf_of(client)},
             ).text
             fetched["profile-submitter"] = client.get("/users/ada").text
+            fetched.update(_reports_and_notifications(client, store, settings, records[0]))
     finally:
         store.dispose()
     assert 'href="/auth/orcid/login"' in fetched["login-oauth"]
@@ -180,6 +186,34 @@ def _moderation_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
     assert '<a href="/users/ada">ada</a> claims to be' in fetched["claims-queue"]
     assert "&lt;i&gt;read&lt;/i&gt; &amp; see" in fetched["submissions-queue"]
     assert "Removed the submission" in fetched["submissions-removed"]
+    return fetched
+
+
+def _reports_and_notifications(
+    client: TestClient, store: Store, settings: Settings, record: PaperRecord
+) -> dict[str, str]:
+    """A reported comment and a hidden one: the moderators' index, reports queue, users page,
+    the paper page a moderator sees, the audit log (an admin), a member's notifications."""
+    ada, bob = (accounts.find_user(store, name) for name in ("ada", "mod"))
+    assert ada is not None and bob is not None
+    top = post_comment(store, settings, ada, record.arxiv_id, "Look <b>here</b> @mod")
+    reply = post_comment(store, settings, bob, record.arxiv_id, "Rude", parent_id=top.id)
+    moderation.report(store, ada, reply.id, "rude <i>words</i>")
+    hidden = post_comment(store, settings, ada, record.arxiv_id, "spam")
+    moderation.hide(store, bob, hidden.id, "advertising & more")
+    fetched = {
+        "moderation-index": client.get("/moderation").text,
+        "reports-queue": client.get("/moderation/reports").text,
+        "moderation-users": client.get("/moderation/users?name=ada").text,
+        "paper-moderator": client.get(f"/papers/{record.arxiv_id}").text,
+        "notifications": client.get("/notifications").text,
+    }
+    client.cookies.clear()
+    sign_in(client, store, make_user(store, "root", role="admin", settings=settings), settings)
+    fetched["audit-log"] = client.get("/moderation/log").text
+    assert "hidden: advertising &amp; more" in fetched["paper-moderator"]
+    assert "rude &lt;i&gt;words&lt;/i&gt;" in fetched["reports-queue"]
+    assert "advertising &amp; more" in fetched["audit-log"]
     return fetched
 
 

@@ -22,7 +22,7 @@ from tests.support.accounts import csrf_of, make_user, sign_in
 from tests.support.members import add_members, member
 from tests.web.test_claims import a_paper_and_author
 
-UNREAD = re.compile(r'<span class="unread" aria-label="(\d+) unread">\d+</span>')
+UNREAD = re.compile(r'<span class="unread">(\d+)<span class="visually-hidden"> unread</span>')
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ def notifications_link(unread: int, path: str) -> str:
         return f'<a href="/notifications" class="notifications"{current}>Notifications</a>'
     return (
         f'<a href="/notifications" class="notifications"{current}>Notifications '
-        f'<span class="unread" aria-label="{unread} unread">{unread}</span></a>'
+        f'<span class="unread">{unread}<span class="visually-hidden"> unread</span></span></a>'
     )
 
 
