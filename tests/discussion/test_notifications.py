@@ -8,14 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from dailypapers.accounts import User
+from dailypapers.accounts.flows import export_data
 from dailypapers.discussion import comments as service
-from dailypapers.discussion import notifications
+from dailypapers.discussion import moderation, notifications
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.schema import authors, claims, paper_authors
 from dailypapers.store.submissions import add_submission
 from tests.discussion.test_comments import PAPER, site  # noqa: F401
-from tests.support.members import add_members, member
+from tests.support.members import add_members, member, set_role
 
 NAMES = ("ada", "bob", "sub", "carl", "dave", "erin")
 
@@ -105,3 +106,21 @@ def test_email_choices_are_stored_per_kind(site: Store) -> None:  # noqa: F811
         "reply": True, "mention": False, "paper_comment": True
     }  # fmt: skip
     assert notifications.email_prefs(site, people["bob"].id) == notifications.EMAIL_DEFAULTS
+
+
+def test_hiding_a_comment_reads_its_notifications_and_the_export_holds_them(
+    site: Store,  # noqa: F811
+) -> None:
+    people = _members(site)
+    mod = people["dave"]
+    set_role(site, mod.id, "moderator")
+    spam = service.post_comment(site, get_settings(), people["bob"], PAPER, "@n0 @n5 buy now")
+    assert notifications.unread_count(site, people["ada"].id) == 1
+    moderation.hide(site, member(site, mod.id), spam.id, "spam")
+    assert notifications.unread_count(site, people["ada"].id) == 0
+    assert notifications.unread_count(site, people["erin"].id) == 0
+    exported = export_data(site, people["ada"])["notifications"]
+    assert exported["email"] == notifications.EMAIL_DEFAULTS
+    assert [(n["kind"], n["from"], n["read"]) for n in exported["items"]] == [
+        ("mention", "n1", True)
+    ]

@@ -8,8 +8,8 @@ sign up, reset, confirm); and, in process, a site with no papers yet and the pag
 signed-in user (settings, a new token, a refused form, a profile), and with GitHub and ORCID
 turned on the log-in page's buttons and a moderator's pages (settings, the claims' and the
 submissions' queues, a submitter's profile; the reports' queue, the users page, a paper
-with a hidden comment, a member's notifications, the audit log). The pages are saved and checked in one
-``java -jar vnu.jar`` run, as it starts slowly.
+with a hidden comment, a member's notifications, the audit log). The pages are saved and
+checked in one ``java -jar vnu.jar`` run, as it starts slowly.
 
 Needs Java (``apt-get install default-jre-headless``) and ``vnu.jar`` (``make install-test``
 installs the npm package ``vnu-jar`` into ``tools/html-checker``). Without them the test is

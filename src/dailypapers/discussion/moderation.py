@@ -22,6 +22,7 @@ from dailypapers.accounts import User, flows
 from dailypapers.store import Store
 from dailypapers.store import comments as comment_rows
 from dailypapers.store import moderation as rows
+from dailypapers.store import notifications as notification_rows
 from dailypapers.store import submissions as submission_rows
 
 ACTIONS = (
@@ -192,6 +193,8 @@ def _set_hidden(store: Store, actor: User, comment_id: int, reason: str, *, hidd
             rows.resolve_reports(
                 connection, resolution="hidden", by=actor.id, now=now, comment_id=comment_id
             )
+            # Whoever it notified (a spam run of @-names) has nothing left to read there.
+            notification_rows.mark_comment_read(connection, comment_id, now)
         author = comment["author_username"] or "(deleted account)"
         record(connection, actor, "hide" if hidden else "unhide", "comment", comment_id,
                label=f"{author} on {comment['paper_id']}", reason=text)  # fmt: skip

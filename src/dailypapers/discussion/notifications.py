@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, RowMapping
 
+from dailypapers.accounts import User
+from dailypapers.accounts.flows import register_export
 from dailypapers.discussion.comments import CommentEvent, add_listener
 from dailypapers.store import Store
 from dailypapers.store import notifications as rows
@@ -198,3 +200,23 @@ def set_email_prefs(store: Store, user_id: int, choices: Mapping[str, bool]) -> 
     """Store the member's choice for every kind (a kind left out of ``choices`` is off)."""
     with store.write() as connection:
         rows.set_prefs(connection, user_id, {kind: bool(choices.get(kind)) for kind in KINDS})
+
+
+def export(store: Store, user: User) -> dict[str, object]:
+    """The member's part of "export my data": their notifications and email choices."""
+    found, _ = notifications_of(store, user.id, limit=1_000_000, offset=0)
+    listed = [
+        {
+            "kind": n.kind,
+            "from": n.actor,
+            "paperId": n.paper_id,
+            "commentId": n.comment_id,
+            "createdAt": n.created_at.isoformat() + "Z",
+            "read": n.read,
+        }
+        for n in found
+    ]
+    return {"items": listed, "email": email_prefs(store, user.id)}
+
+
+register_export("notifications", export)

@@ -87,6 +87,14 @@ def mark_read(
     return connection.execute(query.values(read_at=now)).rowcount
 
 
+def mark_comment_read(connection: Connection, comment_id: int, now: datetime) -> int:
+    """Mark every notification of a comment read (it was hidden); how many changed."""
+    query = update(notifications).where(
+        notifications.c.comment_id == comment_id, notifications.c.read_at.is_(None)
+    )
+    return connection.execute(query.values(read_at=now)).rowcount
+
+
 def comment_author(connection: Connection, comment_id: int) -> int | None:
     """The user id of the comment's author (None: deleted account or no such comment)."""
     return connection.scalar(select(comments.c.user_id).where(comments.c.id == comment_id))
