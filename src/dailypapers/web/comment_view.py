@@ -12,7 +12,7 @@ own) get them on every comment. Either way the page is the same bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -90,6 +90,8 @@ def thread_context(
     """The paper page's thread: comments, count (imported plus visible), reader, form."""
     viewer = viewer_of(request, voter)
     comments = thread(store_of(request), record.arxiv_id, moderator=viewer.moderator)
+    if form is not None and form.parent_id not in {None, *(c.id for c in comments)}:
+        form = replace(form, parent_id=None)  # no such thread: the error goes by the main form
     return {
         "comments": comments,
         "comment_count": all_comments(record.hf_comments, visible_count(comments)),
