@@ -124,3 +124,30 @@ def test_hiding_a_comment_reads_its_notifications_and_the_export_holds_them(
     assert [(n["kind"], n["from"], n["read"]) for n in exported["items"]] == [
         ("mention", "n1", True)
     ]
+
+
+def test_a_processs_kept_counts_follow_other_processes_through_the_clock(
+    site: Store,  # noqa: F811
+) -> None:
+    people = _members(site)
+    sub = people["sub"].id
+    here = notifications.UnreadCounts(site, check_every=3600)  # this process: hears changed()
+    there = notifications.UnreadCounts(site, check_every=0, local=False)  # another process
+    here.refresh()
+    there.refresh()
+    assert here.count(sub) == there.count(sub) == 0
+    service.post_comment(site, get_settings(), people["ada"], PAPER, "hi")
+    assert here.cached(sub) is None and here.count(sub) == 1  # forgotten at once
+    assert there.cached(sub) == 0  # kept until its next look at the clock
+    assert there.due()
+    there.refresh()
+    assert there.cached(sub) is None and there.count(sub) == 1
+    there.refresh()  # the clock did not move: kept
+    assert there.cached(sub) == 1
+    notifications.mark_read(site, sub)
+    assert here.count(sub) == 0 and there.cached(sub) == 1
+    there.refresh()
+    assert there.count(sub) == 0
+    notifications.set_email_prefs(site, sub, {})  # not a count: the clock stays
+    there.refresh()
+    assert there.cached(sub) == 0

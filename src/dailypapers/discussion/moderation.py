@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, RowMapping
 
 from dailypapers.accounts import User, flows
+from dailypapers.discussion import notifications
 from dailypapers.store import Store
 from dailypapers.store import comments as comment_rows
 from dailypapers.store import moderation as rows
@@ -198,6 +199,8 @@ def _set_hidden(store: Store, actor: User, comment_id: int, reason: str, *, hidd
         author = comment["author_username"] or "(deleted account)"
         record(connection, actor, "hide" if hidden else "unhide", "comment", comment_id,
                label=f"{author} on {comment['paper_id']}", reason=text)  # fmt: skip
+    if hidden:
+        notifications.changed(None)  # whoever it notified has one unread less
     return str(comment["paper_id"])
 
 

@@ -16,6 +16,9 @@ the mail that sends them (:func:`email_prefs`); no mail is sent yet. SQL in
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,7 +116,7 @@ def on_comment(store: Store, event: CommentEvent) -> None:
     comment = event.comment
     with store.write() as connection:
         if event.kind == "posted":
-            notify_comment(
+            told = notify_comment(
                 connection,
                 comment_id=comment.id,
                 paper_id=comment.paper_id,
@@ -122,13 +125,15 @@ def on_comment(store: Store, event: CommentEvent) -> None:
                 mentioned=event.mentioned_user_ids,
             )
         else:
-            notify_edit(
+            told = notify_edit(
                 connection,
                 comment_id=comment.id,
                 paper_id=comment.paper_id,
                 author_id=comment.user_id,
                 mentioned=event.mentioned_user_ids,
             )
+    if told:
+        changed(told)
 
 
 add_listener(on_comment)
@@ -169,8 +174,88 @@ class Notification:
 
 
 def unread_count(store: Store, user_id: int) -> int:
+    """The member's unread count, read now (one range of the ``(user_id, read_at)`` index)."""
     with store.read() as connection:
         return rows.unread_count(connection, user_id)
+
+
+UNREAD_SIZE = 50_000  # members whose counts a process keeps at most; afresh beyond
+_LIVE: weakref.WeakSet[UnreadCounts] = weakref.WeakSet()
+
+
+class UnreadCounts:
+    """Member id -> their unread count, kept by a web process for its cached pages' header
+    (thread-safe), so a page served from the cache costs no query.
+
+    Right at once for the changes this process makes (each is :func:`changed`, which every
+    live instance hears), and within ``check_every`` seconds for any other process's: every
+    change moves the notifications' clock in its own transaction, and :meth:`refresh` (run
+    off the event loop when :meth:`due`) drops every count when the clock moved. That is the
+    delay the cached pages themselves have (``ResponseCache.check_every``).
+    """
+
+    def __init__(self, store: Store, check_every: float = 2.0, *, local: bool = True) -> None:
+        self.store = store
+        self.check_every = check_every
+        self._counts: dict[int, int] = {}
+        self._clock: int | None = None
+        self._checked = float("-inf")
+        self._generation = 0  # moves with each drop: a load older than it is not kept
+        self._lock = threading.Lock()
+        if local:  # tests leave it out to play a process of its own
+            _LIVE.add(self)
+
+    def due(self) -> bool:
+        return time.monotonic() - self._checked >= self.check_every
+
+    def refresh(self) -> None:
+        """Drop every count if the clock moved since the last look (blocking: one row)."""
+        self._checked = time.monotonic()
+        with self.store.read() as connection:
+            now = rows.clock(connection)
+        with self._lock:
+            if now != self._clock:
+                self._clock = now
+                self._drop()
+
+    def cached(self, user_id: int) -> int | None:
+        return self._counts.get(user_id)
+
+    def count(self, user_id: int) -> int:
+        """The member's count: kept, or read now and kept (blocking)."""
+        known = self._counts.get(user_id)
+        if known is not None:
+            return known
+        with self._lock:
+            mark = self._generation
+        found = unread_count(self.store, user_id)
+        with self._lock:
+            if mark == self._generation:  # nothing changed while it was read
+                if len(self._counts) >= UNREAD_SIZE:
+                    self._counts.clear()
+                self._counts[user_id] = found
+        return found
+
+    def forget(self, user_ids: Iterable[int] | None) -> None:
+        """Forget the counts of ``user_ids`` (None: everyone's)."""
+        with self._lock:
+            if user_ids is None:
+                self._drop()
+                return
+            self._generation += 1
+            for user_id in user_ids:
+                self._counts.pop(user_id, None)
+
+    def _drop(self) -> None:
+        self._generation += 1
+        self._counts.clear()
+
+
+def changed(user_ids: Iterable[int] | None) -> None:
+    """This process changed the unread counts of ``user_ids`` (None: anyone's): after commit."""
+    listed = None if user_ids is None else list(user_ids)
+    for counts in list(_LIVE):
+        counts.forget(listed)
 
 
 def notifications_of(
@@ -186,7 +271,10 @@ def notifications_of(
 def mark_read(store: Store, user_id: int, notification_id: int | None = None) -> int:
     """Mark one of the member's notifications read, or all (None); how many changed."""
     with store.write() as connection:
-        return rows.mark_read(connection, user_id, utcnow(), notification_id)
+        marked = rows.mark_read(connection, user_id, utcnow(), notification_id)
+    if marked:
+        changed([user_id])
+    return marked
 
 
 def email_prefs(store: Store, user_id: int) -> dict[str, bool]:

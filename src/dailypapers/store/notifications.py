@@ -19,6 +19,7 @@ from dailypapers.store.driver import fetch
 from dailypapers.store.schema import (
     claims,
     comments,
+    notification_clock,
     notification_prefs,
     notifications,
     paper_submissions,
@@ -36,12 +37,30 @@ def unread_count(connection: Connection, user_id: int) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+_CLOCK = select(notification_clock.c.changes).where(notification_clock.c.id == 1)
+
+
+def clock(connection: Connection) -> int:
+    """The notifications' clock: it moves with every change of an unread count."""
+    rows = fetch(connection, _CLOCK, {})
+    return int(rows[0][0]) if rows else 0
+
+
+def tick(connection: Connection) -> None:
+    connection.execute(
+        update(notification_clock)
+        .where(notification_clock.c.id == 1)
+        .values(changes=notification_clock.c.changes + 1)
+    )
+
+
 def insert_notifications(connection: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     """Rows with ``user_id``, ``kind``, ``actor_id``, ``comment_id``, ``paper_id``,
     ``created_at``; how many were written."""
     listed = list(rows)
     if listed:
         connection.execute(insert(notifications), listed)
+        tick(connection)
     return len(listed)
 
 
@@ -84,7 +103,10 @@ def mark_read(
     )
     if notification_id is not None:
         query = query.where(notifications.c.id == notification_id)
-    return connection.execute(query.values(read_at=now)).rowcount
+    changed = connection.execute(query.values(read_at=now)).rowcount
+    if changed:
+        tick(connection)
+    return changed
 
 
 def mark_comment_read(connection: Connection, comment_id: int, now: datetime) -> int:
@@ -92,7 +114,10 @@ def mark_comment_read(connection: Connection, comment_id: int, now: datetime) ->
     query = update(notifications).where(
         notifications.c.comment_id == comment_id, notifications.c.read_at.is_(None)
     )
-    return connection.execute(query.values(read_at=now)).rowcount
+    changed = connection.execute(query.values(read_at=now)).rowcount
+    if changed:
+        tick(connection)
+    return changed
 
 
 def comment_author(connection: Connection, comment_id: int) -> int | None:

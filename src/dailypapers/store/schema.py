@@ -527,6 +527,16 @@ notifications = Table(
     Index(None, "user_id", "id"),
 )
 
+# The notifications' clock (``store.notifications``): its one row (id 1, made by the migration)
+# counts every change of who has how many unread, so a web process's cache of the header's
+# unread counts knows, reading one row every few seconds, when another process changed one.
+notification_clock = Table(
+    "notification_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("changes", BigInteger, nullable=False),
+)
+
 # Per-kind email choices for notifications, stored now for the mail that sends them later.
 # No row: the kind's default (:data:`dailypapers.discussion.notifications.EMAIL_DEFAULTS`).
 notification_prefs = Table(

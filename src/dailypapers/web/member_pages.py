@@ -15,8 +15,9 @@ calls go on to the app as before. For one of those pages:
 3. which of those papers the member upvoted, from :class:`~dailypapers.web.personal.
    MemberVotes` (every vote of the member, read once with one query and kept up to date by
    this process's votes, dropped when votes changed elsewhere), and their count of unread
-   notifications (one indexed query: it changes with any process's comments); then the
-   merge, sent with
+   notifications (:class:`~dailypapers.discussion.notifications.UnreadCounts`: kept in
+   memory, exact for this process's changes, within seconds for other processes'); then
+   the merge, sent with
    ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
@@ -77,11 +78,13 @@ class MemberPages:
         settings: Settings,
         sessions: personal.SessionCache,
         votes: personal.MemberVotes,
+        unread: notifications.UnreadCounts | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.sessions = sessions
         self.votes = votes
+        self.unread = unread or notifications.UnreadCounts(store)
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -103,7 +106,7 @@ class MemberPages:
             template, hit = await self._render(scope, receive, app, cache, key, user), False
         ids = template.paper_ids
         upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
-        unread = await anyio.to_thread.run_sync(notifications.unread_count, self.store, user.id)
+        unread = await self._unread_of(user.id)
         body = personal.merge(
             template.body,
             username=user.username,
@@ -174,6 +177,15 @@ class MemberPages:
         if entry.status == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers):
             cache.put(key, entry, mark)
         return entry
+
+    async def _unread_of(self, user_id: int) -> int:
+        """The member's unread notifications: kept in memory, read once from the store."""
+        if self.unread.due():
+            await anyio.to_thread.run_sync(self.unread.refresh)
+        known = self.unread.cached(user_id)
+        if known is not None:
+            return known
+        return await anyio.to_thread.run_sync(self.unread.count, user_id)
 
     async def _votes_of(self, user_id: int) -> frozenset[str]:
         """Every paper the member upvoted: kept in memory, read once from the store."""

@@ -1,5 +1,5 @@
 """Moderation and notifications: members' reports of comments, the moderators' audit log,
-on-site notifications and per-kind email choices for them.
+on-site notifications (with the clock of their unread counts) and per-kind email choices.
 
 Revision ID: 0010_moderation
 Revises: 0009_discussion
@@ -97,6 +97,13 @@ def upgrade() -> None:
         op.f("ix_notifications_user_id_read_at"), "notifications", ["user_id", "read_at"]
     )
     op.create_index(op.f("ix_notifications_user_id_id"), "notifications", ["user_id", "id"])
+    clock = op.create_table(
+        "notification_clock",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("changes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_clock")),
+    )
+    op.bulk_insert(clock, [{"id": 1, "changes": 0}])
     op.create_table(
         "notification_prefs",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -112,6 +119,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("notification_prefs")
+    op.drop_table("notification_clock")
     op.drop_index(op.f("ix_notifications_user_id_id"), table_name="notifications")
     op.drop_index(op.f("ix_notifications_user_id_read_at"), table_name="notifications")
     op.drop_table("notifications")
