@@ -4,8 +4,9 @@
 /authors/{name}), ``search`` (/search), ``about`` (/about, /about/ranking), ``account``
 (log in and out, settings, /users/{name}), ``signup`` (sign up, confirm, reset), ``oauth``
 (GitHub and ORCID), ``claims`` (authorship claims and their queue), ``moderation`` (the
-submissions' queue), ``subscribe`` (the digest: subscribe, confirm, unsubscribe) and
-``digests`` (the digests' web archive). They read through
+moderators' index, the reports', submissions' and users' pages, the audit log),
+``subscribe`` (the digest: subscribe, confirm, unsubscribe) and ``digests`` (the digests'
+web archive). They read through
 the same reader as the JSON API and the feeds (:mod:`dailypapers.feed.reader`, one read
 transaction per request) and the search engine, and render with
 :func:`dailypapers.web.templating.render`.
