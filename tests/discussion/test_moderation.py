@@ -36,7 +36,8 @@ def test_report_hide_unhide_and_the_count(site: Store) -> None:  # noqa: F811
     top = service.post_comment(site, settings, ada, PAPER, "buy cheap pills")
     service.post_comment(site, settings, bob, PAPER, "fine comment")
     assert local_comments(site) == 2
-    report = moderation.report(site, bob, top.id, "  spam,\n obviously ")
+    filed = moderation.report(site, bob, top.id, "  spam,\n obviously ")
+    assert filed.paper_id == PAPER
     with pytest.raises(moderation.ModerationError, match="already") as twice:
         moderation.report(site, bob, top.id, "again")
     assert twice.value.status == 409
@@ -49,7 +50,7 @@ def test_report_hide_unhide_and_the_count(site: Store) -> None:  # noqa: F811
     assert missing.value.status == 404
     queue, total = moderation.open_reports(site, limit=50, offset=0)
     assert total == 1 and [(r.id, r.reporter, r.author, r.reason) for r in queue] == [
-        (report, "m1", "m0", "spam, obviously")
+        (filed.id, "m1", "m0", "spam, obviously")
     ]
 
     with pytest.raises(moderation.ModerationError) as refused:

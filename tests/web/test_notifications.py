@@ -135,7 +135,7 @@ def test_report_queue_hide_and_unhide_through_the_pages(client: TestClient, fill
     assert client.post(path, data={"reason": "rude"}).status_code == 403  # no CSRF token
     reported = client.post(
         path,
-        data={"reason": "rude", "paper": paper, "csrf_token": csrf_of(client)},
+        data={"reason": "rude", "csrf_token": csrf_of(client)},
         follow_redirects=False,
     )
     assert reported.status_code == 303

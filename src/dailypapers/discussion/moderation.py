@@ -88,8 +88,16 @@ def record(
 # Reports --------------------------------------------------------------------------------
 
 
-def report(store: Store, member: User, comment_id: int, reason: str) -> int:
-    """File ``member``'s report of the comment; its id."""
+@dataclass(frozen=True)
+class Filed:
+    """A report just filed: its id and the paper of the comment."""
+
+    id: int
+    paper_id: str
+
+
+def report(store: Store, member: User, comment_id: int, reason: str) -> Filed:
+    """File ``member``'s report of the comment."""
     text = _reason(reason, required=True)
     assert text is not None
     with store.write() as connection:
@@ -100,7 +108,8 @@ def report(store: Store, member: User, comment_id: int, reason: str) -> int:
             raise ModerationError("That is your own comment: edit or delete it instead.", 422)
         if rows.open_report_of(connection, comment_id, member.id) is not None:
             raise ModerationError("You have reported this comment already.", 409)
-        return rows.insert_report(connection, comment_id, member.id, text, utcnow())
+        report_id = rows.insert_report(connection, comment_id, member.id, text, utcnow())
+    return Filed(report_id, str(comment["paper_id"]))
 
 
 @dataclass(frozen=True)

@@ -72,14 +72,12 @@ def report(
     comment_id: int,
     user: Annotated[User, Depends(require_writer)],
     reason: Reason,
-    paper: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     try:
-        moderation.report(store_of(request), user, comment_id, reason)
+        filed = moderation.report(store_of(request), user, comment_id, reason)
     except moderation.ModerationError as refused:
         raise HTTPException(refused.status, str(refused)) from None
-    back = f"/papers/{canonical_id(paper)}?reported=1" if paper else "/"
-    return _see_other(f"{back}#comment-{comment_id}")
+    return _see_other(f"/papers/{filed.paper_id}?reported=1#comment-{comment_id}")
 
 
 @router.get("/moderation/reports")
