@@ -236,7 +236,8 @@ def _check_new_rate(
 
 def _render(connection: Connection, text: str) -> tuple[str, tuple[int, ...]]:
     """The comment's HTML, with mentions of existing members linked, and their ids."""
-    members = sql.existing_usernames(connection, mentioned_names(text))
+    names = mentioned_names(text) if "@" in text else []
+    members = sql.existing_usernames(connection, names)
     return render_comment(text, members.keys()), tuple(members.values())
 
 
@@ -399,7 +400,7 @@ def comment_by_id(store: Store, comment_id: int, *, moderator: bool = False) -> 
 
 
 def _shown(comment: Comment, moderator: bool) -> Comment:
-    if comment.deleted or (comment.hidden and not moderator):
+    if (comment.deleted or (comment.hidden and not moderator)) and (comment.body or comment.html):
         return replace(comment, body="", html="")
     return comment
 
@@ -425,8 +426,10 @@ def build_thread(comments: Sequence[Comment], *, moderator: bool = False) -> lis
         if comment.parent_id is not None:
             continue
         own = tuple(replies.get(comment.id, ()))
-        if own or _kept(comment, moderator):
+        if own:
             top.append(replace(_shown(comment, moderator), replies=own))
+        elif _kept(comment, moderator):
+            top.append(_shown(comment, moderator))
     return top
 
 

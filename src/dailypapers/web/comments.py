@@ -22,6 +22,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dailypapers.accounts import User
@@ -31,7 +32,7 @@ from dailypapers.web import auth, personal
 from dailypapers.web.comment_view import CommentForm
 from dailypapers.web.deps import canonical_id, store_of
 from dailypapers.web.limits import client_ip, limiter_of
-from dailypapers.web.models import ErrorBody, HfTime
+from dailypapers.web.models import ErrorBody, HfTime, hf_time
 from dailypapers.web.models import User as HfUser
 from dailypapers.web.pages.paper import paper_response
 from dailypapers.web.templating import render
@@ -85,6 +86,25 @@ def _author(comment: Comment) -> HfUser | None:
         return None
     name = comment.author_username
     return HfUser(fullname=comment.author_fullname or name, name=name, user=name, type="user")
+
+
+def comment_json(comment: Comment) -> dict[str, object]:
+    """``comment_out(comment)`` as its JSON object, without the model (a thread of hundreds
+    is written straight from dicts, as ``web.models.items_json`` writes lists of papers)."""
+    author = _author(comment)
+    return {
+        "id": comment.id,
+        "paperId": comment.paper_id,
+        "author": None if author is None else author.model_dump(),
+        "text": comment.body,
+        "html": comment.html,
+        "parent": comment.parent_id,
+        "createdAt": hf_time(comment.created_at),
+        "edited": comment.edited,
+        "editedAt": None if comment.edited_at is None else hf_time(comment.edited_at),
+        "deleted": comment.deleted,
+        "hidden": comment.hidden,
+    }
 
 
 def comment_out(comment: Comment) -> CommentOut:
@@ -173,7 +193,7 @@ def _api_call(call: Callable[[], T]) -> T:
 
 
 @api.get("/papers/{paper_id:path}/comments", response_model=list[CommentOut])
-def api_thread(request: Request, paper_id: str) -> list[CommentOut]:
+def api_thread(request: Request, paper_id: str) -> Response:
     """A paper's comments in reading order: each top comment, then its replies."""
     paper_id = canonical_id(paper_id)
     personal.record_papers(request.scope.setdefault("state", {}), [paper_id])
@@ -182,11 +202,11 @@ def api_thread(request: Request, paper_id: str) -> list[CommentOut]:
         raise HTTPException(404, f"no paper {paper_id[:80]!r} here")
     user = auth.current_user(request)
     moderator = user is not None and user.has_role("moderator")
-    answer: list[CommentOut] = []
+    answer: list[dict[str, object]] = []
     for top in discussion.thread(store, paper_id, moderator=moderator):
-        answer.append(comment_out(top))
-        answer.extend(comment_out(reply) for reply in top.replies)
-    return answer
+        answer.append(comment_json(top))
+        answer.extend(comment_json(reply) for reply in top.replies)
+    return Response(to_json(answer), media_type="application/json")
 
 
 @api.post("/papers/{paper_id:path}/comments", status_code=201, response_model=CommentOut)
