@@ -23,6 +23,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dailypapers.accounts import User
@@ -150,7 +151,16 @@ def _writing(request: Request) -> Iterator[Callable[[str], None]]:
         yield watch.discussed
 
 
-def _post(request: Request, user: User, paper_id: str, text: str, parent: int | None) -> Comment:
+def _post(
+    request: Request,
+    user: User,
+    paper_id: str,
+    text: str,
+    parent: int | None,
+    *,
+    at_once: bool = False,
+    defer: Callable[[discussion.CommentEvent], None] | None = None,
+) -> Comment:
     with _writing(request) as written:
         comment = discussion.post_comment(
             store_of(request),
@@ -161,9 +171,36 @@ def _post(request: Request, user: User, paper_id: str, text: str, parent: int | 
             parent_id=parent,
             limiter=limiter_of(request),
             ip=client_ip(request),
+            at_once=at_once,
+            defer=defer,
         )
         written(comment.paper_id)
     return comment
+
+
+async def _post_soon(
+    request: Request, user: User, paper_id: str, text: str, parent: int | None
+) -> Comment:
+    """:func:`_post` on the event loop when it need not wait (SQLite, its write lock free,
+    the limits in the store, not a new account: whose own limit writes apart), as votes
+    do (``web/votes.py``): in a worker thread a comment waited for the GIL behind the
+    loop at each call into SQLite, and behind the pages rendered in the threads. The
+    rendering (a millisecond or two) runs on the loop too. Otherwise in a thread."""
+    store, settings = store_of(request), request.app.state.settings
+    quick = store.is_sqlite and limiter_of(request).in_store
+    if quick and not discussion.is_new_account(user, settings):
+        events: list[discussion.CommentEvent] = []
+        try:
+            comment = _post(
+                request, user, paper_id, text, parent, at_once=True, defer=events.append
+            )
+        except discussion.WriterBusy:
+            pass
+        else:  # listeners (notifications) may wait for the store: not on the loop
+            for event in events:
+                await run_in_threadpool(discussion.announce, store, event)
+            return comment
+    return await run_in_threadpool(_post, request, user, paper_id, text, parent)
 
 
 def _edit(request: Request, user: User, comment_id: int, text: str) -> Comment:
@@ -210,7 +247,7 @@ def api_thread(request: Request, paper_id: str) -> Response:
 
 
 @api.post("/papers/{paper_id:path}/comments", status_code=201, response_model=CommentOut)
-def api_post(
+async def api_post(
     request: Request,
     paper_id: str,
     body: NewComment,
@@ -218,7 +255,11 @@ def api_post(
 ) -> CommentOut:
     """Comment on a paper (``parent``: reply to a top comment); 201 with the comment."""
     paper = canonical_id(paper_id)
-    return comment_out(_api_call(lambda: _post(request, user, paper, body.text, body.parent)))
+    try:
+        comment = await _post_soon(request, user, paper, body.text, body.parent)
+    except CommentError as error:
+        raise HTTPException(error.status, str(error)) from None
+    return comment_out(comment)
 
 
 @api.patch("/comments/{comment_id}", response_model=CommentOut)
