@@ -12,10 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.accounts.flows import set_suspended
+from dailypapers.discussion.comments import thread
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
 from dailypapers.web.auth import SESSION_COOKIE
+from dailypapers.web.comments import comment_json, comment_out
 from tests.support.accounts import bearer, cookie_domain, csrf_of, make_user
 from tests.support.members import add_members, api_token, member, set_role, sign_in
 
@@ -184,7 +186,7 @@ def test_merged_member_pages_keep_own_controls_for_their_author(
         token = sign_in(cached, filled, user_id)
         uncached.cookies.set(SESSION_COOKIE, token, domain=cookie_domain(uncached))
         first, again, direct = cached.get(path), cached.get(path), uncached.get(path)
-        assert again.headers["x-cache"] == "hit"
+        assert again.headers["x-cache"] == "hit", (user_id, first.headers, again.headers)
         assert first.text == again.text == direct.text, user_id
         assert (edit in again.text) is sees
         assert "<!--own" not in again.text
@@ -227,3 +229,14 @@ def test_cached_pages_show_a_new_comment_at_once(client: TestClient, filled: Sto
     page = anonymous.get(path)
     assert page.headers["x-cache"] == "miss" and "fresh news" in page.text
     assert "1 comment" in page.text or "comments" in page.text
+
+
+def test_the_thread_json_is_what_the_model_writes(client: TestClient, filled: Store) -> None:
+    (ada,) = add_members(filled, 1, prefix="json")
+    paper = _papers(client)[0]
+    write = bearer(api_token(filled, ada, "write"))
+    top = client.post(f"/api/papers/{paper}/comments", json={"text": "$x$"}, headers=write)
+    client.patch(f"/api/comments/{top.json()['id']}", json={"text": "$y$"}, headers=write)
+    [shown] = thread(filled, paper)
+    assert comment_json(shown) == comment_out(shown).model_dump(mode="json")
+    assert client.get(f"/api/papers/{paper}/comments").json() == [comment_json(shown)]

@@ -40,6 +40,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store import comments as sql
 from dailypapers.store.batches import utc_now
+from dailypapers.store.votes import WriterBusy, write_at_once
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,10 @@ __all__ = [
     "NotAllowed",
     "UnknownComment",
     "UnknownPaper",
+    "WriterBusy",
     "Version",
     "add_listener",
+    "announce",
     "comment_by_id",
     "comment_versions",
     "count_links",
@@ -65,6 +68,7 @@ __all__ = [
     "suspension_changed",
     "thread",
     "user_comments",
+    "is_new_account",
 ]
 
 MAX_DEPTH = 1  # replies to top comments only: a thread is one level deep
@@ -169,6 +173,12 @@ def add_listener(listener: Callable[[Store, CommentEvent], None]) -> None:
         _LISTENERS.append(listener)
 
 
+def announce(store: Store, event: CommentEvent) -> None:
+    """Tell the listeners of ``event`` (what :func:`post_comment` does unless given
+    ``defer``)."""
+    _announce(store, event)
+
+
 def _announce(store: Store, event: CommentEvent) -> None:
     for listener in list(_LISTENERS):
         try:
@@ -191,6 +201,11 @@ def _check_author(user: User) -> None:
         raise NotAllowed("your account is suspended", field=None)
     if not user.confirmed:
         raise NotAllowed("confirm your email address before you comment", field=None)
+
+
+def is_new_account(user: User, settings: Settings, now: datetime | None = None) -> bool:
+    """Whether ``user`` is new (younger than ``COMMENT_NEW_ACCOUNT_DAYS``) for the limits."""
+    return _is_new(user, settings, now or utc_now())
 
 
 def _is_new(user: User, settings: Settings, now: datetime) -> bool:
@@ -236,7 +251,8 @@ def _check_new_rate(
 
 def _render(connection: Connection, text: str) -> tuple[str, tuple[int, ...]]:
     """The comment's HTML, with mentions of existing members linked, and their ids."""
-    members = sql.existing_usernames(connection, mentioned_names(text))
+    names = mentioned_names(text) if "@" in text else []
+    members = sql.existing_usernames(connection, names)
     return render_comment(text, members.keys()), tuple(members.values())
 
 
@@ -267,17 +283,23 @@ def post_comment(
     limiter: RateLimiter | None = None,
     ip: str | None = None,
     now: datetime | None = None,
+    at_once: bool = False,
+    defer: Callable[[CommentEvent], None] | None = None,
 ) -> Comment:
     """``user``'s new comment on ``paper_id`` (a canonical stored id), a reply when
     ``parent_id`` names a top comment of it. Raises :class:`CommentError` (or a subclass)
     for what the rules refuse, ``RateLimited`` from ``limiter`` (counted per ``ip`` and
-    account); nothing is written then."""
+    account); nothing is written then. ``at_once``: never wait for SQLite's write lock
+    (``WriterBusy`` if another writer holds it; for a caller on the event loop, as votes
+    do: :func:`dailypapers.store.votes.write_at_once`). ``defer``: called with the event
+    instead of telling the listeners now (a caller on the event loop tells them from a
+    thread with :func:`announce`: a listener may wait for the store)."""
     now = now or utc_now(precise=True)
     _check_author(user)
     text = _clean_text(text, settings)
     _check_links(user, settings, text, now)
     _check_new_rate(limiter, user, settings, now)
-    with store.write() as connection:
+    with write_at_once(store) if at_once else store.write() as connection:
         if not sql.paper_exists(connection, paper_id):
             raise UnknownPaper(f"no paper {paper_id[:80]!r}", field=None)
         if parent_id is not None:
@@ -298,7 +320,11 @@ def post_comment(
     assert row is not None
     comment = Comment.from_row(row)
     others = tuple(uid for uid in mentioned if uid != user.id)
-    _announce(store, CommentEvent("posted", comment, others, user))
+    event = CommentEvent("posted", comment, others, user)
+    if defer is not None:
+        defer(event)
+    else:
+        _announce(store, event)
     return comment
 
 
@@ -399,7 +425,7 @@ def comment_by_id(store: Store, comment_id: int, *, moderator: bool = False) -> 
 
 
 def _shown(comment: Comment, moderator: bool) -> Comment:
-    if comment.deleted or (comment.hidden and not moderator):
+    if (comment.deleted or (comment.hidden and not moderator)) and (comment.body or comment.html):
         return replace(comment, body="", html="")
     return comment
 
@@ -425,8 +451,10 @@ def build_thread(comments: Sequence[Comment], *, moderator: bool = False) -> lis
         if comment.parent_id is not None:
             continue
         own = tuple(replies.get(comment.id, ()))
-        if own or _kept(comment, moderator):
+        if own:
             top.append(replace(_shown(comment, moderator), replies=own))
+        elif _kept(comment, moderator):
+            top.append(_shown(comment, moderator))
     return top
 
 

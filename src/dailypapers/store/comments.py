@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, select, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, func, select, update
 
 from dailypapers.store.batches import chunks
 from dailypapers.store.schema import comment_versions, comments, papers, users, vote_clock
@@ -49,29 +49,33 @@ def _visible_count(paper_id: Any) -> Any:
     )
 
 
+# Statements built once (the comment POST is a hot write): bound parameters, not literals.
+_TICK = update(vote_clock).where(vote_clock.c.id == 1).values(changes=vote_clock.c.changes + 1)
+_RECOUNT = (
+    update(papers)
+    .where(papers.c.arxiv_id == bindparam("paper"))
+    .values(local_comments=_visible_count(papers.c.arxiv_id))
+)
+_EXISTS = select(papers.c.arxiv_id).where(papers.c.arxiv_id == bindparam("paper"))
+_INSERT = comments.insert().returning(comments.c.id)
+_BY_ID = select(*_COLUMNS).select_from(_WITH_AUTHOR).where(comments.c.id == bindparam("id"))
+
+
 def tick(connection: Connection) -> None:
     """The discussion changed: move the clock the cache's change stamp reads."""
-    connection.execute(
-        update(vote_clock).where(vote_clock.c.id == 1).values(changes=vote_clock.c.changes + 1)
-    )
+    connection.execute(_TICK)
 
 
 def recount(connection: Connection, paper_ids: Sequence[str]) -> None:
     """Set ``local_comments`` of each of ``paper_ids`` from its visible comments; tick."""
     ids = sorted(set(paper_ids))
-    for chunk in chunks(ids):
-        connection.execute(
-            update(papers)
-            .where(papers.c.arxiv_id.in_(list(chunk)))
-            .values(local_comments=_visible_count(papers.c.arxiv_id))
-        )
     if ids:
+        connection.execute(_RECOUNT, [{"paper": paper} for paper in ids])
         tick(connection)
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:
-    found = connection.scalar(select(papers.c.arxiv_id).where(papers.c.arxiv_id == paper_id))
-    return found is not None
+    return connection.scalar(_EXISTS, {"paper": paper_id}) is not None
 
 
 def insert_comment(
@@ -93,16 +97,14 @@ def insert_comment(
         "html": html,
         "created_at": now,
     }
-    comment_id = connection.execute(comments.insert().values(row).returning(comments.c.id))
-    new_id = int(comment_id.scalar_one())
+    new_id = int(connection.execute(_INSERT, row).scalar_one())
     recount(connection, [paper_id])
     return new_id
 
 
 def comment_by_id(connection: Connection, comment_id: int) -> RowMapping | None:
     """One comment with its author's columns (``author_*``), or None."""
-    query = select(*_COLUMNS).select_from(_WITH_AUTHOR).where(comments.c.id == comment_id)
-    return connection.execute(query).mappings().one_or_none()
+    return connection.execute(_BY_ID, {"id": comment_id}).mappings().one_or_none()
 
 
 def thread_rows(connection: Connection, paper_id: str) -> list[RowMapping]:

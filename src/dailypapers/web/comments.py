@@ -22,6 +22,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dailypapers.accounts import User
@@ -31,7 +33,7 @@ from dailypapers.web import auth, personal
 from dailypapers.web.comment_view import CommentForm
 from dailypapers.web.deps import canonical_id, store_of
 from dailypapers.web.limits import client_ip, limiter_of
-from dailypapers.web.models import ErrorBody, HfTime
+from dailypapers.web.models import ErrorBody, HfTime, hf_time
 from dailypapers.web.models import User as HfUser
 from dailypapers.web.pages.paper import paper_response
 from dailypapers.web.templating import render
@@ -87,6 +89,25 @@ def _author(comment: Comment) -> HfUser | None:
     return HfUser(fullname=comment.author_fullname or name, name=name, user=name, type="user")
 
 
+def comment_json(comment: Comment) -> dict[str, object]:
+    """``comment_out(comment)`` as its JSON object, without the model (a thread of hundreds
+    is written straight from dicts, as ``web.models.items_json`` writes lists of papers)."""
+    author = _author(comment)
+    return {
+        "id": comment.id,
+        "paperId": comment.paper_id,
+        "author": None if author is None else author.model_dump(),
+        "text": comment.body,
+        "html": comment.html,
+        "parent": comment.parent_id,
+        "createdAt": hf_time(comment.created_at),
+        "edited": comment.edited,
+        "editedAt": None if comment.edited_at is None else hf_time(comment.edited_at),
+        "deleted": comment.deleted,
+        "hidden": comment.hidden,
+    }
+
+
 def comment_out(comment: Comment) -> CommentOut:
     return CommentOut(
         id=comment.id,
@@ -130,7 +151,16 @@ def _writing(request: Request) -> Iterator[Callable[[str], None]]:
         yield watch.discussed
 
 
-def _post(request: Request, user: User, paper_id: str, text: str, parent: int | None) -> Comment:
+def _post(
+    request: Request,
+    user: User,
+    paper_id: str,
+    text: str,
+    parent: int | None,
+    *,
+    at_once: bool = False,
+    defer: Callable[[discussion.CommentEvent], None] | None = None,
+) -> Comment:
     with _writing(request) as written:
         comment = discussion.post_comment(
             store_of(request),
@@ -141,9 +171,36 @@ def _post(request: Request, user: User, paper_id: str, text: str, parent: int | 
             parent_id=parent,
             limiter=limiter_of(request),
             ip=client_ip(request),
+            at_once=at_once,
+            defer=defer,
         )
         written(comment.paper_id)
     return comment
+
+
+async def _post_soon(
+    request: Request, user: User, paper_id: str, text: str, parent: int | None
+) -> Comment:
+    """:func:`_post` on the event loop when it need not wait (SQLite, its write lock free,
+    the limits in the store, not a new account: whose own limit writes apart), as votes
+    do (``web/votes.py``): in a worker thread a comment waited for the GIL behind the
+    loop at each call into SQLite, and behind the pages rendered in the threads. The
+    rendering (a millisecond or two) runs on the loop too. Otherwise in a thread."""
+    store, settings = store_of(request), request.app.state.settings
+    quick = store.is_sqlite and limiter_of(request).in_store
+    if quick and not discussion.is_new_account(user, settings):
+        events: list[discussion.CommentEvent] = []
+        try:
+            comment = _post(
+                request, user, paper_id, text, parent, at_once=True, defer=events.append
+            )
+        except discussion.WriterBusy:
+            pass
+        else:  # listeners (notifications) may wait for the store: not on the loop
+            for event in events:
+                await run_in_threadpool(discussion.announce, store, event)
+            return comment
+    return await run_in_threadpool(_post, request, user, paper_id, text, parent)
 
 
 def _edit(request: Request, user: User, comment_id: int, text: str) -> Comment:
@@ -173,7 +230,7 @@ def _api_call(call: Callable[[], T]) -> T:
 
 
 @api.get("/papers/{paper_id:path}/comments", response_model=list[CommentOut])
-def api_thread(request: Request, paper_id: str) -> list[CommentOut]:
+def api_thread(request: Request, paper_id: str) -> Response:
     """A paper's comments in reading order: each top comment, then its replies."""
     paper_id = canonical_id(paper_id)
     personal.record_papers(request.scope.setdefault("state", {}), [paper_id])
@@ -182,15 +239,15 @@ def api_thread(request: Request, paper_id: str) -> list[CommentOut]:
         raise HTTPException(404, f"no paper {paper_id[:80]!r} here")
     user = auth.current_user(request)
     moderator = user is not None and user.has_role("moderator")
-    answer: list[CommentOut] = []
+    answer: list[dict[str, object]] = []
     for top in discussion.thread(store, paper_id, moderator=moderator):
-        answer.append(comment_out(top))
-        answer.extend(comment_out(reply) for reply in top.replies)
-    return answer
+        answer.append(comment_json(top))
+        answer.extend(comment_json(reply) for reply in top.replies)
+    return Response(to_json(answer), media_type="application/json")
 
 
 @api.post("/papers/{paper_id:path}/comments", status_code=201, response_model=CommentOut)
-def api_post(
+async def api_post(
     request: Request,
     paper_id: str,
     body: NewComment,
@@ -198,7 +255,11 @@ def api_post(
 ) -> CommentOut:
     """Comment on a paper (``parent``: reply to a top comment); 201 with the comment."""
     paper = canonical_id(paper_id)
-    return comment_out(_api_call(lambda: _post(request, user, paper, body.text, body.parent)))
+    try:
+        comment = await _post_soon(request, user, paper, body.text, body.parent)
+    except CommentError as error:
+        raise HTTPException(error.status, str(error)) from None
+    return comment_out(comment)
 
 
 @api.patch("/comments/{comment_id}", response_model=CommentOut)

@@ -8,7 +8,7 @@ their own data. Autoescaping is on for every template: paper text is never rende
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -21,6 +21,7 @@ from starlette.responses import Response
 from dailypapers.discussion.render import render_title_math
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
 from dailypapers.web.cards import card, cards, paper_vote, plural, result_cards, short_authors
+from dailypapers.web.comment_view import comment_time
 from dailypapers.web.identity import TEMPLATE_GLOBALS as IDENTITY_GLOBALS
 from dailypapers.web.security import THEME_SCRIPT
 
@@ -31,11 +32,6 @@ STATIC = Path(__file__).parent / "static"
 def long_date(day: date | None) -> str:
     """ "Mon 12 Jun 2026"; an empty string for no date."""
     return day.strftime("%a %-d %b %Y") if day else ""
-
-
-def comment_time(moment: datetime) -> str:
-    """ "1 Dec 2026, 06:40 UTC": when a comment was written (the same for every reader)."""
-    return moment.strftime("%-d %b %Y, %H:%M UTC")
 
 
 def page_url(request: Request, **changes: object) -> str:
