@@ -64,6 +64,8 @@ def test_a_suspension_and_a_restore_with_reasons_are_logged_for_admins_only(
     assert found is not None and found.suspended
     assert _local_upvotes(filled, paper_id) == before  # the vote no longer counts
     assert graces.get("/settings", follow_redirects=False).status_code == 303  # signed out
+    listed = client.get("/moderation/users").text
+    assert 'href="/moderation/users?name=grace">grace</a> <span class="muted">since' in listed
     assert _post(client, "/moderation/users/grace/suspend", reason="again") == 409
     assert _post(client, "/moderation/users/mod/suspend", reason="me") == 422  # not yourself
     make_user(filled, "root", role="admin")
@@ -72,6 +74,7 @@ def test_a_suspension_and_a_restore_with_reasons_are_logged_for_admins_only(
     assert _post(client, "/moderation/users/grace/restore", reason="appeal accepted") == 303
     found = accounts.find_user(filled, "grace")
     assert found is not None and not found.suspended
+    assert "Nobody is suspended" in client.get("/moderation/users").text
     assert _local_upvotes(filled, paper_id) == before + 1  # counted again
 
     assert client.get("/moderation/log").status_code == 403  # moderators do not read it

@@ -249,6 +249,12 @@ def set_suspended(
     return changed
 
 
+def suspended_users(store: Store) -> list[tuple[str, datetime]]:
+    """The suspended accounts' user names and since when, most recently first (200 at most)."""
+    with store.read() as connection:
+        return [(r["username"], r["suspended_at"]) for r in rows.suspended_users(connection)]
+
+
 def set_role(store: Store, actor: User | None, user: User, role: str) -> User:
     """Give ``user`` a role (``actor`` None: the command line), logged."""
     changed = flows.set_role(store, user, role)

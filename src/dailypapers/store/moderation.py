@@ -111,3 +111,14 @@ def resolve_reports(
         query = query.where(comment_reports.c.id == report_id)
     values = {"resolved_at": now, "resolved_by": by, "resolution": resolution}
     return connection.execute(query.values(values)).rowcount
+
+
+def suspended_users(connection: Connection, limit: int = 200) -> list[RowMapping]:
+    """The suspended accounts (``username``, ``suspended_at``), most recently first."""
+    query = (
+        select(users.c.username, users.c.suspended_at)
+        .where(users.c.suspended_at.is_not(None))
+        .order_by(users.c.suspended_at.desc())
+        .limit(limit)
+    )
+    return list(connection.execute(query).mappings())

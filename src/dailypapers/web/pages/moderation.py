@@ -204,6 +204,7 @@ def users(
         "found": found,
         "missing": bool(name.strip()) and found is None,
         "done": done if done in ("suspended", "restored") else None,
+        "suspended": moderation.suspended_users(store_of(request)),
     }
     return render(request, "moderation_users.html", context)
 
