@@ -15,7 +15,8 @@ sessions, created long ago (so the new-account limits do not apply).
    ASGI one request at a time as ``benchmarks.web_cpu`` does): ``/healthz``, a paper page
    without comments, the same paper's page once 200 comments (100 top comments with
    Markdown, math, links and mentions, 100 replies) are on it, and its thread as JSON.
-   Target: the 200-comment page at most 20 ms of CPU per request.
+   Target: the 200-comment page at most 20 ms of CPU per request. Then the CPU of a comment
+   POST the same way (session cookie and ``X-CSRF-Token``, the write included).
 2. *POST load* (``dailypapers serve --workers 1``, no background worker, the comment limit
    per account only and high, since every request comes from 127.0.0.1): a ``/healthz``
    phase, then ``--connections`` keep-alive connections in a closed loop where each request
@@ -72,6 +73,8 @@ SERVER_ENV = {
     "DAILYPAPERS_SECRET_KEY": SECRET,
 }
 START_TIMEOUT = 60.0
+# The in-process POSTs: the comment limit per account only and high (one client address).
+POSTING = {"page_cache_mb": 0, "limit_comment": "account:100000/1m"}
 
 # What members write: Markdown, inline and display math, links, a mention.
 TEXTS = (
@@ -136,6 +139,45 @@ def fill_thread(store: Store, settings: Settings, paper: str, users: list[Member
         if parent is None:
             tops.append(made.id)
     return (time.perf_counter() - start) / THREAD
+
+
+async def post(app: ASGIApp, paper: str, member: Member, text: str) -> int:
+    """One comment POST through the app (session cookie and CSRF header); its status."""
+    body = json.dumps({"text": text, "parent": None}).encode()
+    path = f"/api/papers/{paper}/comments"
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+        "state": {}, "headers": [
+            (b"host", b"127.0.0.1:8000"), (b"cookie", member.cookie.encode()),
+            (b"x-csrf-token", member.csrf.encode()), (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }  # fmt: skip
+    status = 0
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])  # type: ignore[call-overload]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def post_cpu(app: ASGIApp, papers: list[str], users: list[Member], count: int) -> float:
+    """Milliseconds of process CPU per comment POST, over ``count`` of them."""
+    start = time.process_time()
+    for index in range(count):
+        text = TEXTS[index % len(TEXTS)].format(i=index, m=index % len(users))
+        status = await post(app, papers[index % len(papers)], users[index % len(users)], text)
+        if status != 201:
+            raise RuntimeError(f"a comment POST answered {status}")
+    return (time.process_time() - start) * 1000 / count
 
 
 async def cpu_table(
@@ -322,6 +364,9 @@ def report(cpu: dict[str, float], runs: dict[str, Measured], options: argparse.N
             lines.append(f"| {name} | {ms:.2f} | – | – | – |")
             continue
         target = f"≤ {TARGET_PAGE_MS:g}" if name == f"paper page, {THREAD} comments" else "–"
+        if name.startswith("comment POST"):
+            lines.append(f"| {name} | {ms:.2f} | {ms - baseline:.2f} | – | – |")
+            continue
         meets = ("yes" if ms <= TARGET_PAGE_MS else "no") if target != "–" else "–"
         lines.append(f"| {name} | {ms:.2f} | {ms - baseline:.2f} | {target} | {meets} |")
     lines += [
@@ -380,12 +425,16 @@ def main() -> None:
         write_ms = fill_thread(store, settings, full, users) * 1000
         app = create_app(store, settings.model_copy(update={"page_cache_mb": 0}))
         cpu = asyncio.run(cpu_table(app, empty, full, options.requests, options.repeat))
+        posting = create_app(store, settings.model_copy(update=POSTING))
+        others = [paper for paper in papers if paper not in (empty, full)]
+        cpu["comment POST `/api/papers/<id>/comments`"] = asyncio.run(
+            post_cpu(posting, others, users, options.requests)
+        )
         print(json.dumps(cpu), flush=True)
         port, log = free_port(), Path(tmp) / "server.log"
         server = serve(work, port, log)
         try:
             pids = server_pids(server)
-            others = [paper for paper in papers if paper != full]
             runs = asyncio.run(load(port, others, users, options, pids))
         finally:
             stop_server(server)

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.accounts.flows import set_suspended
+from dailypapers.discussion import comments as discussion
 from dailypapers.discussion.comments import thread
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
@@ -240,3 +241,17 @@ def test_the_thread_json_is_what_the_model_writes(client: TestClient, filled: St
     [shown] = thread(filled, paper)
     assert comment_json(shown) == comment_out(shown).model_dump(mode="json")
     assert client.get(f"/api/papers/{paper}/comments").json() == [comment_json(shown)]
+
+
+def test_listeners_hear_of_comments_posted_through_the_api(
+    client: TestClient, filled: Store
+) -> None:
+    ada, bob = add_members(filled, 2, prefix="heard")
+    heard: list[discussion.CommentEvent] = []
+    discussion.add_listener(lambda _store, event: heard.append(event))
+    paper = _papers(client)[0]
+    write = bearer(api_token(filled, ada, "write"))
+    made = client.post(f"/api/papers/{paper}/comments", json={"text": "cc @heard1"}, headers=write)
+    assert made.status_code == 201
+    [event] = [e for e in heard if e.comment.id == made.json()["id"]]
+    assert event.kind == "posted" and event.mentioned_user_ids == (bob,)
