@@ -255,3 +255,24 @@ def test_listeners_hear_of_comments_posted_through_the_api(
     assert made.status_code == 201
     [event] = [e for e in heard if e.comment.id == made.json()["id"]]
     assert event.kind == "posted" and event.mentioned_user_ids == (bob,)
+
+
+def test_moderators_see_earlier_versions_and_members_do_not(
+    client: TestClient, filled: Store
+) -> None:
+    ada, mod = add_members(filled, 2, prefix="ver")
+    set_role(filled, mod, "moderator")
+    paper = _papers(client)[0]
+    write = bearer(api_token(filled, ada, "write"))
+    made = client.post(f"/api/papers/{paper}/comments", json={"text": "first <text>"},
+                       headers=write).json()  # fmt: skip
+    client.patch(f"/api/comments/{made['id']}", json={"text": "second"}, headers=write)
+    sign_in(client, filled, ada)
+    assert client.get(f"/comments/{made['id']}/versions").status_code == 403
+    moderator = TestClient(client.app)
+    sign_in(moderator, filled, mod)
+    page = moderator.get(f"/comments/{made['id']}/versions")
+    assert page.status_code == 200 and "first &lt;text&gt;" in page.text and "second" in page.text
+    assert f'href="/comments/{made["id"]}/versions"' in moderator.get(f"/papers/{paper}").text
+    versions = moderator.get(f"/api/comments/{made['id']}/versions").json()
+    assert [v["text"] for v in versions] == ["first <text>"]
