@@ -13,9 +13,11 @@ from dailypapers.accounts.limits import RateLimited, open_limiter
 from dailypapers.accounts.service import delete_user
 from dailypapers.discussion import comments as service
 from dailypapers.discussion.comments import CommentError, NotAllowed, UnknownComment
+from dailypapers.feed.trending import all_comments, trending_score
 from dailypapers.paper import make_record
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
+from dailypapers.store.entries import feed_entries, rank_inputs
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import papers
 from dailypapers.store.users import update_user
@@ -171,3 +173,27 @@ def test_mentions_listeners_export_and_account_deletion(site: Store) -> None:
     with site.read() as connection:
         row = connection.execute(papers.select().where(papers.c.arxiv_id == PAPER)).mappings().one()
     assert row["local_comments"] == 1
+
+
+def test_trending_and_the_feed_count_visible_local_comments(site: Store) -> None:
+    settings = get_settings()
+    ada, bob = (member(site, uid) for uid in add_members(site, 2, prefix="trend"))
+    day = date(2025, 1, 6)
+
+    def counted() -> tuple[int, int]:
+        with site.read() as connection:
+            ranked = {r.id: r for r in rank_inputs(connection, day, day)}
+            [entry] = feed_entries(connection, [PAPER])
+        return ranked[PAPER].num_comments, entry.num_comments
+
+    assert counted() == (4, 4)  # imported from Hugging Face
+    service.post_comment(site, settings, ada, PAPER, "one")
+    second = service.post_comment(site, settings, bob, PAPER, "two")
+    assert counted() == (6, 6)
+    set_suspended(site, bob, True)
+    assert counted() == (5, 5)
+    set_suspended(site, member(site, bob.id), False)
+    service.delete_comment(site, member(site, bob.id), second.id)
+    assert counted() == (5, 5)
+    before = trending_score(0, 10, comments=4)
+    assert trending_score(0, 10, comments=all_comments(4, 1)) > before

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.accounts.flows import set_suspended
+from dailypapers.discussion import comments as discussion
 from dailypapers.discussion.comments import thread
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
@@ -240,3 +241,38 @@ def test_the_thread_json_is_what_the_model_writes(client: TestClient, filled: St
     [shown] = thread(filled, paper)
     assert comment_json(shown) == comment_out(shown).model_dump(mode="json")
     assert client.get(f"/api/papers/{paper}/comments").json() == [comment_json(shown)]
+
+
+def test_listeners_hear_of_comments_posted_through_the_api(
+    client: TestClient, filled: Store
+) -> None:
+    ada, bob = add_members(filled, 2, prefix="heard")
+    heard: list[discussion.CommentEvent] = []
+    discussion.add_listener(lambda _store, event: heard.append(event))
+    paper = _papers(client)[0]
+    write = bearer(api_token(filled, ada, "write"))
+    made = client.post(f"/api/papers/{paper}/comments", json={"text": "cc @heard1"}, headers=write)
+    assert made.status_code == 201
+    [event] = [e for e in heard if e.comment.id == made.json()["id"]]
+    assert event.kind == "posted" and event.mentioned_user_ids == (bob,)
+
+
+def test_moderators_see_earlier_versions_and_members_do_not(
+    client: TestClient, filled: Store
+) -> None:
+    ada, mod = add_members(filled, 2, prefix="ver")
+    set_role(filled, mod, "moderator")
+    paper = _papers(client)[0]
+    write = bearer(api_token(filled, ada, "write"))
+    made = client.post(f"/api/papers/{paper}/comments", json={"text": "first <text>"},
+                       headers=write).json()  # fmt: skip
+    client.patch(f"/api/comments/{made['id']}", json={"text": "second"}, headers=write)
+    sign_in(client, filled, ada)
+    assert client.get(f"/comments/{made['id']}/versions").status_code == 403
+    moderator = TestClient(client.app)
+    sign_in(moderator, filled, mod)
+    page = moderator.get(f"/comments/{made['id']}/versions")
+    assert page.status_code == 200 and "first &lt;text&gt;" in page.text and "second" in page.text
+    assert f'href="/comments/{made["id"]}/versions"' in moderator.get(f"/papers/{paper}").text
+    versions = moderator.get(f"/api/comments/{made['id']}/versions").json()
+    assert [v["text"] for v in versions] == ["first <text>"]

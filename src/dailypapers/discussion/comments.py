@@ -126,7 +126,7 @@ class Comment:
         return not self.deleted and not self.hidden
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Comment:
+    def from_row(cls, row: RowMapping | dict[str, Any]) -> Comment:
         return cls(
             id=row["id"],
             paper_id=row["paper_id"],
@@ -430,13 +430,19 @@ def _shown(comment: Comment, moderator: bool) -> Comment:
     return comment
 
 
-def thread(store: Store, paper_id: str, *, moderator: bool = False) -> list[Comment]:
+def thread(
+    store: Store, paper_id: str, *, moderator: bool = False, connection: Connection | None = None
+) -> list[Comment]:
     """The comments of ``paper_id`` as a thread: top comments oldest first, each with its
     replies oldest first. Deleted and hidden comments stay as placeholders (text blanked;
     moderators see hidden text) where they have replies to hold, and are left out where
-    they have none (moderators see hidden ones always)."""
-    with store.read() as connection:
+    they have none (moderators see hidden ones always). ``connection``: a read transaction
+    of ``store`` to read in (the page's own), else one of its own."""
+    if connection is not None:
         rows = sql.thread_rows(connection, paper_id)
+    else:
+        with store.read() as reading:
+            rows = sql.thread_rows(reading, paper_id)
     return build_thread([Comment.from_row(row) for row in rows], moderator=moderator)
 
 

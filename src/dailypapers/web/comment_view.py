@@ -27,6 +27,7 @@ from fastapi import Request
 from markupsafe import Markup
 
 from dailypapers.discussion.comments import Comment, thread
+from dailypapers.feed.reader import Reader
 from dailypapers.feed.trending import all_comments
 from dailypapers.paper import PaperRecord
 from dailypapers.web import personal
@@ -93,11 +94,19 @@ def visible_count(comments: list[Comment]) -> int:
 
 
 def thread_context(
-    request: Request, record: PaperRecord, voter: Voter | None, form: CommentForm | None
+    request: Request,
+    record: PaperRecord,
+    voter: Voter | None,
+    form: CommentForm | None,
+    read: Reader | None = None,
 ) -> dict[str, Any]:
-    """The paper page's thread: comments, count (imported plus visible), reader, form."""
+    """The paper page's thread: comments, count (imported plus visible), reader, form;
+    read in the page's read transaction ``read`` when given."""
     viewer = viewer_of(request, voter)
-    comments = thread(store_of(request), record.arxiv_id, moderator=viewer.moderator)
+    connection = None if read is None else read.connection
+    comments = thread(
+        store_of(request), record.arxiv_id, moderator=viewer.moderator, connection=connection
+    )
     if form is not None and form.parent_id not in {None, *(c.id for c in comments)}:
         form = replace(form, parent_id=None)  # no such thread: the error goes by the main form
     csrf = csrf_token(request) if viewer.signed_in else ""

@@ -109,8 +109,9 @@ def paper_response(
         upvotes = read.upvotes(canonical)
         community = community_context(request, read, similar, also=[canonical])
         note = read.notes([canonical]).get(canonical)
-    voter = community["voter"]
-    discussion = thread_context(request, record, voter if isinstance(voter, Voter) else None, form)
+        voter = community["voter"]
+        voter = voter if isinstance(voter, Voter) else None
+        discussion = thread_context(request, record, voter, form, read)
     context = {
         **community,
         **discussion,
