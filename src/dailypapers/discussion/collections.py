@@ -31,6 +31,7 @@ from dailypapers.store import Store
 from dailypapers.store import collections as sql
 from dailypapers.store import not_interested as marks
 from dailypapers.store.entries import FeedEntry, feed_entries
+from dailypapers.store.users import user_by_id
 
 DEFAULT_NAME = "Read later"
 DEFAULT_SLUG = "read-later"
@@ -421,3 +422,21 @@ def export_not_interested(store: Store, user: User) -> list[dict[str, Any]]:
 
 register_export("collections", export_collections)
 register_export("notInterested", export_not_interested)
+
+
+def remove_everywhere(store: Store, user_id: int, paper_id: str) -> int:
+    """Take ``paper_id`` out of every collection of the member (a card's "Saved" undone);
+    how many collections held it."""
+    paper_id = canonical_paper_id(paper_id)
+    with store.write() as connection:
+        held = sql.containing(connection, user_id, paper_id)
+        for collection_id in held:
+            sql.remove_item(connection, collection_id, paper_id)
+        return len(held)
+
+
+def owner_of(store: Store, collection: Collection) -> str:
+    """The user name of the collection's owner."""
+    with store.read() as connection:
+        row = user_by_id(connection, collection.user_id)
+    return str(row["username"]) if row else "?"

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dailypapers.accounts import User
+from dailypapers.web.cards import card_anchor
 
 _NONCE = secrets.token_hex(8)
 CSRF_SLOT = f"csrf-slot-{_NONCE}"
@@ -42,6 +43,7 @@ YOURS_TEXT = ", yours among them"
 TEMPLATE_KEY = "personal_template"  # set (to the moderator flag) while rendering a template
 PAPER_IDS_KEY = "page_paper_ids"  # the ids of the papers a page shows, recorded as it renders
 
+MEMBER_MARKS_SECONDS = 10.0  # how long a member's saved/hidden papers are trusted unchanged
 MEMBER_VOTES_SIZE = 50_000  # members whose votes are kept at most; afresh beyond
 SESSION_SECONDS = 60.0  # how long a session token's member is trusted without the store
 SESSION_CACHE_SIZE = 20_000  # tokens kept at most; the cache starts afresh beyond
@@ -148,15 +150,69 @@ def _yours(body: bytes, upvoted: Collection[str]) -> bytes:
     return body
 
 
+# The save box (web/cards.py ``save_box``) of a paper in none of the member's collections,
+# and what changes when it is in one.
+_SAVE_FLIPS = (
+    (b'" method="post"', b' saved" method="post"'),
+    (b'name="saved" value="1"', b'name="saved" value="0"'),
+    (b'aria-pressed="false"', b'aria-pressed="true"'),
+    (
+        b'title="Save to Read later">Save</button>',
+        b'title="Take it out of your collections">Saved</button>',
+    ),
+)
+
+
+def _saved_boxes(body: bytes, paper_id: str) -> bytes:
+    """``body`` with every save box of ``paper_id`` in the saved state."""
+    needle = f'action="/papers/{escape(quote(paper_id))}/save" data-save>'.encode()
+    at = body.find(needle)
+    while at >= 0:
+        start, end = body.rfind(b'<form class="save', 0, at), body.find(b"</form>", at)
+        if start < 0 or end < 0:
+            break
+        box = body[start:end]
+        for neutral, saved in _SAVE_FLIPS:
+            box = box.replace(neutral, saved, 1)
+        body = body[:start] + box + body[end:]
+        at = body.find(needle, start + len(box))
+    return body
+
+
+def _without_cards(body: bytes, paper_id: str) -> bytes:
+    """``body`` without the list items holding ``paper_id``'s card (web/cards.py ``cards``)."""
+    needle = f'  <li><article class="card" aria-labelledby="{escape(card_anchor(paper_id))}">'
+    start = body.find(needle.encode())
+    while start >= 0:
+        end = body.find(b"</article></li>\n", start)
+        if end < 0:
+            break
+        body = body[:start] + body[end + len(b"</article></li>\n") :]
+        start = body.find(needle.encode(), start)
+    return body
+
+
 def merge(
-    template: bytes, *, username: str, csrf_token: str, path: str, upvoted: Collection[str]
+    template: bytes,
+    *,
+    username: str,
+    csrf_token: str,
+    path: str,
+    upvoted: Collection[str],
+    saved: Collection[str] = (),
+    hidden: Collection[str] = (),
 ) -> bytes:
     """The member's page from the member template: their header, their CSRF token in every
-    form, and the papers they upvoted (among the page's) marked so."""
+    form, the papers they upvoted and saved (among the page's) marked so, and the cards of
+    those they are not interested in left out."""
     body = template.replace(HEADER_SLOT.encode(), member_nav(username, CSRF_SLOT, path).encode())
     body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
+    for paper_id in hidden:
+        body = _without_cards(body, paper_id)
     for paper_id in upvoted:
         body = _upvoted_boxes(body, paper_id)
+    for paper_id in saved:
+        body = _saved_boxes(body, paper_id)
     return _yours(body, upvoted) if _YOURS.encode() in body else body
 
 
@@ -248,3 +304,50 @@ class MemberVotes:
     def clear(self) -> None:
         with self._lock:
             self._clear()
+
+
+Marks = tuple[frozenset[str], frozenset[str]]  # (saved papers, not interested papers)
+
+
+class MemberMarks:
+    """Member id -> (papers in their collections, papers they are not interested in), so a
+    cached page costs no query for them either (thread-safe).
+
+    A change made by this process forgets the member's entry at once (the next page reads
+    it again: one query); a change made by another server process is seen within
+    :data:`MEMBER_MARKS_SECONDS`, when the entry is read again anyway.
+    """
+
+    def __init__(self, seconds: float = MEMBER_MARKS_SECONDS) -> None:
+        self.seconds = seconds
+        self._marks: dict[int, tuple[Marks, float]] = {}
+        self._changes: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> Marks | None:
+        found = self._marks.get(user_id)
+        if found is None or time.monotonic() - found[1] > self.seconds:
+            return None
+        return found[0]
+
+    def mark(self, user_id: int) -> int:
+        """Taken before reading a member's marks from the store, for :meth:`put`."""
+        with self._lock:
+            return self._changes.get(user_id, 0)
+
+    def put(self, user_id: int, marks: Marks, mark: int) -> None:
+        with self._lock:
+            if mark != self._changes.get(user_id, 0):
+                return  # a change landed while this was read: it may be missing
+            if len(self._marks) >= MEMBER_VOTES_SIZE:
+                self._marks.clear()
+            self._marks[user_id] = (marks, time.monotonic())
+
+    def changed(self, user_id: int) -> None:
+        """The member saved, took out, hid or showed a paper: read theirs again."""
+        with self._lock:
+            if len(self._changes) >= MEMBER_VOTES_SIZE:
+                self._changes.clear()
+                self._marks.clear()
+            self._changes[user_id] = self._changes.get(user_id, 0) + 1
+            self._marks.pop(user_id, None)

@@ -19,7 +19,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import Response
 
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
-from dailypapers.web.cards import card, cards, paper_vote, plural, result_cards, short_authors
+from dailypapers.web.cards import (
+    card,
+    cards,
+    paper_save,
+    paper_vote,
+    plural,
+    result_cards,
+    short_authors,
+)
 from dailypapers.web.identity import TEMPLATE_GLOBALS as IDENTITY_GLOBALS
 from dailypapers.web.security import THEME_SCRIPT
 
@@ -59,6 +67,7 @@ def _environment() -> Environment:
         paper_card=card,
         paper_cards=cards,
         paper_vote=paper_vote,
+        paper_save=paper_save,
         result_cards=result_cards,
     )
     environment.globals["theme_script"] = THEME_SCRIPT
