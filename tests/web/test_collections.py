@@ -204,7 +204,9 @@ def test_api_with_tokens(client: TestClient, filled: Store) -> None:
     assert anonymous.get(f"/api/collections/{number}").status_code == 404  # private
     assert anonymous.get(f"/api/collections/{number}", headers=bob_write).status_code == 404
     anonymous.patch(f"/api/collections/{number}", json={"public": True}, headers=write)
-    assert anonymous.get(f"/api/collections/{number}").json()["size"] == 3
+    public = anonymous.get(f"/api/collections/{number}")
+    assert public.json()["size"] == 3 and public.headers["x-cache"] == "miss"
+    assert anonymous.get(f"/api/collections/{number}").headers["x-cache"] == "miss"
     removed = anonymous.delete(f"/api/collections/{number}/items/{papers[0]}", headers=write)
     assert [i["paperId"] for i in removed.json()["items"]] == [papers[2], papers[1]]
     imported = anonymous.post(

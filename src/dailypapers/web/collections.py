@@ -592,10 +592,12 @@ def api_create(
 @api.get("/collections/{collection_id}", response_model=CollectionDetail)
 def api_get(
     request: Request,
+    response: Response,
     collection_id: int,
     sort: Annotated[str, Query(max_length=20)] = "position",
 ) -> CollectionDetail:
     """A collection with its items: a public one for anyone, a private one for its owner."""
+    response.headers["Cache-Control"] = PRIVATE["Cache-Control"]  # not the shared cache's
     viewer = auth.current_user(request)
     found = service.get_collection(store_of(request), collection_id)
     with _rules():
