@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from dailypapers.discussion import collections as service
 from dailypapers.store import Store
+from dailypapers.web import collections as web_collections
 from tests.support.accounts import bearer, csrf_of
 from tests.support.members import add_members, api_token, sign_in
 
@@ -43,6 +44,19 @@ def test_cards_carry_the_controls_for_members_only(client: TestClient, filled: S
     page = client.get(DAY).text
     assert f'action="/papers/{paper}/save" data-save>' in page
     assert f'action="/papers/{paper}/not-interested" data-hide>' in page
+    member_paper = client.get(f"/papers/{paper}").text
+    assert f'<a href="/collections/add?paper={paper}">Collections…</a>' in member_paper
+    reading = service.create_collection(filled, ada, "Later, maybe")
+    choose = client.get(f"/collections/add?paper={paper}").text
+    assert f'action="/collections/{reading.id}/items"' in choose
+    back = f"/collections/add?paper={paper}"
+    done = client.post(
+        f"/collections/{reading.id}/items",
+        data={"csrf_token": csrf_of(client), "paper": paper, "next": back},
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, back)
+    assert f'action="/collections/{reading.id}/items/remove"' in client.get(back).text
 
 
 def test_save_without_and_with_javascript(client: TestClient, filled: Store) -> None:
@@ -247,3 +261,18 @@ def test_api_bad_input_is_4xx_json_with_a_message(
     answer = client.request(method.upper(), url, **kwargs)  # type: ignore[arg-type]
     assert answer.status_code == status, answer.text
     assert message in answer.json()["message"]
+
+
+def test_changes_are_rate_limited(
+    client: TestClient, filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_collections, "WRITES_PER_MINUTE", 3)
+    (ada,) = add_members(filled, 1)
+    write = bearer(api_token(filled, ada, "write"))
+    for name in "abc":
+        assert (
+            client.post("/api/collections", json={"name": name}, headers=write).status_code == 201
+        )
+    refused = client.post("/api/collections", json={"name": "d"}, headers=write)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert [c.name for c in service.collections_of(filled, ada)] == ["a", "b", "c"]

@@ -159,7 +159,6 @@ def hide_box(paper_id: str, voter: Voter, anchor: str) -> str:
 def paper_save(paper_id: str, voter: Voter | None) -> Markup:
     """The paper page's "Save" toggle, and a link to all the member's collections; for
     nobody signed in, a link to log in (no form: that page is the same for everyone)."""
-    href = escape(quote(paper_id))
     if voter is None:
         login = escape(quote(f"/papers/{paper_id}", safe="/"))
         return Markup(
@@ -167,7 +166,7 @@ def paper_save(paper_id: str, voter: Voter | None) -> Markup:
         )
     return Markup(
         f'<div class="saving">\n{save_box(paper_id, voter, "saving", big=True)}'
-        f'    <a href="/papers/{href}/collections">Collections…</a>\n</div>'
+        f'    <a href="/collections/add?paper={escape(quote(paper_id))}">Collections…</a>\n</div>'
     )
 
 

@@ -30,10 +30,10 @@ changes without the store's change stamp moving.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Query, Request, UploadFile
@@ -49,6 +49,7 @@ from dailypapers.discussion import exchange
 from dailypapers.discussion.collections import Collection, CollectionError, Item
 from dailypapers.web import auth
 from dailypapers.web.deps import reader, settings_of, store_of
+from dailypapers.web.limits import limiter_of
 from dailypapers.web.member import Member, api_writer, form_writer
 from dailypapers.web.models import ErrorBody
 from dailypapers.web.syndication import build_feed
@@ -65,12 +66,14 @@ api = APIRouter(
         401: {"model": ErrorBody},
         403: {"model": ErrorBody},
         404: {"model": ErrorBody},
+        413: {"model": ErrorBody},
         422: {"model": ErrorBody},
+        429: {"model": ErrorBody, "description": "too many changes; see Retry-After"},
     },
 )
 PRIVATE = {"Cache-Control": "private, no-cache"}
+WRITES_PER_MINUTE = 300  # changes of collections and "not interested" per member
 EXPORTS = {".bib": "bib", ".csv": "csv", ".json": "json", ".atom": "atom"}
-T = TypeVar("T")
 
 
 @contextmanager
@@ -85,6 +88,13 @@ def _rules() -> Iterator[None]:
 def _changed(request: Request, user_id: int) -> None:
     """The member's saved or hidden papers changed: their cached marks are read again."""
     request.app.state.member_marks.changed(user_id)
+
+
+def _count_write(request: Request, member: Member) -> None:
+    """One change by ``member``: ``RateLimited`` (429, ``Retry-After``) past the limit."""
+    limiter_of(request).check(
+        "collections:account", str(member.id), limit=WRITES_PER_MINUTE, per_seconds=60
+    )
 
 
 def _local(path: str, fallback: str) -> str:
@@ -102,15 +112,11 @@ def collection_path(owner: str, collection: Collection) -> str:
     return f"/users/{quote(owner)}/collections/{quote(collection.slug)}"
 
 
-def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
-    return run_in_threadpool(function, *args, **kwargs)
-
-
 # -- the cards' forms -------------------------------------------------------------------------
 
 
 @pages.post("/papers/{paper_id:path}/save")
-async def save_form(
+def save_form(
     request: Request,
     paper_id: str,
     member: Annotated[Member, Depends(form_writer)],
@@ -118,13 +124,14 @@ async def save_form(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Save to "Read later" (``saved=1``) or take out of every collection (``0``)."""
+    _count_write(request, member)
     store = store_of(request)
     with _rules():
         paper = service.canonical_paper_id(paper_id)
         if saved == "1":
-            await _in_thread(service.add_paper, store, member.id, paper)
+            service.add_paper(store, member.id, paper)
         else:
-            await _in_thread(service.remove_everywhere, store, member.id, paper)
+            service.remove_everywhere(store, member.id, paper)
     _changed(request, member.id)
     if _wants_json(request):
         return JSONResponse({"paperId": paper, "saved": saved == "1"})
@@ -132,7 +139,7 @@ async def save_form(
 
 
 @pages.post("/papers/{paper_id:path}/not-interested")
-async def not_interested_form(
+def not_interested_form(
     request: Request,
     paper_id: str,
     member: Annotated[Member, Depends(form_writer)],
@@ -140,13 +147,14 @@ async def not_interested_form(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Hide the paper from the member's lists (``hidden=1``) or show it again (``0``)."""
+    _count_write(request, member)
     store = store_of(request)
     with _rules():
         paper = service.canonical_paper_id(paper_id)
         if hidden == "1":
-            await _in_thread(service.mark_not_interested, store, member.id, paper)
+            service.mark_not_interested(store, member.id, paper)
         else:
-            await _in_thread(service.undo_not_interested, store, member.id, paper)
+            service.undo_not_interested(store, member.id, paper)
     _changed(request, member.id)
     if _wants_json(request):
         return JSONResponse({"paperId": paper, "hidden": hidden == "1"})
@@ -179,6 +187,7 @@ def create_form(
     paper: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """A new collection (with ``paper`` in it, from the "add to" page); then its page."""
+    _count_write(request, member)
     store = store_of(request)
     with _rules():
         made = service.create_collection(store, member.id, name, public=public == "1")
@@ -229,6 +238,7 @@ def add_form(
     note: Annotated[str, Form(max_length=5000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    _count_write(request, member)
     collection = _own(request, member, collection_id)
     with _rules():
         service.add_paper(store_of(request), member.id, paper, collection.id, note or None)
@@ -246,6 +256,7 @@ def remove_form(
     paper: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    _count_write(request, member)
     collection = _own(request, member, collection_id)
     with _rules():
         service.remove_paper(store_of(request), member.id, collection.id, paper)
@@ -261,6 +272,7 @@ def note_form(
     paper: Annotated[str, Form(max_length=200)],
     note: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
+    _count_write(request, member)
     collection = _own(request, member, collection_id)
     with _rules():
         service.set_note(store_of(request), member.id, collection.id, paper, note)
@@ -277,6 +289,7 @@ def move_form(
     position: Annotated[int, Form(ge=1, le=100_000)],
 ) -> Response:
     """Move an item to ``position`` (1 is first): the "up", "down" and position forms."""
+    _count_write(request, member)
     collection = _own(request, member, collection_id)
     with _rules():
         service.move(store_of(request), member.id, collection.id, paper, position - 1)
@@ -291,6 +304,7 @@ def edit_form(
     name: Annotated[str, Form(max_length=500)],
     public: Annotated[str, Form(pattern="^[01]$")] = "0",
 ) -> Response:
+    _count_write(request, member)
     _own(request, member, collection_id)
     with _rules():
         changed = service.update_collection(
@@ -303,6 +317,7 @@ def edit_form(
 def delete_form(
     request: Request, collection_id: int, member: Annotated[Member, Depends(form_writer)]
 ) -> Response:
+    _count_write(request, member)
     _own(request, member, collection_id)
     with _rules():
         service.delete_collection(store_of(request), member.id, collection_id)
@@ -319,6 +334,7 @@ async def import_form(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Add the arXiv ids of ``text`` or of an uploaded file; the page says what happened."""
+    await run_in_threadpool(_count_write, request, member)
     collection = await run_in_threadpool(_own, request, member, collection_id)
     if file is not None and file.filename:
         data = await file.read(exchange.IMPORT_MAX_BYTES + 1)
@@ -582,6 +598,7 @@ def api_create(
     request: Request, body: NewCollection, member: Annotated[Member, Depends(api_writer)]
 ) -> CollectionInfo:
     """Make a collection (write scope)."""
+    _count_write(request, member)
     with _rules():
         made = service.create_collection(
             store_of(request), member.id, body.name, public=body.public
@@ -613,6 +630,7 @@ def api_change(
     member: Annotated[Member, Depends(api_writer)],
 ) -> CollectionDetail:
     """Rename, make public or private, and/or reorder (``order``: every paper id once)."""
+    _count_write(request, member)
     store = store_of(request)
     _api_own(request, member, collection_id)
     with _rules():
@@ -628,6 +646,7 @@ def api_change(
 def api_delete(
     request: Request, collection_id: int, member: Annotated[Member, Depends(api_writer)]
 ) -> Response:
+    _count_write(request, member)
     _api_own(request, member, collection_id)
     with _rules():
         service.delete_collection(store_of(request), member.id, collection_id)
@@ -635,7 +654,11 @@ def api_delete(
     return Response(status_code=204)
 
 
-@api.post("/collections/{collection_id}/items/{paper_id:path}", response_model=CollectionDetail)
+@api.post(
+    "/collections/{collection_id}/items/{paper_id:path}",
+    response_model=CollectionDetail,
+    responses={201: {"model": CollectionDetail, "description": "added"}},
+)
 def api_add(
     request: Request,
     collection_id: int,
@@ -644,6 +667,7 @@ def api_add(
     body: Annotated[ItemChange | None, Body()] = None,
 ) -> Response:
     """Add a paper (201), or set the note of one already there (200)."""
+    _count_write(request, member)
     collection = _api_own(request, member, collection_id)
     note = body.note if body else None
     store = store_of(request)
@@ -663,6 +687,7 @@ def api_remove(
     paper_id: str,
     member: Annotated[Member, Depends(api_writer)],
 ) -> CollectionDetail:
+    _count_write(request, member)
     collection = _api_own(request, member, collection_id)
     with _rules():
         if not service.remove_paper(store_of(request), member.id, collection.id, paper_id):
@@ -680,6 +705,7 @@ def api_import(
 ) -> dict[str, object]:
     """Add the arXiv ids in ``text`` (ids, URLs, BibTeX, or an export of ours), in order;
     says which were added, already there, fetched from arXiv, not found or unreachable."""
+    _count_write(request, member)
     collection = _api_own(request, member, collection_id)
     with _rules():
         parsed = exchange.parse_ids(body.text)
