@@ -93,22 +93,6 @@ _FLIPS = (
 )
 
 
-def _upvoted_boxes(body: bytes, paper_id: str) -> bytes:
-    """``body`` with every vote box of ``paper_id`` in the upvoted state."""
-    needle = f'action="/papers/{escape(quote(paper_id))}/upvote" data-upvote>'.encode()
-    at = body.find(needle)
-    while at >= 0:
-        start, end = body.rfind(b'<form class="votes', 0, at), body.find(b"</form>", at)
-        if start < 0 or end < 0:
-            break
-        box = body[start:end]
-        for neutral, upvoted in _FLIPS:
-            box = box.replace(neutral, upvoted, 1)
-        body = body[:start] + box + body[end:]
-        at = body.find(needle, start + len(box))
-    return body
-
-
 _COUNT = re.compile(rb'class="count">\d+<')
 _TITLE = re.compile(rb'\d[\d,]* upvotes?(?=[)"])')
 # The paper page's own box, then the line that says its count (templates/paper.html).
@@ -163,33 +147,83 @@ _SAVE_FLIPS = (
 )
 
 
-def _saved_boxes(body: bytes, paper_id: str) -> bytes:
-    """``body`` with every save box of ``paper_id`` in the saved state."""
-    needle = f'action="/papers/{escape(quote(paper_id))}/save" data-save>'.encode()
-    at = body.find(needle)
+_ACTION = b'action="/papers/'
+_VOTE_END = b'/upvote" data-upvote>'
+_SAVE_END = b'/save" data-save>'
+_CARD_START = b'  <li><article class="card" aria-labelledby="'
+_CARD_END = b"</article></li>\n"
+
+
+def _box_edits(
+    body: bytes,
+    papers: Collection[str],
+    end_mark: bytes,
+    form_start: bytes,
+    flips: tuple[tuple[bytes, bytes], ...],
+) -> list[tuple[int, int, bytes]]:
+    """(start, end, flipped box) of every form box of ``papers`` whose action ends with
+    ``end_mark``: one pass over the page for them all (a page is tens of kB, and a pass per
+    paper cost more than the rest of the merge)."""
+    wanted = {escape(quote(paper_id)).encode() for paper_id in papers}  # as actions spell it
+    edits, at = [], body.find(end_mark)
     while at >= 0:
-        start, end = body.rfind(b'<form class="save', 0, at), body.find(b"</form>", at)
-        if start < 0 or end < 0:
+        action = body.rfind(_ACTION, 0, at)
+        start, end = body.rfind(form_start, 0, at), body.find(b"</form>", at)
+        if action < 0 or start < 0 or end < 0:
             break
-        box = body[start:end]
-        for neutral, saved in _SAVE_FLIPS:
-            box = box.replace(neutral, saved, 1)
-        body = body[:start] + box + body[end:]
-        at = body.find(needle, start + len(box))
-    return body
+        if body[action + len(_ACTION) : at] in wanted:
+            box = body[start:end]
+            for neutral, flipped in flips:
+                box = box.replace(neutral, flipped, 1)
+            edits.append((start, end, box))
+        at = body.find(end_mark, end)
+    return edits
 
 
-def _without_cards(body: bytes, paper_id: str) -> bytes:
-    """``body`` without the list items holding ``paper_id``'s card (web/cards.py ``cards``)."""
-    needle = f'  <li><article class="card" aria-labelledby="{escape(card_anchor(paper_id))}">'
-    start = body.find(needle.encode())
+def _card_edits(body: bytes, hidden: Collection[str]) -> list[tuple[int, int, bytes]]:
+    """(start, end, b"") of every list item holding a card of the ``hidden`` papers
+    (web/cards.py ``cards``), in one pass over the page."""
+    wanted = {escape(card_anchor(paper_id)).encode() for paper_id in hidden}
+    edits, start = [], body.find(_CARD_START)
     while start >= 0:
-        end = body.find(b"</article></li>\n", start)
-        if end < 0:
+        name_end = body.find(b'"', start + len(_CARD_START))
+        end = body.find(_CARD_END, start)
+        if name_end < 0 or end < 0:
             break
-        body = body[:start] + body[end + len(b"</article></li>\n") :]
-        start = body.find(needle.encode(), start)
-    return body
+        if body[start + len(_CARD_START) : name_end] in wanted:
+            edits.append((start, end + len(_CARD_END), b""))
+        start = body.find(_CARD_START, end)
+    return edits
+
+
+def _marked(
+    body: bytes, upvoted: Collection[str], saved: Collection[str], hidden: Collection[str]
+) -> bytes:
+    """``body`` with the vote boxes of ``upvoted`` and the save boxes of ``saved`` flipped
+    and the cards of ``hidden`` out, in one copy of the page (boxes inside a card taken out
+    go with it)."""
+    edits = _card_edits(body, hidden) if hidden else []
+    removed = [(start, end) for start, end, _ in edits]
+    flipped = []
+    if upvoted:
+        flipped += _box_edits(
+            body, upvoted, b'/upvote" data-upvote>', b'<form class="votes', _FLIPS
+        )
+    if saved:
+        flipped += _box_edits(body, saved, b'/save" data-save>', b'<form class="save', _SAVE_FLIPS)
+    for edit in flipped:
+        if not any(start <= edit[0] < end for start, end in removed):
+            edits.append(edit)
+    if not edits:
+        return body
+    edits.sort()
+    parts: list[bytes] = []
+    at = 0
+    for start, end, replacement in edits:
+        parts += (body[at:start], replacement)
+        at = end
+    parts.append(body[at:])
+    return b"".join(parts)
 
 
 def merge(
@@ -207,12 +241,8 @@ def merge(
     those they are not interested in left out."""
     body = template.replace(HEADER_SLOT.encode(), member_nav(username, CSRF_SLOT, path).encode())
     body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
-    for paper_id in hidden:
-        body = _without_cards(body, paper_id)
-    for paper_id in upvoted:
-        body = _upvoted_boxes(body, paper_id)
-    for paper_id in saved:
-        body = _saved_boxes(body, paper_id)
+    if upvoted or saved or hidden:
+        body = _marked(body, upvoted, saved, hidden)
     return _yours(body, upvoted) if _YOURS.encode() in body else body
 
 
