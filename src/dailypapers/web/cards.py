@@ -13,8 +13,11 @@ h1, h3 under "Similar papers"), so headings never skip a level.
 
 For a signed-in member (a :class:`Voter`), the votes box is a form: a POST to
 ``/papers/{id}/upvote`` with the CSRF token, the state wanted and the way back to this card,
-which works without JavaScript and which ``static/app.js`` sends in place. Everyone else gets
-the count alone, so an anonymous page stays the same for all and can be cached.
+which works without JavaScript and which ``static/app.js`` sends in place; beside it, under
+the meta line, "Save" (into "Read later") and "Not interested" forms (``static/
+collections.js`` sends them in place), and a card the member is not interested in is left out
+of the list. Everyone else gets the count alone and no forms, so an anonymous page stays the
+same for all and can be cached.
 """
 
 from __future__ import annotations

@@ -2,13 +2,16 @@
 
 Pages a member reads (daily lists, trending, a paper, search, authors, about) differ from
 one member to the next in a few places only: the header (their name, the log-out form), the
-CSRF token of their forms, and which of the page's papers they upvoted. So such a page is
+CSRF token of their forms, which of the page's papers they upvoted or saved in a collection,
+and the cards of papers they marked "not interested" (left out). So such a page is
 rendered once per URL in a *member template* form (:func:`in_template`): the header is
 :data:`HEADER_SLOT`, every CSRF token is :data:`CSRF_SLOT`, every vote box is in the
-"not upvoted" state and the paper page's "yours among them" is a slot. That rendering is
+"not upvoted" and every save box in the "not saved" state, every card is there, and the
+paper page's "yours among them" is a slot. That rendering is
 kept in the response cache like an anonymous one (:mod:`dailypapers.web.member_pages` serves
-it), and for each request :func:`merge` fills in the member: a few byte replacements and one
-flip per upvoted paper, tens of microseconds instead of a rendering.
+it), and for each request :func:`merge` fills in the member: a few byte replacements, then
+one pass over the page that flips their upvoted and saved papers' boxes and cuts out their
+hidden cards, a fraction of a rendering.
 
 The slots carry a random part made when the process starts, so no text from the store can
 spell one (it is never sent anywhere: every answer is merged first). ``tests/web/
