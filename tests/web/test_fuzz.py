@@ -29,7 +29,15 @@ from schemathesis.checks import positive_data_acceptance
 from dailypapers.index.job import update_indexes
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
-from dailypapers.web import account_api, api, pages, submissions, syndication, votes
+from dailypapers.web import (
+    account_api,
+    api,
+    collections,
+    pages,
+    submissions,
+    syndication,
+    votes,
+)
 from dailypapers.web.app import create_app
 
 # Examples per operation: enough for the suite to stay under a minute; `make fuzz` sets 400.
@@ -44,6 +52,7 @@ OPERATIONS = sorted(
         pages.router,
         votes.api,
         submissions.api,
+        collections.api,
     )
     for route in router.routes
     if isinstance(route, APIRoute) and route.include_in_schema

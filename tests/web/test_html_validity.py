@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 from dailypapers.accounts import service as accounts
 from dailypapers.community import claims
 from dailypapers.community.submissions import Submitter, submit
-from dailypapers.discussion import moderation
+from dailypapers.discussion import collections, moderation
 from dailypapers.discussion.comments import post_comment
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.paper import PaperRecord
@@ -178,6 +178,7 @@ def _moderation_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
                 data={"csrf_token": csrf_of(client)},
             ).text
             fetched["profile-submitter"] = client.get("/users/ada").text
+            fetched.update(_collection_pages(client, store, moderator.id, records[:1]))
             fetched.update(_reports_and_notifications(client, store, settings, records[0]))
     finally:
         store.dispose()
@@ -215,6 +216,28 @@ def _reports_and_notifications(
     assert "rude &lt;i&gt;words&lt;/i&gt;" in fetched["reports-queue"]
     assert "advertising &amp; more" in fetched["audit-log"]
     return fetched
+
+
+def _collection_pages(
+    client: TestClient, store: Store, user_id: int, records: list[PaperRecord]
+) -> dict[str, str]:
+    """A member's collection pages, a card list with their controls, settings with a hidden
+    paper (the client is signed in as ``user_id``)."""
+    reading = collections.create_collection(store, user_id, "Reading <group>", public=True)
+    for record in records:
+        collections.add_paper(store, user_id, record.arxiv_id, reading.id, note="a <i>note</i>")
+    collections.mark_not_interested(store, user_id, records[-1].arxiv_id)
+    paper = records[0].arxiv_id
+    return {
+        "collection-owner": client.get("/users/mod/collections/reading-group").text,
+        "collections": client.get("/collections").text,
+        "collection-add": client.get(f"/collections/add?paper={paper}").text,
+        "settings-not-interested": client.get("/settings").text,
+        "paper-member": client.get(f"/papers/{paper}").text,
+        "collection-public": TestClient(client.app)
+        .get("/users/mod/collections/reading-group")
+        .text,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from dailypapers.accounts.service import end_all_sessions
 from dailypapers.community.votes import set_upvote
+from dailypapers.discussion import collections
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web import personal
@@ -242,3 +243,54 @@ def test_a_members_votes_load_is_kept_unless_they_voted_meanwhile() -> None:
     votes.clear()  # votes changed elsewhere: every load under way is stale too
     votes.put(2, frozenset(), mark)
     assert votes.get(1) is None and votes.get(2) is None
+
+
+def _saved(html: str) -> set[str]:
+    return set(re.findall(r'action="/papers/([^"]+)/save" data-save>[^\n]*'
+                          r'name="saved" value="0"', html))  # fmt: skip
+
+
+def test_saved_and_hidden_papers_merge_as_the_page_rendered_for_the_member(
+    indexed_client: TestClient, uncached: TestClient, filled: Store
+) -> None:
+    client = indexed_client
+    client.app.state.engine.get()  # type: ignore[attr-defined]
+    (ada,) = add_members(filled, 1, prefix="ada")
+    papers = _papers(client)
+    set_upvote(filled, ada, papers[0], True)
+    for paper in papers[:4]:
+        collections.add_paper(filled, ada, paper)
+    for paper in papers[3:6]:  # one both saved and hidden
+        collections.mark_not_interested(filled, ada, paper)
+    _as(uncached, sign_in(client, filled, ada))
+    for path in (*SHARED_PAGES, f"/papers/{papers[0]}", f"/papers/{papers[4]}"):
+        first, again, direct = client.get(path), client.get(path), uncached.get(path)
+        assert (first.headers["x-cache"], again.headers["x-cache"]) == ("miss", "hit"), path
+        assert first.text == again.text == direct.text, path
+    day = client.get(DAY).text
+    shown = set(re.findall(r'<h2 class="title" id="[^"]+"><a href="/papers/([^"]+)">', day))
+    assert shown.isdisjoint(papers[3:6]) and set(papers[6:]) <= shown
+    assert _saved(day) == set(papers[:3]) and _upvoted(day) == {papers[0]}
+    paper_page = client.get(f"/papers/{papers[4]}").text  # its own page still shows it
+    assert 'action="/papers/' + papers[4] + '/save" data-save>' in paper_page
+    # Another member gets the same rendering with none of ada's state.
+    other = TestClient(client.app)
+    (bob,) = add_members(filled, 1, prefix="bob")
+    sign_in(other, filled, bob)
+    bob_day = other.get(DAY)
+    assert bob_day.headers["x-cache"] == "hit" and _saved(bob_day.text) == set()
+    assert set(papers[3:6]) <= set(re.findall(r'href="/papers/([^"]+)">', bob_day.text))
+
+
+def test_a_save_or_a_hide_shows_on_the_next_cached_page(client: TestClient, filled: Store) -> None:
+    (ada,) = add_members(filled, 1)
+    paper, other_paper = _papers(client)[:2]
+    sign_in(client, filled, ada)
+    assert client.get(DAY).headers["x-cache"] in ("hit", "miss")
+    csrf = csrf_of(client)
+    client.post(f"/papers/{paper}/save", data={"csrf_token": csrf, "saved": "1", "next": DAY})
+    client.post(f"/papers/{other_paper}/not-interested", data={"csrf_token": csrf, "next": DAY})
+    page = client.get(DAY)
+    assert page.headers["x-cache"] == "hit"
+    assert _saved(page.text) == {paper}
+    assert f'href="/papers/{other_paper}"' not in page.text

@@ -1,2 +1,3 @@
-"""The discussion around papers: comments (:mod:`.comments`), their rendering with math
-(:mod:`.render`)."""
+"""The discussion around papers: comments and their rendering with math (:mod:`.comments`,
+:mod:`.render`), moderation and notifications, collections and the papers members marked "not
+interested" (the rules; their SQL is in ``store/``)."""

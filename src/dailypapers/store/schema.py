@@ -545,4 +545,37 @@ notification_prefs = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("email", Boolean, nullable=False),
+# Members' reading lists (0011_collections): a list has a slug unique per member (its URL,
+# /users/{name}/collections/{slug}); its items keep their order in ``position`` (0, 1, ...).
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("slug", String(120), nullable=False),
+    Column("public", Boolean, nullable=False, default=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "slug"),
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("position", Integer, nullable=False),
+    Column("note", Text),
+    Column("added_at", DateTime, nullable=False),
+    Index(None, "collection_id", "position"),
+    Index(None, "paper_id"),
 )

@@ -27,6 +27,7 @@ from dailypapers.settings import Settings, get_settings
 from dailypapers.web import (
     account_api,
     api,
+    collections,
     comments,
     notifications,
     pages,
@@ -41,7 +42,7 @@ from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
 from dailypapers.web.member_pages import MemberPages
-from dailypapers.web.personal import SessionCache
+from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
 from dailypapers.web.vote_watch import VoteWatch
@@ -91,6 +92,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
+    app.state.member_marks = MemberMarks()  # members' saved and hidden papers (web/personal.py)
     # Routes are tried in order, each costing a little: the API's lists and the pages (the
     # most requested) first. No path and method is matched by two routers, so the order
     # changes nothing else.
@@ -101,7 +103,8 @@ def create_app(
     app.include_router(comments.pages)
     app.include_router(account_api.router)
     app.include_router(notifications.router)
-    for community in (votes, submissions):  # upvotes and submissions: forms and API
+    # Upvotes, submissions and collections: forms and API.
+    for community in (votes, submissions, collections):
         app.include_router(community.api)
         app.include_router(community.pages)
     app.include_router(syndication.router)
@@ -117,7 +120,9 @@ def create_app(
         cache = _response_cache(app.state, settings)
         app.state.sessions = SessionCache()  # members of session tokens, for cached pages
         member_votes = app.state.vote_watch.member_votes
-        members = MemberPages(app.state.store, settings, app.state.sessions, member_votes)
+        members = MemberPages(
+            app.state.store, settings, app.state.sessions, member_votes, app.state.member_marks
+        )
         app.add_middleware(CacheMiddleware, cache=cache, members=members)
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
     app.add_middleware(HostCheck, allowed=allowed_names(settings.allowed_hosts, settings.site_url))

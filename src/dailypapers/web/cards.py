@@ -13,8 +13,11 @@ h1, h3 under "Similar papers"), so headings never skip a level.
 
 For a signed-in member (a :class:`Voter`), the votes box is a form: a POST to
 ``/papers/{id}/upvote`` with the CSRF token, the state wanted and the way back to this card,
-which works without JavaScript and which ``static/app.js`` sends in place. Everyone else gets
-the count alone, so an anonymous page stays the same for all and can be cached.
+which works without JavaScript and which ``static/app.js`` sends in place; beside it, under
+the meta line, "Save" (into "Read later") and "Not interested" forms (``static/
+collections.js`` sends them in place), and a card the member is not interested in is left out
+of the list. Everyone else gets the count alone and no forms, so an anonymous page stays the
+same for all and can be cached.
 """
 
 from __future__ import annotations
@@ -55,9 +58,12 @@ class Voter:
     csrf_token: str
     back: str
     moderator: bool = False
+    saved: frozenset[str] = frozenset()  # papers in one of the member's collections
+    hidden: frozenset[str] = frozenset()  # papers they marked "not interested": no card
 
 
-def _anchor(paper_id: str) -> str:
+def card_anchor(paper_id: str) -> str:
+    """The id of a card's title (its anchor on the page)."""
     return "t-" + paper_id.replace("/", "-").replace(".", "-")
 
 
@@ -119,6 +125,55 @@ def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> s
     )
 
 
+def save_box(paper_id: str, voter: Voter, anchor: str, big: bool = False) -> str:
+    """The "Save" toggle of a paper for a signed-in member: a POST to
+    ``/papers/{id}/save`` that puts it in their "Read later" (``saved=1``) or takes it out
+    of all their collections (``0``), then back to ``anchor``; ``static/collections.js``
+    sends it in place. Its saved state is what :func:`~dailypapers.web.personal.merge`
+    flips (keep the two in step)."""
+    saved = paper_id in voter.saved
+    back = escape(f"{voter.back}#{anchor}")
+    title = "Take it out of your collections" if saved else "Save to Read later"
+    return (
+        f'    <form class="save{" big" if big else ""}{" saved" if saved else ""}" '
+        f'method="post" action="/papers/{escape(quote(paper_id))}/save" data-save>'
+        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
+        f'<input type="hidden" name="saved" value="{"0" if saved else "1"}">'
+        f'<input type="hidden" name="next" value="{back}">'
+        f'<button type="submit" aria-pressed="{"true" if saved else "false"}" '
+        f'title="{title}">{"Saved" if saved else "Save"}</button></form>\n'
+    )
+
+
+def hide_box(paper_id: str, voter: Voter, anchor: str) -> str:
+    """The "Not interested" control of a card: a POST to ``/papers/{id}/not-interested``
+    that hides the paper from the member's lists (undone in settings)."""
+    back = escape(f"{voter.back}#{anchor}")
+    return (
+        '    <form class="hide" method="post" '
+        f'action="/papers/{escape(quote(paper_id))}/not-interested" data-hide>'
+        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
+        '<input type="hidden" name="hidden" value="1">'
+        f'<input type="hidden" name="next" value="{back}">'
+        '<button type="submit" title="Hide this paper from your lists">Not interested'
+        "</button></form>\n"
+    )
+
+
+def paper_save(paper_id: str, voter: Voter | None) -> Markup:
+    """The paper page's "Save" toggle, and a link to all the member's collections; for
+    nobody signed in, a link to log in (no form: that page is the same for everyone)."""
+    if voter is None:
+        login = escape(quote(f"/papers/{paper_id}", safe="/"))
+        return Markup(
+            f'<p class="save-login"><a href="/login?next={login}">Log in</a> to save it</p>'
+        )
+    return Markup(
+        f'<div class="saving">\n{save_box(paper_id, voter, "saving", big=True)}'
+        f'    <a href="/collections/add?paper={escape(quote(paper_id))}">Collections…</a>\n</div>'
+    )
+
+
 def paper_vote(paper_id: str, upvotes: int, voter: Voter | None) -> Markup:
     """The votes box of a paper's own page (the same as a card's, bigger)."""
     return Markup(
@@ -138,7 +193,7 @@ def card(
     """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors,
     the votes box as ``voter`` sees it (the count alone for nobody signed in), the
     submitter's ``note`` under the authors."""
-    anchor, href = escape(_anchor(entry.id)), escape(quote(entry.id))
+    anchor, href = escape(card_anchor(entry.id)), escape(quote(entry.id))
     rank_html = f'\n  <span class="rank" aria-hidden="true">{rank}</span>' if rank else ""
     snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
     if note:
@@ -151,9 +206,22 @@ def card(
         f'<a href="/papers/{href}">{render_title_math(entry.title)}</a></h{level}>\n'
         f'    <p class="authors">{escape(short_authors(entry.authors))}</p>{snippet_html}\n'
         f'    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n'
+        f"{_actions(entry.id, voter, anchor)}"
         "  </div>\n"
         "</article>"
     )
+
+
+def _actions(paper_id: str, voter: Voter | None, anchor: str) -> str:
+    if voter is None:
+        return ""
+    boxes = save_box(paper_id, voter, anchor) + hide_box(paper_id, voter, anchor)
+    return f'    <div class="actions">\n{boxes}    </div>\n'
+
+
+def _shown(entry: FeedEntry, voter: Voter | None) -> bool:
+    """Whether a list shows ``entry``'s card: not when the member is not interested."""
+    return voter is None or entry.id not in voter.hidden
 
 
 def cards(
@@ -168,6 +236,8 @@ def cards(
     notes = notes or {}
     items = []
     for index, entry in enumerate(entries):
+        if not _shown(entry, voter):
+            continue  # its rank stays taken, as in the merged page (web/personal.py)
         rank = first_rank + index if first_rank else None
         html = card(entry, rank, level=level, voter=voter, note=notes.get(entry.id))
         items.append(f"  <li>{html}</li>\n")
@@ -190,5 +260,6 @@ def result_cards(results: Sequence[Result], voter: Voter | None = None) -> Marku
     items = [
         f"  <li>{card(r.entry, snippet=r.snippet, exact=r.exact, voter=voter)}</li>\n"
         for r in results
+        if _shown(r.entry, voter)
     ]
     return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')

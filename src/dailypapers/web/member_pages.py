@@ -14,10 +14,11 @@ calls go on to the app as before. For one of those pages:
    and kept when it is a plain 200 without cookies; it notes the papers the page shows;
 3. which of those papers the member upvoted, from :class:`~dailypapers.web.personal.
    MemberVotes` (every vote of the member, read once with one query and kept up to date by
-   this process's votes, dropped when votes changed elsewhere), and their count of unread
-   notifications (:class:`~dailypapers.discussion.notifications.UnreadCounts`: kept in
-   memory, exact for this process's changes, within seconds for other processes'); then
-   the merge, sent with
+   this process's votes, dropped when votes changed elsewhere), which are in the member's
+   collections or marked "not interested" (:class:`~dailypapers.web.personal.MemberMarks`,
+   read with one query, kept likewise), and their count of unread notifications
+   (:class:`~dailypapers.discussion.notifications.UnreadCounts`: kept in memory, exact for
+   this process's changes, within seconds for other processes'); then the merge, sent with
    ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers.accounts import User
 from dailypapers.accounts.service import resolve_session
 from dailypapers.discussion import notifications
+from dailypapers.discussion.collections import member_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
 from dailypapers.web import auth, personal
@@ -79,12 +81,14 @@ class MemberPages:
         sessions: personal.SessionCache,
         votes: personal.MemberVotes,
         unread: notifications.UnreadCounts | None = None,
+        marks: personal.MemberMarks | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.sessions = sessions
         self.votes = votes
         self.unread = unread or notifications.UnreadCounts(store)
+        self.marks = marks or personal.MemberMarks()
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -107,6 +111,8 @@ class MemberPages:
         ids = template.paper_ids
         upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
         unread = await self._unread_of(user.id)
+        shown = ids or frozenset()
+        saved, hidden = await self._marks_of(user.id) if shown else (shown, shown)
         body = personal.merge(
             template.body,
             username=user.username,
@@ -114,6 +120,8 @@ class MemberPages:
             path=scope["path"],
             upvoted=upvoted,
             unread=unread,
+            saved=saved & shown,
+            hidden=hidden & shown,
         )
         headers = [(k, v) for k, v in template.headers if k.lower() not in _DROPPED_HEADERS]
         headers += [
@@ -197,6 +205,32 @@ class MemberPages:
         self.votes.put(user_id, voted, mark)
         return voted
 
+    async def _marks_of(self, user_id: int) -> personal.Marks:
+        """The member's saved and "not interested" papers: kept in memory a while."""
+        return await marks_of(self.store, self.marks, user_id)
+
     def _load_votes(self, user_id: int) -> frozenset[str]:
         with read(self.store) as reader:
             return reader.upvoted_ids(user_id)
+
+
+async def marks_of(store: Store, marks: personal.MemberMarks, user_id: int) -> personal.Marks:
+    """The member's (saved, not interested) papers from ``marks``, read into it if missing."""
+    known = marks.get(user_id)
+    if known is not None:
+        return known
+    mark = marks.mark(user_id)
+    loaded = await anyio.to_thread.run_sync(member_marks, store, user_id)
+    marks.put(user_id, loaded, mark)
+    return loaded
+
+
+def marks_now(store: Store, marks: personal.MemberMarks, user_id: int) -> personal.Marks:
+    """:func:`marks_of` for code already in a worker thread (a page's rendering)."""
+    known = marks.get(user_id)
+    if known is not None:
+        return known
+    mark = marks.mark(user_id)
+    loaded = member_marks(store, user_id)
+    marks.put(user_id, loaded, mark)
+    return loaded

@@ -2,13 +2,16 @@
 
 Pages a member reads (daily lists, trending, a paper, search, authors, about) differ from
 one member to the next in a few places only: the header (their name, the log-out form), the
-CSRF token of their forms, and which of the page's papers they upvoted. So such a page is
+CSRF token of their forms, which of the page's papers they upvoted or saved in a collection,
+and the cards of papers they marked "not interested" (left out). So such a page is
 rendered once per URL in a *member template* form (:func:`in_template`): the header is
 :data:`HEADER_SLOT`, every CSRF token is :data:`CSRF_SLOT`, every vote box is in the
-"not upvoted" state and the paper page's "yours among them" is a slot. That rendering is
+"not upvoted" and every save box in the "not saved" state, every card is there, and the
+paper page's "yours among them" is a slot. That rendering is
 kept in the response cache like an anonymous one (:mod:`dailypapers.web.member_pages` serves
-it), and for each request :func:`merge` fills in the member: a few byte replacements and one
-flip per upvoted paper, tens of microseconds instead of a rendering.
+it), and for each request :func:`merge` fills in the member: a few byte replacements, then
+one pass over the page that flips their upvoted and saved papers' boxes and cuts out their
+hidden cards, a fraction of a rendering.
 
 The slots carry a random part made when the process starts, so no text from the store can
 spell one (it is never sent anywhere: every answer is merged first). ``tests/web/
@@ -31,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dailypapers.accounts import User
+from dailypapers.web.cards import card_anchor
 
 _NONCE = secrets.token_hex(8)
 CSRF_SLOT = f"csrf-slot-{_NONCE}"
@@ -44,6 +48,7 @@ OWN_END = f"<!--/own {_NONCE}-->"
 TEMPLATE_KEY = "personal_template"  # set (to the moderator flag) while rendering a template
 PAPER_IDS_KEY = "page_paper_ids"  # the ids of the papers a page shows, recorded as it renders
 
+MEMBER_MARKS_SECONDS = 10.0  # how long a member's saved/hidden papers are trusted unchanged
 MEMBER_VOTES_SIZE = 50_000  # members whose votes are kept at most; afresh beyond
 SESSION_SECONDS = 60.0  # how long a session token's member is trusted without the store
 SESSION_CACHE_SIZE = 20_000  # tokens kept at most; the cache starts afresh beyond
@@ -130,22 +135,6 @@ _FLIPS = (
 )
 
 
-def _upvoted_boxes(body: bytes, paper_id: str) -> bytes:
-    """``body`` with every vote box of ``paper_id`` in the upvoted state."""
-    needle = f'action="/papers/{escape(quote(paper_id))}/upvote" data-upvote>'.encode()
-    at = body.find(needle)
-    while at >= 0:
-        start, end = body.rfind(b'<form class="votes', 0, at), body.find(b"</form>", at)
-        if start < 0 or end < 0:
-            break
-        box = body[start:end]
-        for neutral, upvoted in _FLIPS:
-            box = box.replace(neutral, upvoted, 1)
-        body = body[:start] + box + body[end:]
-        at = body.find(needle, start + len(box))
-    return body
-
-
 _COUNT = re.compile(rb'class="count">\d+<')
 _TITLE = re.compile(rb'\d[\d,]* upvotes?(?=[)"])')
 # The paper page's own box, then the line that says its count (templates/paper.html).
@@ -187,6 +176,98 @@ def _yours(body: bytes, upvoted: Collection[str]) -> bytes:
     return body
 
 
+# The save box (web/cards.py ``save_box``) of a paper in none of the member's collections,
+# and what changes when it is in one.
+_SAVE_FLIPS = (
+    (b'" method="post"', b' saved" method="post"'),
+    (b'name="saved" value="1"', b'name="saved" value="0"'),
+    (b'aria-pressed="false"', b'aria-pressed="true"'),
+    (
+        b'title="Save to Read later">Save</button>',
+        b'title="Take it out of your collections">Saved</button>',
+    ),
+)
+
+
+_ACTION = b'action="/papers/'
+_VOTE_END = b'/upvote" data-upvote>'
+_SAVE_END = b'/save" data-save>'
+_CARD_START = b'  <li><article class="card" aria-labelledby="'
+_CARD_END = b"</article></li>\n"
+
+
+def _box_edits(
+    body: bytes,
+    papers: Collection[str],
+    end_mark: bytes,
+    form_start: bytes,
+    flips: tuple[tuple[bytes, bytes], ...],
+) -> list[tuple[int, int, bytes]]:
+    """(start, end, flipped box) of every form box of ``papers`` whose action ends with
+    ``end_mark``: one pass over the page for them all (a page is tens of kB, and a pass per
+    paper cost more than the rest of the merge)."""
+    wanted = {escape(quote(paper_id)).encode() for paper_id in papers}  # as actions spell it
+    edits, at = [], body.find(end_mark)
+    while at >= 0:
+        action = body.rfind(_ACTION, 0, at)
+        start, end = body.rfind(form_start, 0, at), body.find(b"</form>", at)
+        if action < 0 or start < 0 or end < 0:
+            break
+        if body[action + len(_ACTION) : at] in wanted:
+            box = body[start:end]
+            for neutral, flipped in flips:
+                box = box.replace(neutral, flipped, 1)
+            edits.append((start, end, box))
+        at = body.find(end_mark, end)
+    return edits
+
+
+def _card_edits(body: bytes, hidden: Collection[str]) -> list[tuple[int, int, bytes]]:
+    """(start, end, b"") of every list item holding a card of the ``hidden`` papers
+    (web/cards.py ``cards``), in one pass over the page."""
+    wanted = {escape(card_anchor(paper_id)).encode() for paper_id in hidden}
+    edits, start = [], body.find(_CARD_START)
+    while start >= 0:
+        name_end = body.find(b'"', start + len(_CARD_START))
+        end = body.find(_CARD_END, start)
+        if name_end < 0 or end < 0:
+            break
+        if body[start + len(_CARD_START) : name_end] in wanted:
+            edits.append((start, end + len(_CARD_END), b""))
+        start = body.find(_CARD_START, end)
+    return edits
+
+
+def _marked(
+    body: bytes, upvoted: Collection[str], saved: Collection[str], hidden: Collection[str]
+) -> bytes:
+    """``body`` with the vote boxes of ``upvoted`` and the save boxes of ``saved`` flipped
+    and the cards of ``hidden`` out, in one copy of the page (boxes inside a card taken out
+    go with it)."""
+    edits = _card_edits(body, hidden) if hidden else []
+    removed = [(start, end) for start, end, _ in edits]
+    flipped = []
+    if upvoted:
+        flipped += _box_edits(
+            body, upvoted, b'/upvote" data-upvote>', b'<form class="votes', _FLIPS
+        )
+    if saved:
+        flipped += _box_edits(body, saved, b'/save" data-save>', b'<form class="save', _SAVE_FLIPS)
+    for edit in flipped:
+        if not any(start <= edit[0] < end for start, end in removed):
+            edits.append(edit)
+    if not edits:
+        return body
+    edits.sort()
+    parts: list[bytes] = []
+    at = 0
+    for start, end, replacement in edits:
+        parts += (body[at:start], replacement)
+        at = end
+    parts.append(body[at:])
+    return b"".join(parts)
+
+
 def merge(
     template: bytes,
     *,
@@ -195,16 +276,19 @@ def merge(
     path: str,
     upvoted: Collection[str],
     unread: int = 0,
+    saved: Collection[str] = (),
+    hidden: Collection[str] = (),
 ) -> bytes:
     """The member's page from the member template: their header (with their unread
-    notifications), their CSRF token in every form, the papers they upvoted (among the
-    page's) marked so, and the edit and delete controls of their own comments
-    (:func:`own_slot`) kept, everybody else's dropped."""
+    notifications), their CSRF token in every form, the papers they upvoted and saved (among
+    the page's) marked so, the cards of those they are not interested in left out, and the
+    edit and delete controls of their own comments (:func:`own_slot`) kept, everybody else's
+    dropped."""
     header = member_nav(username, CSRF_SLOT, path, unread).encode()
     body = template.replace(HEADER_SLOT.encode(), header)
     body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
-    for paper_id in upvoted:
-        body = _upvoted_boxes(body, paper_id)
+    if upvoted or saved or hidden:
+        body = _marked(body, upvoted, saved, hidden)
     if _OWN.encode() in body:
         body = _own_controls(body, username)
     return _yours(body, upvoted) if _YOURS.encode() in body else body
@@ -298,3 +382,50 @@ class MemberVotes:
     def clear(self) -> None:
         with self._lock:
             self._clear()
+
+
+Marks = tuple[frozenset[str], frozenset[str]]  # (saved papers, not interested papers)
+
+
+class MemberMarks:
+    """Member id -> (papers in their collections, papers they are not interested in), so a
+    cached page costs no query for them either (thread-safe).
+
+    A change made by this process forgets the member's entry at once (the next page reads
+    it again: one query); a change made by another server process is seen within
+    :data:`MEMBER_MARKS_SECONDS`, when the entry is read again anyway.
+    """
+
+    def __init__(self, seconds: float = MEMBER_MARKS_SECONDS) -> None:
+        self.seconds = seconds
+        self._marks: dict[int, tuple[Marks, float]] = {}
+        self._changes: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> Marks | None:
+        found = self._marks.get(user_id)
+        if found is None or time.monotonic() - found[1] > self.seconds:
+            return None
+        return found[0]
+
+    def mark(self, user_id: int) -> int:
+        """Taken before reading a member's marks from the store, for :meth:`put`."""
+        with self._lock:
+            return self._changes.get(user_id, 0)
+
+    def put(self, user_id: int, marks: Marks, mark: int) -> None:
+        with self._lock:
+            if mark != self._changes.get(user_id, 0):
+                return  # a change landed while this was read: it may be missing
+            if len(self._marks) >= MEMBER_VOTES_SIZE:
+                self._marks.clear()
+            self._marks[user_id] = (marks, time.monotonic())
+
+    def changed(self, user_id: int) -> None:
+        """The member saved, took out, hid or showed a paper: read theirs again."""
+        with self._lock:
+            if len(self._changes) >= MEMBER_VOTES_SIZE:
+                self._changes.clear()
+                self._marks.clear()
+            self._changes[user_id] = self._changes.get(user_id, 0) + 1
+            self._marks.pop(user_id, None)

@@ -20,7 +20,15 @@ from starlette.responses import Response
 
 from dailypapers.discussion.render import render_title_math
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
-from dailypapers.web.cards import card, cards, paper_vote, plural, result_cards, short_authors
+from dailypapers.web.cards import (
+    card,
+    cards,
+    paper_save,
+    paper_vote,
+    plural,
+    result_cards,
+    short_authors,
+)
 from dailypapers.web.comment_view import comment_time
 from dailypapers.web.identity import TEMPLATE_GLOBALS as IDENTITY_GLOBALS
 from dailypapers.web.security import THEME_SCRIPT
@@ -62,6 +70,7 @@ def _environment() -> Environment:
         paper_card=card,
         paper_cards=cards,
         paper_vote=paper_vote,
+        paper_save=paper_save,
         result_cards=result_cards,
     )
     environment.globals["theme_script"] = THEME_SCRIPT

@@ -46,6 +46,7 @@ from dailypapers.web.member import (
     form_writer,
     signed_in,
 )
+from dailypapers.web.member_pages import marks_now
 from dailypapers.web.models import ErrorBody
 from dailypapers.web.vote_watch import VoteWatch
 
@@ -147,7 +148,8 @@ def page_voter(request: Request, read: Reader, ids: Sequence[str]) -> Voter | No
     if personal.in_template(state):  # the same for every member: their votes come later
         return Voter(frozenset(), csrf_token(request), back, bool(state[personal.TEMPLATE_KEY]))
     upvoted = read.upvoted_among(member.id, ids) if ids else frozenset()
-    return Voter(upvoted, csrf_token(request), back, member.moderator)
+    saved, hidden = marks_now(store_of(request), request.app.state.member_marks, member.id)
+    return Voter(upvoted, csrf_token(request), back, member.moderator, saved, hidden)
 
 
 def community_context(
