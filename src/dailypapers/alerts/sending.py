@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.policy import SMTP
 from html import escape
 from urllib.parse import quote
 
@@ -139,7 +140,8 @@ def compose(
         settings, to=to, subject=subject, text=text, html=html, message_id=mid, headers=headers
     )
     names = tuple(message.keys())
-    return sign_bytes(settings, message.as_bytes(), names), mid
+    # SMTP policy: CRLF, and long headers (List-Unsubscribe) folded under 998 characters.
+    return sign_bytes(settings, message.as_bytes(policy=SMTP), names), mid
 
 
 def send_alerts(

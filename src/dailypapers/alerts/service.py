@@ -146,7 +146,9 @@ def save_alert(
     if channel not in CHANNELS:
         raise AlertError("choose email or feed")
     vector = None if embed is None else np.asarray(embed(text), dtype=np.float32).reshape(-1)
-    now = now or utc_now()
+    # To the microsecond, as papers' ``created_at`` is: a paper of the same second as the
+    # saving is not "new since".
+    now = now or utc_now(precise=True)
     values = {
         "user_id": user_id, "name": _name(name, text), "query": text,
         "filters": json.dumps(params, sort_keys=True), "channel": channel,
@@ -267,7 +269,7 @@ def run_alerts(
     """Match every alert against the papers new since its watermark (see the module)."""
     # Two seconds back: a paper written in this very second may commit after the read, and
     # the watermark must not pass it (times are kept to the second).
-    now = now or utc_now() - timedelta(seconds=2)
+    now = now or utc_now(precise=True) - timedelta(seconds=2)
     model = model_name(settings)
     report = RunReport(dry_run=dry_run)
     with store.read() as connection:
@@ -291,8 +293,9 @@ def run_alerts(
         report.new = len(matches)
         return report
     with store.write() as connection:
-        report.new = sql.record_matches(connection, _rows(matches, channels), {}, now)
-        sql.set_watermarks(connection, now, now)
+        recorded = utc_now(precise=True)
+        report.new = sql.record_matches(connection, _rows(matches, channels), {}, recorded)
+        sql.set_watermarks(connection, now, recorded)
     return report
 
 

@@ -156,7 +156,9 @@ def record_matches(
         else:
             statement = sqlite.insert(alert_matches).on_conflict_do_nothing()
         for start in range(0, len(values), 5000):
-            added += connection.execute(statement, values[start : start + 5000]).rowcount
+            # RETURNING counts what was inserted (rowcount of an executemany is -1 on psycopg).
+            chunk = values[start : start + 5000]
+            added += len(connection.execute(statement.returning(alert_matches.c.id), chunk).all())
     for alert_id, until in watermarks.items():
         connection.execute(
             update(alerts)
