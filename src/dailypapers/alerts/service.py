@@ -253,7 +253,7 @@ class RunReport:
         )
 
 
-def _saved(row: Any, model: str) -> SavedSearch:
+def saved_search(row: Any, model: str) -> SavedSearch:
     vector = None
     if row["vector"] is not None and row["model"] == model:
         vector = np.frombuffer(row["vector"], dtype=np.float32)
@@ -276,7 +276,7 @@ def run_alerts(
         rows = sql.runnable_alerts(connection)
         if not rows:
             return report
-        searches = [_saved(row, model) for row in rows]
+        searches = [saved_search(row, model) for row in rows]
         channels = {row["id"]: row["channel"] for row in rows}
         oldest = min(search.checked_until for search in searches)
         documents = sql.new_papers(connection, oldest, now)
