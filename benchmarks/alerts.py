@@ -181,7 +181,8 @@ def measure(papers: int, alerts: int, seed: int) -> str:
         finally:
             store.dispose()
     return (
-        f"{count:,} saved searches ({count // 10 + 1:,} members) against {report.papers} new papers, "
+        f"{count:,} saved searches ({count // 10 + 1:,} members) against {report.papers} new "
+        "papers, "
         f"threshold {settings.alert_similarity}; one process, one thread. Machine: {machine()}; "
         "shared with four other helpers' work and a CI run at the time, so absolute times are "
         "high and noisy: read the ratio.\n\n"
