@@ -370,7 +370,7 @@ class Settings(BaseSettings):
         "killed sender's deliveries are sent by the next run after it.",
     )
     alert_similarity: float = Field(
-        0.5,
+        0.55,
         ge=0,
         le=1,
         description="Cosine similarity from which a new paper is sent to a saved-search alert "

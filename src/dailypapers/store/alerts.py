@@ -155,10 +155,14 @@ def record_matches(
             statement = postgresql.insert(alert_matches).on_conflict_do_nothing()
         else:
             statement = sqlite.insert(alert_matches).on_conflict_do_nothing()
+        # SQLite's executemany counts the rows it inserted; psycopg's says -1, so there the
+        # inserted ids are returned and counted (RETURNING made SQLite's insert slower).
+        returning = connection.dialect.name == "postgresql"
+        if returning:
+            statement = statement.returning(alert_matches.c.id)
         for start in range(0, len(values), 5000):
-            # RETURNING counts what was inserted (rowcount of an executemany is -1 on psycopg).
-            chunk = values[start : start + 5000]
-            added += len(connection.execute(statement.returning(alert_matches.c.id), chunk).all())
+            result = connection.execute(statement, values[start : start + 5000])
+            added += len(result.all()) if returning else result.rowcount
     for alert_id, until in watermarks.items():
         connection.execute(
             update(alerts)
