@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
     Connection,
-    Insert,
     RowMapping,
     and_,
     delete,
@@ -30,7 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from dailypapers.store.documents import Document, documents_of_rows
 from dailypapers.store.schema import (
@@ -146,23 +145,18 @@ def record_matches(
     """Insert matches (``alert_id``, ``paper_id``, ``words``, ``similarity``, ``status``) not
     recorded yet, and move each alert's watermark; how many rows were new."""
     added = 0
-    if rows:
+    if rows and connection.dialect.name == "sqlite":
+        added = _insert_sqlite(connection, rows, now)
+    elif rows:
         values = [
             {**row, "attempts": 0, "not_before": now, "created_at": now} for row in rows
         ]  # fmt: skip
-        statement: Insert
-        if connection.dialect.name == "postgresql":
-            statement = postgresql.insert(alert_matches).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(alert_matches).on_conflict_do_nothing()
-        # SQLite's executemany counts the rows it inserted; psycopg's says -1, so there the
-        # inserted ids are returned and counted (RETURNING made SQLite's insert slower).
-        returning = connection.dialect.name == "postgresql"
-        if returning:
-            statement = statement.returning(alert_matches.c.id)
+        # psycopg's executemany says -1 rows: the inserted ids are returned and counted.
+        statement = (
+            postgresql.insert(alert_matches).on_conflict_do_nothing().returning(alert_matches.c.id)
+        )
         for start in range(0, len(values), 5000):
-            result = connection.execute(statement, values[start : start + 5000])
-            added += len(result.all()) if returning else result.rowcount
+            added += len(connection.execute(statement, values[start : start + 5000]).all())
     for alert_id, until in watermarks.items():
         connection.execute(
             update(alerts)
@@ -170,6 +164,27 @@ def record_matches(
             .values(checked_until=until, last_run_at=now)
         )
     return added
+
+
+_INSERT_SQLITE = (
+    "INSERT OR IGNORE INTO alert_matches (alert_id, paper_id, words, similarity, status, "
+    "attempts, not_before, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"
+)
+
+
+def _insert_sqlite(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> int:
+    """The driver's own executemany: a day's matches of 10,000 alerts are some 270,000 rows,
+    and SQLAlchemy's per-row work made their insert take four times as long. The time is
+    written as SQLAlchemy writes (and reads) SQLite datetimes."""
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    values = [
+        (row["alert_id"], row["paper_id"], row["words"], row["similarity"], row["status"],
+         stamp, stamp)
+        for row in rows
+    ]  # fmt: skip
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(_INSERT_SQLITE, values)
+    return int(cursor.rowcount)
 
 
 def set_watermarks(connection: Connection, until: datetime, now: datetime) -> int:
