@@ -6,8 +6,8 @@ rest of the corpus. The alert's matcher (:func:`dailypapers.alerts.matching.matc
 code the worker runs) decides what it would send: keyword alone, semantic alone at each
 threshold, and both (the union, what alerts send). Precision and recall of a set are counted
 directly (pooled over all claims: sent-and-relevant / sent, sent-and-relevant / relevant) and,
-per claim then averaged, with ir_measures' ``SetP`` / ``SetR`` (a claim that sent nothing
-counts 0 recall and is left out of the precision mean, as those measures do). Corpus
+per claim then averaged over every claim, with ir_measures' ``SetP`` / ``SetR`` (a claim
+that sent nothing counts 0 in both, as ir_measures scores it). Corpus
 embeddings (int8 MiniLM, the site's model) are cached in ``data/bench/cache``. Writes the
 "Saved-search alerts: similarity threshold" section of BENCHMARKS.md. Run::
 
@@ -97,7 +97,8 @@ def _tally(dataset: BeirDataset, sent: Iterable[tuple[str, set[str]]]) -> Tally:
 
 
 def _macro(dataset: BeirDataset, tally: Tally) -> tuple[float, float]:
-    """Mean SetP over claims that sent something, mean SetR over every claim (ir_measures)."""
+    """Mean SetP and SetR of ir_measures over the claims it scores (every judged one: a claim
+    that sent nothing scores 0)."""
     qrels = [
         ir_measures.Qrel(qid, pid, grade)
         for qid, judged in dataset.qrels.items()
@@ -174,8 +175,8 @@ def main() -> None:
         f"SciFact train: {len(dataset.queries)} claims as saved searches, each against its "
         f"relevant abstracts plus {args.others} others (seed {args.seed}) as the day's new "
         "papers; int8 MiniLM embeddings. Pooled: counts summed over every claim, counted "
-        "directly. Mean SetP/SetR: ir_measures, per claim (SetP over claims that sent "
-        f"something). Machine: {machine()}.\n\n{table}\n"
+        "directly. Mean SetP/SetR: ir_measures, per claim, averaged over every claim (one "
+        f"that sent nothing counts 0 in both). Machine: {machine()}.\n\n{table}\n"
     )
     print(text)
     if not args.no_write:
