@@ -199,3 +199,20 @@ def test_alerts_run_command(site: Store, shared_data: Path, mail_server: SmtpSer
     second = runner.invoke(cli_app, ["alerts", "run"])
     assert "recorded 0 new" in second.output and "alert mails: 0 sent" in second.output
     assert len(mail_server.received) == 1
+
+
+def test_a_run_gives_alerts_saved_without_a_model_their_vector(
+    site: Store, shared_data: Path
+) -> None:
+    ada = make_user(site, "ada", confirmed=True)
+    alert = _alert(site, ada.id, "zzqxv")  # saved while the site had no model
+    assert not alert.has_vector
+    _harvest(site, shared_data)
+    target = np.zeros(384, dtype=np.float32)
+    target[0] = 1.0
+    model = service.model_name(get_settings())
+    with site.write() as connection:
+        save_vectors(connection, model, [PendingPaper("2606.13392", "", "", "h")], target[None, :])
+    service.run_alerts(site, get_settings(), now=_later(), embed=lambda _text: target)
+    assert service.alerts_of(site, ada.id)[0].has_vector
+    assert _found(site, alert.id) == {"2606.13392": ""}

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -263,10 +263,31 @@ def saved_search(row: Any, model: str) -> SavedSearch:
     )  # fmt: skip
 
 
+def _embed_missing(
+    store: Store, rows: list[Any], model: str, embed: Callable[[str], Any]
+) -> list[Any]:
+    """Give the alerts saved without a query vector of ``model`` one (saved while the site
+    had no model loaded, or under another model); the rows as they are now."""
+    missing = [row for row in rows if row["vector"] is None or row["model"] != model]
+    if not missing:
+        return rows
+    with store.write() as connection:
+        for row in missing:
+            vector = np.asarray(embed(row["query"]), dtype=np.float32).reshape(-1)
+            sql.set_vector(connection, row["id"], model, vector.tobytes())
+        return sql.runnable_alerts(connection)
+
+
 def run_alerts(
-    store: Store, settings: Settings, *, dry_run: bool = False, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    embed: Callable[[str], Any] | None = None,
 ) -> RunReport:
-    """Match every alert against the papers new since its watermark (see the module)."""
+    """Match every alert against the papers new since its watermark (see the module);
+    ``embed`` (the model's query embedding) first gives alerts without a vector one."""
     # Two seconds back: a paper written in this very second may commit after the read, and
     # the watermark must not pass it (times are kept to the second).
     now = now or utc_now(precise=True) - timedelta(seconds=2)
@@ -274,8 +295,11 @@ def run_alerts(
     report = RunReport(dry_run=dry_run)
     with store.read() as connection:
         rows = sql.runnable_alerts(connection)
-        if not rows:
-            return report
+    if not rows:
+        return report
+    if embed is not None and not dry_run:
+        rows = _embed_missing(store, rows, model, embed)
+    with store.read() as connection:
         searches = [saved_search(row, model) for row in rows]
         channels = {row["id"]: row["channel"] for row in rows}
         oldest = min(search.checked_until for search in searches)

@@ -1,7 +1,8 @@
 """``dailypapers alerts run [--dry-run]``: match saved-search alerts against the papers new
-since their last run and mail the email alerts' matches (what the worker's ``alerts`` job
-does, for cron). A second run finds and sends nothing new. Exit codes: 0 done, 1 sending
-stopped (the mail server or its settings; one line says why).
+since their last run and mail the email alerts' matches, what the worker's ``alerts`` job
+does, for cron (alerts saved without a query vector get one first, from the model). A second
+run finds and sends nothing new. Exit codes: 0 done, 1 sending stopped (the mail server or its
+settings; one line says why).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from dailypapers.alerts.jobs import query_embedder
 from dailypapers.alerts.sending import send_alerts
 from dailypapers.alerts.service import run_alerts
 from dailypapers.cli import common
@@ -27,7 +29,8 @@ def run(
     """Match every alert against the new papers, then send the due alert mails."""
     settings = common.settings()
     with common.store() as store:
-        report = run_alerts(store, settings, dry_run=dry_run)
+        embed = None if dry_run else query_embedder(store, settings)
+        report = run_alerts(store, settings, dry_run=dry_run, embed=embed)
         typer.echo(report.line())
         if dry_run:
             return

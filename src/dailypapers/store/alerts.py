@@ -68,6 +68,12 @@ def update_alert(
     return result.rowcount == 1
 
 
+def set_vector(connection: Connection, alert_id: int, model: str, vector: bytes) -> None:
+    connection.execute(
+        update(alerts).where(alerts.c.id == alert_id).values(model=model, vector=vector)
+    )
+
+
 def delete_alert(connection: Connection, alert_id: int, user_id: int | None = None) -> bool:
     """Delete an alert (of ``user_id``, when given) and its matches."""
     query = delete(alerts).where(alerts.c.id == alert_id)
