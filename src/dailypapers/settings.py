@@ -369,6 +369,14 @@ class Settings(BaseSettings):
         description="How long a digest sender's claim on a batch of deliveries holds; a "
         "killed sender's deliveries are sent by the next run after it.",
     )
+    alert_similarity: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="Cosine similarity from which a new paper is sent to a saved-search alert "
+        'as "similar to your search" (besides keyword matches); measured on SciFact, see '
+        "BENCHMARKS.md.",
+    )
     mail_send_time: str = Field(
         "21:30",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",

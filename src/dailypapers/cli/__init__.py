@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from dailypapers.cli import admin, ingest, mail, search, serve, subscribers, users, worker
+from dailypapers.cli import admin, alerts, ingest, mail, search, serve, subscribers, users, worker
 
 app = typer.Typer(
     help="dailypapers: a self-hostable daily feed of new arXiv papers.",
@@ -29,6 +29,7 @@ app.command("worker")(worker.worker)
 app.add_typer(users.app, name="users")
 app.add_typer(mail.app, name="mail")
 app.add_typer(subscribers.app, name="subscribers")
+app.add_typer(alerts.app, name="alerts")
 
 
 def main() -> None:

@@ -91,3 +91,22 @@ def send(
     typer.echo(report.line())
     if report.next_retry is not None:
         typer.echo(f"some deliveries are retried from {report.next_retry:%Y-%m-%d %H:%M} UTC on")
+
+
+@app.command("receive")
+def receive() -> None:
+    """Read one message on standard input (for an MTA pipe): an unsubscribe request to the
+    List-Unsubscribe mailto, or a bounce report. Exit 0 done, 67 unknown token or message,
+    65 malformed (sysexits, which MTAs understand); one line on stderr."""
+    import sys
+
+    from dailypapers.digest.inbound import EX_OK, MAX_BYTES, handle
+
+    settings = common.settings()
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    with common.store() as store:
+        outcome = handle(store, settings, data)
+    common.err_console.print(
+        outcome.line if outcome.code == EX_OK else f"error: {outcome.line}", markup=False
+    )
+    raise typer.Exit(outcome.code)

@@ -65,6 +65,11 @@ def _page_documents(connection: Connection, rows: PaperRows) -> list[Document]:
     ]
 
 
+def documents_of_rows(connection: Connection, rows: PaperRows) -> list[Document]:
+    """Documents of rows with the columns ``iter_documents`` selects (in their order)."""
+    return _page_documents(connection, rows) if rows else []
+
+
 def iter_documents(
     connection: Connection, *, since: datetime | None = None, page: int = PAGE
 ) -> Iterator[Document]:

@@ -247,3 +247,11 @@ def sent_times(connection: Connection, edition: str) -> dict[str, datetime]:
         )
     )
     return {message_id: sent_at for message_id, sent_at in rows}
+
+
+def subscription_of_message(connection: Connection, message_id: str) -> int | None:
+    """The subscription a sent digest mail went to, by its Message-ID (a bounce report's)."""
+    found: int | None = connection.execute(
+        select(deliveries.c.subscription_id).where(deliveries.c.message_id == message_id).limit(1)
+    ).scalar_one_or_none()
+    return found

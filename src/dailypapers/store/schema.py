@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -85,6 +86,7 @@ papers = Table(
     Index(None, "submitted_at"),
     Index(None, "feed_day"),
     Index(None, "updated_at"),  # the newest change, read often by change_stamp
+    Index(None, "created_at"),  # the papers new since an alert's last run
 )
 
 authors = Table(
@@ -545,6 +547,8 @@ notification_prefs = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("email", Boolean, nullable=False),
+)
+
 # Members' reading lists (0011_collections): a list has a slug unique per member (its URL,
 # /users/{name}/collections/{slug}); its items keep their order in ``position`` (0, 1, ...).
 collections = Table(
@@ -578,4 +582,56 @@ collection_items = Table(
     Column("added_at", DateTime, nullable=False),
     Index(None, "collection_id", "position"),
     Index(None, "paper_id"),
+)
+
+# Saved-search alerts (``dailypapers.alerts``): a member's search (``query`` and ``filters``,
+# the search page's parameters as JSON) sent by email or read as a private Atom feed. The
+# query's embedding (``vector``, float32, of ``model``) is made when the alert is saved.
+# ``checked_until`` is the watermark: each run looks at papers created after it, and moves it
+# in the transaction that records the matches. The feed's secret URL is an HMAC of the id and
+# ``feed_key`` (a random value): a new ``feed_key`` revokes the old URL.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("filters", Text, nullable=False),
+    Column("channel", String(8), nullable=False),  # email, feed
+    Column("model", String(200)),
+    Column("vector", LargeBinary),
+    Column("feed_key", String(64), nullable=False),
+    Column("checked_until", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_run_at", DateTime),
+    Index(None, "user_id"),
+)
+
+# What alerts found: one row per alert and paper (unique, so a paper reaches an alert once
+# however often the runs repeat), with why (``words``: the matched words, or ``similarity``).
+# An email alert's rows are its outbox: due -> sending (claimed under a lease by ``owner``
+# until ``lease_until``) -> sent; a feed alert's rows are written ``feed`` and only read.
+alert_matches = Table(
+    "alert_matches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "paper_id", String(40), ForeignKey("papers.arxiv_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("words", Text, nullable=False),  # comma-separated; "" for a semantic match only
+    Column("similarity", Float),
+    Column("status", String(16), nullable=False),  # due, sending, sent, feed, bounced, failed
+    Column("attempts", Integer, nullable=False),
+    Column("not_before", DateTime, nullable=False),
+    Column("owner", String(100)),
+    Column("lease_until", DateTime),
+    Column("message_id", Text),
+    Column("error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("alert_id", "paper_id"),
+    Index(None, "status", "not_before"),
+    Index(None, "alert_id", "created_at"),
 )

@@ -42,6 +42,7 @@ from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
 from dailypapers.web.member_pages import MemberPages
+from dailypapers.web.pages import alerts
 from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
@@ -108,6 +109,7 @@ def create_app(
         app.include_router(community.api)
         app.include_router(community.pages)
     app.include_router(syndication.router)
+    app.include_router(alerts.api)  # saved-search alerts (the pages are in pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     app.add_exception_handler(RequestValidationError, handle_error)

@@ -117,6 +117,8 @@ def embed_backlog(context: JobContext) -> dict[str, int]:
             remaining = count_papers_needing_vectors(connection, model.name)
         return {"embedded": embedded, "remaining": remaining}
     _update_index(store, settings, model)
+    if summary.embedded:
+        context.trigger("alerts")  # new papers have vectors: match them against the alerts
     return {"embedded": summary.embedded, "remaining": summary.remaining}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dailypapers.alerts.jobs import ALERTS, alerts_job
 from dailypapers.digest.jobs import DIGEST, FORGET, forget_unconfirmed_job, send_digests_job
 from dailypapers.settings import Settings
 from dailypapers.worker.context import JobContext
@@ -55,6 +56,12 @@ JOBS: tuple[JobKind, ...] = (
         "send the daily and weekly digests to subscribers who have not had them",
         _digest_schedule,
         send_digests_job,
+    ),
+    JobKind(
+        ALERTS,
+        "match saved-search alerts against new papers and mail the email alerts",
+        lambda _settings: Every(3600.0),
+        alerts_job,
     ),
     JobKind(
         FORGET,

@@ -5,8 +5,8 @@
 (log in and out, settings, /users/{name}), ``signup`` (sign up, confirm, reset), ``oauth``
 (GitHub and ORCID), ``claims`` (authorship claims and their queue), ``moderation`` (the
 moderators' index, the reports', submissions' and users' pages, the audit log),
-``subscribe`` (the digest: subscribe, confirm, unsubscribe) and ``digests`` (the digests'
-web archive). They read through
+``subscribe`` (the digest: subscribe, confirm, unsubscribe), ``digests`` (the digests' web
+archive) and ``alerts`` (saved-search alerts, their feeds and API). They read through
 the same reader as the JSON API and the feeds (:mod:`dailypapers.feed.reader`, one read
 transaction per request) and the search engine, and render with
 :func:`dailypapers.web.templating.render`.
@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from dailypapers.web.pages import (
     about,
     account,
+    alerts,
     claims,
     daily,
     digests,
@@ -30,5 +31,5 @@ from dailypapers.web.pages import (
 
 router = APIRouter(include_in_schema=False)
 PAGES = (daily, paper, search, about, account, signup, oauth, claims, moderation, subscribe)
-for module in (*PAGES, digests):
+for module in (*PAGES, digests, alerts):
     router.include_router(module.router)
