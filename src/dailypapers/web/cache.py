@@ -86,6 +86,10 @@ class ResponseCache:
         self._checked = float("-inf")
         self._forgets = 0  # how many times papers were forgotten (votes)
         self._forgotten: dict[str, int] = {}  # paper id -> the count when it last was
+        # Which entries show a paper, and which show papers not known: a vote finds the
+        # answers to fix in these instead of looking at every entry.
+        self._showing: dict[str, set[CacheKey]] = {}
+        self._unknown: set[CacheKey] = set()
 
     def due(self) -> bool:
         """Whether it is time to look at the store again."""
@@ -101,6 +105,8 @@ class ResponseCache:
             if stamp != self._seen_stamp:
                 self._seen_stamp = stamp
                 self._entries.clear()
+                self._showing.clear()
+                self._unknown.clear()
                 self._bytes = 0
 
     def get(self, key: CacheKey) -> CachedResponse | None:
@@ -128,18 +134,14 @@ class ResponseCache:
             self._forgets += 1
             for paper_id in paper_ids:
                 self._forgotten[paper_id] = self._forgets
-            stale = [
-                key
-                for key, entry in self._entries.items()
-                if entry.paper_ids is None or not entry.paper_ids.isdisjoint(paper_ids)
-            ]
+            stale = set(self._unknown)
+            for paper_id in paper_ids:
+                stale.update(self._showing.get(paper_id, ()))
             for key in stale:
                 entry = self._entries[key]
                 self._drop(key)
                 if fix is not None and entry.paper_ids is not None:
-                    fixed = entry.with_body(fix(entry.body))
-                    self._entries[key] = fixed
-                    self._bytes += fixed.size
+                    self._add(key, entry.with_body(fix(entry.body)))
 
     def _forgotten_since(self, entry: CachedResponse, mark: int) -> bool:
         if mark == self._forgets:
@@ -158,13 +160,31 @@ class ResponseCache:
                 return
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = entry
-            self._bytes += entry.size
+            self._add(key, entry)
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
 
+    def _add(self, key: CacheKey, entry: CachedResponse) -> None:
+        self._entries[key] = entry
+        self._bytes += entry.size
+        if entry.paper_ids is None:
+            self._unknown.add(key)
+            return
+        for paper_id in entry.paper_ids:
+            self._showing.setdefault(paper_id, set()).add(key)
+
     def _drop(self, key: CacheKey) -> None:
-        self._bytes -= self._entries.pop(key).size
+        entry = self._entries.pop(key)
+        self._bytes -= entry.size
+        if entry.paper_ids is None:
+            self._unknown.discard(key)
+            return
+        for paper_id in entry.paper_ids:
+            keys = self._showing.get(paper_id)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._showing[paper_id]
 
     def __len__(self) -> int:
         return len(self._entries)
