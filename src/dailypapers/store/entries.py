@@ -33,17 +33,21 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
+    union_all,
 )
 
 from dailypapers.paper import web_url
 from dailypapers.store.batches import IN_CHUNK, chunks
 from dailypapers.store.driver import day, fetch, moment
 from dailypapers.store.schema import (
+    author_links,
     authors,
+    claims,
     paper_authors,
     paper_categories,
     paper_submissions,
     papers,
+    users,
 )
 from dailypapers.store.votes import votes_since
 
@@ -79,6 +83,9 @@ class FeedEntry:
     # The note of the member who submitted it ("" for a submission without one, None for a
     # paper no member submitted): read with the paper, so a page needs no query for notes.
     note: str | None = None
+    # When a member submitted it here (naive UTC; None if none did): the API's
+    # ``submittedOnDailyAt``, read with the paper like the note.
+    submitted_here_at: datetime | None = None
 
     @property
     def upvotes(self) -> int:
@@ -156,6 +163,9 @@ _COLUMNS = (
     select(func.coalesce(paper_submissions.c.note, literal_column("''")))
     .where(paper_submissions.c.paper_id == papers.c.arxiv_id)
     .scalar_subquery(),
+    select(paper_submissions.c.created_at)
+    .where(paper_submissions.c.paper_id == papers.c.arxiv_id)
+    .scalar_subquery(),
 )  # fmt: skip
 _ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
 
@@ -228,7 +238,8 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     for index, row in enumerate(rows):
         (pid, title, abstract, feed_day, upvotes, comments, repo, stars, project, submitted,
          featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type, local_upvotes, _names, _categories, code, note) = row[:20]  # fmt: skip
+         featured_by_type, local_upvotes, _names, _categories, code, note,
+         submitted_here) = row[:21]  # fmt: skip
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
         entries.append(
@@ -253,6 +264,7 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
                 repo or web_url(code),
                 local_upvotes or 0,
                 note,
+                moment(submitted_here),
             )  # fmt: skip
         )
     return entries
@@ -359,3 +371,37 @@ def author_page(connection: Connection, name: str, *, limit: int, offset: int = 
     if rows:
         return FeedPage(_entries(rows), rows[0][-1])
     return FeedPage([], fetch(connection, _AUTHOR_COUNT, params)[0][0] or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperClaims:
+    """What a paper's page shows of its authors' claims: the author names with an approved
+    claim, each with the claiming member's user name, and the code and project links its
+    confirmed authors set (http(s) only, checked again on the way out)."""
+
+    approved: dict[str, str]
+    has_links: bool
+    code_url: str | None
+    project_url: str | None
+
+
+# Both in one statement on the driver (the page read them in three transactions of their
+# own): the approved claims in the order they were made, then the links' row (key -1).
+_PAPER_CLAIMS = union_all(
+    select(claims.c.id, claims.c.author_name, users.c.username)
+    .join_from(claims, users, users.c.id == claims.c.user_id)
+    .where(claims.c.paper_id == bindparam("paper_id"), claims.c.status == "approved"),
+    select(literal_column("-1"), author_links.c.code_url, author_links.c.project_url).where(
+        author_links.c.paper_id == bindparam("paper_id")
+    ),
+)
+
+
+def paper_claims(connection: Connection, paper_id: str) -> PaperClaims:
+    """The approved authorship claims and the author-set links of ``paper_id``."""
+    rows = sorted(fetch(connection, _PAPER_CLAIMS, {"paper_id": paper_id}))
+    links = rows[0] if rows and rows[0][0] == -1 else None
+    approved = {name: user for key, name, user in rows if key != -1}
+    if links is None:
+        return PaperClaims(approved, False, None, None)
+    return PaperClaims(approved, True, web_url(links[1]), web_url(links[2]))
