@@ -154,11 +154,12 @@ class DenseIndex:
     def _exact(self, query: Matrix, k: int, rows: npt.NDArray[np.intp] | None) -> Hits:
         if rows is not None and len(rows) == 0:
             return []
-        if rows is None:
-            scores = self.vectors @ query
-            return [(self.ids[i], float(scores[i])) for i in _top(scores, k)]
-        scores = self.vectors[rows] @ query
-        return [(self.ids[rows[i]], float(scores[i])) for i in _top(scores, k)]
+        scores = (self.vectors if rows is None else self.vectors[rows]) @ query
+        best = _top(scores, k)
+        # Whole arrays to Python at once: a numpy scalar per hit cost more than the scoring.
+        found = best if rows is None else rows[best]
+        ids = self.ids
+        return list(zip([ids[i] for i in found.tolist()], scores[best].tolist(), strict=True))
 
     def _graph(self, query: Matrix, count: int, graph: Index | None = None) -> npt.NDArray[np.intp]:
         graph = graph if graph is not None else self.graph
