@@ -34,7 +34,7 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     # The schema is one chain: accounts, limits, community, oauth and claims, perf, email,
     # the votes' clock.
-    assert versions == [("0009_discussion",)]
+    assert versions == [("0010_perf",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:
