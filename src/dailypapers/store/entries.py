@@ -54,7 +54,11 @@ from dailypapers.store.votes import votes_since
 Order = Literal["upvotes", "recent"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of its 22 fields through object.__setattr__, six
+# times the cost of a plain __init__ (4.4 against 0.7 us an entry, 0.2 ms of a daily page's
+# 50). Treat it as immutable all the same (``dataclasses.replace`` makes a changed copy);
+# hashable by its fields, as it was.
+@dataclass(slots=True, unsafe_hash=True)
 class FeedEntry:
     """One paper as the feed and the API show it."""
 
