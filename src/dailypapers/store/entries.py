@@ -1,15 +1,17 @@
 """The papers as the site shows them (entries), in SQL: by ids, a range of days ranked a page
-at a time, an author's papers, the days around a period.
+at a time, an author's papers, the days around a period; and what a paper's page shows of
+its authors' claims.
 
 A paper's feed day is its first arXiv listing, else its Hugging Face featuring, else its
-submission date (:func:`dailypapers.paper.feed_day`); it is stored and indexed, so a day's
-page reads only that day's rows, on SQLite and PostgreSQL alike.
+submission date (:func:`dailypapers.paper.feed_day`); it is stored and indexed with the sort
+keys, so a day's page is ranked from the index and reads only the shown papers' rows, on
+SQLite and PostgreSQL alike.
 
-Pages run these on every uncached request, so the statements are built once (bound
-parameters, expanding ``IN`` lists) and SQLAlchemy's compiled cache serves them; an entry
+Pages run these on every uncached request, so the statements are built once and run on the
+driver's cursor (:mod:`dailypapers.store.driver`); an entry
 reads only the columns it shows, its authors, categories and code link among them (copies
-kept on the paper's row, see ``schema.papers``). A page of a range is one query (its total
-by a scalar ``COUNT(*)``).
+kept on the paper's row, see ``schema.papers``) and a member's submission (note and time).
+A page of a range is one query (its total by a scalar ``COUNT(*)``).
 """
 
 from __future__ import annotations
