@@ -7,11 +7,11 @@ submission date (:func:`dailypapers.paper.feed_day`); it is stored and indexed w
 keys, so a day's page is ranked from the index and reads only the shown papers' rows, on
 SQLite and PostgreSQL alike.
 
-Pages run these on every uncached request, so the statements are built once and run on the
-driver's cursor (:mod:`dailypapers.store.driver`); an entry
-reads only the columns it shows, its authors, categories and code link among them (copies
-kept on the paper's row, see ``schema.papers``) and a member's submission (note and time).
-A page of a range is one query (its total by a scalar ``COUNT(*)``).
+Pages run these on every uncached request, so the statements are built once and the pages'
+own run on the driver's cursor (:mod:`dailypapers.store.driver`); an entry reads only the
+columns it shows, its authors, categories and code link among them (copies kept on the
+paper's row, see ``schema.papers``) and a member's submission of it (note and time). A page
+of a range is one query (its total by a scalar ``COUNT(*)``).
 """
 
 from __future__ import annotations
