@@ -170,6 +170,9 @@ AREAS = (
     ("pydantic", ("pydantic",)),
     ("FastAPI, Starlette, anyio", ("fastapi", "starlette", "anyio")),
     ("search engine and index", ("dailypapers/search", "dailypapers/index", "tantivy", "onnx")),
+    # The dense index's HNSW graph and its exact re-scoring (the query's embedding runs in
+    # the engine's thread, which cProfile does not see: only the wait for it shows, as other).
+    ("usearch and numpy", ("usearch", "numpy")),
     ("dailypapers store, feed", ("dailypapers/store", "dailypapers/feed")),
     ("dailypapers web", ("dailypapers/web",)),
 )

@@ -109,7 +109,11 @@ class Settings(BaseSettings):
         ),
     )
     embedding_threads: int = Field(
-        0, ge=0, le=256, description="CPU threads for one embedding call; 0 means one per core."
+        0,
+        ge=0,
+        le=256,
+        description="CPU threads for one embedding call of the index job and `dailypapers "
+        "search`; 0 means one per core (the site embeds its queries on one thread).",
     )
     embedding_batch_size: int = Field(
         256, ge=1, le=10_000, description="Papers embedded and committed per transaction."

@@ -12,9 +12,11 @@ from dailypapers.store.entries import (
     feed_page,
     latest_day,
     neighbour_days,
+    paper_claims,
     rank_inputs,
 )
 from dailypapers.store.papers import upsert_papers
+from dailypapers.store.schema import author_links, claims, paper_submissions, users
 
 
 def _fill(store: Store) -> None:
@@ -136,3 +138,50 @@ def test_papers_of_one_submitter_over_any_range(store: Store) -> None:
     )  # fmt: skip
     assert by_full_name.total == other_day.total == 0
     assert [candidate.id for candidate in ranked] == ["2501.00006"]
+
+
+def test_claims_links_and_submission_read_with_the_paper(store: Store) -> None:
+    _fill(store)
+    moment = datetime(2025, 1, 6, 14, 3, 7, 123456)
+    with store.read() as connection:
+        assert paper_claims(connection, "2501.00001") == paper_claims(connection, "nope")
+        assert paper_claims(connection, "2501.00001").approved == {}
+        assert not paper_claims(connection, "2501.00001").has_links
+    with store.write() as connection:
+        connection.execute(
+            users.insert(),
+            [
+                {"id": id_, "username": name, "username_key": name.lower(), "role": "user",
+                 "upvotes_public": False, "created_at": moment}
+                for id_, name in ((1, "Bee"), (2, "Ay"), (3, "Other"))
+            ],
+        )  # fmt: skip
+        connection.execute(
+            claims.insert(),
+            [
+                {"paper_id": "2501.00001", "author_name": name, "user_id": user,
+                 "status": status, "created_at": moment}
+                for name, user, status in (("B b", 1, "approved"), ("A a", 2, "approved"),
+                                           ("A a", 3, "pending"))
+            ],
+        )  # fmt: skip
+        connection.execute(
+            author_links.insert().values(
+                paper_id="2501.00001", code_url="javascript:alert(1)",
+                project_url="https://example.org/p", set_by=1, set_at=moment,
+            )
+        )  # fmt: skip
+        connection.execute(
+            paper_submissions.insert().values(
+                paper_id="2501.00002", user_id=2, note=None, created_at=moment
+            )
+        )
+    with store.read() as connection:
+        found = paper_claims(connection, "2501.00001")
+        entries = {e.id: e for e in feed_entries(connection, ["2501.00001", "2501.00002"])}
+    assert found.approved == {"B b": "Bee", "A a": "Ay"}  # the pending claim is not shown
+    assert found.has_links
+    assert (found.code_url, found.project_url) == (None, "https://example.org/p")
+    assert entries["2501.00002"].submitted_here_at == moment
+    assert entries["2501.00002"].note == ""
+    assert (entries["2501.00001"].submitted_here_at, entries["2501.00001"].note) == (None, None)

@@ -33,8 +33,9 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
     with store.read() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     # The schema is one chain: accounts, limits, community, oauth and claims, perf, email,
-    # the votes' clock, the discussion, moderation, collections, alerts.
-    assert versions == [("0012_alerts",)]
+    # the votes' clock, the discussion, moderation, collections, alerts,
+    # the feed day's ranking index.
+    assert versions == [("0013_feed_day_rank",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:

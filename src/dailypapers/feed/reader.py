@@ -29,15 +29,16 @@ from dailypapers.paper import PaperRecord
 from dailypapers.settings import Settings
 from dailypapers.store import Store, open_store
 from dailypapers.store import entries as sql
-from dailypapers.store.entries import FeedEntry, FeedPage
+from dailypapers.store.entries import FeedEntry, FeedPage, PaperClaims
 from dailypapers.store.papers import get_paper, paper_stamp
-from dailypapers.store.submissions import notes_among, submitted_by, times_among
+from dailypapers.store.submissions import submitted_by
 from dailypapers.store.vectors import SemanticProgress, semantic_progress
-from dailypapers.store.votes import upvotes_of, vote_stamp, voted_among, voted_papers
+from dailypapers.store.votes import vote_stamp, voted_among, voted_papers
 
 __all__ = [
     "FeedEntry",
     "FeedPage",
+    "PaperClaims",
     "Reader",
     "SemanticProgress",
     "Store",
@@ -90,23 +91,9 @@ class Reader:
         """Every paper the member ``user_id`` upvoted (what a cache of their votes holds)."""
         return frozenset(voted_papers(self.connection, user_id, limit=limit))
 
-    def upvotes(self, paper_id: str) -> int:
-        """The count shown for ``paper_id``: imported plus this site's own (0 if unknown)."""
-        return sum(upvotes_of(self.connection, paper_id) or (0, 0))
-
     def upvoted_by(self, user_id: int, *, limit: int, offset: int = 0) -> list[FeedEntry]:
         """The papers ``user_id`` upvoted, most recent vote first."""
         return self.entries(voted_papers(self.connection, user_id, limit=limit, offset=offset))
-
-    def notes(self, ids: Sequence[str]) -> dict[str, str]:
-        """The submitters' notes of those of ``ids`` that members submitted ("" for none)."""
-        return notes_among(self.connection, ids)
-
-    def submission_times(self, entries: Sequence[FeedEntry]) -> dict[str, datetime]:
-        """When members submitted those of ``entries`` they did (the API's
-        ``submittedOnDailyAt``); no query when none of them was featured at all."""
-        featured = [entry.id for entry in entries if entry.featured_on is not None]
-        return times_among(self.connection, featured) if featured else {}
 
     def submitted_by(self, user_id: int, *, limit: int, offset: int = 0) -> list[FeedEntry]:
         """The papers ``user_id`` submitted, newest submission first."""
@@ -115,6 +102,10 @@ class Reader:
     def paper(self, paper_id: str) -> PaperRecord | None:
         """The whole stored record of one paper (its page), or None."""
         return get_paper(self.connection, paper_id)
+
+    def claims(self, paper_id: str) -> PaperClaims:
+        """The paper's approved authorship claims and its authors' links (one query)."""
+        return sql.paper_claims(self.connection, paper_id)
 
     def period(
         self,

@@ -16,7 +16,6 @@ nonsense query finds nothing rather than noise.
 from __future__ import annotations
 
 import concurrent.futures
-import difflib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import fuzz
 
 from dailypapers.index.lexical.index import IndexUnusable
 from dailypapers.index.lexical.snippet import Marker
@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 DAMAGED_NOTE = "Keyword search is unavailable (its index is damaged and is being rebuilt)"
 # Candidates taken from each retriever before fusion; deep enough for Recall@100.
 DEPTH = 100
-# A title this similar to the query (difflib ratio) counts as the same title with a typo.
+# A title this similar to the query counts as the same title with a typo: the normalised
+# insertion/deletion similarity (2 x longest common subsequence / total length, in C by
+# rapidfuzz; difflib's ratio, used before, is at most this and cost 0.2 ms a title).
 TITLE_TYPO_RATIO = 0.9
 NOT_BUILT = (
     "The search index is not built yet (run `dailypapers index`): only exact arXiv ids and "
@@ -139,7 +141,8 @@ class SearchEngine:
         notes = [f"The query was cut to its first {len(text)} characters."] if truncated else []
         ranked, used_mode = self._retrieve(text, request.mode, request.filters, notes)
         # An index can be a little ahead of the catalog (a paper indexed after it was loaded).
-        ranked = [(pid, score) for pid, score in ranked if pid in self.catalog]
+        known = self.catalog.entries  # the dict itself: a method call per hit cost more
+        ranked = [(pid, score) for pid, score in ranked if pid in known]
         exact = self._exact_matches(text, ranked, request.filters)
         scores = dict(ranked)
         ordered = exact + [pid for pid, _score in ranked if pid not in exact]
@@ -243,7 +246,7 @@ class SearchEngine:
             return []
         for pid, _score in ranked[:5]:
             title = title_key(self.catalog.entries[pid].title)
-            if difflib.SequenceMatcher(None, wanted, title).ratio() >= TITLE_TYPO_RATIO:
+            if fuzz.ratio(wanted, title, score_cutoff=TITLE_TYPO_RATIO * 100):
                 return [pid]
         return []
 

@@ -55,8 +55,11 @@ def search_config(settings: Settings) -> SearchConfig:
 
 
 def _embedder(settings: Settings) -> Embedder | None:
+    """The query model: one thread, since a query is a dozen tokens and a second thread's
+    hand-offs cost more CPU than they save (2.4 against 3.6 ms a query, BENCHMARKS.md "Web
+    CPU: uncached pages, session 6"); documents are embedded by the index job's own model."""
     try:
-        return load_embedder(settings)
+        return load_embedder(settings.model_copy(update={"embedding_threads": 1}))
     except EmbedderError as error:
         log.warning("semantic search is off: %s", error)
         return None

@@ -84,7 +84,15 @@ papers = Table(
     Index(None, "featured_on"),
     Index(None, "featured_by_user"),
     Index(None, "submitted_at"),
-    Index(None, "feed_day"),
+    # A day's page is ranked from this index alone (its sort keys and id; migration 0010).
+    Index(
+        "ix_papers_feed_day_rank",
+        "feed_day",
+        "hf_upvotes",
+        "local_upvotes",
+        "submitted_at",
+        "arxiv_id",
+    ),  # fmt: skip
     Index(None, "updated_at"),  # the newest change, read often by change_stamp
     Index(None, "created_at"),  # the papers new since an alert's last run
 )

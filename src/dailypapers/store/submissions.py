@@ -62,20 +62,6 @@ def notes_among(connection: Connection, ids: Collection[str]) -> dict[str, str]:
     return found
 
 
-_TIMES = select(paper_submissions.c.paper_id, paper_submissions.c.created_at).where(
-    paper_submissions.c.paper_id.in_(bindparam("ids", expanding=True))
-)
-
-
-def times_among(connection: Connection, ids: Collection[str]) -> dict[str, datetime]:
-    """When each of those of ``ids`` that members submitted was submitted (naive UTC)."""
-    found: dict[str, datetime] = {}
-    for chunk in chunks(list(ids)):
-        rows = connection.execute(_TIMES, {"ids": list(chunk)})
-        found.update((paper_id, created_at) for paper_id, created_at in rows)
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class QueuedSubmission:
     """A submission as the moderators' queue lists it: the paper's title and the

@@ -22,7 +22,7 @@ from dailypapers.feed.periods import (
     TooManyPeriods,
     parse_period,
 )
-from dailypapers.feed.reader import FeedEntry, Reader
+from dailypapers.feed.reader import FeedEntry
 from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_model
@@ -37,12 +37,10 @@ MAX_PAGE = 100_000
 router = APIRouter(prefix="/api", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
-def _items(read: Reader, entries: Sequence[FeedEntry]) -> Response:
+def _items(entries: Sequence[FeedEntry]) -> Response:
     """A list answer, written without models (``response_model`` still declares its
-    schema; see :func:`dailypapers.web.models.items_json`), with when members submitted
-    the papers read in the same snapshot."""
-    times = read.submission_times(entries)
-    return Response(items_json(entries, times), media_type="application/json")
+    schema; see :func:`dailypapers.web.models.items_json`)."""
+    return Response(items_json(entries), media_type="application/json")
 
 
 @router.get("/daily_papers", response_model=list[DailyPaper])
@@ -87,10 +85,10 @@ def daily_papers(
         if period is None:
             latest = read.latest_day()
             if latest is None:
-                return _items(read, [])
+                return _items([])
             period = (latest, latest)
         page = read.period(*period, sort=order, limit=limit, offset=p * limit, submitter=submitter)
-        return _items(read, page.entries)
+        return _items(page.entries)
 
 
 @router.get("/papers/search", response_model=list[DailyPaper])
@@ -103,7 +101,7 @@ def search_papers(
     response = engine_of(request).search(SearchRequest(text=q, limit=limit))
     with reader(request) as read:
         found = read.found(response.hits)
-        answer = _items(read, [entry for _hit, entry in found])
+        answer = _items([entry for _hit, entry in found])
     answer.headers[SEMANTIC_INDEX_HEADER] = f"{semantic_progress_of(request).percent}%"
     return answer
 
@@ -116,7 +114,7 @@ def similar_papers(
     with reader(request) as read:
         entry = entry_or_404(read, canonical_id(paper_id))
         found = read.found(engine_of(request).similar(entry.id, k=limit))
-        return _items(read, [similar for _hit, similar in found])
+        return _items([similar for _hit, similar in found])
 
 
 @router.get(
@@ -131,4 +129,4 @@ def get_paper(request: Request, paper_id: str) -> Paper | RedirectResponse:
         return RedirectResponse(request.url_for("get_paper", paper_id=canonical), 307)
     with reader(request) as read:
         entry = entry_or_404(read, canonical)
-        return paper_model(entry, read.submission_times([entry]).get(entry.id))
+        return paper_model(entry)

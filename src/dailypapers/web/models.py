@@ -13,7 +13,7 @@ uncached ``/api/daily_papers`` more than reading its papers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
@@ -115,16 +115,17 @@ def published_at(entry: FeedEntry) -> datetime | None:
     return entry.submitted_at or _midnight(entry.day)
 
 
-def featured_at(entry: FeedEntry, submitted: datetime | None = None) -> datetime | None:
-    """``submittedOnDailyAt``: when a member submitted the paper here (``submitted``, to the
-    millisecond, as Hugging Face gives it), else midnight (UTC) of the day it was featured
-    (Hugging Face's imports carry only the day)."""
+def featured_at(entry: FeedEntry) -> datetime | None:
+    """``submittedOnDailyAt``: when a member submitted the paper here (to the millisecond,
+    as Hugging Face gives it), else midnight (UTC) of the day it was featured (Hugging
+    Face's imports carry only the day)."""
+    submitted = entry.submitted_here_at
     if submitted is not None and entry.featured_on == submitted.date():
         return submitted
     return _midnight(entry.featured_on)
 
 
-def paper_model(entry: FeedEntry, submitted: datetime | None = None) -> Paper:
+def paper_model(entry: FeedEntry) -> Paper:
     return Paper(
         id=entry.id,
         authors=[Author(name=name) for name in entry.authors],
@@ -135,14 +136,14 @@ def paper_model(entry: FeedEntry, submitted: datetime | None = None) -> Paper:
         githubRepo=entry.github_repo,
         githubStars=entry.github_stars,
         projectPage=entry.project_page,
-        submittedOnDailyAt=featured_at(entry, submitted),
+        submittedOnDailyAt=featured_at(entry),
         submittedOnDailyBy=_user(entry),
     )
 
 
-def daily_item(entry: FeedEntry, submitted: datetime | None = None) -> DailyPaper:
+def daily_item(entry: FeedEntry) -> DailyPaper:
     return DailyPaper(
-        paper=paper_model(entry, submitted),
+        paper=paper_model(entry),
         publishedAt=published_at(entry),
         title=entry.title,
         summary=entry.abstract,
@@ -168,8 +169,8 @@ def _user_json(entry: FeedEntry) -> dict[str, object] | None:
     }
 
 
-def paper_json(entry: FeedEntry, submitted: datetime | None = None) -> dict[str, object]:
-    """``paper_model(entry, submitted)`` as its JSON object, without the model."""
+def paper_json(entry: FeedEntry) -> dict[str, object]:
+    """``paper_model(entry)`` as its JSON object, without the model."""
     return {
         "id": entry.id,
         "authors": [{"name": name} for name in entry.authors],
@@ -180,14 +181,14 @@ def paper_json(entry: FeedEntry, submitted: datetime | None = None) -> dict[str,
         "githubRepo": entry.github_repo,
         "githubStars": entry.github_stars,
         "projectPage": entry.project_page,
-        "submittedOnDailyAt": _time_json(featured_at(entry, submitted)),
+        "submittedOnDailyAt": _time_json(featured_at(entry)),
         "submittedOnDailyBy": _user_json(entry),
     }
 
 
-def daily_json(entry: FeedEntry, submitted: datetime | None = None) -> dict[str, object]:
-    """``daily_item(entry, submitted)`` as its JSON object, without the model."""
-    paper = paper_json(entry, submitted)
+def daily_json(entry: FeedEntry) -> dict[str, object]:
+    """``daily_item(entry)`` as its JSON object, without the model."""
+    paper = paper_json(entry)
     return {
         "paper": paper,
         "publishedAt": paper["publishedAt"],
@@ -200,7 +201,6 @@ def daily_json(entry: FeedEntry, submitted: datetime | None = None) -> dict[str,
     }
 
 
-def items_json(entries: Iterable[FeedEntry], submitted: Mapping[str, datetime]) -> bytes:
-    """A JSON list of ``DailyPaper`` items, as FastAPI would write the models; ``submitted``
-    holds when members submitted some of them (see :func:`featured_at`)."""
-    return to_json([daily_json(entry, submitted.get(entry.id)) for entry in entries])
+def items_json(entries: Iterable[FeedEntry]) -> bytes:
+    """A JSON list of ``DailyPaper`` items, as FastAPI would write the models."""
+    return to_json([daily_json(entry) for entry in entries])

@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from dailypapers.community import claims
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.paper import PaperRecord, feed_day
+from dailypapers.search.engine import Hit
 from dailypapers.web.bibtex import bibtex
 from dailypapers.web.cards import Voter
 from dailypapers.web.comment_view import CommentForm, thread_context
@@ -39,8 +40,8 @@ def _record_or_404(read: Reader, paper_id: str) -> PaperRecord:
     return record
 
 
-def _similar(request: Request, read: Reader, paper_id: str) -> tuple[list[FeedEntry], str | None]:
-    """The nearest papers by meaning, or none and the reason."""
+def _similar_hits(request: Request, paper_id: str) -> tuple[list[Hit], str | None]:
+    """The nearest papers by meaning (the index's ids), or none and the reason."""
     try:
         hits = engine_of(request).similar(paper_id, k=SIMILAR)
     except Exception:  # the page is still worth showing without them
@@ -48,7 +49,18 @@ def _similar(request: Request, read: Reader, paper_id: str) -> tuple[list[FeedEn
         return [], "Similar papers are unavailable: the search index could not be opened."
     if not hits:
         return [], "Similar papers appear once the semantic index has been built."
-    return [entry for _hit, entry in read.found(hits)], None
+    return hits, None
+
+
+def _with_similar(
+    read: Reader, paper_id: str, hits: list[Hit]
+) -> tuple[FeedEntry | None, list[FeedEntry]]:
+    """The paper's own entry (its upvotes and note) and its similar papers' entries, read in
+    one query; a similar paper gone from the store is left out."""
+    entries = read.entries([paper_id, *(hit.id for hit in hits)])
+    if entries and entries[0].id == paper_id:
+        return entries[0], entries[1:]
+    return None, entries
 
 
 def _bib_response(request: Request, paper_id: str) -> Response:
@@ -67,8 +79,9 @@ def _markdown_response(request: Request, paper_id: str) -> Response:
         return RedirectResponse(f"/papers/{canonical}.md", 301)
     with reader(request) as read:
         record = _record_or_404(read, canonical)
-        similar, note = _similar(request, read, canonical)
-        upvotes = read.upvotes(canonical)
+        hits, note = _similar_hits(request, canonical)
+        entry, similar = _with_similar(read, canonical, hits)
+    upvotes = entry.upvotes if entry is not None else 0
     text = paper_markdown(record, feed_day(record), similar, note, upvotes)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
@@ -103,20 +116,22 @@ def paper_response(
 ) -> Response:
     """The page of paper ``canonical``; ``form``: a comment form sent back with its error
     (the comment routes answer a refused comment with the page and the text kept)."""
+    # One statement each for the record, the entries (the paper's and its similar papers'),
+    # the claims and the comments, in one read transaction.
     with reader(request) as read:
         record = _record_or_404(read, canonical)
-        similar, similar_note = _similar(request, read, canonical)
-        upvotes = read.upvotes(canonical)
+        hits, similar_note = _similar_hits(request, canonical)
+        entry, similar = _with_similar(read, canonical, hits)
         community = community_context(request, read, similar, also=[canonical])
-        note = read.notes([canonical]).get(canonical)
+        authorship = read.claims(canonical)
         voter = community["voter"]
         voter = voter if isinstance(voter, Voter) else None
         discussion = thread_context(request, record, voter, form, read)
     context = {
         **community,
         **discussion,
-        "upvotes": upvotes,
-        "note": note,
+        "upvotes": entry.upvotes if entry is not None else 0,
+        "note": entry.note if entry is not None else None,
         "title": record.title,
         "description": (record.abstract or record.title)[:300],
         "record": record,
@@ -126,8 +141,12 @@ def paper_response(
         "similar": similar,
         "similar_note": similar_note,
         "og_type": "article",
-        "claimed": claims.approved_names(store_of(request), canonical),
-        "author_links": claims.author_links(store_of(request), canonical),
+        "claimed": authorship.approved,
+        "author_links": (
+            claims.AuthorLinks(authorship.code_url, authorship.project_url)
+            if authorship.has_links
+            else None
+        ),
     }
     return render(request, "paper.html", context, status_code=status_code)
 
