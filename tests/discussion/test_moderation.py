@@ -106,3 +106,22 @@ def test_a_suspended_authors_comments_are_hidden_until_restored(site: Store) -> 
         ("restore", "m0", "appeal"),
         ("suspend", "m0", "spam"),
     ]
+
+
+def test_a_moderators_edit_and_deletion_of_someone_elses_comment_are_audited(
+    site: Store,  # noqa: F811
+) -> None:
+    ada, _, mod, root = _people(site)
+    settings = get_settings()
+    comment = service.post_comment(site, settings, ada, PAPER, "first words")
+    service.edit_comment(site, settings, ada, comment.id, "own second words")  # not audited
+    service.edit_comment(site, settings, mod, comment.id, "[removed a phone number]")
+    service.delete_comment(site, mod, comment.id)
+    own = service.post_comment(site, settings, mod, PAPER, "a moderator's own")
+    service.delete_comment(site, mod, own.id)  # their own: not audited
+    entries, total = moderation.audit_page(site, root, limit=10, offset=0)
+    assert total == 2
+    assert [(e.actor, e.action, e.target_id) for e in entries] == [
+        ("m2", "delete_comment", str(comment.id)),
+        ("m2", "edit_comment", str(comment.id)),
+    ]

@@ -148,3 +148,14 @@ def test_the_alerts_api(client: TestClient, filled: Store) -> None:
     gone = client.delete(f"/api/alerts/{created['id']}", headers=write)
     assert gone.status_code == 204
     assert client.delete(f"/api/alerts/{created['id']}", headers=write).status_code == 404
+
+
+def test_export_my_data_holds_the_members_alerts(client: TestClient, filled: Store) -> None:
+    ada = make_user(filled, "ada")
+    service.save_alert(filled, get_settings(), ada.id, "sparse attention", {"code": True})
+    sign_in(client, filled, ada)
+    exported = client.get("/settings/export.json").json()
+    assert [(a["name"], a["query"], a["filters"], a["channel"]) for a in exported["alerts"]] == [
+        ("sparse attention", "sparse attention", {"code": True}, "email")
+    ]
+    assert "feed_key" not in str(exported["alerts"])

@@ -283,7 +283,11 @@ def set_profile(store: Store, user: User, *, fullname: str | None, upvotes_publi
     return _user(store, user.id) or user
 
 
-# The community's parts of the export (upvotes, submissions, claims, linked identities)
-# register themselves on import; at the end, as they import this module's register_export.
+# The other parts of the export (upvotes, submissions, claims, linked identities, comments,
+# notifications, collections, alerts) register themselves on import; at the end, as they
+# import this module's register_export.
+from dailypapers.alerts import service as _alerts_export  # noqa: E402, F401
 from dailypapers.community import export as _community_export  # noqa: E402, F401
+from dailypapers.discussion import collections as _collections  # noqa: E402, F401
 from dailypapers.discussion import export as _discussion_export  # noqa: E402, F401
+from dailypapers.discussion import notifications as _notifications  # noqa: E402, F401

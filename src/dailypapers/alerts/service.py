@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from dailypapers.accounts.flows import register_export
+from dailypapers.accounts.models import User
 from dailypapers.alerts.matching import Match, NewPapers, SavedSearch, match_all
 from dailypapers.search.query import Filters, clean_query
 from dailypapers.settings import Settings
@@ -330,3 +332,22 @@ def _rows(matches: list[Match], channels: Mapping[int, str]) -> list[dict[str, A
          "status": "feed" if channels[m.alert_id] == "feed" else "due"}
         for m in matches
     ]  # fmt: skip
+
+
+def exported(store: Store, user: User) -> list[dict[str, Any]]:
+    """A member's alerts for "export my data": what they saved and how it comes (the feed's
+    secret stays out: the settings page shows it)."""
+    return [
+        {
+            "name": alert.name,
+            "query": alert.query,
+            "filters": alert.params,
+            "channel": alert.channel,
+            "createdAt": alert.created_at.isoformat(),
+            "lastRunAt": alert.last_run_at.isoformat() if alert.last_run_at else None,
+        }
+        for alert in alerts_of(store, user.id)
+    ]
+
+
+register_export("alerts", exported)

@@ -39,6 +39,7 @@ from dailypapers.discussion.render import mentioned_names, render_comment
 from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store import comments as sql
+from dailypapers.store import moderation as audit_rows
 from dailypapers.store.batches import utc_now
 from dailypapers.store.votes import WriterBusy, write_at_once
 
@@ -339,6 +340,27 @@ def _own_comment(connection: Connection, user: User, comment_id: int) -> RowMapp
     return row
 
 
+def _audit_moderating(
+    connection: Connection, user: User, row: RowMapping, action: str, now: datetime
+) -> None:
+    """A moderator's edit or deletion of someone else's comment goes in the audit log, in the
+    write's transaction (as :func:`dailypapers.discussion.moderation.record` writes it)."""
+    if row["user_id"] == user.id:
+        return
+    author = row["author_username"] or "(deleted account)"
+    audit_rows.insert_audit(
+        connection,
+        actor_id=user.id,
+        actor_name=user.username,
+        action=action,
+        target_type="comment",
+        target_id=str(row["id"]),
+        target_label=f"{author} on {row['paper_id']}",
+        reason=None,
+        created_at=now,
+    )
+
+
 def edit_comment(
     store: Store,
     settings: Settings,
@@ -361,6 +383,7 @@ def edit_comment(
             _check_links(user, settings, text, now)
         if text == row["body"]:
             return Comment.from_row(row)
+        _audit_moderating(connection, user, row, "edit_comment", now)
         html, mentioned = _render(connection, text)
         sql.update_body(connection, comment_id, body=text, html=html, now=now)
         changed = sql.comment_by_id(connection, comment_id)
@@ -376,9 +399,12 @@ def delete_comment(
 ) -> Comment:
     """Delete comment ``comment_id`` (its author or a moderator): its text goes, a
     placeholder keeps its replies in place. The comment as it is now."""
+    now = now or utc_now(precise=True)
     with store.write() as connection:
-        _own_comment(connection, user, comment_id)
-        sql.mark_deleted(connection, comment_id, now or utc_now(precise=True))
+        _audit_moderating(
+            connection, user, _own_comment(connection, user, comment_id), "delete_comment", now
+        )
+        sql.mark_deleted(connection, comment_id, now)
         row = sql.comment_by_id(connection, comment_id)
     assert row is not None
     return Comment.from_row(row)

@@ -29,6 +29,7 @@ from dailypapers.store import submissions as submission_rows
 ACTIONS = (
     "hide", "unhide", "dismiss", "remove_submission", "suspend", "restore",
     "approve_claim", "reject_claim", "set_role",
+    "edit_comment", "delete_comment",  # a moderator's, of someone else's (discussion.comments)
 )  # fmt: skip
 MAX_REASON = 500
 CLI_ACTOR = "(command line)"

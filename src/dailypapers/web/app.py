@@ -123,7 +123,11 @@ def create_app(
         app.state.sessions = SessionCache()  # members of session tokens, for cached pages
         member_votes = app.state.vote_watch.member_votes
         members = MemberPages(
-            app.state.store, settings, app.state.sessions, member_votes, app.state.member_marks
+            app.state.store,
+            settings,
+            app.state.sessions,
+            member_votes,
+            marks=app.state.member_marks,
         )
         app.add_middleware(CacheMiddleware, cache=cache, members=members)
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
