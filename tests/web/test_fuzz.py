@@ -33,12 +33,14 @@ from dailypapers.web import (
     account_api,
     api,
     collections,
+    comments,
     pages,
     submissions,
     syndication,
     votes,
 )
 from dailypapers.web.app import create_app
+from dailypapers.web.pages import alerts
 
 # Examples per operation: enough for the suite to stay under a minute; `make fuzz` sets 400.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -53,6 +55,8 @@ OPERATIONS = sorted(
         votes.api,
         submissions.api,
         collections.api,
+        comments.api,
+        alerts.api,
     )
     for route in router.routes
     if isinstance(route, APIRoute) and route.include_in_schema

@@ -199,3 +199,19 @@ def test_only_http_links_are_rendered(sqlite_store: Store, url: str) -> None:
     scheme = url.strip().split(":")[0].lower() + ":"
     assert scheme not in page.lower() and scheme not in day.lower()
     assert api["projectPage"] is None and api["githubRepo"] is None
+
+
+def test_numbers_no_column_holds_are_bad_input(app: FastAPI) -> None:
+    """Ids beyond 64 bits in a path are refused by the route (422); a number that reaches
+    the database driver anyway (its OverflowError) is a 400 with a message, never a 500."""
+
+    def overflowing() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    app.add_api_route("/api/overflowing", overflowing)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path in ("/api/collections/99999999999999999999", "/api/collections/-1"):
+            assert client.get(path).status_code == 422
+        answer = client.get("/api/overflowing")
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "a number in the request is out of range"

@@ -156,6 +156,9 @@ def _moderation_pages(data_dir: Path, models_dir: Path) -> dict[str, str]:
         "github_client_id": "site-id", "github_client_secret": "site-secret",
         "orcid_client_id": "APP-SITE", "orcid_client_secret": "site-secret",
         "submission_max_age_days": 100_000,
+        # Comments are written through the service below, not the routes: a cached page would
+        # show them only after the cache's next look at the store (2 s).
+        "page_cache_mb": 0,
     })  # fmt: skip
     store = open_store(settings.resolved_database_url)
     records = [r for r in JsonLinesSource(SAMPLE) if isinstance(r, PaperRecord)]

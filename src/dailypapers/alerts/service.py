@@ -351,3 +351,22 @@ def exported(store: Store, user: User) -> list[dict[str, Any]]:
 
 
 register_export("alerts", exported)
+
+
+def delivery_counts(store: Store, alert_id: int) -> dict[str, int]:
+    """How many of the alert's matches are in each state (due, sent, feed, bounced...)."""
+    with store.read() as connection:
+        return sql.status_counts(connection, alert_id)
+
+
+def recent_matches(store: Store, alert_id: int) -> list[Any]:
+    """The alert's newest matches with their papers' titles and abstracts (its feed)."""
+    with store.read() as connection:
+        return list(sql.matches_of(connection, alert_id))
+
+
+def alert_named(store: Store, alert_id: int, user_id: int) -> Alert | None:
+    """Alert ``alert_id`` if it is still ``user_id``'s (an unsubscribe link names both)."""
+    with store.read() as connection:
+        row = sql.alert_by_id(connection, alert_id)
+    return Alert.from_row(row) if row is not None and row["user_id"] == user_id else None

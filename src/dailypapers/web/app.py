@@ -114,6 +114,7 @@ def create_app(
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
+    app.add_exception_handler(OverflowError, handle_error)  # a number no column holds: 400
     app.add_exception_handler(Exception, handle_error)
     # Inside the cache: it sees the cookies and "no-store" of personal answers and skips them.
     app.add_middleware(AuthCookies)

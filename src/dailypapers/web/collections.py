@@ -48,7 +48,7 @@ from dailypapers.discussion import collections as service
 from dailypapers.discussion import exchange
 from dailypapers.discussion.collections import Collection, CollectionError, Item
 from dailypapers.web import auth
-from dailypapers.web.deps import reader, settings_of, store_of
+from dailypapers.web.deps import RowId, reader, settings_of, store_of
 from dailypapers.web.limits import limiter_of
 from dailypapers.web.member import Member, api_writer, form_writer
 from dailypapers.web.models import ErrorBody
@@ -232,7 +232,7 @@ def _back(request: Request, member: Member, collection: Collection, next: str) -
 @pages.post("/collections/{collection_id}/items")
 def add_form(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
     paper: Annotated[str, Form(max_length=200)],
     note: Annotated[str, Form(max_length=5000)] = "",
@@ -251,7 +251,7 @@ def add_form(
 @pages.post("/collections/{collection_id}/items/remove")
 def remove_form(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
     paper: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=2000)] = "",
@@ -267,7 +267,7 @@ def remove_form(
 @pages.post("/collections/{collection_id}/items/note")
 def note_form(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
     paper: Annotated[str, Form(max_length=200)],
     note: Annotated[str, Form(max_length=5000)] = "",
@@ -283,7 +283,7 @@ def note_form(
 @pages.post("/collections/{collection_id}/items/move")
 def move_form(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
     paper: Annotated[str, Form(max_length=200)],
     position: Annotated[int, Form(ge=1, le=100_000)],
@@ -299,7 +299,7 @@ def move_form(
 @pages.post("/collections/{collection_id}/edit")
 def edit_form(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
     name: Annotated[str, Form(max_length=500)],
     public: Annotated[str, Form(pattern="^[01]$")] = "0",
@@ -315,7 +315,7 @@ def edit_form(
 
 @pages.post("/collections/{collection_id}/delete")
 def delete_form(
-    request: Request, collection_id: int, member: Annotated[Member, Depends(form_writer)]
+    request: Request, collection_id: RowId, member: Annotated[Member, Depends(form_writer)]
 ) -> Response:
     _count_write(request, member)
     _own(request, member, collection_id)
@@ -328,7 +328,7 @@ def delete_form(
 @pages.post("/collections/{collection_id}/import")
 async def import_form(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
     text: Annotated[str, Form(max_length=exchange.IMPORT_MAX_BYTES)] = "",
     file: Annotated[UploadFile | None, File()] = None,
@@ -610,7 +610,7 @@ def api_create(
 def api_get(
     request: Request,
     response: Response,
-    collection_id: int,
+    collection_id: RowId,
     sort: Annotated[str, Query(max_length=20)] = "position",
 ) -> CollectionDetail:
     """A collection with its items: a public one for anyone, a private one for its owner."""
@@ -625,7 +625,7 @@ def api_get(
 @api.patch("/collections/{collection_id}", response_model=CollectionDetail)
 def api_change(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     body: CollectionChange,
     member: Annotated[Member, Depends(api_writer)],
 ) -> CollectionDetail:
@@ -644,7 +644,7 @@ def api_change(
 
 @api.delete("/collections/{collection_id}", status_code=204)
 def api_delete(
-    request: Request, collection_id: int, member: Annotated[Member, Depends(api_writer)]
+    request: Request, collection_id: RowId, member: Annotated[Member, Depends(api_writer)]
 ) -> Response:
     _count_write(request, member)
     _api_own(request, member, collection_id)
@@ -661,7 +661,7 @@ def api_delete(
 )
 def api_add(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     paper_id: str,
     member: Annotated[Member, Depends(api_writer)],
     body: Annotated[ItemChange | None, Body()] = None,
@@ -683,7 +683,7 @@ def api_add(
 @api.delete("/collections/{collection_id}/items/{paper_id:path}", response_model=CollectionDetail)
 def api_remove(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     paper_id: str,
     member: Annotated[Member, Depends(api_writer)],
 ) -> CollectionDetail:
@@ -699,7 +699,7 @@ def api_remove(
 @api.post("/collections/{collection_id}/import")
 def api_import(
     request: Request,
-    collection_id: int,
+    collection_id: RowId,
     body: ImportText,
     member: Annotated[Member, Depends(api_writer)],
 ) -> dict[str, object]:

@@ -31,7 +31,7 @@ from dailypapers.discussion import comments as discussion
 from dailypapers.discussion.comments import Comment, CommentError
 from dailypapers.web import auth, personal
 from dailypapers.web.comment_view import CommentForm
-from dailypapers.web.deps import canonical_id, store_of
+from dailypapers.web.deps import MAX_ROW_ID, RowId, canonical_id, store_of
 from dailypapers.web.limits import client_ip, limiter_of
 from dailypapers.web.models import ErrorBody, HfTime, hf_time
 from dailypapers.web.models import User as HfUser
@@ -75,7 +75,9 @@ class CommentOut(BaseModel):
 
 class NewComment(BaseModel):
     text: str = Field(description="Markdown; LaTeX math between $...$ or $$...$$")
-    parent: int | None = Field(None, description="the top comment this replies to")
+    parent: int | None = Field(
+        None, ge=1, le=MAX_ROW_ID, description="the top comment this replies to"
+    )
 
 
 class CommentEdit(BaseModel):
@@ -265,7 +267,7 @@ async def api_post(
 @api.patch("/comments/{comment_id}", response_model=CommentOut)
 def api_edit(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     body: CommentEdit,
     user: Annotated[User, Depends(api_user)],
 ) -> CommentOut:
@@ -275,7 +277,7 @@ def api_edit(
 
 @api.delete("/comments/{comment_id}", response_model=CommentOut)
 def api_delete(
-    request: Request, comment_id: int, user: Annotated[User, Depends(api_user)]
+    request: Request, comment_id: RowId, user: Annotated[User, Depends(api_user)]
 ) -> CommentOut:
     """Delete a comment (its author or a moderator); its replies stay, under a placeholder."""
     return comment_out(_api_call(lambda: _delete(request, user, comment_id)))
@@ -293,7 +295,7 @@ def _to_comment(comment: Comment) -> RedirectResponse:
 def _parent(value: str) -> int | None:
     if not value.strip():
         return None
-    if not value.strip().isdigit():
+    if not value.strip().isdigit() or int(value) > MAX_ROW_ID:
         raise CommentError("the comment to reply to is not a comment id", field="parent")
     return int(value)
 
@@ -319,7 +321,7 @@ def comment_form(
         return paper_response(request, paper, form, status_code=error.status)
 
 
-def _comment_or_404(request: Request, comment_id: int, user: User) -> Comment:
+def _comment_or_404(request: Request, comment_id: RowId, user: User) -> Comment:
     found = discussion.comment_by_id(
         store_of(request), comment_id, moderator=user.has_role("moderator")
     )
@@ -331,7 +333,7 @@ def _comment_or_404(request: Request, comment_id: int, user: User) -> Comment:
 @pages.post("/comments/{comment_id}/edit")
 def edit_form(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     user: Annotated[User, Depends(form_user)],
     text: TextField = "",
 ) -> Response:
@@ -348,7 +350,7 @@ def edit_form(
 
 @pages.post("/comments/{comment_id}/delete")
 def delete_form(
-    request: Request, comment_id: int, user: Annotated[User, Depends(form_user)]
+    request: Request, comment_id: RowId, user: Annotated[User, Depends(form_user)]
 ) -> Response:
     """Delete a comment from the paper page; 303 back to where it was."""
     try:
@@ -360,7 +362,7 @@ def delete_form(
 @pages.get("/comments/{comment_id}/versions")
 def versions_page(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     user: Annotated[User, Depends(auth.require_role("moderator"))],
 ) -> Response:
     """A comment's earlier texts, for moderators."""
@@ -376,7 +378,7 @@ def versions_page(
 @api.get("/comments/{comment_id}/versions", include_in_schema=False)
 def api_versions(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     user: Annotated[User, Depends(auth.require_role("moderator"))],
 ) -> JSONResponse:
     """A comment's earlier texts (moderators)."""

@@ -11,14 +11,20 @@ background when the store changes.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Path, Request
 
 from dailypapers.feed.reader import FeedEntry, Reader, Store, read
 from dailypapers.paper import CATEGORY_RE, InvalidRecord, parse_arxiv_id
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings
+
+# A row's id in a path (a comment, collection, alert, report...): the store's ids are 64-bit,
+# so a larger number is refused as bad input (422) instead of failing in the database driver.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def store_of(request: Request) -> Store:

@@ -68,6 +68,10 @@ async def handle_error(request: Request, error: Exception) -> Response:
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
         return response
+    if isinstance(error, OverflowError):
+        # A number the request carried that no column can hold, found by the database
+        # driver: bad input, wherever a route did not bound it first.
+        return error_response(request, 400, "a number in the request is out of range")
     log.exception("unexpected error on %s", request.url.path, exc_info=error)
     return error_response(request, 500, INTERNAL_ERROR)
 

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from dailypapers.accounts.models import User
 from dailypapers.discussion import notifications
 from dailypapers.web.auth import require_user, require_writer
-from dailypapers.web.deps import store_of
+from dailypapers.web.deps import RowId, store_of
 from dailypapers.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +55,7 @@ def mark_all(request: Request, user: Annotated[User, Depends(require_writer)]) -
 
 @router.post("/notifications/{notification_id}/read")
 def mark_one(
-    request: Request, notification_id: int, user: Annotated[User, Depends(require_writer)]
+    request: Request, notification_id: RowId, user: Annotated[User, Depends(require_writer)]
 ) -> Response:
     notifications.mark_read(store_of(request), user.id, notification_id)
     return RedirectResponse(f"/notifications#notification-{notification_id}", status_code=303)

@@ -28,7 +28,7 @@ from dailypapers.web.auth import (
     session_token,
     set_session_cookie,
 )
-from dailypapers.web.deps import settings_of, store_of
+from dailypapers.web.deps import RowId, settings_of, store_of
 from dailypapers.web.limits import client_ip, limiter_of
 from dailypapers.web.notifications import settings_section as notification_choices
 from dailypapers.web.pages.signup import base_url, send_later
@@ -291,7 +291,7 @@ def make_token(
 
 @router.post("/settings/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, token_id: int, user: Annotated[User, Depends(require_writer)]
+    request: Request, token_id: RowId, user: Annotated[User, Depends(require_writer)]
 ) -> Response:
     if not accounts.revoke_token(_store(request), user.id, token_id):
         raise HTTPException(404, "no such token of yours")

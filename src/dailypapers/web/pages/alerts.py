@@ -28,13 +28,23 @@ from dailypapers.alerts.matching import why
 from dailypapers.alerts.sending import read_unsubscribe_token
 from dailypapers.alerts.sending import unsubscribe as unsubscribe_alert
 from dailypapers.digest.links import site_base
-from dailypapers.store import alerts as sql
 from dailypapers.web.auth import require_user, require_writer
-from dailypapers.web.deps import engine_of, settings_of, store_of
+from dailypapers.web.deps import RowId, engine_of, settings_of, store_of
+from dailypapers.web.models import ErrorBody
 from dailypapers.web.templating import render
 
 router = APIRouter()
-api = APIRouter(prefix="/api", tags=["alerts"])
+api = APIRouter(
+    prefix="/api",
+    tags=["alerts"],
+    responses={
+        400: {"model": ErrorBody},
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        429: {"model": ErrorBody, "description": "too many requests; see Retry-After"},
+    },
+)
 
 BAD_LINK = "This link is not valid (copy the whole link)."
 DONE = {
@@ -96,8 +106,7 @@ def save_alert(
 def _listed(request: Request, alert: service.Alert) -> dict[str, Any]:
     settings = settings_of(request)
     base = site_base(settings, str(request.base_url))
-    with store_of(request).read() as connection:
-        counts = sql.status_counts(connection, alert.id)
+    counts = service.delivery_counts(store_of(request), alert.id)
     return {
         "alert": alert,
         "search_url": alert.search_url(),
@@ -139,7 +148,7 @@ def _changed(request: Request, ok: bool, done: str) -> Response:
 @router.post("/alerts/{alert_id}/rename")
 def rename(
     request: Request,
-    alert_id: int,
+    alert_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     name: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
@@ -153,7 +162,7 @@ def rename(
 @router.post("/alerts/{alert_id}/channel")
 def change_channel(
     request: Request,
-    alert_id: int,
+    alert_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     channel: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
@@ -168,14 +177,14 @@ def change_channel(
 
 @router.post("/alerts/{alert_id}/delete")
 def delete(
-    request: Request, alert_id: int, user: Annotated[User, Depends(require_writer)]
+    request: Request, alert_id: RowId, user: Annotated[User, Depends(require_writer)]
 ) -> Response:
     return _changed(request, service.delete_alert(store_of(request), user.id, alert_id), "deleted")
 
 
 @router.post("/alerts/{alert_id}/revoke")
 def revoke(
-    request: Request, alert_id: int, user: Annotated[User, Depends(require_writer)]
+    request: Request, alert_id: RowId, user: Annotated[User, Depends(require_writer)]
 ) -> Response:
     return _changed(request, service.revoke_feed(store_of(request), user.id, alert_id), "revoked")
 
@@ -187,8 +196,7 @@ def alert_feed(request: Request, token: str) -> Response:
     if alert is None:
         raise HTTPException(404, "no such feed (the address was revoked, or is mistyped)")
     base = site_base(settings, str(request.base_url))
-    with store_of(request).read() as connection:
-        matches = sql.matches_of(connection, alert.id)
+    matches = service.recent_matches(store_of(request), alert.id)
     feed = FeedGenerator()
     feed.id(f"{base}/alerts/{alert.id}")
     feed.title(f"Daily Papers alert: {alert.name}")
@@ -216,11 +224,10 @@ def unsubscribe_page(request: Request, token: str = "") -> Response:
         return _message(
             request, "Not stopped", "This link is not valid (copy the whole link).", 400
         )
-    with store_of(request).read() as connection:
-        row = sql.alert_by_id(connection, named[0])
-    if row is None or row["user_id"] != named[1]:
+    alert = service.alert_named(store_of(request), *named)
+    if alert is None:
         return _message(request, "Alert stopped", "This alert is deleted already.")
-    context = {"title": "Stop this alert", "token": token[:2000], "name": row["name"]}
+    context = {"title": "Stop this alert", "token": token[:2000], "name": alert.name}
     return render(request, "alert_unsubscribe.html", context)
 
 
@@ -281,7 +288,7 @@ def create_alert(
 
 @api.delete("/alerts/{alert_id}", status_code=204)
 def delete_alert(
-    request: Request, alert_id: int, user: Annotated[User, Depends(require_writer)]
+    request: Request, alert_id: RowId, user: Annotated[User, Depends(require_writer)]
 ) -> Response:
     if not service.delete_alert(store_of(request), user.id, alert_id):
         raise HTTPException(404, "no such alert")

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from dailypapers.accounts.models import User
 from dailypapers.community import claims
 from dailypapers.web.auth import require_role, require_writer
-from dailypapers.web.deps import store_of
+from dailypapers.web.deps import RowId, store_of
 from dailypapers.web.templating import render
 
 router = APIRouter()
@@ -45,7 +45,7 @@ def queue(request: Request, user: Annotated[User, Depends(require_role("moderato
 @router.post("/moderation/claims/{claim_id}")
 def decide(
     request: Request,
-    claim_id: int,
+    claim_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
 ) -> Response:

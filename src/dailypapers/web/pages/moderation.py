@@ -31,7 +31,7 @@ from dailypapers.accounts.models import User
 from dailypapers.community import submissions
 from dailypapers.discussion import moderation
 from dailypapers.web.auth import require_role, require_writer
-from dailypapers.web.deps import canonical_id, store_of
+from dailypapers.web.deps import RowId, canonical_id, store_of
 from dailypapers.web.templating import render
 
 router = APIRouter()
@@ -69,7 +69,7 @@ def index(request: Request, user: Moderator) -> Response:
 @router.post("/comments/{comment_id}/report")
 def report(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     reason: Reason,
 ) -> Response:
@@ -111,7 +111,7 @@ DONE = {
 @router.post("/moderation/comments/{comment_id}/hide")
 def hide(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     reason: Reason = "",
 ) -> Response:
@@ -125,7 +125,7 @@ def hide(
 @router.post("/moderation/comments/{comment_id}/unhide")
 def unhide(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     reason: Reason = "",
 ) -> Response:
@@ -139,7 +139,7 @@ def unhide(
 @router.post("/moderation/reports/{report_id}/dismiss")
 def dismiss(
     request: Request,
-    report_id: int,
+    report_id: RowId,
     user: Annotated[User, Depends(require_writer)],
     reason: Reason = "",
 ) -> Response:
