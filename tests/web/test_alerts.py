@@ -216,3 +216,20 @@ def test_a_run_gives_alerts_saved_without_a_model_their_vector(
     service.run_alerts(site, get_settings(), now=_later(), embed=lambda _text: target)
     assert service.alerts_of(site, ada.id)[0].has_vector
     assert _found(site, alert.id) == {"2606.13392": ""}
+
+
+def test_three_bounced_alert_mails_stop_mail_to_the_address(
+    site: Store, shared_data: Path, mail_server: SmtpServer
+) -> None:
+    ada = make_user(site, "ada", confirmed=True)
+    alerts = [_alert(site, ada.id, "speculative decoding", name=f"A{n}") for n in range(4)]
+    _harvest(site, shared_data)
+    service.run_alerts(site, get_settings(), now=_later())
+    mail_server.refuse["ada@example.org"] = "550 5.1.1 No such user"
+    report = send_alerts(site, get_settings())
+    assert report.counts == {"bounced": 3, "failed": 1}  # the fourth is not even tried
+    assert mail_server.received == []
+    with site.read() as connection:
+        assert sql.bounced_mails(connection, ada.id) == 3
+        last = sql.status_counts(connection, alerts[-1].id)
+    assert set(last) == {"failed"}

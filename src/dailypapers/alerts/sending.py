@@ -32,6 +32,7 @@ from dailypapers.alerts.service import Alert
 from dailypapers.digest.compose import base_url
 from dailypapers.digest.dkim import sign_bytes
 from dailypapers.digest.outbox import Pacer, SendAborted, default_owner
+from dailypapers.digest.subscriptions import MAX_BOUNCES
 from dailypapers.mail import MailError, build_message, open_sender, sender_address, site_domain
 from dailypapers.mail.sender import Sender
 from dailypapers.settings import Settings
@@ -201,10 +202,13 @@ def _deliver(
         row = sql.alert_by_id(connection, alert_id)
         user = sql.owner_address(connection, alert_id)
         papers = sql.papers_of(connection, [m.paper_id for m in matches])
-    if row is None or user is None:  # deleted, or the address is no longer confirmed
+        bounced = sql.bounced_mails(connection, row["user_id"]) if row is not None else 0
+    if row is None or user is None or bounced >= MAX_BOUNCES:
+        # Deleted, the address no longer confirmed, or it bounced three mails: as for the
+        # digest, no more mail goes to it.
+        reason = "the address bounced" if bounced >= MAX_BOUNCES else "no confirmed address"
         with store.write() as connection:
-            sql.finish(connection, ids, owner, status="failed", now=utc_now(),
-                       error="no confirmed address")  # fmt: skip
+            sql.finish(connection, ids, owner, status="failed", now=utc_now(), error=reason)
         report.add("failed")
         return
     alert = Alert.from_row(row)
@@ -229,7 +233,7 @@ def _send_part(
     try:
         sender.send_bytes(data, sender=sender_address(settings).addr_spec, recipients=(to,))
     except MailError as error:
-        _failed(store, settings, part, owner, error, report)
+        _failed(store, settings, part, owner, error, report, mid)
         return
     # To the microsecond, like the digest: the window between acceptance and this commit.
     with store.write() as connection:
@@ -249,6 +253,7 @@ def _failed(
     owner: str,
     error: MailError,
     report: SendReport,
+    message_id: str,
 ) -> None:
     ids = [m.id for m in part]
     attempts = max(m.attempts for m in part)
@@ -261,7 +266,8 @@ def _failed(
             report.add("retry")
             return
         if error.code is not None and 500 <= error.code < 600 and "login" not in str(error):
-            sql.finish(connection, ids, owner, status="bounced", now=utc_now(), error=str(error))
+            sql.finish(connection, ids, owner, status="bounced", now=utc_now(),
+                       message_id=message_id, error=str(error))  # fmt: skip
             report.add("bounced")
             return
         if error.temporary:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     RowMapping,
     and_,
     delete,
+    distinct,
     func,
     insert,
     or_,
@@ -280,6 +281,17 @@ def finish(
                 error=error[:2000] if error else None)
     )  # fmt: skip
     return result.rowcount
+
+
+def bounced_mails(connection: Connection, user_id: int) -> int:
+    """How many alert mails to ``user_id``'s address bounced (refused with a 5xx, or reported
+    back by a bounce message): distinct Message-IDs of bounced matches of their alerts."""
+    query = (
+        select(func.count(distinct(alert_matches.c.message_id)))
+        .select_from(alert_matches.join(alerts, alerts.c.id == alert_matches.c.alert_id))
+        .where(alerts.c.user_id == user_id, alert_matches.c.status == "bounced")
+    )
+    return int(connection.scalar(query) or 0)
 
 
 def retry_later(
