@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
@@ -181,13 +181,23 @@ def _post(
 
 
 async def _post_soon(
-    request: Request, user: User, paper_id: str, text: str, parent: int | None
+    request: Request,
+    user: User,
+    paper_id: str,
+    text: str,
+    parent: int | None,
+    later: BackgroundTasks,
 ) -> Comment:
     """:func:`_post` on the event loop when it need not wait (SQLite, its write lock free,
     the limits in the store, not a new account: whose own limit writes apart), as votes
     do (``web/votes.py``): in a worker thread a comment waited for the GIL behind the
     loop at each call into SQLite, and behind the pages rendered in the threads. The
-    rendering (a millisecond or two) runs on the loop too. Otherwise in a thread."""
+    rendering (a millisecond or two) runs on the loop too. Otherwise in a thread.
+
+    The listeners (notifications: their own transaction, which may wait for the store)
+    run in ``later``, once the answer is sent: awaited here in a worker thread, they made
+    a POST wait its turn for the GIL behind the rendering threads at each SQLite call
+    (p50 258 ms against 59 ms for a page under load, ``benchmarks/comments.py``)."""
     store, settings = store_of(request), request.app.state.settings
     quick = store.is_sqlite and limiter_of(request).in_store
     if quick and not discussion.is_new_account(user, settings):
@@ -198,9 +208,9 @@ async def _post_soon(
             )
         except discussion.WriterBusy:
             pass
-        else:  # listeners (notifications) may wait for the store: not on the loop
+        else:
             for event in events:
-                await run_in_threadpool(discussion.announce, store, event)
+                later.add_task(discussion.announce, store, event)
             return comment
     return await run_in_threadpool(_post, request, user, paper_id, text, parent)
 
@@ -254,11 +264,13 @@ async def api_post(
     paper_id: str,
     body: NewComment,
     user: Annotated[User, Depends(api_user)],
+    later: BackgroundTasks,
 ) -> CommentOut:
-    """Comment on a paper (``parent``: reply to a top comment); 201 with the comment."""
+    """Comment on a paper (``parent``: reply to a top comment); 201 with the comment (the
+    notifications it makes follow just after the answer)."""
     paper = canonical_id(paper_id)
     try:
-        comment = await _post_soon(request, user, paper, body.text, body.parent)
+        comment = await _post_soon(request, user, paper, body.text, body.parent, later)
     except CommentError as error:
         raise HTTPException(error.status, str(error)) from None
     return comment_out(comment)
