@@ -322,9 +322,11 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         "free (in a worker thread it waited for the GIL behind the loop serving pages at "
         "each of its calls into SQLite), so with a closed loop a vote waits about as long "
         "as a page, behind the requests ahead of it. Cached pages (anonymous copies and "
-        "member templates) are rendered again after `DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s): "
-        "a phase that reaches that age of the pages its warm-up or an earlier phase's made "
-        "all at once renders them all again within seconds (its cache misses).",
+        "member templates) are rendered again after 0.75 to 1 x "
+        "`DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL, so that the pages a warm-up "
+        "made together expire over 15 s rather than at once): a phase that reaches that age "
+        "of the pages its warm-up or an earlier phase's made renders them again (its cache "
+        "misses).",
     ])  # fmt: skip
 
 

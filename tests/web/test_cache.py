@@ -27,7 +27,7 @@ from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.vectors import papers_needing_vectors, save_vectors
 from dailypapers.web.app import create_app
-from dailypapers.web.cache import CacheMiddleware, ResponseCache
+from dailypapers.web.cache import EXPIRY_SPREAD, CachedResponse, CacheMiddleware, ResponseCache
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MODEL = "test-model"
@@ -81,6 +81,21 @@ def test_a_store_change_or_age_drops_entries() -> None:
     assert client.get("/a").headers["x-cache"] == "hit"
     time.sleep(0.25)
     assert client.get("/a").text.startswith("call 3")
+
+
+def test_entries_made_together_expire_over_a_stretch_not_all_at_once() -> None:
+    cache = ResponseCache(lambda: 0, max_bytes=10_000_000, ttl=60.0, check_every=0)
+    keys = [("http", b"localhost", "/papers", f"n={n}".encode()) for n in range(400)]
+    lives = [cache.lifetime(key) for key in keys]
+    assert all(EXPIRY_SPREAD * 60.0 <= life <= 60.0 for life in lives)
+    assert lives == [cache.lifetime(key) for key in keys]  # fixed per key
+    assert max(lives) - min(lives) > 0.8 * (1 - EXPIRY_SPREAD) * 60.0  # spread, not one age
+    made = time.monotonic() - EXPIRY_SPREAD * 60.0 - 7.5  # all made at once, half the stretch ago
+    for key in keys:
+        cache.put(key, CachedResponse(200, [], b"page", made, frozenset()))
+    kept = [key for key in keys if cache.get(key) is not None]
+    assert 0 < len(kept) < len(keys)  # some expired already, the others later
+    assert all(cache.lifetime(key) > 60.0 * EXPIRY_SPREAD + 7.5 for key in kept)
 
 
 def test_least_recently_used_go_first_within_the_budget() -> None:

@@ -6,11 +6,14 @@ sessions show at once; no slot and no member ever reaches the shared cache."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
+from dailypapers.accounts.models import User
 from dailypapers.accounts.service import end_all_sessions
 from dailypapers.community.votes import set_upvote
 from dailypapers.discussion import collections
@@ -294,3 +297,22 @@ def test_a_save_or_a_hide_shows_on_the_next_cached_page(client: TestClient, fill
     assert page.headers["x-cache"] == "hit"
     assert _saved(page.text) == {paper}
     assert f'href="/papers/{other_paper}"' not in page.text
+
+
+def test_sessions_seen_together_are_looked_up_again_over_a_stretch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sessions = personal.SessionCache(seconds=60.0)
+    member = User(1, "ada", None, None, "member", None, None, True, datetime(2026, 1, 1))
+    start = time.monotonic()
+    tokens = [f"token-{n}" for n in range(400)]
+    monkeypatch.setattr(time, "monotonic", lambda: start)
+    for token in tokens:
+        sessions.put(token, member)
+    monkeypatch.setattr(time, "monotonic", lambda: start + 44.0)  # under 0.75 x: all kept
+    assert all(sessions.get(token) == member for token in tokens)
+    monkeypatch.setattr(time, "monotonic", lambda: start + 52.5)  # within the stretch
+    kept = sum(sessions.get(token) is not None for token in tokens)
+    assert 0 < kept < len(tokens)
+    monkeypatch.setattr(time, "monotonic", lambda: start + 60.5)  # past 1 x: none left
+    assert all(sessions.get(token) is None for token in tokens)

@@ -2,9 +2,11 @@
 
 What a page shows depends only on its URL and on what the store holds (and, for trending,
 on the time), so a response can be served again until the store changes or it grows older
-than ``ttl`` seconds. The store's :func:`~dailypapers.feed.reader.change_stamp` is read at
-most every ``check_every`` seconds (in a worker thread, off the event loop); when it moves,
-everything cached is dropped. Entries are kept least-recently-used within ``max_bytes``.
+than its lifetime: between 0.75 and 1 x ``ttl`` seconds, fixed per URL, so that pages
+rendered together do not all expire, and all render again, together. The store's
+:func:`~dailypapers.feed.reader.change_stamp` is read at most every ``check_every``
+seconds (in a worker thread, off the event loop); when it moves, everything cached is
+dropped. Entries are kept least-recently-used within ``max_bytes``.
 
 Only 200 answers to GET requests without a session cookie or Authorization header are
 cached, and never one that sets a cookie or says ``Cache-Control: private`` or ``no-store``
@@ -40,6 +42,9 @@ SESSION_COOKIE = "dailypapers_session"
 # (scheme, host, path, query): parts kept apart, so no Host value can spell another URL's key
 # (a Host of "example.org/api" joined to "/papers/1" once read as "/api/papers/1").
 CacheKey = tuple[str, bytes, str, bytes]
+
+# The shortest life of an entry, as a share of the cache's ttl (see ResponseCache.lifetime).
+EXPIRY_SPREAD = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +119,18 @@ class ResponseCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if time.monotonic() - entry.created > self.ttl:
+            if time.monotonic() - entry.created > self.lifetime(key):
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
             return entry
+
+    def lifetime(self, key: CacheKey) -> float:
+        """How long the entry under ``key`` is kept: between ``EXPIRY_SPREAD`` x ``ttl`` and
+        ``ttl``, fixed per key (its hash). Pages rendered together (a warm-up, a store change)
+        then expire over a stretch of time instead of all being rendered again at once."""
+        share = (hash(key) % 1024) / 1024
+        return self.ttl * (1.0 - (1.0 - EXPIRY_SPREAD) * share)
 
     def forgets(self) -> int:
         """A mark to pass to :meth:`put`: taken before rendering what will be put."""
