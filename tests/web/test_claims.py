@@ -26,6 +26,10 @@ def a_paper_and_author(store: Store) -> tuple[str, str]:
 def test_claim_then_a_moderator_approves_from_the_queue(client: TestClient, filled: Store) -> None:
     paper_id, name = a_paper_and_author(filled)
     ada = make_user(filled, "ada")
+    visitor = TestClient(client.app)
+    # The paper's page is in the cache before the decision (once the search engine is open).
+    seen = [visitor.get(f"/papers/{paper_id}").headers["x-cache"] for _ in range(20)]
+    assert seen[-1] == "hit", seen
     sign_in(client, filled, ada)
     filed = client.post(
         f"/papers/{paper_id}/claims",
@@ -47,6 +51,8 @@ def test_claim_then_a_moderator_approves_from_the_queue(client: TestClient, fill
     )
     assert decided.status_code == 303
     assert claims.is_approved_author(filled, ada, paper_id)
+    # At once, not at the cache's next look at the store: the decision dropped the page.
+    assert 'class="badge claimed"' in visitor.get(f"/papers/{paper_id}").text
     client.cookies.clear()
     page = client.get(f"/papers/{paper_id}").text
     assert 'class="badge claimed" href="/users/ada"' in page

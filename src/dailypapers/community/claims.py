@@ -73,8 +73,8 @@ def claim_authorship(store: Store, user: User, paper_id: str, author_name: str) 
     return Claim.from_row(row)
 
 
-def decide(store: Store, moderator: User, claim_id: int, approve: bool) -> None:
-    """Approve or reject a pending claim; only moderators and admins may."""
+def decide(store: Store, moderator: User, claim_id: int, approve: bool) -> str:
+    """Approve or reject a pending claim (only moderators and admins may); its paper's id."""
     if not moderator.has_role("moderator"):
         raise ClaimError("Only moderators decide claims.", 403)
     status = "approved" if approve else "rejected"
@@ -87,6 +87,7 @@ def decide(store: Store, moderator: User, claim_id: int, approve: bool) -> None:
         label = f"{claim['author_name']} on {claim['paper_id']}"
         action = "approve_claim" if approve else "reject_claim"
         record(connection, moderator, action, "claim", claim_id, label=label)
+    return str(claim["paper_id"])
 
 
 def pending_claims(store: Store) -> list[Claim]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from dailypapers.store.comments import tick
 from dailypapers.store.schema import author_links, authors, claims, paper_authors, papers, users
 
 
@@ -75,7 +76,10 @@ def decide_claim(
         .where(claims.c.id == claim_id, claims.c.status == "pending")
         .values(status=status, decided_by=moderator_id, decided_at=decided_at)
     )
-    return bool(connection.execute(query).rowcount)
+    if not connection.execute(query).rowcount:
+        return False
+    tick(connection)  # a paper's page shows its approved authors: cached copies must go
+    return True
 
 
 def claims_of_user(connection: Connection, user_id: int) -> list[RowMapping]:
@@ -112,3 +116,4 @@ def set_author_links(
     ).rowcount
     if not changed:
         connection.execute(insert(author_links).values(paper_id=paper_id, **values))
+    tick(connection)  # shown on the paper's page and cards: cached copies must go
