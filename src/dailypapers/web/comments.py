@@ -16,8 +16,7 @@ A write made here drops the cached answers that show its paper at once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
@@ -37,7 +36,7 @@ from dailypapers.web.models import ErrorBody, HfTime, hf_time
 from dailypapers.web.models import User as HfUser
 from dailypapers.web.pages.paper import paper_response
 from dailypapers.web.templating import render
-from dailypapers.web.vote_watch import VoteWatch
+from dailypapers.web.vote_watch import papers_shown_again
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(
@@ -142,17 +141,6 @@ async def api_user(request: Request) -> User:
     return await auth.require_writer(request)
 
 
-@contextmanager
-def _writing(request: Request) -> Iterator[Callable[[str], None]]:
-    """Around a comment write: yields what to call with its paper once it committed."""
-    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
-    if watch is None:
-        yield lambda _paper: None
-        return
-    with watch.voting():
-        yield watch.discussed
-
-
 def _post(
     request: Request,
     user: User,
@@ -163,7 +151,7 @@ def _post(
     at_once: bool = False,
     defer: Callable[[discussion.CommentEvent], None] | None = None,
 ) -> Comment:
-    with _writing(request) as written:
+    with papers_shown_again(request) as written:
         comment = discussion.post_comment(
             store_of(request),
             request.app.state.settings,
@@ -216,7 +204,7 @@ async def _post_soon(
 
 
 def _edit(request: Request, user: User, comment_id: int, text: str) -> Comment:
-    with _writing(request) as written:
+    with papers_shown_again(request) as written:
         comment = discussion.edit_comment(
             store_of(request), request.app.state.settings, user, comment_id, text
         )
@@ -225,7 +213,7 @@ def _edit(request: Request, user: User, comment_id: int, text: str) -> Comment:
 
 
 def _delete(request: Request, user: User, comment_id: int) -> Comment:
-    with _writing(request) as written:
+    with papers_shown_again(request) as written:
         comment = discussion.delete_comment(store_of(request), user, comment_id)
         written(comment.paper_id)
     return comment

@@ -34,6 +34,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import cast
 
+from starlette.requests import Request
+
 from dailypapers.feed.reader import Store, change_stamp, votes_stamp
 from dailypapers.web.cache import ResponseCache
 from dailypapers.web.personal import MemberVotes, with_count
@@ -114,3 +116,16 @@ class VoteWatch:
         stamp = votes_stamp(self.store)
         with self._lock:
             self._expected.add(stamp)
+
+
+@contextmanager
+def papers_shown_again(request: Request) -> Iterator[Callable[[str], None]]:
+    """Around a write of this process that changes what a paper's pages show (a comment, a
+    claim decision, author links): yields what to call with the paper once it committed, so
+    the cached copies showing it go at once (:meth:`VoteWatch.discussed`)."""
+    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
+    if watch is None:
+        yield lambda _paper: None
+        return
+    with watch.voting():
+        yield watch.discussed

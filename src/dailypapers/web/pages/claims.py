@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,7 +18,7 @@ from dailypapers.community import claims
 from dailypapers.web.auth import require_role, require_writer
 from dailypapers.web.deps import RowId, store_of
 from dailypapers.web.templating import render
-from dailypapers.web.vote_watch import VoteWatch
+from dailypapers.web.vote_watch import papers_shown_again
 
 router = APIRouter()
 
@@ -52,7 +50,7 @@ def decide(
     user: Annotated[User, Depends(require_writer)],
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
 ) -> Response:
-    with _shown_again(request) as shown:
+    with papers_shown_again(request) as shown:
         try:
             paper = claims.decide(store_of(request), user, claim_id, approve=decision == "approve")
         except claims.ClaimError as refused:
@@ -69,23 +67,10 @@ def set_links(
     code_url: Annotated[str, Form(max_length=2000)] = "",
     project_url: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    with _shown_again(request) as shown:
+    with papers_shown_again(request) as shown:
         try:
             claims.set_author_links(store_of(request), user, paper_id, code_url, project_url)
         except claims.ClaimError as refused:
             raise HTTPException(refused.status, str(refused)) from None
         shown(paper_id)
     return RedirectResponse(f"/papers/{paper_id}", status_code=303)
-
-
-@contextmanager
-def _shown_again(request: Request) -> Iterator[Callable[[str], None]]:
-    """Around a write that changes what a paper's page shows (its verified authors, its
-    links): the cached copies showing the paper go at once, not at the cache's next look at
-    the store (the write moved the clock it reads: ``store.comments.tick``)."""
-    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
-    if watch is None:
-        yield lambda _paper: None
-        return
-    with watch.voting():
-        yield watch.discussed
