@@ -23,6 +23,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import random
 import tempfile
 import time
@@ -184,8 +185,8 @@ def measure(papers: int, alerts: int, seed: int) -> str:
         f"{count:,} saved searches ({count // 10 + 1:,} members) against {report.papers} new "
         "papers, "
         f"threshold {settings.alert_similarity}; one process, one thread. Machine: {machine()}; "
-        "shared with four other helpers' work and a CI run at the time, so absolute times are "
-        "high and noisy: read the ratio.\n\n"
+        f"load average {os.getloadavg()[0]:.1f} at the end (on a shared machine absolute "
+        "times are noisy: read the ratio).\n\n"
         "| step | seconds |\n|---|---:|\n"
         f"| **whole run** (read alerts and papers, match, write {report.new:,} matches) | "
         f"**{total:.2f}** |\n"

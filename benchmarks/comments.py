@@ -354,10 +354,10 @@ def report(cpu: dict[str, float], runs: dict[str, Measured], options: argparse.N
     lines = [
         HEADING,
         "",
-        f"`python -m benchmarks.comments`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; the "
-        "machine was busy with four other helpers' work and a CI run during it (load average "
-        f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end), so every figure "
-        "is higher than on a quiet machine; `/healthz` in the same run is the baseline.",
+        f"`python -m benchmarks.comments`, {datetime.now(UTC):%Y-%m-%d}, on {machine()}; load "
+        f"average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (other "
+        "work on a shared machine makes every figure higher); `/healthz` in the same run is "
+        "the baseline.",
         "",
         f"CPU per uncached request (in process, response cache off, through ASGI one at a "
         f"time, `time.process_time` over {options.requests} requests, median of "

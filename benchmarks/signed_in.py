@@ -280,8 +280,8 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         HEADING,
         "",
         f"`python -m benchmarks.signed_in`, {datetime.now(UTC):%Y-%m-%d}, on {machine(extra)}; "
-        "the machine was shared with 3 other helpers' work during the run (load average "
-        f"{options.load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end).",
+        f"load average {options.load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+        "the end.",
         "",
         "One server (`dailypapers serve --workers 1`, default settings, no background "
         f"worker) over {papers:,} papers in SQLite; {options.connections} keep-alive "
