@@ -6,6 +6,7 @@ cached pages dropping when a comment is written."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -116,6 +117,34 @@ def test_a_browser_session_posts_with_its_csrf_header(client: TestClient, filled
     assert client.post(url, json={"text": "no token"}).status_code == 403
     answer = client.post(url, json={"text": "hi"}, headers={"X-CSRF-Token": csrf_of(client)})
     assert answer.status_code == 201
+
+
+@pytest.mark.parametrize("held", [0.05, 0.6])  # shorter and longer than RETRY_FOR
+def test_a_post_waits_for_another_writer_and_is_written_once(
+    client: TestClient, filled: Store, held: float
+) -> None:
+    prefix = f"wait{int(held * 100)}x"
+    (ada,) = add_members(filled, 1, prefix=prefix)
+    paper = _papers(client)[0]
+    write = bearer(api_token(filled, ada, "write"))
+    taken, release = threading.Event(), threading.Event()
+
+    def writer() -> None:  # another writer holds SQLite's write lock (a notification, a vote)
+        with filled.write() as connection:
+            connection.exec_driver_sql("UPDATE papers SET arxiv_id = arxiv_id WHERE 0")
+            taken.set()
+            release.wait(5)
+
+    other = threading.Thread(target=writer)
+    other.start()
+    assert taken.wait(5)
+    threading.Timer(held, release.set).start()
+    made = client.post(f"/api/papers/{paper}/comments", json={"text": "late"}, headers=write)
+    other.join()
+    assert made.status_code == 201, made.text
+    thread = client.get(f"/api/papers/{paper}/comments").json()
+    mine = [c for c in thread if c["author"] and c["author"]["name"] == f"{prefix}0"]
+    assert [c["id"] for c in mine] == [made.json()["id"]]
 
 
 def _form(page: str, action: str) -> dict[str, str]:

@@ -3,8 +3,9 @@ a paper you submitted or are a confirmed author of.
 
 :func:`on_comment` listens to the comment service (:func:`dailypapers.discussion.comments.
 add_listener`, registered when this module is imported: the web app imports it): after a
-comment commits, its notifications are written in one transaction of their own (a failure
-there is logged and leaves the comment be). Each member gets at most one notification per
+comment commits, who it concerns is read, and their notifications written in one
+transaction of their own when there are any (a failure there is logged and leaves the
+comment be). Each member gets at most one notification per
 comment, of the most specific kind (a reply before a mention before a comment on their
 paper), and never one for their own comment; an edit that adds a mention notifies the newly
 mentioned. Mentions are the service's (``@name`` outside code, existing members). The
@@ -44,17 +45,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def notify_comment(
-    connection: Connection,
-    *,
-    comment_id: int,
-    paper_id: str,
-    author_id: int | None,
-    parent_id: int | None,
-    mentioned: Iterable[int],
-    now: datetime | None = None,
+def comment_recipients(
+    connection: Connection, *, paper_id: str, parent_id: int | None, mentioned: Iterable[int]
 ) -> dict[int, str]:
-    """Write the notifications a new comment causes; returns member id -> kind."""
+    """Who a new comment concerns (member id -> kind), the comment's author included."""
     recipients: dict[int, str] = {}
     if parent_id is not None:
         parent_author = rows.comment_author(connection, parent_id)
@@ -64,7 +58,7 @@ def notify_comment(
         recipients.setdefault(user_id, "mention")
     for user_id in rows.people_of_paper(connection, paper_id):
         recipients.setdefault(user_id, "paper_comment")
-    return _write(connection, recipients, comment_id, paper_id, author_id, now)
+    return recipients
 
 
 def notify_edit(
@@ -112,19 +106,30 @@ def _write(
 
 
 def on_comment(store: Store, event: CommentEvent) -> None:
-    """The comment service's listener (after the comment's commit): its notifications."""
+    """The comment service's listener (after the comment's commit): its notifications.
+
+    A new comment's recipients are read first, and SQLite's write lock is taken only when
+    someone is told: most comments tell no one, and a write here (in a worker thread,
+    after the answer) held the lock while comment POSTs on the event loop found it taken
+    and waited in a thread (their p99 under load, ``benchmarks/comments.py``)."""
     comment = event.comment
-    with store.write() as connection:
-        if event.kind == "posted":
-            told = notify_comment(
+    if event.kind == "posted":
+        with store.read() as connection:
+            recipients = comment_recipients(
                 connection,
-                comment_id=comment.id,
                 paper_id=comment.paper_id,
-                author_id=comment.user_id,
                 parent_id=comment.parent_id,
                 mentioned=event.mentioned_user_ids,
             )
-        else:
+        recipients.pop(comment.user_id or 0, None)
+        if not recipients:
+            return
+        with store.write() as connection:
+            told = _write(
+                connection, recipients, comment.id, comment.paper_id, comment.user_id, None
+            )
+    else:
+        with store.write() as connection:
             told = notify_edit(
                 connection,
                 comment_id=comment.id,
