@@ -199,7 +199,7 @@ def test_the_page_forms_work_without_javascript(client: TestClient, filled: Stor
     assert "This comment was deleted." in page and "Nicer" not in page and "Thanks" in page
 
 
-def test_merged_member_pages_keep_own_controls_for_their_author(
+def test_merged_member_pages_keep_own_controls_for_their_author_only(
     client: TestClient, uncached: TestClient, filled: Store
 ) -> None:
     ada, bob, mod = add_members(filled, 3, prefix="own")
@@ -211,6 +211,7 @@ def test_merged_member_pages_keep_own_controls_for_their_author(
     also = {"text": "also mine", "parent": top.json()["id"]}
     client.post(f"/api/papers/{paper}/comments", json=also, headers=write)
     edit = f'action="/comments/{top.json()["id"]}/edit"'
+    report = f'action="/comments/{top.json()["id"]}/report"'
     for user_id, sees in ((ada, True), (bob, False), (mod, True)):
         cached = TestClient(client.app)
         token = sign_in(cached, filled, user_id)
@@ -219,6 +220,8 @@ def test_merged_member_pages_keep_own_controls_for_their_author(
         assert again.headers["x-cache"] == "hit", (user_id, first.headers, again.headers)
         assert first.text == again.text == direct.text, user_id
         assert (edit in again.text) is sees
+        # The report form: never on your own comment; moderators hide instead.
+        assert (report in again.text) is (user_id == bob), user_id
         assert "<!--own" not in again.text
 
 

@@ -3,9 +3,10 @@
 reason for moderators.
 
 Written with f-strings like the rest of the thread (every value escaped). Members get the
-report form on every visible comment alike, their own too, so the one member template of a
-page is right for all of them (reporting your own comment is refused with a message:
-:func:`dailypapers.discussion.moderation.report`). Moderators have a template of their own.
+report form on the visible comments of others: :mod:`dailypapers.web.comment_view` puts it
+where the member merge leaves it out for the comment's author (a report of your own comment
+is refused anyway: :func:`dailypapers.discussion.moderation.report`). Moderators have a
+template of their own.
 A comment a moderator hid has a reason and gets "Unhide"; one hidden because its author is
 suspended has none and may still be hidden for good.
 """

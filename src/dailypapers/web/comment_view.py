@@ -12,7 +12,9 @@ decided at rendering for the member who will read it. In a template each comment
 are rendered between two slots naming its author (:meth:`CommentViewer.own_open`); the merge
 keeps them for that author only (:func:`dailypapers.web.personal.merge`). Rendered directly
 for a member, they are there for their own comments only; moderators (a template of their
-own) get them on every comment. Either way the page is the same bytes.
+own) get them on every comment. A comment's report form is the other way round: between
+slots the merge drops for its author only (``own_slot(name, others=True)``), left out of a
+direct rendering for its author. Either way the page is the same bytes.
 """
 
 from __future__ import annotations
@@ -192,6 +194,19 @@ def _controls(c: Comment, viewer: CommentViewer, form: CommentForm | None, field
     )
 
 
+def _moderation(c: Comment, viewer: CommentViewer, field: str) -> str:
+    """The comment's report form (members other than its author) or hide form (moderators);
+    in a member template between slots the merge drops for the author alone."""
+    if not viewer.moderator and c.author_username is not None:
+        if not viewer.template and c.author_username == viewer.username:
+            return ""  # reporting your own comment is refused: no form for it
+        if viewer.template:
+            form = moderation_html(c, signed_in=viewer.signed_in, moderator=False, field=field)
+            slot = personal.own_slot(c.author_username, others=True)
+            return f"{slot}{form}{personal.OWN_END}" if form else ""
+    return moderation_html(c, signed_in=viewer.signed_in, moderator=viewer.moderator, field=field)
+
+
 def _reply_form(c: Comment, form: CommentForm | None, field: str) -> str:
     replying = form is not None and form.parent_id == c.id and form.edit_id is None
     error = f'<p class="error" role="alert">{escape(form.error)}</p>' if replying and form else ""
@@ -219,7 +234,7 @@ def _item(
         _header(c, viewer),
         _body(c, viewer),
         _controls(c, viewer, form, field),
-        moderation_html(c, signed_in=viewer.signed_in, moderator=viewer.moderator, field=field),
+        _moderation(c, viewer, field),
         "  </article>\n",
     ]
     if top:

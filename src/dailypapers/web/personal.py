@@ -41,7 +41,7 @@ CSRF_SLOT = f"csrf-slot-{_NONCE}"
 HEADER_SLOT = f"<!--account-nav {_NONCE}-->"
 _YOURS = f"<!--yours {_NONCE} "
 YOURS_TEXT = ", yours among them"
-_OWN = f"<!--own {_NONCE} "  # a comment's edit/delete controls, kept for its author only
+_OWN = f"<!--own {_NONCE} "  # a comment's edit/delete controls (its author only) or report form
 OWN_END = f"<!--/own {_NONCE}-->"
 
 # Scope state keys (``scope["state"]``, which Starlette's ``request.state`` reads).
@@ -69,16 +69,17 @@ def yours_slot(paper_id: str) -> str:
     return f"{_YOURS}{escape(quote(paper_id))}-->"
 
 
-def own_slot(username: str) -> str:
+def own_slot(username: str, *, others: bool = False) -> str:
     """Opens a comment's own controls in a template (closed by :data:`OWN_END`): the merge
-    keeps what is between for the member ``username`` and drops it for anyone else."""
-    return f"{_OWN}{escape(username)}-->"
+    keeps what is between for the member ``username`` and drops it for anyone else; with
+    ``others`` the other way round (a comment's report form: everyone but its author)."""
+    return f"{_OWN}{'!' if others else ''}{escape(username)}-->"
 
 
 def _own_controls(body: bytes, username: str) -> bytes:
-    """``body`` with the controls of ``username``'s comments kept, all others dropped."""
+    """``body`` with the slots of :func:`own_slot` kept or dropped for ``username``."""
     marker, end_marker = _OWN.encode(), OWN_END.encode()
-    mine = f"{_OWN}{escape(username)}-->".encode()
+    mine = f"{escape(username)}-->".encode()
     parts: list[bytes] = []
     at = 0
     while (start := body.find(marker, at)) >= 0:
@@ -86,8 +87,10 @@ def _own_controls(body: bytes, username: str) -> bytes:
         if end < 0:
             break
         parts.append(body[at:start])
-        if body.startswith(mine, start):
-            parts.append(body[start + len(mine) : end])
+        name = start + len(marker)
+        others = body.startswith(b"!", name)  # usernames never hold "!"
+        if body.startswith(mine, name + others) != others:
+            parts.append(body[body.index(b"-->", name) + 3 : end])
         at = end + len(end_marker)
     parts.append(body[at:])
     return b"".join(parts)
