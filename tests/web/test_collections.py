@@ -14,9 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.discussion import collections as service
+from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web import collections as web_collections
-from tests.support.accounts import bearer, csrf_of
+from dailypapers.web.app import create_app
+from dailypapers.web.auth import SESSION_COOKIE
+from tests.support.accounts import bearer, cookie_domain, csrf_of
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
@@ -116,6 +119,54 @@ def test_not_interested_hides_cards_until_undone_in_settings(
     client.post(f"/papers/{paper}/not-interested", data={"csrf_token": csrf, "hidden": "0"})
     assert f'href="/papers/{paper}"' in client.get(DAY).text
     assert "None: " in client.get("/settings").text
+
+
+def _toggle(page: str, paper: str) -> str:
+    """The paper page's "Not interested" form."""
+    start = page.index(f'action="/papers/{paper}/not-interested" data-hide-toggle>')
+    return page[page.rindex("<form", 0, start) : page.index("</form>", start)]
+
+
+def test_the_paper_page_hides_and_undoes_without_and_with_javascript(
+    client: TestClient, filled: Store
+) -> None:
+    paper = _papers(client)[0]
+    path = f"/papers/{paper}"
+    assert "data-hide-toggle" not in _anonymous(client).get(path).text
+    (ada,) = add_members(filled, 1, prefix="toggle")
+    token = sign_in(client, filled, ada)
+    settings = get_settings().model_copy(update={"page_cache_mb": 0})
+
+    def direct() -> str:  # rendered for her (no cache; an app of its own knows her marks now)
+        uncached = TestClient(create_app(filled, settings))
+        uncached.cookies.set(SESSION_COOKIE, token, domain=cookie_domain(uncached))
+        return uncached.get(path).text
+
+    box = _toggle(client.get(path).text, paper)
+    assert 'name="hidden" value="1"' in box and 'aria-pressed="false"' in box
+    assert ">Not interested</button>" in box
+    csrf = csrf_of(client)
+    done = client.post(
+        f"{path}/not-interested",
+        data={"csrf_token": csrf, "hidden": "1", "next": f"{path}#hiding"},
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, f"{path}#hiding")
+    merged = client.get(path)  # her merge of the member template
+    assert merged.headers["x-cache"] in {"hit", "miss"} and merged.text == direct()
+    box = _toggle(merged.text, paper)
+    assert 'name="hidden" value="0"' in box and 'aria-pressed="true"' in box
+    assert "Undo “Not interested”</button>" in box and 'class="hide-toggle marked"' in box
+    assert f'href="/papers/{paper}"' not in client.get(DAY).text  # gone from her lists
+    scripted = client.post(
+        f"{path}/not-interested",
+        data={"hidden": "0"},
+        headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+    )
+    assert scripted.json() == {"paperId": paper, "hidden": False}
+    again = client.get(path).text
+    assert 'name="hidden" value="1"' in _toggle(again, paper) and again == direct()
+    assert f'href="/papers/{paper}"' in client.get(DAY).text
 
 
 def test_collection_pages_public_private_and_managed(client: TestClient, filled: Store) -> None:

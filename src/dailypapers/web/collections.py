@@ -39,6 +39,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -48,6 +49,7 @@ from dailypapers.discussion import collections as service
 from dailypapers.discussion import exchange
 from dailypapers.discussion.collections import Collection, CollectionError, Item
 from dailypapers.web import auth
+from dailypapers.web.cards import Voter
 from dailypapers.web.deps import RowId, reader, settings_of, store_of
 from dailypapers.web.limits import limiter_of
 from dailypapers.web.member import Member, api_writer, form_writer
@@ -453,6 +455,37 @@ def _feed(request: Request, owner: User, collection: Collection, items: list[Ite
     return response
 
 
+# -- the paper page's "Not interested" (a Jinja global) -----------------------------------------
+
+HIDE_TITLE = "Hide this paper from your daily, trending and search pages"
+SHOW_TITLE = "Show this paper in your lists again"
+UNDO_LABEL = "Undo “Not interested”"
+
+
+def paper_not_interested(paper_id: str, voter: Voter | None) -> Markup:
+    """``{{ paper_not_interested(id, voter) }}``: the paper page's "Not interested" toggle
+    for a signed-in member (nothing for nobody signed in): a POST to
+    ``/papers/{id}/not-interested`` that hides the paper from their lists (``hidden=1``) or,
+    once hidden, undoes it (``0``); ``static/collections.js`` sends it in place. Its marked
+    state is what :func:`~dailypapers.web.personal.merge` flips for the member's hidden
+    papers (``_HIDE_FLIPS`` there: keep the two in step)."""
+    if voter is None:
+        return Markup("")
+    marked = paper_id in voter.hidden
+    back = escape(f"{voter.back}#hiding")
+    title, label = (SHOW_TITLE, UNDO_LABEL) if marked else (HIDE_TITLE, "Not interested")
+    return Markup(
+        '<div class="hiding" id="hiding">\n'
+        f'    <form class="hide-toggle{" marked" if marked else ""}" method="post" '
+        f'action="/papers/{escape(quote(paper_id))}/not-interested" data-hide-toggle>'
+        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
+        f'<input type="hidden" name="hidden" value="{"0" if marked else "1"}">'
+        f'<input type="hidden" name="next" value="{back}">'
+        f'<button type="submit" aria-pressed="{"true" if marked else "false"}" '
+        f'title="{title}">{label}</button></form>\n</div>'
+    )
+
+
 # -- the settings' and profile's pieces (Jinja globals) -------------------------------------------
 
 
@@ -479,6 +512,7 @@ def public_collections(context: Any, profile: User) -> list[tuple[Collection, st
 
 
 templates.env.globals["not_interested_papers"] = not_interested_papers
+templates.env.globals["paper_not_interested"] = paper_not_interested
 templates.env.globals["public_collections"] = public_collections
 
 

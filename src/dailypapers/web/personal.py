@@ -192,6 +192,19 @@ _SAVE_FLIPS = (
 )
 
 
+# The paper page's "Not interested" toggle (web/collections.py ``paper_not_interested``) of
+# a paper not hidden, and what changes when the member hid it.
+_HIDE_FLIPS = (
+    (b'" method="post"', b' marked" method="post"'),
+    (b'name="hidden" value="1"', b'name="hidden" value="0"'),
+    (b'aria-pressed="false"', b'aria-pressed="true"'),
+    (
+        b'title="Hide this paper from your daily, trending and search pages">Not interested<',
+        'title="Show this paper in your lists again">Undo “Not interested”<'.encode(),
+    ),
+)
+
+
 _ACTION = b'action="/papers/'
 _VOTE_END = b'/upvote" data-upvote>'
 _SAVE_END = b'/save" data-save>'
@@ -244,9 +257,9 @@ def _card_edits(body: bytes, hidden: Collection[str]) -> list[tuple[int, int, by
 def _marked(
     body: bytes, upvoted: Collection[str], saved: Collection[str], hidden: Collection[str]
 ) -> bytes:
-    """``body`` with the vote boxes of ``upvoted`` and the save boxes of ``saved`` flipped
-    and the cards of ``hidden`` out, in one copy of the page (boxes inside a card taken out
-    go with it)."""
+    """``body`` with the vote boxes of ``upvoted``, the save boxes of ``saved`` and the
+    paper page's "Not interested" of ``hidden`` flipped and the cards of ``hidden`` out, in
+    one copy of the page (boxes inside a card taken out go with it)."""
     edits = _card_edits(body, hidden) if hidden else []
     removed = [(start, end) for start, end, _ in edits]
     flipped = []
@@ -256,6 +269,11 @@ def _marked(
         )
     if saved:
         flipped += _box_edits(body, saved, b'/save" data-save>', b'<form class="save', _SAVE_FLIPS)
+    if hidden:
+        flipped += _box_edits(
+            body, hidden, b'/not-interested" data-hide-toggle>', b'<form class="hide-toggle',
+            _HIDE_FLIPS,
+        )  # fmt: skip
     for edit in flipped:
         if not any(start <= edit[0] < end for start, end in removed):
             edits.append(edit)
