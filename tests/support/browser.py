@@ -6,6 +6,15 @@ of 127.0.0.1 before the thread starts, so there is no race for the port.
 :func:`launch_chromium` starts ``/usr/bin/chromium`` (``apt-get install chromium``) headless;
 the browsers Playwright downloads are never used. :class:`ScreenshotFolder` names where the
 screenshots of the key pages go and says so at the end of the test run.
+
+The browser tests' one fixture set (``tests/web/conftest.py`` imports the fixtures):
+
+- ``live_site`` (per module): :func:`serve_site` over the 30 papers Hugging Face featured on
+  2026-06-12 (real capture), as a :class:`Site` (``url``, ``store``, ``settings``); a module
+  that needs another site (a replayed arXiv, no papers) serves its own with
+  :func:`serve_site`;
+- ``browser`` (per module): :func:`chromium`, ``expect`` waiting at most :data:`TIMEOUT_MS`;
+- :func:`member_contexts`: one signed-in member's browser twice, with JavaScript and without.
 """
 
 from __future__ import annotations
@@ -13,15 +22,30 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from dailypapers.index.job import run_index
+from dailypapers.ingest.hf_daily import HfDailySource
+from dailypapers.ingest.run import ingest
+from dailypapers.settings import Settings
+from dailypapers.store import Store, open_store
+from dailypapers.web.app import create_app
+from tests.support.members import add_members, session_cookie
 
 CHROMIUM = Path("/usr/bin/chromium")
+FEATURED = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"  # in the shared data
+TIMEOUT_MS = 30_000  # what ``expect`` and a page wait at most: room for a loaded CI machine
 # No sandbox: the tests may run as root in a container, where Chromium's sandbox cannot start.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -106,3 +130,84 @@ class ScreenshotFolder:
         if self.taken:
             terminalreporter.write_sep("-", "browser screenshots")
             terminalreporter.write_line(f"{len(self.taken)} saved in {self.path}")
+
+
+@dataclass(frozen=True)
+class Site:
+    """A served site: its root URL, its store and its settings."""
+
+    url: str
+    store: Store
+    settings: Settings
+
+
+@contextmanager
+def serve_site(
+    settings: Settings, *, featured: bool = True, search_index: bool = False, **app: Any
+) -> Iterator[Site]:
+    """The site of ``settings`` on a free port while the block runs, the papers Hugging Face
+    featured on 2026-06-12 ingested first (``featured``) and the search indexes built as
+    ``dailypapers index`` would (``search_index``); ``app``: more of ``create_app``."""
+    from tests.conftest import SHARED_DATA  # the conftest imports this module's LiveServer
+
+    if featured and not (SHARED_DATA / FEATURED).is_file():
+        pytest.skip(f"shared test data not found at {SHARED_DATA}")
+    store = open_store(settings.resolved_database_url)
+    try:
+        if featured:
+            ingest(store, "hf", "capture", HfDailySource(SHARED_DATA / FEATURED))
+        if search_index:
+            run_index(store, settings)
+        with LiveServer(create_app(store, settings, **app)) as server:
+            yield Site(server.url, store, settings)
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium while the block runs; ``expect`` waits at most :data:`TIMEOUT_MS`."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def member_contexts(
+    browser: Browser, site: Site, prefix: str = "reader", **options: Any
+) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+    """A new member's signed-in browser twice: with JavaScript, then without (``options``:
+    more of ``new_context``)."""
+    (member,) = add_members(site.store, 1, prefix=f"{prefix}{datetime.now(UTC):%H%M%S%f}")
+    cookie = session_cookie(site.store, member, site.url)
+    made = [browser.new_context(base_url=site.url, java_script_enabled=js, **options)
+            for js in (True, False)]  # fmt: skip
+    try:
+        for context in made:
+            context.add_cookies([cookie])
+            context.set_default_timeout(TIMEOUT_MS)
+        yield made[0], made[1]
+    finally:
+        for context in made:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def live_site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Site]:
+    """The site over the papers Hugging Face featured on 2026-06-12, one per test module."""
+    from tests.support.site import site_settings  # it imports LiveServer from here
+
+    settings = site_settings(tmp_path_factory.mktemp("browser-site"), models_dir)
+    with serve_site(settings) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium for a test module (each test opens its own contexts)."""
+    with chromium() as launched:
+        yield launched

@@ -3,6 +3,7 @@
 ``featured`` holds the 30 papers Hugging Face featured on 2026-06-12 (real capture) and the
 arXiv snapshot sample. A test module that needs more papers overrides ``filled`` (by default
 just ``featured``); ``client`` and ``indexed_client`` serve whatever ``filled`` holds.
+The browser tests' fixtures (``live_site``, ``browser``) are :mod:`tests.support.browser`'s.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dailypapers.ingest.run import ingest
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
+from tests.support.browser import browser, live_site  # noqa: F401 (the browser tests' fixtures)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"

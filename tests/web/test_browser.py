@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from dailypapers.index.job import run_index
 from dailypapers.ingest.files import JsonLinesSource
@@ -30,7 +30,7 @@ from dailypapers.ingest.run import ingest
 from dailypapers.store import open_store
 from dailypapers.web.app import create_app
 from tests.conftest import SHARED_DATA
-from tests.support.browser import LiveServer, ScreenshotFolder, launch_chromium
+from tests.support.browser import TIMEOUT_MS, LiveServer, ScreenshotFolder
 from tests.support.site import site_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -44,7 +44,6 @@ TOP_FIRST_AUTHOR = "Jundong Xu"
 # A sample paper whose code link is in its arXiv comments, not in Hugging Face's githubRepo.
 CODE_IN_COMMENTS_TITLE = "Consistency Regularization for Self-Rewarding Language Models"
 CODE_IN_COMMENTS_REPO = "https://github.com/example-lab/crsr"
-TIMEOUT_MS = 10_000
 # Read at import: the autouse settings_env fixture removes DAILYPAPERS_* variables in tests.
 SCREENSHOTS_ENV = os.environ.get("DAILYPAPERS_SCREENSHOTS")
 
@@ -67,15 +66,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator
             yield server.url
     finally:
         store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site: str) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,39 +15,22 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dailypapers.accounts import service as accounts
 from dailypapers.settings import Settings
-from dailypapers.store import Store, open_store
-from dailypapers.web.app import create_app
-from tests.support.browser import LiveServer, launch_chromium
+from tests.support.browser import Site, serve_site
 from tests.support.site import site_settings
 
-TIMEOUT_MS = 10_000
 PASSWORD = "a passphrase nobody guesses"
 
 
 @pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path
-) -> Iterator[tuple[str, Settings, Store]]:
+def served(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Site]:
+    """The site without papers: accounts need none."""
     settings = site_settings(tmp_path_factory.mktemp("accounts-site"), models_dir)
-    store = open_store(settings.resolved_database_url)
-    try:
-        with LiveServer(create_app(store, settings)) as server:
-            yield server.url, settings, store
-    finally:
-        store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(served: object) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    with serve_site(settings, featured=False) as site:
+        yield site
 
 
 def _the_mail(settings: Settings) -> EmailMessage:
@@ -57,10 +40,8 @@ def _the_mail(settings: Settings) -> EmailMessage:
     return message
 
 
-def test_sign_up_confirm_log_in_log_out(
-    served: tuple[str, Settings, Store], browser: Browser
-) -> None:
-    site, settings, store = served
+def test_sign_up_confirm_log_in_log_out(served: Site, browser: Browser) -> None:
+    site, settings, store = served.url, served.settings, served.store
     context = browser.new_context()
     page: Page = context.new_page()
     page.goto(site + "/")

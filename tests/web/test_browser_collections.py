@@ -2,7 +2,8 @@
 the real server: save a paper from a card with JavaScript (in place, no page load) and
 without it (the form's POST and 303 back to the card), find it in "Read later" and download
 its BibTeX export; "Not interested" takes a card off the day's list, in place with
-JavaScript and by a page load without, and settings undoes it.
+JavaScript and by a page load without, and settings undoes it; the paper page's "Save" and
+"Not interested" (with its undo), both ways.
 
 Run: ``.venv/bin/pytest tests/web/test_browser_collections.py``.
 """
@@ -11,67 +12,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
-from dailypapers.store import Store, open_store
-from dailypapers.web.app import create_app
-from tests.conftest import SHARED_DATA
-from tests.support.browser import LiveServer, launch_chromium
-from tests.support.members import add_members, session_cookie
-from tests.support.site import site_settings
+from tests.support.browser import Site, member_contexts
 
-CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 DAY = "/date/2026-06-12"
-TIMEOUT_MS = 30_000  # bounded, with room for a loaded CI machine
-
-
-@pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path
-) -> Iterator[tuple[str, Store]]:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared test data not found at {SHARED_DATA}")
-    settings = site_settings(tmp_path_factory.mktemp("collections-site"), models_dir)
-    store = open_store(settings.resolved_database_url)
-    try:
-        ingest(store, "hf", "capture", HfDailySource(SHARED_DATA / CAPTURE))
-        with LiveServer(create_app(store, settings)) as server:
-            yield server.url, store
-    finally:
-        store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(served: tuple[str, Store]) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
-def contexts(
-    browser: Browser, served: tuple[str, Store]
-) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+def contexts(browser: Browser, live_site: Site) -> Iterator[tuple[BrowserContext, BrowserContext]]:
     """One member's browser twice: with JavaScript and without."""
-    url, store = served
-    (member,) = add_members(store, 1, prefix=f"reader{datetime.now(UTC):%H%M%S%f}")
-    cookie = session_cookie(store, member, url)
-    made = [browser.new_context(base_url=url, java_script_enabled=js, accept_downloads=True)
-            for js in (True, False)]  # fmt: skip
-    for context in made:
-        context.add_cookies([cookie])
-        context.set_default_timeout(TIMEOUT_MS)
-    yield made[0], made[1]
-    for context in made:
-        context.close()
+    with member_contexts(browser, live_site, "reader", accept_downloads=True) as made:
+        yield made
 
 
 def _card(page: Page, index: int) -> tuple[str, str]:
@@ -142,3 +97,42 @@ def test_not_interested_hides_a_card(contexts: tuple[BrowserContext, BrowserCont
     item.get_by_role("button", name="Show it again").click()
     plain.goto(DAY)
     assert _shown(plain, first) == 1 and _shown(plain, second) == 0
+
+
+def test_save_and_not_interested_on_the_paper_page(
+    contexts: tuple[BrowserContext, BrowserContext],
+) -> None:
+    scripted, plain = (context.new_page() for context in contexts)
+    scripted.goto(DAY)
+    paper, _ = _card(scripted, 2)
+    scripted.goto(f"/papers/{paper}")
+    loads: list[str] = []
+    scripted.on("load", lambda loaded: loads.append(loaded.url))
+    save = scripted.locator(".saving form.save button")
+    save.click()
+    expect(save).to_have_text("Saved")
+    save.click()  # and out of every collection again
+    expect(save).to_have_text("Save")
+    hide = scripted.locator("#hiding button")
+    hide.click()
+    expect(hide).to_have_attribute("aria-pressed", "true")
+    expect(hide).to_have_text("Undo “Not interested”")
+    expect(scripted.locator("article.paper h1")).to_be_visible()  # the page stays
+    assert loads == []  # all in place
+    scripted.goto(DAY)
+    assert _shown(scripted, paper) == 0
+    scripted.goto(f"/papers/{paper}")
+    scripted.locator("#hiding button").click()  # undo
+    expect(scripted.locator("#hiding button")).to_have_text("Not interested")
+
+    plain.goto(f"/papers/{paper}")  # the same member, without JavaScript
+    plain.locator("#hiding button").click()
+    plain.wait_for_url(f"**/papers/{paper}#hiding")
+    expect(plain.locator("#hiding button")).to_have_attribute("aria-pressed", "true")
+    plain.locator("#hiding button").click()
+    plain.wait_for_url(f"**/papers/{paper}#hiding")
+    expect(plain.locator("#hiding button")).to_have_text("Not interested")
+    plain.locator(".saving form.save button").click()
+    expect(plain.locator(".saving form.save button")).to_have_text("Saved")
+    plain.goto(DAY)
+    assert _shown(plain, paper) == 1

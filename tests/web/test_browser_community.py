@@ -18,28 +18,22 @@ import email
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
 import pytest
 from playwright._impl._api_structures import SetCookieParam
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from dailypapers.accounts import service as accounts
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
 from dailypapers.settings import Settings
-from dailypapers.store import Store, open_store
-from dailypapers.web.app import create_app
 from tests.conftest import SHARED_DATA
-from tests.support.browser import LiveServer, launch_chromium
+from tests.support.browser import TIMEOUT_MS, Site, member_contexts, serve_site
 from tests.support.members import add_members, session_cookie, set_role
 from tests.support.replay import ReplayServer, Response
 from tests.support.site import site_settings
 
-CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 ARXIV = "arxiv-responses/api-atom/arxivpy_2026_idlist_0808.05394_1707.08567.body.xml"
 # Ten papers arXiv answered a search with: the journey submits one of them.
 ARXIV_MORE = "arxiv-responses/api-atom/arxivpy_2026_search_testing_start0_max10.body.xml"
@@ -47,13 +41,10 @@ JOURNEY_PAPER = "2202.12139"
 ATOM = {"Content-Type": "application/atom+xml"}
 PASSWORD = "a passphrase nobody guesses"
 DAY = "/date/2026-06-12"
-TIMEOUT_MS = 30_000  # bounded, with room for a loaded CI machine
 
 
 @pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path
-) -> Iterator[tuple[str, Store, Settings]]:
+def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Site]:
     """The site over the day Hugging Face featured, its arXiv API a replay of captures."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
@@ -65,44 +56,15 @@ def site(
         settings = settings.model_copy(update={
             "arxiv_api_url": arxiv.base_url + "/api/query", "submission_max_age_days": 100_000,
         })  # fmt: skip
-        store = open_store(settings.resolved_database_url)
-        try:
-            ingest(store, "hf", "capture", HfDailySource(SHARED_DATA / CAPTURE))
-            with LiveServer(create_app(store, settings)) as server:
-                yield server.url, store, settings
-        finally:
-            store.dispose()
-
-
-@pytest.fixture(scope="module")
-def served(site: tuple[str, Store, Settings]) -> tuple[str, Store]:
-    return site[0], site[1]
-
-
-@pytest.fixture(scope="module")
-def browser(served: tuple[str, Store]) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+        with serve_site(settings) as served:
+            yield served
 
 
 @pytest.fixture
-def member_context(
-    browser: Browser, served: tuple[str, Store]
-) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+def member_context(browser: Browser, site: Site) -> Iterator[tuple[BrowserContext, BrowserContext]]:
     """A signed-in member's browser twice: with JavaScript and without."""
-    url, store = served
-    (member,) = add_members(store, 1, prefix=f"browser{datetime.now(UTC):%H%M%S%f}")
-    cookie = session_cookie(store, member, url)
-    contexts = [browser.new_context(base_url=url, java_script_enabled=js) for js in (True, False)]
-    for context in contexts:
-        context.add_cookies([cookie])
-        context.set_default_timeout(TIMEOUT_MS)
-    yield contexts[0], contexts[1]
-    for context in contexts:
-        context.close()
+    with member_contexts(browser, site, "browser") as made:
+        yield made
 
 
 def _count(page: Page, index: int) -> int:
@@ -178,8 +140,8 @@ def _vote(page: Page, index: int) -> None:
     expect(button.locator(".count")).to_have_text(str(before + 1))
 
 
-def test_the_whole_journey(site: tuple[str, Store, Settings], browser: Browser) -> None:
-    url, store, settings = site
+def test_the_whole_journey(site: Site, browser: Browser) -> None:
+    url, store, settings = site.url, site.store, site.settings
     context = browser.new_context(base_url=url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

@@ -13,21 +13,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from dailypapers.digest import subscriptions as subs
 from dailypapers.digest.compose import pick_edition
 from dailypapers.digest.outbox import send_edition
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
-from dailypapers.store import open_store
-from dailypapers.web.app import create_app
-from tests.support.browser import LiveServer, launch_chromium
+from tests.support.browser import chromium, serve_site
 from tests.support.site import site_settings
 from tests.support.smtp import SmtpServer, start_smtp
-from tests.web.conftest import CAPTURE
-
-TIMEOUT_MS = 30_000  # bounded, with room for a loaded CI machine
 
 
 def _link(server: SmtpServer, index: int, pattern: str) -> str:
@@ -50,39 +43,29 @@ def test_subscribe_confirm_read_the_archive_and_unsubscribe(
     settings = site_settings(tmp_path / "site", models_dir).model_copy(
         update={"smtp_url": smtp.url()}
     )
-    store = open_store(settings.resolved_database_url)
-    ingest(store, "hf", "capture", HfDailySource(shared_data / CAPTURE))
-    expect.set_options(timeout=TIMEOUT_MS)
-    try:
-        with LiveServer(create_app(store, settings)) as server, sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page: Page = browser.new_page()
-            page.goto(server.url + "/")
-            page.get_by_label("Get trending papers in your email inbox").fill("ada@example.org")
-            page.get_by_role("button", name="Subscribe").click()
-            expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
+    with serve_site(settings) as site, chromium() as browser:
+        page: Page = browser.new_page()
+        page.goto(site.url + "/")
+        page.get_by_label("Get trending papers in your email inbox").fill("ada@example.org")
+        page.get_by_role("button", name="Subscribe").click()
+        expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
 
-            confirm = _link(smtp, 0, r"http://\S+/subscribe/confirm\?token=\S+")
-            page.goto(confirm)
-            page.get_by_role("button", name="Confirm this address").click()
-            expect(page.get_by_role("heading", name="Subscribed")).to_be_visible()
+        confirm = _link(smtp, 0, r"http://\S+/subscribe/confirm\?token=\S+")
+        page.goto(confirm)
+        page.get_by_role("button", name="Confirm this address").click()
+        expect(page.get_by_role("heading", name="Subscribed")).to_be_visible()
 
-            live = settings.model_copy(update={"site_url": server.url})
-            edition = pick_edition(store, "daily", date(2026, 6, 12))
-            assert edition is not None
-            assert send_edition(store, live, edition).counts == {"sent": 1}
-            archive = _link(smtp, 1, r"http://\S+/digests/daily/2026-06-12")
-            page.goto(archive)
-            expect(
-                page.get_by_role("heading", name="Daily Papers, Fri 12 Jun 2026")
-            ).to_be_visible()
-            first = edition.entries[0]
-            expect(page.get_by_role("link", name=first.title)).to_be_visible()
+        live = settings.model_copy(update={"site_url": site.url})
+        edition = pick_edition(site.store, "daily", date(2026, 6, 12))
+        assert edition is not None
+        assert send_edition(site.store, live, edition).counts == {"sent": 1}
+        archive = _link(smtp, 1, r"http://\S+/digests/daily/2026-06-12")
+        page.goto(archive)
+        expect(page.get_by_role("heading", name="Daily Papers, Fri 12 Jun 2026")).to_be_visible()
+        first = edition.entries[0]
+        expect(page.get_by_role("link", name=first.title)).to_be_visible()
 
-            page.goto(_link(smtp, 1, r"http://\S+/unsubscribe\?token=\S+"))
-            page.get_by_role("button", name="Unsubscribe").click()
-            expect(page.get_by_role("heading", name="Unsubscribed")).to_be_visible()
-            assert subs.all_subscriptions(store) == []
-            browser.close()
-    finally:
-        store.dispose()
+        page.goto(_link(smtp, 1, r"http://\S+/unsubscribe\?token=\S+"))
+        page.get_by_role("button", name="Unsubscribe").click()
+        expect(page.get_by_role("heading", name="Unsubscribed")).to_be_visible()
+        assert subs.all_subscriptions(site.store) == []

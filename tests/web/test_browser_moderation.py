@@ -9,52 +9,16 @@ Run: ``.venv/bin/pytest tests/web/test_browser_moderation.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from dailypapers.discussion import comments as service
-from dailypapers.ingest.hf_daily import HfDailySource
-from dailypapers.ingest.run import ingest
-from dailypapers.settings import Settings
-from dailypapers.store import Store, open_store
-from dailypapers.web.app import create_app
-from tests.conftest import SHARED_DATA
-from tests.support.browser import LiveServer, launch_chromium
+from dailypapers.store import Store
+from tests.support.browser import TIMEOUT_MS, Site
 from tests.support.members import add_members, member, session_cookie, set_role
-from tests.support.site import site_settings
 from tests.web.test_claims import a_paper_and_author
 
-CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
-TIMEOUT_MS = 30_000  # bounded, with room for a loaded CI machine
 RUDE = "You are all wrong and stupid"
-
-
-@pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path
-) -> Iterator[tuple[str, Store, Settings]]:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared test data not found at {SHARED_DATA}")
-    settings = site_settings(tmp_path_factory.mktemp("moderation-site"), models_dir)
-    store = open_store(settings.resolved_database_url)
-    try:
-        ingest(store, "hf", "capture", HfDailySource(SHARED_DATA / CAPTURE))
-        with LiveServer(create_app(store, settings)) as server:
-            yield server.url, store, settings
-    finally:
-        store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site: tuple[str, Store, Settings]) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _context(browser: Browser, url: str, store: Store, user_id: int | None) -> BrowserContext:
@@ -66,9 +30,9 @@ def _context(browser: Browser, url: str, store: Store, user_id: int | None) -> B
 
 
 def test_a_member_reports_a_reply_and_a_moderator_hides_it(
-    site: tuple[str, Store, Settings], browser: Browser
+    live_site: Site, browser: Browser
 ) -> None:
-    url, store, settings = site
+    url, store, settings = live_site.url, live_site.store, live_site.settings
     paper, _ = a_paper_and_author(store)
     bob, ada, mod = add_members(store, 3, prefix="journey")
     set_role(store, mod, "moderator")
