@@ -30,7 +30,7 @@ changes without the store's change stamp moving.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Annotated, Any
@@ -48,6 +48,7 @@ from dailypapers.accounts.service import find_user
 from dailypapers.discussion import collections as service
 from dailypapers.discussion import exchange
 from dailypapers.discussion.collections import Collection, CollectionError, Item
+from dailypapers.store import Store
 from dailypapers.web import auth
 from dailypapers.web.cards import Voter
 from dailypapers.web.deps import RowId, reader, settings_of, store_of
@@ -117,27 +118,48 @@ def collection_path(owner: str, collection: Collection) -> str:
 # -- the cards' forms -------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class Switch:
+    """A member's on/off of a paper from a card or the paper page: what turns it on and off,
+    the JSON answer's field, and where a form goes back when its ``next`` is no path here."""
+
+    turn_on: Callable[[Store, int, str], object]
+    turn_off: Callable[[Store, int, str], object]
+    field: str
+    fallback: str  # "{paper}" filled in
+
+
+SAVE = Switch(service.add_paper, service.remove_everywhere, "saved", "/papers/{paper}")
+NOT_INTERESTED = Switch(service.mark_not_interested, service.undo_not_interested, "hidden", "/")
+OnOff = Annotated[str, Form(pattern="^[01]$")]
+Next = Annotated[str, Form(max_length=2000)]
+
+
+def _switch(
+    request: Request, member: Member, paper_id: str, switch: Switch, on: bool, next: str
+) -> Response:
+    """Turn ``switch`` on or off for ``member``: the new state as JSON for a script, else
+    303 back to ``next``."""
+    _count_write(request, member)
+    with _rules():
+        paper = service.canonical_paper_id(paper_id)
+        (switch.turn_on if on else switch.turn_off)(store_of(request), member.id, paper)
+    _changed(request, member.id)
+    if _wants_json(request):
+        return JSONResponse({"paperId": paper, switch.field: on})
+    return RedirectResponse(_local(next, switch.fallback.format(paper=paper)), 303)
+
+
 @pages.post("/papers/{paper_id:path}/save")
 def save_form(
     request: Request,
     paper_id: str,
     member: Annotated[Member, Depends(form_writer)],
-    saved: Annotated[str, Form(pattern="^[01]$")] = "1",
-    next: Annotated[str, Form(max_length=2000)] = "",
+    saved: OnOff = "1",
+    next: Next = "",
 ) -> Response:
     """Save to "Read later" (``saved=1``) or take out of every collection (``0``)."""
-    _count_write(request, member)
-    store = store_of(request)
-    with _rules():
-        paper = service.canonical_paper_id(paper_id)
-        if saved == "1":
-            service.add_paper(store, member.id, paper)
-        else:
-            service.remove_everywhere(store, member.id, paper)
-    _changed(request, member.id)
-    if _wants_json(request):
-        return JSONResponse({"paperId": paper, "saved": saved == "1"})
-    return RedirectResponse(_local(next, f"/papers/{paper}"), 303)
+    return _switch(request, member, paper_id, SAVE, saved == "1", next)
 
 
 @pages.post("/papers/{paper_id:path}/not-interested")
@@ -145,22 +167,11 @@ def not_interested_form(
     request: Request,
     paper_id: str,
     member: Annotated[Member, Depends(form_writer)],
-    hidden: Annotated[str, Form(pattern="^[01]$")] = "1",
-    next: Annotated[str, Form(max_length=2000)] = "",
+    hidden: OnOff = "1",
+    next: Next = "",
 ) -> Response:
     """Hide the paper from the member's lists (``hidden=1``) or show it again (``0``)."""
-    _count_write(request, member)
-    store = store_of(request)
-    with _rules():
-        paper = service.canonical_paper_id(paper_id)
-        if hidden == "1":
-            service.mark_not_interested(store, member.id, paper)
-        else:
-            service.undo_not_interested(store, member.id, paper)
-    _changed(request, member.id)
-    if _wants_json(request):
-        return JSONResponse({"paperId": paper, "hidden": hidden == "1"})
-    return RedirectResponse(_local(next, "/"), 303)
+    return _switch(request, member, paper_id, NOT_INTERESTED, hidden == "1", next)
 
 
 # -- pages --------------------------------------------------------------------------------------
