@@ -20,6 +20,8 @@ queue is :mod:`dailypapers.web.pages.claims`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -52,6 +54,16 @@ def _moderating(user: User) -> User:
     return user
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What the moderation rules refuse (:class:`~dailypapers.discussion.moderation.
+    ModerationError`) becomes the HTTP error it names, with its message."""
+    try:
+        yield
+    except moderation.ModerationError as refused:
+        raise HTTPException(refused.status, str(refused)) from None
+
+
 def _see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
@@ -73,10 +85,8 @@ def report(
     user: Annotated[User, Depends(require_writer)],
     reason: Reason,
 ) -> Response:
-    try:
+    with _refusals():
         filed = moderation.report(store_of(request), user, comment_id, reason)
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     return _see_other(f"/papers/{filed.paper_id}?reported=1#comment-{comment_id}")
 
 
@@ -115,10 +125,8 @@ def hide(
     user: Annotated[User, Depends(require_writer)],
     reason: Reason = "",
 ) -> Response:
-    try:
+    with _refusals():
         moderation.hide(store_of(request), _moderating(user), comment_id, reason)
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     return _see_other("/moderation/reports?done=hidden")
 
 
@@ -129,10 +137,8 @@ def unhide(
     user: Annotated[User, Depends(require_writer)],
     reason: Reason = "",
 ) -> Response:
-    try:
+    with _refusals():
         paper_id = moderation.unhide(store_of(request), _moderating(user), comment_id, reason)
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     return _see_other(f"/papers/{paper_id}#comment-{comment_id}")
 
 
@@ -143,10 +149,8 @@ def dismiss(
     user: Annotated[User, Depends(require_writer)],
     reason: Reason = "",
 ) -> Response:
-    try:
+    with _refusals():
         moderation.dismiss(store_of(request), _moderating(user), report_id, reason)
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     return _see_other("/moderation/reports?done=dismissed")
 
 
@@ -180,10 +184,8 @@ def remove(
     reason: Reason = "",
 ) -> Response:
     paper_id = canonical_id(paper_id)
-    try:
+    with _refusals():
         moderation.remove_submission(store_of(request), _moderating(user), paper_id, reason)
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     return _see_other(f"/moderation/submissions?removed={paper_id}")
 
 
@@ -223,10 +225,8 @@ def suspend_or_restore(
     target = accounts.find_user(store, name)
     if target is None:
         raise HTTPException(404, f"no user {name[:40]!r}")
-    try:
+    with _refusals():
         moderation.set_suspended(store, _moderating(user), target, action == "suspend", reason)
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     sessions = getattr(request.app.state, "sessions", None)
     if sessions is not None:  # cached pages stop knowing the suspended member at once
         sessions.forget(user_id=target.id)
@@ -241,12 +241,10 @@ def suspend_or_restore(
 def audit_log(
     request: Request, user: Annotated[User, Depends(require_role("admin"))], p: Page = 0
 ) -> Response:
-    try:
+    with _refusals():
         entries, total = moderation.audit_page(
             store_of(request), user, limit=PAGE_SIZE, offset=p * PAGE_SIZE
         )
-    except moderation.ModerationError as refused:
-        raise HTTPException(refused.status, str(refused)) from None
     context = {
         "title": "Audit log",
         "entries": entries,
