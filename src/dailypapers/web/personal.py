@@ -304,7 +304,7 @@ def merge(
     notifications), their CSRF token in every form, the papers they upvoted and saved (among
     the page's) marked so, the cards of those they are not interested in left out, and the
     edit and delete controls of their own comments (:func:`own_slot`) kept, everybody else's
-    dropped."""
+    dropped (the report forms the other way round)."""
     header = member_nav(username, CSRF_SLOT, path, unread).encode()
     body = template.replace(HEADER_SLOT.encode(), header)
     body = body.replace(CSRF_SLOT.encode(), csrf_token.encode())
