@@ -133,6 +133,8 @@ SAVE = Switch(service.add_paper, service.remove_everywhere, "saved", "/papers/{p
 NOT_INTERESTED = Switch(service.mark_not_interested, service.undo_not_interested, "hidden", "/")
 OnOff = Annotated[str, Form(pattern="^[01]$")]
 Next = Annotated[str, Form(max_length=2000)]
+PaperField = Annotated[str, Form(max_length=200)]
+NoteField = Annotated[str, Form(max_length=5000)]
 
 
 def _switch(
@@ -238,6 +240,16 @@ def _own(request: Request, member: Member, collection_id: int) -> Collection:
     return found
 
 
+@contextmanager
+def _changing(request: Request, member: Member, collection_id: int) -> Iterator[Collection]:
+    """A change of the member's own list ``collection_id`` from a form: counted against
+    the member's limit, 404 for a list not theirs, what the rules refuse its HTTP error."""
+    _count_write(request, member)
+    collection = _own(request, member, collection_id)
+    with _rules():
+        yield collection
+
+
 def _back(request: Request, member: Member, collection: Collection, next: str) -> Response:
     return RedirectResponse(_local(next, collection_path(member.username, collection)), 303)
 
@@ -247,13 +259,11 @@ def add_form(
     request: Request,
     collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
-    paper: Annotated[str, Form(max_length=200)],
-    note: Annotated[str, Form(max_length=5000)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "",
+    paper: PaperField,
+    note: NoteField = "",
+    next: Next = "",
 ) -> Response:
-    _count_write(request, member)
-    collection = _own(request, member, collection_id)
-    with _rules():
+    with _changing(request, member, collection_id) as collection:
         service.add_paper(store_of(request), member.id, paper, collection.id, note or None)
     _changed(request, member.id)
     if _wants_json(request):
@@ -266,12 +276,10 @@ def remove_form(
     request: Request,
     collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
-    paper: Annotated[str, Form(max_length=200)],
-    next: Annotated[str, Form(max_length=2000)] = "",
+    paper: PaperField,
+    next: Next = "",
 ) -> Response:
-    _count_write(request, member)
-    collection = _own(request, member, collection_id)
-    with _rules():
+    with _changing(request, member, collection_id) as collection:
         service.remove_paper(store_of(request), member.id, collection.id, paper)
     _changed(request, member.id)
     return _back(request, member, collection, next)
@@ -282,12 +290,10 @@ def note_form(
     request: Request,
     collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
-    paper: Annotated[str, Form(max_length=200)],
-    note: Annotated[str, Form(max_length=5000)] = "",
+    paper: PaperField,
+    note: NoteField = "",
 ) -> Response:
-    _count_write(request, member)
-    collection = _own(request, member, collection_id)
-    with _rules():
+    with _changing(request, member, collection_id) as collection:
         service.set_note(store_of(request), member.id, collection.id, paper, note)
     anchor = "#item-" + service.canonical_paper_id(paper).replace("/", "-").replace(".", "-")
     return _back(request, member, collection, collection_path(member.username, collection) + anchor)
@@ -298,13 +304,11 @@ def move_form(
     request: Request,
     collection_id: RowId,
     member: Annotated[Member, Depends(form_writer)],
-    paper: Annotated[str, Form(max_length=200)],
+    paper: PaperField,
     position: Annotated[int, Form(ge=1, le=100_000)],
 ) -> Response:
     """Move an item to ``position`` (1 is first): the "up", "down" and position forms."""
-    _count_write(request, member)
-    collection = _own(request, member, collection_id)
-    with _rules():
+    with _changing(request, member, collection_id) as collection:
         service.move(store_of(request), member.id, collection.id, paper, position - 1)
     return _back(request, member, collection, "")
 
@@ -317,9 +321,7 @@ def edit_form(
     name: Annotated[str, Form(max_length=500)],
     public: Annotated[str, Form(pattern="^[01]$")] = "0",
 ) -> Response:
-    _count_write(request, member)
-    _own(request, member, collection_id)
-    with _rules():
+    with _changing(request, member, collection_id):
         changed = service.update_collection(
             store_of(request), member.id, collection_id, name=name, public=public == "1"
         )
@@ -330,9 +332,7 @@ def edit_form(
 def delete_form(
     request: Request, collection_id: RowId, member: Annotated[Member, Depends(form_writer)]
 ) -> Response:
-    _count_write(request, member)
-    _own(request, member, collection_id)
-    with _rules():
+    with _changing(request, member, collection_id):
         service.delete_collection(store_of(request), member.id, collection_id)
     _changed(request, member.id)
     return RedirectResponse("/collections", 303)
