@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, repeat
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
@@ -68,26 +69,29 @@ def _learn(word: bytes) -> str | None:
     return term
 
 
-def _terms_of(words: set[bytes]) -> dict[bytes, str | None]:
-    get = _TERMS.get
-    found = {word: get(word, _UNKNOWN) for word in words}
-    for word in [word for word, term in found.items() if term is _UNKNOWN]:
-        found[word] = _learn(word)
+def _terms_of(words: list[bytes]) -> list[str | None]:
+    """The term of each of ``words``, in their order (a ``map`` over the memo runs in C)."""
+    found = list(map(_TERMS.get, words, repeat(_UNKNOWN)))
+    if _UNKNOWN in found:
+        found = [_learn(w) if t is _UNKNOWN else t for w, t in zip(words, found, strict=True)]
     return found
 
 
-def _ascii_spans(text: str, marked: dict[str, str]) -> list[_Span]:
-    """The spans of the words of ASCII ``text`` that are keys of ``marked``, in text order."""
+def _ascii_spans(cleaned: bytes, marked: dict[bytes, str]) -> list[_Span]:
+    """The spans of the words of ``cleaned`` (an ASCII text as ``_ASCII_WORDS`` leaves it:
+    lowercase letters and digits, a space for every other byte, so offsets are the text's)
+    that are keys of ``marked``, in text order."""
+    # Every separator is a space: a whole word is the word between two spaces, and a text
+    # padded with one space at each end needs no check of a match's neighbours.
+    padded = b" " + cleaned + b" "
     spans = []
     for word, term in marked.items():
-        at = text.find(word)
+        needle = b" " + word + b" "
+        at = padded.find(needle)
         while at >= 0:
-            end = at + len(word)
-            # A whole word only: the tokenizer cuts at every character not a letter or digit.
-            before = at and text[at - 1].isalnum()
-            if not before and not (end < len(text) and text[end].isalnum()):
-                spans.append(_Span(at, end, term))
-            at = text.find(word, end)
+            # ``at`` is the space before the word: the word starts at ``at`` in the text.
+            spans.append(_Span(at, at + len(word), term))
+            at = padded.find(needle, at + len(word))
     spans.sort(key=lambda span: span.start)
     return spans
 
@@ -103,13 +107,6 @@ class Marker:
             for term in self.wanted
             if len(term) >= FUZZY_MIN_CHARS
         ]
-        # Lengths a word may have to be near one of them: most words are not, and need no
-        # more than this look.
-        self._lengths = frozenset(
-            length
-            for term, limit in self._fuzzy
-            for length in range(len(term) - limit, len(term) + limit + 1)
-        )
 
     def _hits(self, present: set[str]) -> dict[str, str]:
         """Each of a text's terms (``present``) that is marked, and the query term it marks:
@@ -118,10 +115,11 @@ class Marker:
         hits = {term: term for term in present & wanted}
         missing = [(term, limit) for term, limit in self._fuzzy if term not in present]
         if missing:
-            lengths = self._lengths
-            others = [term for term in present - wanted if len(term) in lengths]
             # Optimal-string-alignment distance (transpositions count one edit), in C over
             # all the words at once; a word near two terms marks the first (query order).
+            # Words of other lengths are more than ``limit`` edits away: rapidfuzz drops them
+            # before any work, faster than a filter here.
+            others = list(present - wanted)
             for term, limit in missing if others else ():
                 for word, _, _ in extract(
                     term, others, scorer=OSA.distance, score_cutoff=limit, limit=None
@@ -133,18 +131,22 @@ class Marker:
         """The spans of ``text`` that mark the query's terms or words near a missing one."""
         if text.isascii():
             # The analyzer's terms without building a Python object per token in Rust: the
-            # text's distinct words, each word's term from the memo. Lowercase ASCII keeps
-            # every offset.
-            lowered = text.lower()
-            words = set(lowered.encode("ascii").translate(_ASCII_WORDS).split())
-            term_of = _terms_of(words)
-            hits = self._hits({term for term in term_of.values() if term is not None})
+            # text's distinct words, each word's term from the memo, all in C but the few
+            # words marked.
+            cleaned = text.encode("ascii").translate(_ASCII_WORDS)
+            words = list(set(cleaned.split()))
+            found = _terms_of(words)
+            present = set(found)
+            present.discard(None)
+            hits = self._hits(present)  # type: ignore[arg-type]  # None is gone
+            if not hits:
+                return []
+            keep = list(map(hits.__contains__, found))
             marked = {
-                word.decode("ascii"): hits[term]
-                for word, term in term_of.items()
-                if term is not None and term in hits
+                word: hits[term]  # type: ignore[index]  # only terms in hits are kept
+                for word, term in zip(compress(words, keep), compress(found, keep), strict=True)
             }
-            return _ascii_spans(lowered, marked) if marked else []
+            return _ascii_spans(cleaned, marked)
         tokens = analyzer(STEMMED).pre_tokenize(text).tokens
         triples = [(token.char_offset_from, token.char_offset_to, token.text) for token in tokens]
         hits = self._hits({term for _, _, term in triples})
