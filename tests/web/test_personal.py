@@ -316,3 +316,26 @@ def test_sessions_seen_together_are_looked_up_again_over_a_stretch(
     assert 0 < kept < len(tokens)
     monkeypatch.setattr(time, "monotonic", lambda: start + 60.5)  # past 1 x: none left
     assert all(sessions.get(token) is None for token in tokens)
+
+
+def test_a_cut_template_merges_as_the_replacing_merge_does() -> None:
+    """personal.Plan (cut once, one join per member) gives the bytes merge() gives, with
+    "yours among them" slots of ids holding dashes and slashes, and a header per member."""
+    template = (
+        f"<header>{personal.HEADER_SLOT}</header>"
+        f'<input name="csrf_token" value="{personal.CSRF_SLOT}">'
+        f"<p>3 upvotes{personal.yours_slot('hep-th/9901001')}</p>"
+        f"<p>1 upvote{personal.yours_slot('2606.00001')}</p>"
+        f'<form><input value="{personal.CSRF_SLOT}"></form>'
+    ).encode()
+    plan = personal.Plan(template)
+    for upvoted in (set(), {"hep-th/9901001"}, {"2606.00001", "hep-th/9901001"}):
+        expected = personal.merge(
+            template, username="ada", csrf_token="tok", path="/", upvoted=upvoted, unread=2
+        )
+        header = personal.member_nav("ada", "tok", "/", 2).encode()
+        merged = personal.merge_planned(
+            plan, username="ada", header=header, csrf_token="tok", upvoted=upvoted
+        )
+        assert merged == expected
+        assert merged.count(b"yours among them") == len(upvoted)
