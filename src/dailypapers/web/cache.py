@@ -95,6 +95,8 @@ class ResponseCache:
         # answers to fix in these instead of looking at every entry.
         self._showing: dict[str, set[CacheKey]] = {}
         self._unknown: set[CacheKey] = set()
+        # Corrections of an entry's body waiting for its next read (see forget_papers).
+        self._fixes: dict[CacheKey, dict[frozenset[str], Callable[[bytes], bytes]]] = {}
 
     def due(self) -> bool:
         """Whether it is time to look at the store again."""
@@ -112,6 +114,7 @@ class ResponseCache:
                 self._entries.clear()
                 self._showing.clear()
                 self._unknown.clear()
+                self._fixes.clear()
                 self._bytes = 0
 
     def get(self, key: CacheKey) -> CachedResponse | None:
@@ -123,6 +126,14 @@ class ResponseCache:
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
+            fixes = self._fixes.pop(key, None)
+            if fixes:
+                body = entry.body
+                for fix in fixes.values():
+                    body = fix(body)
+                self._drop(key)
+                entry = entry.with_body(body)
+                self._add(key, entry)
             return entry
 
     def lifetime(self, key: CacheKey) -> float:
@@ -141,7 +152,9 @@ class ResponseCache:
     ) -> None:
         """After votes on ``paper_ids``: the answers showing them get ``fix`` applied to
         their body (their new counts), or are dropped without one; answers whose papers
-        are unknown are dropped."""
+        are unknown are dropped. A fix is applied when the answer is next read, the last
+        one of each set of papers only (fixes set counts, they do not add to them): votes
+        on a paper cost no copy of the pages showing it until one is read."""
         with self._lock:
             self._forgets += 1
             for paper_id in paper_ids:
@@ -150,10 +163,10 @@ class ResponseCache:
             for paper_id in paper_ids:
                 stale.update(self._showing.get(paper_id, ()))
             for key in stale:
-                entry = self._entries[key]
-                self._drop(key)
-                if fix is not None and entry.paper_ids is not None:
-                    self._add(key, entry.with_body(fix(entry.body)))
+                if fix is not None and self._entries[key].paper_ids is not None:
+                    self._fixes.setdefault(key, {})[paper_ids] = fix
+                else:
+                    self._drop(key)
 
     def _forgotten_since(self, entry: CachedResponse, mark: int) -> bool:
         if mark == self._forgets:
@@ -187,6 +200,7 @@ class ResponseCache:
 
     def _drop(self, key: CacheKey) -> None:
         entry = self._entries.pop(key)
+        self._fixes.pop(key, None)
         self._bytes -= entry.size
         if entry.paper_ids is None:
             self._unknown.discard(key)

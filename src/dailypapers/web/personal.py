@@ -275,15 +275,14 @@ def _marked(
     return b"".join(parts)
 
 
-# Every slot :class:`Plan` cuts at: a CSRF token, the header, a "yours among them" (its paper).
+# The slots :class:`Plan` cuts at beside the CSRF tokens: the header, a "yours among them"
+# (its paper).
 _SLOTS = re.compile(
-    re.escape(CSRF_SLOT.encode())
-    + b"|"
-    + re.escape(HEADER_SLOT.encode())
-    + b"|"
-    + re.escape(_YOURS.encode())
-    + b"(.*?)-->"
+    re.escape(HEADER_SLOT.encode()) + b"|" + re.escape(_YOURS.encode()) + b"(.*?)-->"
 )
+_CSRF_BYTES = CSRF_SLOT.encode()
+_HEADER_BYTES = HEADER_SLOT.encode()
+_YOURS_START = _YOURS.encode()
 
 
 class Plan:
@@ -304,18 +303,20 @@ class Plan:
         self.headers = headers  # the answer's headers but its length (set by each merge)
         parts: list[bytes] = []
         holes: list[bytes | None] = []
-        at = 0
-        for found in _SLOTS.finditer(template):
-            parts.append(template[at : found.start()])
-            slot = found.group(0)
-            if slot == CSRF_SLOT.encode():
+        # Split at the CSRF slots (many, found at memchr speed), then cut the few pieces
+        # holding the header or a "yours" slot (a regex over the whole page cost 5 times more).
+        for index, piece in enumerate(template.split(_CSRF_BYTES)):
+            if index:
                 holes.append(None)
-            elif slot == HEADER_SLOT.encode():
-                holes.append(b"")
-            else:
-                holes.append(found.group(1))
-            at = found.end()
-        parts.append(template[at:])
+            if _HEADER_BYTES not in piece and _YOURS_START not in piece:
+                parts.append(piece)
+                continue
+            at = 0
+            for found in _SLOTS.finditer(piece):
+                parts.append(piece[at : found.start()])
+                holes.append(b"" if found.group(1) is None else found.group(1))
+                at = found.end()
+            parts.append(piece[at:])
         self.parts = parts
         self.holes = holes
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
