@@ -52,7 +52,14 @@ from dailypapers.discussion.collections import member_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
 from dailypapers.web import auth, personal
-from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache, page_papers
+from dailypapers.web.cache import (
+    CachedResponse,
+    CacheKey,
+    ResponseCache,
+    in_background,
+    no_body,
+    page_papers,
+)
 
 # Pages every member sees alike but for the header, the CSRF token and their votes.
 SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
@@ -144,9 +151,12 @@ class MemberPages:
             await anyio.to_thread.run_sync(cache.refresh)
         moderator = user.has_role("moderator")
         key = _member_key(scope, moderator)
-        template, hit = cache.get(key), True
+        template, renew = cache.lookup(key)
+        hit = template is not None
         if template is None:
-            template, hit = await self._render(scope, receive, app, cache, key, user), False
+            template = await self._render(scope, receive, app, cache, key, user)
+        elif renew:  # past its lifetime: served while rendered again for the next ones
+            in_background(self._renew(scope, app, cache, key, user))
         ids = template.paper_ids
         upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
         unread = await self._unread_of(user.id)
@@ -227,6 +237,12 @@ class MemberPages:
             return None
         self.sessions.put(token, signed_in.user)
         return signed_in.user
+
+    async def _renew(
+        self, scope: Scope, app: ASGIApp, cache: ResponseCache, key: CacheKey, user: User
+    ) -> None:
+        """The member template rendered again for the cache alone."""
+        await self._render(scope, no_body, app, cache, key, user)
 
     async def _render(
         self,
