@@ -39,7 +39,6 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from functools import partial
 
 import anyio
 from starlette.requests import cookie_parser
@@ -48,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers.accounts import User
 from dailypapers.accounts.service import resolve_session
 from dailypapers.discussion import notifications
-from dailypapers.discussion.collections import member_marks
+from dailypapers.discussion.collections import member_marks, members_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
 from dailypapers.web import auth, personal
@@ -65,6 +64,9 @@ from dailypapers.web.cache import (
 SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
 SHARED_PREFIXES = ("/date/", "/week/", "/month/", "/papers/", "/authors/")
 logger = logging.getLogger(__name__)
+# How often the marks members were served with are checked for age (personal.MemberMarks):
+# those older than its seconds are read again together, in one read transaction.
+MARKS_CHECK_EVERY = 2.0
 _DROPPED_HEADERS = (b"content-length", b"cache-control", b"x-cache")
 
 
@@ -133,8 +135,9 @@ class MemberPages:
         self.plan_bytes = settings.page_cache_mb * 2**20 // 2
         self._csrf_tokens: dict[str, str] = {}
         self._headers: dict[str, tuple[tuple[str, int, str], bytes]] = {}  # token -> header
-        # Members whose marks are being read again, and that reading.
-        self._reading: dict[int, asyncio.Future[personal.Marks]] = {}
+        # The members' marks read again in the background, every MARKS_CHECK_EVERY seconds.
+        self._marks_checked = float("-inf")
+        self._rereading: asyncio.Future[None] | None = None
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -300,24 +303,29 @@ class MemberPages:
 
     async def _marks_of(self, user_id: int) -> personal.Marks:
         """The member's saved and "not interested" papers: kept in memory, exact for this
-        process's changes; read again in the background once older than
-        ``MemberMarks.seconds`` (another process's changes), the old ones served meanwhile:
-        a page waits for the store only the first time a member is seen."""
+        process's changes; every member's older than ``MemberMarks.seconds`` (another
+        process's changes) read again together in the background, the old ones served
+        meanwhile: a page waits for the store only the first time a member is seen."""
         known = self.marks.peek(user_id)
         if known is None:
             return await marks_of(self.store, self.marks, user_id)
-        marks, fresh = known
-        if not fresh and user_id not in self._reading:
-            self._reading[user_id] = asyncio.get_running_loop().run_in_executor(
-                None, marks_now, self.store, self.marks, user_id
-            )
-            self._reading[user_id].add_done_callback(partial(self._read, user_id))
-        return marks
+        if time.monotonic() - self._marks_checked >= MARKS_CHECK_EVERY and self._rereading is None:
+            self._marks_checked = time.monotonic()
+            self._rereading = asyncio.get_running_loop().run_in_executor(None, self._reread)
+            self._rereading.add_done_callback(self._reread_done)
+        return known[0]
 
-    def _read(self, user_id: int, done: asyncio.Future[personal.Marks]) -> None:
-        del self._reading[user_id]
-        if not done.cancelled() and done.exception() is not None:  # kept: read next time
-            logger.warning("reading the marks of member %s failed: %r", user_id, done.exception())
+    def _reread(self) -> None:
+        """Every member's marks older than ``MemberMarks.seconds``, read again together."""
+        stale = self.marks.stale()
+        if stale:
+            for user_id, loaded in members_marks(self.store, list(stale)).items():
+                self.marks.put(user_id, loaded, stale[user_id])
+
+    def _reread_done(self, done: asyncio.Future[None]) -> None:
+        self._rereading = None
+        if not done.cancelled() and done.exception() is not None:  # kept: tried again later
+            logger.warning("reading members' marks again failed: %r", done.exception())
 
     def _load_votes(self, user_id: int) -> frozenset[str]:
         with read(self.store) as reader:

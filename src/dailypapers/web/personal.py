@@ -510,6 +510,17 @@ class MemberMarks:
             return None
         return found[0]
 
+    def stale(self) -> dict[int, int]:
+        """The members whose marks are older than :attr:`seconds`, each with its
+        :meth:`mark` (to read theirs again together and :meth:`put` them)."""
+        now = time.monotonic()
+        with self._lock:
+            return {
+                user_id: self._changes.get(user_id, 0)
+                for user_id, (_, when) in self._marks.items()
+                if now - when > self.seconds
+            }
+
     def peek(self, user_id: int) -> tuple[Marks, bool] | None:
         """The member's marks kept, even when older than :attr:`seconds`, and whether they
         are younger (a cached page serves old ones while they are read again)."""
