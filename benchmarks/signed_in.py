@@ -256,6 +256,12 @@ def _hits(cache: dict[str, int]) -> str:
     return f"{100 * cache.get('hit', 0) / total:.1f} %" if total else "–"
 
 
+def cpu_per_request(measured: Measured) -> float:
+    """Milliseconds of server CPU per request of the phase (pages and votes): what a request
+    costs, whatever share of the machine the server had (it is shared)."""
+    return measured.server_cpu * 1000 / max(1, sum(measured.requests.values()))
+
+
 def _row(name: str, measured: Measured, kind: str) -> str:
     window = measured.window or 1.0
     return (
@@ -263,7 +269,7 @@ def _row(name: str, measured: Measured, kind: str) -> str:
         f"{_hits(measured.cache) if kind == 'page' else '–'} | "
         f"{measured.per_second[kind]:,.0f} | {measured.p50_ms[kind]:.1f} | "
         f"{measured.p99_ms[kind]:.1f} | {measured.server_cpu / window:.2f} | "
-        f"{measured.generator_cpu / window:.2f} |"
+        f"{cpu_per_request(measured):.2f} | {measured.generator_cpu / window:.2f} |"
     )
 
 
@@ -296,8 +302,8 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         "corrects its paper's count in the cached pages showing it, so pages stay hits.",
         "",
         "| phase and requests | count | errors | cache hits | req/s | p50 ms | p99 ms "
-        "| server CPU | generator CPU |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| server CPU | server CPU ms per request | generator CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         _row("anonymous pages", anonymous, "page"),
         _row("signed in, reading: pages", reading, "page"),
         _row("signed in, voting: pages", signed, "page"),
@@ -310,23 +316,29 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         f"{TARGET_P99_MS:g} ms and ≥ {TARGET_RATIO:g} × the anonymous requests/s "
         f"({'met' if page_ok else 'not met'}); votes p99 ≤ {TARGET_VOTE_P99_MS:g} ms "
         f"({'met' if vote_ok else 'not met'}); errors: {errors}. CPU in cores over the "
-        "measured window.",
+        "measured window; per request, the phase's server CPU over its requests (pages and "
+        "votes): anonymous over signed-in, "
+        f"{cpu_per_request(anonymous) / cpu_per_request(reading):.2f} reading and "
+        f"{cpu_per_request(anonymous) / cpu_per_request(signed):.2f} voting (the requests/s "
+        "ratios a server with the same CPU in every phase would give).",
         "",
         "Where the time goes: a signed-in page from the cache costs its session (kept 60 s), "
-        "the member's upvotes (kept in memory) and the merge, about 0.1 ms of CPU in "
-        "process beside the 0.3 ms a cached answer costs the server (`python -m "
-        "benchmarks.signed_in` phases 1 and 2). A vote is one write transaction: the "
+        "the member's upvotes, marks (saved, not interested) and unread count, all kept in "
+        "memory and read on the event loop, and the merge: one join of the template's pieces "
+        "(cut once per template at its CSRF, header and \"yours\" slots) with the member's "
+        "CSRF token and header (made once per session), plus one pass over the page for the "
+        "boxes of papers the member marked. A vote is one write transaction: the "
         "per-account rate limit counted in it, the vote row added or deleted, the paper's "
-        "count moved and the votes' clock ticked and read, on the driver's cursor, about "
-        "1 ms of CPU in process. It runs on the event loop while SQLite's write lock is "
-        "free (in a worker thread it waited for the GIL behind the loop serving pages at "
-        "each of its calls into SQLite), so with a closed loop a vote waits about as long "
-        "as a page, behind the requests ahead of it. Cached pages (anonymous copies and "
-        "member templates) are rendered again after 0.75 to 1 x "
-        "`DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL, so that the pages a warm-up "
-        "made together expire over 15 s rather than at once): a phase that reaches that age "
-        "of the pages its warm-up or an earlier phase's made renders them again (its cache "
-        "misses).",
+        "count moved and the votes' clock ticked and read, on the driver's cursor. It runs "
+        "on the event loop while SQLite's write lock is free, so with a closed loop a vote "
+        "waits about as long as a page, behind the requests ahead of it; the cached pages "
+        "showing its paper get their new count when next read. Cached pages (anonymous "
+        "copies and member templates) expire after 0.75 to 1 x "
+        "`DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL); the first request to find "
+        "one expired (up to 1.5 x) is served it while it is rendered again in the "
+        "background: the voting phase, which comes that long after the warm-up of the "
+        "reading phase, renders every member template once again (about a fifth of its "
+        "server time in a py-spy profile, the votes another fifth).",
     ])  # fmt: skip
 
 

@@ -150,6 +150,21 @@ def test_not_interested_marks(papers: Store) -> None:
         service.mark_not_interested(papers, ada, "2101.99999")
 
 
+def test_many_members_marks_read_together_are_each_members_own(papers: Store) -> None:
+    ada, bob, cy = add_members(papers, 3, prefix="batch")
+    first, second, third = paper_ids(papers, 3)
+    service.add_paper(papers, ada, first)
+    other = service.create_collection(papers, ada, "Other")
+    service.add_paper(papers, ada, first, other.id)  # in two lists: once
+    service.add_paper(papers, ada, second, other.id)
+    service.add_paper(papers, bob, third)
+    service.mark_not_interested(papers, bob, first)
+    together = service.members_marks(papers, [ada, bob, cy])
+    assert together == {user: service.member_marks(papers, user) for user in (ada, bob, cy)}
+    assert together[ada] == (frozenset({first, second}), frozenset())
+    assert together[cy] == (frozenset(), frozenset())
+
+
 def test_export_my_data_and_deleting_the_account(papers: Store) -> None:
     ada, bob = add_members(papers, 2)
     first, second = paper_ids(papers, 2)

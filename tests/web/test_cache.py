@@ -79,8 +79,24 @@ def test_a_store_change_or_age_drops_entries() -> None:
     counter.stamp += 1
     assert client.get("/a").text.startswith("call 2")
     assert client.get("/a").headers["x-cache"] == "hit"
-    time.sleep(0.25)
+    time.sleep(0.35)  # past 1.5 x its lifetime: no longer served while rendered again
     assert client.get("/a").text.startswith("call 3")
+
+
+def test_an_expired_entry_is_served_while_one_request_renders_it_again() -> None:
+    cache = ResponseCache(lambda: 0, max_bytes=10_000_000, ttl=60.0, check_every=0)
+    key = ("http", b"localhost", "/papers", b"")
+    life = cache.lifetime(key)
+    old = CachedResponse(200, [], b"old", time.monotonic() - 1.2 * life, frozenset())
+    cache.put(key, old)
+    assert cache.lookup(key) == (old, True)  # this request renders it again
+    assert cache.lookup(key) == (old, False)  # the others are served the old one meanwhile
+    new = CachedResponse(200, [], b"new", time.monotonic(), frozenset())
+    cache.put(key, new)
+    assert cache.lookup(key) == (new, False)
+    too_old = CachedResponse(200, [], b"old", time.monotonic() - 1.6 * life, frozenset())
+    cache.put(key, too_old)
+    assert cache.lookup(key) == (None, False)  # past the grace: rendered in the request
 
 
 def test_entries_made_together_expire_over_a_stretch_not_all_at_once() -> None:

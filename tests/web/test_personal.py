@@ -316,3 +316,53 @@ def test_sessions_seen_together_are_looked_up_again_over_a_stretch(
     assert 0 < kept < len(tokens)
     monkeypatch.setattr(time, "monotonic", lambda: start + 60.5)  # past 1 x: none left
     assert all(sessions.get(token) is None for token in tokens)
+
+
+def test_a_cut_template_merges_as_the_replacing_merge_does() -> None:
+    """personal.Plan (cut once, one join per member) gives the bytes merge() gives, with
+    "yours among them" slots of ids holding dashes and slashes, and a header per member."""
+    template = (
+        f"<header>{personal.HEADER_SLOT}</header>"
+        f'<input name="csrf_token" value="{personal.CSRF_SLOT}">'
+        f"<p>3 upvotes{personal.yours_slot('hep-th/9901001')}</p>"
+        f"<p>1 upvote{personal.yours_slot('2606.00001')}</p>"
+        f'<form><input value="{personal.CSRF_SLOT}"></form>'
+    ).encode()
+    plan = personal.Plan(template)
+    for upvoted in (set(), {"hep-th/9901001"}, {"2606.00001", "hep-th/9901001"}):
+        expected = personal.merge(
+            template, username="ada", csrf_token="tok", path="/", upvoted=upvoted, unread=2
+        )
+        header = personal.member_nav("ada", "tok", "/", 2).encode()
+        merged = personal.merge_planned(
+            plan, username="ada", header=header, csrf_token="tok", upvoted=upvoted
+        )
+        assert merged == expected
+        assert merged.count(b"yours among them") == len(upvoted)
+
+
+def test_marks_changed_by_another_process_show_once_read_again_together(
+    client: TestClient, filled: Store
+) -> None:
+    """A save and a hide written straight to the store (as another worker process would,
+    without this process hearing of it) show once the member's marks are older than
+    MemberMarks.seconds: the pages read every such member's marks again together, in the
+    background, serving the old ones meanwhile."""
+    (ada,) = add_members(filled, 1)
+    paper, other_paper = _papers(client)[:2]
+    sign_in(client, filled, ada)
+    assert _saved(client.get(DAY).text) == set()  # ada's marks are now kept
+    collections.add_paper(filled, ada, paper)
+    collections.mark_not_interested(filled, ada, other_paper)
+    assert _saved(client.get(DAY).text) == set()  # kept, not read again yet
+    marks: personal.MemberMarks = client.app.state.member_marks  # type: ignore[attr-defined]
+    marks.seconds = 0.0  # ada's are old now: the next page starts reading them again
+    for _ in range(500):  # bounded; the look is every MARKS_CHECK_EVERY (2 s) at most
+        client.get(DAY)
+        if marks.peek(ada) is not None and marks.peek(ada)[0][0]:  # type: ignore[index]
+            break
+        time.sleep(0.01)
+    page = client.get(DAY).text
+    assert _saved(page) == {paper}
+    assert f'href="/papers/{other_paper}"' not in page
+    assert personal.MemberMarks(seconds=60.0).stale() == {}

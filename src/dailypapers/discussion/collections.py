@@ -389,6 +389,16 @@ def member_marks(store: Store, user_id: int) -> tuple[frozenset[str], frozenset[
         return sql.saved_ids(connection, user_id), marks.ids_of(connection, user_id)
 
 
+def members_marks(
+    store: Store, user_ids: list[int]
+) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """:func:`member_marks` of many members in one read transaction (two queries a 500)."""
+    with store.read() as connection:
+        saved = sql.saved_by_users(connection, user_ids)
+        hidden = marks.marked_by_users(connection, user_ids)
+    return {user_id: (saved[user_id], hidden[user_id]) for user_id in user_ids}
+
+
 # -- "export my data" -----------------------------------------------------------------------
 
 

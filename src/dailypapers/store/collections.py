@@ -193,6 +193,20 @@ def saved_ids(connection: Connection, user_id: int) -> frozenset[str]:
     return frozenset(connection.scalars(query))
 
 
+def saved_by_users(connection: Connection, user_ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """:func:`saved_ids` of each of ``user_ids`` (a batch: the member merge's re-reads)."""
+    found: dict[int, set[str]] = {user_id: set() for user_id in user_ids}
+    for start in range(0, len(user_ids), 500):
+        query = (
+            select(collections.c.user_id, collection_items.c.paper_id)
+            .join(collections, collections.c.id == collection_items.c.collection_id)
+            .where(collections.c.user_id.in_(user_ids[start : start + 500]))
+        )
+        for user_id, paper_id in connection.execute(query):
+            found[user_id].add(paper_id)
+    return {user_id: frozenset(ids) for user_id, ids in found.items()}
+
+
 def containing(connection: Connection, user_id: int, paper_id: str) -> set[int]:
     """The ids of ``user_id``'s collections that hold ``paper_id``."""
     query = (

@@ -6,7 +6,10 @@ than its lifetime: between 0.75 and 1 x ``ttl`` seconds, fixed per URL, so that 
 rendered together do not all expire, and all render again, together. The store's
 :func:`~dailypapers.feed.reader.change_stamp` is read at most every ``check_every``
 seconds (in a worker thread, off the event loop); when it moves, everything cached is
-dropped. Entries are kept least-recently-used within ``max_bytes``.
+dropped. Entries are kept least-recently-used within ``max_bytes``. An entry past its
+lifetime (by less than ``STALE_GRACE`` of it) is still served while the first request to
+find it so renders it again in the background (:meth:`ResponseCache.lookup`): pages expire
+without their readers waiting for the rendering.
 
 Only 200 answers to GET requests without a session cookie or Authorization header are
 cached, and never one that sets a cookie or says ``Cache-Control: private`` or ``no-store``
@@ -18,23 +21,27 @@ A GET with a session cookie for a page members read alike (the daily lists, a pa
 goes to the ``members`` server (:class:`~dailypapers.web.member_pages.MemberPages`): it keeps
 one shared rendering of the page per URL in this cache and merges the member in. Entries note
 the papers a page shows (``paper_ids``), so that a vote corrects the count in the pages
-showing its paper (:meth:`ResponseCache.forget_papers`) instead of dropping everything.
+showing its paper (:meth:`ResponseCache.forget_papers`) instead of dropping everything;
+the correction is made when such a page is next read (a vote copies no page by itself).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.web.personal import PAPER_IDS_KEY
 
+logger = logging.getLogger(__name__)
 # Paths whose answers are never cached: health checks must reach the app, static files have
 # their own validators, the API docs are cheap and rarely read.
 UNCACHED_PREFIXES = ("/healthz", "/static/", "/docs", "/openapi.json")
@@ -45,6 +52,11 @@ CacheKey = tuple[str, bytes, str, bytes]
 
 # The shortest life of an entry, as a share of the cache's ttl (see ResponseCache.lifetime).
 EXPIRY_SPREAD = 0.75
+# How long past its lifetime (as a share of it) an entry may still be served while it is
+# rendered again in the background (ResponseCache.lookup), and how long such a rendering
+# may take before another request starts one (it can fail, or be refused by a vote).
+STALE_GRACE = 0.5
+RENEW_WAIT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,9 @@ class ResponseCache:
         # answers to fix in these instead of looking at every entry.
         self._showing: dict[str, set[CacheKey]] = {}
         self._unknown: set[CacheKey] = set()
+        # Corrections of an entry's body waiting for its next read (see forget_papers).
+        self._fixes: dict[CacheKey, dict[frozenset[str], Callable[[bytes], bytes]]] = {}
+        self._renewing: dict[CacheKey, float] = {}  # expired entries being rendered again
 
     def due(self) -> bool:
         """Whether it is time to look at the store again."""
@@ -112,6 +127,8 @@ class ResponseCache:
                 self._entries.clear()
                 self._showing.clear()
                 self._unknown.clear()
+                self._fixes.clear()
+                self._renewing.clear()
                 self._bytes = 0
 
     def get(self, key: CacheKey) -> CachedResponse | None:
@@ -122,8 +139,43 @@ class ResponseCache:
             if time.monotonic() - entry.created > self.lifetime(key):
                 self._drop(key)
                 return None
-            self._entries.move_to_end(key)
-            return entry
+            return self._read(key, entry)
+
+    def lookup(self, key: CacheKey) -> tuple[CachedResponse | None, bool]:
+        """:meth:`get`, but an entry past its lifetime by less than ``STALE_GRACE`` of it is
+        still served while one request renders it again (stale while revalidating: the
+        pages a warm-up made together are not all rendered again in the requests' way).
+        Returns the entry and whether this caller is the one to render it again."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None, False
+            now = time.monotonic()
+            lifetime = self.lifetime(key)
+            age = now - entry.created
+            renew = False
+            if age > lifetime:
+                if age > lifetime * (1.0 + STALE_GRACE):
+                    self._drop(key)
+                    return None, False
+                renew = now - self._renewing.get(key, float("-inf")) > RENEW_WAIT
+                if renew:
+                    self._renewing[key] = now
+            return self._read(key, entry), renew
+
+    def _read(self, key: CacheKey, entry: CachedResponse) -> CachedResponse:
+        """``entry`` (under ``key``) as read now: its waiting count corrections applied."""
+        self._entries.move_to_end(key)
+        fixes = self._fixes.pop(key, None)
+        if fixes:
+            body = entry.body
+            for fix in fixes.values():
+                body = fix(body)
+            fixed = entry.with_body(body)  # the same papers: its place in _showing stays
+            self._entries[key] = fixed
+            self._bytes += fixed.size - entry.size
+            entry = fixed
+        return entry
 
     def lifetime(self, key: CacheKey) -> float:
         """How long the entry under ``key`` is kept: between ``EXPIRY_SPREAD`` x ``ttl`` and
@@ -141,7 +193,9 @@ class ResponseCache:
     ) -> None:
         """After votes on ``paper_ids``: the answers showing them get ``fix`` applied to
         their body (their new counts), or are dropped without one; answers whose papers
-        are unknown are dropped."""
+        are unknown are dropped. A fix is applied when the answer is next read, the last
+        one of each set of papers only (fixes set counts, they do not add to them): votes
+        on a paper cost no copy of the pages showing it until one is read."""
         with self._lock:
             self._forgets += 1
             for paper_id in paper_ids:
@@ -150,10 +204,10 @@ class ResponseCache:
             for paper_id in paper_ids:
                 stale.update(self._showing.get(paper_id, ()))
             for key in stale:
-                entry = self._entries[key]
-                self._drop(key)
-                if fix is not None and entry.paper_ids is not None:
-                    self._add(key, entry.with_body(fix(entry.body)))
+                if fix is not None and self._entries[key].paper_ids is not None:
+                    self._fixes.setdefault(key, {})[paper_ids] = fix
+                else:
+                    self._drop(key)
 
     def _forgotten_since(self, entry: CachedResponse, mark: int) -> bool:
         if mark == self._forgets:
@@ -187,6 +241,8 @@ class ResponseCache:
 
     def _drop(self, key: CacheKey) -> None:
         entry = self._entries.pop(key)
+        self._fixes.pop(key, None)
+        self._renewing.pop(key, None)
         self._bytes -= entry.size
         if entry.paper_ids is None:
             self._unknown.discard(key)
@@ -256,8 +312,11 @@ class CacheMiddleware:
         if self.cache.due():  # the store is read in a thread: it must not block the loop
             await anyio.to_thread.run_sync(self.cache.refresh)
         key = _key(scope)
-        hit = self.cache.get(key)
+        hit, renew = self.cache.lookup(key)
         if hit is not None:
+            if renew:  # past its lifetime: served while rendered again for the next ones
+                again = {**scope, "state": dict(scope.get("state", {}))}
+                in_background(self._miss(key, again, no_body, _dropped))
             await _replay(hit, send)
             return
         await self._miss(key, scope, receive, send)
@@ -303,6 +362,30 @@ def _shareable(headers: list[tuple[bytes, bytes]]) -> bool:
         if lowered == b"cache-control" and (b"private" in value or b"no-store" in value):
             return False
     return True
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()  # renderings under way (kept from the GC)
+
+
+def in_background(render: Coroutine[Any, Any, None]) -> None:
+    """Run ``render`` (a page rendered again for the cache) beside the requests."""
+    task = asyncio.get_running_loop().create_task(render)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_rendered)
+
+
+def _rendered(task: asyncio.Task[None]) -> None:
+    _BACKGROUND.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("rendering a cached page again failed: %r", task.exception())
+
+
+async def no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _dropped(message: Message) -> None:
+    """Where a rendering for the cache alone sends its answer: nowhere."""
 
 
 async def _replay(entry: CachedResponse, send: Send) -> None:

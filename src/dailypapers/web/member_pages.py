@@ -16,17 +16,29 @@ calls go on to the app as before. For one of those pages:
    MemberVotes` (every vote of the member, read once with one query and kept up to date by
    this process's votes, dropped when votes changed elsewhere), which are in the member's
    collections or marked "not interested" (:class:`~dailypapers.web.personal.MemberMarks`,
-   read with one query, kept likewise), and their count of unread notifications
+   read with one query, kept likewise, read again in the background when older than its
+   seconds, for other processes' changes), and their count of unread notifications
    (:class:`~dailypapers.discussion.notifications.UnreadCounts`: kept in memory, exact for
    this process's changes, within seconds for other processes'); then the merge, sent with
-   ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``.
+   ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``. The merge is one
+   join of the template's pieces (:class:`~dailypapers.web.personal.Plan`, cut once per
+   template body) with the member's CSRF token and header (both made once per session), and
+   passes over the page only for the boxes of papers the member marked.
+
+Everything a cached page needs is in memory and is read on the event loop: a request goes
+to a worker thread only for a real store read (a member seen for the first time, the
+cache's look at the store every few seconds), each hop costing a thread handoff and GIL
+contention under load.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections import OrderedDict
 
 import anyio
 from starlette.requests import cookie_parser
@@ -35,15 +47,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers.accounts import User
 from dailypapers.accounts.service import resolve_session
 from dailypapers.discussion import notifications
-from dailypapers.discussion.collections import member_marks
+from dailypapers.discussion.collections import member_marks, members_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
 from dailypapers.web import auth, personal
-from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache, page_papers
+from dailypapers.web.cache import (
+    CachedResponse,
+    CacheKey,
+    ResponseCache,
+    in_background,
+    no_body,
+    page_papers,
+)
 
 # Pages every member sees alike but for the header, the CSRF token and their votes.
 SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
 SHARED_PREFIXES = ("/date/", "/week/", "/month/", "/papers/", "/authors/")
+logger = logging.getLogger(__name__)
+# How often the marks members were served with are checked for age (personal.MemberMarks):
+# those older than its seconds are read again together, in one read transaction.
+MARKS_CHECK_EVERY = 2.0
 _DROPPED_HEADERS = (b"content-length", b"cache-control", b"x-cache")
 
 
@@ -60,9 +83,25 @@ def session_of(scope: Scope) -> str | None:
             return None
         if name == b"cookie":
             cookies = value
-    if auth.SESSION_COOKIE.encode() not in cookies:
+    return _session_cookie(cookies)
+
+
+_SESSION_NAME = f"{auth.SESSION_COOKIE}=".encode()
+
+
+def _session_cookie(cookies: bytes) -> str | None:
+    """The session cookie's value in a Cookie header, as Starlette reads it (the last one of
+    that name wins), without parsing every cookie of the header."""
+    at = cookies.rfind(_SESSION_NAME)
+    while at > 0 and not cookies[:at].rstrip(b" ").endswith(b";"):  # inside another cookie
+        at = cookies.rfind(_SESSION_NAME, 0, at)
+    if at < 0:
         return None
-    return cookie_parser(cookies.decode("latin-1")).get(auth.SESSION_COOKIE) or None
+    end = cookies.find(b";", at)
+    value = cookies[at + len(_SESSION_NAME) : end if end >= 0 else len(cookies)].strip()
+    if b'"' in value or b"\\" in value:  # quoted: as the full parser reads it
+        return cookie_parser(cookies.decode("latin-1")).get(auth.SESSION_COOKIE) or None
+    return value.decode("latin-1") or None
 
 
 def _member_key(scope: Scope, moderator: bool) -> CacheKey:
@@ -89,6 +128,16 @@ class MemberPages:
         self.votes = votes
         self.unread = unread or notifications.UnreadCounts(store)
         self.marks = marks or personal.MemberMarks()
+        # The member templates cut at their slots (personal.Plan), on the event loop only.
+        self._plans: OrderedDict[CacheKey, personal.Plan] = OrderedDict()
+        self._plan_bytes = 0
+        # Cut templates are kept within half the cache's size (they hold a copy of the body).
+        self.plan_bytes = settings.page_cache_mb * 2**20 // 2
+        self._csrf_tokens: dict[str, str] = {}
+        self._headers: dict[str, tuple[tuple[str, int, str], bytes]] = {}  # token -> header
+        # The members' marks read again in the background, every MARKS_CHECK_EVERY seconds.
+        self._marks_checked = float("-inf")
+        self._rereading: asyncio.Future[None] | None = None
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -105,32 +154,73 @@ class MemberPages:
             await anyio.to_thread.run_sync(cache.refresh)
         moderator = user.has_role("moderator")
         key = _member_key(scope, moderator)
-        template, hit = cache.get(key), True
+        template, renew = cache.lookup(key)
+        hit = template is not None
         if template is None:
-            template, hit = await self._render(scope, receive, app, cache, key, user), False
+            template = await self._render(scope, receive, app, cache, key, user)
+        elif renew:  # past its lifetime: served while rendered again for the next ones
+            in_background(self._renew(scope, app, cache, key, user))
         ids = template.paper_ids
         upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
         unread = await self._unread_of(user.id)
         shown = ids or frozenset()
         saved, hidden = await self._marks_of(user.id) if shown else (shown, shown)
-        body = personal.merge(
-            template.body,
+        plan = self._plan(key, template)
+        body = personal.merge_planned(
+            plan,
             username=user.username,
-            csrf_token=auth.session_csrf(self.settings, token),
-            path=scope["path"],
+            header=self._header(token, user, scope["path"], unread),
+            csrf_token=self._csrf(token),
             upvoted=upvoted,
-            unread=unread,
             saved=saved & shown,
             hidden=hidden & shown,
         )
-        headers = [(k, v) for k, v in template.headers if k.lower() not in _DROPPED_HEADERS]
-        headers += [
+        headers = [
+            *plan.headers,
             (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"private, no-store"),
             (b"x-cache", b"hit" if hit else b"miss"),
         ]
         await send({"type": "http.response.start", "status": template.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _plan(self, key: CacheKey, template: CachedResponse) -> personal.Plan:
+        """The template cut at its slots: once per template body (a vote's correction of
+        its counts makes a new body, cut again when next served)."""
+        plan = self._plans.get(key)
+        if plan is not None and plan.source is template.body:
+            self._plans.move_to_end(key)
+            return plan
+        if plan is not None:
+            self._plan_bytes -= self._plans.pop(key).size
+        headers = [(k, v) for k, v in template.headers if k.lower() not in _DROPPED_HEADERS]
+        headers.append((b"cache-control", b"private, no-store"))
+        plan = personal.Plan(template.body, headers)
+        self._plans[key] = plan
+        self._plan_bytes += plan.size
+        while self._plan_bytes > self.plan_bytes and self._plans:
+            self._plan_bytes -= self._plans.pop(next(iter(self._plans))).size
+        return plan
+
+    def _header(self, token: str, user: User, path: str, unread: int) -> bytes:
+        """The member's header (``personal.member_nav``): made again only when what it
+        shows changed (their unread count, their name)."""
+        made = self._headers.get(token)
+        shape = (user.username, unread, personal.nav_place(path))
+        if made is None or made[0] != shape:
+            if len(self._headers) >= personal.SESSION_CACHE_SIZE:
+                self._headers.clear()
+            nav = personal.member_nav(user.username, self._csrf(token), path, unread)
+            made = self._headers[token] = (shape, nav.encode())
+        return made[1]
+
+    def _csrf(self, token: str) -> str:
+        """The session's CSRF token (an HMAC: computed once per token)."""
+        known = self._csrf_tokens.get(token)
+        if known is None:
+            if len(self._csrf_tokens) >= personal.SESSION_CACHE_SIZE:
+                self._csrf_tokens.clear()
+            known = self._csrf_tokens[token] = auth.session_csrf(self.settings, token)
+        return known
 
     async def _member(self, scope: Scope, token: str) -> User | None:
         """The token's member; None to let the app answer (no such session, or rotated)."""
@@ -150,6 +240,12 @@ class MemberPages:
             return None
         self.sessions.put(token, signed_in.user)
         return signed_in.user
+
+    async def _renew(
+        self, scope: Scope, app: ASGIApp, cache: ResponseCache, key: CacheKey, user: User
+    ) -> None:
+        """The member template rendered again for the cache alone."""
+        await self._render(scope, no_body, app, cache, key, user)
 
     async def _render(
         self,
@@ -206,8 +302,30 @@ class MemberPages:
         return voted
 
     async def _marks_of(self, user_id: int) -> personal.Marks:
-        """The member's saved and "not interested" papers: kept in memory a while."""
-        return await marks_of(self.store, self.marks, user_id)
+        """The member's saved and "not interested" papers: kept in memory, exact for this
+        process's changes; every member's older than ``MemberMarks.seconds`` (another
+        process's changes) read again together in the background, the old ones served
+        meanwhile: a page waits for the store only the first time a member is seen."""
+        known = self.marks.peek(user_id)
+        if known is None:
+            return await marks_of(self.store, self.marks, user_id)
+        if time.monotonic() - self._marks_checked >= MARKS_CHECK_EVERY and self._rereading is None:
+            self._marks_checked = time.monotonic()
+            self._rereading = asyncio.get_running_loop().run_in_executor(None, self._reread)
+            self._rereading.add_done_callback(self._reread_done)
+        return known[0]
+
+    def _reread(self) -> None:
+        """Every member's marks older than ``MemberMarks.seconds``, read again together."""
+        stale = self.marks.stale()
+        if stale:
+            for user_id, loaded in members_marks(self.store, list(stale)).items():
+                self.marks.put(user_id, loaded, stale[user_id])
+
+    def _reread_done(self, done: asyncio.Future[None]) -> None:
+        self._rereading = None
+        if not done.cancelled() and done.exception() is not None:  # kept: tried again later
+            logger.warning("reading members' marks again failed: %r", done.exception())
 
     def _load_votes(self, user_id: int) -> frozenset[str]:
         with read(self.store) as reader:

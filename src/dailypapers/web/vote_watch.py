@@ -9,10 +9,11 @@ votes' stamp reached a value this process did not produce itself:
 
 - :meth:`VoteWatch.voted` runs after each vote of this process (inside
   :meth:`VoteWatch.voting`): the cached pages showing the paper get its new count at once
-  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`;
-  a page being rendered meanwhile is not kept), answers that do not say which papers they
-  show (the API, feeds) are dropped, and the votes' stamp the vote's own write transaction
-  read last (no other vote can come between on SQLite) is noted as expected;
+  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`,
+  applied when each is next read; a page being rendered meanwhile is not kept), answers
+  that do not say which papers they show (the API, feeds) are dropped, and the votes'
+  stamp the vote's own write transaction read last (no other vote can come between on
+  SQLite) is noted as expected;
 - :meth:`VoteWatch.stamp` is the cache's stamp: papers, the epoch, the search engine's
   generation. A votes' stamp that is neither the last one seen nor one noted as expected
   (a vote in another worker process, a suspension) moves the epoch: everything is dropped,
@@ -20,10 +21,11 @@ votes' stamp reached a value this process did not produce itself:
   not yet noted), such a move waits for the next look, at most ``MAX_DEFERRED`` looks.
 
 On PostgreSQL a vote in another process that commits while a local vote's transaction
-reads its stamp may be taken as local: its pages are right again within
-``DAILYPAPERS_PAGE_CACHE_SECONDS``. So is the order of a list sorted by upvotes (a
-corrected count keeps its place, and a paper climbing into a list it is not on yet appears
-there when the page is rendered again, at most that long after).
+reads its stamp may be taken as local: its pages are right again within 1.5 x
+``DAILYPAPERS_PAGE_CACHE_SECONDS`` (an expired page is served while rendered again). So
+is the order of a list sorted by upvotes (a corrected count keeps its place, and a paper
+climbing into a list it is not on yet appears there when the page is rendered again, at
+most that long after).
 """
 
 from __future__ import annotations
