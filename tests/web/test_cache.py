@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from dailypapers.index.dense.embedder import load_embedder
 from dailypapers.index.dense.vectors import embed_papers
@@ -27,7 +29,13 @@ from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.vectors import papers_needing_vectors, save_vectors
 from dailypapers.web.app import create_app
-from dailypapers.web.cache import EXPIRY_SPREAD, CachedResponse, CacheMiddleware, ResponseCache
+from dailypapers.web.cache import (
+    EXPIRY_SPREAD,
+    CachedResponse,
+    CacheMiddleware,
+    ResponseCache,
+    no_body,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MODEL = "test-model"
@@ -97,6 +105,57 @@ def test_an_expired_entry_is_served_while_one_request_renders_it_again() -> None
     too_old = CachedResponse(200, [], b"old", time.monotonic() - 1.6 * life, frozenset())
     cache.put(key, too_old)
     assert cache.lookup(key) == (None, False)  # past the grace: rendered in the request
+
+
+class Gated:
+    """An ASGI app whose answers wait for a gate: renderings that are under way together."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.calls = 0
+        self.gate = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.calls += 1
+        await self.gate.wait()
+        headers = [(b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": f"call {self.calls}".encode()})
+
+
+async def _together(app: Gated, requests: int) -> list[tuple[bytes, bytes]]:
+    """``requests`` GETs of one page at once; each answer's body and X-Cache."""
+    cache = ResponseCache(lambda: 0, max_bytes=10_000, ttl=60.0, check_every=0)
+    middleware = CacheMiddleware(app, cache)
+
+    async def get() -> tuple[bytes, bytes]:
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/a",
+                 "query_string": b"", "headers": [(b"host", b"localhost")]}  # fmt: skip
+        await middleware(scope, no_body, send)
+        return sent[1]["body"], dict(sent[0]["headers"])[b"x-cache"]
+
+    answers = [asyncio.create_task(get()) for _ in range(requests)]
+    await asyncio.sleep(0.01)  # every request has arrived while the first renders
+    app.gate.set()
+    return await asyncio.gather(*answers)
+
+
+def test_a_page_missing_from_the_cache_is_rendered_once_for_requests_at_once() -> None:
+    app = Gated(200)
+    answers = asyncio.run(_together(app, 5))
+    assert app.calls == 1
+    assert answers == [(b"call 1", b"miss")] + [(b"call 1", b"hit")] * 4
+
+
+def test_requests_waiting_for_an_answer_that_is_not_kept_render_their_own() -> None:
+    app = Gated(404)
+    answers = asyncio.run(_together(app, 3))
+    assert app.calls == 3 and all(cache == b"miss" for _body, cache in answers)
 
 
 def test_entries_made_together_expire_over_a_stretch_not_all_at_once() -> None:

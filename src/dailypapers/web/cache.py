@@ -9,7 +9,9 @@ seconds (in a worker thread, off the event loop); when it moves, everything cach
 dropped. Entries are kept least-recently-used within ``max_bytes``. An entry past its
 lifetime (by less than ``STALE_GRACE`` of it) is still served while the first request to
 find it so renders it again in the background (:meth:`ResponseCache.lookup`): pages expire
-without their readers waiting for the rendering.
+without their readers waiting for the rendering. A page missing from the cache is rendered
+by the first request for it; the others for it meanwhile wait for that rendering and are
+served what it cached (:meth:`ResponseCache.follow`), rather than each rendering it too.
 
 Only 200 answers to GET requests without a session cookie or Authorization header are
 cached, and never one that sets a cookie or says ``Cache-Control: private`` or ``no-store``
@@ -32,7 +34,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -57,6 +60,8 @@ EXPIRY_SPREAD = 0.75
 # may take before another request starts one (it can fail, or be refused by a vote).
 STALE_GRACE = 0.5
 RENEW_WAIT = 5.0
+# How long a request waits for another's rendering of the page it wants before its own.
+FOLLOW_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,8 @@ class ResponseCache:
         # Corrections of an entry's body waiting for its next read (see forget_papers).
         self._fixes: dict[CacheKey, dict[frozenset[str], Callable[[bytes], bytes]]] = {}
         self._renewing: dict[CacheKey, float] = {}  # expired entries being rendered again
+        # Misses being rendered: requests for the same key wait for that one rendering.
+        self._rendering: dict[CacheKey, asyncio.Future[None]] = {}
 
     def due(self) -> bool:
         """Whether it is time to look at the store again."""
@@ -130,6 +137,36 @@ class ResponseCache:
                 self._fixes.clear()
                 self._renewing.clear()
                 self._bytes = 0
+
+    async def follow(self, key: CacheKey) -> CachedResponse | None:
+        """What a rendering of ``key`` under way caches, once it is done (waited for at most
+        ``FOLLOW_SECONDS``); None when none is under way or it kept nothing.
+
+        After a write drops a page (a comment, a vote elsewhere), the next requests for it
+        all missed at once, and each rendered the same page in a worker thread: the threads'
+        fight for the GIL is what kept the event loop, and with it every other answer,
+        waiting. Called on the event loop, as :meth:`leading` is.
+        """
+        under_way = self._rendering.get(key)
+        if under_way is None:
+            return None
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(under_way), FOLLOW_SECONDS)
+        return self.get(key)
+
+    @contextmanager
+    def leading(self, key: CacheKey) -> Iterator[None]:
+        """Mark a miss of ``key`` as being rendered, for :meth:`follow`, until it is done."""
+        if key in self._rendering:  # one already leads (its followers gave up waiting)
+            yield
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._rendering[key] = done
+        try:
+            yield
+        finally:
+            del self._rendering[key]
+            done.set_result(None)
 
     def get(self, key: CacheKey) -> CachedResponse | None:
         with self._lock:
@@ -319,7 +356,12 @@ class CacheMiddleware:
                 in_background(self._miss(key, again, no_body, _dropped))
             await _replay(hit, send)
             return
-        await self._miss(key, scope, receive, send)
+        followed = await self.cache.follow(key)
+        if followed is not None:
+            await _replay(followed, send)
+            return
+        with self.cache.leading(key):
+            await self._miss(key, scope, receive, send)
 
     async def _miss(self, key: CacheKey, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}

@@ -157,7 +157,11 @@ class MemberPages:
         template, renew = cache.lookup(key)
         hit = template is not None
         if template is None:
-            template = await self._render(scope, receive, app, cache, key, user)
+            template = await cache.follow(key)  # another member's rendering under way
+            hit = template is not None
+        if template is None:
+            with cache.leading(key):
+                template = await self._render(scope, receive, app, cache, key, user)
         elif renew:  # past its lifetime: served while rendered again for the next ones
             in_background(self._renew(scope, app, cache, key, user))
         ids = template.paper_ids
