@@ -137,14 +137,18 @@ async def cpu_per_request(app: ASGIApp, targets: list[str], count: int) -> float
 
 
 async def measure(
-    app: ASGIApp, targets: dict[str, list[str]], count: int, repeat: int
+    app: ASGIApp,
+    targets: dict[str, list[str]],
+    count: int,
+    repeat: int,
+    endpoints: tuple[Endpoint, ...] = ENDPOINTS,
 ) -> dict[str, float]:
-    results: dict[str, list[float]] = {e.name: [] for e in ENDPOINTS}
-    for endpoint in ENDPOINTS:  # warm-up: every target once (templates, statements, engine)
+    results: dict[str, list[float]] = {e.name: [] for e in endpoints}
+    for endpoint in endpoints:  # warm-up: every target once (templates, statements, engine)
         for target in endpoint.targets(targets)[:count]:
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
-        for endpoint in ENDPOINTS:
+        for endpoint in endpoints:
             ms = await cpu_per_request(app, endpoint.targets(targets), count)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}
@@ -226,6 +230,8 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
         "| --- | --- | --- | --- | --- |",
     ]
     for endpoint in ENDPOINTS:
+        if endpoint.name not in results:
+            continue
         ms = results[endpoint.name]
         if endpoint is ENDPOINTS[0]:
             lines.append(f"| {endpoint.name} | {ms:.2f} | – | – | – |")
@@ -238,6 +244,13 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
     return "\n".join(lines)
 
 
+def chosen(only: list[str] | None) -> tuple[Endpoint, ...]:
+    """The baseline and the endpoints ``--only`` names (all of them without it)."""
+    if not only:
+        return ENDPOINTS
+    return tuple(e for e in ENDPOINTS if e is ENDPOINTS[0] or any(o in e.name for o in only))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, required=True, help="data dir with the papers")
@@ -245,6 +258,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="an endpoint name (or part of one) to profile")
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--only", action="append", help="measure only endpoints whose name holds this (repeat)"
+    )
     options = parser.parse_args()
     settings = Settings(
         mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
@@ -256,10 +272,11 @@ def main() -> None:
         endpoint = next(e for e in ENDPOINTS if options.profile in e.name)
         print(asyncio.run(profile(app, endpoint, targets, options.requests)))
         return
-    results = asyncio.run(measure(app, targets, options.requests, options.repeat))
+    endpoints = chosen(options.only)
+    results = asyncio.run(measure(app, targets, options.requests, options.repeat, endpoints))
     text = report(results, options.requests, options.repeat, f"{papers:,} papers in SQLite")
     print(text)
-    if not options.no_write:
+    if not options.no_write and not options.only:  # a part of the table replaces no section
         write_section(HEADING, text)
 
 
