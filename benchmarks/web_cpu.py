@@ -46,6 +46,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
 from dailypapers.web.app import create_app
+from dailypapers.web.cards import clear_card_memo
 
 HEADING = "## Web CPU per request"
 SEED = 20261128
@@ -55,6 +56,8 @@ SAMPLE = 200
 TARGET_MS = {
     "daily page `/`": 3.0,
     "daily page `/date/<day>`": 3.0,
+    "daily page `/`, cards cold": 3.0,
+    "daily page `/date/<day>`, cards cold": 3.0,
     "paper page `/papers/<id>`": 3.0,
     "search page `/search?q=`": 8.0,
     "`/api/daily_papers?date=<day>`": 3.0,
@@ -67,12 +70,21 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class Endpoint:
     name: str
     targets: Callable[[dict[str, list[str]]], list[str]]
+    # Run before each request: the "cold" rows forget the kept cards (web/cards.py), so
+    # they show what a page costs when none of its cards was shown before.
+    before: Callable[[], None] | None = None
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("`/healthz` (baseline)", lambda t: ["/healthz"]),
     Endpoint("daily page `/`", lambda t: ["/"]),
     Endpoint("daily page `/date/<day>`", lambda t: [f"/date/{d}" for d in t["days"]]),
+    Endpoint("daily page `/`, cards cold", lambda t: ["/"], clear_card_memo),
+    Endpoint(
+        "daily page `/date/<day>`, cards cold",
+        lambda t: [f"/date/{d}" for d in t["days"]],
+        clear_card_memo,
+    ),
     Endpoint("paper page `/papers/<id>`", lambda t: [f"/papers/{i}" for i in t["ids"]]),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
     Endpoint(
@@ -126,10 +138,14 @@ async def request(app: ASGIApp, target: str) -> int:
     return status
 
 
-async def cpu_per_request(app: ASGIApp, targets: list[str], count: int) -> float:
+async def cpu_per_request(
+    app: ASGIApp, targets: list[str], count: int, before: Callable[[], None] | None = None
+) -> float:
     """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``."""
     start = time.process_time()
     for index in range(count):
+        if before is not None:
+            before()
         status = await request(app, targets[index % len(targets)])
         if status != 200:
             raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
@@ -149,7 +165,7 @@ async def measure(
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
         for endpoint in endpoints:
-            ms = await cpu_per_request(app, endpoint.targets(targets), count)
+            ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.before)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}
 
