@@ -34,6 +34,7 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +47,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
 from dailypapers.web.app import create_app
-from dailypapers.web.cards import clear_card_memo
+from dailypapers.web.cards import cards_set_aside, clear_card_memo
 
 HEADING = "## Web CPU per request"
 SEED = 20261128
@@ -70,20 +71,20 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class Endpoint:
     name: str
     targets: Callable[[dict[str, list[str]]], list[str]]
-    # Run before each request: the "cold" rows forget the kept cards (web/cards.py), so
-    # they show what a page costs when none of its cards was shown before.
-    before: Callable[[], None] | None = None
+    # Cold: every card written afresh (web/cards.py keeps anonymous cards), what a page
+    # costs when none of its cards was shown before; the kept ones are set aside meanwhile.
+    cold: bool = False
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("`/healthz` (baseline)", lambda t: ["/healthz"]),
     Endpoint("daily page `/`", lambda t: ["/"]),
     Endpoint("daily page `/date/<day>`", lambda t: [f"/date/{d}" for d in t["days"]]),
-    Endpoint("daily page `/`, cards cold", lambda t: ["/"], clear_card_memo),
+    Endpoint("daily page `/`, cards cold", lambda t: ["/"], cold=True),
     Endpoint(
         "daily page `/date/<day>`, cards cold",
         lambda t: [f"/date/{d}" for d in t["days"]],
-        clear_card_memo,
+        cold=True,
     ),
     Endpoint("paper page `/papers/<id>`", lambda t: [f"/papers/{i}" for i in t["ids"]]),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
@@ -139,13 +140,14 @@ async def request(app: ASGIApp, target: str) -> int:
 
 
 async def cpu_per_request(
-    app: ASGIApp, targets: list[str], count: int, before: Callable[[], None] | None = None
+    app: ASGIApp, targets: list[str], count: int, cold: bool = False
 ) -> float:
-    """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``."""
+    """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``
+    (``cold``: no card kept from the requests before)."""
     start = time.process_time()
     for index in range(count):
-        if before is not None:
-            before()
+        if cold:
+            clear_card_memo()
         status = await request(app, targets[index % len(targets)])
         if status != 200:
             raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
@@ -165,7 +167,8 @@ async def measure(
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
         for endpoint in endpoints:
-            ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.before)
+            with cards_set_aside() if endpoint.cold else nullcontext():
+                ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.cold)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}
 

@@ -103,3 +103,11 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         cards.card(ENTRY, rank)
     assert len(cards._memo) == 3
     assert str(cards.card(ENTRY, 1)) == _fresh(ENTRY, 1)
+
+
+def test_cards_set_aside_come_back() -> None:
+    warm = str(cards.card(ENTRY))
+    with cards.cards_set_aside():
+        assert not cards._memo
+        assert str(cards.card(ENTRY, 2)) == _fresh(ENTRY, 2)
+    assert len(cards._memo) == 1 and str(cards.card(ENTRY)) == warm

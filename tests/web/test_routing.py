@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
-from dailypapers.web.routing import PrefixDispatch, first_segment
+from dailypapers.web.routing import Direct, PrefixDispatch, first_segment
 
 
 def _chosen(routes: list[BaseRoute], path: str, method: str) -> BaseRoute | None:
@@ -101,7 +101,7 @@ def test_direct_answers_are_the_routes_own(filled: Store) -> None:
     assert answers["/api/daily_papers?date=2026-02-30"].status_code == 404
 
 
-def _direct_for(dispatch: PrefixDispatch, url: str) -> object | None:
+def _direct_for(dispatch: PrefixDispatch, url: str) -> Direct | None:
     path, _, query = url.partition("?")
     for direct in dispatch.direct.get(first_segment(path), ()):
         if direct.arguments(path, query.encode()) is not None:

@@ -22,7 +22,8 @@ same for all and can be cached.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -302,6 +303,20 @@ def clear_card_memo() -> None:
     """Forget every kept card (the benchmark's cold figure; tests)."""
     with _memo_lock:
         _memo.clear()
+
+
+@contextmanager
+def cards_set_aside() -> Iterator[None]:
+    """Within the block no card kept before is seen (and those it keeps are dropped after):
+    for the benchmark's cold figures, which must not chill the warm ones."""
+    global _memo
+    with _memo_lock:
+        kept, _memo = _memo, {}
+    try:
+        yield
+    finally:
+        with _memo_lock:
+            _memo = kept
 
 
 def _actions(paper_id: str, voter: Voter | None, anchor: str) -> str:
