@@ -178,10 +178,13 @@ def inline_threadpool() -> None:
     import fastapi.dependencies.utils
     import fastapi.routing
 
+    import dailypapers.web.routing
+
     async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
     fastapi.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
+    setattr(dailypapers.web.routing, "run_in_threadpool", inline)  # pages answered directly
     fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[attr-defined]
 
 
