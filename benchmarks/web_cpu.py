@@ -184,7 +184,7 @@ def inline_threadpool() -> None:
         return func(*args, **kwargs)
 
     fastapi.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
-    setattr(dailypapers.web.routing, "run_in_threadpool", inline)  # pages answered directly
+    dailypapers.web.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
     fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[attr-defined]
 
 
