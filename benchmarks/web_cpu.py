@@ -33,8 +33,8 @@ import pstats
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from benchmarks.lexical import make_queries
 from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
+from dailypapers.store.entries import clear_entry_memo, entries_set_aside
 from dailypapers.web.app import create_app
 from dailypapers.web.cards import cards_set_aside, clear_card_memo
 
@@ -57,8 +58,8 @@ SAMPLE = 200
 TARGET_MS = {
     "daily page `/`": 3.0,
     "daily page `/date/<day>`": 3.0,
-    "daily page `/`, cards cold": 3.0,
-    "daily page `/date/<day>`, cards cold": 3.0,
+    "daily page `/`, cold": 3.0,
+    "daily page `/date/<day>`, cold": 3.0,
     "paper page `/papers/<id>`": 3.0,
     "search page `/search?q=`": 8.0,
     "`/api/daily_papers?date=<day>`": 3.0,
@@ -71,8 +72,9 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class Endpoint:
     name: str
     targets: Callable[[dict[str, list[str]]], list[str]]
-    # Cold: every card written afresh (web/cards.py keeps anonymous cards), what a page
-    # costs when none of its cards was shown before; the kept ones are set aside meanwhile.
+    # Cold: every card written and every entry built afresh (web/cards.py and
+    # store/entries.py keep them), what a page costs when none of its papers was shown
+    # before; the kept ones are set aside meanwhile.
     cold: bool = False
 
 
@@ -80,9 +82,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("`/healthz` (baseline)", lambda t: ["/healthz"]),
     Endpoint("daily page `/`", lambda t: ["/"]),
     Endpoint("daily page `/date/<day>`", lambda t: [f"/date/{d}" for d in t["days"]]),
-    Endpoint("daily page `/`, cards cold", lambda t: ["/"], cold=True),
+    Endpoint("daily page `/`, cold", lambda t: ["/"], cold=True),
     Endpoint(
-        "daily page `/date/<day>`, cards cold",
+        "daily page `/date/<day>`, cold",
         lambda t: [f"/date/{d}" for d in t["days"]],
         cold=True,
     ),
@@ -139,6 +141,12 @@ async def request(app: ASGIApp, target: str) -> int:
     return status
 
 
+@contextmanager
+def memos_set_aside() -> Iterator[None]:
+    with cards_set_aside(), entries_set_aside():
+        yield
+
+
 async def cpu_per_request(
     app: ASGIApp, targets: list[str], count: int, cold: bool = False
 ) -> float:
@@ -148,6 +156,7 @@ async def cpu_per_request(
     for index in range(count):
         if cold:
             clear_card_memo()
+            clear_entry_memo()
         status = await request(app, targets[index % len(targets)])
         if status != 200:
             raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
@@ -167,7 +176,7 @@ async def measure(
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
         for endpoint in endpoints:
-            with cards_set_aside() if endpoint.cold else nullcontext():
+            with memos_set_aside() if endpoint.cold else nullcontext():
                 ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.cold)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}
