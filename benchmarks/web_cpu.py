@@ -33,8 +33,8 @@ import pstats
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,12 +43,11 @@ from urllib.parse import quote_plus
 
 from benchmarks.common import machine, write_section
 from benchmarks.lexical import make_queries
+from dailypapers import memo
 from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
-from dailypapers.store.entries import clear_entry_memo, entries_set_aside
 from dailypapers.web.app import create_app
-from dailypapers.web.cards import cards_set_aside, clear_card_memo
 
 HEADING = "## Web CPU per request"
 SEED = 20261128
@@ -60,6 +59,8 @@ TARGET_MS = {
     "daily page `/date/<day>`": 3.0,
     "daily page `/`, cold": 3.0,
     "daily page `/date/<day>`, cold": 3.0,
+    "paper page `/papers/<id>`, cold": 3.0,
+    "`/api/daily_papers?date=<day>`, cold": 3.0,
     "paper page `/papers/<id>`": 3.0,
     "search page `/search?q=`": 8.0,
     "`/api/daily_papers?date=<day>`": 3.0,
@@ -72,8 +73,8 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class Endpoint:
     name: str
     targets: Callable[[dict[str, list[str]]], list[str]]
-    # Cold: every card written and every entry built afresh (web/cards.py and
-    # store/entries.py keep them), what a page costs when none of its papers was shown
+    # Cold: every memo empty before each request (entries, cards and API items are kept,
+    # see dailypapers.memo), what an answer costs when none of its papers was shown
     # before; the kept ones are set aside meanwhile.
     cold: bool = False
 
@@ -89,10 +90,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         cold=True,
     ),
     Endpoint("paper page `/papers/<id>`", lambda t: [f"/papers/{i}" for i in t["ids"]]),
+    Endpoint(
+        "paper page `/papers/<id>`, cold", lambda t: [f"/papers/{i}" for i in t["ids"]], cold=True
+    ),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
     Endpoint(
         "`/api/daily_papers?date=<day>`",
         lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],
+    ),
+    Endpoint(
+        "`/api/daily_papers?date=<day>`, cold",
+        lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],
+        cold=True,
     ),
     Endpoint("`/api/papers/<id>`", lambda t: [f"/api/papers/{i}" for i in t["ids"]]),
     Endpoint(
@@ -141,12 +150,6 @@ async def request(app: ASGIApp, target: str) -> int:
     return status
 
 
-@contextmanager
-def memos_set_aside() -> Iterator[None]:
-    with cards_set_aside(), entries_set_aside():
-        yield
-
-
 async def cpu_per_request(
     app: ASGIApp, targets: list[str], count: int, cold: bool = False
 ) -> float:
@@ -155,8 +158,7 @@ async def cpu_per_request(
     start = time.process_time()
     for index in range(count):
         if cold:
-            clear_card_memo()
-            clear_entry_memo()
+            memo.clear_all()
         status = await request(app, targets[index % len(targets)])
         if status != 200:
             raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
@@ -176,7 +178,7 @@ async def measure(
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
         for endpoint in endpoints:
-            with memos_set_aside() if endpoint.cold else nullcontext():
+            with memo.set_aside() if endpoint.cold else nullcontext():
                 ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.cold)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from dailypapers import memo
 from dailypapers.paper import make_record
 from dailypapers.store import Store
 from dailypapers.store.entries import (
     author_page,
-    clear_entry_memo,
-    entries_set_aside,
     feed_entries,
     feed_page,
     latest_day,
@@ -194,11 +193,11 @@ def test_kept_entries_are_the_rows_built_afresh(store: Store) -> None:
     (an upvote, a new title) is read as it is now."""
     _fill(store)
     ids = ["2501.00001", "2501.00002", "2501.00003"]
-    clear_entry_memo()
+    memo.clear_all()
     with store.read() as connection:
         cold = feed_entries(connection, ids)
         warm = feed_entries(connection, ids)
-        with entries_set_aside():
+        with memo.set_aside():
             again = feed_entries(connection, ids)
     assert cold == warm == again and warm[0] is cold[0] and again[0] is not cold[0]
     with store.write() as connection:

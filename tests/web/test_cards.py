@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from pydantic_core import to_json
 
+from dailypapers import memo
 from dailypapers.feed.reader import FeedEntry
 from dailypapers.web import cards
 from dailypapers.web.cards import Voter
+from dailypapers.web.models import daily_json, items_json
 
 ENTRY = FeedEntry(
     "2606.13681", "EvoArena: <Memory> & $x^2$ \"agents\"", "An abstract.",
@@ -98,7 +101,7 @@ def test_members_cards_are_not_kept() -> None:
 
 
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cards, "CARD_MEMO", 3)
+    monkeypatch.setattr(cards._memo, "size", 3)
     for rank in range(1, 8):
         cards.card(ENTRY, rank)
     assert len(cards._memo) == 3
@@ -107,7 +110,17 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cards_set_aside_come_back() -> None:
     warm = str(cards.card(ENTRY))
-    with cards.cards_set_aside():
+    with memo.set_aside():
         assert not cards._memo
         assert str(cards.card(ENTRY, 2)) == _fresh(ENTRY, 2)
     assert len(cards._memo) == 1 and str(cards.card(ENTRY)) == warm
+
+
+def test_kept_api_items_are_the_items_written_afresh() -> None:
+    other = dataclasses.replace(ENTRY, id="2606.00001", featured_by=None)
+    fresh = to_json([daily_json(ENTRY), daily_json(other)])
+    memo.clear_all()
+    assert items_json([ENTRY, other]) == fresh == items_json([ENTRY, other])
+    voted = dataclasses.replace(ENTRY, local_upvotes=9)  # another entry: another item
+    assert items_json([voted]) == to_json([daily_json(voted)]) != items_json([ENTRY])
+    assert items_json([]) == b"[]" == to_json([])

@@ -17,12 +17,10 @@ of a range is one query (its total by a scalar ``COUNT(*)``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
-from threading import Lock
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -40,6 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from dailypapers.memo import Memo
 from dailypapers.paper import web_url
 from dailypapers.store.batches import IN_CHUNK, chunks
 from dailypapers.store.driver import day, fetch, moment
@@ -247,8 +246,7 @@ def _neighbours_statement(by_category: bool) -> Select[Any]:
 # another key (entries are treated as immutable, see FeedEntry). Building one cost about
 # 6 us, a fifth of a daily page's CPU for its 50; ENTRY_MEMO rows hold a month of days.
 ENTRY_MEMO = 16_384
-_entry_memo: dict[tuple[Any, ...], FeedEntry] = {}
-_entry_memo_lock = Lock()  # for the writes; a read is one dict lookup, atomic
+_entry_memo: Memo[tuple[Any, ...], FeedEntry] = Memo(ENTRY_MEMO)
 
 
 def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
@@ -258,32 +256,10 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     missing = [index for index, entry in enumerate(found) if entry is None]
     if missing:
         built = _build_entries([keys[index] for index in missing])
-        with _entry_memo_lock:
-            for index, entry in zip(missing, built, strict=True):
-                if len(_entry_memo) >= ENTRY_MEMO:  # the oldest kept entry goes
-                    del _entry_memo[next(iter(_entry_memo))]
-                _entry_memo[keys[index]] = found[index] = entry
+        for index, entry in zip(missing, built, strict=True):
+            _entry_memo.keep(keys[index], entry)
+            found[index] = entry
     return [entry for entry in found if entry is not None]  # every one, now
-
-
-def clear_entry_memo() -> None:
-    """Forget every kept entry (the benchmark's cold figure; tests)."""
-    with _entry_memo_lock:
-        _entry_memo.clear()
-
-
-@contextmanager
-def entries_set_aside() -> Iterator[None]:
-    """Within the block no entry kept before is seen (and those it keeps are dropped
-    after): for the benchmark's cold figures, which must not chill the warm ones."""
-    global _entry_memo
-    with _entry_memo_lock:
-        kept, _entry_memo = _entry_memo, {}
-    try:
-        yield
-    finally:
-        with _entry_memo_lock:
-            _entry_memo = kept
 
 
 def _build_entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:

@@ -22,13 +22,11 @@ same for all and can be cached.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from html import escape
-from threading import Lock
 from typing import Protocol
 from urllib.parse import quote
 
@@ -36,6 +34,7 @@ from markupsafe import Markup
 
 from dailypapers.discussion.render import render_title_math
 from dailypapers.feed.reader import FeedEntry
+from dailypapers.memo import Memo
 
 SHOWN_AUTHORS = 3
 
@@ -250,8 +249,7 @@ def _body(
 CARD_MEMO = 16_384
 
 
-_memo: dict[tuple[object, ...], tuple[str, str, str]] = {}
-_memo_lock = Lock()  # for the writes; a read is one dict lookup, atomic
+_memo: Memo[tuple[object, ...], tuple[str, str, str]] = Memo(CARD_MEMO)
 
 
 def _anonymous_parts(
@@ -291,32 +289,14 @@ def _anonymous_card(
     parts = _memo.get(key)
     if parts is None:
         parts = _anonymous_parts(entry, rank, snippet, exact, level, note)
-        with _memo_lock:
-            if len(_memo) >= CARD_MEMO:  # the oldest kept card goes
-                del _memo[next(iter(_memo))]
-            _memo[key] = parts
+        _memo.keep(key, parts)
     upvotes = entry.upvotes
     return f"{parts[0]}{plural(upvotes, 'upvote')}{parts[1]}{upvotes}{parts[2]}"
 
 
 def clear_card_memo() -> None:
-    """Forget every kept card (the benchmark's cold figure; tests)."""
-    with _memo_lock:
-        _memo.clear()
-
-
-@contextmanager
-def cards_set_aside() -> Iterator[None]:
-    """Within the block no card kept before is seen (and those it keeps are dropped after):
-    for the benchmark's cold figures, which must not chill the warm ones."""
-    global _memo
-    with _memo_lock:
-        kept, _memo = _memo, {}
-    try:
-        yield
-    finally:
-        with _memo_lock:
-            _memo = kept
+    """Forget every kept card (tests)."""
+    _memo.clear()
 
 
 def _actions(paper_id: str, voter: Voter | None, anchor: str) -> str:
