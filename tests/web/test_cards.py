@@ -12,7 +12,7 @@ from pydantic_core import to_json
 
 from dailypapers import memo
 from dailypapers.feed.reader import FeedEntry
-from dailypapers.web import cards
+from dailypapers.web import cards, models
 from dailypapers.web.cards import Voter
 from dailypapers.web.models import daily_json, items_json
 
@@ -124,3 +124,15 @@ def test_kept_api_items_are_the_items_written_afresh() -> None:
     voted = dataclasses.replace(ENTRY, local_upvotes=9)  # another entry: another item
     assert items_json([voted]) == to_json([daily_json(voted)]) != items_json([ENTRY])
     assert items_json([]) == b"[]" == to_json([])
+
+
+def test_a_memo_of_size_0_keeps_nothing() -> None:
+    try:
+        memo.size_all(0)  # DAILYPAPERS_PAGE_MEMO_PAPERS=0
+        assert str(cards.card(ENTRY)) == _fresh(ENTRY) == str(cards.card(ENTRY))
+        assert items_json([ENTRY]) == to_json([daily_json(ENTRY)])
+        assert not cards._memo and not models._items
+    finally:
+        memo.size_all(memo.DEFAULT_SIZE)
+    cards.card(ENTRY)
+    assert len(cards._memo) == 1

@@ -244,9 +244,8 @@ def _neighbours_statement(by_category: bool) -> Select[Any]:
 # The same row read again (a paper unchanged since) gives the same entry, so entries are
 # kept, keyed by their whole row: never stale, since any change to what the row holds is
 # another key (entries are treated as immutable, see FeedEntry). Building one cost about
-# 6 us, a fifth of a daily page's CPU for its 50; ENTRY_MEMO rows hold a month of days.
-ENTRY_MEMO = 16_384
-_entry_memo: Memo[tuple[Any, ...], FeedEntry] = Memo(ENTRY_MEMO)
+# 6 us, a fifth of a daily page's CPU for its 50 (how many: DAILYPAPERS_PAGE_MEMO_PAPERS).
+_entry_memo: Memo[tuple[Any, ...], FeedEntry] = Memo()
 
 
 def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:

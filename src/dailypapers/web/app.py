@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 
+from dailypapers import memo
 from dailypapers.feed.reader import Store, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
@@ -70,6 +71,7 @@ def create_app(
     first request that searches opens it.
     """
     settings = settings or get_settings()
+    memo.size_all(settings.page_memo_papers)  # what a page makes of a paper, kept (memo.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -243,13 +243,12 @@ def _body(
 # pages repeat the same papers (a day's 50, a paper's similar ones): its HTML is kept,
 # keyed by every value it shows but the upvote count, which goes between its two halves
 # (so a vote misses nothing). The key holds the values themselves, so a kept card is
-# never stale: an edited title or a new comment is another key. A card is about 1.3 KB;
-# CARD_MEMO of them hold a month of days' first pages (BENCHMARKS.md, "Web CPU:
+# never stale: an edited title or a new comment is another key. A card is about 800 bytes;
+# DAILYPAPERS_PAGE_MEMO_PAPERS of them are kept (BENCHMARKS.md, "Web CPU:
 # uncached pages, session 7", for what a card costs when it is not kept).
-CARD_MEMO = 16_384
 
 
-_memo: Memo[tuple[object, ...], tuple[str, str, str]] = Memo(CARD_MEMO)
+_memo: Memo[tuple[object, ...], tuple[str, str, str]] = Memo()
 
 
 def _anonymous_parts(

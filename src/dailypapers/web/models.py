@@ -204,8 +204,7 @@ def daily_json(entry: FeedEntry) -> dict[str, object]:
 
 # An entry's item is kept, keyed by the entry itself (every field, so never stale; entries
 # read again unchanged are the same objects, see store/entries.py, so hashing them is cheap).
-ITEM_MEMO = 16_384
-_items: Memo[FeedEntry, bytes] = Memo(ITEM_MEMO)
+_items: Memo[FeedEntry, bytes] = Memo()
 
 
 def items_json(entries: Iterable[FeedEntry]) -> bytes:
