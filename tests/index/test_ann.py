@@ -363,7 +363,7 @@ def test_growth_finds_again_the_similar_papers_it_may_change(
         agree += kept == _searched(loaded, pid)
     # A row not found again keeps what the last search found, which the graph's growth
     # rarely changes (a new paper nearer to it is found again, see ann._rows_to_redo).
-    assert agree >= 0.98 * len(loaded.ids)
+    assert agree >= 0.98 * len(loaded.ids), agree
 
 
 def test_a_build_without_similar_papers_is_grown_to_keep_them(
