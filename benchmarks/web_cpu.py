@@ -34,6 +34,7 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from urllib.parse import quote_plus
 
 from benchmarks.common import machine, write_section
 from benchmarks.lexical import make_queries
+from dailypapers import memo
 from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
@@ -55,6 +57,10 @@ SAMPLE = 200
 TARGET_MS = {
     "daily page `/`": 3.0,
     "daily page `/date/<day>`": 3.0,
+    "daily page `/`, cold": 3.0,
+    "daily page `/date/<day>`, cold": 3.0,
+    "paper page `/papers/<id>`, cold": 3.0,
+    "`/api/daily_papers?date=<day>`, cold": 3.0,
     "paper page `/papers/<id>`": 3.0,
     "search page `/search?q=`": 8.0,
     "`/api/daily_papers?date=<day>`": 3.0,
@@ -67,17 +73,35 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 class Endpoint:
     name: str
     targets: Callable[[dict[str, list[str]]], list[str]]
+    # Cold: every memo empty before each request (entries, cards and API items are kept,
+    # see dailypapers.memo), what an answer costs when none of its papers was shown
+    # before; the kept ones are set aside meanwhile.
+    cold: bool = False
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("`/healthz` (baseline)", lambda t: ["/healthz"]),
     Endpoint("daily page `/`", lambda t: ["/"]),
     Endpoint("daily page `/date/<day>`", lambda t: [f"/date/{d}" for d in t["days"]]),
+    Endpoint("daily page `/`, cold", lambda t: ["/"], cold=True),
+    Endpoint(
+        "daily page `/date/<day>`, cold",
+        lambda t: [f"/date/{d}" for d in t["days"]],
+        cold=True,
+    ),
     Endpoint("paper page `/papers/<id>`", lambda t: [f"/papers/{i}" for i in t["ids"]]),
+    Endpoint(
+        "paper page `/papers/<id>`, cold", lambda t: [f"/papers/{i}" for i in t["ids"]], cold=True
+    ),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
     Endpoint(
         "`/api/daily_papers?date=<day>`",
         lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],
+    ),
+    Endpoint(
+        "`/api/daily_papers?date=<day>`, cold",
+        lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],
+        cold=True,
     ),
     Endpoint("`/api/papers/<id>`", lambda t: [f"/api/papers/{i}" for i in t["ids"]]),
     Endpoint(
@@ -126,10 +150,15 @@ async def request(app: ASGIApp, target: str) -> int:
     return status
 
 
-async def cpu_per_request(app: ASGIApp, targets: list[str], count: int) -> float:
-    """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``."""
+async def cpu_per_request(
+    app: ASGIApp, targets: list[str], count: int, cold: bool = False
+) -> float:
+    """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``
+    (``cold``: no card kept from the requests before)."""
     start = time.process_time()
     for index in range(count):
+        if cold:
+            memo.clear_all()
         status = await request(app, targets[index % len(targets)])
         if status != 200:
             raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
@@ -137,15 +166,20 @@ async def cpu_per_request(app: ASGIApp, targets: list[str], count: int) -> float
 
 
 async def measure(
-    app: ASGIApp, targets: dict[str, list[str]], count: int, repeat: int
+    app: ASGIApp,
+    targets: dict[str, list[str]],
+    count: int,
+    repeat: int,
+    endpoints: tuple[Endpoint, ...] = ENDPOINTS,
 ) -> dict[str, float]:
-    results: dict[str, list[float]] = {e.name: [] for e in ENDPOINTS}
-    for endpoint in ENDPOINTS:  # warm-up: every target once (templates, statements, engine)
+    results: dict[str, list[float]] = {e.name: [] for e in endpoints}
+    for endpoint in endpoints:  # warm-up: every target once (templates, statements, engine)
         for target in endpoint.targets(targets)[:count]:
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
-        for endpoint in ENDPOINTS:
-            ms = await cpu_per_request(app, endpoint.targets(targets), count)
+        for endpoint in endpoints:
+            with memo.set_aside() if endpoint.cold else nullcontext():
+                ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.cold)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}
 
@@ -155,10 +189,13 @@ def inline_threadpool() -> None:
     import fastapi.dependencies.utils
     import fastapi.routing
 
+    import dailypapers.web.routing
+
     async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
     fastapi.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
+    dailypapers.web.routing.run_in_threadpool = inline  # type: ignore[attr-defined]
     fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[attr-defined]
 
 
@@ -226,6 +263,8 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
         "| --- | --- | --- | --- | --- |",
     ]
     for endpoint in ENDPOINTS:
+        if endpoint.name not in results:
+            continue
         ms = results[endpoint.name]
         if endpoint is ENDPOINTS[0]:
             lines.append(f"| {endpoint.name} | {ms:.2f} | – | – | – |")
@@ -238,6 +277,13 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
     return "\n".join(lines)
 
 
+def chosen(only: list[str] | None) -> tuple[Endpoint, ...]:
+    """The baseline and the endpoints ``--only`` names (all of them without it)."""
+    if not only:
+        return ENDPOINTS
+    return tuple(e for e in ENDPOINTS if e is ENDPOINTS[0] or any(o in e.name for o in only))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, required=True, help="data dir with the papers")
@@ -245,6 +291,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="an endpoint name (or part of one) to profile")
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--only", action="append", help="measure only endpoints whose name holds this (repeat)"
+    )
     options = parser.parse_args()
     settings = Settings(
         mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
@@ -256,10 +305,11 @@ def main() -> None:
         endpoint = next(e for e in ENDPOINTS if options.profile in e.name)
         print(asyncio.run(profile(app, endpoint, targets, options.requests)))
         return
-    results = asyncio.run(measure(app, targets, options.requests, options.repeat))
+    endpoints = chosen(options.only)
+    results = asyncio.run(measure(app, targets, options.requests, options.repeat, endpoints))
     text = report(results, options.requests, options.repeat, f"{papers:,} papers in SQLite")
     print(text)
-    if not options.no_write:
+    if not options.no_write and not options.only:  # a part of the table replaces no section
         write_section(HEADING, text)
 
 

@@ -191,6 +191,15 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest a cached response is served (trending moves with the clock).",
     )
+    page_memo_papers: int = Field(
+        16_384,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Papers whose entry, card and API item each server process keeps made, so uncached "
+            "pages showing them again skip that work (about 8 KB a paper); 0 keeps none."
+        ),
+    )
     embed_after_ingest_max: int = Field(
         5_000,
         ge=0,

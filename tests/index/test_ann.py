@@ -310,3 +310,78 @@ def test_incremental_growth_equals_a_full_build(sqlite_store: Store, settings: S
     # What is on disk is what was grown.
     loaded = load_dense_index(index_root(settings, MODEL), model=MODEL, dimensions=32)
     assert loaded.ids == grown.ids and loaded.graph is not None and loaded.graph.size == 650
+
+
+def _searched(index: DenseIndex, paper_id: str) -> list[tuple[str, float]]:
+    """A paper's similar papers searched in the graph, as before builds kept them."""
+    kept, index.neighbours = index.neighbours, None
+    try:
+        return index.similar(paper_id, ann.SIMILAR_KEPT)
+    finally:
+        index.neighbours = kept
+
+
+def test_kept_similar_papers_are_the_graph_search(tmp_path: Path) -> None:
+    vectors = _clustered(3000)
+    save_dense_index(DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=1000), tmp_path)
+    loaded = load_dense_index(tmp_path, model=MODEL, dimensions=32)
+    assert loaded.neighbours is not None and loaded.params is not None
+    assert ann.NEIGHBOURS in loaded.params["files"]  # checked like the other files
+    for paper_id in loaded.ids:
+        kept = loaded.similar(paper_id, ann.SIMILAR_KEPT)
+        assert len(kept) == ann.SIMILAR_KEPT and paper_id not in dict(kept)
+        assert kept == _searched(loaded, paper_id), paper_id
+    # Other counts are still searched; a small (exact) index keeps none.
+    assert len(loaded.similar(loaded.ids[0], 10)) == 10
+    save_dense_index(DenseIndex.from_arrays(MODEL, _ids(50), _clustered(50)), tmp_path / "small")
+    assert load_dense_index(tmp_path / "small", model=MODEL, dimensions=32).neighbours is None
+
+
+def test_growth_finds_again_the_similar_papers_it_may_change(
+    sqlite_store: Store, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"dense_exact_below": 100})
+    _store_with_vectors(sqlite_store, 600)
+    first = ensure_dense_index(sqlite_store, settings, MODEL, 32)
+    before = {pid: first.similar(pid, ann.SIMILAR_KEPT) for pid in first.ids}
+    new = [make_record(f"2502.{n:05d}", f"New {n}", abstract="N.") for n in range(30)]
+    changed = [make_record(pid, "Changed", abstract="C.") for pid in _ids(600)[::100]]
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, new + changed)
+        pending = papers_needing_vectors(connection, MODEL)
+        save_vectors(connection, MODEL, pending, _clustered(len(pending), seed=7))
+    grown = ensure_dense_index(sqlite_store, settings, MODEL, 32)
+    loaded = load_dense_index(index_root(settings, MODEL), model=MODEL, dimensions=32)
+    assert grown.params is not None and grown.params["growth"]["added"] == 30
+    moved = {record.arxiv_id for record in new + changed}
+    agree = 0
+    for pid in loaded.ids:
+        kept = loaded.similar(pid, ann.SIMILAR_KEPT)
+        assert kept == grown.similar(pid, ann.SIMILAR_KEPT)
+        if pid in moved or moved & set(dict(before.get(pid, []))):
+            assert kept == _searched(loaded, pid), pid  # found again
+        agree += kept == _searched(loaded, pid)
+    # A row not found again keeps what the last search found, which the graph's growth
+    # rarely changes (a new paper nearer to it is found again, see ann._rows_to_redo).
+    assert agree >= 0.98 * len(loaded.ids), agree
+
+
+def test_a_build_without_similar_papers_is_grown_to_keep_them(
+    sqlite_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.model_copy(update={"dense_exact_below": 100})
+    _store_with_vectors(sqlite_store, 300)
+    with monkeypatch.context() as patch:  # as builds made before they were kept
+        patch.setattr(ann, "_write_neighbours", lambda index, folder: [])
+        old = ensure_dense_index(sqlite_store, settings, MODEL, 32)
+    assert old.params is not None and ann.NEIGHBOURS not in old.params["files"]
+    assert (
+        load_dense_index(index_root(settings, MODEL), model=MODEL, dimensions=32).neighbours is None
+    )
+    again = ensure_dense_index(sqlite_store, settings, MODEL, 32)
+    assert again.params is not None and ann.NEIGHBOURS in again.params["files"]
+    assert again.params["growth"] == {"grown_from": old.params["build"], "added": 0, "replaced": 0}
+    loaded = load_dense_index(index_root(settings, MODEL), model=MODEL, dimensions=32)
+    assert all(
+        loaded.similar(pid, ann.SIMILAR_KEPT) == _searched(loaded, pid) for pid in loaded.ids
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from dailypapers import memo
 from dailypapers.paper import make_record
 from dailypapers.store import Store
 from dailypapers.store.entries import (
@@ -185,3 +186,23 @@ def test_claims_links_and_submission_read_with_the_paper(store: Store) -> None:
     assert entries["2501.00002"].submitted_here_at == moment
     assert entries["2501.00002"].note == ""
     assert (entries["2501.00001"].submitted_here_at, entries["2501.00001"].note) == (None, None)
+
+
+def test_kept_entries_are_the_rows_built_afresh(store: Store) -> None:
+    """Entries are kept by their whole row: the same without the memo, and a changed paper
+    (an upvote, a new title) is read as it is now."""
+    _fill(store)
+    ids = ["2501.00001", "2501.00002", "2501.00003"]
+    memo.clear_all()
+    with store.read() as connection:
+        cold = feed_entries(connection, ids)
+        warm = feed_entries(connection, ids)
+        with memo.set_aside():
+            again = feed_entries(connection, ids)
+    assert cold == warm == again and warm[0] is cold[0] and again[0] is not cold[0]
+    with store.write() as connection:
+        upsert_papers(connection, [make_record("2501.00002", "Retitled", hf_upvotes=11)])
+    with store.read() as connection:
+        changed = feed_entries(connection, ids)
+    assert (changed[1].title, changed[1].hf_upvotes) == ("Retitled", 11)
+    assert changed[0] is cold[0]  # unchanged, still kept

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
-from dailypapers.web.routing import PrefixDispatch, first_segment
+from dailypapers.web.routing import Direct, PrefixDispatch, first_segment
 
 
 def _chosen(routes: list[BaseRoute], path: str, method: str) -> BaseRoute | None:
@@ -58,3 +58,65 @@ def test_answers_through_the_dispatch(sqlite_store: Store) -> None:
         assert client.get("/nowhere").status_code == 404
         assert client.get("/static/style.css").status_code == 200
         assert client.put("/healthz").status_code == 405
+
+
+# The common cases the pages answer directly (web/routing.py, Direct), and requests of the
+# same routes they leave to the router: another parameter, a value to check, an error.
+DIRECT = [
+    "/", "/date/2026-06-12", "/date/2026-06-13", "/date/2026-02-30", "/date/soon",
+    "/papers/2606.13681", "/papers/9999.99999", "/papers/2606.13681?utm=x",
+    "/api/daily_papers", "/api/daily_papers?date=2026-06-12", "/api/daily_papers?date=2026-02-30",
+    "/?utm=x",
+]  # fmt: skip
+ROUTED = [
+    "/?sort=recent", "/?p=1", "/?category=cs.CL", "/?sort=nonsense", "/date/2026-06-12?p=9",
+    "/date/2026-06-12/", "/papers/2606.13681v2", "/papers/2606.13681.bib",
+    "/api/daily_papers?date=", "/api/daily_papers?date=12-06-2026",
+    "/api/daily_papers?date=2026-06-12&date=2026-06-13", "/api/daily_papers?date=2026-06-12&p=1",
+    "/api/daily_papers?limit=0", "/api/daily_papers?date=2026-06-%DB%B1%DB%B2",
+]  # fmt: skip
+
+
+def test_direct_answers_are_the_routes_own(filled: Store) -> None:
+    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch)
+    routes = list(app.router.routes)
+    taken = {url for url in DIRECT + ROUTED if _direct_for(dispatch, url) is not None}
+    assert taken == set(DIRECT)
+    for url in DIRECT:
+        direct = _direct_for(dispatch, url)
+        assert direct is not None
+        handler, dependencies = _endpoint(routes, url.partition("?")[0])
+        # A route's or router's dependency (a CSRF check, say) would be skipped: none.
+        assert handler is direct.handler and dependencies == [], url
+    with TestClient(app) as client:
+        answers = {url: client.get(url, follow_redirects=False) for url in DIRECT + ROUTED}
+    dispatch.direct = {}  # now every request goes through the router
+    with TestClient(app) as client:
+        for url, direct_answer in answers.items():
+            routed = client.get(url, follow_redirects=False)
+            assert routed.status_code == direct_answer.status_code, url
+            assert routed.content == direct_answer.content, url
+            assert routed.headers == direct_answer.headers, url
+    assert answers["/date/2026-06-12"].status_code == 200
+    assert answers["/api/daily_papers?date=2026-02-30"].status_code == 404
+
+
+def _direct_for(dispatch: PrefixDispatch, url: str) -> Direct | None:
+    path, _, query = url.partition("?")
+    for direct in dispatch.direct.get(first_segment(path), ()):
+        if direct.arguments(path, query.encode()) is not None:
+            return direct
+    return None
+
+
+def _endpoint(routes: list[BaseRoute], path: str) -> tuple[object, object]:
+    """The handler the full router runs for a GET of ``path``, through included routers,
+    and the dependencies the route and its routers add."""
+    route, context = _chosen(routes, path, "GET"), None
+    while route is not None and hasattr(route, "_match"):  # FastAPI's included router
+        scope = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        _, _, route, context = route._match(scope)
+    dependencies = getattr(context or route, "dependencies", None)
+    return getattr(route, "endpoint", None), dependencies

@@ -6,6 +6,7 @@ are 4xx with a message (the app's error handler makes every 4xx JSON), never a 5
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Literal
@@ -27,6 +28,7 @@ from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_model
 from dailypapers.web.progress import SEMANTIC_INDEX_HEADER, semantic_progress_of
+from dailypapers.web.routing import Direct, QueryPairs, without
 
 # A submitter's papers of every day, when no period narrows them.
 ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
@@ -130,3 +132,22 @@ def get_paper(request: Request, paper_id: str) -> Paper | RedirectResponse:
     with reader(request) as read:
         entry = entry_or_404(read, canonical)
         return paper_model(entry)
+
+
+_DAILY_OTHERS = frozenset({"week", "month", "submitter", "sort", "p", "limit"})
+_PLAIN_DAY = re.compile(DAY_PATTERN.removeprefix("^").removesuffix("$").replace(r"\d", "[0-9]"))
+
+
+def _day_only(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
+    """``/api/daily_papers`` with at most one well-formed date and no other parameter."""
+    days = [value for key, value in query if key == "date"]
+    if not without(query, _DAILY_OTHERS) or len(days) > 1:
+        return None
+    if days and not (days[0] and _PLAIN_DAY.fullmatch(days[0])):
+        return None
+    day = days[0] if days else None
+    return {"date": day, "week": None, "month": None, "submitter": None, "sort": None}
+
+
+# The day's papers skip FastAPI's routing (web/routing.py); the defaults are the route's.
+DIRECT = (Direct("api", re.compile("/api/daily_papers"), _day_only, daily_papers),)

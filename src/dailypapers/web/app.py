@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 
+from dailypapers import memo
 from dailypapers.feed.reader import Store, open_site_store
 from dailypapers.search.service import LiveEngine
 from dailypapers.settings import Settings, get_settings
@@ -42,7 +43,7 @@ from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
 from dailypapers.web.member_pages import MemberPages
-from dailypapers.web.pages import alerts
+from dailypapers.web.pages import alerts, daily, paper
 from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.routing import dispatch_by_prefix
 from dailypapers.web.security import SecurityHeaders
@@ -70,6 +71,7 @@ def create_app(
     first request that searches opens it.
     """
     settings = settings or get_settings()
+    memo.size_all(settings.page_memo_papers)  # what a page makes of a paper, kept (memo.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,7 +115,8 @@ def create_app(
     app.include_router(alerts.api)  # saved-search alerts (the pages are in pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
-    dispatch_by_prefix(app.router)  # each request tries only its path's group of routes
+    # Each request tries only its path's group of routes; the hottest pages skip them.
+    dispatch_by_prefix(app.router, (*daily.DIRECT, *paper.DIRECT, *api.DIRECT))
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(OverflowError, handle_error)  # a number no column holds: 400

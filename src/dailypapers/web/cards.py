@@ -34,6 +34,7 @@ from markupsafe import Markup
 
 from dailypapers.discussion.render import render_title_math
 from dailypapers.feed.reader import FeedEntry
+from dailypapers.memo import Memo
 
 SHOWN_AUTHORS = 3
 
@@ -193,23 +194,108 @@ def card(
     """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors,
     the votes box as ``voter`` sees it (the count alone for nobody signed in), the
     submitter's ``note`` under the authors."""
-    anchor, href = escape(card_anchor(entry.id)), escape(quote(entry.id))
+    if voter is None and snippet is None:  # a search's snippets would only crowd the memo
+        return Markup(_anonymous_card(entry, rank, snippet, exact, level, note))
+    return Markup(_card(entry, rank, snippet, exact, level, voter, note, entry.upvotes))
+
+
+def _card(
+    entry: FeedEntry,
+    rank: int | None,
+    snippet: str | None,
+    exact: bool,
+    level: int,
+    voter: Voter | None,
+    note: str | None,
+    upvotes: int,
+) -> str:
+    anchor = escape(card_anchor(entry.id))
+    return (
+        f"{_opening(anchor, rank)}{vote_box(entry.id, upvotes, voter, anchor)}"
+        f"{_body(entry, snippet, exact, level, note, anchor)}{_actions(entry.id, voter, anchor)}"
+        "  </div>\n</article>"
+    )
+
+
+def _opening(anchor: str, rank: int | None) -> str:
     rank_html = f'\n  <span class="rank" aria-hidden="true">{rank}</span>' if rank else ""
+    return f'<article class="card" aria-labelledby="{anchor}">{rank_html}\n'
+
+
+def _body(
+    entry: FeedEntry, snippet: str | None, exact: bool, level: int, note: str | None, anchor: str
+) -> str:
+    """A card's title, authors, snippet, note and meta line (its actions and end follow)."""
     snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
     if note:
         snippet_html += f'\n    <p class="note">{escape(note)}</p>'
-    return Markup(
-        f'<article class="card" aria-labelledby="{anchor}">{rank_html}\n'
-        f"{vote_box(entry.id, entry.upvotes, voter, anchor)}"
+    return (
         '  <div class="body">\n'
         f'    <h{level} class="title" id="{anchor}">'
-        f'<a href="/papers/{href}">{render_title_math(entry.title)}</a></h{level}>\n'
+        f'<a href="/papers/{escape(quote(entry.id))}">{render_title_math(entry.title)}</a>'
+        f"</h{level}>\n"
         f'    <p class="authors">{escape(short_authors(entry.authors))}</p>{snippet_html}\n'
         f'    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n'
-        f"{_actions(entry.id, voter, anchor)}"
-        "  </div>\n"
-        "</article>"
     )
+
+
+# An anonymous card is the same for everyone until something it shows changes, and the
+# pages repeat the same papers (a day's 50, a paper's similar ones): its HTML is kept,
+# keyed by every value it shows but the upvote count, which goes between its two halves
+# (so a vote misses nothing). The key holds the values themselves, so a kept card is
+# never stale: an edited title or a new comment is another key. A card is about 800 bytes;
+# DAILYPAPERS_PAGE_MEMO_PAPERS of them are kept (BENCHMARKS.md, "Web CPU:
+# uncached pages, session 7", for what a card costs when it is not kept).
+
+
+_memo: Memo[tuple[object, ...], tuple[str, str, str]] = Memo()
+
+
+def _anonymous_parts(
+    entry: FeedEntry,
+    rank: int | None,
+    snippet: str | None,
+    exact: bool,
+    level: int,
+    note: str | None,
+) -> tuple[str, str, str]:
+    """The anonymous card of ``entry`` (:func:`vote_box` for nobody signed in, then the
+    body) in three parts, to be joined by the count as a title and the count itself."""
+    anchor = escape(card_anchor(entry.id))
+    head = f'{_opening(anchor, rank)}  <div class="votes" data-paper="{escape(entry.id)}" title="'
+    tail = (
+        '</span>\n    <span class="visually-hidden">upvotes</span>\n  </div>\n'
+        f"{_body(entry, snippet, exact, level, note, anchor)}  </div>\n</article>"
+    )
+    return head, '">\n    <span aria-hidden="true">▲</span><span class="count">', tail
+
+
+def _anonymous_card(
+    entry: FeedEntry,
+    rank: int | None,
+    snippet: str | None,
+    exact: bool,
+    level: int,
+    note: str | None,
+) -> str:
+    code = entry.code_url
+    # Everything the card shows but the count (the stars only beside the given repository).
+    key = (
+        entry.id, entry.title, entry.authors, entry.categories[:1], entry.day,
+        entry.num_comments, code, entry.github_stars if code == entry.github_repo else None,
+        entry.featured_by, rank, snippet, exact, level, note,
+    )  # fmt: skip
+    parts = _memo.get(key)
+    if parts is None:
+        parts = _anonymous_parts(entry, rank, snippet, exact, level, note)
+        _memo.keep(key, parts)
+    upvotes = entry.upvotes
+    return f"{parts[0]}{plural(upvotes, 'upvote')}{parts[1]}{upvotes}{parts[2]}"
+
+
+def clear_card_memo() -> None:
+    """Forget every kept card (tests)."""
+    _memo.clear()
 
 
 def _actions(paper_id: str, voter: Voter | None, anchor: str) -> str:
@@ -239,7 +325,11 @@ def cards(
         if not _shown(entry, voter):
             continue  # its rank stays taken, as in the merged page (web/personal.py)
         rank = first_rank + index if first_rank else None
-        html = card(entry, rank, level=level, voter=voter, note=notes.get(entry.id))
+        note = notes.get(entry.id)
+        if voter is None:
+            html = _anonymous_card(entry, rank, None, False, level, note)
+        else:
+            html = _card(entry, rank, None, False, level, voter, note, entry.upvotes)
         items.append(f"  <li>{html}</li>\n")
     return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 from pydantic_core import to_json
 
 from dailypapers.feed.reader import FeedEntry
+from dailypapers.memo import Memo
 
 
 def hf_time(moment: datetime) -> str:
@@ -201,6 +202,18 @@ def daily_json(entry: FeedEntry) -> dict[str, object]:
     }
 
 
+# An entry's item is kept, keyed by the entry itself (every field, so never stale; entries
+# read again unchanged are the same objects, see store/entries.py, so hashing them is cheap).
+_items: Memo[FeedEntry, bytes] = Memo()
+
+
 def items_json(entries: Iterable[FeedEntry]) -> bytes:
     """A JSON list of ``DailyPaper`` items, as FastAPI would write the models."""
-    return to_json([daily_json(entry) for entry in entries])
+    parts = []
+    for entry in entries:
+        item = _items.get(entry)
+        if item is None:
+            item = to_json(daily_json(entry))
+            _items.keep(entry, item)
+        parts.append(item)
+    return b"[" + b",".join(parts) + b"]"

@@ -9,11 +9,28 @@ segment is a parameter. A route outside the group cannot match the path, so matc
 405 for a known path with another method, the slash redirect and the 404 are those of the
 full router. Installed by ``web/app.py`` once every route is added; the groups are built on
 the first request, so routes added before it count.
+
+The most requested pages (a day's papers, a paper, the API's day) also have a :class:`Direct`
+entry: a GET whose path and query that entry takes is handed straight to the handler (in
+the thread pool, as FastAPI runs it), skipping FastAPI's matching of included routers and
+its solving of parameters, about half a millisecond of a page's CPU (BENCHMARKS.md, "Web CPU:
+uncached pages, session 7"). Anything else, another parameter or a value the entry does not
+take as it is, goes through the router as before, whose checks and errors stay the only
+ones; tests/web/test_routing.py checks that both pick the same handler and answer the same.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
 from starlette._utils import get_route_path
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
@@ -46,13 +63,45 @@ def route_keys(route: BaseRoute, prefix: str = "") -> frozenset[str] | None:
     return ANY  # a kind of route this module does not know: tried for every path
 
 
+QueryPairs = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A GET route's common case, answered without the router: ``path`` (matched against the
+    whole path) and the query (its pairs, decoded) give the handler's keyword arguments
+    through ``takes``, which answers None for a request it leaves to the router."""
+
+    segment: str  # the path's first segment (its group)
+    path: re.Pattern[str]
+    takes: Callable[[re.Match[str], QueryPairs], dict[str, Any] | None]
+    handler: Callable[..., Response]
+
+    def arguments(self, path: str, query: bytes) -> dict[str, Any] | None:
+        match = self.path.fullmatch(path)
+        if match is None:
+            return None
+        # As Starlette decodes it (QueryParams), blank values kept.
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True) if query else []
+        return self.takes(match, pairs)
+
+
+def without(pairs: QueryPairs, names: frozenset[str]) -> bool:
+    """Whether none of the query ``pairs`` is one of the parameters ``names``."""
+    return not any(key in names for key, _ in pairs)
+
+
 class PrefixDispatch:
     """The router's own dispatch (its ``middleware_stack``), over the request's group only."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, direct: Sequence[Direct] = ()) -> None:
         self.router = router
         self.groups: dict[str, Router] | None = None
         self.fallback: Router | None = None
+        self.direct: Mapping[str, tuple[Direct, ...]] = {
+            segment: tuple(d for d in direct if d.segment == segment)
+            for segment in {d.segment for d in direct}
+        }
 
     def _build(self) -> tuple[dict[str, Router], Router]:
         routes = list(self.router.routes)
@@ -78,10 +127,21 @@ class PrefixDispatch:
             self.groups, self.fallback = self._build()
         # url_for and the handlers see the whole router, not the group.
         scope.setdefault("router", self.router)
-        segment = first_segment(get_route_path(scope))
+        path = get_route_path(scope)
+        segment = first_segment(path)
+        if scope["type"] == "http" and scope["method"] == "GET":
+            for direct in self.direct.get(segment, ()):
+                arguments = direct.arguments(path, scope["query_string"])
+                if arguments is not None:
+                    scope["endpoint"] = direct.handler
+                    request = Request(scope, receive, send)
+                    response = await run_in_threadpool(direct.handler, request, **arguments)
+                    await response(scope, receive, send)
+                    return
         await self.groups.get(segment, self.fallback).app(scope, receive, send)
 
 
-def dispatch_by_prefix(router: Router) -> None:
-    """Make ``router`` match each request against its path's group of routes only."""
-    router.middleware_stack = PrefixDispatch(router)
+def dispatch_by_prefix(router: Router, direct: Sequence[Direct] = ()) -> None:
+    """Make ``router`` match each request against its path's group of routes only, and
+    answer the ``direct`` routes' common cases straight."""
+    router.middleware_stack = PrefixDispatch(router, direct)

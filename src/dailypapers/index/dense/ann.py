@@ -16,6 +16,12 @@ papers cost an ``add`` of their vectors, not a rebuild of the whole graph; a dam
 or a removed paper means a full build. Filters are pushed down as a mask over the rows
 (:mod:`~dailypapers.index.dense.rows`).
 
+A build with a graph also holds each paper's similar papers, found at build time exactly as
+:meth:`DenseIndex.similar` finds them (``neighbours.npy``: the rows of each row's
+``SIMILAR_KEPT`` nearest, -1 where fewer; ``neighbour_scores.npy``: their cosines), so a
+paper's page reads them instead of searching the graph (about 1 ms a page). Every build
+writes them anew for all papers, since a new paper can change any paper's neighbours.
+
 ``DenseIndex.from_arrays`` indexes vectors that are not in the store (a BEIR corpus).
 """
 
@@ -49,6 +55,7 @@ FORMAT_VERSION = 1
 GROWTH_KEYS = ("grown_from", "added", "replaced")
 CURRENT = "CURRENT"
 IDS, VECTORS, HNSW, PARAMS = "ids.json", "vectors.npy", "hnsw.usearch", "params.json"
+NEIGHBOURS, NEIGHBOUR_SCORES = "neighbours.npy", "neighbour_scores.npy"
 # int8 copies keep the graph small and candidates are re-scored in float32. Measured on the
 # 74,728 papers with short queries (titles, first words of titles): recall@10 against exact
 # search was 0.91 with usearch's default expansion_search of 64, 0.95 with 128 and 0.975 with
@@ -62,10 +69,14 @@ HNSW_OPTIONS: dict[str, Any] = {
 # 99.5% of papers (99.9% at 256) at less than half the CPU (0.7 against 1.6 ms; BENCHMARKS.md
 # "Web CPU: uncached pages, session 6"). Served from a second view of the same file.
 SIMILAR_EXPANSION = 64
+# How many similar papers a build keeps for each paper: the paper page's (web/pages/paper.py).
+SIMILAR_KEPT = 6
 # The default of DAILYPAPERS_DENSE_EXACT_BELOW: exact search of 20,000 vectors takes ~2 ms.
 EXACT_BELOW = 20_000
 # Candidates fetched from the graph per result wanted, before exact re-scoring.
 OVERSAMPLE = 4
+# Rows asked of the graph at once when a build finds every paper's similar papers.
+NEIGHBOURS_BATCH = 4096
 # With a filter of at most this many papers (or a tenth of the index), scoring them all
 # exactly is cheaper and surer than asking the graph for enough neighbours that pass it.
 FILTER_EXACT = 20_000
@@ -124,6 +135,10 @@ class DenseIndex:
         self.rows: RowAttributes | None = None  # for filters: see :meth:`with_rows`
         # The graph searched for :meth:`similar` (a shallower view of the file, when loaded).
         self.similar_graph = graph
+        # Each row's SIMILAR_KEPT nearest rows and their cosines, when the build holds them.
+        self.neighbours: tuple[npt.NDArray[np.int32], Matrix] | None = None
+        # Of a grown index not yet saved: the rows whose similar papers must be found again.
+        self.redo: npt.NDArray[np.intp] | None = None
         self.position = {paper_id: row for row, paper_id in enumerate(self.ids)}
 
     @property
@@ -152,14 +167,20 @@ class DenseIndex:
         return cls(model, ids, matrix, graph)
 
     def _exact(self, query: Matrix, k: int, rows: npt.NDArray[np.intp] | None) -> Hits:
+        found, scores = self._exact_rows(query, k, rows)
+        # Whole arrays to Python at once: a numpy scalar per hit cost more than the scoring.
+        ids = self.ids
+        return list(zip([ids[i] for i in found.tolist()], scores.tolist(), strict=True))
+
+    def _exact_rows(
+        self, query: Matrix, k: int, rows: npt.NDArray[np.intp] | None
+    ) -> tuple[npt.NDArray[np.intp], Matrix]:
+        """The ``k`` best of ``rows`` (all rows for None) by exact cosine, and their scores."""
         if rows is not None and len(rows) == 0:
-            return []
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
         scores = (self.vectors if rows is None else self.vectors[rows]) @ query
         best = _top(scores, k)
-        # Whole arrays to Python at once: a numpy scalar per hit cost more than the scoring.
-        found = best if rows is None else rows[best]
-        ids = self.ids
-        return list(zip([ids[i] for i in found.tolist()], scores[best].tolist(), strict=True))
+        return (best if rows is None else rows[best]), scores[best]
 
     def _graph(self, query: Matrix, count: int, graph: Index | None = None) -> npt.NDArray[np.intp]:
         graph = graph if graph is not None else self.graph
@@ -208,6 +229,11 @@ class DenseIndex:
         row = self.position.get(paper_id)
         if row is None or k <= 0:
             return []
+        if k == SIMILAR_KEPT and self.neighbours is not None:
+            rows, scores = self.neighbours
+            ids = self.ids
+            kept = zip(rows[row].tolist(), scores[row].tolist(), strict=True)
+            return [(ids[other], score) for other, score in kept if other >= 0]
         query = np.asarray(self.vectors[row], dtype=np.float32)  # a unit vector already
         if self.similar_graph is None:
             hits = self._exact(query, k + 1, None)
@@ -215,6 +241,81 @@ class DenseIndex:
             candidates = self._graph(query, (k + 1) * OVERSAMPLE, self.similar_graph)
             hits = self._exact(query, k + 1, np.sort(candidates))
         return [(other, score) for other, score in hits if other != paper_id][:k]
+
+
+def similar_rows(
+    index: DenseIndex,
+    graph: Index,
+    k: int = SIMILAR_KEPT,
+    *,
+    only: npt.NDArray[np.intp] | None = None,
+    threads: int = 0,
+) -> tuple[npt.NDArray[np.int32], Matrix]:
+    """Every row's ``k`` similar rows (-1 where fewer) and cosines, as :meth:`DenseIndex.similar`
+    finds them over ``graph`` (asked for many rows at once, on ``threads``). With ``only``,
+    just those rows are found again; the others are kept from ``index.neighbours``."""
+    count = len(index)
+    if only is None or index.neighbours is None:
+        only = np.arange(count, dtype=np.intp)
+        rows = np.full((count, k), -1, dtype=np.int32)
+        scores = np.zeros((count, k), dtype=np.float32)
+    else:
+        rows = np.array(index.neighbours[0], dtype=np.int32)
+        scores = np.array(index.neighbours[1], dtype=np.float32)
+    wanted = min((k + 1) * OVERSAMPLE, count)
+    for start in range(0, len(only), NEIGHBOURS_BATCH):
+        batch = only[start : start + NEIGHBOURS_BATCH]
+        queries = np.asarray(index.vectors[batch], dtype=np.float32)
+        found = graph.search(queries, count=wanted, threads=threads)
+        keys = np.asarray(found.keys, dtype=np.intp).reshape(len(queries), -1)
+        # One query's matches (a batch of one) have no counts: all of its keys are found.
+        counts = np.asarray(getattr(found, "counts", [keys.shape[1]])).reshape(-1)
+        for offset, row in enumerate(batch.tolist()):
+            candidates = np.sort(keys[offset, : counts[offset]])
+            best, cosines = index._exact_rows(queries[offset], k + 1, candidates)
+            others = best != row
+            best, cosines = best[others][:k], cosines[others][:k]
+            rows[row] = -1
+            rows[row, : len(best)] = best
+            scores[row] = 0
+            scores[row, : len(best)] = cosines
+    return rows, scores
+
+
+def _rows_to_redo(
+    old: DenseIndex, matrix: Matrix, changed: npt.NDArray[np.intp]
+) -> npt.NDArray[np.intp] | None:
+    """After ``old`` grew to ``matrix`` (its rows ``changed`` re-embedded, new rows at the
+    end), the rows whose similar papers may differ: the changed and new ones, those that
+    listed a changed one, and those a changed or new vector is nearer to than their last
+    kept neighbour (or that kept fewer than SIMILAR_KEPT). None: every row (no old ones)."""
+    if old.neighbours is None:
+        return None
+    kept_rows, kept_scores = (np.asarray(part) for part in old.neighbours)
+    moved = np.concatenate([changed, np.arange(len(old), len(matrix))]).astype(np.intp)
+    redo = np.zeros(len(matrix), dtype=bool)
+    redo[moved] = True
+    redo[: len(old)] |= np.isin(kept_rows, changed).any(axis=1) | (kept_rows < 0).any(axis=1)
+    floor = kept_scores[:, -1]
+    for start in range(0, len(old), NEIGHBOURS_BATCH):
+        end = min(start + NEIGHBOURS_BATCH, len(old))
+        nearest = (matrix[start:end] @ matrix[moved].T).max(axis=1, initial=-np.inf)
+        redo[start:end] |= nearest >= floor[start:end]
+    return np.flatnonzero(redo)
+
+
+def _write_neighbours(index: DenseIndex, folder: Path) -> list[str]:
+    """Write each row's similar rows beside the graph (saved in ``folder`` already), found
+    over the same shallow view of the file that :func:`load_dense_index` searches; a grown
+    index finds again only the rows its growth may have changed (``index.redo``)."""
+    graph = Index.restore(str(folder / HNSW), view=True, expansion_search=SIMILAR_EXPANSION)
+    if graph is None:
+        raise DenseIndexError(f"{folder / HNSW}: not a usearch index")
+    rows, scores = similar_rows(index, graph, only=index.redo)
+    np.save(folder / NEIGHBOURS, rows, allow_pickle=False)
+    np.save(folder / NEIGHBOUR_SCORES, scores, allow_pickle=False)
+    index.neighbours, index.redo = (rows, scores), None
+    return [NEIGHBOURS, NEIGHBOUR_SCORES]
 
 
 def _sha256(path: Path) -> str:
@@ -237,6 +338,7 @@ def _write_files(index: DenseIndex, folder: Path, source: VectorStats | None) ->
     if index.graph is not None:
         index.graph.save(str(folder / HNSW))
         names.append(HNSW)
+        names += _write_neighbours(index, folder)
     params = {
         "format": FORMAT_VERSION,
         "model": index.model,
@@ -343,7 +445,18 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
     if graph is not None:  # memory-mapped like the first: the same pages, a shallower search
         path = str(build / HNSW)
         index.similar_graph = Index.restore(path, view=True, expansion_search=SIMILAR_EXPANSION)
+    if NEIGHBOURS in params["files"]:
+        index.neighbours = _load_neighbours(build, count)
     return index
+
+
+def _load_neighbours(build: Path, count: int) -> tuple[npt.NDArray[np.int32], Matrix]:
+    rows = np.load(build / NEIGHBOURS, mmap_mode="r", allow_pickle=False)
+    scores = np.load(build / NEIGHBOUR_SCORES, mmap_mode="r", allow_pickle=False)
+    shape = (count, SIMILAR_KEPT)
+    if rows.shape != shape or scores.shape != shape or rows.dtype != np.int32:
+        raise DenseIndexError(f"{build}: similar papers do not match count {count}")
+    return rows, scores
 
 
 def _read_store(store: Store, model: str) -> tuple[list[str], Matrix, VectorStats]:
@@ -391,7 +504,17 @@ def _grown(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | Non
         graph.add(keys, matrix[keys.astype(np.intp)])
     new_ids = [paper_id for paper_id, keep in zip(ids, is_old, strict=True) if not keep]
     params = {"grown_from": _build_name(old), "added": len(new_ids), "replaced": len(changed)}
-    return DenseIndex(old.model, old.ids + new_ids, matrix, graph, params)
+    grown = DenseIndex(old.model, old.ids + new_ids, matrix, graph, params)
+    redo = _rows_to_redo(old, matrix, changed)
+    if redo is not None and old.neighbours is not None:
+        kept_rows, kept_scores = (np.asarray(part) for part in old.neighbours)
+        extra = len(matrix) - len(old)
+        grown.neighbours = (
+            np.concatenate([kept_rows, np.full((extra, SIMILAR_KEPT), -1, dtype=np.int32)]),
+            np.concatenate([kept_scores, np.zeros((extra, SIMILAR_KEPT), dtype=np.float32)]),
+        )
+        grown.redo = redo
+    return grown
 
 
 def _build_name(index: DenseIndex) -> str | None:
@@ -424,7 +547,11 @@ def build_dense_index(
 
 
 def _is_current(params: dict[str, Any], stats: VectorStats) -> bool:
+    """Whether a build holds the store's vectors (and, with a graph, the similar papers,
+    which builds before them lack: such a build is grown again, unchanged, to get them)."""
     newest = stats.newest.isoformat() if stats.newest else None
+    if params.get("kind") == "hnsw" and NEIGHBOURS not in params.get("files", {}):
+        return False
     return params.get("source") == {"count": stats.count, "newest": newest}
 
 

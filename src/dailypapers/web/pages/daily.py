@@ -9,6 +9,7 @@ that has papers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
@@ -29,6 +30,7 @@ from dailypapers.feed.periods import (
 from dailypapers.feed.reader import Reader
 from dailypapers.web.deps import check_category, reader
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, feed_links, page_count
+from dailypapers.web.routing import Direct, QueryPairs, without
 from dailypapers.web.templating import render
 from dailypapers.web.votes import NOTICE_KEYS, community_context, submission_notice
 
@@ -56,6 +58,8 @@ def feed_options(
 
 
 Options = Annotated[FeedOptions, Depends(feed_options)]
+DEFAULT_OPTIONS = feed_options()
+_OPTION_NAMES = frozenset({"sort", "p", "category"})
 
 
 @dataclass(frozen=True)
@@ -227,3 +231,17 @@ def trending(
         **community,
     }
     return render(request, "trending.html", context)
+
+
+def _default_options(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
+    """A day's page with none of the feed's options in its query: answered directly."""
+    if not without(query, _OPTION_NAMES):
+        return None
+    return {"options": DEFAULT_OPTIONS, **match.groupdict()}
+
+
+# The latest day and a day by date without options skip FastAPI's routing (web/routing.py).
+DIRECT = (
+    Direct("", re.compile("/"), _default_options, home),
+    Direct("date", re.compile("/date/(?P<day>[^/]+)"), _default_options, day_page),
+)

@@ -9,6 +9,7 @@ opened the page still renders, without them, and says why.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -24,6 +25,7 @@ from dailypapers.web.comment_view import CommentForm, thread_context
 from dailypapers.web.deps import canonical_id, engine_of, reader, store_of
 from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
+from dailypapers.web.routing import Direct, QueryPairs
 from dailypapers.web.templating import render
 from dailypapers.web.votes import community_context
 
@@ -176,3 +178,16 @@ def author(
         "claimed_by": claims.users_of_author(store_of(request), name),
     }
     return render(request, "author.html", context)
+
+
+def _canonical_path(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
+    return {"paper_id": match["paper_id"]}  # the page takes no query parameter
+
+
+# A paper's page by its canonical (new-style) id skips FastAPI's routing (web/routing.py).
+DIRECT = (
+    Direct(
+        "papers", re.compile(r"/papers/(?P<paper_id>[0-9]{4}\.[0-9]{4,5})"), _canonical_path,
+        paper_page,
+    ),
+)  # fmt: skip

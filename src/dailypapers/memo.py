@@ -1,0 +1,83 @@
+"""Bounded memos: a value derived from its key alone, kept so that it is made once.
+
+The uncached pages show the same papers again and again (a day's 50, a paper's similar
+ones), and what the site makes of a paper (its entry from a row, its card's HTML, its JSON
+item) depends only on values it was made from. A :class:`Memo` keeps such a value keyed by
+all of those values, so it is never stale: a change to any of them is another key. Each
+memo holds at most ``size`` values, the oldest kept dropped first; a read is one dict
+lookup (atomic under the GIL), writes take a lock. The app sizes them all from
+``DAILYPAPERS_PAGE_MEMO_PAPERS`` (:func:`size_all`): each memo keeps one value per paper.
+
+The benchmarks report pages with every memo empty too (``benchmarks.web_cpu``'s cold
+rows): :func:`set_aside` empties all of them for a block and puts them back after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from threading import Lock
+from typing import Any, Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# Values each memo keeps until the app sizes them (the default of PAGE_MEMO_PAPERS).
+DEFAULT_SIZE = 16_384
+_memos: list[Memo[Any, Any]] = []
+
+
+class Memo(Generic[K, V]):
+    """Values by key, at most ``size`` of them (the oldest kept goes first)."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self.kept: dict[K, V] = {}
+        self._lock = Lock()
+        _memos.append(self)
+
+    def get(self, key: K) -> V | None:
+        return self.kept.get(key)
+
+    def keep(self, key: K, value: V) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            while len(self.kept) >= self.size:
+                del self.kept[next(iter(self.kept))]
+            self.kept[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self.kept = {}
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+
+def size_all(size: int) -> None:
+    """Let every memo keep at most ``size`` values (``DAILYPAPERS_PAGE_MEMO_PAPERS``: each
+    memo keeps one value per paper); 0 keeps none."""
+    for memo in _memos:
+        with memo._lock:
+            memo.size = size
+            memo.kept = {}
+
+
+def clear_all() -> None:
+    """Forget every kept value of every memo."""
+    for memo in _memos:
+        memo.clear()
+
+
+@contextmanager
+def set_aside() -> Iterator[None]:
+    """Within the block every memo starts empty; what they kept before is back after."""
+    kept = [(memo, memo.kept) for memo in _memos]
+    clear_all()
+    try:
+        yield
+    finally:
+        for memo, values in kept:
+            with memo._lock:
+                memo.kept = values

@@ -1,0 +1,138 @@
+"""The anonymous card memo (web/cards.py): a kept card is the card written afresh, every
+value the card shows is in its key, and a vote needs no new entry."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from pydantic_core import to_json
+
+from dailypapers import memo
+from dailypapers.feed.reader import FeedEntry
+from dailypapers.web import cards, models
+from dailypapers.web.cards import Voter
+from dailypapers.web.models import daily_json, items_json
+
+ENTRY = FeedEntry(
+    "2606.13681", "EvoArena: <Memory> & $x^2$ \"agents\"", "An abstract.",
+    ("Ada Lovelace", "Bo Müller", "C. Shannon", "D. Knuth", "E. Noether"), ("cs.CL", "cs.AI"),
+    date(2026, 6, 12), 118, 3, "https://github.com/a/b", 42, None, None, None, "akhaliq",
+    "akhaliq", None, "user", "https://github.com/a/b", 2, "a note",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def cold_memo() -> Iterator[None]:
+    cards.clear_card_memo()
+    yield
+    cards.clear_card_memo()
+
+
+def _fresh(entry: FeedEntry, rank: int | None = None, note: str | None = None) -> str:
+    """The card written without the memo."""
+    return cards._card(entry, rank, None, False, 2, None, note, entry.upvotes)
+
+
+def test_a_kept_card_is_the_card_written_afresh() -> None:
+    cold = str(cards.card(ENTRY, 4, note="n"))
+    warm = str(cards.card(ENTRY, 4, note="n"))
+    assert cold == warm == _fresh(ENTRY, 4, "n")
+    listed = str(cards.cards([ENTRY], first_rank=4, notes={ENTRY.id: "n"}))
+    assert f"<li>{cold}</li>" in listed
+    assert 'title="120 upvotes"' in cold and '<span class="count">120</span>' in cold
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Another title"},
+        {"authors": ("Ada Lovelace", "Z. Other", "C. Shannon", "D. Knuth", "E. Noether")},
+        {"categories": ("cs.LG",)},
+        {"day": date(2026, 6, 13)},
+        {"num_comments": 4},
+        {"code_url": "https://github.com/c/d", "github_repo": "https://github.com/c/d"},
+        {"github_stars": 43},
+        {"github_repo": None},  # the stars are shown only beside the given repository
+        {"featured_by": "someone"},
+        {"hf_upvotes": 1},
+        {"local_upvotes": 0},
+    ],
+)
+def test_every_shown_value_changes_the_card(change: dict[str, object]) -> None:
+    before = str(cards.card(ENTRY))
+    changed = dataclasses.replace(ENTRY, **change)  # type: ignore[arg-type]
+    after = str(cards.card(changed))
+    assert after != before
+    assert after == _fresh(changed)
+    assert str(cards.card(ENTRY)) == before  # the first card is still kept as it was
+
+
+def test_rank_level_note_and_snippet_are_in_the_key() -> None:
+    plain = str(cards.card(ENTRY))
+    others = [
+        cards.card(ENTRY, rank=2),
+        cards.card(ENTRY, level=3),
+        cards.card(ENTRY, note="why"),
+        cards.card(ENTRY, exact=True),
+    ]
+    assert len({plain, *map(str, others)}) == 5
+
+
+def test_search_results_are_not_kept() -> None:
+    html = str(cards.card(ENTRY, snippet="<mark>x</mark>"))
+    assert '<p class="snippet"><mark>x</mark></p>' in html and not cards._memo
+
+
+def test_a_vote_reuses_the_kept_card() -> None:
+    cards.card(ENTRY)
+    kept = len(cards._memo)
+    voted = str(cards.card(dataclasses.replace(ENTRY, local_upvotes=3)))
+    assert len(cards._memo) == kept
+    assert 'title="121 upvotes"' in voted and '<span class="count">121</span>' in voted
+
+
+def test_members_cards_are_not_kept() -> None:
+    voter = Voter(frozenset({ENTRY.id}), "token", "/")
+    html = str(cards.card(ENTRY, voter=voter))
+    assert 'aria-pressed="true"' in html and not cards._memo
+
+
+def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cards._memo, "size", 3)
+    for rank in range(1, 8):
+        cards.card(ENTRY, rank)
+    assert len(cards._memo) == 3
+    assert str(cards.card(ENTRY, 1)) == _fresh(ENTRY, 1)
+
+
+def test_cards_set_aside_come_back() -> None:
+    warm = str(cards.card(ENTRY))
+    with memo.set_aside():
+        assert not cards._memo
+        assert str(cards.card(ENTRY, 2)) == _fresh(ENTRY, 2)
+    assert len(cards._memo) == 1 and str(cards.card(ENTRY)) == warm
+
+
+def test_kept_api_items_are_the_items_written_afresh() -> None:
+    other = dataclasses.replace(ENTRY, id="2606.00001", featured_by=None)
+    fresh = to_json([daily_json(ENTRY), daily_json(other)])
+    memo.clear_all()
+    assert items_json([ENTRY, other]) == fresh == items_json([ENTRY, other])
+    voted = dataclasses.replace(ENTRY, local_upvotes=9)  # another entry: another item
+    assert items_json([voted]) == to_json([daily_json(voted)]) != items_json([ENTRY])
+    assert items_json([]) == b"[]" == to_json([])
+
+
+def test_a_memo_of_size_0_keeps_nothing() -> None:
+    try:
+        memo.size_all(0)  # DAILYPAPERS_PAGE_MEMO_PAPERS=0
+        assert str(cards.card(ENTRY)) == _fresh(ENTRY) == str(cards.card(ENTRY))
+        assert items_json([ENTRY]) == to_json([daily_json(ENTRY)])
+        assert not cards._memo and not models._items
+    finally:
+        memo.size_all(memo.DEFAULT_SIZE)
+    cards.card(ENTRY)
+    assert len(cards._memo) == 1
