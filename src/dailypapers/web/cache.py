@@ -36,7 +36,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
@@ -72,6 +72,9 @@ class CachedResponse:
     created: float
     # The papers the answer shows, whose votes it shows; None: unknown (any vote drops it).
     paper_ids: frozenset[str] | None = None
+    # What readers made of this body once, kept as long as it is (a member template's cut,
+    # personal.Plan): another body (a vote's correction) is another entry, made again.
+    derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def with_body(self, body: bytes) -> CachedResponse:
         """The same answer with another body (its Content-Length follows)."""

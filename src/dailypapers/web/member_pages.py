@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 
 import anyio
 from starlette.requests import cookie_parser
@@ -128,11 +127,6 @@ class MemberPages:
         self.votes = votes
         self.unread = unread or notifications.UnreadCounts(store)
         self.marks = marks or personal.MemberMarks()
-        # The member templates cut at their slots (personal.Plan), on the event loop only.
-        self._plans: OrderedDict[CacheKey, personal.Plan] = OrderedDict()
-        self._plan_bytes = 0
-        # Cut templates are kept within half the cache's size (they hold a copy of the body).
-        self.plan_bytes = settings.page_cache_mb * 2**20 // 2
         self._csrf_tokens: dict[str, str] = {}
         self._headers: dict[str, tuple[tuple[str, int, str], bytes]] = {}  # token -> header
         # The members' marks read again in the background, every MARKS_CHECK_EVERY seconds.
@@ -169,7 +163,7 @@ class MemberPages:
         unread = await self._unread_of(user.id)
         shown = ids or frozenset()
         saved, hidden = await self._marks_of(user.id) if shown else (shown, shown)
-        plan = self._plan(key, template)
+        plan = self._plan(template)
         body = personal.merge_planned(
             plan,
             username=user.username,
@@ -187,22 +181,15 @@ class MemberPages:
         await send({"type": "http.response.start", "status": template.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _plan(self, key: CacheKey, template: CachedResponse) -> personal.Plan:
-        """The template cut at its slots: once per template body (a vote's correction of
-        its counts makes a new body, cut again when next served)."""
-        plan = self._plans.get(key)
-        if plan is not None and plan.source is template.body:
-            self._plans.move_to_end(key)
+    def _plan(self, template: CachedResponse) -> personal.Plan:
+        """The template cut at its slots, once per cached body, kept with it (a vote's
+        correction of its counts makes a new body, cut again when next served)."""
+        plan = template.derived.get("plan")
+        if isinstance(plan, personal.Plan):
             return plan
-        if plan is not None:
-            self._plan_bytes -= self._plans.pop(key).size
         headers = [(k, v) for k, v in template.headers if k.lower() not in _DROPPED_HEADERS]
         headers.append((b"cache-control", b"private, no-store"))
-        plan = personal.Plan(template.body, headers)
-        self._plans[key] = plan
-        self._plan_bytes += plan.size
-        while self._plan_bytes > self.plan_bytes and self._plans:
-            self._plan_bytes -= self._plans.pop(next(iter(self._plans))).size
+        plan = template.derived["plan"] = personal.Plan(template.body, headers)
         return plan
 
     def _header(self, token: str, user: User, path: str, unread: int) -> bytes:
