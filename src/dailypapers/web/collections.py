@@ -48,7 +48,7 @@ from dailypapers.accounts.service import find_user
 from dailypapers.discussion import collections as service
 from dailypapers.discussion import exchange
 from dailypapers.discussion.collections import Collection, CollectionError, Item
-from dailypapers.store import Store
+from dailypapers.feed.reader import Store
 from dailypapers.web import auth
 from dailypapers.web.cards import Voter
 from dailypapers.web.deps import RowId, reader, settings_of, store_of
