@@ -102,14 +102,11 @@ def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> s
     """The count of a paper's upvotes; for a ``voter``, a form that upvotes it (or takes the
     upvote back) and returns to ``anchor`` on this page."""
     title = plural(upvotes, "upvote")
-    count = f'<span aria-hidden="true">▲</span><span class="count">{upvotes}</span>'
-    # data-paper: where a vote's new count goes in a cached page (web/personal.py).
-    paper = escape(paper_id)
     if voter is None:
-        return (
-            f'  <div class="votes" data-paper="{paper}" title="{title}">\n    {count}\n'
-            '    <span class="visually-hidden">upvotes</span>\n  </div>\n'
-        )
+        before, between, after = _anonymous_box(paper_id)
+        return f"{before}{title}{between}{upvotes}{after}"
+    count = f'<span aria-hidden="true">▲</span><span class="count">{upvotes}</span>'
+    paper = escape(paper_id)
     upvoted = paper_id in voter.upvoted
     action = "Take back your upvote" if upvoted else "Upvote"
     back = escape(f"{voter.back}#{anchor}")
@@ -123,6 +120,17 @@ def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> s
         f'title="{action} ({title})">{count}'
         f'<span class="visually-hidden"> upvotes. {action}</span></button>\n'
         "  </form>\n"
+    )
+
+
+def _anonymous_box(paper_id: str) -> tuple[str, str, str]:
+    """The votes box for nobody signed in, around its two counts (the title's "N upvotes",
+    then N): the part before, between and after them. data-paper: where a vote's new count
+    goes in a cached page (web/personal.py)."""
+    return (
+        f'  <div class="votes" data-paper="{escape(paper_id)}" title="',
+        '">\n    <span aria-hidden="true">▲</span><span class="count">',
+        '</span>\n    <span class="visually-hidden">upvotes</span>\n  </div>\n',
     )
 
 
@@ -262,12 +270,10 @@ def _anonymous_parts(
     """The anonymous card of ``entry`` (:func:`vote_box` for nobody signed in, then the
     body) in three parts, to be joined by the count as a title and the count itself."""
     anchor = escape(card_anchor(entry.id))
-    head = f'{_opening(anchor, rank)}  <div class="votes" data-paper="{escape(entry.id)}" title="'
-    tail = (
-        '</span>\n    <span class="visually-hidden">upvotes</span>\n  </div>\n'
-        f"{_body(entry, snippet, exact, level, note, anchor)}  </div>\n</article>"
-    )
-    return head, '">\n    <span aria-hidden="true">▲</span><span class="count">', tail
+    before, between, after = _anonymous_box(entry.id)
+    body = _body(entry, snippet, exact, level, note, anchor)
+    tail = f"{after}{body}{_actions(entry.id, None, anchor)}  </div>\n</article>"
+    return f"{_opening(anchor, rank)}{before}", between, tail
 
 
 def _anonymous_card(
