@@ -5,13 +5,17 @@ enforced; every card and the paper page show the member's own upvote."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
+from starlette.routing import Router
 
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.users import update_user
 from dailypapers.web.app import create_app
+from dailypapers.web.routing import PrefixDispatch
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
@@ -117,4 +121,124 @@ def test_votes_are_rate_limited_per_account(filled: Store) -> None:
             for item in items[:4]
         ]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+
+
+def _vote_cases(page: str, paper: str) -> list[tuple[str, str, dict[str, str], bytes]]:
+    """Vote requests: (name, path, headers, body), the form as the cards send it first, then
+    ones the direct answer leaves to the router, then errors."""
+    fields = _form(page, paper)
+    token = fields["csrf_token"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    as_json = {**form, "Accept": "application/json"}
+
+    def body(**changed: str) -> bytes:
+        return urlencode({**fields, **changed}).encode()
+
+    path = f"/papers/{paper}/upvote"
+    return [
+        ("form", path, form, body()),
+        ("json", path, as_json, body()),
+        ("take back", path, as_json, body(upvoted="0")),
+        ("next off site", path, form, body(upvoted="1", next="//evil.example/x")),
+        ("next quoted", path, form, body(next="/date/2026-06-12?sort=recent&p=0#t-x y")),
+        ("fields reordered", path, as_json, urlencode(dict(reversed(fields.items()))).encode()),
+        ("forged", path, form, body(csrf_token="forged")),
+        ("no token", path, form, urlencode({"upvoted": "1", "next": "/"}).encode()),
+        ("bad state", path, form, body(upvoted="2")),
+        ("empty state", path, form, body(upvoted="")),
+        ("no next", path, as_json, urlencode({"csrf_token": token, "upvoted": "1"}).encode()),
+        ("long next", path, form, body(next="/" + "x" * 2000)),
+        ("repeated", path, as_json, body() + b"&upvoted=0"),
+        ("semicolon", path, as_json, body() + b";x=1"),
+        ("charset", path, {"Content-Type": f"{form['Content-Type']}; charset=utf-8"}, body()),
+        ("header token", path, {**as_json, "X-CSRF-Token": fields["csrf_token"]}, b""),
+        ("unknown paper", "/papers/9999.99999/upvote", as_json, body()),
+        ("unknown paper form", "/papers/9999.99999/upvote", form, body()),
+        ("not urlencoded", path, {"Content-Type": "text/plain"}, body()),
+    ]  # fmt: skip
+
+
+def _answer(client: TestClient, path: str, headers: dict[str, str], body: bytes) -> Response:
+    return client.post(path, headers=headers, content=body, follow_redirects=False)
+
+
+def _same(direct: Response, routed: Response, name: str) -> None:
+    assert direct.status_code == routed.status_code, name
+    assert direct.content == routed.content, name
+    assert direct.headers == routed.headers, name
+
+
+def test_the_vote_form_answered_directly_answers_as_the_route(filled: Store) -> None:
+    """The vote form's direct answer (``votes.FORMS``, without FastAPI's router) and the
+    route's answer the same, byte for byte, to the form as sent and to anything else (which
+    the direct answer hands to the router), and count the same votes."""
+    settings = get_settings().model_copy(update={"page_cache_mb": 0, "limit_vote": "account:40/1m"})
+    (member, other) = add_members(filled, 2, prefix="direct")
+    app = create_app(filled, settings)
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch) and dispatch.forms
+    with TestClient(app) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text
+        paper = _first_paper(page)
+        before = _count(page, paper)
+        forms = dispatch.forms
+        for name, path, headers, body in _vote_cases(page, paper):
+            # Each request twice, directly then through the router: each asks for a state,
+            # so the second finds what the first left and answers the same.
+            dispatch.forms = forms
+            direct = _answer(client, path, headers, body)
+            dispatch.forms = {}
+            routed = _answer(client, path, headers, body)
+            _same(direct, routed, name)
+        dispatch.forms = forms
+        answers = {name: _answer(client, path, headers, body)
+                   for name, path, headers, body in _vote_cases(page, paper)}  # fmt: skip
+        # Without the router's routes for /papers/: the form as sent is answered all the same
+        # (directly), the others find no route.
+        assert dispatch.groups is not None
+        dispatch.groups = {**dispatch.groups, "papers": Router(routes=[])}
+        alone = {name: _answer(client, path, headers, body)
+                 for name, path, headers, body in _vote_cases(page, paper)}  # fmt: skip
+        dispatch.groups = None  # built again
+        sign_in(client, filled, other)  # another session: the first one's token is refused
+        stale = _answer(client, *_vote_cases(page, paper)[0][1:])
+    assert answers["form"].status_code == 303 and answers["form"].headers["location"].startswith(
+        DAY
+    )
+    assert answers["json"].json() == {"paperId": paper, "upvotes": before + 1, "upvoted": True}
+    assert answers["next off site"].headers["location"] == f"/papers/{paper}"
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert statuses["forged"] == statuses["no token"] == statuses["not urlencoded"] == 403
+    assert statuses["header token"] == statuses["semicolon"] == 200 and statuses["charset"] == 303
+    assert statuses["bad state"] == statuses["long next"] == 422
+    assert statuses["unknown paper"] == statuses["unknown paper form"] == 404
+    assert stale.status_code == 403
+    directly = {"form", "json", "take back", "next off site", "next quoted", "fields reordered",
+              "forged", "unknown paper", "unknown paper form"}  # fmt: skip
+    no_route = alone["bad state"]
+    assert no_route.status_code == 404
+    answered = {name for name, answer in alone.items() if answer.content != no_route.content}
+    assert answered == directly
+    # The last vote that counted asked for the upvote (the form's empty "upvoted" is "1").
+    assert _count(client.get(DAY, params={"sort": "recent"}).text, paper) == before + 1
+
+
+def test_the_direct_vote_keeps_the_rate_limit(filled: Store) -> None:
+    settings = get_settings().model_copy(update={"limit_vote": "account:2/1m"})
+    (member,) = add_members(filled, 1, prefix="limited")
+    with TestClient(create_app(filled, settings)) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text
+        papers = re.findall(r'action="/papers/([^"]+)/upvote"', page)[:3]
+        answers = [
+            client.post(
+                f"/papers/{paper}/upvote",
+                data=_form(page, paper),
+                headers={"Accept": "application/json"},
+            )  # fmt: skip
+            for paper in papers
+        ]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert int(answers[-1].headers["retry-after"]) > 0

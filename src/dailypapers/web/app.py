@@ -116,7 +116,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     # Each request tries only its path's group of routes; the hottest pages skip them.
-    dispatch_by_prefix(app.router, (*daily.DIRECT, *paper.DIRECT, *api.DIRECT))
+    dispatch_by_prefix(app.router, (*daily.DIRECT, *paper.DIRECT, *api.DIRECT), votes.FORMS)
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(OverflowError, handle_error)  # a number no column holds: 400

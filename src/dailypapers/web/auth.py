@@ -262,6 +262,11 @@ async def check_csrf(request: Request) -> None:
         form = await request.form()  # Starlette keeps it: the route's Form() fields read it too
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else ""
+    require_csrf(request, given)
+
+
+def require_csrf(request: Request, given: str) -> None:
+    """403 unless ``given`` is this browser's CSRF token (the form's, read by the caller)."""
     if not _valid_csrf(request, given):
         raise HTTPException(
             403, "this form has expired or came from another site; reload the page and try again"

@@ -36,14 +36,14 @@ class Member:
         return self.role in ("moderator", "admin")
 
 
-def _member(user: User) -> Member:
+def member_of(user: User) -> Member:
     return Member(user.id, user.username, user.fullname, user.role, user.confirmed, user.suspended)
 
 
 def signed_in(request: Request) -> Member | None:
     """The member signed in on this browser, or None."""
     user = auth.current_user(request)
-    return None if user is None else _member(user)
+    return None if user is None else member_of(user)
 
 
 def csrf_token(request: Request) -> str:
@@ -53,7 +53,7 @@ def csrf_token(request: Request) -> str:
 
 async def form_writer(request: Request) -> Member:
     """The member of a form POST: signed in, with this session's CSRF token (else 403)."""
-    return _member(await auth.require_writer(request))
+    return member_of(await auth.require_writer(request))
 
 
 def check_limit(
@@ -80,4 +80,4 @@ async def api_writer(request: Request) -> Member:
             "send a personal API token with write scope: Authorization: Bearer TOKEN",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return _member(await auth.require_writer(request))
+    return member_of(await auth.require_writer(request))

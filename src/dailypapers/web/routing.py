@@ -17,12 +17,17 @@ its solving of parameters, about half a millisecond of a page's CPU (BENCHMARKS.
 uncached pages, session 7"). Anything else, another parameter or a value the entry does not
 take as it is, goes through the router as before, whose checks and errors stay the only
 ones; tests/web/test_routing.py checks that both pick the same handler and answer the same.
+
+A POST can have a :class:`DirectForm` entry (the vote form, ``web/votes.py``): its
+``answer`` reads the body itself and, for anything but its common case, hands the request
+on to the router with the body as read (:func:`replayed`), so that the router's checks and
+errors stay the only ones there too.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ANY = None  # the group key of routes whose first segment is a parameter
 
@@ -86,6 +91,43 @@ class Direct:
         return self.takes(match, pairs)
 
 
+@dataclass(frozen=True, slots=True)
+class DirectForm:
+    """A POST route's common case, answered without the router: ``answer`` gets the path's
+    match and the request, and ``routed`` (the router's app for the path) to hand on what it
+    does not answer itself (with :func:`replayed` once it read the body)."""
+
+    segment: str  # the path's first segment (its group)
+    path: re.Pattern[str]
+    answer: Callable[[re.Match[str], Scope, Receive, Send, ASGIApp], Awaitable[None]]
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The request's whole body; None when the client went away before sending it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replayed(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` (already read) first, then what ``receive`` gives."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
 def without(pairs: QueryPairs, names: frozenset[str]) -> bool:
     """Whether none of the query ``pairs`` is one of the parameters ``names``."""
     return not any(key in names for key, _ in pairs)
@@ -94,13 +136,19 @@ def without(pairs: QueryPairs, names: frozenset[str]) -> bool:
 class PrefixDispatch:
     """The router's own dispatch (its ``middleware_stack``), over the request's group only."""
 
-    def __init__(self, router: Router, direct: Sequence[Direct] = ()) -> None:
+    def __init__(
+        self, router: Router, direct: Sequence[Direct] = (), forms: Sequence[DirectForm] = ()
+    ) -> None:
         self.router = router
         self.groups: dict[str, Router] | None = None
         self.fallback: Router | None = None
         self.direct: Mapping[str, tuple[Direct, ...]] = {
             segment: tuple(d for d in direct if d.segment == segment)
             for segment in {d.segment for d in direct}
+        }
+        self.forms: Mapping[str, tuple[DirectForm, ...]] = {
+            segment: tuple(f for f in forms if f.segment == segment)
+            for segment in {f.segment for f in forms}
         }
 
     def _build(self) -> tuple[dict[str, Router], Router]:
@@ -138,10 +186,19 @@ class PrefixDispatch:
                     response = await run_in_threadpool(direct.handler, request, **arguments)
                     await response(scope, receive, send)
                     return
-        await self.groups.get(segment, self.fallback).app(scope, receive, send)
+        routed = self.groups.get(segment, self.fallback).app
+        if scope["type"] == "http" and scope["method"] == "POST":
+            for form in self.forms.get(segment, ()):
+                match = form.path.fullmatch(path)
+                if match is not None:
+                    await form.answer(match, scope, receive, send, routed)
+                    return
+        await routed(scope, receive, send)
 
 
-def dispatch_by_prefix(router: Router, direct: Sequence[Direct] = ()) -> None:
+def dispatch_by_prefix(
+    router: Router, direct: Sequence[Direct] = (), forms: Sequence[DirectForm] = ()
+) -> None:
     """Make ``router`` match each request against its path's group of routes only, and
-    answer the ``direct`` routes' common cases straight."""
-    router.middleware_stack = PrefixDispatch(router, direct)
+    answer the ``direct`` routes' (and ``forms``') common cases straight."""
+    router.middleware_stack = PrefixDispatch(router, direct, forms)
