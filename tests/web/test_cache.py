@@ -31,6 +31,7 @@ from dailypapers.store.vectors import papers_needing_vectors, save_vectors
 from dailypapers.web.app import create_app
 from dailypapers.web.cache import (
     EXPIRY_SPREAD,
+    LASTING,
     CachedResponse,
     CacheMiddleware,
     ResponseCache,
@@ -171,6 +172,27 @@ def test_entries_made_together_expire_over_a_stretch_not_all_at_once() -> None:
     kept = [key for key in keys if cache.get(key) is not None]
     assert 0 < len(kept) < len(keys)  # some expired already, the others later
     assert all(cache.lifetime(key) > 60.0 * EXPIRY_SPREAD + 7.5 for key in kept)
+
+
+def test_papers_and_search_results_last_longer_and_still_go_with_a_store_change() -> None:
+    """Pages whose counts votes correct and that show nothing else votes or the time change
+    are kept LASTING x longer; lists ordered by votes keep the ttl; a store change drops
+    them all the same."""
+    stamp = [0]
+    cache = ResponseCache(lambda: stamp[0], max_bytes=10_000_000, ttl=60.0, check_every=0)
+    lasting = [("http member", b"h", "/papers/2606.13681", b""), ("http", b"h", "/search", b"q=x")]
+    ordered = [("http", b"h", path, b"") for path in ("/date/2026-06-12", "/", "/trending")]
+    for key in lasting:
+        assert LASTING * EXPIRY_SPREAD * 60.0 <= cache.lifetime(key) <= LASTING * 60.0
+    assert all(cache.lifetime(key) <= 60.0 for key in ordered)
+    cache.refresh()  # the stamp seen
+    made = time.monotonic() - 2 * 60.0  # past any ttl, within the lasting pages' life
+    for key in lasting + ordered:
+        cache.put(key, CachedResponse(200, [], b"page", made, frozenset({"2606.13681"})))
+    assert [cache.get(key) is not None for key in lasting + ordered] == [True] * 2 + [False] * 3
+    stamp[0] += 1
+    cache.refresh()
+    assert all(cache.get(key) is None for key in lasting)
 
 
 def test_least_recently_used_go_first_within_the_budget() -> None:

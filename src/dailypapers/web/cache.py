@@ -3,7 +3,9 @@
 What a page shows depends only on its URL and on what the store holds (and, for trending,
 on the time), so a response can be served again until the store changes or it grows older
 than its lifetime: between 0.75 and 1 x ``ttl`` seconds, fixed per URL, so that pages
-rendered together do not all expire, and all render again, together. The store's
+rendered together do not all expire, and all render again, together (``LASTING`` x that for
+the pages whose counts votes correct and that show nothing else votes or the time change:
+papers and search results). The store's
 :func:`~dailypapers.feed.reader.change_stamp` is read at most every ``check_every``
 seconds (in a worker thread, off the event loop); when it moves, everything cached is
 dropped. Entries are kept least-recently-used within ``max_bytes``. An entry past its
@@ -62,6 +64,16 @@ STALE_GRACE = 0.5
 RENEW_WAIT = 5.0
 # How long a request waits for another's rendering of the page it wants before its own.
 FOLLOW_SECONDS = 5.0
+# Pages that show nothing depending on the time or ordered by votes: a paper's page (its
+# similar papers by likeness) and search results (by relevance or date). A vote corrects
+# their counts in place, any other change drops them (the store's stamp), so they are kept
+# LASTING x longer: members voting made them expire, and be rendered again, every ttl,
+# most of a busy server's time. (New vectors alone keep cached answers: similar papers and
+# search results may lag behind a backlog being embedded by that much longer.) Lists ordered by votes (the days, weeks, months,
+# trending) keep the ttl: a paper a vote moves up finds its place when they are rendered again.
+LASTING_PREFIXES = ("/papers/",)
+LASTING_PATHS = frozenset({"/search"})
+LASTING = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +234,8 @@ class ResponseCache:
         ``ttl``, fixed per key (its hash). Pages rendered together (a warm-up, a store change)
         then expire over a stretch of time instead of all being rendered again at once."""
         share = (hash(key) % 1024) / 1024
-        return self.ttl * (1.0 - (1.0 - EXPIRY_SPREAD) * share)
+        life = self.ttl * (1.0 - (1.0 - EXPIRY_SPREAD) * share)
+        return life * LASTING if lasting(key[2]) else life
 
     def forgets(self) -> int:
         """A mark to pass to :meth:`put`: taken before rendering what will be put."""
@@ -296,6 +309,11 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def lasting(path: str) -> bool:
+    """Whether the page at ``path`` is kept ``LASTING`` x the ttl (see there)."""
+    return path in LASTING_PATHS or path.startswith(LASTING_PREFIXES)
 
 
 # Answers that are the same for everyone, signed in or not (like Hugging Face's API, ours
