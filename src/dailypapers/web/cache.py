@@ -69,8 +69,9 @@ FOLLOW_SECONDS = 5.0
 # their counts in place, any other change drops them (the store's stamp), so they are kept
 # LASTING x longer: members voting made them expire, and be rendered again, every ttl,
 # most of a busy server's time. (New vectors alone keep cached answers: similar papers and
-# search results may lag behind a backlog being embedded by that much longer.) Lists ordered by votes (the days, weeks, months,
-# trending) keep the ttl: a paper a vote moves up finds its place when they are rendered again.
+# search results may lag behind a backlog being embedded by that much longer.) Lists ordered
+# by votes (the days, weeks, months, trending) keep the ttl: a paper a vote moves up finds
+# its place when they are rendered again.
 LASTING_PREFIXES = ("/papers/",)
 LASTING_PATHS = frozenset({"/search"})
 LASTING = 5.0
