@@ -366,3 +366,56 @@ def test_marks_changed_by_another_process_show_once_read_again_together(
     assert _saved(page) == {paper}
     assert f'href="/papers/{other_paper}"' not in page
     assert personal.MemberMarks(seconds=60.0).stale() == {}
+
+
+def test_sessions_kept_for_a_while_are_read_again_together(
+    client: TestClient, filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions kept longer than SESSION_RENEW_SHARE of their seconds are read again in the
+    background, together: one ended elsewhere (another device's "log out everywhere") or
+    whose role changed is forgotten, the others are kept afresh, and a request finds none
+    of them missing (no lookup in its way)."""
+    ada, bob, cy = add_members(filled, 3)
+    sign_in(client, filled, ada)
+    others = [TestClient(client.app), TestClient(client.app)]
+    sign_in(others[0], filled, bob)
+    sign_in(others[1], filled, cy)
+    for one in (client, *others):
+        assert "member" in one.get(DAY).text
+    sessions: personal.SessionCache = client.app.state.sessions  # type: ignore[attr-defined]
+    tokens = {
+        user: one.cookies[SESSION_COOKIE]
+        for user, one in zip((ada, bob, cy), (client, *others), strict=True)
+    }
+    assert sessions.stale() == {}  # kept only just now
+    end_all_sessions(filled, bob)
+    set_role(filled, cy, "moderator")
+    monkeypatch.setattr(personal, "SESSION_RENEW_SHARE", 0.0)  # all of them are old now
+    for _ in range(500):  # bounded; the look is every SESSIONS_CHECK_EVERY (2 s) at most
+        client.get(DAY)
+        if sessions.get(tokens[bob]) is None:
+            break
+        time.sleep(0.01)
+    assert sessions.get(tokens[bob]) is None and sessions.get(tokens[cy]) is None
+    assert sessions.get(tokens[ada]) is not None
+    assert "member1" not in others[0].get(DAY).text  # ended
+    page = others[1].get(DAY)  # resolved in the request: rotated, as before
+    assert "member2" in page.text and SESSION_COOKIE in page.headers["set-cookie"]
+
+
+def test_a_session_forgotten_while_read_again_stays_forgotten() -> None:
+    sessions = personal.SessionCache(seconds=0.01)
+    member = User(1, "ada", None, None, "member", None, None, True, datetime(2026, 1, 1))
+    for token in ("kept", "ended", "logged-out", "new"):
+        sessions.put(token, member)
+    time.sleep(0.02)
+    stale = sessions.stale()
+    assert set(stale) == {"kept", "ended", "logged-out", "new"}
+    read_at = time.monotonic()
+    sessions.forget("logged-out")  # a log-out while the store was read
+    sessions.put("new", member)  # signed in again meanwhile: kept as that left it
+    found = {"kept": member, "logged-out": member, "new": member}
+    sessions.renew(stale, found, read_at)
+    sessions.seconds = 60.0
+    assert sessions.get("kept") == member and sessions.get("new") == member
+    assert sessions.get("ended") is None and sessions.get("logged-out") is None

@@ -246,6 +246,29 @@ def resolve_session(store: Store, token: str) -> SignedIn | None:
     return SignedIn(user, session["id"], fresh)
 
 
+SESSIONS_PER_QUERY = 500  # tokens looked up together by still_signed_in
+
+
+def still_signed_in(store: Store, tokens: list[str]) -> dict[str, User]:
+    """The users of those session ``tokens`` that :func:`resolve_session` would resolve as
+    they are (unexpired, not suspended, the role they began with), read together: a session
+    whose token it would rotate is not among them."""
+    hashes = {token_hash(token): token for token in tokens if token and len(token) <= 200}
+    found: dict[str, User] = {}
+    now = utcnow()
+    batch = list(hashes)
+    for start in range(0, len(batch), SESSIONS_PER_QUERY):
+        with store.read() as connection:
+            rows = session_rows.sessions_with_users(
+                connection, batch[start : start + SESSIONS_PER_QUERY], now
+            )
+        for hashed, (session, row) in rows.items():
+            user = User.from_row(row)
+            if not user.suspended and session["role"] == user.role:
+                found[hashes[hashed]] = user
+    return found
+
+
 def end_session(store: Store, token: str) -> None:
     with store.write() as connection:
         session_rows.delete_session(connection, token_hash(token))

@@ -60,6 +60,27 @@ def session_with_user(
     return session, user  # type: ignore[return-value]
 
 
+def sessions_with_users(
+    connection: Connection, token_hashes: list[str], now: datetime
+) -> dict[str, tuple[RowMapping, RowMapping]]:
+    """:func:`session_with_user` of many token hashes in one query: those unexpired, by hash."""
+    rows = (
+        connection.execute(
+            select(sessions, users)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash.in_(token_hashes), sessions.c.expires_at > now)
+        )
+        .mappings()
+        .all()
+    )
+    found = {}
+    for row in rows:
+        session = {column.name: row[sessions.c[column.name]] for column in sessions.columns}
+        user = {column.name: row[users.c[column.name]] for column in users.columns}
+        found[session["token_hash"]] = (session, user)
+    return found  # type: ignore[return-value]
+
+
 def replace_token(connection: Connection, session_id: int, token_hash: str, role: str) -> bool:
     """Give the session a new token (and the role it now holds); True when it still exists."""
     result = connection.execute(

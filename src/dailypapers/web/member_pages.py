@@ -6,9 +6,10 @@ cache (they carry the session cookie) for the pages members read alike (:data:`S
 :data:`SHARED_PREFIXES`); personal pages (settings, profiles, moderation, log-in) and API
 calls go on to the app as before. For one of those pages:
 
-1. the session token's member, from :class:`~dailypapers.web.personal.SessionCache` or one
-   indexed lookup (an unknown, expired or suspended session, or one whose token must be
-   rotated, goes on to the app, which clears or rotates the cookie);
+1. the session token's member, from :class:`~dailypapers.web.personal.SessionCache` (the
+   sessions kept for a while read again together in the background) or one indexed lookup
+   (an unknown, expired or suspended session, or one whose token must be rotated, goes on
+   to the app, which clears or rotates the cookie);
 2. the member template of the URL from the cache (key: the URL and whether the member is a
    moderator, who see a form more), or rendered once by the app with the template flag set
    and kept when it is a plain 200 without cookies; it notes the papers the page shows;
@@ -44,7 +45,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.accounts import User
-from dailypapers.accounts.service import resolve_session
+from dailypapers.accounts.service import resolve_session, still_signed_in
 from dailypapers.discussion import notifications
 from dailypapers.discussion.collections import member_marks, members_marks
 from dailypapers.feed.reader import Store, read
@@ -66,6 +67,7 @@ logger = logging.getLogger(__name__)
 # How often the marks members were served with are checked for age (personal.MemberMarks):
 # those older than its seconds are read again together, in one read transaction.
 MARKS_CHECK_EVERY = 2.0
+SESSIONS_CHECK_EVERY = 2.0  # likewise for the sessions kept (personal.SessionCache.stale)
 _DROPPED_HEADERS = (b"content-length", b"cache-control", b"x-cache")
 
 
@@ -132,6 +134,9 @@ class MemberPages:
         # The members' marks read again in the background, every MARKS_CHECK_EVERY seconds.
         self._marks_checked = float("-inf")
         self._rereading: asyncio.Future[None] | None = None
+        # The sessions kept for a while read again in the background (personal.SessionCache).
+        self._sessions_checked = float("-inf")
+        self._renewing_sessions: asyncio.Future[None] | None = None
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -217,6 +222,7 @@ class MemberPages:
         """The token's member; None to let the app answer (no such session, or rotated)."""
         user = self.sessions.get(token)
         if user is not None:
+            self._renew_sessions()
             return user
         signed_in = await anyio.to_thread.run_sync(resolve_session, self.store, token)
         if signed_in is None:
@@ -231,6 +237,30 @@ class MemberPages:
             return None
         self.sessions.put(token, signed_in.user)
         return signed_in.user
+
+    def _renew_sessions(self) -> None:
+        """Every ``SESSIONS_CHECK_EVERY`` seconds: the sessions kept for a while read again
+        together in a thread (``SessionCache.stale``), the ones kept served meanwhile."""
+        if time.monotonic() - self._sessions_checked < SESSIONS_CHECK_EVERY:
+            return
+        if self._renewing_sessions is not None:
+            return
+        self._sessions_checked = time.monotonic()
+        done = asyncio.get_running_loop().run_in_executor(None, self._reread_sessions)
+        self._renewing_sessions = done
+        done.add_done_callback(self._sessions_reread)
+
+    def _reread_sessions(self) -> None:
+        stale = self.sessions.stale()
+        if stale:
+            read_at = time.monotonic()
+            found = still_signed_in(self.store, list(stale))
+            self.sessions.renew(stale, found, read_at)
+
+    def _sessions_reread(self, done: asyncio.Future[None]) -> None:
+        self._renewing_sessions = None
+        if not done.cancelled() and done.exception() is not None:  # they expire as before
+            logger.warning("reading sessions again failed: %r", done.exception())
 
     async def _renew(
         self, scope: Scope, app: ASGIApp, cache: ResponseCache, key: CacheKey, user: User

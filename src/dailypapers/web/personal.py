@@ -52,6 +52,9 @@ MEMBER_MARKS_SECONDS = 10.0  # how long a member's saved/hidden papers are trust
 MEMBER_VOTES_SIZE = 50_000  # members whose votes are kept at most; afresh beyond
 SESSION_SECONDS = 60.0  # how long a session token's member is trusted without the store
 SESSION_CACHE_SIZE = 20_000  # tokens kept at most; the cache starts afresh beyond
+# Sessions kept longer than this share of SESSION_SECONDS are read again together, in the
+# background (SessionCache.stale, renew), before they expire in a request's way.
+SESSION_RENEW_SHARE = 0.5
 
 
 def in_template(state: dict[str, Any]) -> bool:
@@ -424,7 +427,9 @@ class SessionCache:
     ended elsewhere (log out everywhere, another worker process, a suspension) is seen
     within :data:`SESSION_SECONDS` (each token is kept 0.75 to 1 x that, spread so that
     sessions first seen together are not looked up again together). Only sessions that
-    resolved are kept.
+    resolved are kept. Those older than :data:`SESSION_RENEW_SHARE` of it are read again
+    together (:meth:`stale`, :meth:`renew`, by the member pages in the background), so that
+    a member seen often is not looked up in a request's way, one query each.
     """
 
     def __init__(self, seconds: float = SESSION_SECONDS) -> None:
@@ -449,6 +454,29 @@ class SessionCache:
             if len(self._members) >= SESSION_CACHE_SIZE:
                 self._members.clear()
             self._members[token] = (user, time.monotonic())
+
+    def stale(self) -> dict[str, float]:
+        """The tokens kept longer than ``SESSION_RENEW_SHARE`` of the seconds, each with
+        when it was kept (for :meth:`renew`)."""
+        limit = time.monotonic() - self.seconds * SESSION_RENEW_SHARE
+        with self._lock:
+            return {token: at for token, (_, at) in self._members.items() if at < limit}
+
+    def renew(self, stale: dict[str, float], found: dict[str, User], read_at: float) -> None:
+        """After the ``stale`` tokens were read again (from ``read_at`` on): those ``found``
+        kept as of then, with their member as read, the others forgotten (ended, suspended,
+        their role changed: their next request resolves them). A token kept again or
+        forgotten meanwhile (a log-out) stays as that left it."""
+        with self._lock:
+            for token, at in stale.items():
+                kept = self._members.get(token)
+                if kept is None or kept[1] != at:
+                    continue
+                user = found.get(token)
+                if user is None:
+                    del self._members[token]
+                else:
+                    self._members[token] = (user, read_at)
 
     def forget(self, token: str | None = None, user_id: int | None = None) -> None:
         """Forget ``token``, and every token of ``user_id``."""
