@@ -322,23 +322,26 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         f"{cpu_per_request(anonymous) / cpu_per_request(signed):.2f} voting (the requests/s "
         "ratios a server with the same CPU in every phase would give).",
         "",
-        "Where the time goes: a signed-in page from the cache costs its session (kept 60 s), "
+        "Where the time goes: a signed-in page from the cache costs its session (kept 60 s, "
+        "read again for all members together in the background after 30 s), "
         "the member's upvotes, marks (saved, not interested) and unread count, all kept in "
         "memory and read on the event loop, and the merge: one join of the template's pieces "
         "(cut once per template at its CSRF, header and \"yours\" slots) with the member's "
         "CSRF token and header (made once per session), plus one pass over the page for the "
-        "boxes of papers the member marked. A vote is one write transaction: the "
+        "boxes of papers the member marked. A vote (the form answered without FastAPI's "
+        "router, `votes.FORMS`) is one write transaction: the "
         "per-account rate limit counted in it, the vote row added or deleted, the paper's "
         "count moved and the votes' clock ticked and read, on the driver's cursor. It runs "
         "on the event loop while SQLite's write lock is free, so with a closed loop a vote "
         "waits about as long as a page, behind the requests ahead of it; the cached pages "
-        "showing its paper get their new count when next read. Cached pages (anonymous "
-        "copies and member templates) expire after 0.75 to 1 x "
-        "`DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL); the first request to find "
-        "one expired (up to 1.5 x) is served it while it is rendered again in the "
-        "background: the voting phase, which comes that long after the warm-up of the "
-        "reading phase, renders every member template once again (about a fifth of its "
-        "server time in a py-spy profile, the votes another fifth).",
+        "showing its paper get their new count when next read. Cached days expire after "
+        "0.75 to 1 x `DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL), papers and "
+        "search results (nothing on them ordered by votes or the clock) after 5 x that; the "
+        "first request to find one expired (up to 1.5 x) is served it while it is rendered "
+        "again in the background. The voting phase comes that long after the warm-up of the "
+        "reading phase: it renders every day's member template once again (200 renderings "
+        "in 30 s, where a steady load would spread them over 45 to 90 s), the largest part "
+        "of its server time after the socket writes in a py-spy profile.",
     ])  # fmt: skip
 
 
