@@ -27,7 +27,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    """An engine of the SQLite database at ``url`` (WAL, foreign keys, busy timeout); its
+    transactions begin with ``BEGIN IMMEDIATE`` (writes) or ``BEGIN``."""
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -58,8 +60,8 @@ class Store:
             database = make_url(self.url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.read_engine = _sqlite_engine(self.url, immediate=False)
-            self.write_engine = _sqlite_engine(self.url, immediate=True)
+            self.read_engine = sqlite_engine(self.url, immediate=False)
+            self.write_engine = sqlite_engine(self.url, immediate=True)
         else:
             self.read_engine = self.write_engine = create_engine(self.url, pool_pre_ping=True)
 

@@ -20,6 +20,7 @@ Every function takes a connection of ``Store.write`` (writes) or ``Store.read`` 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -29,11 +30,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    Engine,
     Insert,
     Integer,
     String,
     bindparam,
     delete,
+    event,
     false,
     func,
     select,
@@ -44,15 +47,37 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.db import SQLITE_BUSY_TIMEOUT_MS, Store
+from dailypapers.store.db import Store, sqlite_engine
 from dailypapers.store.driver import fetch
 from dailypapers.store.schema import paper_votes, papers, users, vote_clock
-
-WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default, restored after a write at once
 
 
 class WriterBusy(Exception):
     """Another connection holds SQLite's write lock right now (:func:`write_at_once`)."""
+
+
+# The connections of writes at once, one engine per store, made on the first such write.
+_AT_ONCE: weakref.WeakKeyDictionary[Store, Engine] = weakref.WeakKeyDictionary()
+
+
+def _never_wait(dbapi_connection: Any, _record: Any) -> None:
+    # After the store's own set-up of each connection (WAL, foreign keys, busy timeout).
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def _at_once_engine(store: Store) -> Engine:
+    """The engine of :func:`write_at_once`: the store's write engine's set-up, plus never
+    waiting for the lock and no checkpoint at commit, set once per connection. (Set and
+    reset around each vote on a shared connection, they were four more statements, each a
+    release of the GIL that the loop then waited to get back behind the threads rendering
+    pages.)"""
+    engine = _AT_ONCE.get(store)
+    if engine is None:
+        engine = sqlite_engine(store.url, immediate=True)
+        event.listen(engine, "connect", _never_wait)
+        _AT_ONCE[store] = engine
+    return engine
 
 
 @contextmanager
@@ -64,21 +89,13 @@ def write_at_once(store: Store) -> Iterator[Connection]:
     commits of other writes too)."""
     if not store.is_sqlite:
         raise WriterBusy("only SQLite's writes are short enough for the event loop")
-    with store.write_engine.connect() as connection:
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        raw.execute("PRAGMA busy_timeout=0")
-        raw.execute("PRAGMA wal_autocheckpoint=0")
+    with _at_once_engine(store).connect() as connection:
         try:
-            try:
-                transaction = connection.begin()
-            except OperationalError as error:
-                raise WriterBusy(str(error)) from None
-            with transaction:
-                yield connection
-        finally:
-            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            transaction = connection.begin()
+        except OperationalError as error:
+            raise WriterBusy(str(error)) from None
+        with transaction:
+            yield connection
 
 
 def checkpoint(store: Store) -> None:
