@@ -27,6 +27,7 @@ from dailypapers.store.votes import (
     remove_vote,
     set_counted,
     set_vote,
+    set_vote_ticked,
     upvotes_of,
     vote_stamp,
     voted_among,
@@ -193,6 +194,18 @@ def test_the_stamp_moves_with_suspensions_and_set_vote_too(store: Store) -> None
         update_user(connection, alice, {"suspended_at": T0})
     suspension_changed(store, alice)
     assert stamp() != stamps[-1]
+
+
+def test_a_vote_that_changed_something_answers_the_clock_as_it_moved_it(store: Store) -> None:
+    _papers(store)
+    (alice,) = add_members(store, 1)
+    with store.write() as connection:
+        before = vote_stamp(connection)
+        counts, ticked = set_vote_ticked(connection, alice, "2501.00001", True, T0)
+        assert counts == (3, 1) and ticked == vote_stamp(connection) != before
+        assert set_vote_ticked(connection, alice, "2501.00001", True, T0) == ((3, 1), None)
+        assert set_vote_ticked(connection, alice, "2509.99999", True, T0) == (None, None)
+        assert set_vote_ticked(connection, alice, "2501.00001", False, T0)[1] == ticked + 1
 
 
 def test_set_vote_is_exact_and_knows_unknown_papers(store: Store) -> None:

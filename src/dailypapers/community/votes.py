@@ -75,10 +75,14 @@ def set_upvote(
     with sql.write_at_once(store) if at_once else store.write() as connection:
         if first is not None:
             first(connection)
-        counts = sql.set_vote(connection, user_id, paper_id, upvoted, now or utc_now(precise=True))
+        counts, ticked = sql.set_vote_ticked(
+            connection, user_id, paper_id, upvoted, now or utc_now(precise=True)
+        )
         if counts is None:
             raise UnknownPaper(f"no paper {paper_id[:80]!r}")  # rolls back what ``first`` did
-        changed = sql.vote_stamp(connection) if stamp else None
+        changed = None
+        if stamp:  # the clock as this vote moved it, or read when it moved nothing
+            changed = ticked if ticked is not None else sql.vote_stamp(connection)
     return VoteState(paper_id, upvoted, sum(counts), changed)
 
 

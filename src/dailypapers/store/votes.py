@@ -145,10 +145,11 @@ _TICK = (
 )
 
 
-def _tick(connection: Connection) -> None:
-    """The votes changed: move the clock :func:`vote_stamp` reads. Last in a vote's
-    transaction (on PostgreSQL its row lock is held until the commit, briefly)."""
-    fetch(connection, _TICK, {})
+def _tick(connection: Connection) -> int:
+    """The votes changed: move the clock :func:`vote_stamp` reads; its new value. Last in a
+    vote's transaction (on PostgreSQL its row lock is held until the commit, briefly)."""
+    rows = fetch(connection, _TICK, {})
+    return int(rows[0][0]) if rows else 0
 
 
 def add_vote(connection: Connection, user_id: int, paper_id: str, now: datetime) -> bool:
@@ -211,7 +212,17 @@ def set_vote(
     connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
 ) -> tuple[int, int] | None:
     """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted`` (cast at ``now``, naive
-    UTC); the paper's (imported, local) upvotes after it, or None if there is no such paper.
+    UTC); the paper's (imported, local) upvotes after it, or None if there is no such paper
+    (:func:`set_vote_ticked`)."""
+    return set_vote_ticked(connection, user_id, paper_id, upvoted, now)[0]
+
+
+def set_vote_ticked(
+    connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
+) -> tuple[tuple[int, int] | None, int | None]:
+    """:func:`set_vote`, and the votes' clock (:func:`vote_stamp`) as the vote moved it, or
+    None when it changed nothing (then the clock did not move): a vote that reads the clock
+    it left needs no statement more.
 
     Two statements, the fewest that keep the count exact: the vote row is added (taken from
     the paper's own row, so an unknown paper adds nothing) or deleted, and only when that
@@ -227,14 +238,15 @@ def set_vote(
     else:
         removed = fetch(connection, statements["remove"], params)
         changed = bool(removed) and bool(removed[0][0])
+    ticked = None
     if changed:
         rows = fetch(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
-        _tick(connection)
+        ticked = _tick(connection)
     else:
         rows = fetch(connection, statements["counts"], params)
     if not rows:
-        return None
-    return rows[0][0] or 0, rows[0][1] or 0
+        return None, ticked
+    return (rows[0][0] or 0, rows[0][1] or 0), ticked
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:
