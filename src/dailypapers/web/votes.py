@@ -271,16 +271,19 @@ async def upvote_form_direct(
     match: re.Match[str], scope: Scope, receive: Receive, send: Send, routed: ASGIApp
 ) -> None:
     """:func:`upvote_form` without FastAPI's matching, dependencies and form parsing, for
-    the form as the cards send it (a tenth of a page's CPU went to them): the same checks in
-    the same order (CSRF, then the session) and the same answers; any other request, or
-    one whose body is not that form's, goes to the router (``routing.DirectForm``)."""
+    the form as the cards send it (they took a third of a vote's CPU, 0.9 of 2.8 ms): the
+    same checks in the same order (CSRF, then the session) and the same answers; any other
+    request, or one whose body is not that form's, goes to the router
+    (``routing.DirectForm``)."""
     if not _plain_vote_form(scope):
         await routed(scope, receive, send)
         return
     body = await read_body(receive)
-    fields = None if body is None else _form_fields(body)
-    if body is None or fields is None:
-        await routed(scope, replayed(body or b"", receive), send)
+    if body is None:  # the client left before sending it all: nobody to answer
+        return
+    fields = _form_fields(body)
+    if fields is None:
+        await routed(scope, replayed(body, receive), send)
         return
     scope["endpoint"] = upvote_form
     request = Request(scope, replayed(body, receive), send)
