@@ -189,7 +189,10 @@ class Settings(BaseSettings):
     page_cache_seconds: float = Field(
         60.0,
         gt=0,
-        description="Longest a cached response is served (trending moves with the clock).",
+        description=(
+            "Longest a cached response is served (trending moves with the clock); a paper's "
+            "page and search results, whose counts votes correct in place, 5 x that."
+        ),
     )
     page_memo_papers: int = Field(
         16_384,
