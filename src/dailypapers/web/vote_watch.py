@@ -22,7 +22,8 @@ votes' stamp reached a value this process did not produce itself:
 
 On PostgreSQL a vote in another process that commits while a local vote's transaction
 reads its stamp may be taken as local: its pages are right again within 1.5 x
-``DAILYPAPERS_PAGE_CACHE_SECONDS`` (an expired page is served while rendered again). So
+``DAILYPAPERS_PAGE_CACHE_SECONDS`` (an expired page is served while rendered again), 5 x
+that for a paper's page and search results (``cache.LASTING``), or at the next change. So
 is the order of a list sorted by upvotes (a corrected count keeps its place, and a paper
 climbing into a list it is not on yet appears there when the page is rendered again, at
 most that long after).
