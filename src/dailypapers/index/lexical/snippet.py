@@ -103,6 +103,7 @@ def _search_prefixes(terms: tuple[str, ...]) -> tuple[bytes, ...]:
 
 
 def _term(word: bytes) -> str | None:
+    """The analyzer's term of a lowercase ASCII word (None: a stop word, or too long)."""
     term = _TERMS.get(word, _UNKNOWN)
     return _learn(word) if term is _UNKNOWN else term
 
@@ -158,16 +159,19 @@ class Marker:
     def _exact(self, padded: bytes) -> list[_Span]:
         """The words of a padded, cleaned text whose term is one of the query's: only the
         words that begin like one (:func:`_search_prefixes`) are looked up."""
-        wanted, spans = self._wanted, []
+        wanted, spans, find, known = self._wanted, [], padded.find, _TERMS.get
         for needle in self._prefixes:
-            at = padded.find(needle)
+            at = find(needle)
             while at >= 0:
                 # ``at`` is the space before the word: the word starts at ``at`` in the text.
-                end = padded.find(b" ", at + 1)
-                term = _term(padded[at + 1 : end])
+                end = find(b" ", at + 1)
+                word = padded[at + 1 : end]
+                term = known(word, _UNKNOWN)
+                if term is _UNKNOWN:
+                    term = _learn(word)
                 if term in wanted:
                     spans.append(_Span(at, end - 1, term))
-                at = padded.find(needle, end)
+                at = find(needle, end)
         spans.sort()
         return spans
 
