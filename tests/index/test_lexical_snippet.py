@@ -136,3 +136,16 @@ def test_a_page_without_typo_terms_is_each_snippet_alone(texts: list[str], query
     # Terms of fewer than five characters are never taken as typos: the page changes nothing.
     marker = Marker(query)
     assert marker.snippets(texts, 50) == [marker.snippet(text, 50) for text in texts]
+
+
+@given(
+    st.lists(ASCII_WORDS, min_size=1, max_size=4),
+    st.sampled_from(["transformer", "tranformers attention", "the data 1", "atention datta"]),
+)
+def test_a_pages_ascii_words_are_marked_like_the_analyzer_marks_them(
+    texts: list[str], query: str
+) -> None:
+    # The page's ASCII path (prefix search, the page's words looked up once, the typo rule
+    # over the page) against tantivy's tokenizer on the same texts, each made non-ASCII.
+    marker = Marker(query)
+    assert marker._matches([text + " \u00e9t\u00e9" for text in texts]) == marker._matches(texts)
