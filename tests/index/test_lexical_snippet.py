@@ -124,11 +124,21 @@ def test_every_word_begins_with_its_terms_search_prefix(parts: list[str]) -> Non
 
 
 def test_a_query_word_on_the_page_marks_no_near_words() -> None:
-    # "model" is a word the papers use: the search took it as it is, so "modal" in another
-    # abstract is not what it matched; alone, "modal" is marked as the typo it may be.
-    page = ["We train a model.", "A modal logic."]
-    assert Marker("models").snippets(page) == ["We train a <mark>model</mark>.", "A modal logic."]
-    assert snippet(page[1], "models") == "A <mark>modal</mark> logic."
+    # "model" in three of the page's abstracts is a word the papers use: the search took it
+    # as it is (it forgives only words in at most two papers), so "modal" in another
+    # abstract is not what it matched. In two, or alone, "modal" may be what a typo meant.
+    used = ["We train a model.", "Model sizes.", "Three models."]
+    marked = ["We train a <mark>model</mark>.", "<mark>Model</mark> sizes."]
+    assert Marker("models").snippets([*used, "A modal logic."]) == [
+        *marked,
+        "Three <mark>models</mark>.",
+        "A modal logic.",
+    ]
+    assert Marker("models").snippets([*used[:2], "A modal logic."]) == [
+        *marked,
+        "A <mark>modal</mark> logic.",
+    ]
+    assert snippet("A modal logic.", "models") == "A <mark>modal</mark> logic."
 
 
 @given(st.lists(ASCII_WORDS, max_size=4), st.sampled_from(["data 1", "the art", '"data art"']))

@@ -15,6 +15,7 @@ looked up (BENCHMARKS.md, "Search page CPU").
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
@@ -24,6 +25,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from dailypapers.index.lexical.query import (
+    FUZZY_MAX_DOC_FREQ,
     FUZZY_MIN_CHARS,
     FUZZY_TWO_EDITS_CHARS,
     parse_query,
@@ -112,10 +114,10 @@ class Marker:
     """Marks one query's words in texts (the hits of a page, say).
 
     A word is marked when its term (stem) is one of the query's, and, as the search forgives
-    typos, when it is one or two edits from a long query term that no text of the page
-    has: a query word that is on the page is a word the papers use, which the search took
-    as it is (it forgives only words (nearly) no paper has), so words near it are not what
-    it matched.
+    typos, when it is one or two edits from a long query term that its text lacks, unless
+    more than ``FUZZY_MAX_DOC_FREQ`` texts of the page have that term: the search forgives
+    only words in at most that many papers, so such a word was searched as it is and words
+    near it are not what it matched. A text alone is marked the same either way.
     """
 
     def __init__(self, query: str) -> None:
@@ -176,34 +178,35 @@ class Marker:
         return spans
 
     def _fuzzy_matches(
-        self, padded: list[bytes], fuzzy: list[tuple[str, int]]
+        self, padded: list[bytes], fuzzy: list[tuple[str, int]], present: list[set[str]]
     ) -> list[list[_Span]]:
-        """The words of each padded text one or two edits from a term of ``fuzzy`` (none is
-        on the page), as :meth:`_hits` marks them: the distinct words of the whole page
-        (most repeat from text to text), their terms from the memo, in C; then each text is
-        searched for the few near ones."""
+        """The words of each padded text one or two edits from a term of ``fuzzy`` that the
+        text lacks (``present``: each text's query terms), as :meth:`_hits` marks them: the
+        distinct words of the whole page (most repeat from text to text), their terms from
+        the memo, in C; then each text is searched for the few near ones."""
         words = list(set(b"".join(padded).split()))
         found = _terms_of(words)
         terms = set(found) - self._wanted
         terms.discard(None)
-        near = self._near(list(terms), fuzzy)  # type: ignore[arg-type]  # None is gone
-        # A word near two terms marks the first (query order).
-        marks: dict[str, str] = {}
-        for term, words_near in near.items():
-            for word in words_near:
-                marks.setdefault(word, term)
+        # The query terms each page term is near, in query order: a word near two terms
+        # marks the first that its text lacks.
+        near: dict[str, list[str]] = {}
+        for term, others in self._near(list(terms), fuzzy).items():  # type: ignore[arg-type]
+            for other in others:
+                near.setdefault(other, []).append(term)
         needles = [
-            (b" " + word + b" ", marks[term])
+            (b" " + word + b" ", near[term])
             for word, term in zip(words, found, strict=True)
-            if term in marks
+            if term in near
         ]
         result = []
-        for text in padded:
+        for text, here in zip(padded, present, strict=True):
             spans = []
-            for needle, term in needles:
-                at = text.find(needle)
+            for needle, targets in needles:
+                mark = next((term for term in targets if term not in here), None)
+                at = -1 if mark is None else text.find(needle)
                 while at >= 0:
-                    spans.append(_Span(at, at + len(needle) - 2, term))
+                    spans.append(_Span(at, at + len(needle) - 2, mark))  # type: ignore[arg-type]
                     at = text.find(needle, at + len(needle) - 1)
             result.append(spans)
         return result
@@ -221,19 +224,24 @@ class Marker:
         tokens = [
             [] if plain else _tokens(text) for text, plain in zip(texts, is_ascii, strict=True)
         ]
-        on_page = {span.term for text in spans for span in text}
-        on_page.update(term for text in tokens for _, _, term in text)
-        fuzzy = [(term, limit) for term, limit in self._fuzzy if term not in on_page]
+        present = [{span.term for span in text} for text in spans]
+        for index, triples in enumerate(tokens):
+            present[index].update(term for _, _, term in triples)
+        # A term in more texts of the page than the search forgives is a word the papers
+        # use: the search took it as it is (see the class).
+        texts_with = Counter(term for here in present for term in here)
+        fuzzy = [(t, limit) for t, limit in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
         if fuzzy and any(is_ascii):
-            ascii_padded = [text for text, plain in zip(padded, is_ascii, strict=True) if plain]
-            near = iter(self._fuzzy_matches(ascii_padded, fuzzy))
-            spans = [
-                sorted(exact + next(near)) if plain else exact
-                for exact, plain in zip(spans, is_ascii, strict=True)
-            ]
+            chosen = [index for index, plain in enumerate(is_ascii) if plain]
+            near = self._fuzzy_matches(
+                [padded[i] for i in chosen], fuzzy, [present[i] for i in chosen]
+            )
+            for index, extra in zip(chosen, near, strict=True):
+                if extra:
+                    spans[index] = sorted(spans[index] + extra)
         for index, triples in enumerate(tokens):
             if not is_ascii[index]:
-                hits = self._hits({term for _, _, term in triples}, fuzzy)
+                hits = self._hits(present[index], fuzzy)
                 spans[index] = [
                     _Span(start, end, hit)
                     for start, end, term in triples
