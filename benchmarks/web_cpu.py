@@ -63,6 +63,7 @@ TARGET_MS = {
     "`/api/daily_papers?date=<day>`, cold": 3.0,
     "paper page `/papers/<id>`": 3.0,
     "search page `/search?q=`": 8.0,
+    "search page `/search?q=`, cold": 8.0,
     "`/api/daily_papers?date=<day>`": 3.0,
 }
 
@@ -94,6 +95,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "paper page `/papers/<id>`, cold", lambda t: [f"/papers/{i}" for i in t["ids"]], cold=True
     ),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
+    # Every query new (no query vector kept) and no card kept: what a first search costs.
+    Endpoint(
+        "search page `/search?q=`, cold",
+        lambda t: [f"/search?q={q}" for q in t["queries"]],
+        cold=True,
+    ),
     Endpoint(
         "`/api/daily_papers?date=<day>`",
         lambda t: [f"/api/daily_papers?date={d}" for d in t["days"]],

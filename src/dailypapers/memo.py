@@ -30,8 +30,9 @@ _memos: list[Memo[Any, Any]] = []
 class Memo(Generic[K, V]):
     """Values by key, at most ``size`` of them (the oldest kept goes first)."""
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, *, fixed: bool = False) -> None:
         self.size = size
+        self.fixed = fixed  # sized by its owner: size_all leaves it (it still clears it)
         self.kept: dict[K, V] = {}
         self._lock = Lock()
         _memos.append(self)
@@ -60,7 +61,7 @@ def size_all(size: int) -> None:
     memo keeps one value per paper); 0 keeps none."""
     for memo in _memos:
         with memo._lock:
-            memo.size = size
+            memo.size = memo.size if memo.fixed else size
             memo.kept = {}
 
 

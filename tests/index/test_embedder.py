@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dailypapers import memo
 from dailypapers.index.dense import bert_onnx
 from dailypapers.index.dense.embedder import (
     EmbedderError,
     OnnxEmbedder,
+    QueryMemo,
     built_model,
     builtin_model_dir,
     load_embedder,
@@ -149,3 +151,21 @@ def test_damaged_cached_model_is_rebuilt(settings: Settings, tmp_path: Path) -> 
     assert path.stat().st_size > 1_000_000
     text = "Graph neural networks for molecules"
     assert float(first.embed_query(text) @ again.embed_query(text)) > 0.9999
+
+
+def test_query_memo_keeps_each_querys_vector(minilm: OnnxEmbedder) -> None:
+    queries = QueryMemo(minilm, size=2)
+    first = queries.embed_query("graph neural networks")
+    assert queries.embed_query("graph neural networks") is first  # kept, not embedded again
+    assert np.array_equal(first, minilm.embed_query("graph neural networks"))
+    assert not first.flags.writeable  # shared by every caller
+    queries.embed_query("protein folding")
+    queries.embed_query("speech recognition")  # the oldest goes
+    assert queries.embed_query("graph neural networks") is not first
+    assert (queries.name, queries.dimensions) == (minilm.name, minilm.dimensions)
+    assert queries.embed_documents(["a", "b"]).shape == (2, 384)
+    memo.size_all(0)  # DAILYPAPERS_PAGE_MEMO_PAPERS sizes the papers' memos, not this one
+    try:
+        assert queries.embed_query("x") is queries.embed_query("x")
+    finally:
+        memo.size_all(memo.DEFAULT_SIZE)

@@ -8,7 +8,14 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dailypapers.index.lexical.snippet import ELLIPSIS, Marker, highlight, snippet
+from dailypapers.index.lexical.snippet import (
+    ELLIPSIS,
+    Marker,
+    _search_prefixes,
+    _term,
+    highlight,
+    snippet,
+)
 
 ABSTRACT = (
     "Large models need data. " * 12
@@ -90,3 +97,65 @@ def test_a_word_near_two_missing_terms_marks_the_first_of_the_query() -> None:
     assert Marker("transformar transformor").matches("a transformer") == Marker(
         "transformar"
     ).matches("a transformer")
+
+
+STEM_WORDS = (
+    "hoping hopping possibly dying lying tying skies idly gently ugly early only singly news "
+    "generalization conditional relational happiness ability studies transformers operator "
+    "activity valency organisations agreed feed bias atlas cosmos 3d 2024 gpt4 x"
+).split()
+
+
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+        | st.sampled_from(["ing", "ed", "ies", "ly", "ational", "biliti", "ization", "fulness"]),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_every_word_begins_with_its_terms_search_prefix(parts: list[str]) -> None:
+    # The snippets look a query term's words up by the term's beginning: the stemmer must
+    # only ever rewrite a word's last characters (at most two of the term's its own).
+    for word in [*STEM_WORDS, "".join(parts)]:
+        term = _term(word.encode())
+        if term is not None:
+            assert any((" " + word).encode().startswith(p) for p in _search_prefixes((term,)))
+
+
+def test_a_query_word_on_the_page_marks_no_near_words() -> None:
+    # "model" in three of the page's abstracts is a word the papers use: the search took it
+    # as it is (it forgives only words in at most two papers), so "modal" in another
+    # abstract is not what it matched. In two, or alone, "modal" may be what a typo meant.
+    used = ["We train a model.", "Model sizes.", "Three models."]
+    marked = ["We train a <mark>model</mark>.", "<mark>Model</mark> sizes."]
+    assert Marker("models").snippets([*used, "A modal logic."]) == [
+        *marked,
+        "Three <mark>models</mark>.",
+        "A modal logic.",
+    ]
+    assert Marker("models").snippets([*used[:2], "A modal logic."]) == [
+        *marked,
+        "A <mark>modal</mark> logic.",
+    ]
+    assert snippet("A modal logic.", "models") == "A <mark>modal</mark> logic."
+
+
+@given(st.lists(ASCII_WORDS, max_size=4), st.sampled_from(["data 1", "the art", '"data art"']))
+def test_a_page_without_typo_terms_is_each_snippet_alone(texts: list[str], query: str) -> None:
+    # Terms of fewer than five characters are never taken as typos: the page changes nothing.
+    marker = Marker(query)
+    assert marker.snippets(texts, 50) == [marker.snippet(text, 50) for text in texts]
+
+
+@given(
+    st.lists(ASCII_WORDS, min_size=1, max_size=4),
+    st.sampled_from(["transformer", "tranformers attention", "the data 1", "atention datta"]),
+)
+def test_a_pages_ascii_words_are_marked_like_the_analyzer_marks_them(
+    texts: list[str], query: str
+) -> None:
+    # The page's ASCII path (prefix search, the page's words looked up once, the typo rule
+    # over the page) against tantivy's tokenizer on the same texts, each made non-ASCII.
+    marker = Marker(query)
+    assert marker._matches([text + " \u00e9t\u00e9" for text in texts]) == marker._matches(texts)

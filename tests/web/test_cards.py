@@ -81,9 +81,23 @@ def test_rank_level_note_and_snippet_are_in_the_key() -> None:
     assert len({plain, *map(str, others)}) == 5
 
 
-def test_search_results_are_not_kept() -> None:
-    html = str(cards.card(ENTRY, snippet="<mark>x</mark>"))
-    assert '<p class="snippet"><mark>x</mark></p>' in html and not cards._memo
+def test_a_search_result_is_kept_once_for_every_snippet() -> None:
+    # The snippet depends on the query: the card is kept with a slot where it goes.
+    for snippet in ("<mark>x</mark>", "an <mark>abstract</mark>…", "<mark>x</mark>"):
+        for exact in (False, True):
+            html = str(cards.card(ENTRY, snippet=snippet, exact=exact))
+            assert html == cards._card(ENTRY, None, snippet, exact, 2, None, None, ENTRY.upvotes)
+            assert f'<p class="snippet">{snippet}</p>' in html
+    assert len(cards._memo) == 2  # exact or not
+    assert str(cards.card(ENTRY, snippet="")) == str(cards.card(ENTRY))  # as no snippet
+    assert len(cards._memo) == 3
+
+
+def test_a_card_holding_the_slot_is_written_whole_and_not_kept() -> None:
+    odd = dataclasses.replace(ENTRY, title="A \x00 title")
+    html = str(cards.card(odd, snippet="<mark>x</mark>"))
+    assert html == cards._card(odd, None, "<mark>x</mark>", False, 2, None, None, odd.upvotes)
+    assert not cards._memo
 
 
 def test_a_vote_reuses_the_kept_card() -> None:

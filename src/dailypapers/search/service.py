@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 
 from dailypapers.index.backends import get_backend
-from dailypapers.index.dense.embedder import Embedder, EmbedderError, load_embedder
+from dailypapers.index.dense.embedder import Embedder, EmbedderError, QueryMemo, load_embedder
 from dailypapers.index.job import repair_lexical
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import Dense, Lexical, QueryEmbedder, SearchConfig, SearchEngine
@@ -57,12 +57,15 @@ def search_config(settings: Settings) -> SearchConfig:
 def _embedder(settings: Settings) -> Embedder | None:
     """The query model: one thread, since a query is a dozen tokens and a second thread's
     hand-offs cost more CPU than they save (2.4 against 3.6 ms a query, BENCHMARKS.md "Web
-    CPU: uncached pages, session 6"); documents are embedded by the index job's own model."""
+    CPU: uncached pages, session 6"), with the last queries' vectors kept (``QueryMemo``:
+    the next page of results, a search's feed, a reload); documents are embedded by the
+    index job's own model."""
     try:
-        return load_embedder(settings.model_copy(update={"embedding_threads": 1}))
+        model = load_embedder(settings.model_copy(update={"embedding_threads": 1}))
     except EmbedderError as error:
         log.warning("semantic search is off: %s", error)
         return None
+    return QueryMemo(model)
 
 
 def open_engine(

@@ -202,8 +202,12 @@ def card(
     """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors,
     the votes box as ``voter`` sees it (the count alone for nobody signed in), the
     submitter's ``note`` under the authors."""
-    if voter is None and snippet is None:  # a search's snippets would only crowd the memo
-        return Markup(_anonymous_card(entry, rank, snippet, exact, level, note))
+    if voter is None and not snippet:  # an empty snippet shows as none
+        return Markup(_anonymous_card(entry, rank, None, exact, level, note))
+    if voter is None and snippet:
+        html = _anonymous_card_with(entry, rank, snippet, exact, level, note)
+        if html is not None:
+            return Markup(html)
     return Markup(_card(entry, rank, snippet, exact, level, voter, note, entry.upvotes))
 
 
@@ -256,7 +260,7 @@ def _body(
 # uncached pages, session 7", for what a card costs when it is not kept).
 
 
-_memo: Memo[tuple[object, ...], tuple[str, str, str]] = Memo()
+_memo: Memo[tuple[object, ...], tuple[str, ...]] = Memo()
 
 
 def _anonymous_parts(
@@ -297,6 +301,41 @@ def _anonymous_card(
         _memo.keep(key, parts)
     upvotes = entry.upvotes
     return f"{parts[0]}{plural(upvotes, 'upvote')}{parts[1]}{upvotes}{parts[2]}"
+
+
+# A search result's card is kept without its snippet (which depends on the query) and the
+# snippet put in its place: the slot, a character no card's own text holds (control
+# characters are dropped from papers' texts at ingest; a card that holds one anyway is
+# made whole, never kept).
+_SNIPPET_SLOT = "\x00"
+
+
+def _anonymous_card_with(
+    entry: FeedEntry,
+    rank: int | None,
+    snippet: str,
+    exact: bool,
+    level: int,
+    note: str | None,
+) -> str | None:
+    """:func:`_anonymous_card` with ``snippet`` (HTML, not empty) under the authors: the
+    card kept with a slot for it; None if this card cannot be kept (see the slot)."""
+    code = entry.code_url
+    key = (
+        entry.id, entry.title, entry.authors, entry.categories[:1], entry.day,
+        entry.num_comments, code, entry.github_stars if code == entry.github_repo else None,
+        entry.featured_by, rank, _SNIPPET_SLOT, exact, level, note,
+    )  # fmt: skip
+    parts = _memo.get(key)
+    if parts is None:
+        before, between, tail = _anonymous_parts(entry, rank, _SNIPPET_SLOT, exact, level, note)
+        pieces = tail.split(_SNIPPET_SLOT)
+        if len(pieces) != 2 or _SNIPPET_SLOT in before:
+            return None
+        parts = (before, between, *pieces)
+        _memo.keep(key, parts)
+    upvotes = entry.upvotes
+    return f"{parts[0]}{plural(upvotes, 'upvote')}{parts[1]}{upvotes}{parts[2]}{snippet}{parts[3]}"
 
 
 def clear_card_memo() -> None:

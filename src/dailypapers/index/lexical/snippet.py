@@ -2,21 +2,30 @@
 
 The text is cut into terms by the index's own analyzer, so "transformers" in the abstract is
 marked for the query "Transformer", and (like the search) a long query word that is not in
-the text marks the words one or two edits away. Every piece of text is HTML-escaped before
-``<mark>`` tags are put between the pieces, so neither a paper nor a query can inject markup.
+the text marks the words one or two edits away (on a page of results: that no text of the
+page has, see ``Marker``). Every piece of text is HTML-escaped before ``<mark>`` tags are put
+between the pieces, so neither a paper nor a query can inject markup.
+
+A page's snippets cost about a millisecond (``Marker.snippets``): each text is searched only
+for the words that begin like a query term (the stemmer rewrites only a word's end), and
+only a typo, a long query word on none of the page's texts, has every word of the page
+looked up (BENCHMARKS.md, "Search page CPU").
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
-from itertools import compress, repeat
+from itertools import repeat
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from dailypapers.index.lexical.query import (
+    FUZZY_MAX_DOC_FREQ,
     FUZZY_MIN_CHARS,
     FUZZY_TWO_EDITS_CHARS,
     parse_query,
@@ -27,8 +36,8 @@ from dailypapers.index.lexical.schema import STEMMED, analyzer, printable
 ELLIPSIS = "\u2026"
 
 
-@dataclass(frozen=True)
-class _Span:
+class _Span(NamedTuple):
+    # A tuple: a page makes a few hundred of them, and a frozen dataclass cost 1 µs each.
     start: int
     end: int
     term: str
@@ -77,27 +86,39 @@ def _terms_of(words: list[bytes]) -> list[str | None]:
     return found
 
 
-def _ascii_spans(cleaned: bytes, marked: dict[bytes, str]) -> list[_Span]:
-    """The spans of the words of ``cleaned`` (an ASCII text as ``_ASCII_WORDS`` leaves it:
-    lowercase letters and digits, a space for every other byte, so offsets are the text's)
-    that are keys of ``marked``, in text order."""
-    # Every separator is a space: a whole word is the word between two spaces, and a text
-    # padded with one space at each end needs no check of a match's neighbours.
-    padded = b" " + cleaned + b" "
-    spans = []
-    for word, term in marked.items():
-        needle = b" " + word + b" "
-        at = padded.find(needle)
-        while at >= 0:
-            # ``at`` is the space before the word: the word starts at ``at`` in the text.
-            spans.append(_Span(at, at + len(word), term))
-            at = padded.find(needle, at + len(word))
-    spans.sort(key=lambda span: span.start)
-    return spans
+def _search_prefixes(terms: tuple[str, ...]) -> tuple[bytes, ...]:
+    """What to look for in a padded text to find every word whose term is one of ``terms``:
+    a space, then the term but its last two characters (at least its first).
+
+    The English stemmer only rewrites a word's end: a term is a beginning of its word
+    followed by at most two characters of its own ("hoping" -> "hope", "possibly" ->
+    "possibl"), and it is never longer than the word. Checked on every one of the 124,683
+    distinct words of the 74,737 papers' titles and abstracts, and in the tests. A prefix
+    that begins with another is left out: the shorter one finds its words too.
+    """
+    prefixes = sorted({term[: max(1, len(term) - 2)] for term in terms if term.isascii()}, key=len)
+    kept: list[str] = []
+    for prefix in prefixes:
+        if not any(prefix.startswith(shorter) for shorter in kept):
+            kept.append(prefix)
+    return tuple(b" " + prefix.encode("ascii") for prefix in kept)
+
+
+def _term(word: bytes) -> str | None:
+    """The analyzer's term of a lowercase ASCII word (None: a stop word, or too long)."""
+    term = _TERMS.get(word, _UNKNOWN)
+    return _learn(word) if term is _UNKNOWN else term
 
 
 class Marker:
-    """Marks one query's words in texts (the hits of a page, say)."""
+    """Marks one query's words in texts (the hits of a page, say).
+
+    A word is marked when its term (stem) is one of the query's, and, as the search forgives
+    typos, when it is one or two edits from a long query term that its text lacks, unless
+    more than ``FUZZY_MAX_DOC_FREQ`` texts of the page have that term: the search forgives
+    only words in at most that many papers, so such a word was searched as it is and words
+    near it are not what it matched. A text alone is marked the same either way.
+    """
 
     def __init__(self, query: str) -> None:
         self.wanted = _query_terms(query)
@@ -107,97 +128,200 @@ class Marker:
             for term in self.wanted
             if len(term) >= FUZZY_MIN_CHARS
         ]
+        self._prefixes = _search_prefixes(self.wanted)
 
-    def _hits(self, present: set[str]) -> dict[str, str]:
+    def _hits(self, present: set[str], fuzzy: list[tuple[str, int]]) -> dict[str, str]:
         """Each of a text's terms (``present``) that is marked, and the query term it marks:
-        itself, or for a word near a long query term that is not in the text, that term."""
+        itself, or for a word near a term of ``fuzzy`` not in the text, that term."""
         wanted = self._wanted
         hits = {term: term for term in present & wanted}
-        missing = [(term, limit) for term, limit in self._fuzzy if term not in present]
+        missing = [(term, limit) for term, limit in fuzzy if term not in present]
         if missing:
-            # Optimal-string-alignment distance (transpositions count one edit), in C over
-            # all the words at once; a word near two terms marks the first (query order).
-            # Words of other lengths are more than ``limit`` edits away: rapidfuzz drops them
-            # before any work, faster than a filter here.
             others = list(present - wanted)
-            for term, limit in missing if others else ():
-                for word, _, _ in extract(
-                    term, others, scorer=OSA.distance, score_cutoff=limit, limit=None
-                ):
+            for term, near in self._near(others, missing).items():
+                for word in near:
                     hits.setdefault(word, term)
         return hits
 
+    @staticmethod
+    def _near(others: list[str], fuzzy: list[tuple[str, int]]) -> dict[str, list[str]]:
+        """For each term of ``fuzzy`` (in its order), those of ``others`` within its edit
+        distance: optimal string alignment (a transposition counts one edit), in C over all
+        of them at once (rapidfuzz drops other lengths before any work)."""
+        return {
+            term: [
+                near
+                for near, _, _ in extract(
+                    term, others, scorer=OSA.distance, score_cutoff=limit, limit=None
+                )
+            ]
+            for term, limit in (fuzzy if others else ())
+        }
+
+    def _exact(self, padded: bytes) -> list[_Span]:
+        """The words of a padded, cleaned text whose term is one of the query's: only the
+        words that begin like one (:func:`_search_prefixes`) are looked up."""
+        wanted, spans, find, known = self._wanted, [], padded.find, _TERMS.get
+        for needle in self._prefixes:
+            at = find(needle)
+            while at >= 0:
+                # ``at`` is the space before the word: the word starts at ``at`` in the text.
+                end = find(b" ", at + 1)
+                word = padded[at + 1 : end]
+                term = known(word, _UNKNOWN)
+                if term is _UNKNOWN:
+                    term = _learn(word)
+                if term in wanted:
+                    spans.append(_Span(at, end - 1, term))
+                at = find(needle, end)
+        spans.sort()
+        return spans
+
+    def _fuzzy_matches(
+        self, padded: list[bytes], fuzzy: list[tuple[str, int]], present: list[set[str]]
+    ) -> list[list[_Span]]:
+        """The words of each padded text one or two edits from a term of ``fuzzy`` that the
+        text lacks (``present``: each text's query terms), as :meth:`_hits` marks them: the
+        distinct words of the whole page (most repeat from text to text), their terms from
+        the memo, in C; then each text is searched for the few near ones."""
+        words = list(set(b"".join(padded).split()))
+        found = _terms_of(words)
+        terms = set(found) - self._wanted
+        terms.discard(None)
+        # The query terms each page term is near, in query order: a word near two terms
+        # marks the first that its text lacks.
+        near: dict[str, list[str]] = {}
+        for term, others in self._near(list(terms), fuzzy).items():  # type: ignore[arg-type]
+            for other in others:
+                near.setdefault(other, []).append(term)
+        needles = [
+            (b" " + word + b" ", near[term])
+            for word, term in zip(words, found, strict=True)
+            if term in near
+        ]
+        result = []
+        for text, here in zip(padded, present, strict=True):
+            spans = []
+            for needle, targets in needles:
+                mark = next((term for term in targets if term not in here), None)
+                at = -1 if mark is None else text.find(needle)
+                while at >= 0:
+                    spans.append(_Span(at, at + len(needle) - 2, mark))  # type: ignore[arg-type]
+                    at = text.find(needle, at + len(needle) - 1)
+            result.append(spans)
+        return result
+
+    def _matches(self, texts: list[str]) -> list[list[_Span]]:
+        """:meth:`matches` of each of ``texts`` (printable already), the page rule applied."""
+        is_ascii = [text.isascii() for text in texts]
+        # Every separator is a space: a whole word is the word between two spaces, and a
+        # text padded with one space at each end needs no check of a match's neighbours.
+        padded = [
+            b" " + text.encode("ascii").translate(_ASCII_WORDS) + b" " if plain else b""
+            for text, plain in zip(texts, is_ascii, strict=True)
+        ]
+        spans = [self._exact(text) for text in padded]
+        tokens = [
+            [] if plain else _tokens(text) for text, plain in zip(texts, is_ascii, strict=True)
+        ]
+        present = [{span.term for span in text} for text in spans]
+        for index, triples in enumerate(tokens):
+            present[index].update(term for _, _, term in triples)
+        # A term in more texts of the page than the search forgives is a word the papers
+        # use: the search took it as it is (see the class).
+        texts_with = Counter(term for here in present for term in here)
+        fuzzy = [(t, limit) for t, limit in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
+        if fuzzy and any(is_ascii):
+            chosen = [index for index, plain in enumerate(is_ascii) if plain]
+            near = self._fuzzy_matches(
+                [padded[i] for i in chosen], fuzzy, [present[i] for i in chosen]
+            )
+            for index, extra in zip(chosen, near, strict=True):
+                if extra:
+                    spans[index] = sorted(spans[index] + extra)
+        for index, triples in enumerate(tokens):
+            if not is_ascii[index]:
+                hits = self._hits(present[index], fuzzy)
+                spans[index] = [
+                    _Span(start, end, hit)
+                    for start, end, term in triples
+                    if (hit := hits.get(term)) is not None
+                ]
+        return spans
+
     def matches(self, text: str) -> list[_Span]:
         """The spans of ``text`` that mark the query's terms or words near a missing one."""
-        if text.isascii():
-            # The analyzer's terms without building a Python object per token in Rust: the
-            # text's distinct words, each word's term from the memo, all in C but the few
-            # words marked.
-            cleaned = text.encode("ascii").translate(_ASCII_WORDS)
-            words = list(set(cleaned.split()))
-            found = _terms_of(words)
-            present = set(found)
-            present.discard(None)
-            hits = self._hits(present)  # type: ignore[arg-type]  # None is gone
-            if not hits:
-                return []
-            keep = list(map(hits.__contains__, found))
-            marked = {
-                word: hits[term]  # type: ignore[index]  # only terms in hits are kept
-                for word, term in zip(compress(words, keep), compress(found, keep), strict=True)
-            }
-            return _ascii_spans(cleaned, marked)
-        tokens = analyzer(STEMMED).pre_tokenize(text).tokens
-        triples = [(token.char_offset_from, token.char_offset_to, token.text) for token in tokens]
-        hits = self._hits({term for _, _, term in triples})
+        return self._matches([printable(text)])[0]
+
+    def snippets(self, texts: Sequence[str], max_chars: int = 240) -> list[str]:
+        """HTML: about ``max_chars`` of each of ``texts`` (a page's abstracts) around the
+        query's words, each in ``<mark>``; a query word on none of them marks the words
+        one or two edits away (see the class)."""
+        max_chars = max(1, max_chars)
+        printed = [printable(text) for text in texts]
         return [
-            _Span(start, end, hit)
-            for start, end, term in triples
-            if (hit := hits.get(term)) is not None
+            _snippet(text, spans, max_chars)
+            for text, spans in zip(printed, self._matches(printed), strict=True)
         ]
 
     def snippet(self, text: str, max_chars: int = 240) -> str:
         """HTML: about ``max_chars`` of ``text`` around the query's words, each in ``<mark>``."""
-        max_chars = max(1, max_chars)
-        text = printable(text)
-        spans = self.matches(text)
-        if spans:
-            first, last = _best_window(spans, max_chars)
-            start, end = _cut(text, spans[first].start, spans[last].end, max_chars)
-        else:
-            start, end = _cut(text, 0, 0, max_chars)
-        return _render(text, start, end, spans)
+        return self.snippets([text], max_chars)[0]
 
     def highlight(self, text: str) -> str:
         """HTML: all of ``text`` (a title, say) with the query's words in ``<mark>``."""
         text = printable(text)
-        return _render(text, 0, len(text), self.matches(text))
+        return _render(text, 0, len(text), self._matches([text])[0])
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """The analyzer's terms of ``text`` with their character offsets (tantivy's tokenizer)."""
+    tokens = analyzer(STEMMED).pre_tokenize(text).tokens
+    return [(token.char_offset_from, token.char_offset_to, token.text) for token in tokens]
+
+
+def _snippet(text: str, spans: list[_Span], max_chars: int) -> str:
+    if spans:
+        first, last = _best_window(spans, max_chars)
+        start, end = _cut(text, spans[first].start, spans[last].end, max_chars)
+    else:
+        start, end = _cut(text, 0, 0, max_chars)
+    return _render(text, start, end, spans)
 
 
 def _best_window(spans: list[_Span], max_chars: int) -> tuple[int, int]:
     """The first and last span of the window with the most distinct terms (earliest wins)."""
-    best, best_count, last = (0, 0), 0, 0
-    for first in range(len(spans)):
-        last = max(last, first)
-        while last + 1 < len(spans) and spans[last + 1].end - spans[first].start <= max_chars:
+    best, best_count, last = (0, 0), 0, -1
+    counts: dict[str, int] = {}  # the terms of spans[first : last + 1]
+    for first, span in enumerate(spans):
+        if last < first:
+            last = first
+            counts[span.term] = counts.get(span.term, 0) + 1
+        while last + 1 < len(spans) and spans[last + 1].end - span.start <= max_chars:
             last += 1
-        count = len({span.term for span in spans[first : last + 1]})
-        if count > best_count:
-            best, best_count = (first, last), count
+            counts[spans[last].term] = counts.get(spans[last].term, 0) + 1
+        if len(counts) > best_count:
+            best, best_count = (first, last), len(counts)
+        if counts[span.term] == 1:
+            del counts[span.term]
+        else:
+            counts[span.term] -= 1
     return best
 
 
 def _cut(text: str, low: int, high: int, max_chars: int) -> tuple[int, int]:
-    """A window of at most ``max_chars`` around ``[low, high)``, on word boundaries."""
+    """A window of at most ``max_chars`` around ``[low, high)``, on word boundaries.
+
+    ``text`` is printable (:func:`printable`), so a space is its only white space."""
     slack = max(0, max_chars - (high - low))
     start = max(0, low - slack // 3)
     end = min(len(text), max(high, start + max_chars))
     start = max(0, min(start, end - max_chars))
     # Move inwards to the nearest space, unless that would cut into the matched words.
-    if start > 0 and not text[start - 1].isspace():
-        start = next((i + 1 for i in range(start, low) if text[i].isspace()), start)
-    if end < len(text) and not text[end].isspace():
-        end = next((i for i in range(end - 1, high - 1, -1) if text[i].isspace()), end)
+    if start > 0 and text[start - 1] != " " and (space := text.find(" ", start, low)) >= 0:
+        start = space + 1
+    if end < len(text) and text[end] != " " and (space := text.rfind(" ", high, end)) >= 0:
+        end = space
     return start, end
 
 

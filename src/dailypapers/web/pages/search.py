@@ -75,10 +75,11 @@ def _results(
     with reader(request) as read:
         found = read.found(hits)
         community = community_context(request, read, [entry for _hit, entry in found])
-    marker = Marker(text)
+    # The page's snippets together: their words are looked up once for all (Marker.snippets).
+    snippets = Marker(text).snippets([entry.abstract for _hit, entry in found])
     results = [
-        Result(entry, marker.snippet(entry.abstract) if entry.abstract else None, hit.exact)
-        for hit, entry in found
+        Result(entry, snippet or None, hit.exact)
+        for (hit, entry), snippet in zip(found, snippets, strict=True)
     ]
     return results, community
 
