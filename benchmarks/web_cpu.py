@@ -10,7 +10,8 @@ query)::
 The load benchmark (``benchmarks.web``) needs a quiet machine; this one does not. It builds
 the app with the response cache off (``DAILYPAPERS_PAGE_CACHE_MB=0``, so every request runs
 the whole code path) and drives it through ASGI directly, one request at a time, the way
-uvicorn calls it (sync handlers in the thread pool), but without sockets or HTTP parsing. For
+uvicorn calls it (sync handlers in the thread pool, the direct pages of anonymous visitors on
+the event loop: ``web/routing.py``), but without sockets or HTTP parsing. For
 each endpoint it times ``--requests`` requests cycling through its targets (picked with a
 fixed seed) with :func:`time.process_time` (CPU of every thread of this process, so time
 other processes take on a shared machine is not counted), after one warm-up pass, and
@@ -260,7 +261,8 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
         f"load average {load:.1f} at the end.",
         "",
         f"The app in process over {papers}, response cache off, driven through ASGI one "
-        f"request at a time (sync handlers in the thread pool, as under uvicorn; no sockets, "
+        f"request at a time (sync handlers in the thread pool, the direct pages on the loop, "
+        f"as under uvicorn; no sockets, "
         f"no HTTP parsing). CPU is `time.process_time` over {count} requests per endpoint "
         f"cycling through its targets, after a warm-up pass; the median of {repeat} rounds. "
         "Other processes on a shared machine do not count in it, though sharing the cores and "

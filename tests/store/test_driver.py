@@ -44,3 +44,21 @@ def test_list_parameters_are_refused(store: Store) -> None:
     )
     with pytest.raises(ValueError, match="expanding"):
         prepare(statement, store.read_engine.dialect)
+
+
+def test_a_read_sees_one_snapshot_while_a_write_commits(store: Store) -> None:
+    """A reader's transaction begins for real (on SQLite on the driver's connection, see
+    store/db.py): a paper written meanwhile is not seen until the next read."""
+    first = make_record("2501.00001", "A Paper", first_listed_on=date(2025, 1, 6))
+    second = make_record("2501.00002", "Another", first_listed_on=date(2025, 1, 6))
+    with store.write() as connection:
+        upsert_papers(connection, [first])
+    with store.read() as connection:
+        before = fetch(connection, _ON_DAY, {"day": date(2025, 1, 6)})
+        with store.write() as writer:
+            upsert_papers(writer, [second])
+        during = fetch(connection, _ON_DAY, {"day": date(2025, 1, 6)})
+    with store.read() as connection:
+        after = fetch(connection, _ON_DAY, {"day": date(2025, 1, 6)})
+    assert [row[0] for row in before] == [row[0] for row in during] == ["2501.00001"]
+    assert sorted(row[0] for row in after) == ["2501.00001", "2501.00002"]

@@ -52,3 +52,20 @@ def test_older_version_does_not_overwrite_newer(store: Store) -> None:
     assert paper is not None
     assert (paper.version, paper.abstract) == (3, "Third version.")
     assert paper.first_listed_on == date(2025, 3, 3)
+
+
+def test_a_read_record_is_the_record_written(store: Store) -> None:
+    """Every field back with its type (the read runs on the driver's cursor, whose SQLite
+    values are text for dates and times)."""
+    record = _paper(
+        submitted_at=datetime(2025, 3, 1, 9, 30, 5, 120000), updated_at=datetime(2025, 3, 4, 8),
+        featured_on=date(2025, 3, 5), featured_by="Ada", hf_upvotes=7, github_stars=12,
+        hf_comments=2, featured_by_user="ada", featured_by_type="user",
+        featured_by_avatar="https://example.org/ada.png", journal_ref="J. 1", doi="10.1/x",
+        comment="12 pages",
+    )  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(connection, [record])
+    with store.read() as connection:
+        assert get_paper(connection, "2503.00001") == record
+        assert get_paper(connection, "2503.99999") is None

@@ -122,6 +122,14 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert str(cards.card(ENTRY, 1)) == _fresh(ENTRY, 1)
 
 
+def test_a_full_memo_drops_the_oldest_kept_first() -> None:
+    kept: memo.Memo[int, str] = memo.Memo(3)
+    for key in range(6):
+        kept.keep(key, str(key))
+    assert list(kept.kept.items()) == [(3, "3"), (4, "4"), (5, "5")]
+    assert kept.get(0) is None and kept.get(5) == "5"
+
+
 def test_cards_set_aside_come_back() -> None:
     warm = str(cards.card(ENTRY))
     with memo.set_aside():

@@ -7,14 +7,18 @@ or partial match is the full router's, and a request through the app answers as 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import re
 
 from fastapi.testclient import TestClient
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
+from dailypapers.web.auth import CSRF_COOKIE, SESSION_COOKIE
 from dailypapers.web.routing import Direct, PrefixDispatch, first_segment
 
 
@@ -120,3 +124,61 @@ def _endpoint(routes: list[BaseRoute], path: str) -> tuple[object, object]:
         _, _, route, context = route._match(scope)
     dependencies = getattr(context or route, "dependencies", None)
     return getattr(route, "endpoint", None), dependencies
+
+
+def _recording(dispatch: PrefixDispatch, threads: list[str]) -> None:
+    """Make every direct entry note whether its handler ran on the event loop."""
+
+    def recorded(direct: Direct) -> Direct:
+        def handler(*args: object, **kwargs: object) -> Response:
+            try:
+                asyncio.get_running_loop()
+                threads.append("loop")
+            except RuntimeError:
+                threads.append("pool")
+            return direct.handler(*args, **kwargs)
+
+        return dataclasses.replace(direct, handler=handler)
+
+    dispatch.direct = {k: tuple(map(recorded, v)) for k, v in dispatch.direct.items()}
+
+
+def test_anonymous_visitors_are_answered_on_the_loop_members_in_the_pool(filled: Store) -> None:
+    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch)
+    threads: list[str] = []
+    _recording(dispatch, threads)
+    anonymous = ["/", "/date/2026-06-12", "/api/daily_papers?date=2026-06-12"]
+    with TestClient(app) as client:
+        for url in anonymous:
+            assert client.get(url).status_code == 200
+        # Another cookie is still an anonymous visitor.
+        client.get("/date/2026-06-12", headers={"cookie": f"{CSRF_COOKIE}=x"})
+        assert threads == ["loop"] * 4
+        threads.clear()
+        # A session cookie or a token may be a member's (their answers can write): the pool,
+        # whether or not the session is valid.
+        client.get("/date/2026-06-12", headers={"cookie": f"{SESSION_COOKIE}=nobody"})
+        client.get("/api/daily_papers", headers={"authorization": "Bearer nothing"})
+        assert threads == ["pool", "pool"]
+        threads.clear()
+        # The paper page waits for the search engine (its similar papers) in the pool until
+        # the engine is open, then it too is answered on the loop.
+        engine = app.state.engine
+        assert not engine.ready
+        assert client.get("/papers/2606.13681").status_code == 200
+        assert engine.ready
+        assert client.get("/papers/2606.13681").status_code == 200
+        assert threads == ["pool", "loop"]
+
+
+def test_a_store_over_the_network_keeps_the_pool(store: Store) -> None:
+    app = create_app(store, get_settings().model_copy(update={"page_cache_mb": 0}))
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch)
+    threads: list[str] = []
+    _recording(dispatch, threads)
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 200  # no papers yet: the empty site's page
+    assert threads == ["loop" if store.is_sqlite else "pool"]

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.paper import Link, PaperRecord, content_hash, feed_day, merge, text_hash, web_url
+from dailypapers.store import driver
 from dailypapers.store.batches import chunks, utc_now
 from dailypapers.store.paper_lists import authors_of, categories_of
 from dailypapers.store.schema import (
@@ -113,26 +114,41 @@ def load_records(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
     return found
 
 
-# One paper's row (its authors and categories with it): built once, since a paper page reads
-# it on every uncached request (building ``select(papers)`` cost more than running it).
-_ONE_PAPER = select(papers).where(papers.c.arxiv_id == bindparam("arxiv_id"))
+# One paper's record (its authors and categories with it): built once, since a paper page
+# reads it on every uncached request (building ``select(papers)`` cost more than running it),
+# and run on the driver's cursor (store.driver): SQLAlchemy's execution and row mapping were
+# two thirds of the 0.4 ms this read cost a paper page.
+_ONE_PAPER = select(
+    *(papers.c[name] for name in _SAME_NAME),
+    papers.c.authors_json, papers.c.categories_json, papers.c.arxiv_updated_at,
+).where(papers.c.arxiv_id == bindparam("arxiv_id"))  # fmt: skip
+# The date and time columns, read back from the driver's values (SQLite gives ISO text).
+_DAYS = frozenset({"first_listed_on", "featured_on"})
+_MOMENTS = frozenset({"submitted_at"})
 
 
 def _names(text: str | None) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text else ()
 
 
+def _value(name: str, value: Any) -> Any:
+    if name in _DAYS:
+        return driver.day(value)
+    return driver.moment(value) if name in _MOMENTS else value
+
+
 def get_paper(connection: Connection, arxiv_id: str) -> PaperRecord | None:
     """One paper by its arXiv id without version, or None."""
-    row = connection.execute(_ONE_PAPER, {"arxiv_id": arxiv_id}).mappings().first()
-    if row is None:
+    rows = driver.fetch(connection, _ONE_PAPER, {"arxiv_id": arxiv_id})
+    if not rows:
         return None
+    *same, authors, categories, updated_at = rows[0]
     return PaperRecord(
         arxiv_id=arxiv_id,
-        authors=_names(row["authors_json"]),
-        categories=_names(row["categories_json"]),
-        updated_at=row["arxiv_updated_at"],
-        **{name: row[name] for name in _SAME_NAME},
+        authors=_names(authors),
+        categories=_names(categories),
+        updated_at=driver.moment(updated_at),
+        **{name: _value(name, value) for name, value in zip(_SAME_NAME, same, strict=True)},
     )
 
 

@@ -28,7 +28,7 @@ from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_model
 from dailypapers.web.progress import SEMANTIC_INDEX_HEADER, semantic_progress_of
-from dailypapers.web.routing import Direct, QueryPairs, without
+from dailypapers.web.routing import Direct, QueryPairs, anonymous_local, without
 
 # A submitter's papers of every day, when no period narrows them.
 ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
@@ -150,4 +150,4 @@ def _day_only(match: re.Match[str], query: QueryPairs) -> dict[str, object] | No
 
 
 # The day's papers skip FastAPI's routing (web/routing.py); the defaults are the route's.
-DIRECT = (Direct("api", re.compile("/api/daily_papers"), _day_only, daily_papers),)
+DIRECT = (Direct("api", re.compile("/api/daily_papers"), _day_only, daily_papers, anonymous_local),)

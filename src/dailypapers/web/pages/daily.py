@@ -30,7 +30,7 @@ from dailypapers.feed.periods import (
 from dailypapers.feed.reader import Reader
 from dailypapers.web.deps import check_category, reader
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, feed_links, page_count
-from dailypapers.web.routing import Direct, QueryPairs, without
+from dailypapers.web.routing import Direct, QueryPairs, anonymous_local, without
 from dailypapers.web.templating import render
 from dailypapers.web.votes import NOTICE_KEYS, community_context, submission_notice
 
@@ -240,8 +240,9 @@ def _default_options(match: re.Match[str], query: QueryPairs) -> dict[str, objec
     return {"options": DEFAULT_OPTIONS, **match.groupdict()}
 
 
-# The latest day and a day by date without options skip FastAPI's routing (web/routing.py).
+# The latest day and a day by date without options skip FastAPI's routing (web/routing.py),
+# on the event loop for anonymous visitors over SQLite.
 DIRECT = (
-    Direct("", re.compile("/"), _default_options, home),
-    Direct("date", re.compile("/date/(?P<day>[^/]+)"), _default_options, day_page),
+    Direct("", re.compile("/"), _default_options, home, anonymous_local),
+    Direct("date", re.compile("/date/(?P<day>[^/]+)"), _default_options, day_page, anonymous_local),
 )

@@ -14,18 +14,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import Scope
 
 from dailypapers.community import claims
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.paper import PaperRecord, feed_day
 from dailypapers.search.engine import Hit
+from dailypapers.search.service import LiveEngine
 from dailypapers.web.bibtex import bibtex
 from dailypapers.web.cards import Voter
 from dailypapers.web.comment_view import CommentForm, thread_context
 from dailypapers.web.deps import canonical_id, engine_of, reader, store_of
 from dailypapers.web.markdown import paper_markdown
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, page_count
-from dailypapers.web.routing import Direct, QueryPairs
+from dailypapers.web.routing import Direct, QueryPairs, anonymous_local
 from dailypapers.web.templating import render
 from dailypapers.web.votes import community_context
 
@@ -184,10 +186,17 @@ def _canonical_path(match: re.Match[str], query: QueryPairs) -> dict[str, object
     return {"paper_id": match["paper_id"]}  # the page takes no query parameter
 
 
+def _inline(scope: Scope) -> bool:
+    """On the event loop as a daily page is, once the search engine is open: its similar
+    papers would otherwise wait on the loop for the engine's opening."""
+    engine: LiveEngine = scope["app"].state.engine
+    return engine.ready and anonymous_local(scope)
+
+
 # A paper's page by its canonical (new-style) id skips FastAPI's routing (web/routing.py).
 DIRECT = (
     Direct(
         "papers", re.compile(r"/papers/(?P<paper_id>[0-9]{4}\.[0-9]{4,5})"), _canonical_path,
-        paper_page,
+        paper_page, _inline,
     ),
 )  # fmt: skip
