@@ -90,7 +90,7 @@ def measure(work: Path, rounds: int) -> dict[str, float]:
     if engine.embedder is None or engine.dense is None or engine.lexical is None:
         raise SystemExit("needs an embedded and indexed data dir")
     embedder = engine.embedder
-    engine.embedder = Prepared({text: embedder.embed_query(text) for text in texts})  # type: ignore[assignment]
+    engine.embedder = Prepared({text: embedder.embed_query(text) for text in texts})
     clock = Clock()
     engine.lexical = Wrapped(engine.lexical, clock, "bm25")
     engine.dense = Wrapped(engine.dense, clock, "ann")
