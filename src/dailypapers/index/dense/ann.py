@@ -64,9 +64,9 @@ NEIGHBOURS, NEIGHBOUR_SCORES = "neighbours.npy", "neighbour_scores.npy"
 # Without filters the whole beam is taken as candidates (at least the k wanted) and re-scored
 # exactly: as cheap as asking for fewer. 400 candidates at a beam of 256 before: over the 1,000
 # queries of ``benchmarks.dense_depth`` on 74,737 papers, fused with the keyword list as the
-# engine does, 100 at 100 gave nDCG@10 0.7551 and Recall@100 0.886 for the paper each query
-# was made from (400 at 256: 0.7573 and 0.889; exact search 0.7581 and 0.890) at about a third
-# of the CPU (BENCHMARKS.md "Search CPU").
+# engine does, 100 at 100 gave nDCG@10 0.7547 and Recall@100 0.886 for the paper each query
+# was made from (400 at 256: 0.7566 and 0.889; exact search 0.7583 and 0.890) at 40% of the
+# CPU (BENCHMARKS.md "Search CPU: the retrieval half, session 8").
 SEARCH_EXPANSION = 100
 HNSW_OPTIONS: dict[str, Any] = {
     "metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 128,
