@@ -34,7 +34,7 @@ import numpy as np
 from benchmarks.common import LISTING, machine, percentile, timed, write_section
 from dailypapers.index.dense.ann import (
     HNSW_OPTIONS,
-    OVERSAMPLE,
+    SEARCH_EXPANSION,
     DenseIndex,
     build_dense_index,
     index_root,
@@ -273,8 +273,9 @@ def section(results: dict[str, Any]) -> str:
         f"first build of the int8 ONNX file from the packaged weights: {results['build_s']:.1f} s.",
         f"- ANN over {a['count']:,} vectors ({a['kind']}; HNSW over int8 copies, M="
         f"{HNSW_OPTIONS['connectivity']}, expansion {HNSW_OPTIONS['expansion_add']} on add, "
-        f"{HNSW_OPTIONS['expansion_search']} on search, {OVERSAMPLE} x k candidates re-scored "
-        f"in float32): build from the store {a['build_s']:.1f} s, "
+        f"{HNSW_OPTIONS['expansion_search']} on search, the beam's {SEARCH_EXPANSION} "
+        f"candidates (at least k) re-scored in float32): build from the store "
+        f"{a['build_s']:.1f} s, "
         f"{a['size_mb']:.0f} MB on disk, load with checksums {a['load_s']:.2f} s.",
         f"- Search top 10 for {results['n_search']:,} queries (titles and first four words of "
         f"titles of random papers, embedded as queries): p50 {a['search']['p50']:.2f} ms, p99 "

@@ -145,10 +145,10 @@ class Settings(BaseSettings):
     search_fusion: Literal["adaptive", "convex", "rrf"] = Field(
         "adaptive",
         description=(
-            "How keyword and semantic results are fused: `adaptive` (weighted sum of min-max "
-            "normalised scores, the semantic weight following how far each query's semantic "
-            "list can be trusted; measured best on every kind of query, see BENCHMARKS.md), "
-            "`convex` (the same with fixed weights) or `rrf` (reciprocal rank fusion, k=60)."
+            "How keyword and semantic results are fused: `adaptive` (weighted sum of scores "
+            "scaled from a fixed bound to each list's best, the semantic weight following how "
+            "far each query's semantic list can be trusted; see BENCHMARKS.md), `convex` "
+            "(min-max normalised scores, fixed weights) or `rrf` (reciprocal rank fusion, k=60)."
         ),
     )
     search_lexical_weight: float = Field(

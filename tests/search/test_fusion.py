@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from dailypapers.search.fusion import (
+    ADAPTIVE,
     AdaptiveConstants,
     adaptive_fusion,
+    bounded_scores,
     convex_combination,
     get_fusion,
     lists_agree,
@@ -101,7 +103,39 @@ def test_noise_from_the_semantic_list_does_not_bury_a_keyword_match() -> None:
 def test_a_semantic_list_that_stands_out_keeps_its_weight() -> None:
     confident = [("s", 0.81)] + [(f"n{i}", 0.55 - 0.01 * i) for i in range(20)]
     assert semantic_trust(KEYWORDS, confident, 5) == 1.0
-    adaptive = adaptive_fusion([KEYWORDS, confident], [1.0, 1.0], words=5)
-    assert adaptive == convex_combination([KEYWORDS, confident], [1.0, 1.0])
+    fused = dict(adaptive_fusion([KEYWORDS, confident], [1.0, 1.0], words=5))
+    low = ADAPTIVE.dense_low
+    assert fused["s"] == pytest.approx(1.0)  # the semantic list's best, in no keyword list
+    assert fused["p"] == pytest.approx(1.0)  # the keyword list's best, not semantic
+    assert fused["n13"] == pytest.approx(17.5 / 21 + (0.42 - low) / (0.81 - low))
     # A long, sentence-like query keeps the semantic list whatever its shape.
     assert semantic_trust(KEYWORDS, NOISE, 24) == 1.0
+
+
+def test_bounded_scores_scale_from_the_bound_to_the_best() -> None:
+    assert bounded_scores([("a", 10.0), ("b", 5.0), ("c", 1.0)], 0.0) == [
+        ("a", 1.0), ("b", 0.5), ("c", 0.1),
+    ]  # fmt: skip
+    dense = bounded_scores([("a", 0.7), ("b", 0.45), ("c", 0.1)], 0.2)
+    assert dense == [("a", 1.0), ("b", pytest.approx(0.5)), ("c", 0.0)]  # below: 0
+    assert bounded_scores([("a", 0.15), ("b", 0.1)], 0.2) == [("a", 0.0), ("b", 0.0)]
+    assert bounded_scores([], 0.2) == []
+
+
+def test_a_shorter_semantic_list_leaves_the_scores_of_its_papers() -> None:
+    lexical = [(f"k{i}", 20.0 - i) for i in range(40)] + [("d3", 4.0), ("d50", 3.0)]
+    dense = [(f"d{i}", 0.8 - 0.005 * i) for i in range(100)]
+    for words in (3, 12, 30):
+        full = dict(adaptive_fusion([lexical, dense], [1.0, 1.0], words=words))
+        short = dict(adaptive_fusion([lexical, dense[:30]], [1.0, 1.0], words=words))
+        # Every paper of the short list, and every keyword-only one, keeps its score; only
+        # the papers cut from the tail lose their semantic part.
+        cut = {doc_id for doc_id, _score in dense[30:]}
+        for doc_id, score in short.items():
+            if doc_id not in cut:
+                assert score == pytest.approx(full[doc_id]), (words, doc_id)
+        assert short["d50"] < full["d50"]
+    # Min-max normalisation moves them all: the list's last score is every paper's zero.
+    full = dict(convex_combination([lexical, dense], [1.0, 1.0]))
+    short = dict(convex_combination([lexical, dense[:30]], [1.0, 1.0]))
+    assert short["d3"] != pytest.approx(full["d3"])

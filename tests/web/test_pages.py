@@ -284,7 +284,8 @@ def test_about_pages_show_the_rules(client: TestClient) -> None:
     assert ranking.count("<polyline") == 3 and '<title id="chart-title">' in ranking
     assert "0.9072" in ranking  # 10 upvotes at 2 hours, from trending_score itself
     assert "score(d) = w_lex * L(d) + w_sem * trust * S(d)" in ranking
-    assert "trust = max(min(a, b), c, d)" in ranking and "agree_words = 7" in ranking
+    assert "trust = max(min(a, b), c, d)" in ranking and "agree_words = 8" in ranking
+    assert "bounded_scores" in ranking and "dense_low = 0.25" in ranking
 
 
 def test_feed_links_on_pages_answer(client: TestClient) -> None:

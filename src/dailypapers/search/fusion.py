@@ -3,7 +3,9 @@
 Each takes ranked lists of ``(doc_id, score)`` (best first), one per retriever, weights for
 them and the number of words of the query, and returns one fused list, best first. Nothing
 here knows about papers. ``adaptive`` (the default) is measured by kind of query in
-BENCHMARKS.md; ``benchmarks.fit_fusion`` fits its constants.
+BENCHMARKS.md; ``benchmarks.fit_fusion`` fits its constants. ``rrf`` and ``convex`` depend on
+every rank or score of each list; ``adaptive`` only on each list's head and the scores of the
+papers it holds.
 """
 
 from __future__ import annotations
@@ -68,17 +70,36 @@ def convex_combination(
     return _sorted(scores)
 
 
+def bounded_scores(ranked: Ranked, low: float) -> list[tuple[str, float]]:
+    """Scores scaled to 0..1 by a fixed lower bound and the list's best score.
+
+    ``(s - low) / (best - low)``, at least 0: theoretical min-max normalisation (Bruch, Gai and
+    Ingber, TOIS 2023), with ``low`` what the retriever's scores cannot usefully go below
+    (0 for BM25, a fitted cosine for the semantic list) in place of the list's own last score.
+    The list's head alone sets every score, so a list cut shorter, or an approximate search
+    that misses some of its tail, leaves the scores of the papers it holds as they were.
+    A best score at or below ``low`` gives every paper 0.
+    """
+    if not ranked:
+        return []
+    span = ranked[0][1] - low
+    if span <= 0:
+        return [(doc_id, 0.0) for doc_id, _score in ranked]
+    return [(doc_id, max(0.0, (score - low) / span)) for doc_id, score in ranked]
+
+
 @dataclass(frozen=True)
 class AdaptiveConstants:
     """The constants of :func:`adaptive_fusion`, fitted by ``benchmarks.fit_fusion``."""
 
-    floor: float = 0.35  # best cosine at or below which the semantic list is noise
+    dense_low: float = 0.25  # the cosine scaled to 0 in the semantic list (bounded_scores)
+    floor: float = 0.425  # best cosine at or below which the semantic list is noise
     ceiling: float = 0.7  # best cosine from which it is trusted in full
     gap_low: float = 0.03  # best minus tenth cosine at or below which nothing stands out
     gap_high: float = 0.2  # ... from which the best clearly stand out
     words_low: float = 5.0  # queries this short are keywords ...
     words_high: float = 24.0  # ... this long are sentences, which the model reads well
-    agree_words: float = 7.0  # from this many words, lists that agree at the top ...
+    agree_words: float = 8.0  # from this many words, lists that agree at the top ...
     agree_depth: int = 10  # ... (a first-3 keyword hit among this many semantic ones) ...
     # ... give the semantic list its full weight: a long claim both lists understood.
 
@@ -134,9 +155,11 @@ def adaptive_fusion(
     """Convex combination whose semantic weight follows how much this query's list deserves.
 
     ``lists`` is ``[lexical, semantic]``: ``score(d) = w_lex * L(d) + w_sem * trust * S(d)``,
-    with ``L`` and ``S`` each list's scores min-max normalised to 0..1 (a paper missing from a
-    list gets 0 from it), ``w_lex`` and ``w_sem`` the configured weights and ``trust`` (0 to 1)
-    from :func:`semantic_trust`.
+    with ``L`` the BM25 scores over the list's best (:func:`bounded_scores` with 0 as the
+    bound) and ``S`` the cosines scaled from ``dense_low`` to the list's best (a paper missing
+    from a list gets 0 from it), ``w_lex`` and ``w_sem`` the configured weights and ``trust``
+    (0 to 1) from :func:`semantic_trust`. Nothing depends on a list's tail (its tenth score at
+    most), so the semantic list may come from an approximate, shallower search.
 
     A bag of keywords whose nearest abstracts are all about equally far (a flat, low list of
     cosines) then ranks by its keywords alone, while a claim or a title whose semantic
@@ -146,7 +169,14 @@ def adaptive_fusion(
     """
     lexical, dense = lists
     trust = semantic_trust(lexical, dense, words, constants)
-    return convex_combination([lexical, dense], (weights[0], weights[1] * trust))
+    scores: dict[str, float] = {}
+    for ranked, weight in (
+        (bounded_scores(lexical, 0.0), weights[0]),
+        (bounded_scores(dense, constants.dense_low), weights[1] * trust),
+    ):
+        for doc_id, value in ranked:
+            scores[doc_id] = scores.get(doc_id, 0.0) + weight * value
+    return _sorted(scores)
 
 
 FUSIONS: dict[str, Fusion] = {

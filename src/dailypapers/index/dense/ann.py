@@ -60,9 +60,17 @@ NEIGHBOURS, NEIGHBOUR_SCORES = "neighbours.npy", "neighbour_scores.npy"
 # 74,728 papers with short queries (titles, first words of titles): recall@10 against exact
 # search was 0.91 with usearch's default expansion_search of 64, 0.95 with 128 and 0.975 with
 # 256 (p50 about 1 ms); float16 copies recalled no more at the same setting.
+# A search's beam (usearch's expansion_search; the larger of it and the count asked is used).
+# Without filters the whole beam is taken as candidates (at least the k wanted) and re-scored
+# exactly: as cheap as asking for fewer. 400 candidates at a beam of 256 before: over the 1,000
+# queries of ``benchmarks.dense_depth`` on 74,737 papers, fused with the keyword list as the
+# engine does, 100 at 100 gave nDCG@10 0.7547 and Recall@100 0.886 for the paper each query
+# was made from (400 at 256: 0.7566 and 0.889; exact search 0.7583 and 0.890) at 40% of the
+# CPU (BENCHMARKS.md "Search CPU: the retrieval half, session 8").
+SEARCH_EXPANSION = 100
 HNSW_OPTIONS: dict[str, Any] = {
     "metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 128,
-    "expansion_search": 256,
+    "expansion_search": SEARCH_EXPANSION,
 }  # fmt: skip
 # A paper's similar papers (its own vector as the query, a handful wanted) need a far smaller
 # search depth: over the 74,737 embedded papers, the top 6 at 64 matched exact search for
@@ -73,7 +81,8 @@ SIMILAR_EXPANSION = 64
 SIMILAR_KEPT = 6
 # The default of DAILYPAPERS_DENSE_EXACT_BELOW: exact search of 20,000 vectors takes ~2 ms.
 EXACT_BELOW = 20_000
-# Candidates fetched from the graph per result wanted, before exact re-scoring.
+# Candidates fetched from the graph per result wanted, before exact re-scoring, for a
+# filtered search and for similar papers.
 OVERSAMPLE = 4
 # Rows asked of the graph at once when a build finds every paper's similar papers.
 NEIGHBOURS_BATCH = 4096
@@ -199,6 +208,7 @@ class DenseIndex:
         Filters need the row attributes (:meth:`with_rows`). A filter that leaves few rows
         is searched exactly over them; a looser one asks the graph for enough neighbours
         that about ``k * OVERSAMPLE`` pass, and falls back to exact search if too few do.
+        Without filters the graph gives its whole beam (``SEARCH_EXPANSION``, at least ``k``).
         """
         if k <= 0 or not self.ids:
             return []
@@ -209,7 +219,8 @@ class DenseIndex:
         if not is_active(filters):
             if self.graph is None:
                 return self._exact(query, k, None)
-            return self._exact(query, k, np.sort(self._graph(query, k * OVERSAMPLE)))
+            found = self._graph(query, max(k, SEARCH_EXPANSION))
+            return self._exact(query, k, np.sort(found))
         assert filters is not None
         if self.rows is None:
             raise ValueError("filtered dense search needs the rows' attributes (with_rows)")
@@ -428,8 +439,7 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
         graph = None
         if HNSW in params["files"]:
             # expansion_search is a search setting, not kept in the file.
-            search_depth = HNSW_OPTIONS["expansion_search"]
-            graph = Index.restore(str(build / HNSW), view=True, expansion_search=search_depth)
+            graph = Index.restore(str(build / HNSW), view=True, expansion_search=SEARCH_EXPANSION)
             if graph is None:
                 raise DenseIndexError(f"{build / HNSW}: not a usearch index")
     except DenseIndexError:

@@ -12,9 +12,9 @@ good recall for rank fusion. On top of the per-word clauses:
 * the whole text as a phrase in the title (:data:`TITLE_PHRASE_BOOST`), so an exact title
   comes first;
 * typo tolerance: a word of :data:`FUZZY_MIN_CHARS` or more that (nearly) no paper contains
-  also matches the indexed words within edit distance 1 (2 from :data:`FUZZY_TWO_EDITS_CHARS`),
-  at a constant score (tantivy scores fuzzy matches that way), so "transfomer" finds
-  "transformer";
+  also matches the indexed words one edit away (``typos``: an insertion, a deletion, a
+  substitution or two neighbouring letters swapped), at a constant score, so "transfomer"
+  finds "transformer";
 * a word counts as an author's name only when it is not a common word in abstracts
   (:data:`COMMON_WORD_SHARE`): otherwise "how do transformers work" would rank papers by
   authors named Do above papers about transformers.
@@ -41,6 +41,7 @@ from dailypapers.index.lexical.schema import (
     day_number,
     printable,
 )
+from dailypapers.index.lexical.typos import Vocabulary
 
 # Bounds on the work one query can cause; the search box allows far less (250 characters).
 MAX_QUERY_CHARS: Final = 1000
@@ -50,7 +51,10 @@ MAX_CATEGORIES: Final = 50
 
 TITLE_PHRASE_BOOST: Final = 3.0
 FUZZY_MIN_CHARS: Final = 5
-FUZZY_TWO_EDITS_CHARS: Final = 10
+# Typos are matched one edit away only: two edits (tantivy's fuzzy query for words of 10
+# letters or more, before) cost 2 to 4 ms a field and moved SciFact's lexical nDCG@10 by
+# 0.0003 (BENCHMARKS.md "Search CPU"). ``snippet`` reads it to mark the same matches.
+FUZZY_EDITS: Final = 1
 # A word in at most this many papers may well be a typo of a word in many more.
 FUZZY_MAX_DOC_FREQ: Final = 2
 # Score of one fuzzy match, times the field's boost (a typical BM25 word scores 2 to 8).
@@ -129,9 +133,15 @@ def _phrase_anywhere(schema: tantivy.Schema, text: str) -> Query | None:
 class _Builder:
     """Collects the clauses of one query; needs the searcher for document frequencies."""
 
-    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher) -> None:
+    def __init__(
+        self,
+        schema: tantivy.Schema,
+        searcher: tantivy.Searcher,
+        vocabulary: Vocabulary | None = None,  # None: no typo is corrected
+    ) -> None:
         self.schema = schema
         self.searcher = searcher
+        self.vocabulary = vocabulary
         self.should: list[Query] = []
         self.must: list[Query] = []
         self.must_not: list[Query] = []
@@ -141,9 +151,10 @@ class _Builder:
     def _text_freq(self, term: str) -> int:
         return sum(self.searcher.doc_freq(field, term) for field in TEXT_FIELDS)
 
-    def _fuzzy(self, field: str, term: str, edits: int) -> Query:
-        fuzzy = Query.fuzzy_term_query(self.schema, field, term, distance=edits)
-        return Query.const_score_query(fuzzy, FUZZY_SCORE * FIELD_BOOSTS[field])
+    def _fuzzy(self, field: str, near: list[str]) -> Query:
+        """Papers with any of ``near`` in ``field``, each at one constant score."""
+        matches = Query.term_set_query(self.schema, field, near)
+        return Query.const_score_query(matches, FUZZY_SCORE * FIELD_BOOSTS[field])
 
     def add_words(self, words: tuple[str, ...]) -> None:
         text = " ".join(words)
@@ -170,12 +181,17 @@ class _Builder:
             self.should.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
         # The word as typed (``name``: lowercased, not stemmed) decides whether it is long
         # enough to be fuzzy; the index holds stems, so the stem is what is matched.
-        if len(name) < FUZZY_MIN_CHARS or self._text_freq(stem) > FUZZY_MAX_DOC_FREQ:
+        if self.vocabulary is None or len(name) < FUZZY_MIN_CHARS:
             return
-        edits = 2 if len(name) >= FUZZY_TWO_EDITS_CHARS else 1
+        if self._text_freq(stem) > FUZZY_MAX_DOC_FREQ:
+            return
         if self.searcher.doc_freq("authors", name) <= FUZZY_MAX_DOC_FREQ:
-            self.should.append(self._fuzzy("authors", name, edits))
-        self.should.extend(self._fuzzy(field, stem, edits) for field in TEXT_FIELDS)
+            names = self.vocabulary.names.near(name)
+            if names:
+                self.should.append(self._fuzzy("authors", names))
+        stems = self.vocabulary.stems.near(stem)
+        if stems:  # a stem of one field only matches nothing in the other: no harm
+            self.should.extend(self._fuzzy(field, stems) for field in TEXT_FIELDS)
 
     def add_phrases(self, phrases: tuple[str, ...]) -> None:
         for phrase in phrases:
@@ -223,10 +239,13 @@ def build_query(
     parsed: ParsedQuery,
     schema: tantivy.Schema,
     searcher: tantivy.Searcher,
+    vocabulary: Vocabulary,
     filters: Filters | None = None,
 ) -> Query | None:
-    """The tantivy query for ``parsed``; ``None`` when nothing searchable is left in it."""
-    builder = _Builder(schema, searcher)
+    """The tantivy query for ``parsed``; ``None`` when nothing searchable is left in it.
+
+    ``vocabulary`` holds the index's words, for typos (read once per opened index)."""
+    builder = _Builder(schema, searcher, vocabulary)
     builder.add_words(parsed.words)
     builder.add_phrases(parsed.phrases)
     has_phrases = bool(builder.must)

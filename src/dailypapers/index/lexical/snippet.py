@@ -2,7 +2,7 @@
 
 The text is cut into terms by the index's own analyzer, so "transformers" in the abstract is
 marked for the query "Transformer", and (like the search) a long query word that is not in
-the text marks the words one or two edits away (on a page of results: that no text of the
+the text marks the words one edit away (on a page of results: that no text of the
 page has, see ``Marker``). Every piece of text is HTML-escaped before ``<mark>`` tags are put
 between the pieces, so neither a paper nor a query can inject markup.
 
@@ -25,9 +25,9 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from dailypapers.index.lexical.query import (
+    FUZZY_EDITS,
     FUZZY_MAX_DOC_FREQ,
     FUZZY_MIN_CHARS,
-    FUZZY_TWO_EDITS_CHARS,
     parse_query,
     terms,
 )
@@ -114,7 +114,7 @@ class Marker:
     """Marks one query's words in texts (the hits of a page, say).
 
     A word is marked when its term (stem) is one of the query's, and, as the search forgives
-    typos, when it is one or two edits from a long query term that its text lacks, unless
+    typos, when it is one edit from a long query term that its text lacks, unless
     more than ``FUZZY_MAX_DOC_FREQ`` texts of the page have that term: the search forgives
     only words in at most that many papers, so such a word was searched as it is and words
     near it are not what it matched. A text alone is marked the same either way.
@@ -123,11 +123,7 @@ class Marker:
     def __init__(self, query: str) -> None:
         self.wanted = _query_terms(query)
         self._wanted = frozenset(self.wanted)
-        self._fuzzy = [
-            (term, 2 if len(term) >= FUZZY_TWO_EDITS_CHARS else 1)
-            for term in self.wanted
-            if len(term) >= FUZZY_MIN_CHARS
-        ]
+        self._fuzzy = [(term, FUZZY_EDITS) for term in self.wanted if len(term) >= FUZZY_MIN_CHARS]
         self._prefixes = _search_prefixes(self.wanted)
 
     def _hits(self, present: set[str], fuzzy: list[tuple[str, int]]) -> dict[str, str]:
@@ -180,7 +176,7 @@ class Marker:
     def _fuzzy_matches(
         self, padded: list[bytes], fuzzy: list[tuple[str, int]], present: list[set[str]]
     ) -> list[list[_Span]]:
-        """The words of each padded text one or two edits from a term of ``fuzzy`` that the
+        """The words of each padded text one edit from a term of ``fuzzy`` that the
         text lacks (``present``: each text's query terms), as :meth:`_hits` marks them: the
         distinct words of the whole page (most repeat from text to text), their terms from
         the memo, in C; then each text is searched for the few near ones."""
@@ -256,7 +252,7 @@ class Marker:
     def snippets(self, texts: Sequence[str], max_chars: int = 240) -> list[str]:
         """HTML: about ``max_chars`` of each of ``texts`` (a page's abstracts) around the
         query's words, each in ``<mark>``; a query word on none of them marks the words
-        one or two edits away (see the class)."""
+        one edit away (see the class)."""
         max_chars = max(1, max_chars)
         printed = [printable(text) for text in texts]
         return [

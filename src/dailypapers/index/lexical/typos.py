@@ -1,0 +1,94 @@
+"""Typo neighbours of a query word among the words an index holds, found in Python sets.
+
+The lexical query matches a word that (nearly) no paper contains against the indexed words one
+edit away (see ``query``). tantivy's fuzzy term query does that with a Levenshtein automaton
+run over a field's whole term dictionary for every query: 0.4 to 0.9 ms a field at one edit,
+2 to 4 ms at two, so a query with a typo cost about 8 ms of CPU against 1 ms without
+(BENCHMARKS.md "Search CPU"). Here the index's words are read once into sets
+(:class:`Vocabulary`, about 200,000 words for 75,000 papers) and a word's neighbours are its
+one-edit variants that are in the set (Norvig's spelling corrector): about 50 characters times
+the word's length of candidate strings checked by one set intersection in C, tens of
+microseconds. The neighbours are then searched as ordinary terms.
+
+One edit is an insertion, a deletion, a substitution or the swap of two neighbouring letters
+(the optimal string alignment distance; tantivy's fuzzy queries count a swap as one edit too).
+A substitution or insertion uses the letters of the vocabulary's words (those in at least a
+share :data:`ALPHABET_MIN_SHARE` of them) and of the word itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import tantivy
+
+# A character in fewer of the vocabulary's words than this share is not tried as a
+# substitution or insertion (a stray symbol of one paper would multiply the candidates for
+# nothing). For 75,000 papers: 37 characters, a to z, 0 to 9 and one Greek letter.
+ALPHABET_MIN_SHARE: Final = 1 / 5000
+
+
+def one_edit(word: str, alphabet: str) -> set[str]:
+    """``word`` and every string one edit from it with letters of ``alphabet`` (and its own)."""
+    letters = "".join(sorted(set(alphabet) | set(word)))
+    splits = [(word[:cut], word[cut:]) for cut in range(len(word) + 1)]
+    found = {word}
+    found.update(head + tail[1:] for head, tail in splits if tail)
+    found.update(head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1)
+    found.update(head + c + tail[1:] for head, tail in splits if tail for c in letters)
+    found.update(head + c + tail for head, tail in splits for c in letters)
+    return found
+
+
+def alphabet_of(words: Collection[str], min_share: float = ALPHABET_MIN_SHARE) -> str:
+    """The characters found in at least a share ``min_share`` of ``words``, sorted."""
+    counts: Counter[str] = Counter()
+    for word in words:
+        counts.update(set(word))
+    least = min_share * len(words)
+    return "".join(sorted(c for c, n in counts.items() if n >= least))
+
+
+@dataclass(frozen=True)
+class WordSet:
+    """The distinct words of some fields, and the letters a typo is corrected with."""
+
+    words: frozenset[str]
+    alphabet: str
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> WordSet:
+        found = frozenset(words)
+        return cls(found, alphabet_of(found))
+
+    def near(self, word: str) -> list[str]:
+        """The words of the set at most one edit from ``word`` (itself if present), sorted."""
+        return sorted(self.words.intersection(one_edit(word, self.alphabet)))
+
+
+def field_words(searcher: tantivy.Searcher, fields: Iterable[str]) -> set[str]:
+    """Every term of ``fields`` (a walk of each field's term dictionary)."""
+    found: set[str] = set()
+    for field in fields:
+        found.update(term for term, _count in searcher.terms_with_prefix(field, ""))
+    return found
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words of an opened index: stems of titles and abstracts, and authors' names."""
+
+    stems: WordSet
+    names: WordSet
+
+    @classmethod
+    def read(
+        cls, searcher: tantivy.Searcher, text_fields: Iterable[str], name_field: str
+    ) -> Vocabulary:
+        return cls(
+            WordSet.of(field_words(searcher, text_fields)),
+            WordSet.of(field_words(searcher, [name_field])),
+        )
