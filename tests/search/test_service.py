@@ -59,6 +59,18 @@ def test_the_engine_reloads_in_the_background_when_the_store_changes(
     assert live.get() is not first
 
 
+def test_a_server_engine_reads_the_typo_vocabulary_when_it_opens(sqlite_store: Store) -> None:
+    settings = get_settings()
+    ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))
+    run_index(sqlite_store, settings)
+    engine = LiveEngine(sqlite_store, settings, check_every=3600).get()
+    assert isinstance(engine.lexical, lexical.LexicalIndex)
+    assert engine.lexical.vocabulary_read  # before any query with a typo
+    alone = open_engine(sqlite_store, settings)  # `dailypapers search`: read when needed
+    assert isinstance(alone.lexical, lexical.LexicalIndex)
+    assert not alone.lexical.vocabulary_read
+
+
 def test_checks_are_rate_limited(sqlite_store: Store) -> None:
     settings = get_settings()
     ingest(sqlite_store, "file", "sample", JsonLinesSource(FIXTURES / "snapshot_sample.jsonl"))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from dailypapers.index.backends import get_backend
 from dailypapers.index.dense.embedder import Embedder, EmbedderError, QueryMemo, load_embedder
 from dailypapers.index.job import repair_lexical
+from dailypapers.index.lexical.index import LexicalIndex
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import Dense, Lexical, QueryEmbedder, SearchConfig, SearchEngine
 from dailypapers.settings import Settings
@@ -207,6 +208,10 @@ class LiveEngine:
         engine = open_engine(
             self.store, self.settings, embedder=self._query_model(), previous=previous
         )
+        if isinstance(engine.lexical, LexicalIndex):
+            # Read here, in the opening's thread (the server's warm-up or a reload), not by
+            # the first request with a typo: 0.3 to 0.9 s of CPU for 75,000 papers.
+            engine.lexical.vocabulary()
         self._swap(engine, seen)
         self.answers_generation += 1
 

@@ -310,6 +310,12 @@ class LexicalIndex:
                     self._vocabulary = vocabulary
         return vocabulary
 
+    @property
+    def vocabulary_read(self) -> bool:
+        """Whether the typo vocabulary is in memory (the next query with a typo will not
+        read it)."""
+        return self._vocabulary is not None
+
     def refresh(self) -> bool:
         """See another process's build or update; True when the generation changed."""
         params = _read_params(self.path)
