@@ -204,7 +204,7 @@ def test_search_from_the_header_with_snippets_and_filters(
 
     # A date range with no papers: the page says so and offers the search without filters.
     page.locator("#q").fill("memory agents")
-    page.get_by_label("From").fill("2030-01-01")
+    page.get_by_label("From", exact=True).fill("2030-01-01")
     page.get_by_role("button", name="Search").click()
     expect(page.locator(".empty")).to_contain_text(
         "No papers match “memory agents” with these filters."
@@ -216,10 +216,10 @@ def test_search_from_the_header_with_snippets_and_filters(
     expect(results.first).to_be_visible()
     unfiltered = _total(page)
 
-    page.get_by_label("Has code").check()
+    page.get_by_label("Has code", exact=True).check()
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"[?&]code=true(&|$)"))
-    expect(page.get_by_label("Has code")).to_be_checked()
+    expect(page.get_by_label("Has code", exact=True)).to_be_checked()
     expect(page.locator("p.summary")).to_contain_text("with these filters")
     assert 0 < _total(page) < unfiltered
     expect(results.locator(".badge.code")).to_have_count(results.count())
@@ -232,7 +232,7 @@ def test_search_from_the_header_with_snippets_and_filters(
     expect(results.locator(".badge.code")).to_have_count(results.count())
 
     page.locator("#q").fill("zzqxv wplmnk")
-    page.get_by_label("Has code").uncheck()
+    page.get_by_label("Has code", exact=True).uncheck()
     page.locator("#q").press("Enter")
     assert _query(page)["q"] == ["zzqxv wplmnk"] and "code" not in _query(page)
     expect(page.locator(".empty")).to_contain_text("No papers match “zzqxv wplmnk”.")
