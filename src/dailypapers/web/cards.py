@@ -280,6 +280,24 @@ def _anonymous_parts(
     return f"{_opening(anchor, rank)}{before}", between, tail
 
 
+def _card_key(
+    entry: FeedEntry,
+    rank: int | None,
+    snippet: str | None,
+    exact: bool,
+    level: int,
+    note: str | None,
+) -> tuple[object, ...]:
+    """Everything an anonymous card shows but the count (the stars only beside the given
+    repository): the key it is kept by."""
+    code = entry.code_url
+    return (
+        entry.id, entry.title, entry.authors, entry.categories[:1], entry.day,
+        entry.num_comments, code, entry.github_stars if code == entry.github_repo else None,
+        entry.featured_by, rank, snippet, exact, level, note,
+    )  # fmt: skip
+
+
 def _anonymous_card(
     entry: FeedEntry,
     rank: int | None,
@@ -288,13 +306,7 @@ def _anonymous_card(
     level: int,
     note: str | None,
 ) -> str:
-    code = entry.code_url
-    # Everything the card shows but the count (the stars only beside the given repository).
-    key = (
-        entry.id, entry.title, entry.authors, entry.categories[:1], entry.day,
-        entry.num_comments, code, entry.github_stars if code == entry.github_repo else None,
-        entry.featured_by, rank, snippet, exact, level, note,
-    )  # fmt: skip
+    key = _card_key(entry, rank, snippet, exact, level, note)
     parts = _memo.get(key)
     if parts is None:
         parts = _anonymous_parts(entry, rank, snippet, exact, level, note)
@@ -320,12 +332,7 @@ def _anonymous_card_with(
 ) -> str | None:
     """:func:`_anonymous_card` with ``snippet`` (HTML, not empty) under the authors: the
     card kept with a slot for it; None if this card cannot be kept (see the slot)."""
-    code = entry.code_url
-    key = (
-        entry.id, entry.title, entry.authors, entry.categories[:1], entry.day,
-        entry.num_comments, code, entry.github_stars if code == entry.github_repo else None,
-        entry.featured_by, rank, _SNIPPET_SLOT, exact, level, note,
-    )  # fmt: skip
+    key = _card_key(entry, rank, _SNIPPET_SLOT, exact, level, note)
     parts = _memo.get(key)
     if parts is None:
         before, between, tail = _anonymous_parts(entry, rank, _SNIPPET_SLOT, exact, level, note)
