@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import anyio
 from starlette.requests import cookie_parser
@@ -111,6 +112,30 @@ def _member_key(scope: Scope, moderator: bool) -> CacheKey:
     return (f"{scope.get('scheme', 'http')} {kind}", host, scope["path"], scope["query_string"])
 
 
+class Background:
+    """A job run in a worker thread at most every ``every`` seconds and one at a time, for
+    the event loop to start and not wait for; a failure is logged, and what it would have
+    read again is kept (sessions still expire) until a later turn succeeds."""
+
+    def __init__(self, job: Callable[[], None], every: float, what: str) -> None:
+        self.job, self.every, self.what = job, every, what
+        self._started = float("-inf")
+        self._running: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        """Run the job now unless it is running or ran less than ``every`` seconds ago."""
+        if self._running is not None or time.monotonic() - self._started < self.every:
+            return
+        self._started = time.monotonic()
+        self._running = asyncio.get_running_loop().run_in_executor(None, self.job)
+        self._running.add_done_callback(self._done)
+
+    def _done(self, done: asyncio.Future[None]) -> None:
+        self._running = None
+        if not done.cancelled() and done.exception() is not None:
+            logger.warning("reading %s again failed: %r", self.what, done.exception())
+
+
 class MemberPages:
     """The signed-in side of the response cache (see the module's doc)."""
 
@@ -131,12 +156,9 @@ class MemberPages:
         self.marks = marks or personal.MemberMarks()
         self._csrf_tokens: dict[str, str] = {}
         self._headers: dict[str, tuple[tuple[str, int, str], bytes]] = {}  # token -> header
-        # The members' marks read again in the background, every MARKS_CHECK_EVERY seconds.
-        self._marks_checked = float("-inf")
-        self._rereading: asyncio.Future[None] | None = None
-        # The sessions kept for a while read again in the background (personal.SessionCache).
-        self._sessions_checked = float("-inf")
-        self._renewing_sessions: asyncio.Future[None] | None = None
+        # The members' marks and the sessions kept for a while, read again in the background.
+        self._marks_again = Background(self._reread, MARKS_CHECK_EVERY, "members' marks")
+        self._sessions_again = Background(self._reread_sessions, SESSIONS_CHECK_EVERY, "sessions")
 
     def takes(self, scope: Scope) -> bool:
         return session_of(scope) is not None
@@ -222,7 +244,7 @@ class MemberPages:
         """The token's member; None to let the app answer (no such session, or rotated)."""
         user = self.sessions.get(token)
         if user is not None:
-            self._renew_sessions()
+            self._sessions_again.start()  # the ones kept served meanwhile
             return user
         signed_in = await anyio.to_thread.run_sync(resolve_session, self.store, token)
         if signed_in is None:
@@ -238,29 +260,13 @@ class MemberPages:
         self.sessions.put(token, signed_in.user)
         return signed_in.user
 
-    def _renew_sessions(self) -> None:
-        """Every ``SESSIONS_CHECK_EVERY`` seconds: the sessions kept for a while read again
-        together in a thread (``SessionCache.stale``), the ones kept served meanwhile."""
-        if time.monotonic() - self._sessions_checked < SESSIONS_CHECK_EVERY:
-            return
-        if self._renewing_sessions is not None:
-            return
-        self._sessions_checked = time.monotonic()
-        done = asyncio.get_running_loop().run_in_executor(None, self._reread_sessions)
-        self._renewing_sessions = done
-        done.add_done_callback(self._sessions_reread)
-
     def _reread_sessions(self) -> None:
+        """The sessions kept for a while (``SessionCache.stale``), read again together."""
         stale = self.sessions.stale()
         if stale:
             read_at = time.monotonic()
             found = still_signed_in(self.store, list(stale))
             self.sessions.renew(stale, found, read_at)
-
-    def _sessions_reread(self, done: asyncio.Future[None]) -> None:
-        self._renewing_sessions = None
-        if not done.cancelled() and done.exception() is not None:  # they expire as before
-            logger.warning("reading sessions again failed: %r", done.exception())
 
     async def _renew(
         self, scope: Scope, app: ASGIApp, cache: ResponseCache, key: CacheKey, user: User
@@ -330,10 +336,7 @@ class MemberPages:
         known = self.marks.peek(user_id)
         if known is None:
             return await marks_of(self.store, self.marks, user_id)
-        if time.monotonic() - self._marks_checked >= MARKS_CHECK_EVERY and self._rereading is None:
-            self._marks_checked = time.monotonic()
-            self._rereading = asyncio.get_running_loop().run_in_executor(None, self._reread)
-            self._rereading.add_done_callback(self._reread_done)
+        self._marks_again.start()
         return known[0]
 
     def _reread(self) -> None:
@@ -342,11 +345,6 @@ class MemberPages:
         if stale:
             for user_id, loaded in members_marks(self.store, list(stale)).items():
                 self.marks.put(user_id, loaded, stale[user_id])
-
-    def _reread_done(self, done: asyncio.Future[None]) -> None:
-        self._rereading = None
-        if not done.cancelled() and done.exception() is not None:  # kept: tried again later
-            logger.warning("reading members' marks again failed: %r", done.exception())
 
     def _load_votes(self, user_id: int) -> frozenset[str]:
         with read(self.store) as reader:
