@@ -69,6 +69,10 @@ def test_a_server_engine_reads_the_typo_vocabulary_when_it_opens(sqlite_store: S
     alone = open_engine(sqlite_store, settings)  # `dailypapers search`: read when needed
     assert isinstance(alone.lexical, lexical.LexicalIndex)
     assert not alone.lexical.vocabulary_read
+    alone.search(SearchRequest("the", mode="lexical"))  # no word long enough to be a typo
+    assert not alone.lexical.vocabulary_read
+    alone.search(SearchRequest("zzqxvwplmnk", mode="lexical"))  # in no paper: maybe a typo
+    assert alone.lexical.vocabulary_read
 
 
 def test_checks_are_rate_limited(sqlite_store: Store) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -291,7 +292,7 @@ class LexicalIndex:
         if k <= 0:
             return []
         query = build_query(
-            parse_query(text), self._schema, searcher, self.vocabulary(searcher), filters
+            parse_query(text), self._schema, searcher, partial(self.vocabulary, searcher), filters
         )
         if query is None:
             return []

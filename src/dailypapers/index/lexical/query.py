@@ -23,6 +23,7 @@ good recall for rank fusion. On top of the per-word clauses:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -137,10 +138,12 @@ class _Builder:
         self,
         schema: tantivy.Schema,
         searcher: tantivy.Searcher,
-        vocabulary: Vocabulary | None = None,  # None: no typo is corrected
+        vocabulary: Callable[[], Vocabulary] | None = None,  # None: no typo is corrected
     ) -> None:
         self.schema = schema
         self.searcher = searcher
+        # Called only for a word that may be a typo: reading the index's words is the one
+        # costly step of a query (once per opened index), which most queries need not pay.
         self.vocabulary = vocabulary
         self.should: list[Query] = []
         self.must: list[Query] = []
@@ -185,11 +188,12 @@ class _Builder:
             return
         if self._text_freq(stem) > FUZZY_MAX_DOC_FREQ:
             return
+        vocabulary = self.vocabulary()
         if self.searcher.doc_freq("authors", name) <= FUZZY_MAX_DOC_FREQ:
-            names = self.vocabulary.names.near(name)
+            names = vocabulary.names.near(name)
             if names:
                 self.should.append(self._fuzzy("authors", names))
-        stems = self.vocabulary.stems.near(stem)
+        stems = vocabulary.stems.near(stem)
         if stems:  # a stem of one field only matches nothing in the other: no harm
             self.should.extend(self._fuzzy(field, stems) for field in TEXT_FIELDS)
 
@@ -239,12 +243,12 @@ def build_query(
     parsed: ParsedQuery,
     schema: tantivy.Schema,
     searcher: tantivy.Searcher,
-    vocabulary: Vocabulary,
+    vocabulary: Callable[[], Vocabulary],
     filters: Filters | None = None,
 ) -> Query | None:
     """The tantivy query for ``parsed``; ``None`` when nothing searchable is left in it.
 
-    ``vocabulary`` holds the index's words, for typos (read once per opened index)."""
+    ``vocabulary`` gives the index's words, for typos; called only when a word may be one."""
     builder = _Builder(schema, searcher, vocabulary)
     builder.add_words(parsed.words)
     builder.add_phrases(parsed.phrases)
