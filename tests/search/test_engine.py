@@ -252,3 +252,17 @@ def test_a_keyword_bag_with_a_noisy_semantic_list_finds_its_paper_first(
         assert hits[0].id == wanted
     else:  # fixed weights let the noise win, which is why adaptive is the default
         assert hits[0].id != wanted
+
+
+def test_snippets_mark_near_words_for_the_typos_the_search_forgave(engine: SearchEngine) -> None:
+    # "temperatres" is in no paper: the search forgave it, and its snippet marks the word one
+    # edit away. Without a keyword index to ask, every long query word may mark near words.
+    text = "Rising ocean temperatures make corals expel their symbiotic algae."
+    marked = engine.marker("ocean temperatres").snippet(text)
+    assert marked == (
+        "Rising <mark>ocean</mark> <mark>temperatures</mark> make corals expel their "
+        "symbiotic algae."
+    )
+    assert engine.marker("temperatres oceen").snippet(text).count("<mark>") == 2
+    bare = SearchEngine(engine.catalog, None)
+    assert bare.marker("ocean temperatres").snippet(text) == marked

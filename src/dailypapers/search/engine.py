@@ -257,11 +257,23 @@ class SearchEngine:
             entry.has_code, exact,
         )  # fmt: skip
 
+    def marker(self, text: str) -> Marker:
+        """What marks ``text``'s words in the snippets of its hits: near words only for the
+        query words the keyword search forgave as typos, when the index can say which."""
+        typos: Callable[[str], frozenset[str]] | None = getattr(self.lexical, "typos", None)
+        forgiven = None
+        if typos is not None and not self.damaged:
+            try:
+                forgiven = typos(clean_query(text)[0])
+            except IndexUnusable:  # the search itself says so, and marks it for a rebuild
+                forgiven = None
+        return Marker(text, forgiven)
+
     def _with_snippets(self, hits: list[Hit], text: str) -> list[Hit]:
         if self.abstracts is None or not hits:
             return hits
         found = self.abstracts([hit.id for hit in hits])
-        marker = Marker(text)
+        marker = self.marker(text)
         return [
             replace(hit, snippet=marker.snippet(found[hit.id])) if hit.id in found else hit
             for hit in hits

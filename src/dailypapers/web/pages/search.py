@@ -68,7 +68,7 @@ def _filters(
 
 
 def _results(
-    request: Request, hits: list[Hit], text: str
+    request: Request, hits: list[Hit], text: str, marker: Marker
 ) -> tuple[list[Result], dict[str, object]]:
     """The hits with their entries and snippets, and what a signed-in member sees of them.
 
@@ -79,7 +79,7 @@ def _results(
         found = read.found(hits)
         community = community_context(request, read, [entry for _hit, entry in found])
     # The page's snippets together: their words are looked up once for all (Marker.snippets).
-    snippets = Marker(text).snippets([entry.abstract for _hit, entry in found])
+    snippets = marker.snippets([entry.abstract for _hit, entry in found])
     results = [
         Result(entry, snippet or None, hit.exact)
         for (hit, entry), snippet in zip(found, snippets, strict=True)
@@ -121,7 +121,8 @@ def search(
     }
     if problems or not text:
         return render(request, "search.html", context, status_code=422 if problems else 200)
-    response = engine_of(request).search(
+    engine = engine_of(request)
+    response = engine.search(
         SearchRequest(
             text,
             limit=SEARCH_PAGE_SIZE,
@@ -131,7 +132,7 @@ def search(
         )  # fmt: skip
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
-    results, community = _results(request, response.hits, text)
+    results, community = _results(request, response.hits, text, engine.marker(text))
     context.update(community)
     context.update(
         semantic=semantic_progress_of(request),
