@@ -10,7 +10,8 @@ the fused list.
 If the query embedding fails or takes longer than the timeout, the lexical list alone is
 returned and the response says so (as it does when an index is not built yet). When no
 paper has the query's words, semantic hits below a similarity floor are dropped, so a
-nonsense query finds nothing rather than noise.
+nonsense query finds nothing rather than noise. The last rankings are kept (``_rankings``),
+so another page of the same search is only cut from its ranking.
 """
 
 from __future__ import annotations
