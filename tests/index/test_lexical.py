@@ -41,6 +41,17 @@ def test_a_misspelt_word_alone_finds_the_word(index: LexicalIndex) -> None:
     assert ids(index, "protien")[0] == "2501.00006"
 
 
+def test_typos_are_the_words_the_search_forgives(index: LexicalIndex) -> None:
+    # Long words in at most two papers: "atention" and "transfomer" (in none), "protein" (in
+    # one). "attention" is in three papers, "GANs" too short, and a phrase's words are
+    # searched as they are: none of them is forgiven.
+    text = 'Atention transfomer attention GANs protein "protien folding"'
+    assert index.typos(text) == {"atent", "transfom", "protein"}
+    assert index.typos("") == frozenset() and index.typos('"atention"') == frozenset()
+    # What they mean: the papers one edit away are found for them alone.
+    assert "2501.00001" in ids(index, "transfomer")
+
+
 def test_stemming_matches_other_forms(index: LexicalIndex) -> None:
     assert ids(index, "predicting molecules")[0] == "2501.00002"
     assert "2501.00009" in ids(index, "quasar")

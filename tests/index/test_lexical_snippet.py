@@ -159,3 +159,17 @@ def test_a_pages_ascii_words_are_marked_like_the_analyzer_marks_them(
     # over the page) against tantivy's tokenizer on the same texts, each made non-ASCII.
     marker = Marker(query)
     assert marker._matches([text + " \u00e9t\u00e9" for text in texts]) == marker._matches(texts)
+
+
+def test_only_the_typos_the_search_forgave_mark_near_words() -> None:
+    # Told which terms the search forgave, the marker looks for near words of those only.
+    text = "A modal logic of transformers."
+    assert Marker("models transfomer").matches(text) == Marker(
+        "models transfomer", typos={"model", "transfom"}
+    ).matches(text)
+    only = Marker("models transfomer", typos={"transfom"}).snippet(text)
+    assert only == "A modal logic of <mark>transformers</mark>."
+    assert Marker("models transfomer", typos=frozenset()).snippet(text) == text
+    assert Marker("models transfomer").snippet(text) == (
+        "A <mark>modal</mark> logic of <mark>transformers</mark>."
+    )

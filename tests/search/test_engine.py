@@ -252,3 +252,67 @@ def test_a_keyword_bag_with_a_noisy_semantic_list_finds_its_paper_first(
         assert hits[0].id == wanted
     else:  # fixed weights let the noise win, which is why adaptive is the default
         assert hits[0].id != wanted
+
+
+def test_snippets_mark_near_words_for_the_typos_the_search_forgave(engine: SearchEngine) -> None:
+    # "temperatres" is in no paper: the search forgave it, and its snippet marks the word one
+    # edit away. Without a keyword index to ask, every long query word may mark near words.
+    text = "Rising ocean temperatures make corals expel their symbiotic algae."
+    marked = engine.marker("ocean temperatres").snippet(text)
+    assert marked == (
+        "Rising <mark>ocean</mark> <mark>temperatures</mark> make corals expel their "
+        "symbiotic algae."
+    )
+    assert engine.marker("temperatres oceen").snippet(text).count("<mark>") == 2
+    bare = SearchEngine(engine.catalog, None)
+    assert bare.marker("ocean temperatres").snippet(text) == marked
+
+
+class CountedLexical:
+    """The engine's keyword index, counting its searches."""
+
+    def __init__(self, inner: Lexical) -> None:
+        self.inner = inner
+        self.searches = 0
+
+    def search(
+        self, text: str, k: int = 100, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        self.searches += 1
+        return self.inner.search(text, k, filters)
+
+
+class FailingEmbedder:
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        raise RuntimeError("no model")
+
+
+def test_a_ranking_is_kept_for_the_next_page_of_the_same_engine(engine: SearchEngine) -> None:
+    assert engine.lexical is not None
+    lexical = CountedLexical(engine.lexical)
+    counted = SearchEngine(engine.catalog, lexical, engine.dense, engine.embedder)
+    first = counted.search(SearchRequest(text="ocean warming", limit=2))
+    again = counted.search(SearchRequest(text="ocean warming", limit=2))
+    second = counted.search(SearchRequest(text="ocean warming", limit=2, offset=2))
+    assert lexical.searches == 1 and again == first and first.hits[0].id == "2501.00003"
+    whole = counted.search(SearchRequest(text="ocean warming", limit=4))
+    assert whole.hits == first.hits + second.hits and whole.candidates == first.candidates
+    # Another sort, filter or engine searches again, and finds what a fresh engine finds.
+    newest = counted.search(SearchRequest(text="ocean warming", sort="newest"))
+    assert lexical.searches == 2
+    other = SearchEngine(engine.catalog, lexical, engine.dense, engine.embedder)
+    assert other.search(SearchRequest(text="ocean warming", sort="newest")) == newest
+    assert lexical.searches == 3
+    counted.close()
+    other.close()
+
+
+def test_an_answer_that_fell_back_is_not_kept(engine: SearchEngine) -> None:
+    assert engine.lexical is not None
+    lexical = CountedLexical(engine.lexical)
+    failing = SearchEngine(engine.catalog, lexical, engine.dense, FailingEmbedder())
+    for _ in range(2):
+        response = failing.search(SearchRequest(text="ocean warming"))
+        assert response.used_mode == "lexical" and "unavailable" in response.notes[0]
+    assert lexical.searches == 2
+    failing.close()

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
+from dailypapers.index.job import run_index
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.web.app import create_app
@@ -107,6 +108,54 @@ def test_direct_answers_are_the_routes_own(filled: Store) -> None:
     assert answers["/api/daily_papers?date=2026-02-30"].status_code == 404
 
 
+# Searches by their words alone (and a page, a limit) are answered directly too.
+SEARCH_DIRECT = [
+    "/search", "/search?q=", "/search?q=consistency+self-rewarding", "/search?q=model&p=1",
+    "/search?p=0&q=model", "/search?q=model&p=49", "/search?q=qzxv+wkrt",
+    "/api/papers/search?q=model", "/api/papers/search?q=model&limit=07",
+    "/api/papers/search?q=", "/api/papers/search?limit=120&q=diffusion",
+]  # fmt: skip
+SEARCH_ROUTED = [
+    "/search?q=model&sort=newest", "/search?q=model&category=cs.CL", "/search?q=model&p=51",
+    "/search?q=model&p=", "/search?q=model&p=-1", "/search?q=a&q=b", "/search?q=model&code=1",
+    "/search?q=model&from=2026-06-01", "/search?q=model&utm=x", "/search/",
+    "/search?q=" + "x" * 2001, "/api/papers/search", "/api/papers/search?q=model&limit=0",
+    "/api/papers/search?q=model&limit=121", "/api/papers/search?q=a&q=b",
+    "/api/papers/search?q=model&limit=", "/api/papers/search?q=model&limit=1e2",
+]  # fmt: skip
+
+
+def test_direct_searches_are_the_routes_own(filled: Store) -> None:
+    settings = get_settings().model_copy(update={"page_cache_mb": 0})
+    run_index(filled, settings)  # both indexes built: the answers hold hits and snippets
+    app = create_app(filled, settings)
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch)
+    routes = list(app.router.routes)
+    urls = SEARCH_DIRECT + SEARCH_ROUTED
+    assert {url for url in urls if _direct_for(dispatch, url) is not None} == set(SEARCH_DIRECT)
+    for url in SEARCH_DIRECT:
+        direct = _direct_for(dispatch, url)
+        assert direct is not None
+        handler, dependencies = _endpoint(routes, url.partition("?")[0])
+        assert handler is direct.handler and dependencies == [], url
+    with TestClient(app) as client:
+        answers = {url: client.get(url, follow_redirects=False) for url in urls}
+    dispatch.direct = {}
+    with TestClient(app) as client:
+        for url, direct_answer in answers.items():
+            routed = client.get(url, follow_redirects=False)
+            assert routed.status_code == direct_answer.status_code, url
+            assert routed.content == direct_answer.content, url
+            assert routed.headers == direct_answer.headers, url
+    page = answers["/search?q=consistency+self-rewarding"]
+    assert page.status_code == 200 and "<mark>" in page.text
+    assert answers["/search?q=model&p=49"].status_code == 404  # past the last page
+    assert len(answers["/api/papers/search?q=model&limit=07"].json()) == 7
+    assert answers["/search?q=model&p=51"].status_code == 422
+    assert answers["/api/papers/search"].status_code == 422
+
+
 def _direct_for(dispatch: PrefixDispatch, url: str) -> Direct | None:
     path, _, query = url.partition("?")
     for direct in dispatch.direct.get(first_segment(path), ()):
@@ -171,6 +220,25 @@ def test_anonymous_visitors_are_answered_on_the_loop_members_in_the_pool(filled:
         assert engine.ready
         assert client.get("/papers/2606.13681").status_code == 200
         assert threads == ["pool", "loop"]
+        threads.clear()
+        # Searches too, once the engine is open; a member's in the pool.
+        assert client.get("/search?q=model").status_code == 200
+        assert client.get("/api/papers/search?q=model").status_code == 200
+        client.get("/search?q=model", headers={"cookie": f"{SESSION_COOKIE}=nobody"})
+        assert threads == ["loop", "loop", "pool"]
+
+
+def test_a_search_before_the_engine_is_open_waits_in_the_pool(filled: Store) -> None:
+    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch)
+    threads: list[str] = []
+    _recording(dispatch, threads)
+    with TestClient(app) as client:
+        assert not app.state.engine.ready
+        assert client.get("/api/papers/search?q=model").status_code == 200
+        assert client.get("/search?q=model").status_code == 200
+    assert threads == ["pool", "loop"]
 
 
 def test_a_store_over_the_network_keeps_the_pool(store: Store) -> None:

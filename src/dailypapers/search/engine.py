@@ -10,12 +10,14 @@ the fused list.
 If the query embedding fails or takes longer than the timeout, the lexical list alone is
 returned and the response says so (as it does when an index is not built yet). When no
 paper has the query's words, semantic hits below a similarity floor are dropped, so a
-nonsense query finds nothing rather than noise.
+nonsense query finds nothing rather than noise. The last rankings are kept (``_rankings``),
+so another page of the same search is only cut from its ranking.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +30,7 @@ from rapidfuzz import fuzz
 
 from dailypapers.index.lexical.index import IndexUnusable
 from dailypapers.index.lexical.snippet import Marker
+from dailypapers.memo import Memo
 from dailypapers.search.catalog import Catalog, Entry, title_key
 from dailypapers.search.fusion import get_fusion
 from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
@@ -108,6 +111,27 @@ Embedding = concurrent.futures.Future[npt.NDArray[np.float32]]
 Abstracts = Callable[[list[str]], dict[str, str]]
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """What a search found, before it is cut into pages: the papers in the order shown,
+    their fused scores, and which matched as the paper's id or title."""
+
+    ordered: tuple[str, ...]
+    scores: dict[str, float]
+    exact: frozenset[str]
+    used_mode: Mode
+
+
+# The last searches' rankings, by engine, query, mode, filters and sort: the next page of
+# results, a reload or the same search's feed neither searches nor fuses again. An engine
+# never changes what it finds (a reopening is another engine, another serial), so a kept
+# ranking is never stale; one of an engine replaced is only dropped in its turn. A Memo,
+# so the benchmarks' cold rows start without it. About 20 KB each.
+RANKINGS_KEPT = 256
+_rankings: Memo[tuple[object, ...], Ranking] = Memo(RANKINGS_KEPT, fixed=True)
+_serials = itertools.count()
+
+
 class SearchEngine:
     def __init__(
         self,
@@ -132,6 +156,7 @@ class SearchEngine:
         # One worker: a query embedding that overruns its timeout finishes in the background
         # while the request returns lexical results.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self._serial = next(_serials)  # its rankings' key (see ``_rankings``)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -139,22 +164,35 @@ class SearchEngine:
     def search(self, request: SearchRequest) -> SearchResponse:
         text, truncated = clean_query(request.text)
         notes = [f"The query was cut to its first {len(text)} characters."] if truncated else []
+        key = (self._serial, text, request.mode, request.filters, request.sort)
+        ranking = _rankings.get(key)
+        if ranking is None:
+            ranking = self._rank(text, request, notes)
+            # Only a whole answer is kept: not one that fell back (a slow embedding, a
+            # damaged or missing index) and says so, which the next search may not.
+            if not notes and not self.damaged:
+                _rankings.keep(key, ranking)
+        # Hits are made for the page only: a fused list holds up to two hundred papers.
+        window = ranking.ordered[request.offset : request.offset + request.limit]
+        scores, exact = ranking.scores, ranking.exact
+        page = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in window]
+        if request.snippets:
+            page = self._with_snippets(page, text)
+        found = len(ranking.ordered)
+        return SearchResponse(text, request.mode, ranking.used_mode, truncated, page, found, notes)
+
+    def _rank(self, text: str, request: SearchRequest, notes: list[str]) -> Ranking:
+        """Every paper found for ``text``, in the order shown, and their scores."""
         ranked, used_mode = self._retrieve(text, request.mode, request.filters, notes)
         # An index can be a little ahead of the catalog (a paper indexed after it was loaded).
         known = self.catalog.entries  # the dict itself: a method call per hit cost more
         ranked = [(pid, score) for pid, score in ranked if pid in known]
         exact = self._exact_matches(text, ranked, request.filters)
-        scores = dict(ranked)
         ordered = exact + [pid for pid, _score in ranked if pid not in exact]
         if request.sort == "newest":
             entries = self.catalog.entries
             ordered.sort(key=lambda pid: entries[pid].day or date.min, reverse=True)
-        # Hits are made for the page only: a fused list holds up to two hundred papers.
-        window = ordered[request.offset : request.offset + request.limit]
-        page = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in window]
-        if request.snippets:
-            page = self._with_snippets(page, text)
-        return SearchResponse(text, request.mode, used_mode, truncated, page, len(ordered), notes)
+        return Ranking(tuple(ordered), dict(ranked), frozenset(exact), used_mode)
 
     def _retrieve(
         self,
@@ -257,11 +295,23 @@ class SearchEngine:
             entry.has_code, exact,
         )  # fmt: skip
 
+    def marker(self, text: str) -> Marker:
+        """What marks ``text``'s words in the snippets of its hits: near words only for the
+        query words the keyword search forgave as typos, when the index can say which."""
+        typos: Callable[[str], frozenset[str]] | None = getattr(self.lexical, "typos", None)
+        forgiven = None
+        if typos is not None and not self.damaged:
+            try:
+                forgiven = typos(clean_query(text)[0])
+            except IndexUnusable:  # the search itself says so, and marks it for a rebuild
+                forgiven = None
+        return Marker(text, forgiven)
+
     def _with_snippets(self, hits: list[Hit], text: str) -> list[Hit]:
         if self.abstracts is None or not hits:
             return hits
         found = self.abstracts([hit.id for hit in hits])
-        marker = Marker(text)
+        marker = self.marker(text)
         return [
             replace(hit, snippet=marker.snippet(found[hit.id])) if hit.id in found else hit
             for hit in hits

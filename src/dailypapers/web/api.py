@@ -28,7 +28,13 @@ from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
 from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_model
 from dailypapers.web.progress import SEMANTIC_INDEX_HEADER, semantic_progress_of
-from dailypapers.web.routing import Direct, QueryPairs, anonymous_local, without
+from dailypapers.web.routing import (
+    Direct,
+    QueryPairs,
+    anonymous_local,
+    engine_ready_local,
+    without,
+)
 
 # A submitter's papers of every day, when no period narrows them.
 ALL_DAYS, ALL_DAYS_END = date(1, 1, 1), date(9999, 12, 31)
@@ -106,6 +112,32 @@ def search_papers(
         answer = _items([entry for _hit, entry in found])
     answer.headers[SEMANTIC_INDEX_HEADER] = f"{semantic_progress_of(request).percent}%"
     return answer
+
+
+_PLAIN_LIMIT = re.compile("[0-9]{1,3}")
+
+
+def _words_only(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
+    """``/api/papers/search`` with one ``q`` and at most one plain ``limit`` in range."""
+    text: str | None = None
+    limit: str | None = None
+    for key, value in query:
+        if key == "q" and text is None:
+            text = value
+        elif key == "limit" and limit is None and _PLAIN_LIMIT.fullmatch(value):
+            limit = value
+        else:
+            return None
+    count = 20 if limit is None else int(limit)
+    if text is None or not 1 <= count <= 120:
+        return None
+    return {"q": text, "limit": count}
+
+
+# A search by its words skips FastAPI's routing (web/routing.py), as the day's papers do.
+SEARCH_DIRECT = (
+    Direct("api", re.compile("/api/papers/search"), _words_only, search_papers, engine_ready_local),
+)
 
 
 @router.get("/papers/{paper_id}/similar", response_model=list[DailyPaper])

@@ -43,7 +43,7 @@ from dailypapers.web.head import HeadAsGet
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
 from dailypapers.web.member_pages import MemberPages
-from dailypapers.web.pages import alerts, daily, paper
+from dailypapers.web.pages import alerts, daily, paper, search
 from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.routing import dispatch_by_prefix
 from dailypapers.web.security import SecurityHeaders
@@ -116,7 +116,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/healthz", healthz, include_in_schema=False)
     # Each request tries only its path's group of routes; the hottest pages skip them.
-    dispatch_by_prefix(app.router, (*daily.DIRECT, *paper.DIRECT, *api.DIRECT), votes.FORMS)
+    direct = (*daily.DIRECT, *paper.DIRECT, *api.DIRECT, *search.DIRECT, *api.SEARCH_DIRECT)
+    dispatch_by_prefix(app.router, direct, votes.FORMS)
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(HTTPException, handle_error)
     app.add_exception_handler(OverflowError, handle_error)  # a number no column holds: 400

@@ -159,6 +159,13 @@ def anonymous_local(scope: Scope) -> bool:
     return True
 
 
+def engine_ready_local(scope: Scope) -> bool:
+    """:func:`anonymous_local`, once the app's search engine is open: what a page that
+    searches may answer on the event loop (the first search would otherwise wait there for
+    the engine's opening; a query's embedding runs in the engine's own thread)."""
+    return bool(scope["app"].state.engine.ready) and anonymous_local(scope)
+
+
 def without(pairs: QueryPairs, names: frozenset[str]) -> bool:
     """Whether none of the query ``pairs`` is one of the parameters ``names``."""
     return not any(key in names for key, _ in pairs)

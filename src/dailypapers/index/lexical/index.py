@@ -42,7 +42,7 @@ from typing import Any, Final
 import tantivy
 
 from dailypapers.index.filters import Filters
-from dailypapers.index.lexical.query import build_query, parse_query
+from dailypapers.index.lexical.query import build_query, parse_query, typo_stems
 from dailypapers.index.lexical.schema import (
     TEXT_FIELDS,
     build_schema,
@@ -298,6 +298,16 @@ class LexicalIndex:
             return []
         hits = searcher.search(query, limit=k, count=False).hits
         return [(searcher.doc(address)["id"][0], score) for score, address in hits]
+
+    def typos(self, text: str) -> frozenset[str]:
+        """The stems of ``text``'s words that a search for it forgives as typos (matching
+        the words one edit away too): what a snippet marks near words for."""
+        try:
+            return typo_stems(parse_query(text), self._index.searcher())
+        except BaseException as error:  # as in search
+            if isinstance(error, ValueError | OSError) or _is_panic(error):
+                raise IndexUnusable(f"searching {self.path} failed: {error}") from error
+            raise
 
     def vocabulary(self, searcher: tantivy.Searcher | None = None) -> Vocabulary:
         """The words of the index (stems of titles and abstracts, names), read once."""

@@ -131,6 +131,41 @@ def _phrase_anywhere(schema: tantivy.Schema, text: str) -> Query | None:
     return Query.boolean_query(clauses) if clauses else None
 
 
+def _text_freq(searcher: tantivy.Searcher, term: str) -> int:
+    return sum(searcher.doc_freq(field, term) for field in TEXT_FIELDS)
+
+
+def _may_be_typo(searcher: tantivy.Searcher, stem: str, name: str) -> bool:
+    """Whether a query word (``name``: lowercased, not stemmed; ``stem``: its stem) is one
+    the search forgives as a typo: long enough, and in (nearly) no paper as it is. The word
+    as typed decides the length; the index holds stems, so the stem is what is counted."""
+    return len(name) >= FUZZY_MIN_CHARS and _text_freq(searcher, stem) <= FUZZY_MAX_DOC_FREQ
+
+
+def _word_stems(words: tuple[str, ...]) -> tuple[dict[str, str], dict[int, str]]:
+    """The searched words: each stem once with its name form (``name``: lowercased, not
+    stemmed), in order, and the stems by position (for the title phrase)."""
+    text = " ".join(words)
+    names = terms(text, NAMES)[:MAX_WORDS]
+    if not names:
+        return {}, {}
+    stemmed = {pos: stem for pos, stem in terms(text, STEMMED) if pos <= names[-1][0]}
+    found: dict[str, str] = {}
+    for position, name in names:
+        # A stop word has no stem: it is not searched, not even as a name ("An", "Do").
+        stem = stemmed.get(position)
+        if stem is not None and stem not in found:
+            found[stem] = name
+    return found, stemmed
+
+
+def typo_stems(parsed: ParsedQuery, searcher: tantivy.Searcher) -> frozenset[str]:
+    """The stems of the query's words that the search also matches one edit away (what
+    the snippets mark near words for): :func:`build_query`'s rule, without building."""
+    words, _ = _word_stems(parsed.words)
+    return frozenset(stem for stem, name in words.items() if _may_be_typo(searcher, stem, name))
+
+
 class _Builder:
     """Collects the clauses of one query; needs the searcher for document frequencies."""
 
@@ -151,27 +186,15 @@ class _Builder:
         docs = searcher.num_docs
         self.common_above = max(COMMON_WORD_MIN_DOCS, int(docs * COMMON_WORD_SHARE))
 
-    def _text_freq(self, term: str) -> int:
-        return sum(self.searcher.doc_freq(field, term) for field in TEXT_FIELDS)
-
     def _fuzzy(self, field: str, near: list[str]) -> Query:
         """Papers with any of ``near`` in ``field``, each at one constant score."""
         matches = Query.term_set_query(self.schema, field, near)
         return Query.const_score_query(matches, FUZZY_SCORE * FIELD_BOOSTS[field])
 
     def add_words(self, words: tuple[str, ...]) -> None:
-        text = " ".join(words)
-        names = terms(text, NAMES)[:MAX_WORDS]
-        if not names:
-            return
-        stemmed = {pos: stem for pos, stem in terms(text, STEMMED) if pos <= names[-1][0]}
-        seen: set[str] = set()
-        for position, name in names:
-            # A stop word has no stem: it is not searched, not even as a name ("An", "Do").
-            stem = stemmed.get(position)
-            if stem is not None and stem not in seen:
-                seen.add(stem)
-                self._add_word(stem, name)
+        found, stemmed = _word_stems(words)
+        for stem, name in found.items():
+            self._add_word(stem, name)
         if len(stemmed) > 1:
             phrase = _phrase(self.schema, "title", list(stemmed.items()))
             self.should.append(Query.boost_query(phrase, TITLE_PHRASE_BOOST))
@@ -182,11 +205,7 @@ class _Builder:
             self.should.append(_boosted(Query.term_query(self.schema, field, stem), field))
         if self.searcher.doc_freq("abstract", stem) <= self.common_above:
             self.should.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
-        # The word as typed (``name``: lowercased, not stemmed) decides whether it is long
-        # enough to be fuzzy; the index holds stems, so the stem is what is matched.
-        if self.vocabulary is None or len(name) < FUZZY_MIN_CHARS:
-            return
-        if self._text_freq(stem) > FUZZY_MAX_DOC_FREQ:
+        if self.vocabulary is None or not _may_be_typo(self.searcher, stem, name):
             return
         vocabulary = self.vocabulary()
         if self.searcher.doc_freq("authors", name) <= FUZZY_MAX_DOC_FREQ:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
@@ -117,13 +117,24 @@ class Marker:
     typos, when it is one edit from a long query term that its text lacks, unless
     more than ``FUZZY_MAX_DOC_FREQ`` texts of the page have that term: the search forgives
     only words in at most that many papers, so such a word was searched as it is and words
-    near it are not what it matched. A text alone is marked the same either way.
+    near it are not what it matched. A text alone is marked the same either way. When the
+    index says which terms the search forgave (``typos``, :meth:`LexicalIndex.typos`), only
+    those mark near words: a term in more papers than that was not forgiven either, and the
+    page's texts are not looked through for its neighbours (about half of the searches of
+    a page made of titles, BENCHMARKS.md "Web CPU: the search page, session 9").
     """
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, typos: Collection[str] | None = None) -> None:
         self.wanted = _query_terms(query)
         self._wanted = frozenset(self.wanted)
-        self._fuzzy = [(term, FUZZY_EDITS) for term in self.wanted if len(term) >= FUZZY_MIN_CHARS]
+        # The terms whose near words may be marked: those the search forgave as typos when
+        # the index said which (``typos``), else every long term.
+        fuzzy = (
+            [t for t in self.wanted if len(t) >= FUZZY_MIN_CHARS]
+            if typos is None
+            else [t for t in self.wanted if t in typos]
+        )
+        self._fuzzy = [(term, FUZZY_EDITS) for term in fuzzy]
         self._prefixes = _search_prefixes(self.wanted)
 
     def _hits(self, present: set[str], fuzzy: list[tuple[str, int]]) -> dict[str, str]:

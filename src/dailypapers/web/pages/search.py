@@ -7,6 +7,7 @@ shown on the form with a 422, and a search that fell back to keywords says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -23,6 +24,7 @@ from dailypapers.search.query import Filters, SearchRequest, SearchSort, clean_q
 from dailypapers.web.deps import category_problem, engine_of, reader
 from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.progress import semantic_progress_of
+from dailypapers.web.routing import Direct, QueryPairs, engine_ready_local
 from dailypapers.web.templating import render
 from dailypapers.web.votes import community_context
 
@@ -30,6 +32,7 @@ router = APIRouter()
 
 # The engine fuses at most a few hundred candidates; pages past them would be empty.
 MAX_PAGE = 50
+MAX_QUERY_CHARS = 2000  # what the box may send (the engine cuts it to 250 characters)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _filters(
 
 
 def _results(
-    request: Request, hits: list[Hit], text: str
+    request: Request, hits: list[Hit], text: str, marker: Marker
 ) -> tuple[list[Result], dict[str, object]]:
     """The hits with their entries and snippets, and what a signed-in member sees of them.
 
@@ -76,7 +79,7 @@ def _results(
         found = read.found(hits)
         community = community_context(request, read, [entry for _hit, entry in found])
     # The page's snippets together: their words are looked up once for all (Marker.snippets).
-    snippets = Marker(text).snippets([entry.abstract for _hit, entry in found])
+    snippets = marker.snippets([entry.abstract for _hit, entry in found])
     results = [
         Result(entry, snippet or None, hit.exact)
         for (hit, entry), snippet in zip(found, snippets, strict=True)
@@ -87,7 +90,7 @@ def _results(
 @router.get("/search")
 def search(
     request: Request,
-    q: Annotated[str, Query(max_length=2000)] = "",
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)] = "",
     since: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     until: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     category: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006 - FastAPI copies it
@@ -118,7 +121,8 @@ def search(
     }
     if problems or not text:
         return render(request, "search.html", context, status_code=422 if problems else 200)
-    response = engine_of(request).search(
+    engine = engine_of(request)
+    response = engine.search(
         SearchRequest(
             text,
             limit=SEARCH_PAGE_SIZE,
@@ -128,7 +132,7 @@ def search(
         )  # fmt: skip
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
-    results, community = _results(request, response.hits, text)
+    results, community = _results(request, response.hits, text, engine.marker(text))
     context.update(community)
     context.update(
         semantic=semantic_progress_of(request),
@@ -139,3 +143,31 @@ def search(
         feeds=feed_links(f"Search: {text}", "/feeds/search", urlencode({"q": text})),
     )
     return render(request, "search.html", context)
+
+
+_PLAIN_PAGE = re.compile("[0-9]{1,2}")
+
+
+def _query_and_page(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
+    """A search by its words alone (and a page number), the box's own request: answered
+    directly; a filter, a sort or a value FastAPI would check or refuse goes to the router."""
+    text: str | None = None
+    page: str | None = None
+    for key, value in query:
+        if key == "q" and text is None and len(value) <= MAX_QUERY_CHARS:
+            text = value
+        elif key == "p" and page is None and _PLAIN_PAGE.fullmatch(value):
+            page = value
+        else:
+            return None
+    p = 0 if page is None else int(page)
+    if p > MAX_PAGE:
+        return None
+    return {
+        "q": text or "", "since": None, "until": None, "category": [], "code": False,
+        "sort": "relevance", "p": p,
+    }  # fmt: skip
+
+
+# A search by its words skips FastAPI's routing (web/routing.py).
+DIRECT = (Direct("search", re.compile("/search"), _query_and_page, search, engine_ready_local),)
