@@ -256,8 +256,8 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     if missing:
         built = _build_entries([keys[index] for index in missing])
         for index, entry in zip(missing, built, strict=True):
-            _entry_memo.keep(keys[index], entry)
             found[index] = entry
+        _entry_memo.keep_all(zip([keys[index] for index in missing], built, strict=True))
     return [entry for entry in found if entry is not None]  # every one, now
 
 

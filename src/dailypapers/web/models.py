@@ -210,10 +210,12 @@ _items: Memo[FeedEntry, bytes] = Memo()
 def items_json(entries: Iterable[FeedEntry]) -> bytes:
     """A JSON list of ``DailyPaper`` items, as FastAPI would write the models."""
     parts = []
+    made = []
     for entry in entries:
         item = _items.get(entry)
         if item is None:
             item = to_json(daily_json(entry))
-            _items.keep(entry, item)
+            made.append((entry, item))
         parts.append(item)
+    _items.keep_all(made)
     return b"[" + b",".join(parts) + b"]"
