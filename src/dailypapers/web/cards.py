@@ -47,6 +47,9 @@ def short_authors(names: tuple[str, ...] | list[str], shown: int = SHOWN_AUTHORS
     return ", ".join(names[:shown]) + " et al."
 
 
+# Every card says "N upvotes" and "N comments", on every request (the count is not part of a
+# kept card): remembered, a third of the formatting's cost.
+@lru_cache(maxsize=4096)
 def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 

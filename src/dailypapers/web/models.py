@@ -28,6 +28,8 @@ def hf_time(moment: datetime) -> str:
     """``moment`` (naive times are UTC, as the store keeps them) as ``...T00:00:00.000Z``."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if moment.year >= 1000:  # the same text as strftime's below, a fifth of its cost
+        return f"{moment.isoformat(timespec='milliseconds')}Z"
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
