@@ -98,22 +98,26 @@ def _day_html(day: date) -> str:
     return f'<time datetime="{day.isoformat()}">{day.strftime("%a %-d %b %Y")}</time>'
 
 
+_SEP = "\n      "  # between the meta line's parts
+
+
 def _meta(entry: FeedEntry, exact: bool) -> str:
-    parts = ['<span class="badge exact">exact match</span>'] if exact else []
-    if entry.categories:
-        parts.append(_category_badge(entry.categories[0]))
+    # One f-string of the optional parts, each with its separator (no list to join: a card
+    # built anew is a third of a cold daily page).
+    exact_html = f'<span class="badge exact">exact match</span>{_SEP}' if exact else ""
+    category = f"{_category_badge(entry.categories[0])}{_SEP}" if entry.categories else ""
+    code = ""
     if entry.code_url:
         stars = entry.github_stars if entry.code_url == entry.github_repo else None
         label = f"code ★ {stars}" if stars else "code"
-        parts.append(
-            f'<a class="badge code" href="{escape(entry.code_url)}" rel="noopener">{label}</a>'
-        )
+        href = escape(entry.code_url)
+        code = f'<a class="badge code" href="{href}" rel="noopener">{label}</a>{_SEP}'
+    submitter = ""
     if entry.featured_by:
-        parts.append(f'<span class="submitter">submitted by {escape(entry.featured_by)}</span>')
-    parts.append(f'<span class="comments">{plural(entry.num_comments, "comment")}</span>')
-    if entry.day:
-        parts.append(_day_html(entry.day))
-    return "\n      ".join(parts)
+        submitter = f'<span class="submitter">submitted by {escape(entry.featured_by)}</span>{_SEP}'
+    day = f"{_SEP}{_day_html(entry.day)}" if entry.day else ""
+    comments = plural(entry.num_comments, "comment")
+    return f'{exact_html}{category}{code}{submitter}<span class="comments">{comments}</span>{day}'
 
 
 def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> str:
