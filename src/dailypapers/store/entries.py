@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -202,7 +203,7 @@ def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any
     On SQLite (``sqlite``) the page's rows are found by their rowid, which the index gives
     the inner query for free (one B-tree search a row instead of two: the id's index, then
     the table), and put in order by :func:`_in_order` rather than by SQLite, which sorted the
-    whole rows again (abstracts and all): together some 0.15 ms of a daily page. PostgreSQL
+    whole rows again (abstracts and all): together 5 to 10 % of the statement. PostgreSQL
     sorts them (its text order follows the database's collation, Python's would not).
     """
     keys = _ordering(order)
@@ -227,7 +228,7 @@ def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any
 
 # Where a page row's total and sort keys are (after _COLUMNS; see _paged).
 _TOTAL = len(_COLUMNS)
-_PAGE_KEYS = slice(_TOTAL + 1, _TOTAL + 4)
+_PAGE_KEYS = itemgetter(_TOTAL + 1, _TOTAL + 2, _TOTAL + 3)
 
 
 def _in_order(rows: list[tuple[Any, ...]], sqlite: bool) -> list[tuple[Any, ...]]:
@@ -235,7 +236,7 @@ def _in_order(rows: list[tuple[Any, ...]], sqlite: bool) -> list[tuple[Any, ...]
     keys are an integer and texts, which Python orders as SQLite does (its BINARY collation
     compares UTF-8 bytes, the order of code points); PostgreSQL's come sorted."""
     if sqlite:
-        rows.sort(key=lambda row: row[_PAGE_KEYS], reverse=True)
+        rows.sort(key=_PAGE_KEYS, reverse=True)  # already in order: one pass
     return rows
 
 
