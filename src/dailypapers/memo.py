@@ -19,7 +19,7 @@ rows): :func:`set_aside` empties all of them for a block and puts them back afte
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from threading import Lock
 from typing import Any, Generic, TypeVar
@@ -52,6 +52,17 @@ class Memo(Generic[K, V]):
             while len(self.kept) >= self.size:
                 self.kept.popitem(last=False)
             self.kept[key] = value
+
+    def keep_all(self, pairs: Iterable[tuple[K, V]]) -> None:
+        """:meth:`keep` each ``(key, value)``, under the lock once (a page keeps 50)."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            kept = self.kept
+            for key, value in pairs:
+                while len(kept) >= self.size:
+                    kept.popitem(last=False)
+                kept[key] = value
 
     def clear(self) -> None:
         with self._lock:

@@ -206,3 +206,42 @@ def test_kept_entries_are_the_rows_built_afresh(store: Store) -> None:
         changed = feed_entries(connection, ids)
     assert (changed[1].title, changed[1].hf_upvotes) == ("Retitled", 11)
     assert changed[0] is cold[0]  # unchanged, still kept
+
+
+def test_a_page_is_in_the_databases_order_through_every_tie(store: Store) -> None:
+    """A day's page in the order ORDER BY gives: upvotes, then submission time (none counts
+    as the oldest), then id, all descending; on SQLite the rows are put in that order in
+    Python (``_in_order``), so ties and ids of both arXiv styles are checked."""
+    day = date(2025, 2, 3)
+    shapes = [
+        ("2502.00010", 5, datetime(2025, 2, 1, 9)), ("2502.00009", 5, datetime(2025, 2, 1, 9)),
+        ("hep-th/9901001", 5, datetime(2025, 2, 1, 9)), ("2502.00011", 5, None),
+        ("2502.00001", 7, datetime(2025, 1, 1)), ("2502.00002", 0, None),
+        ("2502.00003", 5, datetime(2025, 2, 1, 9, 0, 1)),
+    ]  # fmt: skip
+    with store.write() as connection:
+        upsert_papers(
+            connection,
+            [
+                make_record(pid, pid, first_listed_on=day, hf_upvotes=votes, submitted_at=at)
+                for pid, votes, at in shapes
+            ],
+        )
+    with store.read() as connection:
+        by_votes = feed_page(connection, day, day, limit=10)
+        recent = feed_page(connection, day, day, limit=10, order="recent")
+        middle = feed_page(connection, day, day, limit=3, offset=2)
+        by_sql = connection.exec_driver_sql(
+            "SELECT arxiv_id FROM papers ORDER BY hf_upvotes + local_upvotes DESC, "
+            "COALESCE(submitted_at, '1970-01-01 00:00:00') DESC, arxiv_id DESC"
+        ).scalars()
+        expected = list(by_sql)
+    assert [e.id for e in by_votes.entries] == [
+        "2502.00001", "2502.00003", "hep-th/9901001", "2502.00010", "2502.00009",
+        "2502.00011", "2502.00002",
+    ] == expected  # fmt: skip
+    assert [e.id for e in recent.entries] == [
+        "2502.00003", "hep-th/9901001", "2502.00010", "2502.00009", "2502.00001",
+        "2502.00011", "2502.00002",
+    ]  # fmt: skip
+    assert [e.id for e in middle.entries] == expected[2:5] and middle.total == 7

@@ -158,3 +158,31 @@ def test_a_memo_of_size_0_keeps_nothing() -> None:
         memo.size_all(memo.DEFAULT_SIZE)
     cards.card(ENTRY)
     assert len(cards._memo) == 1
+
+
+def test_keep_all_keeps_each_and_drops_the_oldest_first() -> None:
+    kept: memo.Memo[int, str] = memo.Memo(3)
+    kept.keep(0, "0")
+    kept.keep_all((key, str(key)) for key in range(1, 5))
+    assert list(kept.kept.items()) == [(2, "2"), (3, "3"), (4, "4")]
+    nothing: memo.Memo[int, str] = memo.Memo(0)
+    nothing.keep_all([(1, "1")])
+    assert not nothing
+
+
+def test_a_list_of_cards_keeps_each_card_once_and_shows_the_same() -> None:
+    entries = [dataclasses.replace(ENTRY, id=f"2606.{index:05d}") for index in range(4)]
+    first = str(cards.cards(entries, 1))
+    assert len(cards._memo) == 4
+    assert str(cards.cards(entries, 1)) == first and len(cards._memo) == 4
+    for rank, entry in enumerate(entries, 1):
+        assert f"  <li>{_fresh(entry, rank)}</li>\n" in first
+
+
+def test_an_id_that_is_not_an_arxiv_id_is_escaped_in_every_place() -> None:
+    odd = dataclasses.replace(ENTRY, id='x&y"/z w')
+    for html in (str(cards.card(odd)), str(cards.card(odd, voter=Voter(frozenset(), "t", "/")))):
+        assert 'data-paper="x&amp;y&quot;/z w"' in html
+        assert 'href="/papers/x%26y%22/z%20w"' in html
+        assert 'id="t-x&amp;y&quot;-z w"' in html and '"t-x&amp;y&quot;-z w"' in html
+        assert 'x&y"' not in html

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -191,16 +192,25 @@ def _by_ids(count: int) -> Select[Any]:
 _LATEST = select(func.max(papers.c.feed_day))
 
 
-def _paged(where: ColumnElement[bool], order: Order) -> Select[Any]:
-    """The rows of one page of ``where`` in ``order``, with the total of ``where`` last.
+def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any]:
+    """The rows of one page of ``where`` in ``order``: ``_COLUMNS``, then the total of
+    ``where``, then the sort keys (``_PAGE_KEYS``).
 
     The inner query sorts narrow rows (id and sort keys) and keeps the page's (a top-N sort,
     no window over all of them); only those rows are then read whole, so abstracts of the
     papers not shown are never copied into a sort. The total is counted apart, once.
+
+    On SQLite (``sqlite``) the page's rows are found by their rowid, which the index gives
+    the inner query for free (one B-tree search a row instead of two: the id's index, then
+    the table), and put in order by :func:`_in_order` rather than by SQLite, which sorted the
+    whole rows again (abstracts and all): together 5 to 10 % of the statement. PostgreSQL
+    sorts them (its text order follows the database's collation, Python's would not).
     """
     keys = _ordering(order)
+    labelled = [key.element.label(f"k{index}") for index, key in enumerate(keys)]
+    rowid: ColumnElement[int] = literal_column("papers.rowid")
     inner = (
-        select(*(key.element.label(f"k{index}") for index, key in enumerate(keys)))
+        select(*labelled, *([rowid.label("rid")] if sqlite else []))
         .where(where)
         .order_by(*keys)
         .limit(bindparam("limit"))
@@ -209,12 +219,25 @@ def _paged(where: ColumnElement[bool], order: Order) -> Select[Any]:
     )
     # Not correlated: the outer query's papers are the page's, the count's are all of them.
     total = select(func.count()).select_from(papers).where(where).correlate(None)
-    key_columns = list(inner.c)  # every key sorts descending (see _ordering)
-    return (
-        select(*_COLUMNS, total.scalar_subquery().label("total"))
-        .join_from(inner, papers, papers.c.arxiv_id == key_columns[-1])
-        .order_by(*(column.desc() for column in key_columns))
-    )
+    key_columns = [inner.c[f"k{index}"] for index in range(len(keys))]  # all descending
+    joined = rowid == inner.c.rid if sqlite else papers.c.arxiv_id == key_columns[-1]
+    statement = select(*_COLUMNS, total.scalar_subquery().label("total"), *key_columns)
+    statement = statement.join_from(inner, papers, joined)
+    return statement if sqlite else statement.order_by(*(c.desc() for c in key_columns))
+
+
+# Where a page row's total and sort keys are (after _COLUMNS; see _paged).
+_TOTAL = len(_COLUMNS)
+_PAGE_KEYS = itemgetter(_TOTAL + 1, _TOTAL + 2, _TOTAL + 3)
+
+
+def _in_order(rows: list[tuple[Any, ...]], sqlite: bool) -> list[tuple[Any, ...]]:
+    """A page's rows in their order: every sort key descending (see ``_ordering``). SQLite's
+    keys are an integer and texts, which Python orders as SQLite does (its BINARY collation
+    compares UTF-8 bytes, the order of code points); PostgreSQL's come sorted."""
+    if sqlite:
+        rows.sort(key=_PAGE_KEYS, reverse=True)  # already in order: one pass
+    return rows
 
 
 def _range_where(by_category: bool, by_submitter: bool) -> ColumnElement[bool]:
@@ -222,9 +245,11 @@ def _range_where(by_category: bool, by_submitter: bool) -> ColumnElement[bool]:
 
 
 @cache
-def _page_statement(order: Order, by_category: bool, by_submitter: bool) -> Select[Any]:
+def _page_statement(
+    order: Order, by_category: bool, by_submitter: bool, sqlite: bool
+) -> Select[Any]:
     """One page of a range; built once per shape."""
-    return _paged(_range_where(by_category, by_submitter), order)
+    return _paged(_range_where(by_category, by_submitter), order, sqlite)
 
 
 @cache
@@ -256,8 +281,8 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     if missing:
         built = _build_entries([keys[index] for index in missing])
         for index, entry in zip(missing, built, strict=True):
-            _entry_memo.keep(keys[index], entry)
             found[index] = entry
+        _entry_memo.keep_all(zip([keys[index] for index in missing], built, strict=True))
     return [entry for entry in found if entry is not None]  # every one, now
 
 
@@ -330,9 +355,10 @@ def feed_page(
         "start": start, "end": end, "category": category, "submitter": submitter,
         "limit": limit, "offset": offset,
     }  # fmt: skip
-    rows = fetch(connection, _page_statement(order, *shape), params)
+    sqlite = connection.dialect.name == "sqlite"
+    rows = _in_order(fetch(connection, _page_statement(order, *shape, sqlite), params), sqlite)
     if rows:
-        return FeedPage(_entries(rows), rows[0][-1])
+        return FeedPage(_entries(rows), rows[0][_TOTAL])
     # A page past the end.
     return FeedPage([], fetch(connection, _count_statement(*shape), params)[0][0] or 0)
 
@@ -391,16 +417,17 @@ _MINE = papers.c.arxiv_id.in_(
     .join(authors, authors.c.id == paper_authors.c.author_id)
     .where(authors.c.name == bindparam("name"))
 )
-_AUTHOR_PAGE = _paged(_MINE, "recent")
+_AUTHOR_PAGES = {sqlite: _paged(_MINE, "recent", sqlite) for sqlite in (False, True)}
 _AUTHOR_COUNT = select(func.count()).select_from(papers).where(_MINE)
 
 
 def author_page(connection: Connection, name: str, *, limit: int, offset: int = 0) -> FeedPage:
     """The papers of the author named exactly ``name``, newest first."""
     params = {"name": name, "limit": limit, "offset": offset}
-    rows = fetch(connection, _AUTHOR_PAGE, params)
+    sqlite = connection.dialect.name == "sqlite"
+    rows = _in_order(fetch(connection, _AUTHOR_PAGES[sqlite], params), sqlite)
     if rows:
-        return FeedPage(_entries(rows), rows[0][-1])
+        return FeedPage(_entries(rows), rows[0][_TOTAL])
     return FeedPage([], fetch(connection, _AUTHOR_COUNT, params)[0][0] or 0)
 
 

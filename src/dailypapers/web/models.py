@@ -28,6 +28,8 @@ def hf_time(moment: datetime) -> str:
     """``moment`` (naive times are UTC, as the store keeps them) as ``...T00:00:00.000Z``."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if moment.year >= 1000:  # the same text as strftime's below, a fifth of its cost
+        return f"{moment.isoformat(timespec='milliseconds')}Z"
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
@@ -210,10 +212,12 @@ _items: Memo[FeedEntry, bytes] = Memo()
 def items_json(entries: Iterable[FeedEntry]) -> bytes:
     """A JSON list of ``DailyPaper`` items, as FastAPI would write the models."""
     parts = []
+    made = []
     for entry in entries:
         item = _items.get(entry)
         if item is None:
             item = to_json(daily_json(entry))
-            _items.keep(entry, item)
+            made.append((entry, item))
         parts.append(item)
+    _items.keep_all(made)
     return b"[" + b",".join(parts) + b"]"
