@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -175,8 +176,13 @@ def _endpoint(routes: list[BaseRoute], path: str) -> tuple[object, object]:
     return getattr(route, "endpoint", None), dependencies
 
 
-def _recording(dispatch: PrefixDispatch, threads: list[str]) -> None:
-    """Make every direct entry note whether its handler ran on the event loop."""
+def _recorded_app(store: Store) -> tuple[FastAPI, list[str]]:
+    """The app over ``store`` without the response cache, and a list where every direct
+    entry notes whether its handler ran on the event loop ("loop") or in a thread ("pool")."""
+    app = create_app(store, get_settings().model_copy(update={"page_cache_mb": 0}))
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, PrefixDispatch)
+    threads: list[str] = []
 
     def recorded(direct: Direct) -> Direct:
         def handler(*args: object, **kwargs: object) -> Response:
@@ -190,14 +196,11 @@ def _recording(dispatch: PrefixDispatch, threads: list[str]) -> None:
         return dataclasses.replace(direct, handler=handler)
 
     dispatch.direct = {k: tuple(map(recorded, v)) for k, v in dispatch.direct.items()}
+    return app, threads
 
 
 def test_anonymous_visitors_are_answered_on_the_loop_members_in_the_pool(filled: Store) -> None:
-    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
-    dispatch = app.router.middleware_stack
-    assert isinstance(dispatch, PrefixDispatch)
-    threads: list[str] = []
-    _recording(dispatch, threads)
+    app, threads = _recorded_app(filled)
     anonymous = ["/", "/date/2026-06-12", "/api/daily_papers?date=2026-06-12"]
     with TestClient(app) as client:
         for url in anonymous:
@@ -229,11 +232,7 @@ def test_anonymous_visitors_are_answered_on_the_loop_members_in_the_pool(filled:
 
 
 def test_a_search_before_the_engine_is_open_waits_in_the_pool(filled: Store) -> None:
-    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
-    dispatch = app.router.middleware_stack
-    assert isinstance(dispatch, PrefixDispatch)
-    threads: list[str] = []
-    _recording(dispatch, threads)
+    app, threads = _recorded_app(filled)
     with TestClient(app) as client:
         assert not app.state.engine.ready
         assert client.get("/api/papers/search?q=model").status_code == 200
@@ -242,11 +241,7 @@ def test_a_search_before_the_engine_is_open_waits_in_the_pool(filled: Store) -> 
 
 
 def test_a_store_over_the_network_keeps_the_pool(store: Store) -> None:
-    app = create_app(store, get_settings().model_copy(update={"page_cache_mb": 0}))
-    dispatch = app.router.middleware_stack
-    assert isinstance(dispatch, PrefixDispatch)
-    threads: list[str] = []
-    _recording(dispatch, threads)
+    app, threads = _recorded_app(store)
     with TestClient(app) as client:
         assert client.get("/").status_code == 200  # no papers yet: the empty site's page
     assert threads == ["loop" if store.is_sqlite else "pool"]

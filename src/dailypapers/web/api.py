@@ -33,6 +33,7 @@ from dailypapers.web.routing import (
     QueryPairs,
     anonymous_local,
     engine_ready_local,
+    plain_values,
     without,
 )
 
@@ -119,19 +120,11 @@ _PLAIN_LIMIT = re.compile("[0-9]{1,3}")
 
 def _words_only(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
     """``/api/papers/search`` with one ``q`` and at most one plain ``limit`` in range."""
-    text: str | None = None
-    limit: str | None = None
-    for key, value in query:
-        if key == "q" and text is None:
-            text = value
-        elif key == "limit" and limit is None and _PLAIN_LIMIT.fullmatch(value):
-            limit = value
-        else:
-            return None
-    count = 20 if limit is None else int(limit)
-    if text is None or not 1 <= count <= 120:
+    values = plain_values(query, {"q": lambda _text: True, "limit": _PLAIN_LIMIT.fullmatch})
+    if values is None or "q" not in values:
         return None
-    return {"q": text, "limit": count}
+    count = int(values.get("limit", 20))
+    return {"q": values["q"], "limit": count} if 1 <= count <= 120 else None
 
 
 # A search by its words skips FastAPI's routing (web/routing.py), as the day's papers do.

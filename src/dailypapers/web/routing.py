@@ -166,6 +166,20 @@ def engine_ready_local(scope: Scope) -> bool:
     return bool(scope["app"].state.engine.ready) and anonymous_local(scope)
 
 
+def plain_values(
+    query: QueryPairs, checks: Mapping[str, Callable[[str], object]]
+) -> dict[str, str] | None:
+    """``query``'s values by name when each pair's name is one of ``checks``, comes once, and
+    its value passes that name's check; else None (the router then decides)."""
+    found: dict[str, str] = {}
+    for key, value in query:
+        check = checks.get(key)
+        if check is None or key in found or not check(value):
+            return None
+        found[key] = value
+    return found
+
+
 def without(pairs: QueryPairs, names: frozenset[str]) -> bool:
     """Whether none of the query ``pairs`` is one of the parameters ``names``."""
     return not any(key in names for key, _ in pairs)

@@ -24,7 +24,7 @@ from dailypapers.search.query import Filters, SearchRequest, SearchSort, clean_q
 from dailypapers.web.deps import category_problem, engine_of, reader
 from dailypapers.web.pages.common import SEARCH_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.progress import semantic_progress_of
-from dailypapers.web.routing import Direct, QueryPairs, engine_ready_local
+from dailypapers.web.routing import Direct, QueryPairs, engine_ready_local, plain_values
 from dailypapers.web.templating import render
 from dailypapers.web.votes import community_context
 
@@ -151,21 +151,14 @@ _PLAIN_PAGE = re.compile("[0-9]{1,2}")
 def _query_and_page(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
     """A search by its words alone (and a page number), the box's own request: answered
     directly; a filter, a sort or a value FastAPI would check or refuse goes to the router."""
-    text: str | None = None
-    page: str | None = None
-    for key, value in query:
-        if key == "q" and text is None and len(value) <= MAX_QUERY_CHARS:
-            text = value
-        elif key == "p" and page is None and _PLAIN_PAGE.fullmatch(value):
-            page = value
-        else:
-            return None
-    p = 0 if page is None else int(page)
-    if p > MAX_PAGE:
+    values = plain_values(
+        query, {"q": lambda text: len(text) <= MAX_QUERY_CHARS, "p": _PLAIN_PAGE.fullmatch}
+    )
+    if values is None or int(values.get("p", 0)) > MAX_PAGE:
         return None
     return {
-        "q": text or "", "since": None, "until": None, "category": [], "code": False,
-        "sort": "relevance", "p": p,
+        "q": values.get("q", ""), "since": None, "until": None, "category": [], "code": False,
+        "sort": "relevance", "p": int(values.get("p", 0)),
     }  # fmt: skip
 
 
