@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import re
 
+import httpx2
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.responses import Response
@@ -83,28 +84,37 @@ ROUTED = [
 ]  # fmt: skip
 
 
-def test_direct_answers_are_the_routes_own(filled: Store) -> None:
-    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
+def _direct_answers_are_routed(
+    app: FastAPI, direct: list[str], routed: list[str]
+) -> dict[str, httpx2.Response]:
+    """Check that exactly the ``direct`` URLs have a direct entry, each for the handler the
+    router picks (with no dependency it would skip), and that every URL answers the same
+    with the entries as through the router alone. Returns the direct dispatch's answers."""
     dispatch = app.router.middleware_stack
     assert isinstance(dispatch, PrefixDispatch)
     routes = list(app.router.routes)
-    taken = {url for url in DIRECT + ROUTED if _direct_for(dispatch, url) is not None}
-    assert taken == set(DIRECT)
-    for url in DIRECT:
-        direct = _direct_for(dispatch, url)
-        assert direct is not None
+    assert {url for url in direct + routed if _direct_for(dispatch, url) is not None} == set(direct)
+    for url in direct:
+        entry = _direct_for(dispatch, url)
+        assert entry is not None
         handler, dependencies = _endpoint(routes, url.partition("?")[0])
         # A route's or router's dependency (a CSRF check, say) would be skipped: none.
-        assert handler is direct.handler and dependencies == [], url
+        assert handler is entry.handler and dependencies == [], url
     with TestClient(app) as client:
-        answers = {url: client.get(url, follow_redirects=False) for url in DIRECT + ROUTED}
+        answers = {url: client.get(url, follow_redirects=False) for url in direct + routed}
     dispatch.direct = {}  # now every request goes through the router
     with TestClient(app) as client:
         for url, direct_answer in answers.items():
-            routed = client.get(url, follow_redirects=False)
-            assert routed.status_code == direct_answer.status_code, url
-            assert routed.content == direct_answer.content, url
-            assert routed.headers == direct_answer.headers, url
+            through_router = client.get(url, follow_redirects=False)
+            assert through_router.status_code == direct_answer.status_code, url
+            assert through_router.content == direct_answer.content, url
+            assert through_router.headers == direct_answer.headers, url
+    return answers
+
+
+def test_direct_answers_are_the_routes_own(filled: Store) -> None:
+    app = create_app(filled, get_settings().model_copy(update={"page_cache_mb": 0}))
+    answers = _direct_answers_are_routed(app, DIRECT, ROUTED)
     assert answers["/date/2026-06-12"].status_code == 200
     assert answers["/api/daily_papers?date=2026-02-30"].status_code == 404
 
@@ -130,25 +140,7 @@ def test_direct_searches_are_the_routes_own(filled: Store) -> None:
     settings = get_settings().model_copy(update={"page_cache_mb": 0})
     run_index(filled, settings)  # both indexes built: the answers hold hits and snippets
     app = create_app(filled, settings)
-    dispatch = app.router.middleware_stack
-    assert isinstance(dispatch, PrefixDispatch)
-    routes = list(app.router.routes)
-    urls = SEARCH_DIRECT + SEARCH_ROUTED
-    assert {url for url in urls if _direct_for(dispatch, url) is not None} == set(SEARCH_DIRECT)
-    for url in SEARCH_DIRECT:
-        direct = _direct_for(dispatch, url)
-        assert direct is not None
-        handler, dependencies = _endpoint(routes, url.partition("?")[0])
-        assert handler is direct.handler and dependencies == [], url
-    with TestClient(app) as client:
-        answers = {url: client.get(url, follow_redirects=False) for url in urls}
-    dispatch.direct = {}
-    with TestClient(app) as client:
-        for url, direct_answer in answers.items():
-            routed = client.get(url, follow_redirects=False)
-            assert routed.status_code == direct_answer.status_code, url
-            assert routed.content == direct_answer.content, url
-            assert routed.headers == direct_answer.headers, url
+    answers = _direct_answers_are_routed(app, SEARCH_DIRECT, SEARCH_ROUTED)
     page = answers["/search?q=consistency+self-rewarding"]
     assert page.status_code == 200 and "<mark>" in page.text
     assert answers["/search?q=model&p=49"].status_code == 404  # past the last page

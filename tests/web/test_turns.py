@@ -68,37 +68,29 @@ def test_a_handler_that_fails_hands_the_turn_on() -> None:
     assert asyncio.run(main()) == ["after"]
 
 
-def test_a_cancelled_waiter_loses_its_turn_and_holds_up_nobody() -> None:
+@pytest.mark.parametrize("came", [False, True], ids=["while-waiting", "after-its-turn-came"])
+def test_a_cancelled_waiter_holds_up_nobody(came: bool) -> None:
+    """Cancelled while it waits, it loses its turn; cancelled after its turn was handed to
+    it (before it ran), it hands the turn on."""
+
     async def main() -> list[str]:
         turns, log = LoopTurns(), list[str]()
         async with turns:
             gone = asyncio.create_task(_take_turn(turns, "gone", log))
             kept = asyncio.create_task(_take_turn(turns, "kept", log))
-            await asyncio.sleep(0)
-            gone.cancel()
+            await asyncio.sleep(0)  # both wait, in order
+            if not came:
+                gone.cancel()
+        if came:
+            await asyncio.sleep(0)  # the turn is handed to `gone` on this pass...
+            gone.cancel()  # ...and it is cancelled before it runs
         await asyncio.gather(gone, kept, return_exceptions=True)
         assert gone.cancelled()
-        # The turn is free again: the next handler runs at once.
-        async with turns:
+        async with turns:  # the turn is free again: the next handler runs at once
             log.append("idle again")
         return log
 
     assert asyncio.run(main()) == ["kept", "idle again"]
-
-
-def test_a_waiter_cancelled_after_its_turn_came_hands_it_on() -> None:
-    async def main() -> list[str]:
-        turns, log = LoopTurns(), list[str]()
-        async with turns:
-            woken = asyncio.create_task(_take_turn(turns, "woken", log))
-            kept = asyncio.create_task(_take_turn(turns, "kept", log))
-            await asyncio.sleep(0)
-        await asyncio.sleep(0)  # the turn is handed to `woken` on this pass...
-        woken.cancel()  # ...and it is cancelled before it runs
-        await asyncio.gather(woken, kept, return_exceptions=True)
-        return log
-
-    assert asyncio.run(main()) == ["kept"]
 
 
 def test_turns_left_on_a_closed_loop_do_not_block_the_next() -> None:
