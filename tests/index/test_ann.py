@@ -385,3 +385,14 @@ def test_a_build_without_similar_papers_is_grown_to_keep_them(
     assert all(
         loaded.similar(pid, ann.SIMILAR_KEPT) == _searched(loaded, pid) for pid in loaded.ids
     )
+
+
+def test_a_small_graph_finds_every_row_from_its_own_vector() -> None:
+    """Built on one thread (ONE_THREAD_BELOW), a small graph reaches every row: each of 300
+    clustered vectors, asked as a query, finds itself first. Threads racing to link rows into
+    so small a graph left about one row in 400 out of every search."""
+    vectors, ids = _clustered(300), _ids(300)
+    for _build in range(3):
+        index = DenseIndex.from_arrays(MODEL, ids, vectors, exact_below=100)
+        assert index.graph is not None
+        assert [index.search(vector, 1)[0][0] for vector in vectors] == ids

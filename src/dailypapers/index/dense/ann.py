@@ -77,6 +77,11 @@ HNSW_OPTIONS: dict[str, Any] = {
 # 99.5% of papers (99.9% at 256) at less than half the CPU (0.7 against 1.6 ms; BENCHMARKS.md
 # "Web CPU: uncached pages, session 6"). Served from a second view of the same file.
 SIMILAR_EXPANSION = 64
+# Graphs of fewer rows are built on one thread. usearch's threads racing to link new rows into
+# a small graph leave some rows no search reaches: 300 clustered vectors built 30 times on all
+# cores (2 here), 24 of their 9,000 self-look-ups missed the row itself even among the 100
+# re-scored candidates; on one thread none did, and the graph is the same every build.
+ONE_THREAD_BELOW = 20_000
 # How many similar papers a build keeps for each paper: the paper page's (web/pages/paper.py).
 SIMILAR_KEPT = 6
 # The default of DAILYPAPERS_DENSE_EXACT_BELOW: exact search of 20,000 vectors takes ~2 ms.
@@ -107,6 +112,12 @@ def model_slug(model: str) -> str:
 
 def index_root(settings: Settings, model: str) -> Path:
     return settings.data_dir / "index" / f"dense-{model_slug(model)}"
+
+
+def _build_threads(rows: int) -> int:
+    """Threads to add rows to a graph that will hold ``rows``: one for a small graph (see
+    ``ONE_THREAD_BELOW``), else every core (usearch's 0)."""
+    return 1 if rows < ONE_THREAD_BELOW else 0
 
 
 def _normalised(vectors: Matrix) -> Matrix:
@@ -172,6 +183,7 @@ class DenseIndex:
         graph = None
         if len(ids) >= max(exact_below, 1):
             graph = Index(ndim=matrix.shape[1], **HNSW_OPTIONS)
+            threads = threads or _build_threads(len(ids))
             graph.add(np.arange(len(ids), dtype=np.uint64), matrix, threads=threads)
         return cls(model, ids, matrix, graph)
 
@@ -511,7 +523,7 @@ def _grown(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | Non
         graph.remove(int(key))
     keys = np.concatenate([changed, np.arange(len(old), len(matrix))]).astype(np.uint64)
     if len(keys):
-        graph.add(keys, matrix[keys.astype(np.intp)])
+        graph.add(keys, matrix[keys.astype(np.intp)], threads=_build_threads(len(matrix)))
     new_ids = [paper_id for paper_id, keep in zip(ids, is_old, strict=True) if not keep]
     params = {"grown_from": _build_name(old), "added": len(new_ids), "replaced": len(changed)}
     grown = DenseIndex(old.model, old.ids + new_ids, matrix, graph, params)
