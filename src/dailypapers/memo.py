@@ -46,12 +46,7 @@ class Memo(Generic[K, V]):
         return self.kept.get(key)
 
     def keep(self, key: K, value: V) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            while len(self.kept) >= self.size:
-                self.kept.popitem(last=False)
-            self.kept[key] = value
+        self.keep_all(((key, value),))
 
     def keep_all(self, pairs: Iterable[tuple[K, V]]) -> None:
         """:meth:`keep` each ``(key, value)``, under the lock once (a page keeps 50)."""
