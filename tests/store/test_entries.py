@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Connection
+
 from dailypapers import memo
 from dailypapers.paper import make_record
 from dailypapers.store import Store
+from dailypapers.store.driver import prepare
 from dailypapers.store.entries import (
+    _page_statement,
     author_page,
     feed_entries,
     feed_page,
@@ -52,6 +56,43 @@ def test_a_day_by_upvotes_then_recency(store: Store) -> None:
     featured = page.entries[0]
     assert (featured.featured_by, featured.github_stars) == ("Someone", 40)
     assert page.entries[2].hf_upvotes == 0  # no upvotes known
+
+
+def _plan(connection: Connection, one_day: bool) -> str:
+    """How the database runs a day's (or a range's) first page, as one text."""
+    sqlite = connection.dialect.name == "sqlite"
+    prepared = prepare(
+        _page_statement("upvotes", False, False, sqlite, one_day), connection.dialect
+    )
+    day = date(2025, 1, 6)
+    values: dict[str, object] = {"start": day, "end": day, "limit": 50, "offset": 0}
+    cursor = connection.connection.cursor()
+    if sqlite:  # SQLite's dates are ISO text (see store.driver)
+        values.update(start=day.isoformat(), end=day.isoformat())
+        cursor.execute(
+            f"EXPLAIN QUERY PLAN {prepared.sql}", [values[n] for n in prepared.order or ()]
+        )
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+    # A few rows make a sequential scan cheapest: forbid it and sorts, to ask whether the
+    # index can give the order at all (it can only if its expressions are the query's).
+    cursor.execute("SET LOCAL enable_seqscan = off")
+    cursor.execute("SET LOCAL enable_sort = off")
+    cursor.execute(f"EXPLAIN {prepared.sql}", values)
+    return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
+def test_a_days_page_is_read_from_the_day_order_index_without_a_sort(store: Store) -> None:
+    _fill(store)
+    with store.read() as connection:
+        one_day, a_range = _plan(connection, True), _plan(connection, False)
+    assert "ix_papers_feed_day_order" in one_day
+    if store.is_sqlite:
+        assert "TEMP B-TREE FOR ORDER BY" not in one_day
+        assert "TEMP B-TREE FOR ORDER BY" in a_range  # a range of days sorts the rank index
+    else:
+        # The inner page's rows come from the index in order; only the outer join's
+        # Sort (50 rows, by the keys the inner query returns) is left.
+        assert "Index Scan using ix_papers_feed_day_order" in one_day
 
 
 def test_recent_order_limit_offset_and_range(store: Store) -> None:

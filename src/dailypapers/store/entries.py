@@ -44,6 +44,8 @@ from dailypapers.paper import web_url
 from dailypapers.store.batches import IN_CHUNK, chunks
 from dailypapers.store.driver import day, fetch, moment
 from dailypapers.store.schema import (
+    RANK_RECENT,
+    RANK_UPVOTES,
     author_links,
     authors,
     claims,
@@ -140,21 +142,27 @@ def _by_submitter(submitter: str | None) -> ColumnElement[bool]:
     return true() if submitter is None else papers.c.featured_by_user == bindparam("submitter")
 
 
-def _in_range(category: str | None = None, submitter: str | None = None) -> ColumnElement[bool]:
+def _in_range(
+    category: str | None = None, submitter: str | None = None, one_day: bool = False
+) -> ColumnElement[bool]:
     """Days from ``:start`` to ``:end``, both included (and listed in ``:category``, and
-    featured by ``:submitter``, if given)."""
+    featured by ``:submitter``, if given). ``one_day``: the day ``:start`` alone, as an
+    equality, which lets a day's page walk the day order index in order (a range cannot)."""
+    start = bindparam("start", type_=Date)
+    days = (
+        papers.c.feed_day == start
+        if one_day
+        else papers.c.feed_day.between(start, bindparam("end", type_=Date))
+    )
     return and_(
-        papers.c.feed_day.between(bindparam("start", type_=Date), bindparam("end", type_=Date)),
+        days,
         _in_category(category),
         _by_submitter(submitter),
     )
 
 
 def _ordering(order: Order) -> list[ColumnElement[Any]]:
-    # COALESCE because NULLs sort first in PostgreSQL's DESC and last in SQLite's.
-    # Literals, not parameters: the page statements run on the driver (store.driver).
-    upvotes = func.coalesce(papers.c.hf_upvotes, literal_column("0")) + papers.c.local_upvotes
-    recent = func.coalesce(papers.c.submitted_at, literal_column("'1970-01-01 00:00:00'"))
+    upvotes, recent = RANK_UPVOTES, RANK_RECENT  # the day order index's expressions
     keys = (
         [upvotes.desc(), recent.desc()] if order == "upvotes" else [recent.desc(), upvotes.desc()]
     )
@@ -240,16 +248,18 @@ def _in_order(rows: list[tuple[Any, ...]], sqlite: bool) -> list[tuple[Any, ...]
     return rows
 
 
-def _range_where(by_category: bool, by_submitter: bool) -> ColumnElement[bool]:
-    return _in_range("" if by_category else None, "" if by_submitter else None)
+def _range_where(
+    by_category: bool, by_submitter: bool, one_day: bool = False
+) -> ColumnElement[bool]:
+    return _in_range("" if by_category else None, "" if by_submitter else None, one_day)
 
 
 @cache
 def _page_statement(
-    order: Order, by_category: bool, by_submitter: bool, sqlite: bool
+    order: Order, by_category: bool, by_submitter: bool, sqlite: bool, one_day: bool
 ) -> Select[Any]:
-    """One page of a range; built once per shape."""
-    return _paged(_range_where(by_category, by_submitter), order, sqlite)
+    """One page of a range (of one day: see ``_in_range``); built once per shape."""
+    return _paged(_range_where(by_category, by_submitter, one_day), order, sqlite)
 
 
 @cache
@@ -356,7 +366,8 @@ def feed_page(
         "limit": limit, "offset": offset,
     }  # fmt: skip
     sqlite = connection.dialect.name == "sqlite"
-    rows = _in_order(fetch(connection, _page_statement(order, *shape, sqlite), params), sqlite)
+    statement = _page_statement(order, *shape, sqlite, start == end)
+    rows = _in_order(fetch(connection, statement, params), sqlite)
     if rows:
         return FeedPage(_entries(rows), rows[0][_TOTAL])
     # A page past the end.

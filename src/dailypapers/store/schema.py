@@ -22,6 +22,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     true,
 )
 
@@ -95,6 +97,23 @@ papers = Table(
     ),  # fmt: skip
     Index(None, "updated_at"),  # the newest change, read often by change_stamp
     Index(None, "created_at"),  # the papers new since an alert's last run
+)
+
+# The sort keys of a page of papers (``store.entries``): upvotes shown (imported plus local)
+# and submission time. COALESCE because NULLs sort first in PostgreSQL's DESC and last in
+# SQLite's; literals, not parameters: the page statements run on the driver.
+RANK_UPVOTES = func.coalesce(papers.c.hf_upvotes, literal_column("0")) + papers.c.local_upvotes
+RANK_RECENT = func.coalesce(papers.c.submitted_at, literal_column("'1970-01-01 00:00:00'"))
+
+# One day's papers in the order its page shows them (migration 0014): a day's first page
+# reads its fifty rows from the index in order, where the rank index above (the sort keys
+# as columns) left a sort of the day's few hundred.
+Index(
+    "ix_papers_feed_day_order",
+    papers.c.feed_day,
+    RANK_UPVOTES.self_group().desc(),  # in parentheses, as PostgreSQL needs an expression
+    RANK_RECENT.desc(),
+    papers.c.arxiv_id.desc(),
 )
 
 authors = Table(
