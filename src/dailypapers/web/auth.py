@@ -39,8 +39,9 @@ from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.accounts import User
-from dailypapers.accounts.service import BearerUser, SignedIn, resolve_bearer, resolve_session
+from dailypapers.accounts.service import BearerUser, resolve_bearer, resolve_session
 from dailypapers.discussion import notifications
+from dailypapers.feed.reader import Store
 from dailypapers.settings import Settings
 from dailypapers.web import personal
 
@@ -132,29 +133,32 @@ def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
     if bearer is not None:
         found = resolve_bearer(store, bearer)
         resolved = (found.user, found) if found else (None, None)
-    else:
-        token = session_token(request)
-        sessions: personal.SessionCache | None = None
-        # Votes (the busiest writes) may trust the member pages' session cache; every other
-        # route reads the account afresh (settings compare passwords, show the address).
-        if request.url.path.endswith("/upvote"):
-            sessions = getattr(request.app.state, "sessions", None)
-        known = sessions.get(token) if sessions is not None and token else None
-        signed_in: SignedIn | None = None
-        if known is None and token:
-            signed_in = resolve_session(store, token)
-        if known is not None:
-            resolved = (known, None)
-        elif signed_in is not None:
-            if signed_in.rotated_token:
-                set_session_cookie(request, signed_in.rotated_token)
-            elif sessions is not None and token:
-                sessions.put(token, signed_in.user)
-            resolved = (signed_in.user, None)
+    elif token := session_token(request):  # nobody signed in (most requests) stops here
+        resolved = (_session_user(request, store, token), None)
     if resolved[0] is not None:
         request.scope.setdefault("state", {})["auth_personal"] = True
     request.state.auth_resolved = resolved
     return resolved
+
+
+def _session_user(request: Request, store: Store, token: str) -> User | None:
+    """The member of the session ``token`` (None if it is not a live session)."""
+    sessions: personal.SessionCache | None = None
+    # Votes (the busiest writes) may trust the member pages' session cache; every other
+    # route reads the account afresh (settings compare passwords, show the address).
+    if request.scope["path"].endswith("/upvote"):
+        sessions = getattr(request.app.state, "sessions", None)
+    known = sessions.get(token) if sessions is not None else None
+    if known is not None:
+        return known
+    signed_in = resolve_session(store, token)
+    if signed_in is None:
+        return None
+    if signed_in.rotated_token:
+        set_session_cookie(request, signed_in.rotated_token)
+    elif sessions is not None:
+        sessions.put(token, signed_in.user)
+    return signed_in.user
 
 
 def current_user(request: Request) -> User | None:
