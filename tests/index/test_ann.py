@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dailypapers.index.dense import ann
+from dailypapers.index.dense import ann, orphans
 from dailypapers.index.dense.ann import (
     CURRENT,
     HNSW,
@@ -396,3 +396,55 @@ def test_a_small_graph_finds_every_row_from_its_own_vector() -> None:
         index = DenseIndex.from_arrays(MODEL, ids, vectors, exact_below=100)
         assert index.graph is not None
         assert [index.search(vector, 1)[0][0] for vector in vectors] == ids
+
+
+def test_a_row_the_graph_cannot_reach_is_found_all_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row no graph search reaches (here taken out of the graph, as usearch's builds now
+    and then leave one) is found by the build's look for similar papers, then scored beside
+    the graph's candidates: a search finds it, and the rows it is nearest to list it."""
+    vectors, ids = _clustered(1000), _ids(1000)
+    index = DenseIndex.from_arrays(MODEL, ids, vectors, exact_below=100)
+    assert index.graph is not None
+    lost = 7
+    index.graph.remove(lost)
+    assert index.search(vectors[lost], 1)[0][0] != ids[lost]  # the graph alone misses it
+    rows, scores, missed = ann.similar_rows(index, index.graph)
+    assert lost in missed.tolist()
+    assert not (rows == lost).any()  # nobody's similar paper either
+    index.orphans = missed
+    found, cosine = index.search(vectors[lost], 1)[0]
+    assert found == ids[lost] and cosine == pytest.approx(1.0, abs=1e-5)
+    monkeypatch.setattr(ann, "FILTER_EXACT", 100)  # half the rows pass: through the graph
+    index.with_rows({pid: Row(row % 2 == 1) for row, pid in enumerate(ids)})
+    assert index.search(vectors[lost], 1, Filters(has_code=True))[0][0] == ids[lost]
+    orphans.add_to_similar(vectors, rows, scores, missed)
+    cosines = vectors @ vectors[lost]
+    for row in range(len(ids)):
+        listed = rows[row].tolist()
+        if row != lost and cosines[row] > scores[row, -1] + 1e-6:
+            assert lost in listed, row
+            assert scores[row, listed.index(lost)] == pytest.approx(cosines[row], abs=1e-5)
+        assert np.all(np.diff(scores[row]) <= 1e-6), row  # still best first
+
+
+def test_orphans_go_into_similar_lists_in_order() -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    vectors[3] = np.array([0.8, 0.6, 0, 0], dtype=np.float32)  # nearest to rows 0 and 1
+    rows = np.array([[2, -1], [2, -1], [0, 1], [0, 1]], dtype=np.int32)
+    scores = np.array([[0.5, 0], [0.1, 0], [0.9, 0.2], [0.8, 0.6]], dtype=np.float32)
+    orphans.add_to_similar(vectors, rows, scores, np.array([3]))
+    assert rows.tolist() == [[3, 2], [3, 2], [0, 1], [0, 1]]
+    assert np.allclose(scores, [[0.8, 0.5], [0.6, 0.1], [0.9, 0.2], [0.8, 0.6]])
+
+
+def test_a_saved_build_keeps_its_unreachable_rows(tmp_path: Path) -> None:
+    vectors = _clustered(1000)
+    index = DenseIndex.from_arrays(MODEL, _ids(1000), vectors, exact_below=100)
+    save_dense_index(index, tmp_path)
+    loaded = load_dense_index(tmp_path, model=MODEL, dimensions=32)
+    assert loaded.params is not None and ann.ORPHANS in loaded.params["files"]
+    assert loaded.orphans_known and loaded.orphans.tolist() == index.orphans.tolist()
+    # Whatever the graph missed, every row finds itself first through the search.
+    assert [loaded.search(vector, 1)[0][0] for vector in vectors] == loaded.ids

@@ -20,7 +20,9 @@ A build with a graph also holds each paper's similar papers, found at build time
 :meth:`DenseIndex.similar` finds them (``neighbours.npy``: the rows of each row's
 ``SIMILAR_KEPT`` nearest, -1 where fewer; ``neighbour_scores.npy``: their cosines), so a
 paper's page reads them instead of searching the graph (about 1 ms a page). Every build
-writes them anew for all papers, since a new paper can change any paper's neighbours.
+writes them anew for all papers, since a new paper can change any paper's neighbours. And
+the rows the graph cannot reach (``orphans.npy``), which every search scores beside the
+graph's candidates (:mod:`~dailypapers.index.dense.orphans`).
 
 ``DenseIndex.from_arrays`` indexes vectors that are not in the store (a BEIR corpus).
 """
@@ -45,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 from usearch.index import Index
 
+from dailypapers.index.dense import orphans as unreachable
 from dailypapers.index.dense.rows import RowAttributes, is_active
 from dailypapers.index.filters import Filters, RowInfo
 from dailypapers.settings import Settings
@@ -56,6 +59,7 @@ GROWTH_KEYS = ("grown_from", "added", "replaced")
 CURRENT = "CURRENT"
 IDS, VECTORS, HNSW, PARAMS = "ids.json", "vectors.npy", "hnsw.usearch", "params.json"
 NEIGHBOURS, NEIGHBOUR_SCORES = "neighbours.npy", "neighbour_scores.npy"
+ORPHANS = "orphans.npy"  # the rows the graph cannot reach (see index.dense.orphans)
 # int8 copies keep the graph small and candidates are re-scored in float32. Measured on the
 # 74,728 papers with short queries (titles, first words of titles): recall@10 against exact
 # search was 0.91 with usearch's default expansion_search of 64, 0.95 with 128 and 0.975 with
@@ -159,6 +163,11 @@ class DenseIndex:
         self.neighbours: tuple[npt.NDArray[np.int32], Matrix] | None = None
         # Of a grown index not yet saved: the rows whose similar papers must be found again.
         self.redo: npt.NDArray[np.intp] | None = None
+        # Rows no search of the graph reaches, scored beside its candidates (found by a
+        # saved build; none known for an index made in memory, or loaded from a build made
+        # before they were kept: ``orphans_known`` False).
+        self.orphans = unreachable.NONE
+        self.orphans_known = False
         self.position = {paper_id: row for row, paper_id in enumerate(self.ids)}
 
     @property
@@ -232,7 +241,7 @@ class DenseIndex:
             if self.graph is None:
                 return self._exact(query, k, None)
             found = self._graph(query, max(k, SEARCH_EXPANSION))
-            return self._exact(query, k, np.sort(found))
+            return self._exact(query, k, unreachable.with_orphans(found, self.orphans))
         assert filters is not None
         if self.rows is None:
             raise ValueError("filtered dense search needs the rows' attributes (with_rows)")
@@ -245,7 +254,8 @@ class DenseIndex:
         keep = candidates[mask[candidates]]
         if len(keep) < k:
             return self._exact(query, k, np.flatnonzero(mask))
-        return self._exact(query, k, np.sort(keep))
+        orphans = self.orphans[mask[self.orphans]]
+        return self._exact(query, k, unreachable.with_orphans(keep, orphans))
 
     def similar(self, paper_id: str, k: int) -> Hits:
         """The ``k`` papers nearest to ``paper_id`` (never itself); [] if it has no vector."""
@@ -262,7 +272,7 @@ class DenseIndex:
             hits = self._exact(query, k + 1, None)
         else:
             candidates = self._graph(query, (k + 1) * OVERSAMPLE, self.similar_graph)
-            hits = self._exact(query, k + 1, np.sort(candidates))
+            hits = self._exact(query, k + 1, unreachable.with_orphans(candidates, self.orphans))
         return [(other, score) for other, score in hits if other != paper_id][:k]
 
 
@@ -273,10 +283,11 @@ def similar_rows(
     *,
     only: npt.NDArray[np.intp] | None = None,
     threads: int = 0,
-) -> tuple[npt.NDArray[np.int32], Matrix]:
+) -> tuple[npt.NDArray[np.int32], Matrix, npt.NDArray[np.intp]]:
     """Every row's ``k`` similar rows (-1 where fewer) and cosines, as :meth:`DenseIndex.similar`
-    finds them over ``graph`` (asked for many rows at once, on ``threads``). With ``only``,
-    just those rows are found again; the others are kept from ``index.neighbours``."""
+    finds them over ``graph`` (asked for many rows at once, on ``threads``), and the rows
+    the graph did not find from their own vector. With ``only``, just those rows are found
+    again; the others are kept from ``index.neighbours``."""
     count = len(index)
     if only is None or index.neighbours is None:
         only = np.arange(count, dtype=np.intp)
@@ -286,6 +297,7 @@ def similar_rows(
         rows = np.array(index.neighbours[0], dtype=np.int32)
         scores = np.array(index.neighbours[1], dtype=np.float32)
     wanted = min((k + 1) * OVERSAMPLE, count)
+    missed: list[int] = []
     for start in range(0, len(only), NEIGHBOURS_BATCH):
         batch = only[start : start + NEIGHBOURS_BATCH]
         queries = np.asarray(index.vectors[batch], dtype=np.float32)
@@ -295,6 +307,8 @@ def similar_rows(
         counts = np.asarray(getattr(found, "counts", [keys.shape[1]])).reshape(-1)
         for offset, row in enumerate(batch.tolist()):
             candidates = np.sort(keys[offset, : counts[offset]])
+            if unreachable.missed_self(row, candidates):
+                missed.append(row)
             best, cosines = index._exact_rows(queries[offset], k + 1, candidates)
             others = best != row
             best, cosines = best[others][:k], cosines[others][:k]
@@ -302,7 +316,7 @@ def similar_rows(
             rows[row, : len(best)] = best
             scores[row] = 0
             scores[row, : len(best)] = cosines
-    return rows, scores
+    return rows, scores, np.array(missed, dtype=np.intp)
 
 
 def _rows_to_redo(
@@ -334,11 +348,19 @@ def _write_neighbours(index: DenseIndex, folder: Path) -> list[str]:
     graph = Index.restore(str(folder / HNSW), view=True, expansion_search=SIMILAR_EXPANSION)
     if graph is None:
         raise DenseIndexError(f"{folder / HNSW}: not a usearch index")
-    rows, scores = similar_rows(index, graph, only=index.redo)
+    rows, scores, missed = similar_rows(index, graph, only=index.redo)
+    # A grown index keeps the orphans it had among the rows it did not look at again.
+    kept = unreachable.NONE if index.redo is None else np.setdiff1d(index.orphans, index.redo)
+    orphans = np.union1d(missed, kept).astype(np.intp)
+    unreachable.add_to_similar(np.asarray(index.vectors), rows, scores, orphans)
     np.save(folder / NEIGHBOURS, rows, allow_pickle=False)
     np.save(folder / NEIGHBOUR_SCORES, scores, allow_pickle=False)
-    index.neighbours, index.redo = (rows, scores), None
-    return [NEIGHBOURS, NEIGHBOUR_SCORES]
+    np.save(folder / ORPHANS, orphans.astype(np.int64), allow_pickle=False)
+    index.neighbours, index.redo, index.orphans = (rows, scores), None, orphans
+    index.orphans_known = True
+    if len(orphans):
+        log.info("dense index: %d of %d rows unreachable in the graph", len(orphans), len(index))
+    return [NEIGHBOURS, NEIGHBOUR_SCORES, ORPHANS]
 
 
 def _sha256(path: Path) -> str:
@@ -469,6 +491,8 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
         index.similar_graph = Index.restore(path, view=True, expansion_search=SIMILAR_EXPANSION)
     if NEIGHBOURS in params["files"]:
         index.neighbours = _load_neighbours(build, count)
+    if ORPHANS in params["files"]:  # builds before orphans were kept have none
+        index.orphans, index.orphans_known = _load_orphans(build, count), True
     return index
 
 
@@ -479,6 +503,17 @@ def _load_neighbours(build: Path, count: int) -> tuple[npt.NDArray[np.int32], Ma
     if rows.shape != shape or scores.shape != shape or rows.dtype != np.int32:
         raise DenseIndexError(f"{build}: similar papers do not match count {count}")
     return rows, scores
+
+
+def _load_orphans(build: Path, count: int) -> npt.NDArray[np.intp]:
+    rows = np.load(build / ORPHANS, allow_pickle=False)
+    if (
+        rows.ndim != 1
+        or rows.dtype != np.int64
+        or (len(rows) and not 0 <= rows.min() <= rows.max() < count)
+    ):
+        raise DenseIndexError(f"{build}: unreachable rows do not match count {count}")
+    return np.asarray(rows, dtype=np.intp)
 
 
 def _read_store(store: Store, model: str) -> tuple[list[str], Matrix, VectorStats]:
@@ -535,7 +570,10 @@ def _grown(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | Non
             np.concatenate([kept_rows, np.full((extra, SIMILAR_KEPT), -1, dtype=np.int32)]),
             np.concatenate([kept_scores, np.zeros((extra, SIMILAR_KEPT), dtype=np.float32)]),
         )
-        grown.redo = redo
+        # The old orphans' rows stay theirs (looked at again if redone); unknown ones mean
+        # every row's similar papers are found again, and its orphans with them.
+        grown.redo = redo if old.orphans_known else None
+        grown.orphans = old.orphans
     return grown
 
 
@@ -569,10 +607,12 @@ def build_dense_index(
 
 
 def _is_current(params: dict[str, Any], stats: VectorStats) -> bool:
-    """Whether a build holds the store's vectors (and, with a graph, the similar papers,
-    which builds before them lack: such a build is grown again, unchanged, to get them)."""
+    """Whether a build holds the store's vectors (and, with a graph, the similar papers and
+    the unreachable rows, which builds before them lack: such a build is grown again,
+    unchanged, to get them)."""
     newest = stats.newest.isoformat() if stats.newest else None
-    if params.get("kind") == "hnsw" and NEIGHBOURS not in params.get("files", {}):
+    files = params.get("files", {})
+    if params.get("kind") == "hnsw" and (NEIGHBOURS not in files or ORPHANS not in files):
         return False
     return params.get("source") == {"count": stats.count, "newest": newest}
 
