@@ -16,7 +16,9 @@ each endpoint it times ``--requests`` requests cycling through its targets (pick
 fixed seed) with :func:`time.process_time` (CPU of every thread of this process, so time
 other processes take on a shared machine is not counted), after one warm-up pass, and
 reports milliseconds of CPU per request, the same minus ``/healthz`` (the cost of the
-request's own work), and the median of ``--repeat`` rounds.
+request's own work), and the median of ``--repeat`` rounds. A "cold" row empties every memo
+before each request; the search page's "new query" row only what the search keeps by query
+(its rankings and query vectors), as a visitor's first search meets a running site.
 
 ``--profile NAME`` runs the endpoint under cProfile instead (handlers run inline, since
 cProfile sees one thread) and prints the top functions by own time. Otherwise the table
@@ -34,8 +36,8 @@ import pstats
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +66,7 @@ TARGET_MS = {
     "`/api/daily_papers?date=<day>`, cold": 3.0,
     "paper page `/papers/<id>`": 3.0,
     "search page `/search?q=`": 8.0,
+    "search page `/search?q=`, new query": 8.0,
     "search page `/search?q=`, cold": 8.0,
     "`/api/daily_papers?date=<day>`": 3.0,
 }
@@ -79,6 +82,10 @@ class Endpoint:
     # see dailypapers.memo), what an answer costs when none of its papers was shown
     # before; the kept ones are set aside meanwhile.
     cold: bool = False
+    # New query: what the search keeps by query (the engine's rankings, the query vectors)
+    # forgotten before each request, what it keeps by paper (entries, cards) kept as a
+    # running site has it: a visitor's first search for words nobody searched before.
+    new_query: bool = False
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -96,6 +103,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "paper page `/papers/<id>`, cold", lambda t: [f"/papers/{i}" for i in t["ids"]], cold=True
     ),
     Endpoint("search page `/search?q=`", lambda t: [f"/search?q={q}" for q in t["queries"]]),
+    Endpoint(
+        "search page `/search?q=`, new query",
+        lambda t: [f"/search?q={q}" for q in t["queries"]],
+        new_query=True,
+    ),
     # Every query new (no query vector kept) and no card kept: what a first search costs.
     Endpoint(
         "search page `/search?q=`, cold",
@@ -158,15 +170,60 @@ async def request(app: ASGIApp, target: str) -> int:
     return status
 
 
+def query_memos(app: Any) -> list[memo.Memo[Any, Any]]:
+    """What the app's search keeps by query: the engine's kept rankings and the query
+    vectors. Found by name, so that ``benchmarks.web_cpu_pair`` can run against an older
+    tree too (both exist since session 9)."""
+    from dailypapers.search import engine as search_engine
+
+    vectors = getattr(app.state.engine.get().embedder, "_kept", None)
+    return [search_engine._rankings] + ([vectors] if vectors is not None else [])
+
+
+@contextmanager
+def queries_set_aside(app: Any) -> Iterator[None]:
+    """Within the block the query memos (:func:`query_memos`) start empty; what they kept
+    before is back after (the other rows' searches stay seen before)."""
+    memos = query_memos(app)
+    kept = [m.kept for m in memos]
+    try:
+        yield
+    finally:
+        for m, values in zip(memos, kept, strict=True):
+            m.kept = values
+
+
+def resetter(app: Any, endpoint: Endpoint) -> Callable[[], None] | None:
+    """What empties the memos before each request of ``endpoint`` (None: nothing)."""
+    if endpoint.cold:
+        return memo.clear_all
+    if endpoint.new_query:
+        memos = query_memos(app)
+
+        def forget_queries() -> None:
+            for kept in memos:
+                kept.clear()
+
+        return forget_queries
+    return None
+
+
+def aside(app: Any, endpoint: Endpoint) -> AbstractContextManager[None]:
+    """What ``endpoint``'s requests may empty, set aside for the time of its block."""
+    if endpoint.cold:
+        return memo.set_aside()
+    return queries_set_aside(app) if endpoint.new_query else nullcontext()
+
+
 async def cpu_per_request(
-    app: ASGIApp, targets: list[str], count: int, cold: bool = False
+    app: ASGIApp, targets: list[str], count: int, reset: Callable[[], None] | None = None
 ) -> float:
     """Milliseconds of process CPU per request over ``count`` requests cycling ``targets``
-    (``cold``: no card kept from the requests before)."""
+    (``reset`` called before each: :func:`resetter`)."""
     start = time.process_time()
     for index in range(count):
-        if cold:
-            memo.clear_all()
+        if reset is not None:
+            reset()
         status = await request(app, targets[index % len(targets)])
         if status != 200:
             raise RuntimeError(f"{targets[index % len(targets)]} answered {status}")
@@ -186,8 +243,9 @@ async def measure(
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
         for endpoint in endpoints:
-            with memo.set_aside() if endpoint.cold else nullcontext():
-                ms = await cpu_per_request(app, endpoint.targets(targets), count, endpoint.cold)
+            with aside(app, endpoint):
+                reset = resetter(app, endpoint)
+                ms = await cpu_per_request(app, endpoint.targets(targets), count, reset)
             results[endpoint.name].append(ms)
     return {name: statistics.median(values) for name, values in results.items()}
 
@@ -240,11 +298,12 @@ async def profile(
     for target in paths[:count]:
         await request(app, target)
     profiler = cProfile.Profile()
-    with memo.set_aside() if endpoint.cold else nullcontext():
+    reset = resetter(app, endpoint)
+    with aside(app, endpoint):
         for index in range(count):
-            if endpoint.cold:  # cleared outside the profile, as cpu_per_request's time
+            if reset is not None:  # cleared outside the profile, as cpu_per_request's time
                 profiler.disable()
-                memo.clear_all()
+                reset()
             profiler.enable()
             await request(app, paths[index % len(paths)])
     profiler.disable()

@@ -14,7 +14,8 @@ CPU per request over the rounds for each tree and the median of the paired ratio
 Give the trees as absolute paths or relative to the current directory (they are made
 absolute: the workers import ``dailypapers`` from them). The workers import this
 ``benchmarks`` package, time requests as ``benchmarks.web_cpu`` does (cold endpoints with
-every memo emptied before each request) and leave the search endpoints out unless
+every memo emptied before each request, new-query ones with the search's kept rankings and
+query vectors) and leave the search endpoints out unless
 ``--only`` names them. Prints only; nothing is written.
 """
 
@@ -28,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
 from typing import IO
 
@@ -41,7 +41,6 @@ SEED = 20261201
 def serve(work: Path) -> None:
     """The worker: the app over ``work``, then ``NAME COUNT`` lines answered with the ms of
     CPU per request of the next COUNT targets of endpoint NAME."""
-    from dailypapers import memo
     from dailypapers.settings import Settings
     from dailypapers.web.app import create_app
 
@@ -63,11 +62,12 @@ def serve(work: Path) -> None:
                     await web_cpu.request(app, target)
             first = done.get(name, 0)
             done[name] = first + int(count)
-            with memo.set_aside() if endpoint.cold else nullcontext():
+            reset = web_cpu.resetter(app, endpoint)
+            with web_cpu.aside(app, endpoint):
                 start = time.process_time()
                 for index in range(first, first + int(count)):
-                    if endpoint.cold:
-                        memo.clear_all()
+                    if reset is not None:
+                        reset()
                     await web_cpu.request(app, paths[index % len(paths)])
                 spent = time.process_time() - start
             print(f"{spent * 1000 / int(count):.4f}", flush=True)

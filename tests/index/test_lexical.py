@@ -52,6 +52,28 @@ def test_typos_are_the_words_the_search_forgives(index: LexicalIndex) -> None:
     assert "2501.00001" in ids(index, "transfomer")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Atention transfomer attention GANs protein "protien folding"',
+        "graph nueral networks for molecular property predicton",
+        "Difusion Models Beat GANs",
+        "protien -folding",
+        '"atention"',
+        "the of and",
+        "",
+    ],
+)
+def test_a_search_says_its_typos_as_it_searches(index: LexicalIndex, text: str) -> None:
+    # The engine keeps the typos its search decided for the page's snippets: they must be
+    # what typos() works out alone, with the same hits as a plain search.
+    hits, typos = index.search_with_typos(text)
+    assert typos == index.typos(text)
+    assert hits == index.search(text)
+    filtered = Filters(categories=("cs.LG",))
+    assert index.search_with_typos(text, 5, filtered) == (index.search(text, 5, filtered), typos)
+
+
 def test_stemming_matches_other_forms(index: LexicalIndex) -> None:
     assert ids(index, "predicting molecules")[0] == "2501.00002"
     assert "2501.00009" in ids(index, "quasar")

@@ -268,6 +268,28 @@ def test_snippets_mark_near_words_for_the_typos_the_search_forgave(engine: Searc
     assert bare.marker("ocean temperatres").snippet(text) == marked
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_a_response_says_the_typos_its_keyword_search_forgave(
+    engine: SearchEngine, mode: str
+) -> None:
+    # Decided once, by the keyword search (and kept with its ranking), for the snippets: the
+    # same as the index works out alone, and the same marks; a search without keywords (the
+    # dense mode) cannot say, so its marker asks the index.
+    assert engine.lexical is not None
+    for text in ("ocean temperatres", "temperatres oceen warming", "coral bleaching"):
+        request = SearchRequest(text=text, mode=mode, snippets=True)  # type: ignore[arg-type]
+        first, again = engine.search(request), engine.search(request)
+        asked = engine.lexical.typos(text)  # type: ignore[attr-defined]
+        assert first.typos == again.typos == (None if mode == "dense" else asked)
+        marker, alone = engine.marker(text, first.typos), engine.marker(text)
+        abstract = "Rising ocean temperatures make corals expel their symbiotic algae."
+        assert marker.snippet(abstract) == alone.snippet(abstract)
+    assert "temperatr" in (engine.search(SearchRequest(text="ocean temperatres")).typos or ())
+    # An index that cannot say (no search_with_typos) leaves it to the marker.
+    counted = SearchEngine(engine.catalog, CountedLexical(engine.lexical))
+    assert counted.search(SearchRequest(text="ocean temperatres")).typos is None
+
+
 class CountedLexical:
     """The engine's keyword index, counting its searches."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +14,17 @@ def test_clean_query_caps_and_strips_control_characters() -> None:
     assert clean_query("a\x00b\n c\u200b") == ("a b c", False)
     text, cut = clean_query("word " * 100)
     assert cut and len(text) <= MAX_QUERY_CHARS and not text.endswith(" ")
+
+
+@given(st.text(max_size=300))
+def test_clean_query_skips_its_loop_only_for_what_it_would_keep(text: str) -> None:
+    # The loop makes spaces of control and format characters and line and paragraph
+    # separators; a printable text (no such character) is cleaned the same without it.
+    spaced = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
+    cleaned = " ".join(spaced.split())
+    assert clean_query(text)[0] == cleaned[:MAX_QUERY_CHARS].rstrip()
 
 
 def test_arxiv_ids_and_urls_are_recognised() -> None:

@@ -90,6 +90,9 @@ class SearchResponse:
     hits: list[Hit]
     candidates: int
     notes: list[str] = field(default_factory=list)
+    # The stems of the query's words the keyword search forgave as typos (matched one edit
+    # away too), for the snippets' marks; None when no keyword search said (see ``marker``).
+    typos: frozenset[str] | None = None
 
 
 @dataclass
@@ -120,6 +123,7 @@ class Ranking:
     scores: dict[str, float]
     exact: frozenset[str]
     used_mode: Mode
+    typos: frozenset[str] | None = None  # as in SearchResponse
 
 
 # The last searches' rankings, by engine, query, mode, filters and sort: the next page of
@@ -177,13 +181,15 @@ class SearchEngine:
         scores, exact = ranking.scores, ranking.exact
         page = [self._hit(pid, scores.get(pid, 0.0), pid in exact) for pid in window]
         if request.snippets:
-            page = self._with_snippets(page, text)
-        found = len(ranking.ordered)
-        return SearchResponse(text, request.mode, ranking.used_mode, truncated, page, found, notes)
+            page = self._with_snippets(page, text, ranking.typos)
+        found, typos = len(ranking.ordered), ranking.typos
+        return SearchResponse(
+            text, request.mode, ranking.used_mode, truncated, page, found, notes, typos
+        )
 
     def _rank(self, text: str, request: SearchRequest, notes: list[str]) -> Ranking:
         """Every paper found for ``text``, in the order shown, and their scores."""
-        ranked, used_mode = self._retrieve(text, request.mode, request.filters, notes)
+        ranked, used_mode, typos = self._retrieve(text, request.mode, request.filters, notes)
         # An index can be a little ahead of the catalog (a paper indexed after it was loaded).
         known = self.catalog.entries  # the dict itself: a method call per hit cost more
         ranked = [(pid, score) for pid, score in ranked if pid in known]
@@ -192,7 +198,7 @@ class SearchEngine:
         if request.sort == "newest":
             entries = self.catalog.entries
             ordered.sort(key=lambda pid: entries[pid].day or date.min, reverse=True)
-        return Ranking(tuple(ordered), dict(ranked), frozenset(exact), used_mode)
+        return Ranking(tuple(ordered), dict(ranked), frozenset(exact), used_mode, typos)
 
     def _retrieve(
         self,
@@ -200,14 +206,29 @@ class SearchEngine:
         mode: Mode,
         filters: Filters,
         notes: list[str],
-    ) -> tuple[list[tuple[str, float]], Mode]:
+    ) -> tuple[list[tuple[str, float]], Mode, frozenset[str] | None]:
+        """The fused list, the mode used and the keyword search's typos (None: no keyword
+        search said which)."""
         if not text:
-            return [], mode
+            return [], mode, None
         # The embedding starts first and runs in its thread (ONNX Runtime releases the GIL)
         # while the keyword search runs here: a hybrid query costs the longer of the two
         # rather than their sum.
         embedding = None if mode == "lexical" else self._start_embedding(text)
-        lexical = [] if mode == "dense" else self._lexical(text, filters, notes)
+        lexical, typos = ([], None) if mode == "dense" else self._lexical(text, filters, notes)
+        ranked, used_mode = self._combine(text, mode, filters, notes, embedding, lexical)
+        return ranked, used_mode, typos
+
+    def _combine(
+        self,
+        text: str,
+        mode: Mode,
+        filters: Filters,
+        notes: list[str],
+        embedding: Embedding | None,
+        lexical: list[tuple[str, float]],
+    ) -> tuple[list[tuple[str, float]], Mode]:
+        """The semantic list (unless lexical) fused with ``lexical``, or what is left."""
         if self.damaged and mode != "dense":  # the keyword index failed: semantic only
             if embedding is None:
                 embedding = self._start_embedding(text)
@@ -223,7 +244,7 @@ class SearchEngine:
         dense, problem = self._dense(embedding, filters)
         if problem is not None:
             notes.append(f"Semantic search is unavailable ({problem}); showing keyword results.")
-            lexical = lexical or self._lexical(text, filters, notes)
+            lexical = lexical or self._lexical(text, filters, notes)[0]
             return lexical, "lexical"
         if mode == "dense":
             return dense, mode
@@ -233,18 +254,29 @@ class SearchEngine:
         weights = (self.config.lexical_weight, self.config.dense_weight)
         return self.fuse([lexical, dense], weights, words=len(text.split())), mode
 
-    def _lexical(self, text: str, filters: Filters, notes: list[str]) -> list[tuple[str, float]]:
-        """The keyword list; a damaged index gives none and marks the engine for a rebuild."""
+    def _lexical(
+        self, text: str, filters: Filters, notes: list[str]
+    ) -> tuple[list[tuple[str, float]], frozenset[str] | None]:
+        """The keyword list and the words it forgave as typos (None: the index cannot say,
+        or none ran); a damaged index gives none and marks the engine for a rebuild."""
         if self.lexical is None:  # the server only opens indexes: the index job builds them
             if NOT_BUILT not in notes:
                 notes.append(NOT_BUILT)
-            return []
+            return [], None
+        # LexicalIndex says which words it forgave as it searches: the snippets need not
+        # ask again (a parse and a dozen document counts).
+        search_with_typos = getattr(self.lexical, "search_with_typos", None)
         try:
-            return self.lexical.search(text, DEPTH, filters)
+            if search_with_typos is None:
+                return self.lexical.search(text, DEPTH, filters), None
+            found: tuple[list[tuple[str, float]], frozenset[str]] = search_with_typos(
+                text, DEPTH, filters
+            )
+            return found
         except IndexUnusable:
             log.exception("the keyword index failed; it will be rebuilt")
             self.damaged = True
-            return []
+            return [], None
 
     def _start_embedding(self, text: str) -> Embedding | None:
         """The query's embedding, begun in the engine's thread; None without a dense index."""
@@ -295,23 +327,28 @@ class SearchEngine:
             entry.has_code, exact,
         )  # fmt: skip
 
-    def marker(self, text: str) -> Marker:
+    def marker(self, text: str, typos: frozenset[str] | None = None) -> Marker:
         """What marks ``text``'s words in the snippets of its hits: near words only for the
-        query words the keyword search forgave as typos, when the index can say which."""
-        typos: Callable[[str], frozenset[str]] | None = getattr(self.lexical, "typos", None)
+        query words the keyword search forgave as typos, when the index can say which.
+
+        ``typos``: those of the search's response (``SearchResponse.typos``), when it says;
+        otherwise the index is asked."""
+        if typos is not None:
+            return Marker(text, typos)
+        ask: Callable[[str], frozenset[str]] | None = getattr(self.lexical, "typos", None)
         forgiven = None
-        if typos is not None and not self.damaged:
+        if ask is not None and not self.damaged:
             try:
-                forgiven = typos(clean_query(text)[0])
+                forgiven = ask(clean_query(text)[0])
             except IndexUnusable:  # the search itself says so, and marks it for a rebuild
                 forgiven = None
         return Marker(text, forgiven)
 
-    def _with_snippets(self, hits: list[Hit], text: str) -> list[Hit]:
+    def _with_snippets(self, hits: list[Hit], text: str, typos: frozenset[str] | None) -> list[Hit]:
         if self.abstracts is None or not hits:
             return hits
         found = self.abstracts([hit.id for hit in hits])
-        marker = self.marker(text)
+        marker = self.marker(text, typos)
         return [
             replace(hit, snippet=marker.snippet(found[hit.id])) if hit.id in found else hit
             for hit in hits

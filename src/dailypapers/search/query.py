@@ -51,14 +51,21 @@ class SearchRequest:
     snippets: bool = False
 
 
+def _spaced(text: str) -> str:
+    """``text`` with control and format characters and line and paragraph separators made
+    spaces."""
+    return "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
+
+
 def clean_query(text: str) -> tuple[str, bool]:
     """Drop control characters (NUL and friends), collapse spaces, cut to 250 characters.
 
     Returns the cleaned text and whether it was cut.
     """
-    kept = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
-    )
+    # A printable text has none of those (checked in C): most queries skip the loop.
+    kept = text if text.isprintable() else _spaced(text)
     cleaned = " ".join(kept.split())
     if len(cleaned) <= MAX_QUERY_CHARS:
         return cleaned, False

@@ -279,6 +279,13 @@ class LexicalIndex:
         self, text: str, k: int = 100, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
         """The ``k`` best ``(paper id, BM25 score)`` for ``text``, best first."""
+        return self.search_with_typos(text, k, filters)[0]
+
+    def search_with_typos(
+        self, text: str, k: int = 100, filters: Filters | None = None
+    ) -> tuple[list[tuple[str, float]], frozenset[str]]:
+        """:meth:`search`, and the :meth:`typos` of ``text``, decided on the way (the
+        snippets of its hits ask for them)."""
         try:
             return self._search(text, k, filters)
         except BaseException as error:  # a panic is a BaseException: see the module's notes
@@ -286,18 +293,21 @@ class LexicalIndex:
                 raise IndexUnusable(f"searching {self.path} failed: {error}") from error
             raise
 
-    def _search(self, text: str, k: int, filters: Filters | None) -> list[tuple[str, float]]:
+    def _search(
+        self, text: str, k: int, filters: Filters | None
+    ) -> tuple[list[tuple[str, float]], frozenset[str]]:
         searcher = self._index.searcher()
+        parsed = parse_query(text)
         k = min(k, searcher.num_docs)  # tantivy sets memory aside for k hits up front
         if k <= 0:
-            return []
-        query = build_query(
-            parse_query(text), self._schema, searcher, partial(self.vocabulary, searcher), filters
+            return [], typo_stems(parsed, searcher)
+        query, typos = build_query(
+            parsed, self._schema, searcher, partial(self.vocabulary, searcher), filters
         )
         if query is None:
-            return []
+            return [], typos
         hits = searcher.search(query, limit=k, count=False).hits
-        return [(searcher.doc(address)["id"][0], score) for score, address in hits]
+        return [(searcher.doc(address)["id"][0], score) for score, address in hits], typos
 
     def typos(self, text: str) -> frozenset[str]:
         """The stems of ``text``'s words that a search for it forgives as typos (matching

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import tantivy
 from tantivy import FieldType, Occur, Query
@@ -131,15 +131,20 @@ def _phrase_anywhere(schema: tantivy.Schema, text: str) -> Query | None:
     return Query.boolean_query(clauses) if clauses else None
 
 
-def _text_freq(searcher: tantivy.Searcher, term: str) -> int:
-    return sum(searcher.doc_freq(field, term) for field in TEXT_FIELDS)
-
-
-def _may_be_typo(searcher: tantivy.Searcher, stem: str, name: str) -> bool:
+def _may_be_typo(
+    searcher: tantivy.Searcher, stem: str, name: str, in_abstracts: int | None = None
+) -> bool:
     """Whether a query word (``name``: lowercased, not stemmed; ``stem``: its stem) is one
-    the search forgives as a typo: long enough, and in (nearly) no paper as it is. The word
-    as typed decides the length; the index holds stems, so the stem is what is counted."""
-    return len(name) >= FUZZY_MIN_CHARS and _text_freq(searcher, stem) <= FUZZY_MAX_DOC_FREQ
+    the search forgives as a typo: long enough, and in (nearly) no paper's title or abstract
+    as it is. The word as typed decides the length; the index holds stems, so the stem is
+    what is counted. ``in_abstracts``: the stem's count of abstracts, when known already."""
+    if len(name) < FUZZY_MIN_CHARS:
+        return False
+    if in_abstracts is None:
+        in_abstracts = searcher.doc_freq("abstract", stem)
+    if in_abstracts > FUZZY_MAX_DOC_FREQ:  # the titles need not be counted
+        return False
+    return in_abstracts + searcher.doc_freq("title", stem) <= FUZZY_MAX_DOC_FREQ
 
 
 def _word_stems(words: tuple[str, ...]) -> tuple[dict[str, str], dict[int, str]]:
@@ -181,6 +186,7 @@ class _Builder:
         # costly step of a query (once per opened index), which most queries need not pay.
         self.vocabulary = vocabulary
         self.should: list[Query] = []
+        self.typos: list[str] = []  # the stems matched one edit away too
         self.must: list[Query] = []
         self.must_not: list[Query] = []
         docs = searcher.num_docs
@@ -203,10 +209,12 @@ class _Builder:
         """One word: its stem in title and abstract, maybe its name form, maybe fuzzy."""
         for field in TEXT_FIELDS:
             self.should.append(_boosted(Query.term_query(self.schema, field, stem), field))
-        if self.searcher.doc_freq("abstract", stem) <= self.common_above:
+        in_abstracts = self.searcher.doc_freq("abstract", stem)
+        if in_abstracts <= self.common_above:
             self.should.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
-        if self.vocabulary is None or not _may_be_typo(self.searcher, stem, name):
+        if self.vocabulary is None or not _may_be_typo(self.searcher, stem, name, in_abstracts):
             return
+        self.typos.append(stem)
         vocabulary = self.vocabulary()
         if self.searcher.doc_freq("authors", name) <= FUZZY_MAX_DOC_FREQ:
             names = vocabulary.names.near(name)
@@ -258,14 +266,23 @@ class _Builder:
         return Query.boolean_query(clauses)
 
 
+class BuiltQuery(NamedTuple):
+    """A query to run (None: nothing searchable is left) and the stems of its words that
+    it matches one edit away too (:func:`typo_stems`, decided while building)."""
+
+    query: Query | None
+    typos: frozenset[str]
+
+
 def build_query(
     parsed: ParsedQuery,
     schema: tantivy.Schema,
     searcher: tantivy.Searcher,
     vocabulary: Callable[[], Vocabulary],
     filters: Filters | None = None,
-) -> Query | None:
-    """The tantivy query for ``parsed``; ``None`` when nothing searchable is left in it.
+) -> BuiltQuery:
+    """The tantivy query for ``parsed`` and its typo stems; the query is ``None`` when
+    nothing searchable is left in it.
 
     ``vocabulary`` gives the index's words, for typos; called only when a word may be one."""
     builder = _Builder(schema, searcher, vocabulary)
@@ -275,4 +292,4 @@ def build_query(
     builder.exclude(parsed.excluded_words, parsed.excluded_phrases)
     if filters is not None:
         builder.restrict(filters)
-    return builder.build(has_phrases)
+    return BuiltQuery(builder.build(has_phrases), frozenset(builder.typos))

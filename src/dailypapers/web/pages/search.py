@@ -132,7 +132,8 @@ def search(
         )  # fmt: skip
     )
     check_page(p, response.candidates, SEARCH_PAGE_SIZE)
-    results, community = _results(request, response.hits, text, engine.marker(text))
+    marker = engine.marker(text, response.typos)
+    results, community = _results(request, response.hits, text, marker)
     context.update(community)
     context.update(
         semantic=semantic_progress_of(request),
