@@ -269,3 +269,32 @@ def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store)
         busy, logged, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and logged == copied  # nothing was left to copy
     assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)
+
+
+def test_writes_at_once_keep_their_connection_and_roll_back_whole(sqlite_store: Store) -> None:
+    """A thread's writes at once reuse one open connection (no pool round trip a vote); one
+    that fails rolls back all it did and leaves the connection ready for the next."""
+    _papers(sqlite_store)
+    alice, bob = add_members(sqlite_store, 2)
+    seen: list[object] = []
+
+    def note(connection: Connection) -> None:
+        seen.append(connection.connection.driver_connection)
+
+    set_upvote(sqlite_store, alice, "2501.00002", True, first=note, at_once=True)
+
+    def refuse(connection: Connection) -> None:
+        note(connection)
+        set_vote(connection, bob, "2501.00001", True, T0)  # written, then rolled back
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        set_upvote(sqlite_store, bob, "2501.00002", True, first=refuse, at_once=True)
+    with pytest.raises(UnknownPaper):
+        set_upvote(sqlite_store, bob, "2509.99999", True, first=note, at_once=True)
+    set_upvote(sqlite_store, bob, "2501.00002", True, first=note, at_once=True)
+    assert len(seen) == 4 and all(driver is seen[0] for driver in seen)
+    assert vote_state(sqlite_store, bob, "2501.00001") == VoteState("2501.00001", False, 3)
+    assert vote_state(sqlite_store, bob, "2501.00002") == VoteState("2501.00002", True, 2)
+    with sqlite_store.write():  # the lock is free: nothing was left open
+        pass
