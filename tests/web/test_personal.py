@@ -419,3 +419,32 @@ def test_a_session_forgotten_while_read_again_stays_forgotten() -> None:
     sessions.seconds = 60.0
     assert sessions.get("kept") == member and sessions.get("new") == member
     assert sessions.get("ended") is None and sessions.get("logged-out") is None
+
+
+def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, filled: Store) -> None:
+    """A vote's count edits move a member template's cut (Plan.shifted) to exactly where
+    cutting the corrected body again puts its slots, for every paper of a day, a paper's
+    page (its line and its similar papers), with counts that change the text's width."""
+    (ada,) = add_members(filled, 1)
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
+    sign_in(client, filled, ada)
+    pages = (DAY, f"{DAY}?sort=recent", f"/papers/{_papers(client)[0]}")
+    for path in pages:
+        client.get(path)
+    cache = _cache(client)
+    urls = {(path, query.encode()) for path, _, query in (url.partition("?") for url in pages)}
+    templates = [e for k, e in cache._entries.items() if k[0].endswith("member") and k[2:] in urls]
+    assert len(templates) == len(pages)
+    for template in templates:
+        body, plan = template.body, personal.Plan(template.body)
+        assert template.paper_ids
+        for paper_id in sorted(template.paper_ids):
+            for upvotes in (0, 1, 10, 1234):
+                edits = personal.count_edits(body, paper_id, upvotes)
+                assert edits, paper_id
+                corrected = personal.apply_edits(body, edits)
+                moved = plan.shifted(corrected, edits)
+                again = personal.Plan(corrected)
+                assert moved is not None and moved.slots == again.slots
+                assert [bytes(p) for p in moved.parts] == [bytes(p) for p in again.parts]
+                body, plan = corrected, moved

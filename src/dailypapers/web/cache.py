@@ -36,15 +36,15 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dailypapers.web.personal import PAPER_IDS_KEY
+from dailypapers.web.personal import PAPER_IDS_KEY, Edit, apply_edits
 
 logger = logging.getLogger(__name__)
 # Paths whose answers are never cached: health checks must reach the app, static files have
@@ -54,6 +54,8 @@ SESSION_COOKIE = "dailypapers_session"
 # (scheme, host, path, query): parts kept apart, so no Host value can spell another URL's key
 # (a Host of "example.org/api" joined to "/papers/1" once read as "/api/papers/1").
 CacheKey = tuple[str, bytes, str, bytes]
+# A correction of cached bodies: the edits (sorted, apart) that bring a body up to date.
+Fix = Callable[[bytes], Sequence[Edit]]
 
 # The shortest life of an entry, as a share of the cache's ttl (see ResponseCache.lifetime).
 EXPIRY_SPREAD = 0.75
@@ -77,6 +79,14 @@ LASTING_PATHS = frozenset({"/search"})
 LASTING = 5.0
 
 
+@runtime_checkable
+class Shifts(Protocol):
+    """What a reader made of a cached body and can follow to an edited body (a member
+    template's cut, ``personal.Plan``); None: make it again."""
+
+    def shifted(self, body: bytes, edits: Sequence[Edit]) -> object | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class CachedResponse:
     status: int
@@ -86,16 +96,30 @@ class CachedResponse:
     # The papers the answer shows, whose votes it shows; None: unknown (any vote drops it).
     paper_ids: frozenset[str] | None = None
     # What readers made of this body once, kept as long as it is (a member template's cut,
-    # personal.Plan): another body (a vote's correction) is another entry, made again.
+    # personal.Plan); a vote's correction of the body moves it along (edited).
     derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
-    def with_body(self, body: bytes) -> CachedResponse:
-        """The same answer with another body (its Content-Length follows)."""
+    def with_body(self, body: bytes, derived: dict[str, object] | None = None) -> CachedResponse:
+        """The same answer with another body (its Content-Length follows), and what was
+        made of it (``derived``; none given: nothing)."""
         headers = [
             (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
             for k, v in self.headers
         ]
-        return CachedResponse(self.status, headers, body, self.created, self.paper_ids)
+        return CachedResponse(
+            self.status, headers, body, self.created, self.paper_ids, derived or {}
+        )
+
+    def edited(self, edits: Sequence[Edit]) -> CachedResponse:
+        """The same answer with ``edits`` made to its body (sorted, apart), what was made of
+        the body moved with them where it can be (:class:`Shifts`) and dropped otherwise."""
+        body = apply_edits(self.body, edits)
+        derived = {}
+        for name, made in self.derived.items():
+            moved = made.shifted(body, edits) if isinstance(made, Shifts) else None
+            if moved is not None:
+                derived[name] = moved
+        return self.with_body(body, derived)
 
     @property
     def size(self) -> int:
@@ -129,7 +153,7 @@ class ResponseCache:
         self._showing: dict[str, set[CacheKey]] = {}
         self._unknown: set[CacheKey] = set()
         # Corrections of an entry's body waiting for its next read (see forget_papers).
-        self._fixes: dict[CacheKey, dict[frozenset[str], Callable[[bytes], bytes]]] = {}
+        self._fixes: dict[CacheKey, dict[frozenset[str], Fix]] = {}
         self._renewing: dict[CacheKey, float] = {}  # expired entries being rendered again
         # Misses being rendered: requests for the same key wait for that one rendering.
         self._rendering: dict[CacheKey, asyncio.Future[None]] = {}
@@ -221,11 +245,12 @@ class ResponseCache:
         self._entries.move_to_end(key)
         fixes = self._fixes.pop(key, None)
         if fixes:
-            body = entry.body
+            fixed = entry
             for fix in fixes.values():
-                body = fix(body)
-            fixed = entry.with_body(body)  # the same papers: its place in _showing stays
-            self._entries[key] = fixed
+                edits = fix(fixed.body)
+                if edits:
+                    fixed = fixed.edited(edits)
+            self._entries[key] = fixed  # the same papers: its place in _showing stays
             self._bytes += fixed.size - entry.size
             entry = fixed
         return entry
@@ -242,14 +267,12 @@ class ResponseCache:
         """A mark to pass to :meth:`put`: taken before rendering what will be put."""
         return self._forgets
 
-    def forget_papers(
-        self, paper_ids: frozenset[str], fix: Callable[[bytes], bytes] | None = None
-    ) -> None:
-        """After votes on ``paper_ids``: the answers showing them get ``fix`` applied to
-        their body (their new counts), or are dropped without one; answers whose papers
-        are unknown are dropped. A fix is applied when the answer is next read, the last
-        one of each set of papers only (fixes set counts, they do not add to them): votes
-        on a paper cost no copy of the pages showing it until one is read."""
+    def forget_papers(self, paper_ids: frozenset[str], fix: Fix | None = None) -> None:
+        """After votes on ``paper_ids``: the answers showing them get the edits ``fix``
+        finds in their body made (their new counts), or are dropped without one; answers
+        whose papers are unknown are dropped. A fix is applied when the answer is next
+        read, the last one of each set of papers only (fixes set counts, they do not add to
+        them): votes on a paper cost no copy of the pages showing it until one is read."""
         with self._lock:
             self._forgets += 1
             for paper_id in paper_ids:

@@ -210,7 +210,7 @@ class MemberPages:
 
     def _plan(self, template: CachedResponse) -> personal.Plan:
         """The template cut at its slots, once per cached body, kept with it (a vote's
-        correction of its counts makes a new body, cut again when next served)."""
+        correction of its counts moves it along: personal.Plan.shifted)."""
         plan = template.derived.get("plan")
         if isinstance(plan, personal.Plan):
             return plan

@@ -9,7 +9,7 @@ votes' stamp reached a value this process did not produce itself:
 
 - :meth:`VoteWatch.voted` runs after each vote of this process (inside
   :meth:`VoteWatch.voting`): the cached pages showing the paper get its new count at once
-  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`,
+  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.count_edits`,
   applied when each is next read; a page being rendered meanwhile is not kept), answers
   that do not say which papers they show (the API, feeds) are dropped, and the votes'
   stamp the vote's own write transaction read last (no other vote can come between on
@@ -41,7 +41,7 @@ from starlette.requests import Request
 
 from dailypapers.feed.reader import Store, change_stamp, votes_stamp
 from dailypapers.web.cache import ResponseCache
-from dailypapers.web.personal import MemberVotes, with_count
+from dailypapers.web.personal import MemberVotes, count_edits
 
 MAX_DEFERRED = 3  # looks a votes' stamp move may wait for this process's votes under way
 
@@ -102,7 +102,7 @@ class VoteWatch:
         read it now)."""
         self.member_votes.voted(user_id, paper_id, upvoted)
         if self.cache is not None:
-            fix = partial(with_count, paper_id=paper_id, upvotes=upvotes)
+            fix = partial(count_edits, paper_id=paper_id, upvotes=upvotes)
             self.cache.forget_papers(frozenset({paper_id}), fix)
         if stamp is None:
             stamp = votes_stamp(self.store)
