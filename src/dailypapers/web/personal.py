@@ -24,6 +24,7 @@ cached page costs no session lookup either.
 
 from __future__ import annotations
 
+import bisect
 import re
 import secrets
 import threading
@@ -340,6 +341,10 @@ def _found(data: bytes, needle: bytes) -> Iterator[int]:
 Slot = tuple[int, int, bytes | None]  # where a slot starts and ends, and its hole (Plan)
 
 
+def _slot_end(slot: Slot) -> int:
+    return slot[1]
+
+
 def _slots(template: bytes) -> list[Slot]:
     """The per-member slots of ``template`` in order: where each starts and ends, and its
     hole (see :class:`Plan`). Found with ``bytes.find`` alone, which copies nothing (a split
@@ -378,18 +383,12 @@ class Plan:
         self.slots = _slots(template) if slots is None else slots
         # The parts are views of the template, not copies: a plan costs a few bytes a part.
         view = memoryview(template)
-        parts: list[memoryview] = []
-        holes: list[bytes | None] = []
-        start = 0
-        for at, end, hole in self.slots:
-            parts.append(view[start:at])
-            holes.append(hole)
-            start = end
-        parts.append(view[start:])
-        self.parts = parts
-        self.holes = holes
+        starts = [0, *(end for _, end, _ in self.slots)]
+        ends = [*(at for at, _, _ in self.slots), len(template)]
+        self.parts = [view[start:end] for start, end in zip(starts, ends, strict=True)]
+        self.holes = [hole for _, _, hole in self.slots]
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
-        self.fills = [(2 * i + 1, hole) for i, hole in enumerate(holes) if hole is not None]
+        self.fills = [(2 * i + 1, hole) for i, hole in enumerate(self.holes) if hole is not None]
         self.has_own = _OWN.encode() in template if has_own is None else has_own
 
     def shifted(self, body: bytes, edits: Sequence[Edit]) -> Plan | None:
@@ -398,15 +397,15 @@ class Plan:
         again (a day page's cut cost about 100 us, made again after every vote on one of
         its papers). None when an edit touches a slot (then cut ``body`` afresh)."""
         slots: list[Slot] = []
-        shift, index = 0, 0
-        for at, end, hole in self.slots:
-            while index < len(edits) and edits[index][1] <= at:
-                start, stop, replacement = edits[index]
-                shift += len(replacement) - (stop - start)
-                index += 1
-            if index < len(edits) and edits[index][0] < end:
-                return None  # the next edit overlaps this slot
-            slots.append((at + shift, end + shift, hole))
+        shift, done = 0, 0
+        for start, stop, replacement in edits:  # few: a paper shows once or twice a page
+            first = bisect.bisect_right(self.slots, start, key=_slot_end)  # the first not before
+            slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:first]]
+            if first < len(self.slots) and self.slots[first][0] < stop:
+                return None  # this edit overlaps a slot
+            done = first
+            shift += len(replacement) - (stop - start)
+        slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:]]
         return Plan(body, self.headers, slots, self.has_own)
 
     def fill(self, csrf: bytes, header: bytes, upvoted: Collection[str]) -> bytes:
