@@ -25,7 +25,7 @@ import threading
 import weakref
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -48,7 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.batches import chunks
 from dailypapers.store.db import Store, sqlite_engine
-from dailypapers.store.driver import fetch
+from dailypapers.store.driver import day, fetch
 from dailypapers.store.schema import paper_votes, papers, users, vote_clock
 
 
@@ -217,8 +217,8 @@ def _vote_statements(dialect: Any) -> dict[str, Any]:
         "move": update(papers)
         .where(papers.c.arxiv_id == paper)
         .values(local_upvotes=moved)
-        .returning(papers.c.hf_upvotes, papers.c.local_upvotes),
-        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes).where(
+        .returning(papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day),
+        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day).where(
             papers.c.arxiv_id == paper
         ),
     }
@@ -239,10 +239,11 @@ def set_vote(
 
 def set_vote_ticked(
     connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
-) -> tuple[tuple[int, int] | None, int | None]:
-    """:func:`set_vote`, and the votes' clock (:func:`vote_stamp`) as the vote moved it, or
+) -> tuple[tuple[int, int] | None, int | None, date | None]:
+    """:func:`set_vote`, the votes' clock (:func:`vote_stamp`) as the vote moved it, or
     None when it changed nothing (then the clock did not move): a vote that reads the clock
-    it left needs no statement more.
+    it left needs no statement more; and the paper's feed day (the lists its vote may
+    reorder), read by the same statements.
 
     Two statements, the fewest that keep the count exact: the vote row is added (taken from
     the paper's own row, so an unknown paper adds nothing) or deleted, and only when that
@@ -265,8 +266,8 @@ def set_vote_ticked(
     else:
         rows = fetch(connection, statements["counts"], params)
     if not rows:
-        return None, ticked
-    return (rows[0][0] or 0, rows[0][1] or 0), ticked
+        return None, ticked, None
+    return (rows[0][0] or 0, rows[0][1] or 0), ticked, day(rows[0][2])
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:

@@ -98,7 +98,7 @@ def _vote(
                 store, member.id, paper_id, upvoted, first=limit, stamp=True, at_once=at_once
             )
             # The cached pages showing it show its new count, and the member their vote.
-            watch.voted(state.paper_id, member.id, upvoted, state.upvotes, state.stamp)
+            watch.voted(state.paper_id, member.id, upvoted, state.upvotes, state.stamp, state.day)
             return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
