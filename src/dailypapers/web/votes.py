@@ -222,7 +222,9 @@ async def upvote_form(
 def _form_answer(request: Request, state: VoteState, next: str) -> Response:
     """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``."""
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(_state(state).model_dump())
+        # UpvoteState's fields, without building the model to dump it (every vote answers)
+        answer = {"paperId": state.paper_id, "upvotes": state.upvotes, "upvoted": state.upvoted}
+        return JSONResponse(answer)
     return RedirectResponse(_local(next, f"/papers/{state.paper_id}"), 303)
 
 
