@@ -428,8 +428,8 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
     """A vote's count edits move a member template's cut (Plan.shifted) to exactly where
     cutting the corrected body again puts its slots and parts, correction after correction
     (the parts no edit is in kept, views of a few bodies at most), for every paper of a
-    day, a paper's
-    page (its line and its similar papers), with counts that change the text's width."""
+    day and of a paper's page (its line and its similar papers), with counts that change
+    the text's width."""
     (ada,) = add_members(filled, 1)
     client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
     sign_in(client, filled, ada)
