@@ -329,19 +329,20 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         "(cut once per template at its CSRF, header and \"yours\" slots) with the member's "
         "CSRF token and header (made once per session), plus one pass over the page for the "
         "boxes of papers the member marked. A vote (the form answered without FastAPI's "
-        "router, `votes.FORMS`) is one write transaction: the "
-        "per-account rate limit counted in it, the vote row added or deleted, the paper's "
-        "count moved and the votes' clock ticked and read, on the driver's cursor. It runs "
-        "on the event loop while SQLite's write lock is free, so with a closed loop a vote "
-        "waits about as long as a page, behind the requests ahead of it; the cached pages "
-        "showing its paper get their new count when next read. Cached days expire after "
-        "0.75 to 1 x `DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL), papers and "
-        "search results (nothing on them ordered by votes or the clock) after 5 x that; the "
-        "first request to find one expired (up to 1.5 x) is served it while it is rendered "
-        "again in the background. The voting phase comes that long after the warm-up of the "
-        "reading phase: it renders every day's member template once again (200 renderings "
-        "in 30 s, where a steady load would spread them over 45 to 90 s), the largest part "
-        "of its server time after the socket writes in a py-spy profile.",
+        "router, `votes.FORMS`) is one write transaction on a connection the event loop "
+        "keeps open: the per-account rate limit counted in it (one statement), the vote row "
+        "added or deleted, the paper's count moved and the votes' clock ticked, its paper's "
+        "feed day and the clock read back by the same statements, on the driver's cursor. It "
+        "runs on the event loop while SQLite's write lock is free, so with a closed loop a "
+        "vote waits about as long as a page, behind the requests ahead of it; the cached "
+        "pages showing its paper get their new count when next read (edits of the count's "
+        "text, which a member template's cut follows). Cached days expire after 0.75 to 1 x "
+        "`DAILYPAPERS_PAGE_CACHE_SECONDS` (60 s; fixed per URL), papers and search results "
+        "after 5 x that; a day no vote changed since its rendering (none on a paper it "
+        "shows, none on a paper of that day) is then kept on as it is (up to 5 x), any other "
+        "is served while the first request to find it expired renders it again in the "
+        "background. The voting phase comes that long after the warm-up of the reading "
+        "phase: the days its votes changed are rendered again in it.",
     ])  # fmt: skip
 
 

@@ -191,7 +191,8 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "Longest a cached response is served (trending moves with the clock); a paper's "
-            "page and search results, whose counts votes correct in place, 5 x that."
+            "page and search results, whose counts votes correct in place, 5 x that, and a "
+            "day's, week's or month's list no vote changed since it was rendered as well."
         ),
     )
     page_memo_papers: int = Field(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from dailypapers.accounts.limit_rules import budget, window_at
 from dailypapers.accounts.limits import RateLimited, RateLimiter, ip_key, open_limiter
 from dailypapers.settings import Settings
 from dailypapers.store import Store, open_store
@@ -103,6 +104,26 @@ def test_a_rule_counts_per_ip_and_per_account_all_or_none(
     off = _limiter(limiter_parts, clock, limit_vote="off")
     for _ in range(50):
         off.check_rule("vote", ip="192.0.2.1", account="ada")
+
+
+@pytest.mark.parametrize("into", [0, 12, 13, 24, 29, 41, 59])
+def test_the_previous_window_counts_by_the_share_still_inside(
+    limiter_parts: tuple[Store, Settings], into: int
+) -> None:
+    """5 hits in a window of a 7 per minute limit, then ``into`` seconds into the next: as
+    many more pass as ``limit_rules.budget`` says (its floor at exact shares too)."""
+    clock = Clock()
+    limiter = _limiter(limiter_parts, clock)
+    for _ in range(5):
+        limiter.check("k", "x", limit=7, per_seconds=60)
+    clock.now += 60 + into
+    allowed = 0
+    with pytest.raises(RateLimited):
+        for _ in range(8):
+            limiter.check("k", "x", limit=7, per_seconds=60)
+            allowed += 1
+    assert allowed == budget(7, 5, window_at(clock.now, 60))
+    assert allowed == {0: 2, 12: 3, 13: 3, 24: 4, 29: 4, 41: 5, 59: 6}[into]
 
 
 def test_ipv6_clients_count_by_their_64_network() -> None:

@@ -21,6 +21,7 @@ from dailypapers.paper import make_record
 from dailypapers.store import Store
 from dailypapers.store.entries import feed_entries, feed_page, rank_inputs
 from dailypapers.store.papers import upsert_papers
+from dailypapers.store.submissions import add_submission, forget_submitter, remove_submission
 from dailypapers.store.users import update_user
 from dailypapers.store.votes import (
     add_vote,
@@ -201,10 +202,11 @@ def test_a_vote_that_changed_something_answers_the_clock_as_it_moved_it(store: S
     (alice,) = add_members(store, 1)
     with store.write() as connection:
         before = vote_stamp(connection)
-        counts, ticked = set_vote_ticked(connection, alice, "2501.00001", True, T0)
+        counts, ticked, day = set_vote_ticked(connection, alice, "2501.00001", True, T0)
+        assert day == DAY
         assert counts == (3, 1) and ticked == vote_stamp(connection) != before
-        assert set_vote_ticked(connection, alice, "2501.00001", True, T0) == ((3, 1), None)
-        assert set_vote_ticked(connection, alice, "2509.99999", True, T0) == (None, None)
+        assert set_vote_ticked(connection, alice, "2501.00001", True, T0) == ((3, 1), None, DAY)
+        assert set_vote_ticked(connection, alice, "2509.99999", True, T0) == (None, None, None)
         assert set_vote_ticked(connection, alice, "2501.00001", False, T0)[1] == ticked + 1
 
 
@@ -269,3 +271,47 @@ def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store)
         busy, logged, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and logged == copied  # nothing was left to copy
     assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)
+
+
+def test_writes_at_once_keep_their_connection_and_roll_back_whole(sqlite_store: Store) -> None:
+    """A thread's writes at once reuse one open connection (no pool round trip a vote); one
+    that fails rolls back all it did and leaves the connection ready for the next."""
+    _papers(sqlite_store)
+    alice, bob = add_members(sqlite_store, 2)
+    seen: list[object] = []
+
+    def note(connection: Connection) -> None:
+        seen.append(connection.connection.driver_connection)
+
+    set_upvote(sqlite_store, alice, "2501.00002", True, first=note, at_once=True)
+
+    def refuse(connection: Connection) -> None:
+        note(connection)
+        set_vote(connection, bob, "2501.00001", True, T0)  # written, then rolled back
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        set_upvote(sqlite_store, bob, "2501.00002", True, first=refuse, at_once=True)
+    with pytest.raises(UnknownPaper):
+        set_upvote(sqlite_store, bob, "2509.99999", True, first=note, at_once=True)
+    set_upvote(sqlite_store, bob, "2501.00002", True, first=note, at_once=True)
+    assert len(seen) == 4 and all(driver is seen[0] for driver in seen)
+    assert vote_state(sqlite_store, bob, "2501.00001") == VoteState("2501.00001", False, 3)
+    assert vote_state(sqlite_store, bob, "2501.00002") == VoteState("2501.00002", True, 2)
+    with sqlite_store.write():  # the lock is free: nothing was left open
+        pass
+
+
+def test_taking_a_submission_off_moves_the_clock_cached_lists_watch(store: Store) -> None:
+    """A listed paper whose submission a moderator removes goes back to its listing day
+    without any vote or new paper: the votes' clock moves, so cached lists are dropped
+    (a list no vote changed is otherwise kept on past its lifetime, web/cache.py)."""
+    _papers(store)
+    (alice,) = add_members(store, 1)
+    with store.write() as connection:
+        add_submission(connection, "2501.00002", alice, None, T0)
+        before = vote_stamp(connection)
+        assert remove_submission(connection, "2501.00002")
+        assert vote_stamp(connection) != before
+        assert forget_submitter(connection, alice) == 0  # nothing of theirs left: no move
+        assert vote_stamp(connection) == before + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -33,9 +34,11 @@ from dailypapers.web.cache import (
     EXPIRY_SPREAD,
     LASTING,
     CachedResponse,
+    CacheKey,
     CacheMiddleware,
     ResponseCache,
     no_body,
+    vote_days,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -302,3 +305,74 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.05)
+
+
+def _expired(cache: ResponseCache, key: CacheKey, papers: frozenset[str]) -> CachedResponse:
+    """An entry of ``key`` rendered (its mark taken) now, put as if past its lifetime."""
+    made = time.monotonic() - 1.2 * cache.lifetime(key)
+    entry = CachedResponse(200, [], b"page", made, papers)
+    cache.put(key, entry, cache.forgets())
+    return entry
+
+
+def test_a_list_no_vote_changed_is_kept_on_past_its_lifetime_as_it_is() -> None:
+    """A day's (week's, month's) list by upvotes that no vote changed since its rendering is
+    what rendering it again would give: past its lifetime it is kept on, not rendered
+    again. A vote on a paper it shows, or on any paper of its days (one could climb into
+    it), a vote on a day not known, a list by trending or the latest day (the clock), an
+    entry whose mark is not known, or one rendered LASTING x its lifetime ago are rendered
+    again as before; a store change drops it like everything else."""
+    stamp = [0]
+    cache = ResponseCache(lambda: stamp[0], max_bytes=10_000_000, ttl=60.0, check_every=0)
+    cache.refresh()
+    day = ("http member", b"h", "/date/2026-06-12", b"")
+    shown = frozenset({"2606.00001"})
+    old = _expired(cache, day, shown)
+    cache.forget_papers(frozenset({"2606.09999"}), days=(date(2026, 6, 11),))  # another day
+    cache.forget_papers(frozenset({"2606.09998"}), days=())  # a comment: no list's order
+    kept, renew = cache.lookup(day)
+    assert kept is not None and not renew and kept.body == old.body
+    assert kept.created > old.created and kept.rendered == old.created
+    assert cache.lookup(day) == (kept, False)  # fresh again: nobody renders it
+    for vote in (
+        {"paper_ids": shown, "days": (date(2026, 6, 12),)},  # a paper it shows
+        {"paper_ids": frozenset({"2606.09997"}), "days": (date(2026, 6, 12),)},  # of its day
+        {"paper_ids": frozenset({"2606.09997"}), "days": (None,)},  # a day not known
+    ):
+        _expired(cache, day, shown)
+        cache.forget_papers(fix=lambda body: [], **vote)
+        assert cache.lookup(day)[1], vote  # rendered again
+    week = ("http", b"h", "/week/2026-W24", b"")  # 8 to 14 June
+    _expired(cache, week, shown)
+    assert not cache.lookup(week)[1]
+    _expired(cache, week, shown)
+    cache.forget_papers(frozenset({"2606.09996"}), days=(date(2026, 6, 14),))
+    assert cache.lookup(week)[1]
+    for path, query in (("/date/2026-06-12", b"sort=trending"), ("/", b""), ("/trending", b"")):
+        key = ("http", b"h", path, query)
+        _expired(cache, key, shown)
+        assert cache.lookup(key)[1], (path, query)  # the clock: rendered again
+    unmarked = ("http", b"h", "/date/2026-06-13", b"")
+    cache.put(unmarked, CachedResponse(200, [], b"page", old.created, shown))
+    assert cache.lookup(unmarked)[1]
+    long_ago = ("http", b"h", "/date/2026-06-14", b"")
+    entry = _expired(cache, long_ago, shown)
+    cache.put(long_ago, replace(entry, rendered=time.monotonic() - 6 * 60.0), cache.forgets())
+    assert cache.lookup(long_ago)[1]
+    _expired(cache, day, shown)
+    stamp[0] += 1  # papers changed (an ingest, a removed submission)
+    cache.refresh()
+    assert cache.lookup(day) == (None, False)
+
+
+def test_the_lists_votes_may_change_are_days_weeks_and_months_by_upvotes_or_recency() -> None:
+    june_12 = [date(2026, 6, 12)]
+    assert vote_days("/date/2026-06-12", b"") == june_12
+    assert vote_days("/date/2026-06-12", b"sort=recent&p=1&category=cs.CL") == june_12
+    assert vote_days("/date/2026-06-12", b"sort=upvotes") == june_12
+    assert vote_days("/date/2026-06-12", b"sort=trend%69ng") is None  # as the page reads it
+    assert vote_days("/date/2026-06-12", b"sort=recent&sort=trending") is None
+    assert vote_days("/week/2026-W24", b"") == [date(2026, 6, d) for d in range(8, 15)]
+    assert len(vote_days("/month/2026-02", b"") or []) == 28
+    for path in ("/", "/trending", "/papers/2606.00001", "/search", "/date/2026-13-01"):
+        assert vote_days(path, b"") is None

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,12 +18,14 @@ from dailypapers.accounts.models import User
 from dailypapers.accounts.service import end_all_sessions
 from dailypapers.community.votes import set_upvote
 from dailypapers.discussion import collections
+from dailypapers.paper import make_record
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
+from dailypapers.store.papers import upsert_papers
 from dailypapers.web import personal
 from dailypapers.web.app import create_app
 from dailypapers.web.auth import SESSION_COOKIE
-from dailypapers.web.cache import ResponseCache
+from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache
 from tests.support.accounts import cookie_domain, csrf_of
 from tests.support.members import add_members, set_role, sign_in
 
@@ -419,3 +422,89 @@ def test_a_session_forgotten_while_read_again_stays_forgotten() -> None:
     sessions.seconds = 60.0
     assert sessions.get("kept") == member and sessions.get("new") == member
     assert sessions.get("ended") is None and sessions.get("logged-out") is None
+
+
+def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, filled: Store) -> None:
+    """A vote's count edits move a member template's cut (Plan.shifted) to exactly where
+    cutting the corrected body again puts its slots and parts, correction after correction
+    (the parts no edit is in kept, views of a few bodies at most), for every paper of a
+    day and of a paper's page (its line and its similar papers), with counts that change
+    the text's width."""
+    (ada,) = add_members(filled, 1)
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
+    sign_in(client, filled, ada)
+    pages = (DAY, f"{DAY}?sort=recent", f"/papers/{_papers(client)[0]}")
+    for path in pages:
+        client.get(path)
+    cache = _cache(client)
+    urls = {(path, query.encode()) for path, _, query in (url.partition("?") for url in pages)}
+    templates = [e for k, e in cache._entries.items() if k[0].endswith("member") and k[2:] in urls]
+    assert len(templates) == len(pages)
+    for template in templates:
+        body, plan = template.body, personal.Plan(template.body)
+        assert template.paper_ids
+        for paper_id in sorted(template.paper_ids):
+            for upvotes in (0, 1, 10, 1234):
+                edits = personal.count_edits(body, paper_id, upvotes)
+                assert edits, paper_id
+                corrected = personal.apply_edits(body, edits)
+                moved = plan.shifted(corrected, edits)
+                again = personal.Plan(corrected)
+                assert moved is not None and moved.slots == again.slots
+                assert [bytes(p) for p in moved.parts] == [bytes(p) for p in again.parts]
+                # Its parts view the bodies of a few corrections at most.
+                assert len({id(part.obj) for part in moved.parts}) <= personal.MAX_BODIES
+                body, plan = corrected, moved
+
+
+def _past_its_lifetime(cache: ResponseCache, key: CacheKey) -> CachedResponse:
+    """The entry of ``key`` made older: past its lifetime, within the time it is served
+    while rendered again (a ttl of 1 s: lifetimes of 0.75 to 1 s, then up to 1.5 x that)."""
+    cache.ttl = 1.0
+    entry = cache._entries[key]
+    cache._entries[key] = replace(entry, created=time.monotonic() - 1.1)
+    return cache._entries[key]
+
+
+def test_a_day_no_vote_changed_is_kept_on_and_a_store_change_still_drops_it(
+    client: TestClient, uncached: TestClient, filled: Store
+) -> None:
+    """Past its lifetime, a member's day that no vote changed is served on as it was (the
+    page rendered for the member directly); after a vote on one of its papers it is
+    rendered again; a change of the store that is not a vote (a new paper of the day) drops
+    it at once, kept on or not."""
+    (ada,) = add_members(filled, 1)
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
+    token = sign_in(client, filled, ada)
+    cache = _cache(client)
+    cache.check_every = 0.0
+    assert client.get(DAY).headers["x-cache"] == "miss"
+    key = next(k for k in cache._entries if k[0].endswith("member") and k[2:] == (DAY, b""))
+    old = _past_its_lifetime(cache, key)
+    page = client.get(DAY)
+    kept = cache._entries[key]
+    assert page.headers["x-cache"] == "hit" and kept.rendered == old.created
+    assert kept.body == old.body and kept.created > old.created and not cache._renewing
+    assert page.text == _as(uncached, token).get(DAY).text
+    # A vote on a paper of the day: past its lifetime, it is rendered again.
+    paper = _papers(client)[0]
+    fields = {"csrf_token": csrf_of(client, DAY), "upvoted": "1", "next": "/"}
+    client.post(f"/papers/{paper}/upvote", data=fields, follow_redirects=False)
+    _past_its_lifetime(cache, key)
+    assert client.get(DAY).headers["x-cache"] == "hit"  # served while rendered again
+    deadline = time.monotonic() + 30
+    while cache._entries.get(key, kept).rendered >= 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache._entries[key].rendered < 0  # a new rendering
+    assert client.get(DAY).text == _as(uncached, token).get(DAY).text
+    # A new paper of the day (an ingest): the store's stamp drops the page at once.
+    cache.ttl = 60.0
+    _past_its_lifetime(cache, key)
+    client.get(DAY)
+    assert cache._entries[key].rendered >= 0  # kept on
+    record = make_record("2606.99999", "A paper ingested since", first_listed_on=date(2026, 6, 12))
+    with filled.write() as connection:
+        upsert_papers(connection, [record])
+    page = client.get(DAY, params={"sort": "recent"})
+    assert page.headers["x-cache"] == "miss" and "A paper ingested since" in page.text
+    assert client.get(DAY).headers["x-cache"] == "miss"

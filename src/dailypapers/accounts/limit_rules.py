@@ -18,7 +18,7 @@ from dataclasses import dataclass
 PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 SCOPES = ("ip", "account")
 _LIMIT = re.compile(r"^(ip|account):(\d+)/(\d*)([smhd]?)$")
-_EPSILON = 1e-9  # keeps limit - prev x weight from rounding down across a float error
+EPSILON = 1e-9  # keeps limit - prev x weight from rounding down across a float error
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def window_at(now: float, seconds: int) -> Window:
 
 def budget(limit: int, previous_hits: int, window: Window) -> int:
     """How many hits the current window may hold now (a new hit is allowed below this)."""
-    return math.floor(limit - previous_hits * window.previous_weight + _EPSILON)
+    return math.floor(limit - previous_hits * window.previous_weight + EPSILON)
 
 
 def retry_after(
@@ -85,4 +85,4 @@ def retry_after(
     if at >= end:  # not in this window: in the next, this window's hits are the previous
         share = 1.0 - (limit - 1) / current_hits if current_hits else 0.0
         at = end + window.seconds * max(0.0, share)
-    return max(1, math.ceil(at - now - _EPSILON))
+    return max(1, math.ceil(at - now - EPSILON))

@@ -27,14 +27,15 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection
 
 from dailypapers.accounts.limit_rules import (
+    EPSILON,
     Limit,
     Window,
-    budget,
     parse_limits,
     retry_after,
     window_at,
@@ -81,6 +82,7 @@ def math_ceil(value: int, unit: int) -> int:
     return -(-value // unit)
 
 
+@lru_cache(maxsize=4096)  # a vote's check parsed its client's address every time
 def ip_key(address: str) -> str:
     """The key a client address counts under: IPv4 as is, IPv6 by its /64 network."""
     try:
@@ -103,6 +105,7 @@ class Hit:
     seconds: int
 
 
+@lru_cache(maxsize=65536)  # the same members and addresses come back: hash each once
 def _bucket(key_kind: str, key: str) -> str:
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{key_kind[:60]}:{digest}"
@@ -150,22 +153,20 @@ class StoreBackend:
 
     @staticmethod
     def _count(connection: Connection, hits: Sequence[Hit], now: float) -> Denied | None:
-        windows = [window_at(now, hit.seconds) for hit in hits]
-        pairs = list(zip(hits, windows, strict=True))
-        keys = [(h.bucket, w.start) for h, w in pairs] + [(h.bucket, w.previous) for h, w in pairs]
-        stored = sql.read_hits(connection, keys)
-        rooms = []
-        for hit, window in pairs:
-            previous = stored.get((hit.bucket, window.previous), 0)
-            current = stored.get((hit.bucket, window.start), 0)
-            rooms.append(budget(hit.limit, previous, window))
-            if current >= rooms[-1]:
-                return Denied(hit, previous, current)
-        for (hit, window), room in zip(pairs, rooms, strict=True):
-            expires = window.start + 2 * window.seconds
-            if sql.add_hit(connection, hit.bucket, window.start, expires, room) is None:
-                # Another process took the last hit since the read (PostgreSQL).
-                return Denied(hit, stored.get((hit.bucket, window.previous), 0), room)
+        """One statement a hit (:func:`~dailypapers.store.limits.take_hit`: the budget
+        checked in it); the windows are read only to say when to come back."""
+        for hit in hits:
+            window = window_at(now, hit.seconds)
+            taken = sql.take_hit(
+                connection, hit.bucket, window.start, window.start + 2 * window.seconds,
+                limit=hit.limit, previous=window.previous, weight=window.previous_weight,
+                epsilon=EPSILON,
+            )  # fmt: skip
+            if taken is None:  # no room: nothing counted for it (the caller rolls back)
+                stored = sql.read_hits(connection, [(hit.bucket, window.start),
+                                                    (hit.bucket, window.previous)])  # fmt: skip
+                previous = stored.get((hit.bucket, window.previous), 0)
+                return Denied(hit, previous, stored.get((hit.bucket, window.start), 0))
         return None
 
 
@@ -280,7 +281,7 @@ class RateLimiter:
         self._count(hits, RULES[rule], connection)
 
     def limits(self, rule: Rule) -> tuple[Limit, ...]:
-        return parse_limits(getattr(self.settings, f"limit_{rule}"))
+        return _parsed(getattr(self.settings, f"limit_{rule}"))
 
     def _count(self, hits: list[Hit], what: str, connection: Connection | None = None) -> None:
         if not hits:
@@ -296,6 +297,12 @@ class RateLimiter:
                 denied.hit.limit, denied.previous_hits, denied.current_hits, now, window
             )
             raise RateLimited(wait, what)
+
+
+@lru_cache(maxsize=64)
+def _parsed(setting: str) -> tuple[Limit, ...]:
+    """A rule's setting as limits, parsed once (every vote checks its rule)."""
+    return parse_limits(setting)
 
 
 def open_limiter(store: Store, settings: Settings | None = None) -> RateLimiter:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection
 
@@ -45,12 +45,13 @@ class UnknownPaper(LookupError):
 class VoteState:
     """A paper's upvotes after a vote: the count shown and whether this member upvoted it;
     ``stamp``, when asked for, the votes' change stamp right after it (see
-    :mod:`dailypapers.web.vote_watch`)."""
+    :mod:`dailypapers.web.vote_watch`), and the paper's feed day (None: not known)."""
 
     paper_id: str
     upvoted: bool
     upvotes: int
     stamp: object = field(default=None, compare=False)
+    day: date | None = field(default=None, compare=False)
 
 
 def set_upvote(
@@ -75,7 +76,7 @@ def set_upvote(
     with sql.write_at_once(store) if at_once else store.write() as connection:
         if first is not None:
             first(connection)
-        counts, ticked = sql.set_vote_ticked(
+        counts, ticked, day = sql.set_vote_ticked(
             connection, user_id, paper_id, upvoted, now or utc_now(precise=True)
         )
         if counts is None:
@@ -83,7 +84,7 @@ def set_upvote(
         changed = None
         if stamp:  # the clock as this vote moved it, or read when it moved nothing
             changed = ticked if ticked is not None else sql.vote_stamp(connection)
-    return VoteState(paper_id, upvoted, sum(counts), changed)
+    return VoteState(paper_id, upvoted, sum(counts), changed, day)
 
 
 def checkpoint(store: Store) -> None:

@@ -27,9 +27,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def sqlite_engine(url: str, *, immediate: bool, begins: bool = True) -> Engine:
     """An engine of the SQLite database at ``url`` (WAL, foreign keys, busy timeout); its
-    transactions begin with ``BEGIN IMMEDIATE`` (writes) or ``BEGIN``."""
+    transactions begin with ``BEGIN IMMEDIATE`` (writes) or ``BEGIN``, or, not ``begins``,
+    with what the caller sent on the driver's connection first."""
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -42,6 +43,9 @@ def sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    if not begins:
+        return engine
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:

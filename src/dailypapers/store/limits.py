@@ -1,10 +1,19 @@
-"""Rate-limit counters in the store: read a key's two windows, add a hit only while there is
-room, forget expired windows. The rules and arithmetic are ``accounts.limit_rules``.
+"""Rate-limit counters in the store: take a hit in a key's window only while its sliding
+window has room, read a key's two windows, forget expired windows. The rules and arithmetic
+are ``accounts.limit_rules``.
 
-``add_hit`` is one statement on both databases: ``INSERT ... ON CONFLICT DO UPDATE SET hits =
-hits + 1 WHERE hits < :room RETURNING hits``. On PostgreSQL the conflicting row is locked and
-the condition checked again against the committed count, so processes racing for the last
-hit cannot both get it; SQLite runs the whole write transaction alone (``BEGIN IMMEDIATE``).
+``take_hit`` is one statement on both databases, the budget of ``limit_rules.budget`` in SQL
+(the previous window's hits read in it)::
+
+    INSERT ... SELECT :bucket, :start, 1, :expires WHERE 1 <= :limit - previous * :weight + e
+    ON CONFLICT DO UPDATE SET hits = hits + 1 WHERE hits + 1 <= :limit - previous * :weight + e
+    RETURNING hits
+
+(``floor(x) > hits`` is ``hits + 1 <= x`` for a whole ``hits``, so no ``floor`` is needed, and
+the same doubles are added in the same order as in Python.) On PostgreSQL the conflicting
+row is locked and the condition checked again against the committed count, so processes
+racing for the last hit cannot both get it; SQLite runs the whole write transaction alone
+(``BEGIN IMMEDIATE``). ``add_hit`` (the room given) is the same without the previous window.
 """
 
 from __future__ import annotations
@@ -12,7 +21,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Integer, String, bindparam, delete, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.driver import fetch
@@ -20,27 +40,46 @@ from dailypapers.store.schema import rate_limits
 
 
 def _statements(dialect: Any) -> dict[str, Any]:
-    """The two statements of a check, built once per dialect (the upsert is the dialect's
-    own) and run on the driver's cursor (:mod:`.driver`): a check runs with every vote."""
+    """The statements of a check, built once per dialect (the upsert is the dialect's own)
+    and run on the driver's cursor (:mod:`.driver`): a check runs with every vote."""
     table, bucket = rate_limits, bindparam("bucket", type_=String)
-    statement = dialect.insert(table).values(
-        bucket=bucket,
-        window_start=bindparam("window_start", type_=BigInteger),
-        hits=1,
-        expires_at=bindparam("expires_at", type_=BigInteger),
-    )
-    upsert = statement.on_conflict_do_update(
-        index_elements=[table.c.bucket, table.c.window_start],
-        set_={"hits": table.c.hits + 1},
-        where=table.c.hits < bindparam("room", type_=Integer),
-    )
     windows = [bindparam("current", type_=BigInteger), bindparam("previous", type_=BigInteger)]
     return {
         "read": select(table.c.window_start, table.c.hits).where(
             table.c.bucket == bucket, table.c.window_start.in_(windows)
         ),
-        "add": upsert.returning(table.c.hits),
+        "take": _take(dialect, bucket),
     }
+
+
+def _take(dialect: Any, bucket: Any) -> Any:
+    """The statement of :func:`take_hit`."""
+    table, before = rate_limits, rate_limits.alias("before")
+    previous = func.coalesce(
+        select(before.c.hits)
+        .where(before.c.bucket == bucket, before.c.window_start == bindparam("previous"))
+        .scalar_subquery(),
+        0,
+    )
+    # limit_rules.budget's floor(limit - previous x weight + epsilon), as "one more fits".
+    room = (
+        bindparam("limit", type_=Integer) - previous * bindparam("weight", type_=Float)
+        + bindparam("epsilon", type_=Float)
+    )  # fmt: skip
+    start = bindparam("window_start", type_=BigInteger)
+    expires = bindparam("expires_at", type_=BigInteger)
+    first = select(bucket, start, literal(1, Integer), expires).where(literal(1, Integer) <= room)
+    columns = ["bucket", "window_start", "hits", "expires_at"]
+    return (
+        dialect.insert(table)
+        .from_select(columns, first)
+        .on_conflict_do_update(
+            index_elements=[table.c.bucket, table.c.window_start],
+            set_={"hits": table.c.hits + 1},
+            where=table.c.hits + 1 <= room,
+        )
+        .returning(table.c.hits)
+    )
 
 
 _SQL = {"sqlite": _statements(sqlite), "postgresql": _statements(postgresql)}
@@ -68,14 +107,26 @@ def read_hits(
     return found
 
 
-def add_hit(
-    connection: Connection, bucket: str, window_start: int, expires_at: int, room: int
+def take_hit(
+    connection: Connection,
+    bucket: str,
+    window_start: int,
+    expires_at: int,
+    *,
+    limit: int,
+    previous: int,
+    weight: float,
+    epsilon: float,
 ) -> int | None:
-    """One more hit in the window if it holds fewer than ``room``; its new count, or None."""
-    if room < 1:
-        return None
-    params = {"bucket": bucket, "window_start": window_start, "expires_at": expires_at}
-    rows = fetch(connection, _sql(connection)["add"], {**params, "room": room})
+    """One more hit in the window starting at ``window_start`` if the sliding window has room
+    for it (``limit`` less the hits of the window starting at ``previous``, times
+    ``weight``, plus ``epsilon`` against float rounding): its new count, or None (nothing
+    counted). One statement."""
+    params = {
+        "bucket": bucket, "window_start": window_start, "expires_at": expires_at,
+        "limit": limit, "previous": previous, "weight": weight, "epsilon": epsilon,
+    }  # fmt: skip
+    rows = fetch(connection, _sql(connection)["take"], params)
     return int(rows[0][0]) if rows else None
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from dailypapers.store.batches import chunks
+from dailypapers.store.comments import tick
 from dailypapers.store.schema import paper_submissions, papers, users
 
 
@@ -129,7 +130,10 @@ def forget_submitter(connection: Connection, user_id: int) -> int:
         ("featured_by", "featured_by_user", "featured_by_avatar", "featured_by_type")
     )
     query = update(papers).where(papers.c.arxiv_id.in_(theirs)).values(cleared)
-    return int(connection.execute(query).rowcount)
+    cleared_rows = int(connection.execute(query).rowcount)
+    if cleared_rows:
+        tick(connection)  # cards show who submitted a paper: cached copies must go
+    return cleared_rows
 
 
 def remove_submission(connection: Connection, paper_id: str) -> bool:
@@ -152,6 +156,9 @@ def remove_submission(connection: Connection, paper_id: str) -> bool:
              "featured_by_type"),
         )  # fmt: skip
         connection.execute(
-            update(papers).where(papers.c.arxiv_id == paper_id).values(cleared, feed_day=listed)
+            update(papers)
+            .where(papers.c.arxiv_id == paper_id)
+            .values({**cleared, "feed_day": listed})
         )
+    tick(connection)  # the paper left a day's list (its count unchanged): cached copies must go
     return True

@@ -20,17 +20,18 @@ Every function takes a connection of ``Store.write`` (writes) or ``Store.read`` 
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import weakref
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
-    Engine,
     Insert,
     Integer,
     String,
@@ -44,20 +45,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 
 from dailypapers.store.batches import chunks
 from dailypapers.store.db import Store, sqlite_engine
-from dailypapers.store.driver import fetch
+from dailypapers.store.driver import day, fetch
 from dailypapers.store.schema import paper_votes, papers, users, vote_clock
 
 
 class WriterBusy(Exception):
     """Another connection holds SQLite's write lock right now (:func:`write_at_once`)."""
-
-
-# The connections of writes at once, one engine per store, made on the first such write.
-_AT_ONCE: weakref.WeakKeyDictionary[Store, Engine] = weakref.WeakKeyDictionary()
 
 
 def _never_wait(dbapi_connection: Any, _record: Any) -> None:
@@ -66,18 +62,30 @@ def _never_wait(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
-def _at_once_engine(store: Store) -> Engine:
-    """The engine of :func:`write_at_once`: the store's write engine's set-up, plus never
-    waiting for the lock and no checkpoint at commit, set once per connection. (Set and
-    reset around each vote on a shared connection, they were four more statements, each a
-    release of the GIL that the loop then waited to get back behind the threads rendering
-    pages.)"""
-    engine = _AT_ONCE.get(store)
-    if engine is None:
-        engine = sqlite_engine(store.url, immediate=True)
-        event.listen(engine, "connect", _never_wait)
-        _AT_ONCE[store] = engine
-    return engine
+class _AtOnce:
+    """The engine of :func:`write_at_once` and the connection each thread keeps open on it.
+
+    The engine has the store's write engine's set-up, plus never waiting for the lock and no
+    checkpoint at commit, set once per connection. (Set and reset around each vote on a
+    shared connection, they were four more statements, each a release of the GIL that the
+    loop then waited to get back behind the threads rendering pages.) The connection stays
+    checked out: taking it from the pool and giving it back (a rollback to reset it) cost
+    about as much as the vote's own statements."""
+
+    def __init__(self, store: Store) -> None:
+        self.engine = sqlite_engine(store.url, immediate=True, begins=False)
+        event.listen(self.engine, "connect", _never_wait)
+        self._kept = threading.local()
+
+    def connection(self) -> Connection:
+        connection: Connection | None = getattr(self._kept, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._kept.connection = self.engine.connect()
+        return connection
+
+
+# One per store, made on the first write at once.
+_AT_ONCE: weakref.WeakKeyDictionary[Store, _AtOnce] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
@@ -86,16 +94,28 @@ def write_at_once(store: Store) -> Iterator[Connection]:
     server's event loop: :class:`WriterBusy` if another writer holds the lock now (run it
     in a thread instead, where waiting is harmless), and no checkpoint of the WAL at its
     commit (a checkpoint syncs the disk: :func:`checkpoint` does it in a thread, and the
-    commits of other writes too)."""
+    commits of other writes too). ``BEGIN IMMEDIATE`` is sent on the driver's connection
+    (through SQLAlchemy's execution it cost more than SQLite's own work)."""
     if not store.is_sqlite:
         raise WriterBusy("only SQLite's writes are short enough for the event loop")
-    with _at_once_engine(store).connect() as connection:
-        try:
-            transaction = connection.begin()
-        except OperationalError as error:
-            raise WriterBusy(str(error)) from None
-        with transaction:
-            yield connection
+    at_once = _AT_ONCE.get(store)
+    if at_once is None:
+        at_once = _AT_ONCE[store] = _AtOnce(store)
+    connection = at_once.connection()
+    if connection.in_transaction():  # one under way on this thread (a write inside one)
+        raise WriterBusy("a write at once is under way on this thread")
+    driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise WriterBusy(str(error)) from None
+    try:
+        transaction = connection.begin()  # SQLAlchemy's side: it commits or rolls back
+    except BaseException:
+        driver.execute("ROLLBACK")
+        raise
+    with transaction:
+        yield connection
 
 
 def checkpoint(store: Store) -> None:
@@ -197,8 +217,8 @@ def _vote_statements(dialect: Any) -> dict[str, Any]:
         "move": update(papers)
         .where(papers.c.arxiv_id == paper)
         .values(local_upvotes=moved)
-        .returning(papers.c.hf_upvotes, papers.c.local_upvotes),
-        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes).where(
+        .returning(papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day),
+        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day).where(
             papers.c.arxiv_id == paper
         ),
     }
@@ -219,10 +239,11 @@ def set_vote(
 
 def set_vote_ticked(
     connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
-) -> tuple[tuple[int, int] | None, int | None]:
-    """:func:`set_vote`, and the votes' clock (:func:`vote_stamp`) as the vote moved it, or
+) -> tuple[tuple[int, int] | None, int | None, date | None]:
+    """:func:`set_vote`, the votes' clock (:func:`vote_stamp`) as the vote moved it, or
     None when it changed nothing (then the clock did not move): a vote that reads the clock
-    it left needs no statement more.
+    it left needs no statement more; and the paper's feed day (the lists its vote may
+    reorder), read by the same statements.
 
     Two statements, the fewest that keep the count exact: the vote row is added (taken from
     the paper's own row, so an unknown paper adds nothing) or deleted, and only when that
@@ -245,8 +266,8 @@ def set_vote_ticked(
     else:
         rows = fetch(connection, statements["counts"], params)
     if not rows:
-        return None, ticked
-    return (rows[0][0] or 0, rows[0][1] or 0), ticked
+        return None, ticked, None
+    return (rows[0][0] or 0, rows[0][1] or 0), ticked, day(rows[0][2])
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:

@@ -36,15 +36,18 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qsl
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dailypapers.web.personal import PAPER_IDS_KEY
+from dailypapers.feed.periods import BadPeriod, parse_day, parse_month, parse_week
+from dailypapers.web.personal import PAPER_IDS_KEY, Edit, apply_edits
 
 logger = logging.getLogger(__name__)
 # Paths whose answers are never cached: health checks must reach the app, static files have
@@ -54,6 +57,8 @@ SESSION_COOKIE = "dailypapers_session"
 # (scheme, host, path, query): parts kept apart, so no Host value can spell another URL's key
 # (a Host of "example.org/api" joined to "/papers/1" once read as "/api/papers/1").
 CacheKey = tuple[str, bytes, str, bytes]
+# A correction of cached bodies: the edits (sorted, apart) that bring a body up to date.
+Fix = Callable[[bytes], Sequence[Edit]]
 
 # The shortest life of an entry, as a share of the cache's ttl (see ResponseCache.lifetime).
 EXPIRY_SPREAD = 0.75
@@ -75,6 +80,17 @@ FOLLOW_SECONDS = 5.0
 LASTING_PREFIXES = ("/papers/",)
 LASTING_PATHS = frozenset({"/search"})
 LASTING = 5.0
+# Feed days a cache remembers votes on (see ResponseCache._unchanged); beyond, it starts
+# afresh, and the lists rendered before are rendered again when they expire.
+MAX_VOTED_DAYS = 100_000
+
+
+@runtime_checkable
+class Shifts(Protocol):
+    """What a reader made of a cached body and can follow to an edited body (a member
+    template's cut, ``personal.Plan``); None: make it again."""
+
+    def shifted(self, body: bytes, edits: Sequence[Edit]) -> object | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +102,33 @@ class CachedResponse:
     # The papers the answer shows, whose votes it shows; None: unknown (any vote drops it).
     paper_ids: frozenset[str] | None = None
     # What readers made of this body once, kept as long as it is (a member template's cut,
-    # personal.Plan): another body (a vote's correction) is another entry, made again.
+    # personal.Plan); a vote's correction of the body moves it along (edited).
     derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # The cache's count of forgets when its rendering began (ResponseCache.forgets; -1: not
+    # known), and when it was rendered if it has been kept on past its lifetime since
+    # (-1: it was not; see ResponseCache.lookup).
+    mark: int = field(default=-1, compare=False)
+    rendered: float = field(default=-1.0, compare=False)
 
-    def with_body(self, body: bytes) -> CachedResponse:
-        """The same answer with another body (its Content-Length follows)."""
+    def with_body(self, body: bytes, derived: dict[str, object] | None = None) -> CachedResponse:
+        """The same answer with another body (its Content-Length follows), and what was
+        made of it (``derived``; none given: nothing)."""
         headers = [
             (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
             for k, v in self.headers
         ]
-        return CachedResponse(self.status, headers, body, self.created, self.paper_ids)
+        return replace(self, headers=headers, body=body, derived=derived or {})
+
+    def edited(self, edits: Sequence[Edit]) -> CachedResponse:
+        """The same answer with ``edits`` made to its body (sorted, apart), what was made of
+        the body moved with them where it can be (:class:`Shifts`) and dropped otherwise."""
+        body = apply_edits(self.body, edits)
+        derived = {}
+        for name, made in self.derived.items():
+            moved = made.shifted(body, edits) if isinstance(made, Shifts) else None
+            if moved is not None:
+                derived[name] = moved
+        return self.with_body(body, derived)
 
     @property
     def size(self) -> int:
@@ -124,12 +157,16 @@ class ResponseCache:
         self._checked = float("-inf")
         self._forgets = 0  # how many times papers were forgotten (votes)
         self._forgotten: dict[str, int] = {}  # paper id -> the count when it last was
+        # Feed day -> the count when a vote last moved one of its papers (None: a vote on a
+        # paper of a day not known), and the count when that record last started afresh.
+        self._voted_days: dict[date | None, int] = {}
+        self._days_since = 0
         # Which entries show a paper, and which show papers not known: a vote finds the
         # answers to fix in these instead of looking at every entry.
         self._showing: dict[str, set[CacheKey]] = {}
         self._unknown: set[CacheKey] = set()
         # Corrections of an entry's body waiting for its next read (see forget_papers).
-        self._fixes: dict[CacheKey, dict[frozenset[str], Callable[[bytes], bytes]]] = {}
+        self._fixes: dict[CacheKey, dict[frozenset[str], Fix]] = {}
         self._renewing: dict[CacheKey, float] = {}  # expired entries being rendered again
         # Misses being rendered: requests for the same key wait for that one rendering.
         self._rendering: dict[CacheKey, asyncio.Future[None]] = {}
@@ -207,7 +244,14 @@ class ResponseCache:
             lifetime = self.lifetime(key)
             age = now - entry.created
             renew = False
-            if age > lifetime:
+            if age > lifetime and self._unchanged(key, entry, now, lifetime):
+                entry = replace(
+                    entry, created=now, mark=self._forgets,
+                    rendered=entry.created if entry.rendered < 0 else entry.rendered,
+                )  # fmt: skip
+                self._entries[key] = entry  # its size and its papers are the same
+                self._renewing.pop(key, None)
+            elif age > lifetime:
                 if age > lifetime * (1.0 + STALE_GRACE):
                     self._drop(key)
                     return None, False
@@ -216,16 +260,43 @@ class ResponseCache:
                     self._renewing[key] = now
             return self._read(key, entry), renew
 
+    def _unchanged(self, key: CacheKey, entry: CachedResponse, now: float, lifetime: float) -> bool:
+        """Whether ``entry``, past its lifetime, is still what rendering it again would give,
+        so it is kept on as it is: a day's, week's or month's list by upvotes or recency (no
+        clock in it, ``vote_days``) that no vote of this process changed since its
+        rendering began (none on a paper it shows, none on a paper of its days, which could
+        climb into it), and any other change drops everything (the stamp). At most
+        ``LASTING`` x its lifetime from its rendering (a vote of another process that a
+        local vote took for its own on PostgreSQL, see ``vote_watch``, is then seen as late
+        as a paper's page sees it)."""
+        if entry.mark < 0 or entry.paper_ids is None:
+            return False
+        rendered = entry.created if entry.rendered < 0 else entry.rendered
+        if now - rendered > LASTING * lifetime:
+            return False
+        days = vote_days(key[2], key[3])
+        if days is None:
+            return False
+        if entry.mark == self._forgets:
+            return True
+        voted = self._voted_days
+        if self._days_since > entry.mark or voted.get(None, -1) > entry.mark:
+            return False
+        if any(voted.get(day, -1) > entry.mark for day in days):
+            return False
+        return not self._forgotten_since(entry, entry.mark)
+
     def _read(self, key: CacheKey, entry: CachedResponse) -> CachedResponse:
         """``entry`` (under ``key``) as read now: its waiting count corrections applied."""
         self._entries.move_to_end(key)
         fixes = self._fixes.pop(key, None)
         if fixes:
-            body = entry.body
+            fixed = entry
             for fix in fixes.values():
-                body = fix(body)
-            fixed = entry.with_body(body)  # the same papers: its place in _showing stays
-            self._entries[key] = fixed
+                edits = fix(fixed.body)
+                if edits:
+                    fixed = fixed.edited(edits)
+            self._entries[key] = fixed  # the same papers: its place in _showing stays
             self._bytes += fixed.size - entry.size
             entry = fixed
         return entry
@@ -243,17 +314,27 @@ class ResponseCache:
         return self._forgets
 
     def forget_papers(
-        self, paper_ids: frozenset[str], fix: Callable[[bytes], bytes] | None = None
+        self,
+        paper_ids: frozenset[str],
+        fix: Fix | None = None,
+        days: Iterable[date | None] = (None,),
     ) -> None:
-        """After votes on ``paper_ids``: the answers showing them get ``fix`` applied to
-        their body (their new counts), or are dropped without one; answers whose papers
-        are unknown are dropped. A fix is applied when the answer is next read, the last
-        one of each set of papers only (fixes set counts, they do not add to them): votes
-        on a paper cost no copy of the pages showing it until one is read."""
+        """After votes on ``paper_ids``: the answers showing them get the edits ``fix``
+        finds in their body made (their new counts), or are dropped without one; answers
+        whose papers are unknown are dropped. A fix is applied when the answer is next
+        read, the last one of each set of papers only (fixes set counts, they do not add to
+        them): votes on a paper cost no copy of the pages showing it until one is read.
+        ``days``: the papers' feed days, whose lists their votes may reorder (None: a day
+        not known; none: the change orders no list)."""
         with self._lock:
             self._forgets += 1
             for paper_id in paper_ids:
                 self._forgotten[paper_id] = self._forgets
+            if len(self._voted_days) > MAX_VOTED_DAYS:
+                self._voted_days.clear()
+                self._days_since = self._forgets
+            for day in days:
+                self._voted_days[day] = self._forgets
             stale = set(self._unknown)
             for paper_id in paper_ids:
                 stale.update(self._showing.get(paper_id, ()))
@@ -276,8 +357,10 @@ class ResponseCache:
         if entry.size > self.max_bytes // 8:
             return  # one huge answer must not flush everything else
         with self._lock:
-            if mark is not None and self._forgotten_since(entry, mark):
-                return
+            if mark is not None:
+                if self._forgotten_since(entry, mark):
+                    return
+                entry = replace(entry, mark=mark)
             if key in self._entries:
                 self._drop(key)
             self._add(key, entry)
@@ -310,6 +393,27 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def vote_days(path: str, query: bytes) -> list[date] | None:
+    """The feed days whose votes may change the page at ``path`` (with ``query``): a day's,
+    week's or month's list by upvotes or recency; None for any other page (by trending, on
+    the clock, or not known)."""
+    for key, value in parse_qsl(query.decode("latin-1")):
+        if key == "sort" and value not in ("upvotes", "recent"):
+            return None
+    try:
+        if path.startswith("/date/"):
+            start = end = parse_day(path.removeprefix("/date/"))
+        elif path.startswith("/week/"):
+            start, end = parse_week(path.removeprefix("/week/"))
+        elif path.startswith("/month/"):
+            start, end = parse_month(path.removeprefix("/month/"))
+        else:
+            return None
+    except BadPeriod:
+        return None
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def lasting(path: str) -> bool:

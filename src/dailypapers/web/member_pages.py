@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 MARKS_CHECK_EVERY = 2.0
 SESSIONS_CHECK_EVERY = 2.0  # likewise for the sessions kept (personal.SessionCache.stale)
 _DROPPED_HEADERS = (b"content-length", b"cache-control", b"x-cache")
+_TOKEN_KEY = "dailypapers.member_session"  # the scope's session token, as takes() read it
 
 
 def session_of(scope: Scope) -> str | None:
@@ -161,12 +162,13 @@ class MemberPages:
         self._sessions_again = Background(self._reread_sessions, SESSIONS_CHECK_EVERY, "sessions")
 
     def takes(self, scope: Scope) -> bool:
-        return session_of(scope) is not None
+        token = scope[_TOKEN_KEY] = session_of(scope)  # read once: __call__ follows
+        return token is not None
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, cache: ResponseCache
     ) -> None:
-        token = session_of(scope)
+        token = scope[_TOKEN_KEY] if _TOKEN_KEY in scope else session_of(scope)
         user = await self._member(scope, token) if token else None
         if token is None or user is None:
             await app(scope, receive, send)  # the app clears or rotates the cookie
@@ -210,7 +212,7 @@ class MemberPages:
 
     def _plan(self, template: CachedResponse) -> personal.Plan:
         """The template cut at its slots, once per cached body, kept with it (a vote's
-        correction of its counts makes a new body, cut again when next served)."""
+        correction of its counts moves it along: personal.Plan.shifted)."""
         plan = template.derived.get("plan")
         if isinstance(plan, personal.Plan):
             return plan

@@ -24,6 +24,8 @@ cached page costs no session lookup either.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import re
 import secrets
 import threading
@@ -154,12 +156,18 @@ _TITLE = re.compile(rb'\d[\d,]* upvotes?(?=[)"])')
 _PAPER_LINE = re.compile(rb"(</(?:form|div)>\n</div>\s*<p>)\d[\d,]* upvotes?")
 
 
-def with_count(body: bytes, paper_id: str, upvotes: int) -> bytes:
-    """``body`` (a page as cached) with ``upvotes`` as the count of ``paper_id`` wherever it
-    shows: after a vote, the pages showing the paper are corrected rather than rendered again."""
+Edit = tuple[int, int, bytes]  # bytes [start, end) of a body replaced by these
+
+
+def count_edits(body: bytes, paper_id: str, upvotes: int) -> list[Edit]:
+    """Where ``body`` (a page as cached) shows the count of ``paper_id``, and ``upvotes`` as
+    it (sorted, apart, each the count's own text alone: no slot of :class:`Plan` is in one,
+    so a plan moves with them): after a vote, the pages showing the paper are corrected
+    rather than rendered again (:func:`apply_edits`)."""
     title = (f"{upvotes:,} upvote" if upvotes == 1 else f"{upvotes:,} upvotes").encode()
     count = f'class="count">{upvotes}<'.encode()
     needle = f'data-paper="{escape(paper_id)}"'.encode()
+    edits: list[Edit] = []
     at = body.find(needle)
     while at >= 0:
         start = body.rfind(b"<", 0, at)
@@ -167,14 +175,33 @@ def with_count(body: bytes, paper_id: str, upvotes: int) -> bytes:
         end = body.find(closing, at)
         if start < 0 or end < 0:
             break
-        box = _COUNT.sub(count, _TITLE.sub(title, body[start:end], 1), 1)
-        rest = body[end:]
-        line = _PAPER_LINE.match(rest)
+        box = [
+            (found.start(), found.end(), replacement)
+            for pattern, replacement in ((_TITLE, title), (_COUNT, count))
+            if (found := pattern.search(body, start, end)) is not None
+        ]
+        edits += sorted(box)
+        line = _PAPER_LINE.match(body, end)
         if line is not None:
-            rest = line.group(1) + title + rest[line.end() :]
-        body = body[:start] + box + rest
-        at = body.find(needle, start + len(box))
-    return body
+            edits.append((line.end(1), line.end(), title))
+        at = body.find(needle, end)
+    return edits
+
+
+def apply_edits(body: bytes, edits: Sequence[Edit]) -> bytes:
+    """``body`` with each of ``edits`` (sorted, apart) made."""
+    parts: list[bytes] = []
+    at = 0
+    for start, end, replacement in edits:
+        parts += (body[at:start], replacement)
+        at = end
+    parts.append(body[at:])
+    return b"".join(parts)
+
+
+def with_count(body: bytes, paper_id: str, upvotes: int) -> bytes:
+    """``body`` with ``upvotes`` as the count of ``paper_id`` wherever it shows."""
+    return apply_edits(body, count_edits(body, paper_id, upvotes))
 
 
 def _yours(body: bytes, upvoted: Collection[str]) -> bytes:
@@ -312,13 +339,19 @@ def _found(data: bytes, needle: bytes) -> Iterator[int]:
         at = data.find(needle, at + len(needle))
 
 
-def _slots(template: bytes) -> list[tuple[int, int, bytes | None]]:
+Slot = tuple[int, int, bytes | None]  # where a slot starts and ends, and its hole (Plan)
+MAX_BODIES = 2  # the bodies a plan moved along by votes' edits may view (Plan.shifted)
+
+
+def _slot_end(slot: Slot) -> int:
+    return slot[1]
+
+
+def _slots(template: bytes) -> list[Slot]:
     """The per-member slots of ``template`` in order: where each starts and ends, and its
     hole (see :class:`Plan`). Found with ``bytes.find`` alone, which copies nothing (a split
     copied the page, a regex over it cost five times more)."""
-    slots: list[tuple[int, int, bytes | None]] = [
-        (at, at + len(_CSRF_BYTES), None) for at in _found(template, _CSRF_BYTES)
-    ]
+    slots: list[Slot] = [(at, at + len(_CSRF_BYTES), None) for at in _found(template, _CSRF_BYTES)]
     slots += [(at, at + len(_HEADER_BYTES), b"") for at in _found(template, _HEADER_BYTES)]
     for at in _found(template, _YOURS_START):
         end = template.find(b"-->", at)
@@ -338,26 +371,62 @@ class Plan:
     finished by the passes of :func:`merge` (``has_own``: the page has own controls).
     """
 
-    __slots__ = ("source", "headers", "parts", "holes", "fills", "has_own")
+    __slots__ = ("source", "headers", "slots", "parts", "holes", "fills", "has_own", "bodies")
 
-    def __init__(self, template: bytes, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    def __init__(
+        self,
+        template: bytes,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        slots: list[Slot] | None = None,
+        has_own: bool | None = None,
+    ) -> None:
         self.source = template  # the body it was cut from (a changed body needs a new plan)
         self.headers = headers  # the answer's headers but its length (set by each merge)
+        self.slots = _slots(template) if slots is None else slots
         # The parts are views of the template, not copies: a plan costs a few bytes a part.
         view = memoryview(template)
-        parts: list[memoryview] = []
-        holes: list[bytes | None] = []
-        start = 0
-        for at, end, hole in _slots(template):
-            parts.append(view[start:at])
-            holes.append(hole)
-            start = end
-        parts.append(view[start:])
-        self.parts = parts
-        self.holes = holes
+        starts = [0, *(end for _, end, _ in self.slots)]
+        ends = [*(at for at, _, _ in self.slots), len(template)]
+        self.parts = [view[start:end] for start, end in zip(starts, ends, strict=True)]
+        self.holes = [hole for _, _, hole in self.slots]
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
-        self.fills = [(2 * i + 1, hole) for i, hole in enumerate(holes) if hole is not None]
-        self.has_own = _OWN.encode() in template
+        self.fills = [(2 * i + 1, hole) for i, hole in enumerate(self.holes) if hole is not None]
+        self.has_own = _OWN.encode() in template if has_own is None else has_own
+        self.bodies = 1  # the bodies its parts are views of (see shifted)
+
+    def shifted(self, body: bytes, edits: Sequence[Edit]) -> Plan | None:
+        """This plan for ``body``, the template with ``edits`` made (:func:`apply_edits`):
+        its slots moved by what the edits before each added or took away, not searched for
+        again (a day page's cut cost about 100 us, made again after every vote on one of
+        its papers). None when an edit touches a slot (then cut ``body`` afresh).
+
+        The parts no edit is in are this plan's own (the same bytes, views of the body
+        before): only the parts holding an edit are cut from ``body`` (cutting them all
+        cost 60 us a day page, a view each). A plan whose parts view ``MAX_BODIES`` bodies
+        is cut whole from ``body`` instead, so a page many votes corrected keeps no more
+        of its old bodies alive than that."""
+        slots: list[Slot] = []
+        shift, done = 0, 0
+        touched = []  # the parts holding an edit
+        for start, stop, replacement in edits:  # few: a paper shows once or twice a page
+            first = bisect.bisect_right(self.slots, start, key=_slot_end)  # the first not before
+            slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:first]]
+            if first < len(self.slots) and self.slots[first][0] < stop:
+                return None  # this edit overlaps a slot
+            done = first
+            shift += len(replacement) - (stop - start)
+            touched.append(first)
+        slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:]]
+        if self.bodies >= MAX_BODIES:
+            return Plan(body, self.headers, slots, self.has_own)
+        moved = copy.copy(self)
+        moved.source, moved.slots, moved.parts = body, slots, list(self.parts)
+        moved.bodies = self.bodies + 1
+        view = memoryview(body)
+        for part in touched:
+            start = slots[part - 1][1] if part else 0
+            moved.parts[part] = view[start : slots[part][0] if part < len(slots) else len(body)]
+        return moved
 
     def fill(self, csrf: bytes, header: bytes, upvoted: Collection[str]) -> bytes:
         """The template with ``csrf`` in every CSRF slot, ``header`` as the header and the

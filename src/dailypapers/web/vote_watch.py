@@ -9,7 +9,7 @@ votes' stamp reached a value this process did not produce itself:
 
 - :meth:`VoteWatch.voted` runs after each vote of this process (inside
   :meth:`VoteWatch.voting`): the cached pages showing the paper get its new count at once
-  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.with_count`,
+  (:meth:`ResponseCache.forget_papers` with :func:`~dailypapers.web.personal.count_edits`,
   applied when each is next read; a page being rendered meanwhile is not kept), answers
   that do not say which papers they show (the API, feeds) are dropped, and the votes'
   stamp the vote's own write transaction read last (no other vote can come between on
@@ -34,6 +34,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import partial
 from typing import cast
 
@@ -41,7 +42,7 @@ from starlette.requests import Request
 
 from dailypapers.feed.reader import Store, change_stamp, votes_stamp
 from dailypapers.web.cache import ResponseCache
-from dailypapers.web.personal import MemberVotes, with_count
+from dailypapers.web.personal import MemberVotes, count_edits
 
 MAX_DEFERRED = 3  # looks a votes' stamp move may wait for this process's votes under way
 
@@ -94,16 +95,23 @@ class VoteWatch:
                 self._pending -= 1
 
     def voted(
-        self, paper_id: str, user_id: int, upvoted: bool, upvotes: int, stamp: object = None
+        self,
+        paper_id: str,
+        user_id: int,
+        upvoted: bool,
+        upvotes: int,
+        stamp: object = None,
+        day: date | None = None,
     ) -> None:
         """After a vote of this process (committed): ``user_id`` now has ``paper_id``
         ``upvoted`` or not, and it has ``upvotes``; the pages showing it show that.
         ``stamp`` is the votes' stamp the vote's own transaction read as it left it (None:
-        read it now)."""
+        read it now); ``day`` the paper's feed day, whose lists the vote may reorder (None:
+        not known, any list)."""
         self.member_votes.voted(user_id, paper_id, upvoted)
         if self.cache is not None:
-            fix = partial(with_count, paper_id=paper_id, upvotes=upvotes)
-            self.cache.forget_papers(frozenset({paper_id}), fix)
+            fix = partial(count_edits, paper_id=paper_id, upvotes=upvotes)
+            self.cache.forget_papers(frozenset({paper_id}), fix, days=(day,))
         if stamp is None:
             stamp = votes_stamp(self.store)
         with self._lock:
@@ -114,8 +122,8 @@ class VoteWatch:
         :meth:`voting`): the cached answers showing the paper (its thread, its count) and
         those that do not say which papers they show are dropped, and the clock move the
         write made (``store.comments.tick``) is noted as expected, so the rest stays."""
-        if self.cache is not None:
-            self.cache.forget_papers(frozenset({paper_id}))
+        if self.cache is not None:  # a comment orders no list by upvotes: no day
+            self.cache.forget_papers(frozenset({paper_id}), days=())
         stamp = votes_stamp(self.store)
         with self._lock:
             self._expected.add(stamp)

@@ -98,7 +98,7 @@ def _vote(
                 store, member.id, paper_id, upvoted, first=limit, stamp=True, at_once=at_once
             )
             # The cached pages showing it show its new count, and the member their vote.
-            watch.voted(state.paper_id, member.id, upvoted, state.upvotes, state.stamp)
+            watch.voted(state.paper_id, member.id, upvoted, state.upvotes, state.stamp, state.day)
             return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
@@ -222,7 +222,9 @@ async def upvote_form(
 def _form_answer(request: Request, state: VoteState, next: str) -> Response:
     """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``."""
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(_state(state).model_dump())
+        # UpvoteState's fields, without building the model to dump it (every vote answers)
+        answer = {"paperId": state.paper_id, "upvotes": state.upvotes, "upvoted": state.upvoted}
+        return JSONResponse(answer)
     return RedirectResponse(_local(next, f"/papers/{state.paper_id}"), 303)
 
 

@@ -1,0 +1,140 @@
+"""CPU per request of the signed-in benchmark's three phases, in process: a before/after of
+the member path and of votes that a shared machine moves less than ``benchmarks.signed_in``.
+
+Run (with the source tree to measure first on the path, its data dir a copy: votes and
+sessions are written)::
+
+    PYTHONPATH=src:. .venv/bin/python -m benchmarks.signed_in_cpu --work DIR [--rounds 2]
+        [--requests 3000] [--users 1000] [--vote-every 10]
+
+The site is a ``benchmarks.signed_in`` one (``--work``: its papers, index and members). The
+app is made with ``create_app`` and called as ASGI on one event loop, one request at a time
+(no HTTP, no socket): the same page targets as ``benchmarks.signed_in``, as anonymous GETs,
+as GETs of the members in turn, and with every ``--vote-every``-th request a vote (the
+upvote form as ``upvote.js`` sends it). After a warm-up pass of each phase, each round times
+``--requests`` requests of each phase with ``time.process_time`` (every thread of the
+process: the background reads and renderings count) and prints ms per request. The run is
+too short for cached pages to expire: what it measures is a hit, a merge, a vote and the
+corrections votes make. Prints only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import random
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from benchmarks import web
+from benchmarks.signed_in import SECRET, SERVER_ENV, _pages, members
+from dailypapers.settings import Settings
+from dailypapers.store import open_store
+from dailypapers.web.app import create_app
+
+Call = Callable[[str, str, list[tuple[bytes, bytes]], bytes], Awaitable[int]]
+
+
+def _caller(app: Any) -> Call:
+    async def call(
+        method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> int:
+        path, _, query = target.partition("?")
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": query.encode(), "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        }  # fmt: skip
+        sent = False
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:  # nothing more comes: wait as a client that stays would
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(scope, receive, send)
+        return status
+
+    return call
+
+
+async def _phase(call: Call, pages: list[str], ids: list[str], users: list[Any], count: int,
+                 vote_every: int, seed: int) -> int:  # fmt: skip
+    """``count`` requests (no users: anonymous); how many did not answer 200."""
+    votes, targets, failed = random.Random(seed), itertools.cycle(pages), 0
+    upvoted: set[tuple[int, str]] = set()
+    for issued in range(1, count + 1):
+        headers = [(b"host", b"127.0.0.1:8000")]
+        if not users:
+            failed += await call("GET", next(targets), headers, b"") != 200
+            continue
+        user = issued % len(users)
+        headers.append((b"cookie", users[user].cookie.encode()))
+        if vote_every and issued % vote_every == 0:
+            paper = votes.choice(ids)
+            wanted = (user, paper) not in upvoted
+            upvoted ^= {(user, paper)}
+            body = urlencode({"csrf_token": users[user].csrf, "upvoted": "1" if wanted else "0",
+                              "next": f"/papers/{paper}"}).encode()  # fmt: skip
+            headers += [(b"accept", b"application/json"),
+                        (b"content-type", b"application/x-www-form-urlencoded"),
+                        (b"content-length", str(len(body)).encode())]  # fmt: skip
+            failed += await call("POST", f"/papers/{paper}/upvote", headers, body) != 200
+        else:
+            failed += await call("GET", next(targets), headers, b"") != 200
+    return failed
+
+
+async def _run(options: argparse.Namespace) -> None:
+    work = options.work.resolve()
+    settings = Settings(mode="development", data_dir=work, secret_key=SECRET,
+                        limit_vote=SERVER_ENV["DAILYPAPERS_LIMIT_VOTE"])  # fmt: skip
+    store = open_store(settings.resolved_database_url)
+    users = members(store, settings, options.users)
+    targets, _ = web.targets_of(store)
+    pages = _pages(targets, options.per_kind)
+    app = create_app(store, settings)
+    call = _caller(app)
+    phases = {"anonymous": ([], 0), "reading": (users, 0), "voting": (users, options.vote_every)}
+    async with app.router.lifespan_context(app):
+        for people, every in phases.values():  # warm-up: every page rendered, votes made
+            await _phase(call, pages, targets.ids, people, len(pages) * 2, every, 0)
+        for round_ in range(1, options.rounds + 1):
+            for name, (people, every) in phases.items():
+                gc.collect()
+                started = time.process_time()
+                failed = await _phase(call, pages, targets.ids, people, options.requests, every,
+                                      round_)  # fmt: skip
+                await asyncio.sleep(0.2)  # what the phase left to threads finishes in it
+                spent = (time.process_time() - started) * 1000 / options.requests
+                print(f"round {round_} {name:9s} {spent:.3f} ms per request, "
+                      f"{failed} not 200", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--vote-every", type=int, default=10)
+    parser.add_argument("--per-kind", type=int, default=200, help="days, papers and queries")
+    asyncio.run(_run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
