@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from benchmarks import web
+from benchmarks import web, web_cpu
 from benchmarks.signed_in import SECRET, SERVER_ENV, _pages, members
 from dailypapers.settings import Settings
 from dailypapers.store import open_store
@@ -44,30 +44,7 @@ def _caller(app: Any) -> Call:
     async def call(
         method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> int:
-        path, _, query = target.partition("?")
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": query.encode(), "root_path": "", "headers": headers,
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
-        }  # fmt: skip
-        sent = False
-        status = 0
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:  # nothing more comes: wait as a client that stays would
-                await asyncio.sleep(3600)
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await app(scope, receive, send)
-        return status
+        return await web_cpu.request(app, target, method=method, headers=headers, body=body)
 
     return call
 

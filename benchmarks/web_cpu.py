@@ -147,19 +147,32 @@ def pick_targets(settings: Settings) -> tuple[dict[str, list[str]], int]:
     return {"ids": ids, "days": days[:SAMPLE], "queries": queries[:SAMPLE]}, len(documents)
 
 
-async def request(app: ASGIApp, target: str) -> int:
-    """One GET through the app; its status (the body is read and dropped)."""
+async def request(
+    app: ASGIApp,
+    target: str,
+    *,
+    method: str = "GET",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    body: bytes = b"",
+) -> int:
+    """One request through the app (a GET by default); its status (the answer is read and
+    dropped)."""
     path, _, query = target.partition("?")
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query.encode(), "headers": [(b"host", b"127.0.0.1:8000")],
+        "query_string": query.encode(), "headers": headers or [(b"host", b"127.0.0.1:8000")],
         "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000), "state": {},
     }  # fmt: skip
     status = 0
+    sent = False
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal sent
+        if sent:  # nothing more comes: wait as a client that stays would
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status

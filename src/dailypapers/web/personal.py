@@ -317,13 +317,7 @@ def _marked(
     if not edits:
         return body
     edits.sort()
-    parts: list[bytes] = []
-    at = 0
-    for start, end, replacement in edits:
-        parts += (body[at:start], replacement)
-        at = end
-    parts.append(body[at:])
-    return b"".join(parts)
+    return apply_edits(body, edits)
 
 
 _CSRF_BYTES = CSRF_SLOT.encode()
