@@ -13,7 +13,7 @@ are ``accounts.limit_rules``.
 the same doubles are added in the same order as in Python.) On PostgreSQL the conflicting
 row is locked and the condition checked again against the committed count, so processes
 racing for the last hit cannot both get it; SQLite runs the whole write transaction alone
-(``BEGIN IMMEDIATE``). ``add_hit`` (the room given) is the same without the previous window.
+(``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
