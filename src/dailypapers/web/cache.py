@@ -125,7 +125,9 @@ class CachedResponse:
         body = apply_edits(self.body, edits)
         derived = {}
         for name, made in self.derived.items():
-            moved = made.shifted(body, edits) if isinstance(made, Shifts) else None
+            # Not isinstance(made, Shifts): a runtime protocol check cost more than the move.
+            shift = getattr(made, "shifted", None)
+            moved = shift(body, edits) if shift is not None else None
             if moved is not None:
                 derived[name] = moved
         return self.with_body(body, derived)
