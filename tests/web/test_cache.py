@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ from dailypapers.web.cache import (
     no_body,
     vote_days,
 )
+from dailypapers.web.personal import apply_edits, count_edits
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MODEL = "test-model"
@@ -376,3 +378,41 @@ def test_the_lists_votes_may_change_are_days_weeks_and_months_by_upvotes_or_rece
     assert len(vote_days("/month/2026-02", b"") or []) == 28
     for path in ("/", "/trending", "/papers/2606.00001", "/search", "/date/2026-13-01"):
         assert vote_days(path, b"") is None
+
+
+def test_the_count_fixes_waiting_for_a_page_are_made_together_as_one_after_the_other() -> None:
+    """Votes on several papers of a cached page: its next read makes all their count edits
+    in one copy of the body, the same body as each fix made in turn; fixes whose edits
+    overlap (one paper's counts twice) are made in turn."""
+
+    def box(paper: str, upvotes: int) -> str:
+        return (
+            f'  <div class="votes" data-paper="{paper}" title="{upvotes} upvotes">\n'
+            f'    <span aria-hidden="true">▲</span><span class="count">{upvotes}</span>\n'
+            '    <span class="visually-hidden">upvotes</span>\n  </div>\n'
+        )
+
+    papers = ["2606.00001", "2606.00002", "2606.00003"]
+    body = "".join(box(paper, 9) for paper in papers).encode()
+    key: CacheKey = ("http", b"testserver", "/date/2026-06-01", b"")
+    votes = {papers[0]: 10, papers[2]: 1234}
+    for overlapping in (False, True):
+        cache = ResponseCache(lambda: 1, max_bytes=1_000_000, ttl=60)
+        cache.refresh()
+        cache.put(key, CachedResponse(200, [], body, time.monotonic(), frozenset(papers)))
+        fixes = [
+            (paper, partial(count_edits, paper_id=paper, upvotes=n)) for paper, n in votes.items()
+        ]
+        if overlapping:  # the same paper's counts under two sets of papers
+            other = partial(count_edits, paper_id=papers[0], upvotes=10)
+            fixes.append((papers[0], other))
+            cache.forget_papers(frozenset({papers[0], papers[1]}), other)
+        for paper, fix in fixes[:2]:
+            cache.forget_papers(frozenset({paper}), fix)
+        expected = body
+        for _, fix in fixes:
+            expected = apply_edits(expected, fix(expected))
+        read = cache.get(key)
+        assert read is not None and read.body == expected
+        assert b'class="count">1234<' in read.body and b'title="10 upvotes"' in read.body
+        assert b'class="count">9<' in read.body  # the paper nobody voted on

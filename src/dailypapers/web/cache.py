@@ -125,7 +125,9 @@ class CachedResponse:
         body = apply_edits(self.body, edits)
         derived = {}
         for name, made in self.derived.items():
-            moved = made.shifted(body, edits) if isinstance(made, Shifts) else None
+            # Not isinstance(made, Shifts): a runtime protocol check cost more than the move.
+            shift = getattr(made, "shifted", None)
+            moved = shift(body, edits) if shift is not None else None
             if moved is not None:
                 derived[name] = moved
         return self.with_body(body, derived)
@@ -292,10 +294,15 @@ class ResponseCache:
         fixes = self._fixes.pop(key, None)
         if fixes:
             fixed = entry
-            for fix in fixes.values():
-                edits = fix(fixed.body)
-                if edits:
-                    fixed = fixed.edited(edits)
+            # The fixes' edits together, made in one copy of the body when they are apart
+            # (each its own paper's counts), else one fix after the other.
+            edits = sorted(edit for fix in fixes.values() for edit in fix(entry.body))
+            if all(a[1] <= b[0] for a, b in zip(edits, edits[1:], strict=False)):
+                fixed = fixed.edited(edits) if edits else fixed
+            else:
+                for fix in fixes.values():
+                    if one := fix(fixed.body):
+                        fixed = fixed.edited(one)
             self._entries[key] = fixed  # the same papers: its place in _showing stays
             self._bytes += fixed.size - entry.size
             entry = fixed

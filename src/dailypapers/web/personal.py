@@ -334,7 +334,6 @@ def _found(data: bytes, needle: bytes) -> Iterator[int]:
 
 
 Slot = tuple[int, int, bytes | None]  # where a slot starts and ends, and its hole (Plan)
-MAX_BODIES = 2  # the bodies a plan moved along by votes' edits may view (Plan.shifted)
 
 
 def _slot_end(slot: Slot) -> int:
@@ -365,7 +364,7 @@ class Plan:
     finished by the passes of :func:`merge` (``has_own``: the page has own controls).
     """
 
-    __slots__ = ("source", "headers", "slots", "parts", "holes", "fills", "has_own", "bodies")
+    __slots__ = ("source", "headers", "slots", "parts", "holes", "fills", "has_own")
 
     def __init__(
         self,
@@ -381,24 +380,25 @@ class Plan:
         view = memoryview(template)
         starts = [0, *(end for _, end, _ in self.slots)]
         ends = [*(at for at, _, _ in self.slots), len(template)]
-        self.parts = [view[start:end] for start, end in zip(starts, ends, strict=True)]
+        self.parts: list[bytes | memoryview] = [
+            view[start:end] for start, end in zip(starts, ends, strict=True)
+        ]
         self.holes = [hole for _, _, hole in self.slots]
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
         self.fills = [(2 * i + 1, hole) for i, hole in enumerate(self.holes) if hole is not None]
         self.has_own = _OWN.encode() in template if has_own is None else has_own
-        self.bodies = 1  # the bodies its parts are views of (see shifted)
 
     def shifted(self, body: bytes, edits: Sequence[Edit]) -> Plan | None:
         """This plan for ``body``, the template with ``edits`` made (:func:`apply_edits`):
         its slots moved by what the edits before each added or took away, not searched for
-        again (a day page's cut cost about 100 us, made again after every vote on one of
+        again (a day page's cut cost 100 to 300 us, made again after every vote on one of
         its papers). None when an edit touches a slot (then cut ``body`` afresh).
 
-        The parts no edit is in are this plan's own (the same bytes, views of the body
-        before): only the parts holding an edit are cut from ``body`` (cutting them all
-        cost 60 us a day page, a view each). A plan whose parts view ``MAX_BODIES`` bodies
-        is cut whole from ``body`` instead, so a page many votes corrected keeps no more
-        of its old bodies alive than that."""
+        The parts no edit is in are this plan's own (the same bytes); the few holding an
+        edit are copied out of ``body`` (a card's text between two slots, not a view: so a
+        plan's views are of the body it was first cut from alone, however many votes
+        corrected it since, and it is never cut whole again; that cost 250 to 350 us a day
+        page every other correction when views of two bodies at most were allowed)."""
         slots: list[Slot] = []
         shift, done = 0, 0
         touched = []  # the parts holding an edit
@@ -411,15 +411,11 @@ class Plan:
             shift += len(replacement) - (stop - start)
             touched.append(first)
         slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:]]
-        if self.bodies >= MAX_BODIES:
-            return Plan(body, self.headers, slots, self.has_own)
         moved = copy.copy(self)
         moved.source, moved.slots, moved.parts = body, slots, list(self.parts)
-        moved.bodies = self.bodies + 1
-        view = memoryview(body)
         for part in touched:
             start = slots[part - 1][1] if part else 0
-            moved.parts[part] = view[start : slots[part][0] if part < len(slots) else len(body)]
+            moved.parts[part] = body[start : slots[part][0] if part < len(slots) else len(body)]
         return moved
 
     def fill(self, csrf: bytes, header: bytes, upvoted: Collection[str]) -> bytes:

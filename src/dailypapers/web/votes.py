@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from urllib.parse import quote, unquote_plus, urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers.community.votes import (
@@ -222,9 +223,12 @@ async def upvote_form(
 def _form_answer(request: Request, state: VoteState, next: str) -> Response:
     """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``."""
     if "application/json" in request.headers.get("accept", ""):
-        # UpvoteState's fields, without building the model to dump it (every vote answers)
-        answer = {"paperId": state.paper_id, "upvotes": state.upvotes, "upvoted": state.upvoted}
-        return JSONResponse(answer)
+        # UpvoteState's fields as JSONResponse writes them (compact, UTF-8), without a model
+        # or a dict to dump: every vote answers.
+        paper = json.dumps(state.paper_id, ensure_ascii=False)
+        upvoted = "true" if state.upvoted else "false"
+        answer = f'{{"paperId":{paper},"upvotes":{state.upvotes},"upvoted":{upvoted}}}'
+        return Response(answer.encode(), media_type="application/json")
     return RedirectResponse(_local(next, f"/papers/{state.paper_id}"), 303)
 
 
