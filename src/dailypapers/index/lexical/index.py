@@ -350,6 +350,13 @@ class LexicalIndex:
                     self._vocabulary = vocabulary
         return vocabulary
 
+    def neighbours(self) -> Callable[[str], list[str]] | None:
+        """What gives the index's stems one edit from a stem (those a typo clause of the
+        stem matches), for the snippets' marks; None while the typo vocabulary is not in
+        memory (a search with a typo reads it: a page does not)."""
+        vocabulary = self._vocabulary
+        return None if vocabulary is None else vocabulary.stems.near
+
     @property
     def vocabulary_read(self) -> bool:
         """Whether the typo vocabulary is in memory (the next query with a typo will not
