@@ -23,8 +23,9 @@ A query of plain words alone (no quoted phrase, exclusion or filter) is searched
 (:class:`BuiltQuery`), which give the same top ``k`` as the whole query: its BM25 term
 clauses alone, a flat union that tantivy prunes with block-max WAND (it skips the long
 posting lists of common words), and, when there is a title phrase or a typo clause, the papers
-matching one of those scored by every clause. A paper outside the second list scores by its
-terms alone, so the union's top ``k`` holds every such paper of the whole query's top ``k``.
+matching one of those scored by every clause. A paper that matches neither scores by its
+terms alone, so each such paper of the whole query's top ``k`` is in the union's top ``k``, and
+each other one is in the second list's top ``k``.
 """
 
 from __future__ import annotations
