@@ -61,11 +61,15 @@ class Clock:
 
 
 class Wrapped:
-    """An index whose ``search`` is timed as ``part``; everything else passes through."""
+    """An index whose ``search`` (and the lexical index's ``search_with_typos``, which the
+    engine calls when the index has it) is timed as ``part``; everything else passes
+    through."""
 
     def __init__(self, inner: Any, clock: Clock, part: str) -> None:
         self._inner = inner
         self.search = clock.wrap(part, inner.search)
+        if hasattr(inner, "search_with_typos"):
+            self.search_with_typos = clock.wrap(part, inner.search_with_typos)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

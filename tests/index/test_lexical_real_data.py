@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import itertools
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from dailypapers.index.lexical.index import LexicalIndex, build_from_store
+from dailypapers.index.lexical.query import build_query, parse_query
 from dailypapers.ingest.files import JsonLinesSource
 from dailypapers.ingest.run import ingest
 from dailypapers.store import Store
@@ -61,3 +63,39 @@ def test_titles_with_a_typo_find_their_paper(real: Real) -> None:
     for document in picked:
         found = index.search(with_typo(document.title), k=3)
         assert found[0][0] == document.id, (with_typo(document.title), document.id)
+
+
+def whole_query_top(index: LexicalIndex, text: str, k: int) -> list[tuple[str, float]]:
+    """The top ``k`` of ``text`` searched as one query (never in two parts)."""
+    searcher = index._index.searcher()
+    built = build_query(
+        parse_query(text), index._schema, searcher, partial(index.vocabulary, searcher),
+        split=False,
+    )  # fmt: skip
+    assert built.query is not None
+    hits = searcher.search(built.query, limit=k, count=False).hits
+    return [(searcher.doc(address)["id"][0], score) for score, address in hits]
+
+
+def test_words_searched_in_two_parts_give_the_whole_querys_top(real: Real) -> None:
+    """Plain words are searched as their term clauses (which tantivy prunes) and the papers
+    matching the title phrase or a typo clause; the top ``k`` is the whole query's."""
+    index, documents = real
+    picked = documents[3::173][:25]
+    texts = [d.title for d in picked] + [with_typo(d.title) for d in picked]
+    texts += [" ".join(d.abstract.split()[5:11]) for d in picked]  # a phrase in no title
+    texts += ["graph neural networks", "language models", "diffusion", "Wang Chen"]
+    split = 0
+    for text in texts:
+        for k in (10, 100):
+            expected = whole_query_top(index, text, k)
+            found = index.search(text, k)
+            assert [pid for pid, _ in found] == [pid for pid, _ in expected], (text, k)
+            assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-5)
+        split += (
+            build_query(
+                parse_query(text), index._schema, index._index.searcher(), index.vocabulary
+            ).terms
+            is not None
+        )
+    assert split == len(texts)  # every one of them went the two parts' way

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dailypapers.index.lexical.query import terms
+from dailypapers.index.lexical.schema import STEMMED
 from dailypapers.index.lexical.snippet import (
     ELLIPSIS,
     Marker,
@@ -16,6 +19,7 @@ from dailypapers.index.lexical.snippet import (
     highlight,
     snippet,
 )
+from dailypapers.index.lexical.typos import WordSet
 
 ABSTRACT = (
     "Large models need data. " * 12
@@ -173,3 +177,30 @@ def test_only_the_typos_the_search_forgave_mark_near_words() -> None:
     assert Marker("models transfomer").snippet(text) == (
         "A <mark>modal</mark> logic of <mark>transformers</mark>."
     )
+
+
+def neighbours_of(texts: list[str]) -> Callable[[str], list[str]]:
+    """The stems of ``texts`` one edit from a stem: what an index of them would say."""
+    return WordSet.of(term for text in texts for _, term in terms(text, STEMMED)).near
+
+
+@given(
+    st.lists(ASCII_WORDS, min_size=1, max_size=4),
+    st.sampled_from(["tranformers attention", "atention datta", "modles transfomer"]),
+)
+def test_the_index_neighbours_mark_what_the_page_words_mark(texts: list[str], query: str) -> None:
+    # Given the index's near stems, a page's ASCII texts are searched for those words only:
+    # the marks are the same as when every word of the page is looked up.
+    typos = {"tranform", "atent", "datta", "modl", "transfom"}
+    page = [*texts, "Transformers and attention models.", "A modal data set."]
+    with_index = Marker(query, typos, neighbours_of(page))
+    assert with_index.snippets(page, 60) == Marker(query, typos).snippets(page, 60)
+
+
+def test_the_index_neighbours_are_used_for_typos() -> None:
+    page = ["A modal logic of transformers.", "Data."]
+    marker = Marker("models transfomer", {"transfom"}, neighbours_of(page))
+    assert marker.snippets(page) == ["A modal logic of <mark>transformers</mark>.", "Data."]
+    # An index that holds no near stem: nothing near is marked.
+    nothing = Marker("models transfomer", {"transfom"}, lambda _stem: [])
+    assert nothing.snippets(page) == ["A modal logic of transformers.", "Data."]

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dailypapers.index.dense.ann import DenseIndex
+from dailypapers.index.lexical.snippet import Marker
 from dailypapers.search.catalog import Catalog
 from dailypapers.search.engine import Lexical, QueryEmbedder, SearchConfig, SearchEngine
 from dailypapers.search.query import Filters, SearchRequest
@@ -338,3 +339,21 @@ def test_an_answer_that_fell_back_is_not_kept(engine: SearchEngine) -> None:
         assert response.used_mode == "lexical" and "unavailable" in response.notes[0]
     assert lexical.searches == 2
     failing.close()
+
+
+def test_a_typos_near_words_come_from_the_index_once_it_has_read_them(
+    engine: SearchEngine,
+) -> None:
+    # The search read the index's words for its typo clause: the marker takes the typo's
+    # neighbours from there rather than looking up every word of the page, with the same
+    # marks; before any typo was searched the index holds none, and the page looks them up.
+    assert engine.lexical is not None
+    text = "ocean temperatres"
+    response = engine.search(SearchRequest(text=text))
+    near = engine.lexical.neighbours()  # type: ignore[attr-defined]
+    assert near is not None and "temperatur" in near("temperatr")
+    marker = engine.marker(text, response.typos)
+    assert marker._neighbours is not None
+    abstract = "Rising ocean temperatures make corals expel their symbiotic algae."
+    assert marker.snippets([abstract]) == Marker(text, response.typos).snippets([abstract])
+    assert "<mark>temperatures</mark>" in marker.snippet(abstract)

@@ -332,9 +332,11 @@ class SearchEngine:
         query words the keyword search forgave as typos, when the index can say which.
 
         ``typos``: those of the search's response (``SearchResponse.typos``), when it says;
-        otherwise the index is asked."""
+        otherwise the index is asked. The words near a typo are those the index holds, when
+        it can say (``LexicalIndex.neighbours``): the page's words need not all be looked up."""
         if typos is not None:
-            return Marker(text, typos)
+            neighbours = getattr(self.lexical, "neighbours", None)
+            return Marker(text, typos, neighbours() if typos and neighbours else None)
         ask: Callable[[str], frozenset[str]] | None = getattr(self.lexical, "typos", None)
         forgiven = None
         if ask is not None and not self.damaged:

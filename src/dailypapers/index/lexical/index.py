@@ -228,6 +228,22 @@ def _probe(searcher: tantivy.Searcher) -> None:
         searcher.doc(address)
 
 
+def _merged(
+    searcher: tantivy.Searcher, terms: tantivy.Query, rest: tantivy.Query | None, k: int
+) -> list[tuple[float, tantivy.DocAddress]]:
+    """The top ``k`` of a query searched in two parts (:class:`~dailypapers.index.lexical.
+    query.BuiltQuery`): each part's top ``k``, a paper in both scored as in ``rest``; equal
+    scores in document order, as tantivy orders them."""
+    hits = searcher.search(terms, limit=k, count=False).hits
+    if rest is None:
+        return hits
+    scored = {(address.segment_ord, address.doc): (score, address) for score, address in hits}
+    for score, address in searcher.search(rest, limit=k, count=False).hits:
+        scored[address.segment_ord, address.doc] = (score, address)
+    best = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:k]
+    return [hit for _key, hit in best]
+
+
 def _open_tantivy(path: Path, params: Params) -> tantivy.Index:
     try:
         index = tantivy.Index.open(str(path / params.generation))
@@ -301,13 +317,16 @@ class LexicalIndex:
         k = min(k, searcher.num_docs)  # tantivy sets memory aside for k hits up front
         if k <= 0:
             return [], typo_stems(parsed, searcher)
-        query, typos = build_query(
+        built = build_query(
             parsed, self._schema, searcher, partial(self.vocabulary, searcher), filters
         )
-        if query is None:
-            return [], typos
-        hits = searcher.search(query, limit=k, count=False).hits
-        return [(searcher.doc(address)["id"][0], score) for score, address in hits], typos
+        if built.terms is not None:
+            hits = _merged(searcher, built.terms, built.rest, k)
+        elif built.query is not None:
+            hits = searcher.search(built.query, limit=k, count=False).hits
+        else:
+            return [], built.typos
+        return [(searcher.doc(address)["id"][0], score) for score, address in hits], built.typos
 
     def typos(self, text: str) -> frozenset[str]:
         """The stems of ``text``'s words that a search for it forgives as typos (matching
@@ -330,6 +349,13 @@ class LexicalIndex:
                     vocabulary = Vocabulary.read(searcher, TEXT_FIELDS, "authors")
                     self._vocabulary = vocabulary
         return vocabulary
+
+    def neighbours(self) -> Callable[[str], list[str]] | None:
+        """What gives the index's stems one edit from a stem (those a typo clause of the
+        stem matches), for the snippets' marks; None while the typo vocabulary is not in
+        memory (a search with a typo reads it: a page does not)."""
+        vocabulary = self._vocabulary
+        return None if vocabulary is None else vocabulary.stems.near
 
     @property
     def vocabulary_read(self) -> bool:

@@ -18,6 +18,14 @@ good recall for rank fusion. On top of the per-word clauses:
 * a word counts as an author's name only when it is not a common word in abstracts
   (:data:`COMMON_WORD_SHARE`): otherwise "how do transformers work" would rank papers by
   authors named Do above papers about transformers.
+
+A query of plain words alone (no quoted phrase, exclusion or filter) is searched in two parts
+(:class:`BuiltQuery`), which give the same top ``k`` as the whole query: its BM25 term
+clauses alone, a flat union that tantivy prunes with block-max WAND (it skips the long
+posting lists of common words), and, when there is a title phrase or a typo clause, the papers
+matching one of those scored by every clause. A paper that matches neither scores by its
+terms alone, so each such paper of the whole query's top ``k`` is in the union's top ``k``, and
+each other one is in the second list's top ``k``.
 """
 
 from __future__ import annotations
@@ -185,7 +193,8 @@ class _Builder:
         # Called only for a word that may be a typo: reading the index's words is the one
         # costly step of a query (once per opened index), which most queries need not pay.
         self.vocabulary = vocabulary
-        self.should: list[Query] = []
+        self.terms: list[Query] = []  # BM25 term clauses (block-max WAND can prune them)
+        self.should: list[Query] = []  # the others: the title phrase, typo clauses
         self.typos: list[str] = []  # the stems matched one edit away too
         self.must: list[Query] = []
         self.must_not: list[Query] = []
@@ -208,10 +217,10 @@ class _Builder:
     def _add_word(self, stem: str, name: str) -> None:
         """One word: its stem in title and abstract, maybe its name form, maybe fuzzy."""
         for field in TEXT_FIELDS:
-            self.should.append(_boosted(Query.term_query(self.schema, field, stem), field))
+            self.terms.append(_boosted(Query.term_query(self.schema, field, stem), field))
         in_abstracts = self.searcher.doc_freq("abstract", stem)
         if in_abstracts <= self.common_above:
-            self.should.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
+            self.terms.append(_boosted(Query.term_query(self.schema, "authors", name), "authors"))
         if self.vocabulary is None or not _may_be_typo(self.searcher, stem, name, in_abstracts):
             return
         self.typos.append(stem)
@@ -253,25 +262,45 @@ class _Builder:
         self.must.extend(Query.const_score_query(query, 0.0) for query in found)
 
     def build(self, has_phrases: bool) -> Query | None:
-        if not self.should and not has_phrases:
+        """The whole query, every clause in one (None: nothing searchable)."""
+        should = self.terms + self.should
+        if not should and not has_phrases:
             return None
         clauses = [(Occur.MustNot, query) for query in self.must_not]
         clauses += [(Occur.Must, query) for query in self.must]
         if self.must and not has_phrases:
             # Next to a Must, Should clauses are optional: keep "at least one word" required.
-            words = Query.boolean_query([(Occur.Should, query) for query in self.should])
+            words = Query.boolean_query([(Occur.Should, query) for query in should])
             clauses.append((Occur.Must, words))
         else:
-            clauses += [(Occur.Should, query) for query in self.should]
+            clauses += [(Occur.Should, query) for query in should]
         return Query.boolean_query(clauses)
+
+    def build_split(self) -> tuple[Query, Query | None] | None:
+        """The term clauses alone and the papers matching any other clause scored by all of
+        them (see the module's notes); None when the query has required or excluded
+        clauses, or no term clause."""
+        if self.must or self.must_not or not self.terms:
+            return None
+        terms = [(Occur.Should, query) for query in self.terms]
+        if not self.should:
+            return Query.boolean_query(terms), None
+        others = Query.boolean_query([(Occur.Should, query) for query in self.should])
+        return Query.boolean_query(terms), Query.boolean_query([(Occur.Must, others), *terms])
 
 
 class BuiltQuery(NamedTuple):
     """A query to run (None: nothing searchable is left) and the stems of its words that
-    it matches one edit away too (:func:`typo_stems`, decided while building)."""
+    it matches one edit away too (:func:`typo_stems`, decided while building).
+
+    A query of plain words comes as ``terms`` and ``rest`` instead of ``query``: the top
+    ``k`` of the whole query is the best ``k`` of both lists' top ``k``, a paper in both
+    taking its score in ``rest`` (see the module's notes)."""
 
     query: Query | None
     typos: frozenset[str]
+    terms: Query | None = None
+    rest: Query | None = None
 
 
 def build_query(
@@ -280,11 +309,14 @@ def build_query(
     searcher: tantivy.Searcher,
     vocabulary: Callable[[], Vocabulary],
     filters: Filters | None = None,
+    *,
+    split: bool = True,
 ) -> BuiltQuery:
-    """The tantivy query for ``parsed`` and its typo stems; the query is ``None`` when
-    nothing searchable is left in it.
+    """The tantivy query for ``parsed`` (whole, or in two parts) and its typo stems; no
+    query at all when nothing searchable is left in it.
 
-    ``vocabulary`` gives the index's words, for typos; called only when a word may be one."""
+    ``vocabulary`` gives the index's words, for typos; called only when a word may be one.
+    ``split`` False: the whole query always (what the two parts must give the same top of)."""
     builder = _Builder(schema, searcher, vocabulary)
     builder.add_words(parsed.words)
     builder.add_phrases(parsed.phrases)
@@ -292,4 +324,8 @@ def build_query(
     builder.exclude(parsed.excluded_words, parsed.excluded_phrases)
     if filters is not None:
         builder.restrict(filters)
-    return BuiltQuery(builder.build(has_phrases), frozenset(builder.typos))
+    typos = frozenset(builder.typos)
+    parts = builder.build_split() if split else None
+    if parts is not None:
+        return BuiltQuery(None, typos, *parts)
+    return BuiltQuery(builder.build(has_phrases), typos)

@@ -9,14 +9,16 @@ between the pieces, so neither a paper nor a query can inject markup.
 A page's snippets cost about a millisecond (``Marker.snippets``): each text is searched only
 for the words that begin like a query term (the stemmer rewrites only a word's end), and
 only a typo, a long query word on none of the page's texts, has every word of the page
-looked up (BENCHMARKS.md, "Search page CPU").
+looked up (BENCHMARKS.md, "Search page CPU"), unless the index says which of its words are
+one edit from the typo (``Marker``'s ``neighbours``): then the texts are searched for those.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
@@ -124,8 +126,17 @@ class Marker:
     a page made of titles, BENCHMARKS.md "Web CPU: the search page, session 9").
     """
 
-    def __init__(self, query: str, typos: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        query: str,
+        typos: Collection[str] | None = None,
+        neighbours: Callable[[str], Collection[str]] | None = None,
+    ) -> None:
         self.wanted = _query_terms(query)
+        # The index's terms one edit from a term (``WordSet.near`` of the search's typo
+        # vocabulary), when known: a page's ASCII texts are then searched for the words
+        # of those terms alone, instead of every word of the page being looked up.
+        self._neighbours = neighbours
         self._wanted = frozenset(self.wanted)
         # The terms whose near words may be marked: those the search forgave as typos when
         # the index said which (``typos``), else every long term.
@@ -184,6 +195,41 @@ class Marker:
         spans.sort()
         return spans
 
+    def _near_in_index(
+        self, padded: list[bytes], fuzzy: list[tuple[str, int]], present: list[set[str]]
+    ) -> list[list[_Span]]:
+        """:meth:`_fuzzy_matches` from the index's neighbours of each fuzzy term: every
+        word of an ASCII text is in the index, so its term is one edit from a fuzzy term
+        exactly when the index's neighbours of that term hold it; those words are found as
+        :meth:`_exact` finds the query's, by the beginnings of their terms."""
+        assert self._neighbours is not None
+        wanted = self._wanted
+        near: dict[str, list[str]] = {}  # in query order, as in _fuzzy_matches
+        for term, _limit in fuzzy:
+            for other in self._neighbours(term):
+                if other not in wanted:
+                    near.setdefault(other, []).append(term)
+        prefixes = _search_prefixes(tuple(near))
+        result = []
+        for text, here in zip(padded, present, strict=True):
+            spans = []
+            for needle in prefixes:
+                at = text.find(needle)
+                while at >= 0:
+                    end = text.find(b" ", at + 1)
+                    targets = near.get(_term(text[at + 1 : end]))  # type: ignore[arg-type]
+                    mark = (
+                        None
+                        if targets is None
+                        else next((term for term in targets if term not in here), None)
+                    )
+                    if mark is not None:
+                        spans.append(_Span(at, end - 1, mark))
+                    at = text.find(needle, end)
+            spans.sort()
+            result.append(spans)
+        return result
+
     def _fuzzy_matches(
         self, padded: list[bytes], fuzzy: list[tuple[str, int]], present: list[set[str]]
     ) -> list[list[_Span]]:
@@ -240,9 +286,8 @@ class Marker:
         fuzzy = [(t, limit) for t, limit in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
         if fuzzy and any(is_ascii):
             chosen = [index for index, plain in enumerate(is_ascii) if plain]
-            near = self._fuzzy_matches(
-                [padded[i] for i in chosen], fuzzy, [present[i] for i in chosen]
-            )
+            fuzzy_matches = self._fuzzy_matches if self._neighbours is None else self._near_in_index
+            near = fuzzy_matches([padded[i] for i in chosen], fuzzy, [present[i] for i in chosen])
             for index, extra in zip(chosen, near, strict=True):
                 if extra:
                     spans[index] = sorted(spans[index] + extra)
@@ -299,6 +344,8 @@ def _snippet(text: str, spans: list[_Span], max_chars: int) -> str:
 def _best_window(spans: list[_Span], max_chars: int) -> tuple[int, int]:
     """The first and last span of the window with the most distinct terms (earliest wins)."""
     best, best_count, last = (0, 0), 0, -1
+    # No later window can hold more than every term: the first that does is the answer.
+    distinct = len({span.term for span in spans})
     counts: dict[str, int] = {}  # the terms of spans[first : last + 1]
     for first, span in enumerate(spans):
         if last < first:
@@ -309,6 +356,8 @@ def _best_window(spans: list[_Span], max_chars: int) -> tuple[int, int]:
             counts[spans[last].term] = counts.get(spans[last].term, 0) + 1
         if len(counts) > best_count:
             best, best_count = (first, last), len(counts)
+            if best_count == distinct:
+                break
         if counts[span.term] == 1:
             del counts[span.term]
         else:
@@ -332,16 +381,22 @@ def _cut(text: str, low: int, high: int, max_chars: int) -> tuple[int, int]:
     return start, end
 
 
+# What ``html.escape`` rewrites: a window of text without any is its own HTML.
+_SPECIAL = re.compile("[&<>\"']")
+
+
 def _render(text: str, start: int, end: int, spans: list[_Span]) -> str:
+    # Most windows have no character to escape: one scan in C then spares an escape a piece.
+    escape = html.escape if _SPECIAL.search(text, start, end) else str
     pieces = [ELLIPSIS if start > 0 else ""]
     at = start
     for span in spans:
         if span.start < at or span.end > end:
             continue
-        pieces += [html.escape(text[at : span.start]), "<mark>"]
-        pieces += [html.escape(text[span.start : span.end]), "</mark>"]
+        pieces += [escape(text[at : span.start]), "<mark>"]
+        pieces += [escape(text[span.start : span.end]), "</mark>"]
         at = span.end
-    pieces += [html.escape(text[at:end]), ELLIPSIS if end < len(text) else ""]
+    pieces += [escape(text[at:end]), ELLIPSIS if end < len(text) else ""]
     return "".join(pieces).strip()
 
 
