@@ -51,6 +51,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
 from dailypapers.web.app import create_app
+from dailypapers.web.heap import tune
 
 HEADING = "## Web CPU per request"
 SEED = 20261128
@@ -384,6 +385,7 @@ def main() -> None:
         mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
     )
     targets, papers = pick_targets(settings)
+    tune()  # the collector's thresholds of a serving process (serve_app)
     app = create_app(settings=settings)
     if options.profile:
         inline_threadpool()
