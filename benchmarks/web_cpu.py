@@ -51,7 +51,6 @@ from dailypapers.settings import Settings
 from dailypapers.store import open_store
 from dailypapers.store.documents import iter_documents
 from dailypapers.web.app import create_app
-from dailypapers.web.heap import tune
 
 HEADING = "## Web CPU per request"
 SEED = 20261128
@@ -385,7 +384,11 @@ def main() -> None:
         mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
     )
     targets, papers = pick_targets(settings)
-    tune()  # the collector's thresholds of a serving process (serve_app)
+    # The collector's thresholds of a serving process (serve_app). Imported here: the paired
+    # benchmark's workers import this module over a base tree that may not have it.
+    from dailypapers.web.heap import tune
+
+    tune()
     app = create_app(settings=settings)
     if options.profile:
         inline_threadpool()
