@@ -384,6 +384,11 @@ def main() -> None:
         mode="development", data_dir=options.work, page_cache_mb=0, index_after_ingest=False
     )
     targets, papers = pick_targets(settings)
+    # The collector's thresholds of a serving process (serve_app). Imported here: the paired
+    # benchmark's workers import this module over a base tree that may not have it.
+    from dailypapers.web.heap import tune
+
+    tune()
     app = create_app(settings=settings)
     if options.profile:
         inline_threadpool()

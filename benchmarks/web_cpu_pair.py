@@ -48,6 +48,12 @@ def serve(work: Path) -> None:
         mode="development", data_dir=work, page_cache_mb=0, index_after_ingest=False
     )
     targets, _papers = web_cpu.pick_targets(settings)
+    try:  # the collector's thresholds of a serving process, in a tree that sets them
+        from dailypapers.web.heap import tune
+    except ImportError:
+        pass
+    else:
+        tune()
     app = create_app(settings=settings)
     endpoints = {endpoint.name: endpoint for endpoint in web_cpu.ENDPOINTS}
     done: dict[str, int] = {}

@@ -8,9 +8,11 @@ from datetime import date, datetime, time
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from dailypapers.feed.reader import Store, read
-from dailypapers.web.models import daily_item, items_json
+from dailypapers.web.models import Paper, daily_item, items_json, paper_json, paper_model
 
 DAY = "2026-06-12"
 
@@ -153,3 +155,23 @@ def test_items_written_without_models_are_the_models_json(filled: Store) -> None
     assert any(item["paper"]["submittedOnDailyAt"].endswith("14:03:07.123Z") for item in written)
     assert any(item["submittedBy"] for item in written)
     assert any(item["paper"]["publishedAt"] for item in written)
+
+
+def test_a_papers_answer_is_its_models_json_byte_for_byte(
+    client: TestClient, filled: Store
+) -> None:
+    # /api/papers/<id> is written from a plain dict (web/api.py, get_paper): the very bytes
+    # FastAPI writes for the Paper model, for every paper of the store and one submitted by
+    # a member here (its moment to the millisecond).
+    model_json = TypeAdapter(Paper).dump_json
+    with read(filled) as reader:
+        ids = [e.id for e in reader.period(date(1, 1, 1), date(9999, 1, 1), limit=500).entries]
+        entries = reader.entries(ids)
+    assert len(entries) > 30
+    moment = datetime(2026, 6, 12, 14, 3, 7, 123456)
+    for entry in [*entries, replace(entries[0], submitted_here_at=moment)]:
+        assert to_json(paper_json(entry)) == model_json(paper_model(entry), by_alias=True)
+    for entry in entries[:5]:
+        answer = client.get(f"/api/papers/{entry.id}")
+        assert answer.content == model_json(paper_model(entry), by_alias=True)
+        assert answer.headers["content-type"] == "application/json"

@@ -73,7 +73,7 @@ DIRECT = [
     "/", "/date/2026-06-12", "/date/2026-06-13", "/date/2026-02-30", "/date/soon",
     "/papers/2606.13681", "/papers/9999.99999", "/papers/2606.13681?utm=x",
     "/api/daily_papers", "/api/daily_papers?date=2026-06-12", "/api/daily_papers?date=2026-02-30",
-    "/?utm=x",
+    "/?utm=x", "/api/papers/2606.13681", "/api/papers/9999.99999", "/api/papers/2606.13681?utm=x",
 ]  # fmt: skip
 ROUTED = [
     "/?sort=recent", "/?p=1", "/?category=cs.CL", "/?sort=nonsense", "/date/2026-06-12?p=9",
@@ -81,6 +81,8 @@ ROUTED = [
     "/api/daily_papers?date=", "/api/daily_papers?date=12-06-2026",
     "/api/daily_papers?date=2026-06-12&date=2026-06-13", "/api/daily_papers?date=2026-06-12&p=1",
     "/api/daily_papers?limit=0", "/api/daily_papers?date=2026-06-%DB%B1%DB%B2",
+    "/api/papers/2606.13681v2", "/api/papers/hep-th/9901001", "/api/papers/2606.136810",
+    "/api/papers/arxiv.org/abs/2606.13681", "/api/papers/2606.13681/similar",
 ]  # fmt: skip
 
 
@@ -117,6 +119,8 @@ def test_direct_answers_are_the_routes_own(filled: Store) -> None:
     answers = _direct_answers_are_routed(app, DIRECT, ROUTED)
     assert answers["/date/2026-06-12"].status_code == 200
     assert answers["/api/daily_papers?date=2026-02-30"].status_code == 404
+    assert answers["/api/papers/2606.13681"].json()["id"] == "2606.13681"
+    assert answers["/api/papers/9999.99999"].status_code == 404
 
 
 # Searches by their words alone (and a page, a limit) are answered directly too.
@@ -194,12 +198,13 @@ def _recorded_app(store: Store) -> tuple[FastAPI, list[str]]:
 def test_anonymous_visitors_are_answered_on_the_loop_members_in_the_pool(filled: Store) -> None:
     app, threads = _recorded_app(filled)
     anonymous = ["/", "/date/2026-06-12", "/api/daily_papers?date=2026-06-12"]
+    anonymous.append("/api/papers/2606.13681")
     with TestClient(app) as client:
         for url in anonymous:
             assert client.get(url).status_code == 200
         # Another cookie is still an anonymous visitor.
         client.get("/date/2026-06-12", headers={"cookie": f"{CSRF_COOKIE}=x"})
-        assert threads == ["loop"] * 4
+        assert threads == ["loop"] * 5
         threads.clear()
         # A session cookie or a token may be a member's (their answers can write): the pool,
         # whether or not the session is valid.

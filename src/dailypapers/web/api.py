@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic_core import to_json
 
 from dailypapers.feed.daily import PeriodSort
 from dailypapers.feed.periods import (
@@ -26,7 +27,7 @@ from dailypapers.feed.periods import (
 from dailypapers.feed.reader import FeedEntry
 from dailypapers.search.query import SearchRequest
 from dailypapers.web.deps import canonical_id, engine_of, entry_or_404, reader
-from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_model
+from dailypapers.web.models import DailyPaper, ErrorBody, Paper, items_json, paper_json
 from dailypapers.web.progress import SEMANTIC_INDEX_HEADER, semantic_progress_of
 from dailypapers.web.routing import (
     Direct,
@@ -149,14 +150,16 @@ def similar_papers(
     response_model=Paper,
     responses={307: {"description": "a versioned id or URL: to the canonical id"}},
 )
-def get_paper(request: Request, paper_id: str) -> Paper | RedirectResponse:
+def get_paper(request: Request, paper_id: str) -> Response:
     """One paper by arXiv id; a versioned id or arxiv.org URL redirects to the plain id."""
     canonical = canonical_id(paper_id)
     if canonical != paper_id:
         return RedirectResponse(request.url_for("get_paper", paper_id=canonical), 307)
     with reader(request) as read:
         entry = entry_or_404(read, canonical)
-        return paper_model(entry)
+        # The model's JSON as FastAPI writes it (pydantic's serializer, the same bytes), from
+        # its object rather than the model, which cost more than the rest of the answer.
+        return Response(to_json(paper_json(entry)), media_type="application/json")
 
 
 _DAILY_OTHERS = frozenset({"week", "month", "submitter", "sort", "p", "limit"})
@@ -174,5 +177,17 @@ def _day_only(match: re.Match[str], query: QueryPairs) -> dict[str, object] | No
     return {"date": day, "week": None, "month": None, "submitter": None, "sort": None}
 
 
-# The day's papers skip FastAPI's routing (web/routing.py); the defaults are the route's.
-DIRECT = (Direct("api", re.compile("/api/daily_papers"), _day_only, daily_papers, anonymous_local),)
+def _plain_id(match: re.Match[str], query: QueryPairs) -> dict[str, object] | None:
+    return {"paper_id": match["paper_id"]}  # the route takes no query parameter
+
+
+# The day's papers and a paper by its canonical (new-style) id skip FastAPI's routing
+# (web/routing.py); the defaults are the routes'. A paper by another id (a version, an
+# old-style id with its slash, a URL) goes through the router, which redirects it.
+DIRECT = (
+    Direct("api", re.compile("/api/daily_papers"), _day_only, daily_papers, anonymous_local),
+    Direct(
+        "api", re.compile(r"/api/papers/(?P<paper_id>[0-9]{4}\.[0-9]{4,5})"), _plain_id,
+        get_paper, anonymous_local,
+    ),
+)  # fmt: skip

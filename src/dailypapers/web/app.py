@@ -40,6 +40,7 @@ from dailypapers.web.auth import AuthCookies
 from dailypapers.web.cache import CacheMiddleware, ResponseCache
 from dailypapers.web.errors import CatchErrors, handle_error
 from dailypapers.web.head import HeadAsGet
+from dailypapers.web.heap import tune
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
 from dailypapers.web.member_pages import MemberPages
@@ -171,5 +172,7 @@ def healthz() -> PlainTextResponse:
 
 
 def serve_app() -> FastAPI:
-    """The app ``dailypapers serve`` runs: configured from the environment, warmed up."""
+    """The app ``dailypapers serve`` runs: configured from the environment, warmed up, in a
+    process whose garbage collector runs less often (``web/heap.py``)."""
+    tune()
     return create_app(warm=True)
