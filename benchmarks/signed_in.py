@@ -127,10 +127,14 @@ class Phase:
         headers = f"Host: {HOST}\r\n"
         if not self.users:
             return "page", f"GET {next(self._pages)} HTTP/1.1\r\n{headers}\r\n".encode()
-        user = self.issued % len(self.users)
+        voting = bool(self.vote_every) and self.issued % self.vote_every == 0
+        # Votes take the members in turn among themselves: by the request's number alone,
+        # only every tenth member would vote, and on a fast machine they met the vote limit.
+        turn = self.issued // self.vote_every if voting else self.issued
+        user = turn % len(self.users)
         member = self.users[user]
         headers += f"Cookie: {member.cookie}\r\n"
-        if self.vote_every and self.issued % self.vote_every == 0:
+        if voting:
             paper = self._votes.choice(self.votes)
             wanted = (user, paper) not in self.upvoted
             self.upvoted.symmetric_difference_update({(user, paper)})
