@@ -53,6 +53,7 @@ from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
 from dailypapers.web import auth, personal
 from dailypapers.web.cache import (
+    Alone,
     CachedResponse,
     CacheKey,
     ResponseCache,
@@ -137,27 +138,6 @@ class Background:
             logger.warning("reading %s again failed: %r", self.what, done.exception())
 
 
-class Alone:
-    """A look at the store that one request at a time awaits in a worker thread, when it is
-    due; the requests that find one under way go on with what is kept, as they would have
-    a moment before it. (Each awaited its own: under load, every request in the few
-    milliseconds before the thread ran took a thread hop, and waited for the thread pool's
-    limiter, about 4 % of the voting phase's loop time in a py-spy profile.)"""
-
-    def __init__(self, job: Callable[[], None]) -> None:
-        self.job = job
-        self._under_way = False
-
-    async def __call__(self) -> None:
-        if self._under_way:
-            return
-        self._under_way = True
-        try:
-            await anyio.to_thread.run_sync(self.job)
-        finally:
-            self._under_way = False
-
-
 class MemberPages:
     """The signed-in side of the response cache (see the module's doc)."""
 
@@ -182,7 +162,6 @@ class MemberPages:
         self._marks_again = Background(self._reread, MARKS_CHECK_EVERY, "members' marks")
         self._sessions_again = Background(self._reread_sessions, SESSIONS_CHECK_EVERY, "sessions")
         self._unread_again = Alone(self.unread.refresh)
-        self._cache_again: Alone | None = None  # the cache's look, made with the first page
 
     def takes(self, scope: Scope) -> bool:
         token = scope[_TOKEN_KEY] = session_of(scope)  # read once: __call__ follows
@@ -196,10 +175,7 @@ class MemberPages:
         if token is None or user is None:
             await app(scope, receive, send)  # the app clears or rotates the cookie
             return
-        if cache.due():
-            if self._cache_again is None or self._cache_again.job != cache.refresh:
-                self._cache_again = Alone(cache.refresh)
-            await self._cache_again()
+        await cache.look()
         moderator = user.has_role("moderator")
         key = _member_key(scope, moderator)
         template, renew = cache.lookup(key)
