@@ -47,7 +47,7 @@ def test_save_from_a_card_and_export(contexts: tuple[BrowserContext, BrowserCont
     first, _ = _card(scripted, 0)
     loads: list[str] = []
     scripted.on("load", lambda loaded: loads.append(loaded.url))
-    button = scripted.locator("ol.cards article.card").nth(0).locator("form.save button")
+    button = scripted.locator("ol.cards article.card").nth(0).locator("button.save")
     button.click()
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button).to_have_text("Saved")
@@ -55,9 +55,9 @@ def test_save_from_a_card_and_export(contexts: tuple[BrowserContext, BrowserCont
 
     plain.goto(DAY)
     second, anchor = _card(plain, 1)
-    plain.locator("ol.cards article.card").nth(1).locator("form.save button").click()
+    plain.locator("ol.cards article.card").nth(1).locator("button.save").click()
     plain.wait_for_url(f"**{DAY}#{anchor}")
-    saved = plain.locator("ol.cards article.card").nth(1).locator("form.save button")
+    saved = plain.locator("ol.cards article.card").nth(1).locator("button.save")
     expect(saved).to_have_attribute("aria-pressed", "true")
 
     plain.goto("/collections")
@@ -108,7 +108,7 @@ def test_save_and_not_interested_on_the_paper_page(
     scripted.goto(f"/papers/{paper}")
     loads: list[str] = []
     scripted.on("load", lambda loaded: loads.append(loaded.url))
-    save = scripted.locator(".saving form.save button")
+    save = scripted.locator(".saving button.save")
     save.click()
     expect(save).to_have_text("Saved")
     save.click()  # and out of every collection again
@@ -126,13 +126,15 @@ def test_save_and_not_interested_on_the_paper_page(
     expect(scripted.locator("#hiding button")).to_have_text("Not interested")
 
     plain.goto(f"/papers/{paper}")  # the same member, without JavaScript
+    facts = f"t-{paper.replace('.', '-')}"  # back to the paper's facts, where the toggle is
+    expect(plain.locator(f"#{facts} #hiding button")).to_have_count(1)
     plain.locator("#hiding button").click()
-    plain.wait_for_url(f"**/papers/{paper}#hiding")
+    plain.wait_for_url(f"**/papers/{paper}#{facts}")
     expect(plain.locator("#hiding button")).to_have_attribute("aria-pressed", "true")
     plain.locator("#hiding button").click()
-    plain.wait_for_url(f"**/papers/{paper}#hiding")
+    plain.wait_for_url(f"**/papers/{paper}#{facts}")
     expect(plain.locator("#hiding button")).to_have_text("Not interested")
-    plain.locator(".saving form.save button").click()
-    expect(plain.locator(".saving form.save button")).to_have_text("Saved")
+    plain.locator(".saving button.save").click()
+    expect(plain.locator(".saving button.save")).to_have_text("Saved")
     plain.goto(DAY)
     assert _shown(plain, paper) == 1

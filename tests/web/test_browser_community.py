@@ -76,7 +76,7 @@ def test_vote_with_and_without_javascript(
 ) -> None:
     scripted, plain = (context.new_page() for context in member_context)
     scripted.goto(DAY)
-    button = scripted.locator("ol.cards article.card").nth(0).locator("form.votes button")
+    button = scripted.locator("ol.cards article.card").nth(0).locator("button.votes")
     before = _count(scripted, 0)
     loads: list[str] = []
     scripted.on("load", lambda loaded: loads.append(loaded.url))
@@ -92,10 +92,10 @@ def test_vote_with_and_without_javascript(
     card = plain.locator("ol.cards article.card").nth(1)
     before = _count(plain, 1)
     anchor = card.locator("h2").get_attribute("id")
-    card.locator("form.votes button").click()
+    card.locator("button.votes").click()
     plain.wait_for_url(f"**{DAY}#{anchor}")
     card = plain.locator("ol.cards article.card").nth(1)
-    expect(card.locator("form.votes button")).to_have_attribute("aria-pressed", "true")
+    expect(card.locator("button.votes")).to_have_attribute("aria-pressed", "true")
     assert _count(plain, 1) == before + 1
 
 
@@ -110,7 +110,7 @@ def test_submit_a_paper(member_context: tuple[BrowserContext, BrowserContext]) -
     card = page.locator("ol.cards article.card", has_text="Proceedings of Workshop AEW10")
     expect(card.locator(".note")).to_have_text("A <b>workshop</b> worth reading")
     expect(card.locator(".submitter")).to_contain_text("submitted by")
-    expect(card.locator("form.votes button")).to_have_attribute("aria-pressed", "true")
+    expect(card.locator("button.votes")).to_have_attribute("aria-pressed", "true")
 
 
 def _link_in_mail(settings: Settings, to: str) -> str:
@@ -134,8 +134,8 @@ def _vote(page: Page, index: int) -> None:
     """Upvote the ``index``-th card of the day and see it counted."""
     page.goto(DAY)
     before = _count(page, index)
-    page.locator("ol.cards article.card").nth(index).locator("form.votes button").click()
-    button = page.locator("ol.cards article.card").nth(index).locator("form.votes button")
+    page.locator("ol.cards article.card").nth(index).locator("button.votes").click()
+    button = page.locator("ol.cards article.card").nth(index).locator("button.votes")
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button.locator(".count")).to_have_text(str(before + 1))
 

@@ -20,6 +20,7 @@ from dailypapers.web import collections as web_collections
 from dailypapers.web.app import create_app
 from dailypapers.web.auth import SESSION_COOKIE
 from tests.support.accounts import bearer, cookie_domain, csrf_of
+from tests.support.forms import button_of, page_form_fields
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
@@ -45,8 +46,12 @@ def test_cards_carry_the_controls_for_members_only(client: TestClient, filled: S
     (ada,) = add_members(filled, 1)
     sign_in(client, filled, ada)
     page = client.get(DAY).text
-    assert f'action="/papers/{paper}/save" data-save>' in page
-    assert f'action="/papers/{paper}/not-interested" data-hide>' in page
+    assert 'name="saved" value="1"' in button_of(page, paper, "save")
+    assert button_of(page, paper, "not-interested").startswith('<button class="hide" form="m"')
+    # The cards' controls carry no token and no way back: the page's one form does.
+    cards = re.findall(r"<article class=\"card\".*?</article>", page, re.S)
+    assert cards and not any("csrf_token" in card or 'name="next"' in card for card in cards)
+    assert set(page_form_fields(page)) == {"csrf_token", "next"}
     member_paper = client.get(f"/papers/{paper}").text
     assert f'<a href="/collections/add?paper={paper}">Collections…</a>' in member_paper
     reading = service.create_collection(filled, ada, "Later, maybe")
@@ -110,7 +115,8 @@ def test_not_interested_hides_cards_until_undone_in_settings(
         data={"csrf_token": csrf, "hidden": "1", "next": DAY},
         follow_redirects=False,
     )
-    assert (done.status_code, done.headers["location"]) == (303, DAY)
+    card = f"{DAY}#t-{paper.replace('.', '-')}"  # the page at the card (gone now)
+    assert (done.status_code, done.headers["location"]) == (303, card)
     for path in pages:
         assert f'href="/papers/{paper}"' not in client.get(path).text, path
     assert f'href="/papers/{paper}"' in _anonymous(client).get(DAY).text
@@ -122,9 +128,10 @@ def test_not_interested_hides_cards_until_undone_in_settings(
 
 
 def _toggle(page: str, paper: str) -> str:
-    """The paper page's "Not interested" form."""
-    start = page.index(f'action="/papers/{paper}/not-interested" data-hide-toggle>')
-    return page[page.rindex("<form", 0, start) : page.index("</form>", start)]
+    """The paper page's "Not interested" button."""
+    button = button_of(page, paper, "not-interested")
+    assert button.startswith('<button class="hide-toggle')
+    return button
 
 
 def test_the_paper_page_hides_and_undoes_without_and_with_javascript(
@@ -132,7 +139,7 @@ def test_the_paper_page_hides_and_undoes_without_and_with_javascript(
 ) -> None:
     paper = _papers(client)[0]
     path = f"/papers/{paper}"
-    assert "data-hide-toggle" not in _anonymous(client).get(path).text
+    assert "hide-toggle" not in _anonymous(client).get(path).text
     (ada,) = add_members(filled, 1, prefix="toggle")
     token = sign_in(client, filled, ada)
     settings = get_settings().model_copy(update={"page_cache_mb": 0})

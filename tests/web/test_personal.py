@@ -27,6 +27,7 @@ from dailypapers.web.app import create_app
 from dailypapers.web.auth import SESSION_COOKIE
 from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache
 from tests.support.accounts import cookie_domain, csrf_of
+from tests.support.forms import control_fields
 from tests.support.members import add_members, set_role, sign_in
 
 DAY = "/date/2026-06-12"
@@ -57,8 +58,7 @@ def _as(client: TestClient, token: str) -> TestClient:
 
 
 def _upvoted(html: str) -> set[str]:
-    return set(re.findall(r'action="/papers/([^"]+)/upvote" data-upvote>\n[^\n]*\n'
-                          r'    <input type="hidden" name="upvoted" value="0">', html))  # fmt: skip
+    return set(re.findall(r'formaction="/papers/([^"]+)/upvote" name="upvoted" value="0"', html))
 
 
 def test_a_merged_page_is_the_page_rendered_for_the_member(
@@ -132,17 +132,14 @@ def test_the_token_of_a_merged_page_works_and_the_vote_shows_next_time(
     anonymous, other = TestClient(client.app), TestClient(client.app)
     sign_in(other, filled, bob)
     paper = _papers(client)[1]
-    box = rf'/papers/{re.escape(paper)}/upvote" data-upvote>'
+    box = rf'/papers/{re.escape(paper)}/upvote" name="upvoted"'
     count = re.compile(box + r'.*?class="count">(\d+)<', re.S)
     anonymous_count = re.compile(rf'id="t-[^"]+"><a href="/papers/{re.escape(paper)}"')
     client.get(DAY), anonymous.get(DAY), other.get(DAY)
     page = client.get(DAY)
     assert page.headers["x-cache"] == "hit" and anonymous.get(DAY).headers["x-cache"] == "hit"
     before = int(count.search(page.text)[1])  # type: ignore[index]
-    fields = dict(re.findall(
-        r'name="([a-z_]+)" value="([^"]*)"',
-        page.text[page.text.index(f"/papers/{paper}/upvote") :].split("</form>")[0],
-    ))  # fmt: skip
+    fields = control_fields(page.text, paper, "upvote")
     answer = client.post(f"/papers/{paper}/upvote", data=fields,
                          headers={"Accept": "application/json"})  # fmt: skip
     assert answer.status_code == 200 and answer.json()["upvotes"] == before + 1
@@ -252,8 +249,7 @@ def test_a_members_votes_load_is_kept_unless_they_voted_meanwhile() -> None:
 
 
 def _saved(html: str) -> set[str]:
-    return set(re.findall(r'action="/papers/([^"]+)/save" data-save>[^\n]*'
-                          r'name="saved" value="0"', html))  # fmt: skip
+    return set(re.findall(r'formaction="/papers/([^"]+)/save" name="saved" value="0"', html))
 
 
 def test_saved_and_hidden_papers_merge_as_the_page_rendered_for_the_member(
@@ -278,7 +274,7 @@ def test_saved_and_hidden_papers_merge_as_the_page_rendered_for_the_member(
     assert shown.isdisjoint(papers[3:6]) and set(papers[6:]) <= shown
     assert _saved(day) == set(papers[:3]) and _upvoted(day) == {papers[0]}
     paper_page = client.get(f"/papers/{papers[4]}").text  # its own page still shows it
-    assert 'action="/papers/' + papers[4] + '/save" data-save>' in paper_page
+    assert f'formaction="/papers/{papers[4]}/save" name="saved"' in paper_page
     # Another member gets the same rendering with none of ada's state.
     other = TestClient(client.app)
     (bob,) = add_members(filled, 1, prefix="bob")

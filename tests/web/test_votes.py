@@ -16,26 +16,24 @@ from dailypapers.store import Store
 from dailypapers.store.users import update_user
 from dailypapers.web.app import create_app
 from dailypapers.web.routing import PrefixDispatch
+from tests.support.forms import control_fields
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
 
 
 def _form(html: str, paper_id: str) -> dict[str, str]:
-    """The hidden fields of ``paper_id``'s vote form on a page."""
-    action = f'action="/papers/{paper_id}/upvote"'
-    start = html.index(action)
-    form = html[start : html.index("</form>", start)]
-    return dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    """What ``paper_id``'s vote button posts: the page's member form and its state wanted."""
+    return control_fields(html, paper_id, "upvote")
 
 
 def _count(html: str, paper_id: str) -> int:
-    start = html.index(f'action="/papers/{paper_id}/upvote"')
+    start = html.index(f'formaction="/papers/{paper_id}/upvote"')
     return int(re.search(r'class="count">(\d+)<', html[start:])[1])  # type: ignore[index]
 
 
 def _first_paper(html: str) -> str:
-    return re.search(r'action="/papers/([^"]+)/upvote"', html)[1]  # type: ignore[index]
+    return re.search(r'formaction="/papers/([^"]+)/upvote"', html)[1]  # type: ignore[index]
 
 
 def test_anonymous_cards_show_counts_without_forms(client: TestClient) -> None:
@@ -49,11 +47,13 @@ def test_vote_without_javascript_comes_back_to_the_card(client: TestClient, fill
     page = client.get(DAY, params={"sort": "recent"}).text
     paper = _first_paper(page)
     before, fields = _count(page, paper), _form(page, paper)
-    assert fields["upvoted"] == "1" and fields["next"].startswith(f"{DAY}?sort=recent#t-")
+    assert fields["upvoted"] == "1" and fields["next"] == f"{DAY}?sort=recent"
+    card = f"{DAY}?sort=recent#t-{paper.replace('.', '-')}"
+    assert f'id="t-{paper.replace(".", "-")}"' in page
     for _ in range(2):  # a double click: the same state asked twice
         answer = client.post(f"/papers/{paper}/upvote", data=fields, follow_redirects=False)
         assert answer.status_code == 303
-        assert answer.headers["location"] == fields["next"]
+        assert answer.headers["location"] == card  # the page, at the card
     page = client.get(DAY, params={"sort": "recent"}).text
     assert _count(page, paper) == before + 1
     assert _form(page, paper)["upvoted"] == "0"  # the card says "you upvoted"; again takes it back
@@ -136,6 +136,8 @@ def _vote_cases(page: str, paper: str) -> list[tuple[str, str, dict[str, str], b
         return urlencode({**fields, **changed}).encode()
 
     path = f"/papers/{paper}/upvote"
+    others = {name: value for name, value in fields.items() if name != "next"}
+    next_last = urlencode({**others, "next": fields["next"]}).encode()
     return [
         ("form", path, form, body()),
         ("json", path, as_json, body()),
@@ -150,7 +152,7 @@ def _vote_cases(page: str, paper: str) -> list[tuple[str, str, dict[str, str], b
         ("no next", path, as_json, urlencode({"csrf_token": token, "upvoted": "1"}).encode()),
         ("long next", path, form, body(next="/" + "x" * 2000)),
         ("repeated", path, as_json, body() + b"&upvoted=0"),
-        ("semicolon", path, as_json, body() + b";x=1"),
+        ("semicolon", path, as_json, next_last + b";x=1"),  # "next" takes the ";x=1"
         ("charset", path, {"Content-Type": f"{form['Content-Type']}; charset=utf-8"}, body()),
         ("header token", path, {**as_json, "X-CSRF-Token": fields["csrf_token"]}, b""),
         ("unknown paper", "/papers/9999.99999/upvote", as_json, body()),
@@ -231,7 +233,7 @@ def test_the_direct_vote_keeps_the_rate_limit(filled: Store) -> None:
     with TestClient(create_app(filled, settings)) as client:
         sign_in(client, filled, member)
         page = client.get(DAY, params={"sort": "recent"}).text
-        papers = re.findall(r'action="/papers/([^"]+)/upvote"', page)[:3]
+        papers = re.findall(r'formaction="/papers/([^"]+)/upvote"', page)[:3]
         answers = [
             client.post(
                 f"/papers/{paper}/upvote",

@@ -11,13 +11,19 @@ text with ``<mark>`` around the matches, is inserted as it is. The templates cal
 the title's heading level, one below the heading the cards stand under (h2 under the page's
 h1, h3 under "Similar papers"), so headings never skip a level.
 
-For a signed-in member (a :class:`Voter`), the votes box is a form: a POST to
-``/papers/{id}/upvote`` with the CSRF token, the state wanted and the way back to this card,
-which works without JavaScript and which ``static/app.js`` sends in place; beside it, under
-the meta line, "Save" (into "Read later") and "Not interested" forms (``static/
-collections.js`` sends them in place), and a card the member is not interested in is left out
-of the list. Everyone else gets the count alone and no forms, so an anonymous page stays the
-same for all and can be cached.
+For a signed-in member (a :class:`Voter`), the votes box is a button that upvotes the paper
+(or takes the upvote back), and under the meta line "Save" (into "Read later") and "Not
+interested" are buttons too. None of them is a form of its own: each submits the page's one
+member form (:func:`page_form`, ``id="m"``, in ``templates/base.html``), which carries the CSRF
+token and the way back to the page, through the standard ``form`` and ``formaction``
+attributes, and adds its own state wanted as its name and value (``upvoted=1``). So a card
+holds only its paper's actions and states, and a member's page one CSRF token instead of
+three a card (it was 100 kB for a day of 50 cards, 45 kB anonymous, and the member merge
+filled 150 slots: BENCHMARKS.md, "Lighter member pages, session 12"). Without JavaScript the
+button is a plain POST that comes back to the page at the card (:func:`back_to_card`);
+``static/upvote.js`` and ``static/collections.js`` send it in place. A card the member is
+not interested in is left out of the list. Everyone else gets the count alone and no
+buttons, so an anonymous page stays the same for all and can be cached.
 """
 
 from __future__ import annotations
@@ -68,8 +74,40 @@ class Voter:
 
 
 def card_anchor(paper_id: str) -> str:
-    """The id of a card's title (its anchor on the page)."""
+    """The id of a card's title (its anchor on the page), and of the paper page's facts."""
     return "t-" + paper_id.replace("/", "-").replace(".", "-")
+
+
+def back_to_card(next: str, paper_id: str) -> str:
+    """Where a card's control goes back without JavaScript: ``next`` (the page, from the
+    page's form) at the card of ``paper_id``, unless ``next`` names its own anchor; an
+    empty ``next`` stays empty (the handler's own fallback)."""
+    if not next or "#" in next:
+        return next
+    return f"{next}#{card_anchor(paper_id)}"
+
+
+PAGE_FORM = "m"  # the id of a member's page form: every card's buttons name it (short: 150 a page)
+
+
+def page_form(voter: Voter | None) -> Markup:
+    """``{{ page_form(voter) }}`` (``templates/base.html``): the one form every member
+    control of the page submits (``form="m"``), with the CSRF token and the way back to
+    this page; nothing for nobody signed in. It shows nothing itself: each button names
+    where it goes (``formaction``) and the state it asks for (its name and value)."""
+    if voter is None:
+        return Markup("")
+    return Markup(
+        f'<form id="{PAGE_FORM}" method="post" hidden>'
+        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
+        f'<input type="hidden" name="next" value="{escape(voter.back)}"></form>'
+    )
+
+
+def _submits(paper_id: str, action: str) -> str:
+    """The attributes of a member button that submits the page form to ``action`` of
+    ``paper_id`` ("upvote", "save", "not-interested")."""
+    return f'form="{PAGE_FORM}" formaction="/papers/{escape(quote(paper_id))}/{action}"'
 
 
 # An arXiv id ("2501.01234", "hep-th/9901001") holds only these: escaping it (and the anchor
@@ -120,28 +158,23 @@ def _meta(entry: FeedEntry, exact: bool) -> str:
     return f'{exact_html}{category}{code}{submitter}<span class="comments">{comments}</span>{day}'
 
 
-def vote_box(paper_id: str, upvotes: int, voter: Voter | None, anchor: str) -> str:
-    """The count of a paper's upvotes; for a ``voter``, a form that upvotes it (or takes the
-    upvote back) and returns to ``anchor`` on this page."""
+def vote_box(paper_id: str, upvotes: int, voter: Voter | None) -> str:
+    """The count of a paper's upvotes; for a ``voter``, the button that upvotes it (or
+    takes the upvote back) through the page form (:func:`page_form`)."""
     title = plural(upvotes, "upvote")
     if voter is None:
         before, between, after = _anonymous_box(escape(paper_id))
         return f"{before}{title}{between}{upvotes}{after}"
-    count = f'<span aria-hidden="true">▲</span><span class="count">{upvotes}</span>'
-    paper = escape(paper_id)
     upvoted = paper_id in voter.upvoted
     action = "Take back your upvote" if upvoted else "Upvote"
-    back = escape(f"{voter.back}#{anchor}")
+    # The class, data-paper, value, aria-pressed, title and hidden text are what
+    # personal.merge flips for the member's upvoted papers (keep the two in step).
     return (
-        f'  <form class="votes{" upvoted" if upvoted else ""}" data-paper="{paper}" method="post" '
-        f'action="/papers/{escape(quote(paper_id))}/upvote" data-upvote>\n'
-        f'    <input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">\n'
-        f'    <input type="hidden" name="upvoted" value="{"0" if upvoted else "1"}">\n'
-        f'    <input type="hidden" name="next" value="{back}">\n'
-        f'    <button type="submit" aria-pressed="{"true" if upvoted else "false"}" '
-        f'title="{action} ({title})">{count}'
+        f'  <button class="votes{" upvoted" if upvoted else ""}" data-paper="{escape(paper_id)}" '
+        f'{_submits(paper_id, "upvote")} name="upvoted" value="{"0" if upvoted else "1"}" '
+        f'aria-pressed="{"true" if upvoted else "false"}" title="{action} ({title})">'
+        f'<span aria-hidden="true">▲</span><span class="count">{upvotes}</span>'
         f'<span class="visually-hidden"> upvotes. {action}</span></button>\n'
-        "  </form>\n"
     )
 
 
@@ -156,38 +189,29 @@ def _anonymous_box(paper: str) -> tuple[str, str, str]:
     )
 
 
-def save_box(paper_id: str, voter: Voter, anchor: str, big: bool = False) -> str:
-    """The "Save" toggle of a paper for a signed-in member: a POST to
-    ``/papers/{id}/save`` that puts it in their "Read later" (``saved=1``) or takes it out
-    of all their collections (``0``), then back to ``anchor``; ``static/collections.js``
-    sends it in place. Its saved state is what :func:`~dailypapers.web.personal.merge`
-    flips (keep the two in step)."""
+def save_box(paper_id: str, voter: Voter, big: bool = False) -> str:
+    """The "Save" toggle of a paper for a signed-in member: a button that posts the page
+    form to ``/papers/{id}/save``, which puts it in their "Read later" (``saved=1``) or
+    takes it out of all their collections (``0``); ``static/collections.js`` sends it in
+    place. Its saved state is what :func:`~dailypapers.web.personal.merge` flips (keep the
+    two in step)."""
     saved = paper_id in voter.saved
-    back = escape(f"{voter.back}#{anchor}")
     title = "Take it out of your collections" if saved else "Save to Read later"
     return (
-        f'    <form class="save{" big" if big else ""}{" saved" if saved else ""}" '
-        f'method="post" action="/papers/{escape(quote(paper_id))}/save" data-save>'
-        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
-        f'<input type="hidden" name="saved" value="{"0" if saved else "1"}">'
-        f'<input type="hidden" name="next" value="{back}">'
-        f'<button type="submit" aria-pressed="{"true" if saved else "false"}" '
-        f'title="{title}">{"Saved" if saved else "Save"}</button></form>\n'
+        f'    <button class="save{" big" if big else ""}{" saved" if saved else ""}" '
+        f'{_submits(paper_id, "save")} name="saved" value="{"0" if saved else "1"}" '
+        f'aria-pressed="{"true" if saved else "false"}" '
+        f'title="{title}">{"Saved" if saved else "Save"}</button>\n'
     )
 
 
-def hide_box(paper_id: str, voter: Voter, anchor: str) -> str:
-    """The "Not interested" control of a card: a POST to ``/papers/{id}/not-interested``
-    that hides the paper from the member's lists (undone in settings)."""
-    back = escape(f"{voter.back}#{anchor}")
+def hide_box(paper_id: str, voter: Voter) -> str:
+    """The "Not interested" control of a card: a button that posts the page form to
+    ``/papers/{id}/not-interested``, which hides the paper from the member's lists (undone
+    in settings)."""
     return (
-        '    <form class="hide" method="post" '
-        f'action="/papers/{escape(quote(paper_id))}/not-interested" data-hide>'
-        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
-        '<input type="hidden" name="hidden" value="1">'
-        f'<input type="hidden" name="next" value="{back}">'
-        '<button type="submit" title="Hide this paper from your lists">Not interested'
-        "</button></form>\n"
+        f'    <button class="hide" {_submits(paper_id, "not-interested")} name="hidden" '
+        'value="1" title="Hide this paper from your lists">Not interested</button>\n'
     )
 
 
@@ -200,16 +224,14 @@ def paper_save(paper_id: str, voter: Voter | None) -> Markup:
             f'<p class="save-login"><a href="/login?next={login}">Log in</a> to save it</p>'
         )
     return Markup(
-        f'<div class="saving">\n{save_box(paper_id, voter, "saving", big=True)}'
+        f'<div class="saving">\n{save_box(paper_id, voter, big=True)}'
         f'    <a href="/collections/add?paper={escape(quote(paper_id))}">Collections…</a>\n</div>'
     )
 
 
 def paper_vote(paper_id: str, upvotes: int, voter: Voter | None) -> Markup:
     """The votes box of a paper's own page (the same as a card's, bigger)."""
-    return Markup(
-        vote_box(paper_id, upvotes, voter, "votes").replace('class="votes', 'class="votes big', 1)
-    )
+    return Markup(vote_box(paper_id, upvotes, voter).replace('class="votes', 'class="votes big', 1))
 
 
 def card(
@@ -245,9 +267,9 @@ def _card(
 ) -> str:
     _paper, href, anchor = _id_parts(entry.id)
     return (
-        f"{_opening(anchor, rank)}{vote_box(entry.id, upvotes, voter, anchor)}"
+        f"{_opening(anchor, rank)}{vote_box(entry.id, upvotes, voter)}"
         f"{_body(entry, snippet, exact, level, note, anchor, href)}"
-        f"{_actions(entry.id, voter, anchor)}"
+        f"{_actions(entry.id, voter)}"
         "  </div>\n</article>"
     )
 
@@ -387,10 +409,10 @@ def clear_card_memo() -> None:
     _memo.clear()
 
 
-def _actions(paper_id: str, voter: Voter | None, anchor: str) -> str:
+def _actions(paper_id: str, voter: Voter | None) -> str:
     if voter is None:
         return ""
-    boxes = save_box(paper_id, voter, anchor) + hide_box(paper_id, voter, anchor)
+    boxes = save_box(paper_id, voter) + hide_box(paper_id, voter)
     return f'    <div class="actions">\n{boxes}    </div>\n'
 
 

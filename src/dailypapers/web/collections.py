@@ -50,7 +50,7 @@ from dailypapers.discussion import exchange
 from dailypapers.discussion.collections import Collection, CollectionError, Item
 from dailypapers.feed.reader import Store
 from dailypapers.web import auth
-from dailypapers.web.cards import Voter
+from dailypapers.web.cards import PAGE_FORM, Voter, back_to_card
 from dailypapers.web.deps import RowId, reader, settings_of, store_of
 from dailypapers.web.limits import limiter_of
 from dailypapers.web.member import Member, api_writer, form_writer
@@ -141,7 +141,7 @@ def _switch(
     request: Request, member: Member, paper_id: str, switch: Switch, on: bool, next: str
 ) -> Response:
     """Turn ``switch`` on or off for ``member``: the new state as JSON for a script, else
-    303 back to ``next``."""
+    303 back to ``next`` at the paper's card (``next`` is the page: its form's field)."""
     _count_write(request, member)
     with _rules():
         paper = service.canonical_paper_id(paper_id)
@@ -149,7 +149,8 @@ def _switch(
     _changed(request, member.id)
     if _wants_json(request):
         return JSONResponse({"paperId": paper, switch.field: on})
-    return RedirectResponse(_local(next, switch.fallback.format(paper=paper)), 303)
+    back = _local(back_to_card(next, paper), switch.fallback.format(paper=paper))
+    return RedirectResponse(back, 303)
 
 
 @pages.post("/papers/{paper_id:path}/save")
@@ -475,25 +476,22 @@ UNDO_LABEL = "Undo “Not interested”"
 
 def paper_not_interested(paper_id: str, voter: Voter | None) -> Markup:
     """``{{ paper_not_interested(id, voter) }}``: the paper page's "Not interested" toggle
-    for a signed-in member (nothing for nobody signed in): a POST to
-    ``/papers/{id}/not-interested`` that hides the paper from their lists (``hidden=1``) or,
-    once hidden, undoes it (``0``); ``static/collections.js`` sends it in place. Its marked
-    state is what :func:`~dailypapers.web.personal.merge` flips for the member's hidden
-    papers (``_HIDE_FLIPS`` there: keep the two in step)."""
+    for a signed-in member (nothing for nobody signed in): a button that posts the page's
+    member form (web/cards.py ``page_form``) to ``/papers/{id}/not-interested``, which hides
+    the paper from their lists (``hidden=1``) or, once hidden, undoes it (``0``);
+    ``static/collections.js`` sends it in place. Its marked state is what
+    :func:`~dailypapers.web.personal.merge` flips for the member's hidden papers
+    (``_HIDE_FLIPS`` there: keep the two in step)."""
     if voter is None:
         return Markup("")
     marked = paper_id in voter.hidden
-    back = escape(f"{voter.back}#hiding")
     title, label = (SHOW_TITLE, UNDO_LABEL) if marked else (HIDE_TITLE, "Not interested")
     return Markup(
         '<div class="hiding" id="hiding">\n'
-        f'    <form class="hide-toggle{" marked" if marked else ""}" method="post" '
-        f'action="/papers/{escape(quote(paper_id))}/not-interested" data-hide-toggle>'
-        f'<input type="hidden" name="csrf_token" value="{escape(voter.csrf_token)}">'
-        f'<input type="hidden" name="hidden" value="{"0" if marked else "1"}">'
-        f'<input type="hidden" name="next" value="{back}">'
-        f'<button type="submit" aria-pressed="{"true" if marked else "false"}" '
-        f'title="{title}">{label}</button></form>\n</div>'
+        f'    <button class="hide-toggle{" marked" if marked else ""}" form="{PAGE_FORM}" '
+        f'formaction="/papers/{escape(quote(paper_id))}/not-interested" name="hidden" '
+        f'value="{"0" if marked else "1"}" aria-pressed="{"true" if marked else "false"}" '
+        f'title="{title}">{label}</button>\n</div>'
     )
 
 

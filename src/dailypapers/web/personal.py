@@ -5,7 +5,8 @@ one member to the next in a few places only: the header (their name, the log-out
 CSRF token of their forms, which of the page's papers they upvoted or saved in a collection,
 and the cards of papers they marked "not interested" (left out). So such a page is
 rendered once per URL in a *member template* form (:func:`in_template`): the header is
-:data:`HEADER_SLOT`, every CSRF token is :data:`CSRF_SLOT`, every vote box is in the
+:data:`HEADER_SLOT`, every CSRF token is :data:`CSRF_SLOT` (the cards' controls share the
+page's one member form: one token a page, web/cards.py ``page_form``), every vote box is in the
 "not upvoted" and every save box in the "not saved" state, every card is there, and the
 paper page's "yours among them" is a slot. That rendering is
 kept in the response cache like an anonymous one (:mod:`dailypapers.web.member_pages` serves
@@ -140,7 +141,7 @@ def member_nav(username: str, csrf_token: str, path: str, unread: int = 0) -> st
     )
 
 
-# The vote box (web/cards.py ``vote_box``) of a paper not upvoted, and what changes when it is.
+# The vote button (web/cards.py ``vote_box``) of a paper not upvoted, and what changes when it is.
 _FLIPS = (
     (b'" data-paper=', b' upvoted" data-paper='),
     (b'name="upvoted" value="1"', b'name="upvoted" value="0"'),
@@ -153,7 +154,7 @@ _FLIPS = (
 _COUNT = re.compile(rb'class="count">\d+<')
 _TITLE = re.compile(rb'\d[\d,]* upvotes?(?=[)"])')
 # The paper page's own box, then the line that says its count (templates/paper.html).
-_PAPER_LINE = re.compile(rb"(</(?:form|div)>\n</div>\s*<p>)\d[\d,]* upvotes?")
+_PAPER_LINE = re.compile(rb"(</(?:button|div)>\n</div>\s*<p>)\d[\d,]* upvotes?")
 
 
 Edit = tuple[int, int, bytes]  # bytes [start, end) of a body replaced by these
@@ -171,7 +172,7 @@ def count_edits(body: bytes, paper_id: str, upvotes: int) -> list[Edit]:
     at = body.find(needle)
     while at >= 0:
         start = body.rfind(b"<", 0, at)
-        closing = b"</form>" if body.startswith(b"<form", start) else b"</div>"
+        closing = b"</button>" if body.startswith(b"<button", start) else b"</div>"
         end = body.find(closing, at)
         if start < 0 or end < 0:
             break
@@ -216,35 +217,35 @@ def _yours(body: bytes, upvoted: Collection[str]) -> bytes:
     return body
 
 
-# The save box (web/cards.py ``save_box``) of a paper in none of the member's collections,
+# The save button (web/cards.py ``save_box``) of a paper in none of the member's collections,
 # and what changes when it is in one.
 _SAVE_FLIPS = (
-    (b'" method="post"', b' saved" method="post"'),
+    (b'" form="', b' saved" form="'),
     (b'name="saved" value="1"', b'name="saved" value="0"'),
     (b'aria-pressed="false"', b'aria-pressed="true"'),
-    (
-        b'title="Save to Read later">Save</button>',
-        b'title="Take it out of your collections">Saved</button>',
-    ),
+    # (a box ends where its button's text does: before "</button>")
+    (b'title="Save to Read later">Save', b'title="Take it out of your collections">Saved'),
 )
 
 
 # The paper page's "Not interested" toggle (web/collections.py ``paper_not_interested``) of
 # a paper not hidden, and what changes when the member hid it.
 _HIDE_FLIPS = (
-    (b'" method="post"', b' marked" method="post"'),
+    (b'" form="', b' marked" form="'),
     (b'name="hidden" value="1"', b'name="hidden" value="0"'),
     (b'aria-pressed="false"', b'aria-pressed="true"'),
     (
-        b'title="Hide this paper from your daily, trending and search pages">Not interested<',
-        'title="Show this paper in your lists again">Undo “Not interested”<'.encode(),
+        b'title="Hide this paper from your daily, trending and search pages">Not interested',
+        'title="Show this paper in your lists again">Undo “Not interested”'.encode(),
     ),
 )
 
 
-_ACTION = b'action="/papers/'
-_VOTE_END = b'/upvote" data-upvote>'
-_SAVE_END = b'/save" data-save>'
+_ACTION = b'formaction="/papers/'
+# What follows the paper in each kind of button's formaction (web/cards.py), and its start.
+_VOTE = (b'/upvote" name="upvoted"', b'<button class="votes')
+_SAVE = (b'/save" name="saved"', b'<button class="save')
+_HIDE_TOGGLE = (b'/not-interested" name="hidden"', b'<button class="hide-toggle')
 _CARD_START = b'  <li><article class="card" aria-labelledby="'
 _CARD_END = b"</article></li>\n"
 
@@ -252,21 +253,23 @@ _CARD_END = b"</article></li>\n"
 def _box_edits(
     body: bytes,
     papers: Collection[str],
-    end_mark: bytes,
-    form_start: bytes,
+    kind: tuple[bytes, bytes],
     flips: tuple[tuple[bytes, bytes], ...],
 ) -> list[tuple[int, int, bytes]]:
-    """(start, end, flipped box) of every form box of ``papers`` whose action ends with
-    ``end_mark``: one pass over the page for them all (a page is tens of kB, and a pass per
-    paper cost more than the rest of the merge)."""
+    """(start, end, flipped box) of every button of ``papers`` of ``kind`` (what follows
+    the paper in its formaction, and how the button starts): one pass over the page for
+    them all (a page is tens of kB, and a pass per paper cost more than the rest of the
+    merge)."""
+    end_mark, button_start = kind
     wanted = {escape(quote(paper_id)).encode() for paper_id in papers}  # as actions spell it
     edits, at = [], body.find(end_mark)
     while at >= 0:
         action = body.rfind(_ACTION, 0, at)
-        start, end = body.rfind(form_start, 0, at), body.find(b"</form>", at)
+        start, end = body.rfind(b"<button", 0, at), body.find(b"</button>", at)
         if action < 0 or start < 0 or end < 0:
             break
-        if body[action + len(_ACTION) : at] in wanted:
+        # Of this kind (a card's "Not interested" and the paper page's toggle end alike).
+        if body.startswith(button_start, start) and body[action + len(_ACTION) : at] in wanted:
             box = body[start:end]
             for neutral, flipped in flips:
                 box = box.replace(neutral, flipped, 1)
@@ -301,16 +304,11 @@ def _marked(
     removed = [(start, end) for start, end, _ in edits]
     flipped = []
     if upvoted:
-        flipped += _box_edits(
-            body, upvoted, b'/upvote" data-upvote>', b'<form class="votes', _FLIPS
-        )
+        flipped += _box_edits(body, upvoted, _VOTE, _FLIPS)
     if saved:
-        flipped += _box_edits(body, saved, b'/save" data-save>', b'<form class="save', _SAVE_FLIPS)
+        flipped += _box_edits(body, saved, _SAVE, _SAVE_FLIPS)
     if hidden:
-        flipped += _box_edits(
-            body, hidden, b'/not-interested" data-hide-toggle>', b'<form class="hide-toggle',
-            _HIDE_FLIPS,
-        )  # fmt: skip
+        flipped += _box_edits(body, hidden, _HIDE_TOGGLE, _HIDE_FLIPS)
     for edit in flipped:
         if not any(start <= edit[0] < end for start, end in removed):
             edits.append(edit)

@@ -23,7 +23,9 @@ from dailypapers.discussion.render import render_title_math
 from dailypapers.web.auth import TEMPLATE_GLOBALS as AUTH_GLOBALS
 from dailypapers.web.cards import (
     card,
+    card_anchor,
     cards,
+    page_form,
     paper_save,
     paper_vote,
     plural,
@@ -92,6 +94,8 @@ def _environment() -> Environment:
         paper_vote=paper_vote,
         paper_save=paper_save,
         result_cards=result_cards,
+        card_anchor=card_anchor,
+        page_form=page_form,
     )
     environment.globals["theme_script"] = THEME_SCRIPT
     environment.globals.update(AUTH_GLOBALS)  # csrf_field(), csrf_token(), signed_in_user()

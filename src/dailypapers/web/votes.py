@@ -1,9 +1,10 @@
 """Upvoting: the cards' form (``POST /papers/{id}/upvote``) and the API
 (``POST``/``DELETE /api/papers/{id}/upvote``), both over :mod:`dailypapers.community.votes`.
 
-The form carries the CSRF token, the state wanted (``upvoted=1`` or ``0``, so a double click
-asks for the same state twice and changes nothing) and the way back (``next``, a path on this
-site with the card's anchor). Without JavaScript it answers 303 to ``next``; ``static/
+The form (a card's button posting its page's member form, web/cards.py ``page_form``) carries
+the CSRF token, the state wanted (``upvoted=1`` or ``0``, so a double click asks for the same
+state twice and changes nothing) and the way back (``next``, a path on this site: the page,
+to which the card's anchor is added). Without JavaScript it answers 303 there; ``static/
 upvote.js`` sends it with ``Accept: application/json`` and gets the new state instead. The API
 takes a bearer token with write scope and answers ``{"upvotes": N, "upvoted": true}``.
 
@@ -38,7 +39,7 @@ from dailypapers.community.votes import (
 )
 from dailypapers.feed.reader import FeedEntry, Reader
 from dailypapers.web import auth, personal
-from dailypapers.web.cards import Voter
+from dailypapers.web.cards import Voter, back_to_card
 from dailypapers.web.deps import canonical_id, reader, store_of
 from dailypapers.web.limits import limiter_of
 from dailypapers.web.member import (
@@ -221,7 +222,8 @@ async def upvote_form(
 
 
 def _form_answer(request: Request, state: VoteState, next: str) -> Response:
-    """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``."""
+    """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``
+    (the page, from its member form) at the paper's card."""
     if "application/json" in request.headers.get("accept", ""):
         # UpvoteState's fields as JSONResponse writes them (compact, UTF-8), without a model
         # or a dict to dump: every vote answers.
@@ -229,7 +231,9 @@ def _form_answer(request: Request, state: VoteState, next: str) -> Response:
         upvoted = "true" if state.upvoted else "false"
         answer = f'{{"paperId":{paper},"upvotes":{state.upvotes},"upvoted":{upvoted}}}'
         return Response(answer.encode(), media_type="application/json")
-    return RedirectResponse(_local(next, f"/papers/{state.paper_id}"), 303)
+    return RedirectResponse(
+        _local(back_to_card(next, state.paper_id), f"/papers/{state.paper_id}"), 303
+    )
 
 
 _FORM_TYPE = b"application/x-www-form-urlencoded"

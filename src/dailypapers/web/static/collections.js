@@ -1,25 +1,24 @@
-// Saving and "not interested" in place: a card's save form (form[data-save]) and hide form
-// (form[data-hide], see web/cards.py), and the paper page's "Not interested" toggle
-// (form[data-hide-toggle], web/collections.py) are sent with fetch and the page updated from
-// the JSON answer. Without this file each is a plain POST that comes back to the same place
-// (303).
+// Saving and "not interested" in place: a card's save button (button.save) and hide button
+// (button.hide, see web/cards.py), and the paper page's "Not interested" toggle
+// (button.hide-toggle, web/collections.py) submit the page's member form (form#m: the CSRF
+// token and the way back) with their own state wanted; this sends that with fetch and
+// updates the page from the JSON answer. Without this file each is a plain POST that comes
+// back to the same place (303).
 (function () {
   "use strict";
 
-  function showSaved(form, saved) {
-    var button = form.querySelector("button");
-    form.classList.toggle("saved", saved);
-    form.querySelector("input[name=saved]").value = saved ? "0" : "1";
+  function showSaved(button, saved) {
+    button.classList.toggle("saved", saved);
+    button.value = saved ? "0" : "1";
     button.setAttribute("aria-pressed", saved ? "true" : "false");
     button.title = saved ? "Take it out of your collections" : "Save to Read later";
     button.textContent = saved ? "Saved" : "Save";
   }
 
   // Keep in step with web/collections.py paper_not_interested (and personal.py _HIDE_FLIPS).
-  function showHidden(form, hidden) {
-    var button = form.querySelector("button");
-    form.classList.toggle("marked", hidden);
-    form.querySelector("input[name=hidden]").value = hidden ? "0" : "1";
+  function showHidden(button, hidden) {
+    button.classList.toggle("marked", hidden);
+    button.value = hidden ? "0" : "1";
     button.setAttribute("aria-pressed", hidden ? "true" : "false");
     button.title = hidden
       ? "Show this paper in your lists again"
@@ -27,18 +26,35 @@
     button.textContent = hidden ? "Undo \u201cNot interested\u201d" : "Not interested";
   }
 
-  function hideCard(form) {
-    var item = form.closest("li") || form.closest("article");
+  function hideCard(button) {
+    var item = button.closest("li") || button.closest("article");
     if (item) item.remove();
   }
 
-  function send(form, done) {
-    var button = form.querySelector("button");
+  // The member form's fields with the button's own, as the browser would post them.
+  function fields(form, button) {
+    var body = new URLSearchParams(new FormData(form));
+    body.append(button.name, button.value);
+    return body;
+  }
+
+  // Without fetch's answer: the plain POST, for the server to say what went wrong.
+  function submitPlainly(form, button) {
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = button.name;
+    field.value = button.value;
+    form.appendChild(field);
+    form.action = button.formAction;
+    form.submit();
+  }
+
+  function send(form, button, done) {
     if (button.disabled) return; // a double click sends once
     button.disabled = true;
-    fetch(form.action, {
+    fetch(button.formAction, {
       method: "POST",
-      body: new URLSearchParams(new FormData(form)),
+      body: fields(form, button),
       headers: {
         Accept: "application/json",
         "X-CSRF-Token": form.querySelector("input[name=csrf_token]").value
@@ -50,22 +66,22 @@
         return response.json();
       })
       .then(done)
-      .catch(function () { form.submit(); }) // let the server say what went wrong
+      .catch(function () { submitPlainly(form, button); })
       .finally(function () { button.disabled = false; });
   }
 
+  var kinds = {
+    save: function (button, state) { showSaved(button, state.saved); },
+    "hide-toggle": function (button, state) { showHidden(button, state.hidden); },
+    hide: function (button) { hideCard(button); }
+  };
+
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement)) return;
-    if (form.hasAttribute("data-save")) {
-      event.preventDefault();
-      send(form, function (state) { showSaved(form, state.saved); });
-    } else if (form.hasAttribute("data-hide-toggle")) {
-      event.preventDefault();
-      send(form, function (state) { showHidden(form, state.hidden); });
-    } else if (form.hasAttribute("data-hide")) {
-      event.preventDefault();
-      send(form, function () { hideCard(form); });
-    }
+    var button = event.submitter;
+    if (!(button instanceof HTMLButtonElement)) return;
+    var kind = Object.keys(kinds).find(function (name) { return button.classList.contains(name); });
+    if (!kind) return;
+    event.preventDefault();
+    send(event.target, button, function (state) { kinds[kind](button, state); });
   });
 })();

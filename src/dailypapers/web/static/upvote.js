@@ -1,6 +1,8 @@
-// Upvotes in place: a vote form (form[data-upvote], see web/cards.py) is sent with fetch
-// and the box updated from the JSON answer, instead of reloading the page. Without this
-// file the form is a plain POST that comes back to the same card (303).
+// Upvotes in place: a card's vote button (button.votes, see web/cards.py) submits the page's
+// member form (form#m: the CSRF token and the way back) with its own state wanted
+// (upvoted=1 or 0); this sends that with fetch and updates the button from the JSON answer
+// instead of reloading the page. Without this file it is a plain POST that comes back to
+// the same card (303).
 (function () {
   "use strict";
 
@@ -8,25 +10,41 @@
     return count.toLocaleString("en") + (count === 1 ? " upvote" : " upvotes");
   }
 
-  function show(form, state) {
-    var button = form.querySelector("button");
+  function show(button, state) {
     var action = state.upvoted ? "Take back your upvote" : "Upvote";
-    form.classList.toggle("upvoted", state.upvoted);
-    form.querySelector("input[name=upvoted]").value = state.upvoted ? "0" : "1";
-    form.querySelector(".count").textContent = String(state.upvotes);
+    button.classList.toggle("upvoted", state.upvoted);
+    button.value = state.upvoted ? "0" : "1";
+    button.querySelector(".count").textContent = String(state.upvotes);
     button.setAttribute("aria-pressed", state.upvoted ? "true" : "false");
     button.title = action + " (" + plural(state.upvotes) + ")";
     var hidden = button.querySelector(".visually-hidden");
     if (hidden) hidden.textContent = " upvotes. " + action;
   }
 
-  function send(form) {
-    var button = form.querySelector("button");
+  // The member form's fields with the button's own, as the browser would post them.
+  function fields(form, button) {
+    var body = new URLSearchParams(new FormData(form));
+    body.append(button.name, button.value);
+    return body;
+  }
+
+  // Without fetch's answer: the plain POST, for the server to say what went wrong.
+  function submitPlainly(form, button) {
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = button.name;
+    field.value = button.value;
+    form.appendChild(field);
+    form.action = button.formAction;
+    form.submit();
+  }
+
+  function send(form, button) {
     if (button.disabled) return; // a double click sends once
     button.disabled = true;
-    fetch(form.action, {
+    fetch(button.formAction, {
       method: "POST",
-      body: new URLSearchParams(new FormData(form)),
+      body: fields(form, button),
       headers: { Accept: "application/json" },
       credentials: "same-origin"
     })
@@ -34,15 +52,15 @@
         if (!response.ok) throw new Error("vote refused: " + response.status);
         return response.json();
       })
-      .then(function (state) { show(form, state); })
-      .catch(function () { form.submit(); }) // let the server say what went wrong
+      .then(function (state) { show(button, state); })
+      .catch(function () { submitPlainly(form, button); })
       .finally(function () { button.disabled = false; });
   }
 
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upvote")) return;
+    var button = event.submitter;
+    if (!(button instanceof HTMLButtonElement) || !button.classList.contains("votes")) return;
     event.preventDefault();
-    send(form);
+    send(event.target, button);
   });
 })();
