@@ -505,3 +505,51 @@ def test_a_day_no_vote_changed_is_kept_on_and_a_store_change_still_drops_it(
     page = client.get(DAY, params={"sort": "recent"})
     assert page.headers["x-cache"] == "miss" and "A paper ingested since" in page.text
     assert client.get(DAY).headers["x-cache"] == "miss"
+
+
+def test_marks_merged_in_the_join_are_the_marks_of_the_replacing_merge(
+    client: TestClient, filled: Store
+) -> None:
+    """personal.Plan.fill_marked (the member's boxes and cards looked up where the plan
+    found them once, their edits made in the same join) gives the bytes merge() gives (a
+    pass over the page), for upvoted, saved and hidden papers together, on a day and a
+    paper's page, before and after a vote's count edits moved the plan."""
+    (ada,) = add_members(filled, 1)
+    sign_in(client, filled, ada)
+    papers = _papers(client)
+    pages = (DAY, f"/papers/{papers[0]}")
+    for path in pages:
+        client.get(path)
+    cache = _cache(client)
+    templates = {k[2]: e for k, e in cache._entries.items() if k[0].endswith("member")}
+    marks = [
+        (set(papers[:3]), set(), set()),
+        (set(), set(papers[1:4]), set()),
+        ({papers[0], papers[2]}, {papers[2], papers[5]}, {papers[0], papers[5], papers[7]}),
+        (set(), set(), {papers[0]}),  # on its own page: the toggle flipped, the page kept
+    ]
+    for path in pages:
+        body = templates[path].body
+        plan = personal.Plan(body)
+        for round_ in range(2):
+            header = personal.member_nav("member0", "tok", path, 0).encode()
+            for upvoted, saved, hidden in marks:
+                expected = personal.merge(
+                    body, username="member0", csrf_token="tok", path=path,
+                    upvoted=upvoted, saved=saved, hidden=hidden,
+                )  # fmt: skip
+                if path == DAY:  # the marks show, as the page rendered for the member (above)
+                    page = expected.decode()
+                    assert _upvoted(page) == upvoted - hidden and _saved(page) == saved - hidden
+                    assert not any(f'href="/papers/{paper}"' in page for paper in hidden)
+                assert plan.fill_marked(b"tok", header, upvoted, saved, hidden) == expected
+                merged = personal.merge_planned(plan, username="member0", header=header,
+                                                csrf_token="tok", upvoted=upvoted, saved=saved,
+                                                hidden=hidden)  # fmt: skip
+                assert merged == expected, (path, round_)
+            if round_ == 0:  # a vote on the first paper: its counts corrected, the plan moved
+                edits = personal.count_edits(body, papers[0], 1234)
+                body = personal.apply_edits(body, edits)
+                moved = plan.shifted(body, edits)
+                assert moved is not None and moved.places is None
+                plan = moved

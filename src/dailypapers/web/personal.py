@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import bisect
 import copy
+import itertools
 import re
 import secrets
 import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
+from functools import lru_cache
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -242,80 +244,107 @@ _HIDE_FLIPS = (
 
 
 _ACTION = b'formaction="/papers/'
-# What follows the paper in each kind of button's formaction (web/cards.py), and its start.
-_VOTE = (b'/upvote" name="upvoted"', b'<button class="votes')
-_SAVE = (b'/save" name="saved"', b'<button class="save')
-_HIDE_TOGGLE = (b'/not-interested" name="hidden"', b'<button class="hide-toggle')
+# The action (after the paper in a formaction, web/cards.py) of each box a member's marks
+# flip, and how its button starts (a card's "Not interested" is never flipped).
+_BUTTONS = {
+    b"upvote": b'<button class="votes',
+    b"save": b'<button class="save',
+    b"not-interested": b'<button class="hide-toggle',
+}
+# Each kind of mark: its box's action as the places key it, and its flips.
+_MARKS = ((b"/upvote", _FLIPS), (b"/save", _SAVE_FLIPS), (b"/not-interested", _HIDE_FLIPS))
 _CARD_START = b'  <li><article class="card" aria-labelledby="'
 _CARD_END = b"</article></li>\n"
 
+Places = dict[bytes, tuple[int, ...]]
 
-def _box_edits(
-    body: bytes,
-    papers: Collection[str],
-    kind: tuple[bytes, bytes],
-    flips: tuple[tuple[bytes, bytes], ...],
-) -> list[tuple[int, int, bytes]]:
-    """(start, end, flipped box) of every button of ``papers`` of ``kind`` (what follows
-    the paper in its formaction, and how the button starts): one pass over the page for
-    them all (a page is tens of kB, and a pass per paper cost more than the rest of the
-    merge)."""
-    end_mark, button_start = kind
-    wanted = {escape(quote(paper_id)).encode() for paper_id in papers}  # as actions spell it
-    edits, at = [], body.find(end_mark)
+
+def _places(body: bytes) -> Places:
+    """Where the boxes a member's marks flip start in ``body``, by their formaction's
+    paper and action as it spells them (``2501.01234/upvote``), and where the list items of
+    its cards start, by "#" and the card's anchor: one pass over the page, after which a
+    merge looks up the member's few papers (a pass per merge cost 100 us a day page)."""
+    found: dict[bytes, list[int]] = {}
+    at = body.find(_ACTION)
     while at >= 0:
-        action = body.rfind(_ACTION, 0, at)
-        start, end = body.rfind(b"<button", 0, at), body.find(b"</button>", at)
-        if action < 0 or start < 0 or end < 0:
+        start, close = body.rfind(b"<button", 0, at), body.find(b'"', at + len(_ACTION))
+        if start < 0 or close < 0:
             break
-        # Of this kind (a card's "Not interested" and the paper page's toggle end alike).
-        if body.startswith(button_start, start) and body[action + len(_ACTION) : at] in wanted:
-            box = body[start:end]
-            for neutral, flipped in flips:
-                box = box.replace(neutral, flipped, 1)
-            edits.append((start, end, box))
-        at = body.find(end_mark, end)
-    return edits
+        path = body[at + len(_ACTION) : close]
+        button = _BUTTONS.get(path[path.rfind(b"/") + 1 :])
+        if button is not None and body.startswith(button, start):
+            found.setdefault(path, []).append(start)
+        at = body.find(_ACTION, close)
+    at = body.find(_CARD_START)
+    while at >= 0:
+        name_end = body.find(b'"', at + len(_CARD_START))
+        if name_end < 0:
+            break
+        found.setdefault(b"#" + body[at + len(_CARD_START) : name_end], []).append(at)
+        at = body.find(_CARD_START, name_end)
+    return {key: tuple(starts) for key, starts in found.items()}
 
 
-def _card_edits(body: bytes, hidden: Collection[str]) -> list[tuple[int, int, bytes]]:
-    """(start, end, b"") of every list item holding a card of the ``hidden`` papers
-    (web/cards.py ``cards``), in one pass over the page."""
-    wanted = {escape(card_anchor(paper_id)).encode() for paper_id in hidden}
-    edits, start = [], body.find(_CARD_START)
-    while start >= 0:
-        name_end = body.find(b'"', start + len(_CARD_START))
-        end = body.find(_CARD_END, start)
-        if name_end < 0 or end < 0:
-            break
-        if body[start + len(_CARD_START) : name_end] in wanted:
-            edits.append((start, end + len(_CARD_END), b""))
-        start = body.find(_CARD_START, end)
+# A member's marked papers as the places key them: computed once per paper (a merge looks up
+# each of the member's papers on the page, every request).
+@lru_cache(maxsize=65536)
+def _spelled(paper_id: str) -> bytes:
+    """``paper_id`` as a formaction (and a "yours among them" slot) spells it."""
+    return escape(quote(paper_id)).encode()
+
+
+@lru_cache(maxsize=65536)
+def _card_key(paper_id: str) -> bytes:
+    return b"#" + escape(card_anchor(paper_id)).encode()
+
+
+def _flipped(body: bytes, start: int, flips: tuple[tuple[bytes, bytes], ...]) -> Edit:
+    """The edit that flips the box starting at ``start`` of ``body``."""
+    end = body.index(b"</button>", start)
+    box = body[start:end]
+    for neutral, flipped in flips:
+        box = box.replace(neutral, flipped, 1)
+    return start, end, box
+
+
+def _mark_edits(
+    body: bytes,
+    places: Places,
+    upvoted: Collection[str],
+    saved: Collection[str],
+    hidden: Collection[str],
+    flipped: dict[int, Edit] | None = None,
+) -> list[Edit]:
+    """The edits of ``body`` (its :func:`_places` given) that flip the vote boxes of
+    ``upvoted``, the save boxes of ``saved`` and the paper page's "Not interested" of
+    ``hidden``, and take the cards of ``hidden`` out (boxes inside them go with them):
+    sorted, apart. A box ends where its button's text does (before "</button>").
+    ``flipped``: the flips made before for this body, by box start (kept there)."""
+    edits: list[Edit] = []
+    for paper_id in hidden:
+        for start in places.get(_card_key(paper_id), ()):
+            edits.append((start, body.index(_CARD_END, start) + len(_CARD_END), b""))
+    removed = [(start, end) for start, end, _ in edits]
+    kept = {} if flipped is None else flipped
+    for papers, (action, flips) in zip((upvoted, saved, hidden), _MARKS, strict=True):
+        for paper_id in papers:
+            for start in places.get(_spelled(paper_id) + action, ()):
+                if any(first <= start < last for first, last in removed):
+                    continue
+                edit = kept.get(start)
+                if edit is None:
+                    edit = kept[start] = _flipped(body, start, flips)
+                edits.append(edit)
+    edits.sort()
     return edits
 
 
 def _marked(
     body: bytes, upvoted: Collection[str], saved: Collection[str], hidden: Collection[str]
 ) -> bytes:
-    """``body`` with the vote boxes of ``upvoted``, the save boxes of ``saved`` and the
-    paper page's "Not interested" of ``hidden`` flipped and the cards of ``hidden`` out, in
-    one copy of the page (boxes inside a card taken out go with it)."""
-    edits = _card_edits(body, hidden) if hidden else []
-    removed = [(start, end) for start, end, _ in edits]
-    flipped = []
-    if upvoted:
-        flipped += _box_edits(body, upvoted, _VOTE, _FLIPS)
-    if saved:
-        flipped += _box_edits(body, saved, _SAVE, _SAVE_FLIPS)
-    if hidden:
-        flipped += _box_edits(body, hidden, _HIDE_TOGGLE, _HIDE_FLIPS)
-    for edit in flipped:
-        if not any(start <= edit[0] < end for start, end in removed):
-            edits.append(edit)
-    if not edits:
-        return body
-    edits.sort()
-    return apply_edits(body, edits)
+    """``body`` with the member's marks made (:func:`_mark_edits`), in one copy of it."""
+    edits = _mark_edits(body, _places(body), upvoted, saved, hidden)
+    return apply_edits(body, edits) if edits else body
 
 
 _CSRF_BYTES = CSRF_SLOT.encode()
@@ -358,11 +387,15 @@ class Plan:
     paper page's "yours among them"); ``holes[i]`` says what goes between ``parts[i]`` and
     ``parts[i + 1]``: ``None`` for the CSRF token, ``b""`` for the header, else the
     ``yours`` slot's paper (as the slot spells it). Boxes and cards of the member's own marks
-    and own comment controls are not cut: a page where they matter for the member is
-    finished by the passes of :func:`merge` (``has_own``: the page has own controls).
+    are not cut: where they are is found once, the first time a member with marks on the
+    page asks for it (``places``, :meth:`fill_marked`), and their edits made in the same
+    join. Own comment controls are finished by a pass of :func:`merge` (``has_own``: the
+    page has own controls).
     """
 
-    __slots__ = ("source", "headers", "slots", "parts", "holes", "fills", "has_own")
+    __slots__ = (
+        "source", "headers", "slots", "parts", "holes", "fills", "has_own", "places", "flipped",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -385,6 +418,8 @@ class Plan:
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
         self.fills = [(2 * i + 1, hole) for i, hole in enumerate(self.holes) if hole is not None]
         self.has_own = _OWN.encode() in template if has_own is None else has_own
+        self.places: Places | None = None  # the boxes and cards of marks (_places), once asked
+        self.flipped: dict[int, Edit] = {}  # the boxes flipped for members so far, by start
 
     def shifted(self, body: bytes, edits: Sequence[Edit]) -> Plan | None:
         """This plan for ``body``, the template with ``edits`` made (:func:`apply_edits`):
@@ -411,6 +446,7 @@ class Plan:
         slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:]]
         moved = copy.copy(self)
         moved.source, moved.slots, moved.parts = body, slots, list(self.parts)
+        moved.places, moved.flipped = None, {}  # found again in the corrected body if need be
         for part in touched:
             start = slots[part - 1][1] if part else 0
             moved.parts[part] = body[start : slots[part][0] if part < len(slots) else len(body)]
@@ -428,13 +464,51 @@ class Plan:
                 pieces[index] = header
         return b"".join(pieces)
 
+    def fill_marked(
+        self,
+        csrf: bytes,
+        header: bytes,
+        upvoted: Collection[str],
+        saved: Collection[str],
+        hidden: Collection[str],
+    ) -> bytes | None:
+        """:meth:`fill`, with the member's marks made (:func:`_marked`) in the same join:
+        their few boxes and cards looked up, not searched for. None when a mark's edit
+        would touch a slot (then fill, and mark the page filled)."""
+        if self.places is None:
+            self.places = _places(self.source)
+        marks = _mark_edits(self.source, self.places, upvoted, saved, hidden, self.flipped)
+        if not marks:
+            return self.fill(csrf, header, upvoted)
+        edits = sorted([*self._slot_edits(csrf, header, upvoted), *marks])
+        if any(start < end for (_, end, _), (start, _, _) in itertools.pairwise(edits)):
+            return None
+        view, at = memoryview(self.source), 0
+        pieces: list[bytes | memoryview] = []
+        for start, end, replacement in edits:
+            pieces += (view[at:start], replacement)
+            at = end
+        pieces.append(view[at:])
+        return b"".join(pieces)
+
+    def _slot_edits(self, csrf: bytes, header: bytes, upvoted: Collection[str]) -> list[Edit]:
+        """Each slot of the template with what :meth:`fill` puts there, as edits."""
+        edits: list[Edit] = []
+        for at, end, hole in self.slots:
+            if hole is None:
+                edits.append((at, end, csrf))
+            elif hole:
+                edits.append((at, end, _YOURS_BYTES if _yours_of(hole, upvoted) else b""))
+            else:
+                edits.append((at, end, header))
+        return edits
+
 
 _YOURS_BYTES = YOURS_TEXT.encode()
 
 
 def _yours_of(slot_paper: bytes, upvoted: Collection[str]) -> bool:
-    paper = slot_paper.decode()
-    return any(escape(quote(p)) == paper for p in upvoted)
+    return any(_spelled(p) == slot_paper for p in upvoted)
 
 
 def merge_planned(
@@ -449,10 +523,14 @@ def merge_planned(
 ) -> bytes:
     """:func:`merge` over a template cut beforehand (:class:`Plan`), with the member's
     ``header`` made beforehand (:func:`member_nav`): byte for byte the same page, at the cost
-    of one join when the member marked none of the page's papers."""
-    body = plan.fill(csrf_token.encode(), header, upvoted)
-    if upvoted or saved or hidden:
-        body = _marked(body, upvoted, saved, hidden)
+    of one join, and a look-up of each of the page's papers they marked."""
+    csrf = csrf_token.encode()
+    marked = upvoted or saved or hidden
+    body = plan.fill_marked(csrf, header, upvoted, saved, hidden) if marked else None
+    if body is None:
+        body = plan.fill(csrf, header, upvoted)
+        if marked:
+            body = _marked(body, upvoted, saved, hidden)
     if plan.has_own:
         body = _own_controls(body, username)
     return body
