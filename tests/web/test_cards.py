@@ -186,3 +186,35 @@ def test_an_id_that_is_not_an_arxiv_id_is_escaped_in_every_place() -> None:
         assert 'href="/papers/x%26y%22/z%20w"' in html
         assert 'id="t-x&amp;y&quot;-z w"' in html and '"t-x&amp;y&quot;-z w"' in html
         assert 'x&y"' not in html
+
+
+def test_a_members_card_holds_its_actions_and_states_alone() -> None:
+    """A member's card has no form, token or way back of its own: its three buttons name
+    the page's member form (``page_form``), each with its action and the state it asks for,
+    so the card is the same for every member and every page."""
+    html = str(cards.card(ENTRY, voter=Voter(frozenset(), "token", "/date/2026-06-12?p=2")))
+    assert "<form" not in html and "token" not in html and "/date/" not in html
+    buttons = [
+        ("votes", "upvote", 'name="upvoted" value="1"'),
+        ("save", "save", 'name="saved" value="1"'),
+        ("hide", "not-interested", 'name="hidden" value="1"'),
+    ]
+    for kind, action, state in buttons:
+        submits = f'form="m" formaction="/papers/{ENTRY.id}/{action}" {state}'
+        assert f'<button class="{kind}"' in html and submits in html
+    form = str(cards.page_form(Voter(frozenset(), 'a"b', "/date/2026-06-12?p=2&q=<x>")))
+    assert form == (
+        '<form id="m" method="post" hidden><input type="hidden" name="csrf_token" '
+        'value="a&quot;b"><input type="hidden" name="next" value="/date/2026-06-12?p=2&amp;'
+        'q=&lt;x&gt;"></form>'
+    )
+    assert str(cards.page_form(None)) == ""
+
+
+def test_the_way_back_is_the_page_at_the_card() -> None:
+    assert cards.back_to_card("/?p=2", "2606.13681") == "/?p=2#t-2606-13681"
+    assert cards.back_to_card("/papers/hep-th/9901001", "hep-th/9901001") == (
+        "/papers/hep-th/9901001#t-hep-th-9901001"
+    )
+    assert cards.back_to_card("/settings#hiding", "2606.13681") == "/settings#hiding"
+    assert cards.back_to_card("", "2606.13681") == ""
