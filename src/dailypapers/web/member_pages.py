@@ -23,8 +23,9 @@ calls go on to the app as before. For one of those pages:
    this process's changes, within seconds for other processes'); then the merge, sent with
    ``Cache-Control: private, no-store`` and ``X-Cache: hit`` or ``miss``. The merge is one
    join of the template's pieces (:class:`~dailypapers.web.personal.Plan`, cut once per
-   template body) with the member's CSRF token and header (both made once per session), and
-   passes over the page only for the boxes of papers the member marked.
+   template body) with the member's CSRF token and header (both made once per session), the
+   boxes of papers the member marked flipped in the same join (where they are is found once
+   per template body).
 
 Everything a cached page needs is in memory and is read on the event loop: a request goes
 to a worker thread only for a real store read (a member seen for the first time, the

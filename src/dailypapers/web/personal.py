@@ -10,9 +10,10 @@ page's one member form: one token a page, web/cards.py ``page_form``), every vot
 "not upvoted" and every save box in the "not saved" state, every card is there, and the
 paper page's "yours among them" is a slot. That rendering is
 kept in the response cache like an anonymous one (:mod:`dailypapers.web.member_pages` serves
-it), and for each request :func:`merge` fills in the member: a few byte replacements, then
-one pass over the page that flips their upvoted and saved papers' boxes and cuts out their
-hidden cards, a fraction of a rendering.
+it), and for each request :func:`merge` fills in the member: a few byte replacements, and
+the flips of their upvoted and saved papers' boxes and the cuts of their hidden cards, a
+fraction of a rendering (:func:`merge_planned`: one join, the boxes looked up where the
+template's :class:`Plan` found them once).
 
 The slots carry a random part made when the process starts, so no text from the store can
 spell one (it is never sent anywhere: every answer is merged first). ``tests/web/
