@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dailypapers.search.fusion import (
     ADAPTIVE,
     AdaptiveConstants,
+    _sorted,
     adaptive_fusion,
     bounded_scores,
     convex_combination,
@@ -139,3 +142,19 @@ def test_a_shorter_semantic_list_leaves_the_scores_of_its_papers() -> None:
     full = dict(convex_combination([lexical, dense], [1.0, 1.0]))
     short = dict(convex_combination([lexical, dense[:30]], [1.0, 1.0]))
     assert short["d3"] != pytest.approx(full["d3"])
+
+
+# Scores drawn from a few values as well, so that many papers tie (and 0.0 meets -0.0).
+_SCORES = st.one_of(st.sampled_from([0.0, -0.0, 0.25, 1.0]), st.floats(-10, 10))
+
+
+@given(st.dictionaries(st.text(alphabet="0123456789.ab", max_size=12), _SCORES, max_size=250))
+def test_fused_order_is_best_score_first_then_id(scores: dict[str, float]) -> None:
+    """The two stable sorts give the order of one sort by (-score, id)."""
+    expected = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    assert _sorted(scores) == expected
+
+
+def test_equal_scores_are_ordered_by_id() -> None:
+    fused = adaptive_fusion([[("b", 2.0), ("a", 2.0), ("c", 1.0)], []], [1.0, 1.0])
+    assert [doc for doc, _ in fused] == ["a", "b", "c"]

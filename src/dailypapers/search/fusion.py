@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Protocol
 
 Ranked = Sequence[tuple[str, float]]
@@ -27,8 +28,15 @@ RRF_K = 60
 
 
 def _sorted(scores: dict[str, float]) -> list[tuple[str, float]]:
-    # Ties broken by id so that results are deterministic.
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    """Best score first, equal scores by id (so that results are deterministic): sorted by
+    id, then by score alone, which keeps the id order of equal scores (a stable sort, also
+    reversed). Two sorts in C: a key tuple made in Python per paper cost twice as much."""
+    ordered = sorted(scores.items())
+    ordered.sort(key=_SCORE, reverse=True)
+    return ordered
+
+
+_SCORE = itemgetter(1)
 
 
 def reciprocal_rank_fusion(

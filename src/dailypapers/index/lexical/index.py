@@ -240,8 +240,11 @@ def _merged(
     scored = {(address.segment_ord, address.doc): (score, address) for score, address in hits}
     for score, address in searcher.search(rest, limit=k, count=False).hits:
         scored[address.segment_ord, address.doc] = (score, address)
-    best = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:k]
-    return [hit for _key, hit in best]
+    # By address, then by score alone: a stable sort (also reversed) keeps the address order
+    # of equal scores, without a key tuple made in Python per hit.
+    best = sorted(scored.items())
+    best.sort(key=lambda item: item[1][0], reverse=True)
+    return [hit for _key, hit in best[:k]]
 
 
 def _open_tantivy(path: Path, params: Params) -> tantivy.Index:
