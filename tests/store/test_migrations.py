@@ -16,9 +16,9 @@ from dailypapers.ingest.hf_daily import HfDailySource
 from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
 from dailypapers.store import Store, open_store
+from dailypapers.store.limits import read_hits, take_hit
 from dailypapers.store.migrate import alembic_config, is_current, upgrade
 from dailypapers.store.papers import get_paper, upsert_papers
-from dailypapers.store.limits import read_hits, take_hit
 from dailypapers.store.schema import metadata, paper_votes, papers
 from dailypapers.store.users import insert_user
 from dailypapers.store.votes import add_vote

@@ -28,7 +28,7 @@ from dailypapers.store.votes import (
     remove_vote,
     set_counted,
     set_vote,
-    set_vote_ticked,
+    set_vote_stamped,
     upvotes_of,
     vote_stamp,
     voted_among,
@@ -202,12 +202,19 @@ def test_a_vote_that_changed_something_answers_the_clock_as_it_moved_it(store: S
     (alice,) = add_members(store, 1)
     with store.write() as connection:
         before = vote_stamp(connection)
-        counts, ticked, day = set_vote_ticked(connection, alice, "2501.00001", True, T0)
+        counts, ticked, day = set_vote_stamped(connection, alice, "2501.00001", True, T0)
         assert day == DAY
         assert counts == (3, 1) and ticked == vote_stamp(connection) != before
-        assert set_vote_ticked(connection, alice, "2501.00001", True, T0) == ((3, 1), None, DAY)
-        assert set_vote_ticked(connection, alice, "2509.99999", True, T0) == (None, None, None)
-        assert set_vote_ticked(connection, alice, "2501.00001", False, T0)[1] == ticked + 1
+        # A vote that changes nothing reads the clock as it is, with the counts.
+        assert set_vote_stamped(connection, alice, "2501.00001", True, T0) == ((3, 1), ticked, DAY)
+        assert set_vote_stamped(connection, alice, "2509.99999", True, T0) == (None, ticked, None)
+        assert set_vote_stamped(connection, alice, "2509.99999", False, T0) == (None, ticked, None)
+        assert set_vote_stamped(connection, alice, "2501.00001", False, T0) == (
+            (3, 0),
+            ticked + 1,
+            DAY,
+        )
+        assert vote_stamp(connection) == ticked + 1
 
 
 def test_set_vote_is_exact_and_knows_unknown_papers(store: Store) -> None:

@@ -52,9 +52,7 @@ def _limits(name: str, with_rowid: bool) -> None:
     )
 
 
-def _rebuild(
-    table: str, columns: str, make: Callable[[str, bool], None], with_rowid: bool
-) -> None:
+def _rebuild(table: str, columns: str, make: Callable[[str, bool], None], with_rowid: bool) -> None:
     """SQLite: ``table`` made again as ``make`` declares it, its rows copied (its indexes
     go with the old table: the caller makes them again)."""
     made = f"{table}_rebuilt"
@@ -73,9 +71,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     _rebuild("paper_votes", VOTE_COLUMNS, _votes, with_rowid=False)
-    op.create_index(
-        "ix_paper_votes_paper_id_created_at", "paper_votes", ["paper_id", "created_at"]
-    )
+    op.create_index("ix_paper_votes_paper_id_created_at", "paper_votes", ["paper_id", "created_at"])
     _rebuild("rate_limits", LIMIT_COLUMNS, _limits, with_rowid=False)
     op.create_index("ix_rate_limits_expires_at", "rate_limits", ["expires_at"])
 
