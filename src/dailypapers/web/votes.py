@@ -105,7 +105,11 @@ def _vote(
         raise HTTPException(404, str(error)) from None
 
 
-CHECKPOINT_EVERY = 256  # votes on the event loop between checkpoints of the WAL
+# Votes on the event loop between checkpoints of the WAL. A checkpoint copies each page
+# once however many votes wrote it since the last (the clock's, the hot index pages): every
+# 1,024 votes it cost 24 µs a vote, every 256 33 µs. The WAL then grows to about 40 MB
+# (10 pages a vote) before it is reused from its start.
+CHECKPOINT_EVERY = 1024
 _votes = itertools.count(1)
 _checkpoints: set[asyncio.Future[None]] = set()
 
