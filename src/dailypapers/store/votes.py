@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.db import Store, sqlite_engine
+from dailypapers.store.db import SQLITE_BUSY_TIMEOUT_MS, Store, sqlite_engine
 from dailypapers.store.driver import changed, day, fetch
 from dailypapers.store.schema import paper_votes, papers, users, vote_clock
 
@@ -118,15 +118,30 @@ def write_at_once(store: Store) -> Iterator[Connection]:
         yield connection
 
 
+# How long a checkpoint waits for the writer of the moment and the readers still in the WAL.
+CHECKPOINT_WAIT_MS = 100
+
+
 def checkpoint(store: Store) -> None:
-    """Copy SQLite's WAL into the database as far as no reader needs it (what the commits
-    of :func:`write_at_once` leave undone), without waiting for anyone; in a thread."""
+    """Copy SQLite's WAL into the database (what the commits of :func:`write_at_once` leave
+    undone) and have the next write start it again from its beginning; in a thread.
+
+    ``RESTART``, not ``PASSIVE``: a passive checkpoint copies what it finds and lets writers
+    go on, so with votes coming all the time the WAL was never all copied when the next
+    write began, never started again, and grew by 40 kB a vote (500 MB after a minute of
+    votes), each commit extending the file. This one holds the write lock while it copies
+    (a vote meanwhile runs in a thread, which waits) and waits for readers still in the WAL,
+    at most ``CHECKPOINT_WAIT_MS`` (then it leaves the rest to the next one)."""
     if not store.is_sqlite:
         return
     with store.write_engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            raw.execute("PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:
