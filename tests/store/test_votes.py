@@ -3,6 +3,7 @@ paper, the count kept beside them, imported and local apart, windows by time, su
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -278,6 +279,30 @@ def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store)
         busy, logged, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and logged == copied  # nothing was left to copy
     assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)
+
+
+def test_after_a_checkpoint_the_next_write_starts_the_wal_again(sqlite_store: Store) -> None:
+    """A reader still in the WAL when the checkpoint starts is waited for (briefly), so the
+    WAL is all copied and the next vote writes it from its start: it does not grow by every
+    vote while votes keep coming (a passive checkpoint stopped at the reader's snapshot)."""
+    _papers(sqlite_store)
+    members = add_members(sqlite_store, 12)
+    for member in members[:10]:
+        set_upvote(sqlite_store, member, "2501.00002", True, at_once=True)
+    reader = sqlite_store.read_engine.connect()
+    reader.exec_driver_sql("SELECT count(*) FROM paper_votes").scalar()  # begins its snapshot
+    set_upvote(sqlite_store, members[10], "2501.00002", True, at_once=True)
+    leaves = threading.Timer(0.03, reader.close)  # ends its read transaction
+    leaves.start()
+    checkpoint(sqlite_store)
+    leaves.join()
+    set_upvote(sqlite_store, members[11], "2501.00002", True, at_once=True)
+    with sqlite_store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        _busy, logged, _copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert 0 < logged < 20  # the last vote's pages alone, not the twelve votes'
+    assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 12)
 
 
 def test_writes_at_once_keep_their_connection_and_roll_back_whole(sqlite_store: Store) -> None:
