@@ -20,6 +20,7 @@ from dailypapers.community.votes import (
 )
 from dailypapers.paper import make_record
 from dailypapers.store import Store
+from dailypapers.store import votes as votes_sql
 from dailypapers.store.entries import feed_entries, feed_page, rank_inputs
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.submissions import add_submission, forget_submitter, remove_submission
@@ -281,10 +282,14 @@ def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store)
     assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)
 
 
-def test_after_a_checkpoint_the_next_write_starts_the_wal_again(sqlite_store: Store) -> None:
-    """A reader still in the WAL when the checkpoint starts is waited for (briefly), so the
-    WAL is all copied and the next vote writes it from its start: it does not grow by every
-    vote while votes keep coming (a passive checkpoint stopped at the reader's snapshot)."""
+def test_after_a_checkpoint_of_a_long_wal_the_next_write_starts_it_again(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader still in a long WAL when the checkpoint starts is waited for (briefly), so
+    the WAL is all copied and the next vote writes it from its start: it does not grow by
+    every vote while votes keep coming (a passive checkpoint stops at the reader's
+    snapshot, and writes coming meanwhile leave it never all copied)."""
+    monkeypatch.setattr(votes_sql, "WAL_RESTART_FRAMES", 20)  # a few votes here
     _papers(sqlite_store)
     members = add_members(sqlite_store, 12)
     for member in members[:10]:

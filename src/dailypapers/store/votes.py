@@ -118,25 +118,33 @@ def write_at_once(store: Store) -> Iterator[Connection]:
         yield connection
 
 
-# How long a checkpoint waits for the writer of the moment and the readers still in the WAL.
-CHECKPOINT_WAIT_MS = 100
+# A checkpoint that finds more frames than this in the WAL (64 MB of 4 kB pages, some 1,600
+# votes) has the next write start it again; how long it then waits, holding the write lock,
+# for the readers still in it.
+WAL_RESTART_FRAMES = 16_384
+CHECKPOINT_WAIT_MS = 50
 
 
 def checkpoint(store: Store) -> None:
     """Copy SQLite's WAL into the database (what the commits of :func:`write_at_once` leave
-    undone) and have the next write start it again from its beginning; in a thread.
+    undone) as far as no reader needs it, without holding writers back; in a thread.
 
-    ``RESTART``, not ``PASSIVE``: a passive checkpoint copies what it finds and lets writers
-    go on, so with votes coming all the time the WAL was never all copied when the next
-    write began, never started again, and grew by 40 kB a vote (500 MB after a minute of
-    votes), each commit extending the file. This one holds the write lock while it copies
-    (a vote meanwhile runs in a thread, which waits) and waits for readers still in the WAL,
-    at most ``CHECKPOINT_WAIT_MS`` (then it leaves the rest to the next one)."""
+    Once the WAL is long (``WAL_RESTART_FRAMES``), the checkpoint also has the next write
+    start it again from its beginning (``RESTART``): with votes coming all the time a
+    passive checkpoint never found it all copied when the next write began, so it was never
+    started again and grew by 40 kB a vote (500 MB after a minute of votes), each commit
+    extending the file. A restart holds the write lock while it copies what came since and
+    syncs the disk (10 to 25 ms here; a vote meanwhile runs in a thread, which waits), so
+    it is not made every time: the WAL stays under about 64 MB. It waits for readers still
+    in the WAL at most ``CHECKPOINT_WAIT_MS`` (then the next checkpoint tries again)."""
     if not store.is_sqlite:
         return
     with store.write_engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw is not None
+        _busy, logged, _copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if logged < WAL_RESTART_FRAMES:
+            return
         raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
         try:
             raw.execute("PRAGMA wal_checkpoint(RESTART)")

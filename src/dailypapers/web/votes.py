@@ -105,10 +105,7 @@ def _vote(
         raise HTTPException(404, str(error)) from None
 
 
-# Votes on the event loop between checkpoints of the WAL (``store.votes.checkpoint``, which
-# holds the write lock while it copies: about 2,500 pages, 10 MB, at 10 pages a vote).
-# Every 1,024 votes cost the same CPU in process and held the lock four times as long.
-CHECKPOINT_EVERY = 256
+CHECKPOINT_EVERY = 256  # votes on the event loop between checkpoints of the WAL
 _votes = itertools.count(1)
 _checkpoints: set[asyncio.Future[None]] = set()
 
