@@ -9,16 +9,19 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.schema import CreateIndex
 
 from dailypapers.ingest.hf_daily import HfDailySource
 from dailypapers.ingest.run import ingest
 from dailypapers.paper import make_record
 from dailypapers.store import Store, open_store
+from dailypapers.store.limits import read_hits, take_hit
 from dailypapers.store.migrate import alembic_config, is_current, upgrade
 from dailypapers.store.papers import get_paper, upsert_papers
-from dailypapers.store.schema import metadata, papers
+from dailypapers.store.schema import metadata, paper_votes, papers
+from dailypapers.store.users import insert_user
+from dailypapers.store.votes import add_vote
 
 CAPTURE = "arxiv-responses/hf-api/sotawhat_daily_papers_2026-06-12.json"
 
@@ -64,8 +67,8 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     # The schema is one chain: accounts, limits, community, oauth and claims, perf, email,
     # the votes' clock, the discussion, moderation, collections, alerts,
-    # the feed day's ranking index, a day's order index.
-    assert versions == [("0014_feed_day_order",)]
+    # the feed day's ranking index, a day's order index, votes and limits without rowid.
+    assert versions == [("0015_narrow_vote_writes",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:
@@ -191,3 +194,45 @@ def test_upgrade_to_0007_copies_authors_categories_and_code_link_onto_stored_pap
         "https://github.com/org/repo",
     )
     assert paper is not None and paper.authors[0] == "Zoë Ünal"
+
+
+def _table_sql(connection: Connection, name: str) -> str:
+    query = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"
+    return str(connection.execute(text(query), {"name": name}).scalar_one())
+
+
+def test_upgrade_to_0015_keeps_votes_and_counters(database_url: str) -> None:
+    store = open_store(database_url)
+    now = datetime(2026, 12, 2, 1, 30)
+    with store.write() as connection:
+        upsert_papers(connection, [make_record("2512.00001", "A Paper")])
+        user = insert_user(
+            connection, username="ada", email=None, password_hash=None, role="user",
+            created_at=now,
+        )  # fmt: skip
+        add_vote(connection, user, "2512.00001", now)
+        take_hit(connection, "vote:account:x", 60, 180, limit=5, previous=0, weight=0.5,
+                 epsilon=1e-9)  # fmt: skip
+    store.dispose()
+    old = Store(database_url)  # back to 0014: rowid tables and the index of votes by time
+    config = alembic_config(old)
+    with old.write_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014_feed_day_order")
+        indexes = {index["name"] for index in inspect(connection).get_indexes("paper_votes")}
+        if old.is_sqlite:
+            assert "WITHOUT ROWID" not in _table_sql(connection, "paper_votes")
+    old.dispose()
+    assert "ix_paper_votes_created_at" in indexes
+    upgraded = open_store(database_url)
+    with upgraded.read() as connection:
+        votes = connection.execute(select(paper_votes)).all()
+        hits = read_hits(connection, [("vote:account:x", 60)])
+        indexes = {index["name"] for index in inspect(connection).get_indexes("paper_votes")}
+        if upgraded.is_sqlite:  # each row in its primary key's b-tree alone
+            assert _table_sql(connection, "paper_votes").rstrip().endswith("WITHOUT ROWID")
+            assert _table_sql(connection, "rate_limits").rstrip().endswith("WITHOUT ROWID")
+    upgraded.dispose()
+    assert votes == [(user, "2512.00001", now, True)]
+    assert hits == {("vote:account:x", 60): 1}
+    assert indexes == {"ix_paper_votes_paper_id_created_at"}

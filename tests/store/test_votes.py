@@ -3,6 +3,7 @@ paper, the count kept beside them, imported and local apart, windows by time, su
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from dailypapers.community.votes import (
 )
 from dailypapers.paper import make_record
 from dailypapers.store import Store
+from dailypapers.store import votes as votes_sql
 from dailypapers.store.entries import feed_entries, feed_page, rank_inputs
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.submissions import add_submission, forget_submitter, remove_submission
@@ -28,7 +30,7 @@ from dailypapers.store.votes import (
     remove_vote,
     set_counted,
     set_vote,
-    set_vote_ticked,
+    set_vote_stamped,
     upvotes_of,
     vote_stamp,
     voted_among,
@@ -202,12 +204,19 @@ def test_a_vote_that_changed_something_answers_the_clock_as_it_moved_it(store: S
     (alice,) = add_members(store, 1)
     with store.write() as connection:
         before = vote_stamp(connection)
-        counts, ticked, day = set_vote_ticked(connection, alice, "2501.00001", True, T0)
+        counts, ticked, day = set_vote_stamped(connection, alice, "2501.00001", True, T0)
         assert day == DAY
         assert counts == (3, 1) and ticked == vote_stamp(connection) != before
-        assert set_vote_ticked(connection, alice, "2501.00001", True, T0) == ((3, 1), None, DAY)
-        assert set_vote_ticked(connection, alice, "2509.99999", True, T0) == (None, None, None)
-        assert set_vote_ticked(connection, alice, "2501.00001", False, T0)[1] == ticked + 1
+        # A vote that changes nothing reads the clock as it is, with the counts.
+        assert set_vote_stamped(connection, alice, "2501.00001", True, T0) == ((3, 1), ticked, DAY)
+        assert set_vote_stamped(connection, alice, "2509.99999", True, T0) == (None, ticked, None)
+        assert set_vote_stamped(connection, alice, "2509.99999", False, T0) == (None, ticked, None)
+        assert set_vote_stamped(connection, alice, "2501.00001", False, T0) == (
+            (3, 0),
+            ticked + 1,
+            DAY,
+        )
+        assert vote_stamp(connection) == ticked + 1
 
 
 def test_set_vote_is_exact_and_knows_unknown_papers(store: Store) -> None:
@@ -271,6 +280,34 @@ def test_a_checkpoint_copies_back_what_writes_at_once_leave(sqlite_store: Store)
         busy, logged, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and logged == copied  # nothing was left to copy
     assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 3)
+
+
+def test_after_a_checkpoint_of_a_long_wal_the_next_write_starts_it_again(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader still in a long WAL when the checkpoint starts is waited for (briefly), so
+    the WAL is all copied and the next vote writes it from its start: it does not grow by
+    every vote while votes keep coming (a passive checkpoint stops at the reader's
+    snapshot, and writes coming meanwhile leave it never all copied)."""
+    monkeypatch.setattr(votes_sql, "WAL_RESTART_FRAMES", 20)  # a few votes here
+    _papers(sqlite_store)
+    members = add_members(sqlite_store, 12)
+    for member in members[:10]:
+        set_upvote(sqlite_store, member, "2501.00002", True, at_once=True)
+    reader = sqlite_store.read_engine.connect()
+    reader.exec_driver_sql("SELECT count(*) FROM paper_votes").scalar()  # begins its snapshot
+    set_upvote(sqlite_store, members[10], "2501.00002", True, at_once=True)
+    leaves = threading.Timer(0.03, reader.close)  # ends its read transaction
+    leaves.start()
+    checkpoint(sqlite_store)
+    leaves.join()
+    set_upvote(sqlite_store, members[11], "2501.00002", True, at_once=True)
+    with sqlite_store.write_engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        _busy, logged, _copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert 0 < logged < 20  # the last vote's pages alone, not the twelve votes'
+    assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 12)
 
 
 def test_writes_at_once_keep_their_connection_and_roll_back_whole(sqlite_store: Store) -> None:

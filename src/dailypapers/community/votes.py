@@ -76,15 +76,13 @@ def set_upvote(
     with sql.write_at_once(store) if at_once else store.write() as connection:
         if first is not None:
             first(connection)
-        counts, ticked, day = sql.set_vote_ticked(
+        counts, clock, day = sql.set_vote_stamped(
             connection, user_id, paper_id, upvoted, now or utc_now(precise=True)
         )
         if counts is None:
             raise UnknownPaper(f"no paper {paper_id[:80]!r}")  # rolls back what ``first`` did
-        changed = None
-        if stamp:  # the clock as this vote moved it, or read when it moved nothing
-            changed = ticked if ticked is not None else sql.vote_stamp(connection)
-    return VoteState(paper_id, upvoted, sum(counts), changed, day)
+    # The clock as this vote moved it, or as it was when it moved nothing.
+    return VoteState(paper_id, upvoted, sum(counts), clock if stamp else None, day)
 
 
 def checkpoint(store: Store) -> None:

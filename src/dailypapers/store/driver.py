@@ -73,6 +73,25 @@ def fetch(
     connection: Connection, statement: ClauseElement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """Every row of ``statement`` with ``params``, as the driver's tuples."""
+    cursor = _executed(connection, statement, params)
+    try:
+        return cast(list[tuple[Any, ...]], cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def changed(connection: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> int:
+    """How many rows ``statement`` (an insert, update or delete) changed: the driver's row
+    count, where a ``RETURNING`` clause would only say so (on SQLite it cost an update of a
+    wide row as much again as the update itself)."""
+    cursor = _executed(connection, statement, params)
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _executed(connection: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> Any:
     prepared = prepare(statement, connection.dialect)
     if prepared.defaults:
         params = {**prepared.defaults, **params}
@@ -84,9 +103,10 @@ def fetch(
             cursor.execute(prepared.sql, [_sqlite_value(params[n]) for n in prepared.order])
         else:
             cursor.execute(prepared.sql, [params[name] for name in prepared.order])
-        return cast(list[tuple[Any, ...]], cursor.fetchall())
-    finally:
+    except BaseException:
         cursor.close()
+        raise
+    return cursor
 
 
 def day(value: date | str | None) -> date | None:

@@ -47,8 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.batches import chunks
-from dailypapers.store.db import Store, sqlite_engine
-from dailypapers.store.driver import day, fetch
+from dailypapers.store.db import SQLITE_BUSY_TIMEOUT_MS, Store, sqlite_engine
+from dailypapers.store.driver import changed, day, fetch
 from dailypapers.store.schema import paper_votes, papers, users, vote_clock
 
 
@@ -118,15 +118,38 @@ def write_at_once(store: Store) -> Iterator[Connection]:
         yield connection
 
 
+# A checkpoint that finds more frames than this in the WAL (64 MB of 4 kB pages, some 1,600
+# votes) has the next write start it again; how long it then waits, holding the write lock,
+# for the readers still in it.
+WAL_RESTART_FRAMES = 16_384
+CHECKPOINT_WAIT_MS = 50
+
+
 def checkpoint(store: Store) -> None:
-    """Copy SQLite's WAL into the database as far as no reader needs it (what the commits
-    of :func:`write_at_once` leave undone), without waiting for anyone; in a thread."""
+    """Copy SQLite's WAL into the database (what the commits of :func:`write_at_once` leave
+    undone) as far as no reader needs it, without holding writers back; in a thread.
+
+    Once the WAL is long (``WAL_RESTART_FRAMES``), the checkpoint also has the next write
+    start it again from its beginning (``RESTART``): with votes coming all the time a
+    passive checkpoint never found it all copied when the next write began, so it was never
+    started again and grew by 40 kB a vote (500 MB after a minute of votes), each commit
+    extending the file. A restart holds the write lock while it copies what came since and
+    syncs the disk (10 to 25 ms here; a vote meanwhile runs in a thread, which waits), so
+    it is not made every time: the WAL stays under about 64 MB. It waits for readers still
+    in the WAL at most ``CHECKPOINT_WAIT_MS`` (then the next checkpoint tries again)."""
     if not store.is_sqlite:
         return
     with store.write_engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        _busy, logged, _copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if logged < WAL_RESTART_FRAMES:
+            return
+        raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            raw.execute("PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def votes_since(paper_id: ColumnElement[Any]) -> ColumnElement[int]:
@@ -202,28 +225,29 @@ def remove_vote(connection: Connection, user_id: int, paper_id: str) -> bool:
 
 def _vote_statements(dialect: Any) -> dict[str, Any]:
     """The statements of :func:`set_vote`, built once per dialect (the insert's ``ON
-    CONFLICT`` is the dialect's own) and run on the driver's cursor (:mod:`.driver`)."""
+    CONFLICT`` is the dialect's own) and run on the driver's cursor (:mod:`.driver`). The
+    insert and the count's update say what they changed by the driver's row count, not
+    ``RETURNING``: on SQLite an ``UPDATE ... RETURNING`` of the wide papers row cost twice
+    the update alone, more than the read of the counts after it."""
     user, paper = bindparam("user_id", type_=Integer), bindparam("paper_id", type_=String)
     source = select(user, papers.c.arxiv_id, bindparam("now", type_=DateTime), true())
     columns = ["user_id", "paper_id", "created_at", "counted"]
     mine = (paper_votes.c.user_id == user, paper_votes.c.paper_id == paper)
     moved = papers.c.local_upvotes + bindparam("by", type_=Integer)
+    counts = (papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day)
     return {
         "add": dialect.insert(paper_votes)
         .from_select(columns, source.where(papers.c.arxiv_id == paper))
-        .on_conflict_do_nothing()
-        .returning(paper_votes.c.paper_id),
+        .on_conflict_do_nothing(),
         "remove": delete(paper_votes).where(*mine).returning(paper_votes.c.counted),
-        "move": update(papers)
-        .where(papers.c.arxiv_id == paper)
-        .values(local_upvotes=moved)
-        .returning(papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day),
-        "counts": select(papers.c.hf_upvotes, papers.c.local_upvotes, papers.c.feed_day).where(
-            papers.c.arxiv_id == paper
-        ),
+        "move": update(papers).where(papers.c.arxiv_id == paper).values(local_upvotes=moved),
+        "counts": select(*counts).where(papers.c.arxiv_id == paper),
+        # The counts and the clock as they are, in one statement: a vote that changed nothing.
+        "as_is": select(*counts, _STAMP.scalar_subquery()).where(papers.c.arxiv_id == paper),
     }
 
 
+_STAMP = select(vote_clock.c.changes).where(vote_clock.c.id == 1)
 _VOTE = {"sqlite": _vote_statements(sqlite), "postgresql": _vote_statements(postgresql)}
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores a time
 
@@ -233,41 +257,43 @@ def set_vote(
 ) -> tuple[int, int] | None:
     """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted`` (cast at ``now``, naive
     UTC); the paper's (imported, local) upvotes after it, or None if there is no such paper
-    (:func:`set_vote_ticked`)."""
-    return set_vote_ticked(connection, user_id, paper_id, upvoted, now)[0]
+    (:func:`set_vote_stamped`)."""
+    return set_vote_stamped(connection, user_id, paper_id, upvoted, now)[0]
 
 
-def set_vote_ticked(
+def set_vote_stamped(
     connection: Connection, user_id: int, paper_id: str, upvoted: bool, now: datetime
-) -> tuple[tuple[int, int] | None, int | None, date | None]:
-    """:func:`set_vote`, the votes' clock (:func:`vote_stamp`) as the vote moved it, or
-    None when it changed nothing (then the clock did not move): a vote that reads the clock
-    it left needs no statement more; and the paper's feed day (the lists its vote may
+) -> tuple[tuple[int, int] | None, int, date | None]:
+    """:func:`set_vote`, the votes' clock (:func:`vote_stamp`) as the vote left it (moved
+    only by a vote that changed a count), and the paper's feed day (the lists its vote may
     reorder), read by the same statements.
 
-    Two statements, the fewest that keep the count exact: the vote row is added (taken from
-    the paper's own row, so an unknown paper adds nothing) or deleted, and only when that
-    changed a counted vote does the count move, answering with the new count; otherwise the
-    count is read as it is. They run on the driver's cursor (the vote is the busiest write).
+    The vote row is added (taken from the paper's own row, so an unknown paper adds nothing)
+    or deleted; only when that changed a counted vote does the count move, the counts are
+    read and the clock ticks (last: on PostgreSQL its row lock is held to the commit, and
+    the counts' row is locked by the move, so both are this vote's). Otherwise one statement
+    reads the counts and the clock as they are. They run on the driver's cursor (the vote is
+    the busiest write).
     """
     sqlite_db = connection.dialect.name == "sqlite"
     statements = _VOTE["sqlite" if sqlite_db else "postgresql"]
     params: dict[str, Any] = {"user_id": user_id, "paper_id": paper_id}
     if upvoted:
         when = now.strftime(_SQLITE_TIME) if sqlite_db else now
-        changed = bool(fetch(connection, statements["add"], {**params, "now": when}))
+        moved = changed(connection, statements["add"], {**params, "now": when}) > 0
     else:
         removed = fetch(connection, statements["remove"], params)
-        changed = bool(removed) and bool(removed[0][0])
-    ticked = None
-    if changed:
-        rows = fetch(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
-        ticked = _tick(connection)
-    else:
+        moved = bool(removed) and bool(removed[0][0])
+    if moved:
+        changed(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
         rows = fetch(connection, statements["counts"], params)
+        stamp = _tick(connection)
+    else:
+        rows = fetch(connection, statements["as_is"], params)
+        stamp = int(rows[0][3]) if rows else vote_stamp(connection)
     if not rows:
-        return None, ticked, None
-    return (rows[0][0] or 0, rows[0][1] or 0), ticked, day(rows[0][2])
+        return None, stamp, None
+    return (rows[0][0] or 0, rows[0][1] or 0), stamp, day(rows[0][2])
 
 
 def paper_exists(connection: Connection, paper_id: str) -> bool:
@@ -368,9 +394,6 @@ def set_counted(connection: Connection, user_id: int, counted: bool) -> int:
 def is_suspended(connection: Connection, user_id: int) -> bool:
     suspended_at = connection.scalar(select(users.c.suspended_at).where(users.c.id == user_id))
     return suspended_at is not None
-
-
-_STAMP = select(vote_clock.c.changes).where(vote_clock.c.id == 1)
 
 
 def vote_stamp(connection: Connection) -> int:
