@@ -118,11 +118,14 @@ def write_at_once(store: Store) -> Iterator[Connection]:
         yield connection
 
 
-# A checkpoint that finds more frames than this in the WAL (64 MB of 4 kB pages, some 1,600
-# votes) has the next write start it again; how long it then waits, holding the write lock,
-# for the readers still in it.
-WAL_RESTART_FRAMES = 16_384
-CHECKPOINT_WAIT_MS = 50
+# A checkpoint that finds more frames than this in the WAL (1 GB of 4 kB pages) has the next
+# write start it again. A restart holds the write lock while it copies and syncs, 100 to
+# 200 ms under sustained voting: at 64 MB it came every 10 to 20 s at 400 to 650 votes/s and
+# put the votes' p99 at 120 to 220 ms (BENCHMARKS.md, "Cheaper votes, session 12"), so it is
+# a guard of the disk, not the everyday way the WAL starts again. It does not wait for
+# readers still in the WAL; the next checkpoint tries again.
+WAL_RESTART_FRAMES = 262_144
+CHECKPOINT_WAIT_MS = 0
 
 
 def checkpoint(store: Store) -> None:
@@ -132,11 +135,12 @@ def checkpoint(store: Store) -> None:
     Once the WAL is long (``WAL_RESTART_FRAMES``), the checkpoint also has the next write
     start it again from its beginning (``RESTART``): with votes coming all the time a
     passive checkpoint never found it all copied when the next write began, so it was never
-    started again and grew by 40 kB a vote (500 MB after a minute of votes), each commit
-    extending the file. A restart holds the write lock while it copies what came since and
-    syncs the disk (10 to 25 ms here; a vote meanwhile runs in a thread, which waits), so
-    it is not made every time: the WAL stays under about 64 MB. It waits for readers still
-    in the WAL at most ``CHECKPOINT_WAIT_MS`` (then the next checkpoint tries again)."""
+    started again and grew by up to 40 kB a vote (340 MB in 40 s of votes under load), each commit
+    extending the file. On a site whose votes pause now and then, a passive checkpoint
+    catches up and the WAL starts again by itself; the restart holds the write lock while it
+    copies what came since and syncs the disk (a vote meanwhile runs in a thread, which
+    waits), so it is kept for a WAL past 1 GB. It gives up at once when readers are still
+    in the WAL (``CHECKPOINT_WAIT_MS``); the next checkpoint tries again."""
     if not store.is_sqlite:
         return
     with store.write_engine.connect() as connection:
