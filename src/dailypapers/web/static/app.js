@@ -1,5 +1,6 @@
 // Small enhancements; every page works without this file.
-// The theme toggle (light/dark, remembered) and the "Copy BibTeX" button.
+// The theme toggle (light/dark, remembered), the "Copy BibTeX" button, and what the member
+// scripts (upvote.js, collections.js, loaded after this file) share.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -59,6 +60,27 @@
       });
     });
   }
+
+  // What upvote.js and collections.js share: a member's button submits the page's member
+  // form (form#m, web/cards.py) with its own name and value.
+  window.memberForm = {
+    // The form's fields with the button's own, as the browser would post them.
+    fields: function (form, button) {
+      var body = new URLSearchParams(new FormData(form));
+      body.append(button.name, button.value);
+      return body;
+    },
+    // Without fetch's answer: the plain POST, for the server to say what went wrong.
+    submitPlainly: function (form, button) {
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = button.name;
+      field.value = button.value;
+      form.appendChild(field);
+      form.action = button.formAction;
+      form.submit();
+    },
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     setUpThemeToggle();

@@ -31,23 +31,8 @@
     if (item) item.remove();
   }
 
-  // The member form's fields with the button's own, as the browser would post them.
-  function fields(form, button) {
-    var body = new URLSearchParams(new FormData(form));
-    body.append(button.name, button.value);
-    return body;
-  }
-
-  // Without fetch's answer: the plain POST, for the server to say what went wrong.
-  function submitPlainly(form, button) {
-    var field = document.createElement("input");
-    field.type = "hidden";
-    field.name = button.name;
-    field.value = button.value;
-    form.appendChild(field);
-    form.action = button.formAction;
-    form.submit();
-  }
+  var fields = window.memberForm.fields; // app.js
+  var submitPlainly = window.memberForm.submitPlainly;
 
   function send(form, button, done) {
     if (button.disabled) return; // a double click sends once
