@@ -61,25 +61,45 @@
     });
   }
 
+  // The member form's fields with the button's own, as the browser would post them.
+  function memberFields(form, button) {
+    var body = new URLSearchParams(new FormData(form));
+    body.append(button.name, button.value);
+    return body;
+  }
+
+  // Without fetch's answer: the plain POST, for the server to say what went wrong.
+  function submitPlainly(form, button) {
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = button.name;
+    field.value = button.value;
+    form.appendChild(field);
+    form.action = button.formAction;
+    form.submit();
+  }
+
   // What upvote.js and collections.js share: a member's button submits the page's member
-  // form (form#m, web/cards.py) with its own name and value.
+  // form (form#m, web/cards.py) with its own name and value; send posts that in place with
+  // the given extra headers and hands the JSON answer to done, else posts it plainly.
   window.memberForm = {
-    // The form's fields with the button's own, as the browser would post them.
-    fields: function (form, button) {
-      var body = new URLSearchParams(new FormData(form));
-      body.append(button.name, button.value);
-      return body;
-    },
-    // Without fetch's answer: the plain POST, for the server to say what went wrong.
-    submitPlainly: function (form, button) {
-      var field = document.createElement("input");
-      field.type = "hidden";
-      field.name = button.name;
-      field.value = button.value;
-      form.appendChild(field);
-      form.action = button.formAction;
-      form.submit();
-    },
+    send: function (form, button, headers, done) {
+      if (button.disabled) return; // a double click sends once
+      button.disabled = true;
+      fetch(button.formAction, {
+        method: "POST",
+        body: memberFields(form, button),
+        headers: Object.assign({ Accept: "application/json" }, headers),
+        credentials: "same-origin"
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("refused: " + response.status);
+          return response.json();
+        })
+        .then(done)
+        .catch(function () { submitPlainly(form, button); })
+        .finally(function () { button.disabled = false; });
+    }
   };
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -31,30 +31,6 @@
     if (item) item.remove();
   }
 
-  var fields = window.memberForm.fields; // app.js
-  var submitPlainly = window.memberForm.submitPlainly;
-
-  function send(form, button, done) {
-    if (button.disabled) return; // a double click sends once
-    button.disabled = true;
-    fetch(button.formAction, {
-      method: "POST",
-      body: fields(form, button),
-      headers: {
-        Accept: "application/json",
-        "X-CSRF-Token": form.querySelector("input[name=csrf_token]").value
-      },
-      credentials: "same-origin"
-    })
-      .then(function (response) {
-        if (!response.ok) throw new Error("refused: " + response.status);
-        return response.json();
-      })
-      .then(done)
-      .catch(function () { submitPlainly(form, button); })
-      .finally(function () { button.disabled = false; });
-  }
-
   var kinds = {
     save: function (button, state) { showSaved(button, state.saved); },
     "hide-toggle": function (button, state) { showHidden(button, state.hidden); },
@@ -67,6 +43,8 @@
     var kind = Object.keys(kinds).find(function (name) { return button.classList.contains(name); });
     if (!kind) return;
     event.preventDefault();
-    send(event.target, button, function (state) { kinds[kind](button, state); });
+    var form = event.target;
+    var token = { "X-CSRF-Token": form.querySelector("input[name=csrf_token]").value };
+    window.memberForm.send(form, button, token, function (state) { kinds[kind](button, state); });
   });
 })();

@@ -21,31 +21,10 @@
     if (hidden) hidden.textContent = " upvotes. " + action;
   }
 
-  var fields = window.memberForm.fields; // app.js
-  var submitPlainly = window.memberForm.submitPlainly;
-
-  function send(form, button) {
-    if (button.disabled) return; // a double click sends once
-    button.disabled = true;
-    fetch(button.formAction, {
-      method: "POST",
-      body: fields(form, button),
-      headers: { Accept: "application/json" },
-      credentials: "same-origin"
-    })
-      .then(function (response) {
-        if (!response.ok) throw new Error("vote refused: " + response.status);
-        return response.json();
-      })
-      .then(function (state) { show(button, state); })
-      .catch(function () { submitPlainly(form, button); })
-      .finally(function () { button.disabled = false; });
-  }
-
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
     if (!(button instanceof HTMLButtonElement) || !button.classList.contains("votes")) return;
     event.preventDefault();
-    send(event.target, button);
+    window.memberForm.send(event.target, button, {}, function (state) { show(button, state); });
   });
 })();
