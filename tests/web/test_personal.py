@@ -439,11 +439,16 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
     for template in templates:
         body, plan = template.body, personal.Plan(template.body)
         assert template.paper_ids
-        for paper_id in sorted(template.paper_ids):
+        shown = sorted(template.paper_ids)
+        # A member with marks on the page: the plan finds its boxes and cards before the
+        # corrections, and follows them through each (the marks merged as merge() makes them).
+        marks = (set(shown[:2]), set(shown[1:3]), {shown[-1]})
+        for paper_id in shown:
             for upvotes in (0, 1, 10, 1234):
                 edits = personal.count_edits(body, paper_id, upvotes)
                 assert edits, paper_id
                 corrected = personal.apply_edits(body, edits)
+                assert plan.fill_marked(b"tok", b"<nav>", *marks) is not None
                 moved = plan.shifted(corrected, edits)
                 again = personal.Plan(corrected)
                 assert moved is not None and moved.slots == again.slots
@@ -451,6 +456,9 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
                 # Its views are of the body first cut alone; the parts edited are copies.
                 views = {id(p.obj) for p in moved.parts if isinstance(p, memoryview)}
                 assert views <= {id(template.body)}
+                assert moved.fill_marked(b"tok", b"<nav>", *marks) == again.fill_marked(
+                    b"tok", b"<nav>", *marks
+                )
                 body, plan = corrected, moved
 
 
@@ -551,5 +559,6 @@ def test_marks_merged_in_the_join_are_the_marks_of_the_replacing_merge(
                 edits = personal.count_edits(body, papers[0], 1234)
                 body = personal.apply_edits(body, edits)
                 moved = plan.shifted(body, edits)
-                assert moved is not None and moved.places is None
+                # The boxes and cards found before are followed, not found again.
+                assert moved is not None and moved.places is plan.places and moved.moves
                 plan = moved

@@ -27,16 +27,15 @@ cached page costs no session lookup either.
 from __future__ import annotations
 
 import bisect
-import copy
 import itertools
 import re
 import secrets
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import lru_cache
 from html import escape
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from dailypapers.accounts import User
@@ -310,26 +309,27 @@ def _flipped(body: bytes, start: int, flips: tuple[tuple[bytes, bytes], ...]) ->
 
 def _mark_edits(
     body: bytes,
-    places: Places,
+    where: Callable[[bytes], tuple[int, ...]],
     upvoted: Collection[str],
     saved: Collection[str],
     hidden: Collection[str],
     flipped: dict[int, Edit] | None = None,
 ) -> list[Edit]:
-    """The edits of ``body`` (its :func:`_places` given) that flip the vote boxes of
-    ``upvoted``, the save boxes of ``saved`` and the paper page's "Not interested" of
-    ``hidden``, and take the cards of ``hidden`` out (boxes inside them go with them):
-    sorted, apart. A box ends where its button's text does (before "</button>").
-    ``flipped``: the flips made before for this body, by box start (kept there)."""
+    """The edits of ``body`` (``where`` its boxes and cards start: :func:`_places`, as a
+    look-up) that flip the vote boxes of ``upvoted``, the save boxes of ``saved`` and the
+    paper page's "Not interested" of ``hidden``, and take the cards of ``hidden`` out (boxes
+    inside them go with them): sorted, apart. A box ends where its button's text does
+    (before "</button>"). ``flipped``: the flips made before for this body, by box start
+    (kept there)."""
     edits: list[Edit] = []
     for paper_id in hidden:
-        for start in places.get(_card_key(paper_id), ()):
+        for start in where(_card_key(paper_id)):
             edits.append((start, body.index(_CARD_END, start) + len(_CARD_END), b""))
     removed = [(start, end) for start, end, _ in edits]
     kept = {} if flipped is None else flipped
     for papers, (action, flips) in zip((upvoted, saved, hidden), _MARKS, strict=True):
         for paper_id in papers:
-            for start in places.get(_spelled(paper_id) + action, ()):
+            for start in where(_spelled(paper_id) + action):
                 if any(first <= start < last for first, last in removed):
                     continue
                 edit = kept.get(start)
@@ -344,8 +344,43 @@ def _marked(
     body: bytes, upvoted: Collection[str], saved: Collection[str], hidden: Collection[str]
 ) -> bytes:
     """``body`` with the member's marks made (:func:`_mark_edits`), in one copy of it."""
-    edits = _mark_edits(body, _places(body), upvoted, saved, hidden)
+    places = _places(body)
+    edits = _mark_edits(body, lambda key: places.get(key, ()), upvoted, saved, hidden)
     return apply_edits(body, edits) if edits else body
+
+
+# Where a body's count edits (sorted, apart) start and stop, and how far each moves what
+# follows it (the sum of its and the earlier edits' growth): a Plan's places follow them.
+Move = tuple[list[int], list[int], list[int]]
+
+
+def _move(edits: Sequence[Edit]) -> Move:
+    starts, stops, shifts, shift = [], [], [], 0
+    for start, stop, replacement in edits:
+        shift += len(replacement) - (stop - start)
+        starts.append(start)
+        stops.append(stop)
+        shifts.append(shift)
+    return starts, stops, shifts
+
+
+def _moved(position: int, move: Move) -> int | None:
+    """Where ``position`` of a body is once ``move``'s edits are made; None when one of
+    them starts there or covers it (what started there is not known to be there still)."""
+    starts, stops, shifts = move
+    before = bisect.bisect_right(starts, position)  # the edits starting at or before it
+    if not before:
+        return position
+    if starts[before - 1] == position or stops[before - 1] > position:
+        return None
+    return position + shifts[before - 1]
+
+
+class _Touched(Exception):
+    """A count edit touched a box or card a plan looked up: find them all again."""
+
+
+MAX_MOVES = 64  # count corrections a plan's places follow before they are found again
 
 
 _CSRF_BYTES = CSRF_SLOT.encode()
@@ -395,7 +430,8 @@ class Plan:
     """
 
     __slots__ = (
-        "source", "headers", "slots", "parts", "holes", "fills", "has_own", "places", "flipped",
+        "source", "headers", "slots", "parts", "holes", "fills", "has_own", "places", "moves",
+        "seen", "flipped",
     )  # fmt: skip
 
     def __init__(
@@ -419,7 +455,12 @@ class Plan:
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
         self.fills = [(2 * i + 1, hole) for i, hole in enumerate(self.holes) if hole is not None]
         self.has_own = _OWN.encode() in template if has_own is None else has_own
-        self.places: Places | None = None  # the boxes and cards of marks (_places), once asked
+        # The boxes and cards of marks (_places), once asked, where they were in the body
+        # they were found in; the count corrections made since (moves); and those looked up
+        # for members so far, where they are in this plan's body (seen).
+        self.places: Places | None = None
+        self.moves: tuple[Move, ...] = ()
+        self.seen: dict[bytes, tuple[int, ...]] = {}
         self.flipped: dict[int, Edit] = {}  # the boxes flipped for members so far, by start
 
     def shifted(self, body: bytes, edits: Sequence[Edit]) -> Plan | None:
@@ -445,13 +486,50 @@ class Plan:
             shift += len(replacement) - (stop - start)
             touched.append(first)
         slots += [(at + shift, end + shift, hole) for at, end, hole in self.slots[done:]]
-        moved = copy.copy(self)
-        moved.source, moved.slots, moved.parts = body, slots, list(self.parts)
-        moved.places, moved.flipped = None, {}  # found again in the corrected body if need be
+        moved = Plan.__new__(Plan)  # copy.copy cost more than the whole move
+        moved.source, moved.headers, moved.slots = body, self.headers, slots
+        moved.holes, moved.fills, moved.has_own = self.holes, self.fills, self.has_own
+        moved.parts = list(self.parts)
         for part in touched:
             start = slots[part - 1][1] if part else 0
             moved.parts[part] = body[start : slots[part][0] if part < len(slots) else len(body)]
+        self._move_marks(moved, _move(edits))
         return moved
+
+    def _move_marks(self, moved: Plan, move: Move) -> None:
+        """The places, the look-ups and the flipped boxes of this plan, for ``moved`` (its
+        body this one's with ``move``'s edits made): followed, not found again (a day page's
+        pass cost 150 to 250 us after every vote's correction of it); a flipped box an edit
+        is in (its count) is flipped again when asked."""
+        moved.places, moved.moves, moved.seen, moved.flipped = None, (), {}, {}
+        if self.places is None or len(self.moves) >= MAX_MOVES:
+            return
+        moved.places, moved.moves = self.places, (*self.moves, move)
+        for key, starts in self.seen.items():
+            now = [_moved(start, move) for start in starts]
+            if None not in now:
+                moved.seen[key] = tuple(cast(list[int], now))
+        edited = move[0]
+        for start, (_, end, box) in self.flipped.items():
+            at = _moved(start, move)
+            following = bisect.bisect_left(edited, start)  # the first edit at or after it
+            if at is not None and (following == len(edited) or edited[following] >= end):
+                moved.flipped[at] = (at, at + end - start, box)
+
+    def _where(self, key: bytes) -> tuple[int, ...]:
+        """Where the boxes or cards of ``key`` (see :func:`_places`) start in this plan's
+        body; :class:`_Touched` if a correction since they were found touched one."""
+        found = self.seen.get(key)
+        if found is None:
+            assert self.places is not None
+            starts: list[int] = list(self.places.get(key, ()))
+            for move in self.moves:
+                now = [_moved(start, move) for start in starts]
+                if None in now:
+                    raise _Touched(key)
+                starts = cast(list[int], now)
+            found = self.seen[key] = tuple(starts)
+        return found
 
     def fill(self, csrf: bytes, header: bytes, upvoted: Collection[str]) -> bytes:
         """The template with ``csrf`` in every CSRF slot, ``header`` as the header and the
@@ -477,8 +555,12 @@ class Plan:
         their few boxes and cards looked up, not searched for. None when a mark's edit
         would touch a slot (then fill, and mark the page filled)."""
         if self.places is None:
-            self.places = _places(self.source)
-        marks = _mark_edits(self.source, self.places, upvoted, saved, hidden, self.flipped)
+            self._find_places()
+        try:
+            marks = _mark_edits(self.source, self._where, upvoted, saved, hidden, self.flipped)
+        except _Touched:
+            self._find_places()
+            marks = _mark_edits(self.source, self._where, upvoted, saved, hidden, self.flipped)
         if not marks:
             return self.fill(csrf, header, upvoted)
         edits = sorted([*self._slot_edits(csrf, header, upvoted), *marks])
@@ -491,6 +573,9 @@ class Plan:
             at = end
         pieces.append(view[at:])
         return b"".join(pieces)
+
+    def _find_places(self) -> None:
+        self.places, self.moves, self.seen = _places(self.source), (), {}
 
     def _slot_edits(self, csrf: bytes, header: bytes, upvoted: Collection[str]) -> list[Edit]:
         """Each slot of the template with what :meth:`fill` puts there, as edits."""
