@@ -252,6 +252,12 @@ def _plain_vote_form(scope: Scope) -> bool:
     return kind == _FORM_TYPE
 
 
+def _unquoted(part: bytes) -> str:
+    """``unquote_plus`` of an ASCII name or value; as it is when nothing in it is quoted."""
+    text = part.decode("latin-1")
+    return unquote_plus(text) if b"%" in part or b"+" in part else text
+
+
 def _form_fields(body: bytes) -> dict[str, str] | None:
     """The vote form's fields as Starlette reads them (``unquote_plus`` of each name and
     value), when the body holds each of them once with a value the route takes as it is;
@@ -266,7 +272,7 @@ def _form_fields(body: bytes) -> dict[str, str] | None:
         name, equals, value = part.partition(b"=")
         if not equals:
             return None
-        fields[unquote_plus(name.decode("latin-1"))] = unquote_plus(value.decode("latin-1"))
+        fields[_unquoted(name)] = _unquoted(value)
     if (
         fields.keys() != _FORM_FIELDS
         or fields["upvoted"] not in ("0", "1")
