@@ -5,11 +5,12 @@ Run (with the source tree to measure first on the path, its data dir a copy: vot
 sessions are written)::
 
     PYTHONPATH=src:. .venv/bin/python -m benchmarks.signed_in_cpu --work DIR [--rounds 2]
-        [--requests 3000] [--users 1000] [--vote-every 10]
+        [--requests 3000] [--users 1000] [--vote-every 10] [--together 1]
 
 The site is a ``benchmarks.signed_in`` one (``--work``: its papers, index and members). The
 app is made with ``create_app`` and called as ASGI on one event loop, one request at a time
-(no HTTP, no socket): the same page targets as ``benchmarks.signed_in``, as anonymous GETs,
+(``--together N``: N at a time, as a busy server reads several requests in one pass of its
+loop, so the votes among them share a commit; no HTTP, no socket): the same page targets as ``benchmarks.signed_in``, as anonymous GETs,
 as GETs of the members in turn, and with every ``--vote-every``-th request a vote (the
 upvote form as ``upvote.js`` sends it). After a warm-up pass of each phase, each round times
 ``--requests`` requests of each phase with ``time.process_time`` (every thread of the
@@ -26,7 +27,7 @@ import gc
 import itertools
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -50,14 +51,30 @@ def _caller(app: Any) -> Call:
 
 
 async def _phase(call: Call, pages: list[str], ids: list[str], users: list[Any], count: int,
-                 vote_every: int, seed: int) -> int:  # fmt: skip
-    """``count`` requests (no users: anonymous); how many did not answer 200."""
-    votes, targets, failed = random.Random(seed), itertools.cycle(pages), 0
+                 vote_every: int, seed: int, together: int = 1) -> int:  # fmt: skip
+    """``count`` requests (no users: anonymous), ``together`` at a time; how many did not
+    answer 200."""
+    batch: list[Awaitable[int]] = []
+    failed = 0
+    for request in _requests(call, pages, ids, users, count, vote_every, seed):
+        batch.append(request)
+        if len(batch) >= together:
+            failed += sum(status != 200 for status in await asyncio.gather(*batch))
+            batch = []
+    if batch:
+        failed += sum(status != 200 for status in await asyncio.gather(*batch))
+    return failed
+
+
+def _requests(call: Call, pages: list[str], ids: list[str], users: list[Any], count: int,
+              vote_every: int, seed: int) -> Iterator[Awaitable[int]]:  # fmt: skip
+    """The phase's requests, each a call not yet awaited."""
+    votes, targets = random.Random(seed), itertools.cycle(pages)
     upvoted: set[tuple[int, str]] = set()
     for issued in range(1, count + 1):
         headers = [(b"host", b"127.0.0.1:8000")]
         if not users:
-            failed += await call("GET", next(targets), headers, b"") != 200
+            yield call("GET", next(targets), headers, b"")
             continue
         voting = bool(vote_every) and issued % vote_every == 0
         # Votes take the members in turn among themselves, as in ``benchmarks.signed_in``
@@ -73,10 +90,9 @@ async def _phase(call: Call, pages: list[str], ids: list[str], users: list[Any],
             headers += [(b"accept", b"application/json"),
                         (b"content-type", b"application/x-www-form-urlencoded"),
                         (b"content-length", str(len(body)).encode())]  # fmt: skip
-            failed += await call("POST", f"/papers/{paper}/upvote", headers, body) != 200
+            yield call("POST", f"/papers/{paper}/upvote", headers, body)
         else:
-            failed += await call("GET", next(targets), headers, b"") != 200
-    return failed
+            yield call("GET", next(targets), headers, b"")
 
 
 async def _run(options: argparse.Namespace) -> None:
@@ -98,7 +114,7 @@ async def _run(options: argparse.Namespace) -> None:
                 gc.collect()
                 started = time.process_time()
                 failed = await _phase(call, pages, targets.ids, people, options.requests, every,
-                                      round_)  # fmt: skip
+                                      round_, options.together)  # fmt: skip
                 await asyncio.sleep(0.2)  # what the phase left to threads finishes in it
                 spent = (time.process_time() - started) * 1000 / options.requests
                 print(f"round {round_} {name:9s} {spent:.3f} ms per request, "
@@ -113,6 +129,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--vote-every", type=int, default=10)
     parser.add_argument("--per-kind", type=int, default=200, help="days, papers and queries")
+    parser.add_argument("--together", type=int, default=1,
+                        help="requests sent at a time (as a busy server reads them in one pass "
+                             "of its loop: votes among them share a commit)")  # fmt: skip
     asyncio.run(_run(parser.parse_args()))
 
 
