@@ -354,39 +354,3 @@ def test_taking_a_submission_off_moves_the_clock_cached_lists_watch(store: Store
         assert vote_stamp(connection) != before
         assert forget_submitter(connection, alice) == 0  # nothing of theirs left: no move
         assert vote_stamp(connection) == before + 1
-
-
-def test_a_group_of_votes_commits_together_and_each_fails_alone(sqlite_store: Store) -> None:
-    """Votes in a VoteGroup share one transaction: none is stored before the group commits,
-    one that raises (its rule, an unknown paper) rolls back its own statements alone, and a
-    first vote that raises leaves no group open (the lock is free)."""
-    _papers(sqlite_store)
-    alice, bob, carol = add_members(sqlite_store, 3)
-    group = votes_sql.VoteGroup(sqlite_store)
-
-    def refuse(connection: Connection) -> None:
-        set_vote(connection, carol, "2501.00001", True, T0)  # written, then rolled back
-        raise RuntimeError("refused")
-
-    with pytest.raises(UnknownPaper):  # a first vote that fails opens nothing
-        set_upvote(sqlite_store, alice, "2509.99999", True, group=group)
-    assert not bool(group.open)  # (bool: not narrowed for the asserts that follow)
-    with sqlite_store.write():  # the lock is free
-        pass
-    set_upvote(sqlite_store, alice, "2501.00002", True, group=group)
-    assert bool(group.open)
-    with pytest.raises(UnknownPaper):
-        set_upvote(sqlite_store, bob, "2509.99999", True, group=group)
-    with pytest.raises(RuntimeError):
-        set_upvote(sqlite_store, carol, "2501.00002", True, first=refuse, group=group)
-    state = set_upvote(sqlite_store, bob, "2501.00002", True, group=group)
-    assert state == VoteState("2501.00002", True, 2)  # as its transaction sees it
-    assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 0)
-    with pytest.raises(WriterBusy):  # the group holds the lock until it commits
-        set_upvote(sqlite_store, carol, "2501.00002", True, at_once=True)
-    group.commit()
-    assert not bool(group.open)
-    assert vote_state(sqlite_store, None, "2501.00002") == VoteState("2501.00002", False, 2)
-    assert vote_state(sqlite_store, carol, "2501.00001") == VoteState("2501.00001", False, 3)
-    with sqlite_store.write():
-        pass

@@ -4,7 +4,6 @@ enforced; every card and the paper page show the member's own upvote."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from urllib.parse import urlencode
 
@@ -245,86 +244,3 @@ def test_the_direct_vote_keeps_the_rate_limit(filled: Store) -> None:
         ]
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert int(answers[-1].headers["retry-after"]) > 0
-
-
-async def _post_together(app: object, posts: list[tuple[str, str, bytes]]) -> list[int]:
-    """The vote forms ``posts`` ((path, session token, body), as ``upvote.js`` sends them)
-    sent to ``app`` as ASGI requests together: the loop reads them all in one pass, as a
-    busy server does; the statuses answered."""
-
-    async def post(path: str, token: str, body: bytes) -> int:
-        headers = [
-            (b"host", b"testserver"), (b"cookie", f"dailypapers_session={token}".encode()),
-            (b"accept", b"application/json"),
-            (b"content-type", b"application/x-www-form-urlencoded"),
-            (b"content-length", str(len(body)).encode()),
-        ]  # fmt: skip
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": b"", "root_path": "", "headers": headers,
-            "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-        }  # fmt: skip
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-        statuses: list[int] = []
-
-        async def receive() -> dict[str, object]:
-            return messages.pop() if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, object]) -> None:
-            if message["type"] == "http.response.start":
-                statuses.append(int(message["status"]))  # type: ignore[call-overload]
-
-        await app(scope, receive, send)  # type: ignore[operator]
-        return statuses[0]
-
-    return list(await asyncio.gather(*(post(*sent) for sent in posts)))
-
-
-def test_votes_read_together_share_a_commit_and_fail_alone(filled: Store) -> None:
-    """Votes the loop reads in one pass are written in one transaction and committed once
-    (SQLite: ``votes.VoteGroups``); a vote refused in it (past the rate limit, an unknown
-    paper) is rolled back alone, every other one counts, and each answer comes after the
-    commit (the counts are stored when the answers are read)."""
-    settings = get_settings().model_copy(update={"limit_vote": "account:2/1m"})
-    members = add_members(filled, 4, prefix="together")
-    with TestClient(create_app(filled, settings)) as client:
-        forms = []
-        for member in members:
-            token = sign_in(client, filled, member)
-            page = client.get(DAY, params={"sort": "recent"}).text
-            forms.append((token, page))
-        papers = re.findall(r'formaction="/papers/([^"]+)/upvote"', forms[0][1])[:3]
-        before = [_count(forms[0][1], paper) for paper in papers]
-        commits: list[int] = []
-        # The first vote, alone: the group of the next ones is then the app's.
-        token, page = forms[0]
-        first = [(f"/papers/{papers[0]}/upvote", token, urlencode(_form(page, papers[0])).encode())]
-        portal = client.portal
-        assert portal is not None
-        assert portal.call(_post_together, client.app, first) == [200]
-        groups = getattr(client.app.state, "vote_groups", None)  # type: ignore[attr-defined]
-        if filled.is_sqlite:
-            assert groups is not None
-            commit = groups.votes.commit
-
-            def counted() -> None:
-                commits.append(1)
-                commit()
-
-            groups.votes.commit = counted
-        # Three members vote for the three papers, the first of them first for a paper not
-        # stored (its rate limit's hit rolled back with it: it then votes twice more).
-        unknown = urlencode(_form(forms[1][1], papers[0])).encode()
-        posts = [("/papers/9999.99999/upvote", forms[1][0], unknown)]
-        for token, page in forms[1:]:
-            posts += [
-                (f"/papers/{p}/upvote", token, urlencode(_form(page, p)).encode()) for p in papers
-            ]
-        statuses = portal.call(_post_together, client.app, posts)
-        assert statuses == [404, 200, 200, 429, 200, 200, 429, 200, 200, 429]
-        if filled.is_sqlite:
-            assert commits == [1]  # seven votes stored, one commit
-        page = client.get(DAY, params={"sort": "recent"}).text
-    # The first member's vote on the first paper, and the others' on the first two.
-    assert [_count(page, paper) for paper in papers] == [before[0] + 4, before[1] + 3, before[2]]

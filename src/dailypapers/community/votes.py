@@ -24,11 +24,10 @@ from sqlalchemy import Connection
 from dailypapers.store import Store
 from dailypapers.store import votes as sql
 from dailypapers.store.batches import utc_now
-from dailypapers.store.votes import VoteGroup, WriterBusy
+from dailypapers.store.votes import WriterBusy
 
 __all__ = [
     "UnknownPaper",
-    "VoteGroup",
     "VoteState",
     "WriterBusy",
     "checkpoint",
@@ -65,7 +64,6 @@ def set_upvote(
     first: Callable[[Connection], None] | None = None,
     stamp: bool = False,
     at_once: bool = False,
-    group: VoteGroup | None = None,
 ) -> VoteState:
     """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted``; the paper's new state.
 
@@ -73,15 +71,9 @@ def set_upvote(
     there); whatever it raises rolls the whole vote back. With ``stamp`` the state carries
     the votes' change stamp as this vote left it. Raises :class:`UnknownPaper` when there is
     no such paper (and nothing is written). ``at_once``: never wait for the write lock
-    (SQLite only; :class:`~dailypapers.store.votes.WriterBusy` if another writer holds it);
-    ``group``: that, in the transaction of the votes of ``group``, committed with them by
-    the caller (:meth:`VoteGroup.commit`) before it answers.
+    (SQLite only; :class:`~dailypapers.store.votes.WriterBusy` if another writer holds it).
     """
-    if group is not None:
-        writing = group.vote()
-    else:
-        writing = sql.write_at_once(store) if at_once else store.write()
-    with writing as connection:
+    with sql.write_at_once(store) if at_once else store.write() as connection:
         if first is not None:
             first(connection)
         counts, clock, day = sql.set_vote_stamped(

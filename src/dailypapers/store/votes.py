@@ -23,7 +23,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -89,17 +89,13 @@ _AT_ONCE: weakref.WeakKeyDictionary[Store, _AtOnce] = weakref.WeakKeyDictionary(
 
 
 @contextmanager
-def write_at_once(
-    store: Store, keep: Callable[[Connection, Any], None] | None = None
-) -> Iterator[Connection]:
+def write_at_once(store: Store) -> Iterator[Connection]:
     """A write transaction of SQLite ``store`` that never waits, for a vote run on the
     server's event loop: :class:`WriterBusy` if another writer holds the lock now (run it
     in a thread instead, where waiting is harmless), and no checkpoint of the WAL at its
     commit (a checkpoint syncs the disk: :func:`checkpoint` does it in a thread, and the
     commits of other writes too). ``BEGIN IMMEDIATE`` is sent on the driver's connection
-    (through SQLAlchemy's execution it cost more than SQLite's own work). ``keep``: given
-    the connection and its transaction once the block raised nothing, which is then left
-    open for the caller to commit (:class:`VoteGroup`)."""
+    (through SQLAlchemy's execution it cost more than SQLite's own work)."""
     if not store.is_sqlite:
         raise WriterBusy("only SQLite's writes are short enough for the event loop")
     at_once = _AT_ONCE.get(store)
@@ -118,69 +114,8 @@ def write_at_once(
     except BaseException:
         driver.execute("ROLLBACK")
         raise
-    if keep is None:
-        with transaction:
-            yield connection
-        return
-    try:
+    with transaction:
         yield connection
-    except BaseException:
-        transaction.rollback()
-        raise
-    keep(connection, transaction)  # left open: the caller commits it (VoteGroup)
-
-
-class VoteGroup:
-    """Votes written at once (:func:`write_at_once`'s connection, on the server's event loop)
-    that share one write transaction, committed together: group commit.
-
-    The first vote of a group begins the transaction (``BEGIN IMMEDIATE``, never waiting:
-    :class:`WriterBusy`) and leaves it open; the votes that come before :meth:`commit` join
-    it, each under a savepoint, so what one of them raises (a rate limit, an unknown paper)
-    rolls back its own statements alone. A first vote that raises rolls the transaction
-    back (it holds nothing else). The caller commits (:meth:`commit`) and only then answers
-    the votes: each answer still says its vote is stored. What this saves: a ``COMMIT`` (a
-    write of every page the vote changed, some of them each vote's: the clock, the hot index
-    pages) and a ``BEGIN`` for every vote but the first of a group.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._transaction: Any = None  # SQLAlchemy's root transaction of the open group
-        self._connection: Connection | None = None
-
-    @property
-    def open(self) -> bool:
-        """Whether a group's transaction is open (committed by :meth:`commit`)."""
-        return self._transaction is not None
-
-    @contextmanager
-    def vote(self) -> Iterator[Connection]:
-        """One vote's write transaction: the group's, joined under a savepoint, or a new
-        group's, left open when the vote raised nothing."""
-        connection = self._connection
-        if self._transaction is None or connection is None:
-            with write_at_once(self.store, keep=self._keep) as connection:
-                yield connection
-            return
-        driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
-        driver.execute("SAVEPOINT vote")
-        try:
-            yield connection
-        except BaseException:
-            driver.execute("ROLLBACK TO vote")
-            driver.execute("RELEASE vote")
-            raise
-        driver.execute("RELEASE vote")
-
-    def _keep(self, connection: Connection, transaction: Any) -> None:
-        self._connection, self._transaction = connection, transaction
-
-    def commit(self) -> None:
-        """Commit the open group's votes (none open: nothing to do)."""
-        transaction, self._transaction, self._connection = self._transaction, None, None
-        if transaction is not None:
-            transaction.commit()
 
 
 # A checkpoint that finds more frames than this in the WAL (1 GB of 4 kB pages) has the next

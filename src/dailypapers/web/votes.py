@@ -15,11 +15,10 @@ they upvoted, one query, beside the page everyone sees.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
@@ -33,7 +32,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers.community.votes import (
     UnknownPaper,
-    VoteGroup,
     VoteState,
     WriterBusy,
     checkpoint,
@@ -85,17 +83,8 @@ def _state(state: VoteState) -> UpvoteState:
 
 
 def _vote(
-    request: Request,
-    member: Member,
-    paper_id: str,
-    upvoted: bool,
-    *,
-    at_once: bool = False,
-    group: VoteGroups | None = None,
+    request: Request, member: Member, paper_id: str, upvoted: bool, *, at_once: bool = False
 ) -> VoteState:
-    """The vote, written (in a thread, or ``at_once`` on the loop), and what the cached pages
-    showing it are corrected to; with ``group``, written in the group's transaction, and the
-    corrections made once the group committed (:meth:`VoteGroups.committed`)."""
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
     paper_id = canonical_id(paper_id)
@@ -104,87 +93,17 @@ def _vote(
     limit = partial(check_limit, request, "vote", member)
     store = store_of(request)
     try:
-        if group is not None:
-            state = set_upvote(
-                store, member.id, paper_id, upvoted, first=limit, stamp=True, group=group.votes
-            )
-            if watch is not None:
-                group.after(partial(_voted, watch, state, member.id, upvoted))
-            return state
         if watch is None:
             return set_upvote(store, member.id, paper_id, upvoted, first=limit, at_once=at_once)
         with watch.voting():
             state = set_upvote(
                 store, member.id, paper_id, upvoted, first=limit, stamp=True, at_once=at_once
             )
-            _voted(watch, state, member.id, upvoted)
+            # The cached pages showing it show its new count, and the member their vote.
+            watch.voted(state.paper_id, member.id, upvoted, state.upvotes, state.stamp, state.day)
             return state
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
-
-
-def _voted(watch: VoteWatch, state: VoteState, user_id: int, upvoted: bool) -> None:
-    """The cached pages showing the vote's paper show its new count, and the member their
-    vote (after its commit)."""
-    watch.voted(state.paper_id, user_id, upvoted, state.upvotes, state.stamp, state.day)
-
-
-class VoteGroups:
-    """The votes the event loop writes in one of its passes, in one transaction, committed
-    together at the end of the pass (group commit; ``store.votes.VoteGroup``): each vote's
-    answer waits for that commit, and the cached pages are corrected after it.
-
-    A busy server reads many requests in one pass of its loop (on ``benchmarks.signed_in``'s
-    voting phase, 2 to 4 votes a pass, 2.7 on average), and a vote's ``COMMIT`` and
-    ``BEGIN`` were a sixth of its CPU. The commit is a callback the loop runs after the
-    requests it had ready, so no vote waits longer than that pass."""
-
-    def __init__(self, votes: VoteGroup, watch: VoteWatch | None) -> None:
-        self.votes = votes
-        self.watch = watch
-        self._afters: list[Callable[[], None]] = []
-        self._waiting: list[asyncio.Future[None]] = []
-
-    def after(self, then: Callable[[], None]) -> None:
-        """Call ``then`` once the open group committed."""
-        self._afters.append(then)
-
-    def committed(self) -> asyncio.Future[None]:
-        """Done when the open group (a vote of which was just written) has committed."""
-        loop = asyncio.get_running_loop()
-        if not self._waiting:
-            loop.call_soon(self._commit)
-        done: asyncio.Future[None] = loop.create_future()
-        self._waiting.append(done)
-        return done
-
-    def _commit(self) -> None:
-        afters, self._afters = self._afters, []
-        waiting, self._waiting = self._waiting, []
-        failed: Exception | None = None
-        try:
-            with self.watch.voting() if self.watch is not None else contextlib.nullcontext():
-                self.votes.commit()
-                for then in afters:
-                    then()
-        except Exception as error:  # each vote answers it (not stored, if the commit failed)
-            failed = error
-        for done in waiting:
-            if done.done():  # a vote whose client left (stored all the same)
-                continue
-            if failed is None:
-                done.set_result(None)
-            else:
-                done.set_exception(failed)
-
-
-def _groups_of(request: Request) -> VoteGroups:
-    state = request.app.state
-    groups: VoteGroups | None = getattr(state, "vote_groups", None)
-    if groups is None:
-        watch = getattr(state, "vote_watch", None)
-        groups = state.vote_groups = VoteGroups(VoteGroup(store_of(request)), watch)
-    return groups
 
 
 CHECKPOINT_EVERY = 256  # votes on the event loop between checkpoints of the WAL
@@ -196,19 +115,16 @@ async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: b
     """:func:`_vote`, on the event loop when it cannot wait: SQLite with no other writer
     holding the lock and the rate limits in the store. A thread would wait for the GIL
     behind the loop serving pages at each of the vote's calls into SQLite (about a
-    millisecond of work took tens under load); on the loop it takes that millisecond. The
-    votes of one pass of the loop share one commit (:class:`VoteGroups`), which leaves the
-    WAL's checkpoint to a thread, every ``CHECKPOINT_EVERY`` votes. Any other vote runs in a
-    thread as every other write does."""
+    millisecond of work took tens under load); on the loop it takes that millisecond. Its
+    commit leaves the WAL's checkpoint to a thread, every ``CHECKPOINT_EVERY`` votes. Any
+    other vote runs in a thread as every other write does."""
     store = store_of(request)
     if store.is_sqlite and limiter_of(request).in_store:
-        groups = _groups_of(request)
         try:
-            state = _vote(request, member, paper_id, upvoted, group=groups)
+            state = _vote(request, member, paper_id, upvoted, at_once=True)
         except WriterBusy:
             pass
         else:
-            await groups.committed()
             if next(_votes) % CHECKPOINT_EVERY == 0:
                 # Not awaited: no vote waits for it (the set keeps it until it is done).
                 done = asyncio.get_running_loop().run_in_executor(None, checkpoint, store)
