@@ -10,7 +10,7 @@ sessions are written)::
 The site is a ``benchmarks.signed_in`` one (``--work``: its papers, index and members). The
 app is made with ``create_app`` and called as ASGI on one event loop, one request at a time
 (``--together N``: N at a time, as a busy server reads several requests in one pass of its
-loop, so the votes among them share a commit; no HTTP, no socket): the same page targets as ``benchmarks.signed_in``, as anonymous GETs,
+loop; no HTTP, no socket): the same page targets as ``benchmarks.signed_in``, as anonymous GETs,
 as GETs of the members in turn, and with every ``--vote-every``-th request a vote (the
 upvote form as ``upvote.js`` sends it). After a warm-up pass of each phase, each round times
 ``--requests`` requests of each phase with ``time.process_time`` (every thread of the
@@ -130,8 +130,8 @@ def main() -> None:
     parser.add_argument("--vote-every", type=int, default=10)
     parser.add_argument("--per-kind", type=int, default=200, help="days, papers and queries")
     parser.add_argument("--together", type=int, default=1,
-                        help="requests sent at a time (as a busy server reads them in one pass "
-                             "of its loop: votes among them share a commit)")  # fmt: skip
+                        help="requests sent at a time (as a busy server reads several in one "
+                             "pass of its loop)")  # fmt: skip
     asyncio.run(_run(parser.parse_args()))
 
 
