@@ -424,8 +424,10 @@ class Plan:
     ``parts[i + 1]``: ``None`` for the CSRF token, ``b""`` for the header, else the
     ``yours`` slot's paper (as the slot spells it). Boxes and cards of the member's own marks
     are not cut: where they are is found once, the first time a member with marks on the
-    page asks for it (``places``, :meth:`fill_marked`), and their edits made in the same
-    join. Own comment controls are finished by a pass of :func:`merge` (``has_own``: the
+    page asks for it (``places``, :meth:`fill_marked`), followed through the votes' count
+    corrections of the template after that (:meth:`shifted`: a count is inside a box, never
+    before its start, so a box moves by what the edits before it added), and their edits
+    made in the same join. Own comment controls are finished by a pass of :func:`merge` (``has_own``: the
     page has own controls).
     """
 
