@@ -9,19 +9,25 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import tantivy
 
+from dailypapers.index.backends.local import LocalBackend
 from dailypapers.index.lexical.index import (
     FORMAT,
     PARAMS,
     IndexUnusable,
     LexicalIndex,
+    _ids,
     build,
     build_from_store,
     index_path,
     open_or_build,
+    remove_older_formats,
     update_from_store,
 )
+from dailypapers.index.lexical.schema import NO_NUMBER, id_number, number_id
 from dailypapers.paper import make_record
+from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.documents import Document, iter_documents
 from dailypapers.store.papers import upsert_papers
@@ -51,6 +57,33 @@ def test_build_writes_params_and_a_generation(built: Path) -> None:
 
 def test_index_path_is_versioned(settings_env: Path) -> None:
     assert index_path(settings_env) == settings_env / "index" / f"lexical-v{FORMAT}"
+
+
+@pytest.mark.parametrize("paper_id", ["2501.01234", "0704.0001", "1412.9999", "2612.99999"])
+def test_new_style_ids_are_numbers_and_back(paper_id: str) -> None:
+    assert id_number(paper_id) != NO_NUMBER and number_id(id_number(paper_id)) == paper_id
+
+
+@pytest.mark.parametrize(
+    "paper_id", ["hep-th/9901001", "math.AG/0601001", "4983", "c12", "2501.123", "2501.123456"]
+)
+def test_other_ids_have_no_number(paper_id: str) -> None:
+    assert id_number(paper_id) == NO_NUMBER
+
+
+def test_hits_ids_with_and_without_numbers(tmp_path: Path) -> None:
+    """Numbered ids are read from the fast field, the others from the stored documents:
+    every hit's id is its stored one, in the order of the hits."""
+    ids = ["2501.00001", "hep-th/9901001", "0704.0001", "c7", "2512.34567", "math.AG/0601001"]
+    corpus = [doc(pid, f"Quasar survey {n}", "quasar " * (n + 1)) for n, pid in enumerate(ids)]
+    index = build(tmp_path / "lexical", corpus)
+    searcher = index._index.searcher()
+    addresses = [a for _, a in searcher.search(tantivy.Query.all_query(), limit=10).hits]
+    assert _ids(searcher, addresses) == [searcher.doc(a)["id"][0] for a in addresses]
+    assert sorted(_ids(searcher, addresses)) == sorted(ids)
+    found = index.search("quasar survey")
+    assert sorted(pid for pid, _ in found) == sorted(ids)
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
 
 
 def test_missing_index(tmp_path: Path) -> None:
@@ -144,6 +177,22 @@ def test_failed_update_changes_nothing(built: Path) -> None:
     index.update([])
     assert index.search("half update") == [] and index.search("quasars")[0][0] == "2501.00008"
     assert len(LexicalIndex.open(built)) == len(CORPUS)
+
+
+def test_an_older_format_is_rebuilt_then_removed(sqlite_store: Store, settings_env: Path) -> None:
+    """An upgraded install: the index job builds the current format from the store and
+    removes the older one, which this version never opens."""
+    settings = get_settings()
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [make_record("2504.00001", "Only paper")])
+    older = settings.data_dir / "index" / f"lexical-v{FORMAT - 1}"
+    build(older, [doc("2504.00001", "Only paper")])
+    unrelated = settings.data_dir / "index" / "lexical-vnext"
+    unrelated.mkdir()
+    updated = LocalBackend().update(sqlite_store, settings, None, lambda *_: None)
+    assert updated.lexical_rebuilt and not older.exists() and unrelated.exists()
+    assert LexicalIndex.open(index_path(settings.data_dir)).search("only")[0][0] == "2504.00001"
+    assert remove_older_formats(settings.data_dir) == []
 
 
 def test_build_from_documents_in_any_directory(tmp_path: Path) -> None:

@@ -125,6 +125,7 @@ def _update_lexical(store: Store, settings: Settings, progress: StepProgress) ->
         index = lexical.LexicalIndex.open(path)
     except lexical.IndexUnusable:
         rebuilt = lexical.build_from_store(store, path, lambda n: progress("lexical", n, None))
+        lexical.remove_older_formats(settings.data_dir)  # an upgrade's rebuild: old files go
         return len(rebuilt), True
     lexical.update_from_store(index, store, lambda n: progress("lexical", n, None))
     return len(lexical.LexicalIndex.open(path)), False
