@@ -64,6 +64,12 @@ def test_new_style_ids_are_numbers_and_back(paper_id: str) -> None:
     assert id_number(paper_id) != NO_NUMBER and number_id(id_number(paper_id)) == paper_id
 
 
+@pytest.mark.parametrize("number", [1, 12345678, 20250101234, 2501012340, 3 << 60])
+def test_a_number_no_id_has_is_refused(number: int) -> None:
+    with pytest.raises(ValueError, match="not an id's number"):
+        number_id(number)
+
+
 @pytest.mark.parametrize(
     "paper_id", ["hep-th/9901001", "math.AG/0601001", "4983", "c12", "2501.123", "2501.123456"]
 )

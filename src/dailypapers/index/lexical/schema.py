@@ -56,8 +56,11 @@ def id_number(paper_id: str) -> int:
 
 
 def number_id(number: int) -> str:
-    """The id whose :func:`id_number` is ``number`` (not :data:`NO_NUMBER`)."""
+    """The id whose :func:`id_number` is ``number`` (not :data:`NO_NUMBER`); ValueError for
+    a number no id has (a damaged column: the search then reports the index unusable)."""
     digits = str(number)
+    if len(digits) not in (9, 10) or digits[0] != "1":
+        raise ValueError(f"{number} is not an id's number")
     return f"{digits[1:5]}.{digits[5:]}"
 
 
