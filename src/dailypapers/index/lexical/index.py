@@ -268,7 +268,8 @@ def _ids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> lis
     """The paper ids of ``addresses``: from the ``id_number`` fast field (a column read:
     0.01 ms for 100 hits), or the stored document for an id that has no number (about 1 µs
     each, 0.1 ms for 100: BENCHMARKS.md "Search page margin, session 12")."""
-    numbers = searcher.fast_field_values("id_number", addresses)
+    # An unsigned column: ints (None for a segment without it), whatever the stub says.
+    numbers: list[Any] = searcher.fast_field_values("id_number", addresses)
     return [
         number_id(number)
         if number  # not NO_NUMBER (0) nor None (a segment without the column)
