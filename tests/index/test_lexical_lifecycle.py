@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,18 +15,31 @@ import tantivy
 from dailypapers.index.backends.local import LocalBackend
 from dailypapers.index.lexical.index import (
     FORMAT,
+    MAX_SEGMENTS,
     PARAMS,
+    REBUILD_MIN_AGE,
     IndexUnusable,
     LexicalIndex,
+    Params,
     _ids,
+    _now,
+    _write_params,
     build,
     build_from_store,
     index_path,
     open_or_build,
-    remove_older_formats,
+    rebuild_reason,
+    record_checksums,
     update_from_store,
 )
-from dailypapers.index.lexical.schema import NO_NUMBER, id_number, number_id
+from dailypapers.index.lexical.schema import (
+    NAMES,
+    NO_NUMBER,
+    STEMMED,
+    id_number,
+    number_id,
+    register_analyzers,
+)
 from dailypapers.paper import make_record
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
@@ -55,8 +69,10 @@ def test_build_writes_params_and_a_generation(built: Path) -> None:
     assert len(index) == len(CORPUS) and index.search("quasars")[0][0] == "2501.00008"
 
 
-def test_index_path_is_versioned(settings_env: Path) -> None:
-    assert index_path(settings_env) == settings_env / "index" / f"lexical-v{FORMAT}"
+def test_index_path_is_the_layouts(settings_env: Path) -> None:
+    """The folder is named by its layout, not by the format of its generations: an upgrade
+    that changes the format rebuilds in place, beside the generation servers are reading."""
+    assert index_path(settings_env) == settings_env / "index" / "lexical-v1"
 
 
 @pytest.mark.parametrize("paper_id", ["2501.01234", "0704.0001", "1412.9999", "2612.99999"])
@@ -185,20 +201,79 @@ def test_failed_update_changes_nothing(built: Path) -> None:
     assert len(LexicalIndex.open(built)) == len(CORPUS)
 
 
-def test_an_older_format_is_rebuilt_then_removed(sqlite_store: Store, settings_env: Path) -> None:
-    """An upgraded install: the index job builds the current format from the store and
-    removes the older one, which this version never opens."""
+def build_format_1(path: Path, documents: list[tuple[str, str]]) -> None:
+    """A generation as format 1 wrote it (ids stored, no ``id_number`` column)."""
+    generation = "g-20250101T000000-format1"
+    (path / generation).mkdir(parents=True)
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("title", tokenizer_name=STEMMED)
+    builder.add_text_field("abstract", tokenizer_name=STEMMED)
+    builder.add_text_field("authors", tokenizer_name=NAMES)
+    builder.add_text_field("author_key", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("day", indexed=True, fast=True)
+    builder.add_boolean_field("has_code", indexed=True, fast=True)
+    index = tantivy.Index(builder.build(), path=str(path / generation), reuse=False)
+    register_analyzers(index)
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    for paper_id, title in documents:
+        writer.add_document(tantivy.Document(id=paper_id, title=title, has_code=False))
+    writer.commit()
+    writer.wait_merging_threads()
+    record_checksums(path / generation)
+    old = _now() - timedelta(days=30)
+    _write_params(path, Params(1, len(documents), old, old, T0, generation))
+
+
+def test_an_older_format_is_searched_until_the_job_rebuilds_it(
+    sqlite_store: Store, settings_env: Path
+) -> None:
+    """An upgraded install keeps its keyword search: the older format is opened and
+    searched (ids from the stored documents), never updated in place; the index job
+    rebuilds it as a new generation, which a reader sees at its refresh."""
     settings = get_settings()
     with sqlite_store.write() as connection:
         upsert_papers(connection, [make_record("2504.00001", "Only paper")])
-    older = settings.data_dir / "index" / f"lexical-v{FORMAT - 1}"
-    build(older, [doc("2504.00001", "Only paper")])
-    unrelated = settings.data_dir / "index" / "lexical-vnext"
-    unrelated.mkdir()
+    path = index_path(settings.data_dir)
+    build_format_1(path, [("2504.00001", "Only paper"), ("hep-th/9901001", "Older paper")])
+    serving = LexicalIndex.open(path)
+    assert serving.params.format == 1
+    assert sorted(pid for pid, _ in serving.search("paper")) == ["2504.00001", "hep-th/9901001"]
+    assert rebuild_reason(serving) == f"format 1 (this version writes {FORMAT})"
+    with pytest.raises(IndexUnusable, match="format 1"):
+        serving.update([doc("2504.00002", "Another paper")])
     updated = LocalBackend().update(sqlite_store, settings, None, lambda *_: None)
-    assert updated.lexical_rebuilt and not older.exists() and unrelated.exists()
-    assert LexicalIndex.open(index_path(settings.data_dir)).search("only")[0][0] == "2504.00001"
-    assert remove_older_formats(settings.data_dir) == []
+    assert updated.lexical_rebuilt and updated.lexical_papers == 1
+    assert serving.search("older")[0][0] == "hep-th/9901001"  # the old generation, until...
+    assert serving.refresh() and serving.params.format == FORMAT
+    assert serving.search("paper") == LexicalIndex.open(path).search("paper")
+    assert [pid for pid, _ in serving.search("paper")] == ["2504.00001"]
+    assert rebuild_reason(serving) is None
+
+
+def test_too_many_segments_are_rebuilt_into_one(sqlite_store: Store, settings_env: Path) -> None:
+    """Each update of new papers writes a segment; past MAX_SEGMENTS, in a build older
+    than REBUILD_MIN_AGE, the index job rebuilds instead (one segment), and not sooner."""
+    settings = get_settings()
+    path = index_path(settings.data_dir)
+    papers = [make_record(f"2504.{n:05d}", f"Paper number {n}") for n in range(MAX_SEGMENTS + 2)]
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, papers)
+    index = build(path, [doc(papers[0].arxiv_id, papers[0].title)])
+    for hours, paper in enumerate(papers[1:], start=1):  # a day's papers each, say
+        index.update([doc(paper.arxiv_id, paper.title, updated_at=T0 + timedelta(hours=hours))])
+    index = LexicalIndex.open(path)
+    assert index.segments > MAX_SEGMENTS and len(index) == len(papers)
+    assert rebuild_reason(index) is None  # built just now
+    later = index.params.built_at + REBUILD_MIN_AGE
+    assert rebuild_reason(index, later) == f"{index.segments} segments"
+    _write_params(path, replace(index.params, built_at=index.params.built_at - REBUILD_MIN_AGE))
+    updated = LocalBackend().update(sqlite_store, settings, None, lambda *_: None)
+    assert updated.lexical_rebuilt and updated.lexical_papers == len(papers)
+    rebuilt = LexicalIndex.open(path)
+    assert rebuilt.segments == 1 and rebuild_reason(rebuilt) is None
+    assert sorted(pid for pid, _ in rebuilt.search("paper number")) == [p.arxiv_id for p in papers]
 
 
 def test_build_from_documents_in_any_directory(tmp_path: Path) -> None:

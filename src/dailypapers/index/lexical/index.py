@@ -1,14 +1,14 @@
 """The lexical (BM25) index on disk: build, update, open, search.
 
-Layout: ``DATA_DIR/index/lexical-v<FORMAT>/`` holds ``params.json`` (format, document count,
-build and update times, the update watermark, and which generation is current) and one or two
-generation directories of tantivy files. A full build writes a new generation under a temp
-name, renames it into place and then replaces ``params.json`` (an atomic rename), so a reader
-sees the old index or the new one, never half of one; the previous generation is kept so that
-readers still on it keep working until they :meth:`LexicalIndex.refresh`. An incremental
-update deletes and re-adds the changed papers in the current generation and commits once
-(tantivy commits atomically), then records the new count and watermark in ``params.json``; a
-crash between the two leaves a count that does not match, which :meth:`LexicalIndex.open`
+Layout: ``DATA_DIR/index/lexical-v1/`` (``v1``: this layout) holds ``params.json`` (format,
+document count, build and update times, the update watermark, and which generation is current)
+and one or two generation directories of tantivy files. A full build writes a new generation
+under a temp name, renames it into place and then replaces ``params.json`` (an atomic rename),
+so a reader sees the old index or the new one, never half of one; the previous generation is
+kept so that readers still on it keep working until they :meth:`LexicalIndex.refresh`. An
+incremental update deletes and re-adds the changed papers in the current generation and commits
+once (tantivy commits atomically), then records the new count and watermark in ``params.json``;
+a crash between the two leaves a count that does not match, which :meth:`LexicalIndex.open`
 refuses, so the index is rebuilt rather than trusted. Writers take a lock file (POSIX
 ``flock``), so one writes at a time.
 
@@ -20,6 +20,11 @@ needed because tantivy reads most of a segment lazily: 4 KB flipped in the middl
 ``.term`` or ``.store`` file passed its own checks, and later searches panicked (a Rust panic
 arrives as ``pyo3_runtime.PanicException``, a BaseException). A panic or error met while
 searching is :class:`IndexUnusable` too, so callers fall back rather than fail.
+
+The format (:data:`FORMAT`, in ``params.json``) is what a generation's tantivy files hold.
+An older readable one (:data:`OLDEST_FORMAT` on) is still opened and searched, so an upgraded
+site keeps its keyword search; the index job rebuilds it in the current format (a new
+generation, switched to as any build is: :func:`is_current`) and never updates it in place.
 """
 
 from __future__ import annotations
@@ -56,6 +61,19 @@ from dailypapers.store.documents import Document, iter_documents
 
 # 2: the ``id_number`` fast field (a hit's id without reading its stored document).
 FORMAT: Final = 2
+# Generations of formats from this one on are opened and searched (1: ids read from the
+# stored documents) until the index job rebuilds them in :data:`FORMAT`.
+OLDEST_FORMAT: Final = 1
+LAYOUT: Final = "lexical-v1"
+# More segments than this after an update and the index job rebuilds the index (into one
+# segment), at most once per REBUILD_MIN_AGE. Each update writes a segment (and re-adds the
+# last ten minutes' papers, see UPDATE_OVERLAP) and tantivy merges small segments only eight
+# at a time, so daily updates cycle through 2 to 8 segments; each one costs every query term
+# another dictionary look-up and scorer: over 74,737 papers a keyword search took 1.58 ms on
+# 1 segment, 1.80 on 3 and 2.01 on 6, while a rebuild takes about 10 s of one core
+# (BENCHMARKS.md "Search page, index half, session 13"). tantivy-py cannot merge segments.
+MAX_SEGMENTS: Final = 2
+REBUILD_MIN_AGE: Final = timedelta(hours=6)
 PARAMS: Final = "params.json"
 LOCK: Final = ".lock"
 CHECKSUMS: Final = "checksums.json"  # in each generation: segment file name -> size:crc32
@@ -113,22 +131,21 @@ class Params:
 
 
 def index_path(data_dir: Path) -> Path:
-    """Where the lexical index of an installation lives."""
-    return data_dir / "index" / f"lexical-v{FORMAT}"
+    """Where the lexical index of an installation lives (whatever its format)."""
+    return data_dir / "index" / LAYOUT
 
 
-def remove_older_formats(data_dir: Path) -> list[Path]:
-    """Delete the lexical indexes of earlier formats (``lexical-v<N>``, N below
-    :data:`FORMAT`), which this version never opens; returns those removed. For the index
-    job once it has built the current format: an upgraded install rebuilds, then frees the
-    old files."""
-    removed = []
-    for child in (data_dir / "index").glob("lexical-v*"):
-        number = child.name.removeprefix("lexical-v")
-        if child.is_dir() and number.isdigit() and int(number) < FORMAT:
-            shutil.rmtree(child, ignore_errors=True)
-            removed.append(child)
-    return removed
+def rebuild_reason(index: LexicalIndex, now: datetime | None = None) -> str | None:
+    """Why the index job should rebuild ``index`` rather than update it (None: it need not):
+    an older format, or more than :data:`MAX_SEGMENTS` segments in a build older than
+    :data:`REBUILD_MIN_AGE`. A rebuild is a new generation, so servers search the index as
+    it was until then."""
+    if index.params.format != FORMAT:
+        return f"format {index.params.format} (this version writes {FORMAT})"
+    segments = index.segments
+    if segments > MAX_SEGMENTS and (now or _now()) - index.params.built_at >= REBUILD_MIN_AGE:
+        return f"{segments} segments"
+    return None
 
 
 def _now() -> datetime:
@@ -146,8 +163,10 @@ def _read_params(path: Path) -> Params:
         params = Params.loads(text)
     except (ValueError, KeyError, TypeError) as error:
         raise IndexUnusable(f"{path / PARAMS} is not valid: {error}") from error
-    if params.format != FORMAT:
-        raise IndexUnusable(f"{path} has format {params.format}; this version reads {FORMAT}")
+    if not OLDEST_FORMAT <= params.format <= FORMAT:
+        raise IndexUnusable(
+            f"{path} has format {params.format}; this version reads {OLDEST_FORMAT} to {FORMAT}"
+        )
     return params
 
 
@@ -234,7 +253,7 @@ def verify_checksums(directory: Path) -> None:
             raise IndexUnusable(f"{directory / str(name)} is damaged (its checksum changed)")
 
 
-def _probe(searcher: tantivy.Searcher) -> None:
+def _probe(searcher: tantivy.Searcher, numbered: bool) -> None:
     """Touch every field's files: tantivy opens some (positions, say) only when first used."""
     for field in ("id", "title", "abstract", "authors", "author_key", "categories"):
         searcher.doc_freq(field, "probe")
@@ -242,7 +261,8 @@ def _probe(searcher: tantivy.Searcher) -> None:
     searcher.doc_freq("has_code", True)
     for _score, address in searcher.search(tantivy.Query.all_query(), limit=1).hits:
         searcher.doc(address)
-        searcher.fast_field_values("id_number", [address])
+        if numbered:
+            searcher.fast_field_values("id_number", [address])
 
 
 def _merged(
@@ -264,10 +284,15 @@ def _merged(
     return [hit for _key, hit in best[:k]]
 
 
-def _ids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[str]:
-    """The paper ids of ``addresses``: from the ``id_number`` fast field (a column read:
+def _ids(
+    searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress], numbered: bool = True
+) -> list[str]:
+    """The paper ids of ``addresses``; ``numbered`` (format 2 on): from the ``id_number``
+    fast field (a column read:
     0.01 ms for 100 hits), or the stored document for an id that has no number (about 1 µs
     each, 0.1 ms for 100: BENCHMARKS.md "Search page margin, session 12")."""
+    if not numbered:
+        return [searcher.doc(address)["id"][0] for address in addresses]
     # An unsigned column: ints (None for a segment without it), whatever the stub says.
     numbers: list[Any] = searcher.fast_field_values("id_number", addresses)
     return [
@@ -284,7 +309,7 @@ def _open_tantivy(path: Path, params: Params) -> tantivy.Index:
         register_analyzers(index)
         index.reload()
         searcher = index.searcher()
-        _probe(searcher)
+        _probe(searcher, params.format >= 2)
         found = searcher.num_docs
     except BaseException as error:
         if not isinstance(error, ValueError | OSError) and not _is_panic(error):
@@ -304,6 +329,7 @@ class LexicalIndex:
         self.params = params
         self._index = index
         self._schema = index.schema
+        self._numbered = params.format >= 2  # hits' ids from the id_number column
         # The index's words for typos, read at the first query that needs them (a walk of
         # three term dictionaries, 0.2 to 0.3 s for 75,000 papers) and again after a refresh.
         self._vocabulary: Vocabulary | None = None
@@ -324,6 +350,11 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return self.params.doc_count
+
+    @property
+    def segments(self) -> int:
+        """How many tantivy segments the index is in (each costs every search a little)."""
+        return int(self._index.searcher().num_segments)
 
     def search(
         self, text: str, k: int = 100, filters: Filters | None = None
@@ -360,7 +391,7 @@ class LexicalIndex:
             hits = searcher.search(built.query, limit=k, count=False).hits
         else:
             return [], built.typos
-        ids = _ids(searcher, [address for _score, address in hits])
+        ids = _ids(searcher, [address for _score, address in hits], self._numbered)
         return list(zip(ids, [score for score, _address in hits], strict=True)), built.typos
 
     def typos(self, text: str) -> frozenset[str]:
@@ -407,7 +438,10 @@ class LexicalIndex:
             self._vocabulary = None  # new papers bring new words
             return False
         fresh = LexicalIndex.open(self.path)
+        # The index before its format: a search between the two reads a newer format's ids
+        # from the stored documents, which every format keeps.
         self.params, self._index, self._schema = fresh.params, fresh._index, fresh._schema
+        self._numbered = fresh._numbered
         self._vocabulary = None
         return True
 
@@ -419,6 +453,8 @@ class LexicalIndex:
             if current.generation != self.params.generation:
                 self.refresh()
                 current = self.params
+            if current.format != FORMAT:  # its schema lacks fields this version writes
+                raise IndexUnusable(f"{self.path} has format {current.format}: rebuild it")
             writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
             try:
                 count, watermark = _write_documents(writer, documents, progress, replace_ids=True)
