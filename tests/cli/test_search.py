@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
-from dailypapers.index.lexical import index as lexical
 from dailypapers.settings import get_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -58,7 +57,7 @@ def test_index_is_incremental_and_rebuilds_what_is_broken(cli: CliRunner, indexe
     assert "lexical index updated: 3 papers; 0 papers embedded; dense index: 3 papers" in (
         again.stdout
     )
-    (lexical.index_path(indexed) / "params.json").write_text("{not json")
+    (indexed / "index" / "lexical-v1" / "params.json").write_text("{not json")
     for current in (indexed / "index").glob("dense-*/CURRENT"):
         current.write_text("build-that-does-not-exist\n")
     result = cli.invoke(app, ["search", "old-style identifier", "--json"])

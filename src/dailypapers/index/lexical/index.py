@@ -12,9 +12,9 @@ a crash between the two leaves a count that does not match, which :meth:`Lexical
 refuses, so the index is rebuilt rather than trusted. Writers take a lock file (POSIX
 ``flock``), so one writes at a time.
 
-:meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``,
-another format, tantivy cannot open it, a segment file whose checksum is not the one recorded
-when it was written, or a document count that is not the recorded one) with
+:meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``, a
+format this version does not read, tantivy cannot open it, a segment file whose checksum is not
+the one recorded when it was written, or a document count that is not the recorded one) with
 :class:`IndexUnusable`; :func:`open_or_build` then rebuilds it from the store. Checksums are
 needed because tantivy reads most of a segment lazily: 4 KB flipped in the middle of a
 ``.term`` or ``.store`` file passed its own checks, and later searches panicked (a Rust panic
