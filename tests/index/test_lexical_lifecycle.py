@@ -15,7 +15,7 @@ import tantivy
 from dailypapers.index.backends.local import LocalBackend
 from dailypapers.index.lexical.index import (
     FORMAT,
-    MAX_SEGMENTS,
+    MAX_ADDED_SEGMENTS,
     PARAMS,
     REBUILD_MIN_AGE,
     IndexUnusable,
@@ -253,18 +253,22 @@ def test_an_older_format_is_searched_until_the_job_rebuilds_it(
 
 
 def test_too_many_segments_are_rebuilt_into_one(sqlite_store: Store, settings_env: Path) -> None:
-    """Each update of new papers writes a segment; past MAX_SEGMENTS, in a build older
-    than REBUILD_MIN_AGE, the index job rebuilds instead (one segment), and not sooner."""
+    """Each update of new papers writes a segment; past MAX_ADDED_SEGMENTS more than the
+    build's, in a build older than REBUILD_MIN_AGE, the index job rebuilds instead (one
+    segment), and not sooner."""
     settings = get_settings()
     path = index_path(settings.data_dir)
-    papers = [make_record(f"2504.{n:05d}", f"Paper number {n}") for n in range(MAX_SEGMENTS + 2)]
+    papers = [
+        make_record(f"2504.{n:05d}", f"Paper number {n}") for n in range(MAX_ADDED_SEGMENTS + 3)
+    ]
     with sqlite_store.write() as connection:
         upsert_papers(connection, papers)
     index = build(path, [doc(papers[0].arxiv_id, papers[0].title)])
     for hours, paper in enumerate(papers[1:], start=1):  # a day's papers each, say
         index.update([doc(paper.arxiv_id, paper.title, updated_at=T0 + timedelta(hours=hours))])
     index = LexicalIndex.open(path)
-    assert index.segments > MAX_SEGMENTS and len(index) == len(papers)
+    assert index.params.built_segments == 1 and len(index) == len(papers)
+    assert index.segments > 1 + MAX_ADDED_SEGMENTS
     assert rebuild_reason(index) is None  # built just now
     later = index.params.built_at + REBUILD_MIN_AGE
     assert rebuild_reason(index, later) == f"{index.segments} segments"
@@ -272,8 +276,33 @@ def test_too_many_segments_are_rebuilt_into_one(sqlite_store: Store, settings_en
     updated = LocalBackend().update(sqlite_store, settings, None, lambda *_: None)
     assert updated.lexical_rebuilt and updated.lexical_papers == len(papers)
     rebuilt = LexicalIndex.open(path)
-    assert rebuilt.segments == 1 and rebuild_reason(rebuilt) is None
+    assert rebuilt.segments == rebuilt.params.built_segments == 1
+    assert rebuild_reason(rebuilt) is None
     assert sorted(pid for pid, _ in rebuilt.search("paper number")) == [p.arxiv_id for p in papers]
+
+
+def test_a_corpus_built_in_several_segments_is_not_rebuilt_for_them(tmp_path: Path) -> None:
+    """A build too large for one segment (here: the least memory) records how many it wrote;
+    only segments added by updates beyond those count, else every build would be redone."""
+    corpus = [doc(f"2501.{n:05d}", f"Claim {n}", "bone density " * 200) for n in range(3000)]
+    index = build(tmp_path / "lexical", corpus, memory_bytes=15_000_000)
+    assert index.segments > 1 + MAX_ADDED_SEGMENTS
+    assert index.params.built_segments == index.segments
+    later = index.params.built_at + REBUILD_MIN_AGE
+    assert rebuild_reason(index, later) is None
+    for hours in range(1, MAX_ADDED_SEGMENTS + 2):
+        index.update([doc(f"2502.{hours:05d}", "New", updated_at=T0 + timedelta(hours=hours))])
+    added = index.segments - index.params.built_segments
+    assert (
+        added > MAX_ADDED_SEGMENTS and rebuild_reason(index, later) == f"{index.segments} segments"
+    )
+
+
+def test_params_of_older_versions_count_one_built_segment(built: Path) -> None:
+    params = json.loads((built / PARAMS).read_text())
+    del params["built_segments"]
+    (built / PARAMS).write_text(json.dumps(params))
+    assert LexicalIndex.open(built).params.built_segments == 1
 
 
 def test_build_from_documents_in_any_directory(tmp_path: Path) -> None:

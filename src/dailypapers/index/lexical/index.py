@@ -65,14 +65,15 @@ FORMAT: Final = 2
 # stored documents) until the index job rebuilds them in :data:`FORMAT`.
 OLDEST_FORMAT: Final = 1
 LAYOUT: Final = "lexical-v1"
-# More segments than this after an update and the index job rebuilds the index (into one
-# segment), at most once per REBUILD_MIN_AGE. Each update writes a segment (and re-adds the
+# More segments than this beyond those of the build (one up to ~150,000 papers: see
+# BUILD_HEAP_BYTES) and the index job rebuilds the index, at most once per REBUILD_MIN_AGE.
+# Each update writes a segment (and re-adds the
 # last ten minutes' papers, see UPDATE_OVERLAP) and tantivy merges small segments only eight
 # at a time, so daily updates cycle through 2 to 8 segments; each one costs every query term
 # another dictionary look-up and scorer: over 74,737 papers a keyword search took 1.58 ms on
 # 1 segment, 1.80 on 3 and 2.01 on 6, while a rebuild takes about 10 s of one core
 # (BENCHMARKS.md "Search page, index half, session 13"). tantivy-py cannot merge segments.
-MAX_SEGMENTS: Final = 2
+MAX_ADDED_SEGMENTS: Final = 1
 REBUILD_MIN_AGE: Final = timedelta(hours=6)
 PARAMS: Final = "params.json"
 LOCK: Final = ".lock"
@@ -106,6 +107,7 @@ class Params:
     updated_at: datetime
     watermark: datetime | None
     generation: str
+    built_segments: int = 1  # the segments the build wrote (1 in params of older versions)
 
     def dumps(self) -> str:
         fields = asdict(self)
@@ -124,6 +126,7 @@ class Params:
             updated_at=datetime.fromisoformat(raw["updated_at"]),
             watermark=datetime.fromisoformat(watermark) if watermark else None,
             generation=str(raw["generation"]),
+            built_segments=int(raw.get("built_segments", 1)),
         )
         if params.doc_count < 0 or not params.generation.startswith("g-"):
             raise ValueError("doc_count or generation out of range")
@@ -137,13 +140,15 @@ def index_path(data_dir: Path) -> Path:
 
 def rebuild_reason(index: LexicalIndex, now: datetime | None = None) -> str | None:
     """Why the index job should rebuild ``index`` rather than update it (None: it need not):
-    an older format, or more than :data:`MAX_SEGMENTS` segments in a build older than
-    :data:`REBUILD_MIN_AGE`. A rebuild is a new generation, so servers search the index as
-    it was until then."""
+    an older format, or more than :data:`MAX_ADDED_SEGMENTS` segments beyond the build's in
+    a build older than :data:`REBUILD_MIN_AGE` (a rebuild cannot do better than a build, so
+    a corpus that builds into several segments is not rebuilt for them). A rebuild is a new
+    generation, so servers search the index as it was until then."""
     if index.params.format != FORMAT:
         return f"format {index.params.format} (this version writes {FORMAT})"
     segments = index.segments
-    if segments > MAX_SEGMENTS and (now or _now()) - index.params.built_at >= REBUILD_MIN_AGE:
+    added = segments - index.params.built_segments
+    if added > MAX_ADDED_SEGMENTS and (now or _now()) - index.params.built_at >= REBUILD_MIN_AGE:
         return f"{segments} segments"
     return None
 
@@ -528,6 +533,8 @@ def build(
                 writer.commit()
             finally:
                 writer.wait_merging_threads()  # the writer's threads end, even after a failure
+            index.reload()
+            segments = int(index.searcher().num_segments)
             record_checksums(temp)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
@@ -538,7 +545,7 @@ def build(
         except IndexUnusable:
             previous = set()
         now = _now()
-        params = Params(FORMAT, count, now, now, watermark, generation)
+        params = Params(FORMAT, count, now, now, watermark, generation, max(segments, 1))
         _write_params(path, params)
         _remove_stale(path, {generation} | previous)
     return LexicalIndex.open(path)
