@@ -67,12 +67,12 @@ OLDEST_FORMAT: Final = 1
 LAYOUT: Final = "lexical-v1"
 # More segments than this beyond those of the build (one up to ~150,000 papers: see
 # BUILD_HEAP_BYTES) and the index job rebuilds the index, at most once per REBUILD_MIN_AGE.
-# Each update writes a segment (and re-adds the
-# last ten minutes' papers, see UPDATE_OVERLAP) and tantivy merges small segments only eight
-# at a time, so daily updates cycle through 2 to 8 segments; each one costs every query term
-# another dictionary look-up and scorer: over 74,737 papers a keyword search took 1.58 ms on
-# 1 segment, 1.80 on 3 and 2.01 on 6, while a rebuild takes about 10 s of one core
-# (BENCHMARKS.md "Search page, index half, session 13"). tantivy-py cannot merge segments.
+# Each update writes a segment (and re-adds the last ten minutes' papers, see UPDATE_OVERLAP)
+# and tantivy merges small segments only eight at a time, so daily updates cycle through 2 to
+# 8 segments; each one costs every query term another dictionary look-up and scorer: over
+# 74,737 papers a keyword search took 1.58 ms on 1 segment, 1.80 on 3 and 2.01 on 6, while a
+# rebuild takes about 15 s of one core (BENCHMARKS.md "Search page, index half, session 13").
+# tantivy-py cannot merge segments.
 MAX_ADDED_SEGMENTS: Final = 1
 REBUILD_MIN_AGE: Final = timedelta(hours=6)
 PARAMS: Final = "params.json"
