@@ -9,7 +9,7 @@ both meet the same load within a second of each other. Prints, per endpoint, the
 CPU per request over the rounds for each tree and the median of the paired ratios::
 
     .venv/bin/python -m benchmarks.web_cpu_pair --work DIR --before /tmp/base/src \\
-        [--after src] [--rounds 12] [--requests 100] [--only NAME ...]
+        [--after src] [--after-work DIR] [--rounds 12] [--requests 100] [--only NAME ...]
 
 Give the trees as absolute paths or relative to the current directory (they are made
 absolute: the workers import ``dailypapers`` from them). The workers import this
@@ -115,7 +115,7 @@ def compare(options: argparse.Namespace) -> str:
     names = [e.name for e in web_cpu.chosen(options.only) if options.only or "search" not in e.name]
     sides = {
         "before": Worker(options.before.resolve(), options.work),
-        "after": Worker(options.after.resolve(), options.work),
+        "after": Worker(options.after.resolve(), options.after_work or options.work),
     }
     times: dict[tuple[str, str], list[float]] = {(n, s): [] for n in names for s in sides}
     rng = random.Random(SEED)
@@ -149,6 +149,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="data dir with the papers")
     parser.add_argument("--before", type=Path, help="the base tree's src folder")
     parser.add_argument("--after", type=Path, default=ROOT / "src", help="default: this one")
+    parser.add_argument(
+        "--after-work",
+        type=Path,
+        help="the after tree's data dir, when it differs (the same papers, an index it rebuilt)",
+    )
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--only", action="append", help="endpoints whose name holds this")

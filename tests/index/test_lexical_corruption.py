@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,12 +86,15 @@ def test_flipped_bytes_are_refused_at_open(
         LexicalIndex.open(path)
 
 
-@pytest.mark.parametrize("suffix", [".store", ".term"])
+@pytest.mark.parametrize("suffix", [".store", ".term", ".fast"])
 def test_damage_after_opening_is_index_unusable_never_a_panic(
     tmp_path: Path, listing: list[PaperRecord], suffix: str
 ) -> None:
     path = tmp_path / "lexical"
-    index = build(path, _documents(listing))
+    documents = _documents(listing)
+    if suffix == ".store":  # a hit's stored document is read only for an id without a number
+        documents = [replace(d, id=f"x-{d.id}") for d in documents]
+    index = build(path, documents)
     flip_middle(segment_file(path, suffix))
     failed = 0
     for query in QUERIES:
@@ -98,7 +102,9 @@ def test_damage_after_opening_is_index_unusable_never_a_panic(
             index.search(query)
         except IndexUnusable:  # anything else (a PanicException) fails the test
             failed += 1
-    assert failed >= 1
+    # A fast column has no check of its own when read: damage to the hits' id numbers after
+    # opening goes unnoticed (ids out of range aside) until the next opening's checksums.
+    assert failed >= 1 or suffix == ".fast"
 
 
 def test_an_index_without_checksums_is_rebuilt(tmp_path: Path, sqlite_store: Store) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dailypapers.index.lexical.index import LexicalIndex, build
-from dailypapers.index.lexical.typos import WordSet, alphabet_of, one_edit
+from dailypapers.index.lexical.typos import WordSet, alphabet_of, one_edit, one_edit_candidates
 from tests.index.lexical_corpus import doc
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -28,6 +30,23 @@ def test_one_edit_covers_every_kind_of_edit() -> None:
     assert {"grapj", "braph"} <= variants  # substitutions
     assert {"graphs", "agraph", "graaph"} <= variants  # insertions
     assert "gaprh" not in variants and "grphs" not in variants  # two edits
+
+
+def reference_one_edit(word: str, alphabet: str) -> set[str]:
+    """Norvig's four set comprehensions: what ``one_edit`` must give."""
+    letters = set(alphabet) | set(word)
+    splits = [(word[:cut], word[cut:]) for cut in range(len(word) + 1)]
+    deletions = {head + tail[1:] for head, tail in splits if tail}
+    swaps = {head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1}
+    substitutions = {head + c + tail[1:] for head, tail in splits if tail for c in letters}
+    insertions = {head + c + tail for head, tail in splits for c in letters}
+    return {word} | deletions | swaps | substitutions | insertions
+
+
+@given(st.text(alphabet="abcxyzé{}1", max_size=9), st.text(alphabet="abcdeé{", max_size=4))
+def test_one_edit_is_the_four_edits(word: str, alphabet: str) -> None:
+    assert one_edit(word, alphabet) == reference_one_edit(word, alphabet)
+    assert set(one_edit_candidates(word, alphabet)) == one_edit(word, alphabet)
 
 
 def test_near_finds_words_one_edit_away_only() -> None:

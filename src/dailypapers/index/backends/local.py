@@ -1,10 +1,11 @@
 """The ``local`` search backend: tantivy BM25 files and a usearch HNSW index on disk.
 
-Files under ``DATA_DIR/index/``: ``lexical-v<N>/`` (:mod:`dailypapers.index.lexical.index`)
+Files under ``DATA_DIR/index/``: ``lexical-v1/`` (:mod:`dailypapers.index.lexical.index`)
 and ``dense-<model>/`` (:mod:`dailypapers.index.dense.ann`). ``update`` updates the lexical
-index incrementally (rebuilt when unusable) and grows the dense one from the stored vectors;
-``open`` only opens them, so a web server never builds: with no dense index it serves
-keyword search, with no lexical index it says the index is not built yet.
+index incrementally (rebuilt when unusable, of an older format or in too many segments)
+and grows the dense one from the stored vectors; ``open`` only opens them, so a web server
+never builds: with no dense index it serves keyword search, with no lexical index it says
+the index is not built yet.
 """
 
 from __future__ import annotations
@@ -118,13 +119,25 @@ def _open_dense(
 
 
 def _update_lexical(store: Store, settings: Settings, progress: StepProgress) -> tuple[int, bool]:
-    """Update the lexical index from the store, or rebuild it when it cannot be used."""
+    """Update the lexical index from the store, or rebuild it when it cannot be used, is of
+    an older format or is in too many segments (:func:`~dailypapers.index.lexical.index.
+    rebuild_reason`). A rebuild is a new generation: servers search the index as it was
+    until it is in place, so an upgraded site never goes without keyword search."""
     path = lexical.index_path(settings.data_dir)
     path.mkdir(parents=True, exist_ok=True)
+
+    def counted(papers: int) -> None:
+        progress("lexical", papers, None)
+
     try:
         index = lexical.LexicalIndex.open(path)
     except lexical.IndexUnusable:
-        rebuilt = lexical.build_from_store(store, path, lambda n: progress("lexical", n, None))
-        return len(rebuilt), True
-    lexical.update_from_store(index, store, lambda n: progress("lexical", n, None))
-    return len(lexical.LexicalIndex.open(path)), False
+        return len(lexical.build_from_store(store, path, counted)), True
+    if (why := lexical.rebuild_reason(index)) is None:
+        lexical.update_from_store(index, store, counted)
+        index = lexical.LexicalIndex.open(path)
+        why = lexical.rebuild_reason(index)
+    if why is None:
+        return len(index), False
+    log.info("rebuilding the keyword index: %s", why)
+    return len(lexical.build_from_store(store, path, counted)), True

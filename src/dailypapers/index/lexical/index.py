@@ -1,25 +1,30 @@
 """The lexical (BM25) index on disk: build, update, open, search.
 
-Layout: ``DATA_DIR/index/lexical-v<FORMAT>/`` holds ``params.json`` (format, document count,
-build and update times, the update watermark, and which generation is current) and one or two
-generation directories of tantivy files. A full build writes a new generation under a temp
-name, renames it into place and then replaces ``params.json`` (an atomic rename), so a reader
-sees the old index or the new one, never half of one; the previous generation is kept so that
-readers still on it keep working until they :meth:`LexicalIndex.refresh`. An incremental
-update deletes and re-adds the changed papers in the current generation and commits once
-(tantivy commits atomically), then records the new count and watermark in ``params.json``; a
-crash between the two leaves a count that does not match, which :meth:`LexicalIndex.open`
+Layout: ``DATA_DIR/index/lexical-v1/`` (``v1``: this layout) holds ``params.json`` (format,
+document count, build and update times, the update watermark, and which generation is current)
+and one or two generation directories of tantivy files. A full build writes a new generation
+under a temp name, renames it into place and then replaces ``params.json`` (an atomic rename),
+so a reader sees the old index or the new one, never half of one; the previous generation is
+kept so that readers still on it keep working until they :meth:`LexicalIndex.refresh`. An
+incremental update deletes and re-adds the changed papers in the current generation and commits
+once (tantivy commits atomically), then records the new count and watermark in ``params.json``;
+a crash between the two leaves a count that does not match, which :meth:`LexicalIndex.open`
 refuses, so the index is rebuilt rather than trusted. Writers take a lock file (POSIX
 ``flock``), so one writes at a time.
 
-:meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``,
-another format, tantivy cannot open it, a segment file whose checksum is not the one recorded
-when it was written, or a document count that is not the recorded one) with
+:meth:`LexicalIndex.open` refuses an index it cannot trust (no or unreadable ``params.json``, a
+format this version does not read, tantivy cannot open it, a segment file whose checksum is not
+the one recorded when it was written, or a document count that is not the recorded one) with
 :class:`IndexUnusable`; :func:`open_or_build` then rebuilds it from the store. Checksums are
 needed because tantivy reads most of a segment lazily: 4 KB flipped in the middle of a
 ``.term`` or ``.store`` file passed its own checks, and later searches panicked (a Rust panic
 arrives as ``pyo3_runtime.PanicException``, a BaseException). A panic or error met while
 searching is :class:`IndexUnusable` too, so callers fall back rather than fail.
+
+The format (:data:`FORMAT`, in ``params.json``) is what a generation's tantivy files hold.
+An older readable one (:data:`OLDEST_FORMAT` on) is still opened and searched, so an upgraded
+site keeps its keyword search; the index job rebuilds it in the current format (a new
+generation, switched to as any build is: :func:`is_current`) and never updates it in place.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from dailypapers.index.lexical.query import build_query, parse_query, typo_stems
 from dailypapers.index.lexical.schema import (
     TEXT_FIELDS,
     build_schema,
+    number_id,
     register_analyzers,
     to_tantivy,
 )
@@ -53,7 +59,22 @@ from dailypapers.index.lexical.typos import Vocabulary
 from dailypapers.store import Store
 from dailypapers.store.documents import Document, iter_documents
 
-FORMAT: Final = 1
+# 2: the ``id_number`` fast field (a hit's id without reading its stored document).
+FORMAT: Final = 2
+# Generations of formats from this one on are opened and searched (1: ids read from the
+# stored documents) until the index job rebuilds them in :data:`FORMAT`.
+OLDEST_FORMAT: Final = 1
+LAYOUT: Final = "lexical-v1"
+# More segments than this beyond those of the build (one up to ~150,000 papers: see
+# BUILD_HEAP_BYTES) and the index job rebuilds the index, at most once per REBUILD_MIN_AGE.
+# Each update writes a segment (and re-adds the last ten minutes' papers, see UPDATE_OVERLAP)
+# and tantivy merges small segments only eight at a time, so daily updates cycle through 2 to
+# 8 segments; each one costs every query term another dictionary look-up and scorer: over
+# 74,737 papers a keyword search took 1.58 ms on 1 segment, 1.80 on 3 and 2.01 on 6, while a
+# rebuild takes about 15 s of one core (BENCHMARKS.md "Search page, index half, session 13").
+# tantivy-py cannot merge segments.
+MAX_ADDED_SEGMENTS: Final = 1
+REBUILD_MIN_AGE: Final = timedelta(hours=6)
 PARAMS: Final = "params.json"
 LOCK: Final = ".lock"
 CHECKSUMS: Final = "checksums.json"  # in each generation: segment file name -> size:crc32
@@ -86,6 +107,7 @@ class Params:
     updated_at: datetime
     watermark: datetime | None
     generation: str
+    built_segments: int = 1  # the segments the build wrote (1 in params of older versions)
 
     def dumps(self) -> str:
         fields = asdict(self)
@@ -104,6 +126,7 @@ class Params:
             updated_at=datetime.fromisoformat(raw["updated_at"]),
             watermark=datetime.fromisoformat(watermark) if watermark else None,
             generation=str(raw["generation"]),
+            built_segments=int(raw.get("built_segments", 1)),
         )
         if params.doc_count < 0 or not params.generation.startswith("g-"):
             raise ValueError("doc_count or generation out of range")
@@ -111,8 +134,23 @@ class Params:
 
 
 def index_path(data_dir: Path) -> Path:
-    """Where the lexical index of an installation lives."""
-    return data_dir / "index" / f"lexical-v{FORMAT}"
+    """Where the lexical index of an installation lives (whatever its format)."""
+    return data_dir / "index" / LAYOUT
+
+
+def rebuild_reason(index: LexicalIndex, now: datetime | None = None) -> str | None:
+    """Why the index job should rebuild ``index`` rather than update it (None: it need not):
+    an older format, or more than :data:`MAX_ADDED_SEGMENTS` segments beyond the build's in
+    a build older than :data:`REBUILD_MIN_AGE` (a rebuild cannot do better than a build, so
+    a corpus that builds into several segments is not rebuilt for them). A rebuild is a new
+    generation, so servers search the index as it was until then."""
+    if index.params.format != FORMAT:
+        return f"format {index.params.format} (this version writes {FORMAT})"
+    segments = index.segments
+    added = segments - index.params.built_segments
+    if added > MAX_ADDED_SEGMENTS and (now or _now()) - index.params.built_at >= REBUILD_MIN_AGE:
+        return f"{segments} segments"
+    return None
 
 
 def _now() -> datetime:
@@ -130,8 +168,10 @@ def _read_params(path: Path) -> Params:
         params = Params.loads(text)
     except (ValueError, KeyError, TypeError) as error:
         raise IndexUnusable(f"{path / PARAMS} is not valid: {error}") from error
-    if params.format != FORMAT:
-        raise IndexUnusable(f"{path} has format {params.format}; this version reads {FORMAT}")
+    if not OLDEST_FORMAT <= params.format <= FORMAT:
+        raise IndexUnusable(
+            f"{path} has format {params.format}; this version reads {OLDEST_FORMAT} to {FORMAT}"
+        )
     return params
 
 
@@ -218,7 +258,7 @@ def verify_checksums(directory: Path) -> None:
             raise IndexUnusable(f"{directory / str(name)} is damaged (its checksum changed)")
 
 
-def _probe(searcher: tantivy.Searcher) -> None:
+def _probe(searcher: tantivy.Searcher, numbered: bool) -> None:
     """Touch every field's files: tantivy opens some (positions, say) only when first used."""
     for field in ("id", "title", "abstract", "authors", "author_key", "categories"):
         searcher.doc_freq(field, "probe")
@@ -226,6 +266,8 @@ def _probe(searcher: tantivy.Searcher) -> None:
     searcher.doc_freq("has_code", True)
     for _score, address in searcher.search(tantivy.Query.all_query(), limit=1).hits:
         searcher.doc(address)
+        if numbered:
+            searcher.fast_field_values("id_number", [address])
 
 
 def _merged(
@@ -247,13 +289,32 @@ def _merged(
     return [hit for _key, hit in best[:k]]
 
 
+def _ids(
+    searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress], numbered: bool = True
+) -> list[str]:
+    """The paper ids of ``addresses``; ``numbered`` (format 2 on): from the ``id_number``
+    fast field (a column read:
+    0.01 ms for 100 hits), or the stored document for an id that has no number (about 1 µs
+    each, 0.1 ms for 100: BENCHMARKS.md "Search page margin, session 12")."""
+    if not numbered:
+        return [searcher.doc(address)["id"][0] for address in addresses]
+    # An unsigned column: ints (None for a segment without it), whatever the stub says.
+    numbers: list[Any] = searcher.fast_field_values("id_number", addresses)
+    return [
+        number_id(number)
+        if number  # not NO_NUMBER (0) nor None (a segment without the column)
+        else searcher.doc(address)["id"][0]
+        for number, address in zip(numbers, addresses, strict=True)
+    ]
+
+
 def _open_tantivy(path: Path, params: Params) -> tantivy.Index:
     try:
         index = tantivy.Index.open(str(path / params.generation))
         register_analyzers(index)
         index.reload()
         searcher = index.searcher()
-        _probe(searcher)
+        _probe(searcher, params.format >= 2)
         found = searcher.num_docs
     except BaseException as error:
         if not isinstance(error, ValueError | OSError) and not _is_panic(error):
@@ -273,6 +334,7 @@ class LexicalIndex:
         self.params = params
         self._index = index
         self._schema = index.schema
+        self._numbered = params.format >= 2  # hits' ids from the id_number column
         # The index's words for typos, read at the first query that needs them (a walk of
         # three term dictionaries, 0.2 to 0.3 s for 75,000 papers) and again after a refresh.
         self._vocabulary: Vocabulary | None = None
@@ -293,6 +355,11 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return self.params.doc_count
+
+    @property
+    def segments(self) -> int:
+        """How many tantivy segments the index is in (each costs every search a little)."""
+        return int(self._index.searcher().num_segments)
 
     def search(
         self, text: str, k: int = 100, filters: Filters | None = None
@@ -329,7 +396,8 @@ class LexicalIndex:
             hits = searcher.search(built.query, limit=k, count=False).hits
         else:
             return [], built.typos
-        return [(searcher.doc(address)["id"][0], score) for score, address in hits], built.typos
+        ids = _ids(searcher, [address for _score, address in hits], self._numbered)
+        return list(zip(ids, [score for score, _address in hits], strict=True)), built.typos
 
     def typos(self, text: str) -> frozenset[str]:
         """The stems of ``text``'s words that a search for it forgives as typos (matching
@@ -375,7 +443,10 @@ class LexicalIndex:
             self._vocabulary = None  # new papers bring new words
             return False
         fresh = LexicalIndex.open(self.path)
+        # The index before its format: a search between the two reads a newer format's ids
+        # from the stored documents, which every format keeps.
         self.params, self._index, self._schema = fresh.params, fresh._index, fresh._schema
+        self._numbered = fresh._numbered
         self._vocabulary = None
         return True
 
@@ -387,6 +458,8 @@ class LexicalIndex:
             if current.generation != self.params.generation:
                 self.refresh()
                 current = self.params
+            if current.format != FORMAT:  # its schema lacks fields this version writes
+                raise IndexUnusable(f"{self.path} has format {current.format}: rebuild it")
             writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
             try:
                 count, watermark = _write_documents(writer, documents, progress, replace_ids=True)
@@ -460,6 +533,8 @@ def build(
                 writer.commit()
             finally:
                 writer.wait_merging_threads()  # the writer's threads end, even after a failure
+            index.reload()
+            segments = int(index.searcher().num_segments)
             record_checksums(temp)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
@@ -470,7 +545,7 @@ def build(
         except IndexUnusable:
             previous = set()
         now = _now()
-        params = Params(FORMAT, count, now, now, watermark, generation)
+        params = Params(FORMAT, count, now, now, watermark, generation, max(segments, 1))
         _write_params(path, params)
         _remove_stale(path, {generation} | previous)
     return LexicalIndex.open(path)

