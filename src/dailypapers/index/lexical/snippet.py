@@ -280,13 +280,18 @@ class Marker:
         tokens = [
             [] if plain else _tokens(text) for text, plain in zip(texts, is_ascii, strict=True)
         ]
-        present = [{span[TERM] for span in text} for text in spans]
-        for index, triples in enumerate(tokens):
-            present[index].update(term for _, _, term in triples)
-        # A term in more texts of the page than the search forgives is a word the papers
-        # use: the search took it as it is (see the class).
-        texts_with = Counter(term for here in present for term in here)
-        fuzzy = [(t, limit) for t, limit in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
+        # Each text's query terms and the fuzzy terms the page rule keeps: only needed when
+        # some query term may mark near words (most queries have none: a page then skips them).
+        present: list[set[str]] = []
+        fuzzy: list[tuple[str, int]] = []
+        if self._fuzzy:
+            present = [{span[TERM] for span in text} for text in spans]
+            for index, triples in enumerate(tokens):
+                present[index].update(term for _, _, term in triples)
+            # A term in more texts of the page than the search forgives is a word the papers
+            # use: the search took it as it is (see the class).
+            texts_with = Counter(term for here in present for term in here)
+            fuzzy = [(t, n) for t, n in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
         if fuzzy and any(is_ascii):
             chosen = [index for index, plain in enumerate(is_ascii) if plain]
             fuzzy_matches = self._fuzzy_matches if self._neighbours is None else self._near_in_index
@@ -296,7 +301,9 @@ class Marker:
                     spans[index] = sorted(spans[index] + extra)
         for index, triples in enumerate(tokens):
             if not is_ascii[index]:
-                hits = self._hits(present[index], fuzzy)
+                # Such a text has no spans yet: its terms are its words'.
+                here = present[index] if present else {term for _, _, term in triples}
+                hits = self._hits(here, fuzzy)
                 spans[index] = [
                     (start, end, hit)
                     for start, end, term in triples
