@@ -204,3 +204,16 @@ def test_the_index_neighbours_are_used_for_typos() -> None:
     # An index that holds no near stem: nothing near is marked.
     nothing = Marker("models transfomer", {"transfom"}, lambda _stem: [])
     assert nothing.snippets(page) == ["A modal logic of transformers.", "Data."]
+
+
+def test_a_page_without_forgiven_typos_marks_its_non_ascii_texts() -> None:
+    # With no term that may mark near words, the page rule is skipped: a non-ASCII text
+    # (cut by tantivy's tokenizer) is still marked by its own words' terms, as alone.
+    page = ["Transformers for data.", "Des mod\u00e8les: transformers et donn\u00e9es, data."]
+    marker = Marker("transformer data", typos=frozenset())
+    assert marker.snippets(page) == [
+        "<mark>Transformers</mark> for <mark>data</mark>.",
+        "Des mod\u00e8les: <mark>transformers</mark> et donn\u00e9es, <mark>data</mark>.",
+    ]
+    assert marker.snippets(page) == [marker.snippet(text) for text in page]
+    assert Marker("transformer data").snippets(page) == marker.snippets(page)

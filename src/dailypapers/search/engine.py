@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from operator import itemgetter
 from typing import Protocol
 
 import numpy as np
@@ -192,9 +193,10 @@ class SearchEngine:
         ranked, used_mode, typos = self._retrieve(text, request.mode, request.filters, notes)
         # An index can be a little ahead of the catalog (a paper indexed after it was loaded).
         known = self.catalog.entries  # the dict itself: a method call per hit cost more
-        ranked = [(pid, score) for pid, score in ranked if pid in known]
+        ranked = [found for found in ranked if found[0] in known]  # the pairs kept, not remade
         exact = self._exact_matches(text, ranked, request.filters)
-        ordered = exact + [pid for pid, _score in ranked if pid not in exact]
+        ids = map(itemgetter(0), ranked)
+        ordered = exact + [pid for pid in ids if pid not in exact] if exact else list(ids)
         if request.sort == "newest":
             entries = self.catalog.entries
             ordered.sort(key=lambda pid: entries[pid].day or date.min, reverse=True)

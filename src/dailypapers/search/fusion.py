@@ -30,12 +30,15 @@ RRF_K = 60
 def _sorted(scores: dict[str, float]) -> list[tuple[str, float]]:
     """Best score first, equal scores by id (so that results are deterministic): sorted by
     id, then by score alone, which keeps the id order of equal scores (a stable sort, also
-    reversed). Two sorts in C: a key tuple made in Python per paper cost twice as much."""
-    ordered = sorted(scores.items())
+    reversed). Two sorts in C: a key tuple made in Python per paper cost twice as much. The
+    first sorts by the id alone (each is there once): comparing the pairs themselves cost
+    twice as much again (72 against 34 µs for 190 papers)."""
+    ordered = sorted(scores.items(), key=_ID)
     ordered.sort(key=_SCORE, reverse=True)
     return ordered
 
 
+_ID = itemgetter(0)
 _SCORE = itemgetter(1)
 
 

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from itertools import repeat
-from typing import NamedTuple
+from typing import Final
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
@@ -38,11 +38,14 @@ from dailypapers.index.lexical.schema import STEMMED, analyzer, printable
 ELLIPSIS = "\u2026"
 
 
-class _Span(NamedTuple):
-    # A tuple: a page makes a few hundred of them, and a frozen dataclass cost 1 µs each.
-    start: int
-    end: int
-    term: str
+# A marked word: its start and end offsets in the text and the query term it marks. A plain
+# tuple, read by index (START, END, TERM): a page makes a few hundred of them, and a
+# NamedTuple's constructor and attributes are Python-level calls (a page's snippets cost 8 %
+# less without them, BENCHMARKS.md "Search page, Python half, session 13").
+_Span = tuple[int, int, str]
+START: Final = 0
+END: Final = 1
+TERM: Final = 2
 
 
 @lru_cache(maxsize=256)
@@ -190,7 +193,7 @@ class Marker:
                 if term is _UNKNOWN:
                     term = _learn(word)
                 if term in wanted:
-                    spans.append(_Span(at, end - 1, term))
+                    spans.append((at, end - 1, term))
                 at = find(needle, end)
         spans.sort()
         return spans
@@ -224,7 +227,7 @@ class Marker:
                         else next((term for term in targets if term not in here), None)
                     )
                     if mark is not None:
-                        spans.append(_Span(at, end - 1, mark))
+                        spans.append((at, end - 1, mark))
                     at = text.find(needle, end)
             spans.sort()
             result.append(spans)
@@ -254,12 +257,12 @@ class Marker:
         ]
         result = []
         for text, here in zip(padded, present, strict=True):
-            spans = []
+            spans: list[_Span] = []
             for needle, targets in needles:
                 mark = next((term for term in targets if term not in here), None)
                 at = -1 if mark is None else text.find(needle)
                 while at >= 0:
-                    spans.append(_Span(at, at + len(needle) - 2, mark))  # type: ignore[arg-type]
+                    spans.append((at, at + len(needle) - 2, mark))  # type: ignore[arg-type]
                     at = text.find(needle, at + len(needle) - 1)
             result.append(spans)
         return result
@@ -277,13 +280,18 @@ class Marker:
         tokens = [
             [] if plain else _tokens(text) for text, plain in zip(texts, is_ascii, strict=True)
         ]
-        present = [{span.term for span in text} for text in spans]
-        for index, triples in enumerate(tokens):
-            present[index].update(term for _, _, term in triples)
-        # A term in more texts of the page than the search forgives is a word the papers
-        # use: the search took it as it is (see the class).
-        texts_with = Counter(term for here in present for term in here)
-        fuzzy = [(t, limit) for t, limit in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
+        # Each text's query terms and the fuzzy terms the page rule keeps: only needed when
+        # some query term may mark near words (most queries have none: a page then skips them).
+        present: list[set[str]] = []
+        fuzzy: list[tuple[str, int]] = []
+        if self._fuzzy:
+            present = [{span[TERM] for span in text} for text in spans]
+            for index, triples in enumerate(tokens):
+                present[index].update(term for _, _, term in triples)
+            # A term in more texts of the page than the search forgives is a word the papers
+            # use: the search took it as it is (see the class).
+            texts_with = Counter(term for here in present for term in here)
+            fuzzy = [(t, n) for t, n in self._fuzzy if texts_with[t] <= FUZZY_MAX_DOC_FREQ]
         if fuzzy and any(is_ascii):
             chosen = [index for index, plain in enumerate(is_ascii) if plain]
             fuzzy_matches = self._fuzzy_matches if self._neighbours is None else self._near_in_index
@@ -293,9 +301,11 @@ class Marker:
                     spans[index] = sorted(spans[index] + extra)
         for index, triples in enumerate(tokens):
             if not is_ascii[index]:
-                hits = self._hits(present[index], fuzzy)
+                # Such a text has no spans yet: its terms are its words'.
+                here = present[index] if present else {term for _, _, term in triples}
+                hits = self._hits(here, fuzzy)
                 spans[index] = [
-                    _Span(start, end, hit)
+                    (start, end, hit)
                     for start, end, term in triples
                     if (hit := hits.get(term)) is not None
                 ]
@@ -335,7 +345,7 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 def _snippet(text: str, spans: list[_Span], max_chars: int) -> str:
     if spans:
         first, last = _best_window(spans, max_chars)
-        start, end = _cut(text, spans[first].start, spans[last].end, max_chars)
+        start, end = _cut(text, spans[first][START], spans[last][END], max_chars)
     else:
         start, end = _cut(text, 0, 0, max_chars)
     return _render(text, start, end, spans)
@@ -343,25 +353,29 @@ def _snippet(text: str, spans: list[_Span], max_chars: int) -> str:
 
 def _best_window(spans: list[_Span], max_chars: int) -> tuple[int, int]:
     """The first and last span of the window with the most distinct terms (earliest wins)."""
-    best, best_count, last = (0, 0), 0, -1
+    starts = [span[START] for span in spans]
+    ends = [span[END] for span in spans]
+    terms = [span[TERM] for span in spans]
     # No later window can hold more than every term: the first that does is the answer.
-    distinct = len({span.term for span in spans})
+    distinct = len(set(terms))
+    best, best_count, last, count = (0, 0), 0, -1, len(spans)
     counts: dict[str, int] = {}  # the terms of spans[first : last + 1]
-    for first, span in enumerate(spans):
+    for first, term in enumerate(terms):
         if last < first:
             last = first
-            counts[span.term] = counts.get(span.term, 0) + 1
-        while last + 1 < len(spans) and spans[last + 1].end - span.start <= max_chars:
+            counts[term] = counts.get(term, 0) + 1
+        limit = starts[first] + max_chars  # a window's spans end at most here
+        while last + 1 < count and ends[last + 1] <= limit:
             last += 1
-            counts[spans[last].term] = counts.get(spans[last].term, 0) + 1
+            counts[terms[last]] = counts.get(terms[last], 0) + 1
         if len(counts) > best_count:
             best, best_count = (first, last), len(counts)
             if best_count == distinct:
                 break
-        if counts[span.term] == 1:
-            del counts[span.term]
+        if counts[term] == 1:
+            del counts[term]
         else:
-            counts[span.term] -= 1
+            counts[term] -= 1
     return best
 
 
@@ -390,12 +404,11 @@ def _render(text: str, start: int, end: int, spans: list[_Span]) -> str:
     escape = html.escape if _SPECIAL.search(text, start, end) else str
     pieces = [ELLIPSIS if start > 0 else ""]
     at = start
-    for span in spans:
-        if span.start < at or span.end > end:
+    for low, high, _term in spans:
+        if low < at or high > end:
             continue
-        pieces += [escape(text[at : span.start]), "<mark>"]
-        pieces += [escape(text[span.start : span.end]), "</mark>"]
-        at = span.end
+        pieces += [escape(text[at:low]), "<mark>", escape(text[low:high]), "</mark>"]
+        at = high
     pieces += [escape(text[at:end]), ELLIPSIS if end < len(text) else ""]
     return "".join(pieces).strip()
 
