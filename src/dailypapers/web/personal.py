@@ -427,8 +427,8 @@ class Plan:
     page asks for it (``places``, :meth:`fill_marked`), followed through the votes' count
     corrections of the template after that (:meth:`shifted`: a count is inside a box, never
     before its start, so a box moves by what the edits before it added), and their edits
-    made in the same join. Own comment controls are finished by a pass of :func:`merge` (``has_own``: the
-    page has own controls).
+    made in the same join. Own comment controls are finished by a pass of :func:`merge`
+    (``has_own``: the page has own controls).
     """
 
     __slots__ = (
