@@ -293,9 +293,9 @@ def _ids(
     searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress], numbered: bool = True
 ) -> list[str]:
     """The paper ids of ``addresses``; ``numbered`` (format 2 on): from the ``id_number``
-    fast field (a column read:
-    0.01 ms for 100 hits), or the stored document for an id that has no number (about 1 µs
-    each, 0.1 ms for 100: BENCHMARKS.md "Search page margin, session 12")."""
+    fast field (a column read: 0.01 ms for 100 hits), or the stored document for an id that
+    has no number (about 1 µs each, 0.1 ms for 100: BENCHMARKS.md "Search page margin,
+    session 12")."""
     if not numbered:
         return [searcher.doc(address)["id"][0] for address in addresses]
     # An unsigned column: ints (None for a segment without it), whatever the stub says.
