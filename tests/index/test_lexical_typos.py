@@ -123,3 +123,17 @@ def test_words_of_an_update_are_corrected_at_once(tmp_path: Path) -> None:
     index.update([doc("c", "Perovskite films", "Solar cells.")])
     reader.refresh()
     assert ids(reader, "perovkite") == {"c"}
+
+
+def test_neighbours_asked_again_are_the_same_and_the_memo_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    words = WordSet(frozenset(["graph", "grape", "model"]), LETTERS)
+    first = words.near("graph")
+    first.append("changed by a caller")
+    assert words.near("graph") == ["grape", "graph"]  # the memo's own list, not the caller's
+    monkeypatch.setattr("dailypapers.index.lexical.typos.NEAR_MEMO_SIZE", 2)
+    for word in ("modle", "grap", "graps", "mode"):
+        words.near(word)
+        assert len(words._near) <= 2
+    assert words.near("modle") == ["model"]
