@@ -28,6 +28,7 @@ from dailypapers.index.lexical.index import (
     build_from_store,
     index_path,
     open_or_build,
+    read_recent,
     rebuild_reason,
     record_checksums,
     update_from_store,
@@ -349,7 +350,7 @@ def test_update_of_an_unchanged_store_keeps_everything(sqlite_store: Store, tmp_
 def test_reader_sees_another_writers_update_after_refresh(built: Path) -> None:
     reader = LexicalIndex.open(built)
     writer = LexicalIndex.open(built)
-    writer.update([doc("2501.00008", "Pulsars nearby")])
+    writer.update([doc("2501.00008", "Pulsars nearby", updated_at=T0 + timedelta(seconds=1))])
     assert reader.refresh() is False
     assert reader.search("pulsars")[0][0] == "2501.00008"
     assert len(reader) == len(CORPUS)
@@ -362,3 +363,44 @@ def test_two_handles_updating_in_turn_keep_params_true(built: Path) -> None:
     reopened = LexicalIndex.open(built)
     assert len(reopened) == len(CORPUS) + 2
     assert reopened.params.watermark == T0 + timedelta(days=2)
+
+
+def test_an_update_adds_no_segment_for_papers_it_holds_as_they_are(tmp_path: Path) -> None:
+    """The overlap an update re-reads (papers changed just before the watermark) is not
+    written again when the index holds those papers as they are: a no-op update used to add
+    a segment each time. A paper committed late (a stamp inside the overlap, unseen) and a
+    paper changed again are still written."""
+    path = tmp_path / "lexical"
+    late = T0 + timedelta(minutes=5)
+    first = [doc("2501.00001", "Pulsar timing", updated_at=late),
+             doc("2501.00002", "Quasar jets", updated_at=late + timedelta(seconds=1))]  # fmt: skip
+    index = build(path, first)
+    assert set(read_recent(path, index.params.generation)) == {"2501.00001", "2501.00002"}
+    assert index.update(first) == 0
+    assert index.segments == 1 and len(index) == 2
+    unseen = doc("2501.00003", "Magnetar flares", updated_at=late - timedelta(seconds=30))
+    changed = doc("2501.00001", "Pulsar glitches", updated_at=late + timedelta(seconds=2))
+    assert index.update([*first, unseen, changed]) == 2
+    assert [hit for hit, _ in index.search("magnetar")] == ["2501.00003"]
+    assert [hit for hit, _ in index.search("glitches")] == ["2501.00001"]
+    assert index.search("timing") == [] and len(LexicalIndex.open(path)) == 3
+    assert index.update([doc("2501.00002", "Quasar jets", updated_at=late + timedelta(seconds=1)),
+                         unseen, changed]) == 0  # fmt: skip
+    assert set(read_recent(path, index.params.generation)) == {f"2501.0000{n}" for n in (1, 2, 3)}
+    assert read_recent(path, "g-another") == {}  # a rebuild's generation starts afresh
+
+
+def test_the_recent_papers_remembered_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RECENT_MAX papers in the overlap (a bulk ingest) none is remembered, and the
+    overlap is written again as before; papers older than the overlap are never kept."""
+    monkeypatch.setattr("dailypapers.index.lexical.index.RECENT_MAX", 2)
+    path = tmp_path / "lexical"
+    old = doc("2501.00009", "Old news", updated_at=T0)
+    hour = T0 + timedelta(hours=1)
+    many = [doc(f"2501.0001{n}", f"Paper {n}", updated_at=hour) for n in range(3)]
+    index = build(path, [old, *many])
+    assert read_recent(path, index.params.generation) == {}
+    index = build(path, [old, *many[:2]])
+    assert set(read_recent(path, index.params.generation)) == {"2501.00010", "2501.00011"}

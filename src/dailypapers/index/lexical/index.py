@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
@@ -67,15 +68,18 @@ OLDEST_FORMAT: Final = 1
 LAYOUT: Final = "lexical-v1"
 # More segments than this beyond those of the build (one up to ~150,000 papers: see
 # BUILD_HEAP_BYTES) and the index job rebuilds the index, at most once per REBUILD_MIN_AGE.
-# Each update writes a segment (and re-adds the last ten minutes' papers, see UPDATE_OVERLAP)
-# and tantivy merges small segments only eight at a time, so daily updates cycle through 2 to
-# 8 segments; each one costs every query term another dictionary look-up and scorer: over
+# Each update that writes papers writes a segment, and tantivy merges small segments only
+# eight at a time, so daily updates cycle through 2 to 8 segments; each one costs every query
+# term another dictionary look-up and scorer: over
 # 74,737 papers a keyword search took 1.58 ms on 1 segment, 1.80 on 3 and 2.01 on 6, while a
 # rebuild takes about 15 s of one core (BENCHMARKS.md "Search page, index half, session 13").
 # tantivy-py cannot merge segments.
 MAX_ADDED_SEGMENTS: Final = 1
 REBUILD_MIN_AGE: Final = timedelta(hours=6)
 PARAMS: Final = "params.json"
+# The papers of the current generation whose ``updated_at`` is within UPDATE_OVERLAP of the
+# watermark, as indexed: {"generation": ..., "papers": {id: "updated_at content_hash"}}.
+RECENT: Final = "recent.json"
 LOCK: Final = ".lock"
 CHECKSUMS: Final = "checksums.json"  # in each generation: segment file name -> size:crc32
 DIGEST_CHUNK: Final = 1 << 20
@@ -86,8 +90,14 @@ BUILD_HEAP_BYTES: Final = 512_000_000
 BUILD_THREADS: Final = 1
 UPDATE_HEAP_BYTES: Final = 50_000_000
 # Re-read papers changed this long before the watermark: PostgreSQL transactions can commit
-# out of ``updated_at`` order, and re-adding an unchanged paper is harmless.
+# out of ``updated_at`` order. Those the index already holds as they are (:data:`RECENT`)
+# are not added again: an update re-adding the last ten minutes' papers wrote a segment each
+# time, even with nothing new, and each segment costs every search.
 UPDATE_OVERLAP: Final = timedelta(minutes=10)
+# At most this many papers in the overlap are remembered (about 100 bytes each in RECENT,
+# read by updates only); past it (a bulk ingest within ten minutes) the overlap is re-added
+# whole. A first ingest of the 74,728-paper listing is within it.
+RECENT_MAX: Final = 100_000
 
 CountProgress = Callable[[int], None]  # papers indexed so far
 
@@ -176,12 +186,32 @@ def _read_params(path: Path) -> Params:
 
 
 def _write_params(path: Path, params: Params) -> None:
-    temp = path / f".{PARAMS}.{uuid.uuid4().hex}"
+    _write_atomically(path / PARAMS, params.dumps())
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
     with open(temp, "w", encoding="utf-8") as out:
-        out.write(params.dumps())
+        out.write(text)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(temp, path / PARAMS)
+    os.replace(temp, target)
+
+
+def read_recent(path: Path, generation: str) -> dict[str, str]:
+    """The papers :data:`RECENT` says ``generation`` holds as they are; none when it is
+    missing, damaged or of another generation (the overlap is then written again)."""
+    try:
+        raw = json.loads((path / RECENT).read_text(encoding="utf-8"))
+        if raw["generation"] != generation:
+            return {}
+        return {str(paper): str(stamp) for paper, stamp in raw["papers"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _write_recent(path: Path, generation: str, papers: dict[str, str]) -> None:
+    _write_atomically(path / RECENT, json.dumps({"generation": generation, "papers": papers}))
 
 
 @contextmanager
@@ -260,8 +290,8 @@ def verify_checksums(directory: Path) -> None:
 
 def _probe(searcher: tantivy.Searcher, numbered: bool) -> None:
     """Touch every field's files: tantivy opens some (positions, say) only when first used."""
-    for field in ("id", "title", "abstract", "authors", "author_key", "categories"):
-        searcher.doc_freq(field, "probe")
+    for name in ("id", "title", "abstract", "authors", "author_key", "categories"):
+        searcher.doc_freq(name, "probe")
     searcher.doc_freq("day", 0)
     searcher.doc_freq("has_code", True)
     for _score, address in searcher.search(tantivy.Query.all_query(), limit=1).hits:
@@ -451,7 +481,9 @@ class LexicalIndex:
         return True
 
     def update(self, documents: Iterable[Document], progress: CountProgress | None = None) -> int:
-        """Replace (or add) each paper in ``documents``; one atomic commit. Returns how many."""
+        """Replace (or add) each paper in ``documents`` but those the index holds as they are
+        (:data:`RECENT`); one atomic commit, none when nothing changed (so no new
+        segment). Returns how many were written."""
         with _writer_lock(self.path):
             # Start from what is on disk: another process may have updated since we opened.
             current = _read_params(self.path)
@@ -460,24 +492,78 @@ class LexicalIndex:
                 current = self.params
             if current.format != FORMAT:  # its schema lacks fields this version writes
                 raise IndexUnusable(f"{self.path} has format {current.format}: rebuild it")
-            writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
-            try:
-                count, watermark = _write_documents(writer, documents, progress, replace_ids=True)
-                writer.commit()
-            finally:
-                writer.wait_merging_threads()  # uncommitted changes are dropped with it
-            self._index.reload()
-            self._vocabulary = None
-            record_checksums(self.path / current.generation)
-            marks = [mark for mark in (current.watermark, watermark) if mark is not None]
+            recent = read_recent(self.path, current.generation)
+            changed = _Recorded(d for d in documents if recent.get(d.id) != _stamp(d))
+            stream = iter(changed)
+            first = next(stream, None)  # none: no writer, no commit, no new segment
+            count = 0 if first is None else self._write(chain([first], stream), progress)
+            marks = [mark for mark in (current.watermark, changed.newest) if mark is not None]
+            watermark = max(marks) if marks else None
+            if count:
+                record_checksums(self.path / current.generation)
+                recent = _recent({**recent, **changed.stamps}, watermark)
+                _write_recent(self.path, current.generation, recent)
             self.params = replace(
                 current,
                 doc_count=self._index.searcher().num_docs,
                 updated_at=_now(),
-                watermark=max(marks) if marks else None,
+                watermark=watermark,
             )
             _write_params(self.path, self.params)
         return count
+
+    def _write(self, documents: Iterable[Document], progress: CountProgress | None) -> int:
+        writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
+        try:
+            count, _watermark = _write_documents(writer, documents, progress, replace_ids=True)
+            writer.commit()
+        finally:
+            writer.wait_merging_threads()  # uncommitted changes are dropped with it
+        self._index.reload()
+        self._vocabulary = None
+        return count
+
+
+def _stamp(document: Document) -> str:
+    """What says a paper is indexed as it is: its ``updated_at`` and content hash."""
+    return f"{document.updated_at.isoformat()} {document.content_hash}"
+
+
+def _recent(stamps: dict[str, str], watermark: datetime | None) -> dict[str, str]:
+    """Of ``stamps`` (id -> ``updated_at``), those an update re-reads (within UPDATE_OVERLAP
+    of ``watermark``); none past RECENT_MAX, so the overlap is then re-added whole."""
+    if watermark is None:
+        return {}
+    since = watermark - UPDATE_OVERLAP
+    kept = {
+        paper: stamp
+        for paper, stamp in stamps.items()
+        if datetime.fromisoformat(stamp.split(" ", 1)[0]) >= since
+    }
+    return kept if len(kept) <= RECENT_MAX else {}
+
+
+class _Recorded:
+    """``documents`` passed on while the latest ones' stamps are kept, for a build's
+    :data:`RECENT` (pruned as they go: a build may read millions)."""
+
+    def __init__(self, documents: Iterable[Document]) -> None:
+        self._documents = documents
+        self.stamps: dict[str, str] = {}
+        self.newest: datetime | None = None
+
+    def __iter__(self) -> Iterator[Document]:
+        overflowed = False  # more than RECENT_MAX in one overlap: none is remembered
+        for document in self._documents:
+            moment = document.updated_at
+            if self.newest is None or moment > self.newest:
+                self.newest, overflowed = moment, False  # a later overlap may hold fewer
+            if not overflowed and moment >= self.newest - UPDATE_OVERLAP:
+                self.stamps[document.id] = _stamp(document)
+                if len(self.stamps) > 2 * RECENT_MAX:
+                    self.stamps = _recent(self.stamps, self.newest)
+                    overflowed = not self.stamps
+            yield document
 
 
 def _write_documents(
@@ -528,8 +614,9 @@ def build(
             index = tantivy.Index(build_schema(), path=str(temp), reuse=False)
             register_analyzers(index)
             writer = index.writer(heap_size=memory_bytes, num_threads=BUILD_THREADS)
+            recorded = _Recorded(documents)
             try:
-                count, watermark = _write_documents(writer, documents, progress, replace_ids=False)
+                count, watermark = _write_documents(writer, recorded, progress, replace_ids=False)
                 writer.commit()
             finally:
                 writer.wait_merging_threads()  # the writer's threads end, even after a failure
@@ -545,6 +632,7 @@ def build(
         except IndexUnusable:
             previous = set()
         now = _now()
+        _write_recent(path, generation, _recent(recorded.stamps, watermark))
         params = Params(FORMAT, count, now, now, watermark, generation, max(segments, 1))
         _write_params(path, params)
         _remove_stale(path, {generation} | previous)
