@@ -254,12 +254,7 @@ def _digest(path: Path) -> str:
 def record_checksums(directory: Path) -> None:
     """Write the checksum of every segment file of ``directory`` (atomically, as params)."""
     sums = {child.name: _digest(child) for child in sorted(_checksummed(directory))}
-    temp = directory / f".{CHECKSUMS}.{uuid.uuid4().hex}"
-    with open(temp, "w", encoding="utf-8") as out:
-        json.dump(sums, out, indent=1, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, directory / CHECKSUMS)
+    _write_atomically(directory / CHECKSUMS, json.dumps(sums, indent=1, sort_keys=True))
 
 
 def verify_checksums(directory: Path) -> None:
