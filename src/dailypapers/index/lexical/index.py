@@ -510,7 +510,7 @@ class LexicalIndex:
     def _write(self, documents: Iterable[Document], progress: CountProgress | None) -> int:
         writer = self._index.writer(heap_size=UPDATE_HEAP_BYTES, num_threads=1)
         try:
-            count, _watermark = _write_documents(writer, documents, progress, replace_ids=True)
+            count = _write_documents(writer, documents, progress, replace_ids=True)
             writer.commit()
         finally:
             writer.wait_merging_threads()  # uncommitted changes are dropped with it
@@ -539,8 +539,8 @@ def _recent(stamps: dict[str, str], watermark: datetime | None) -> dict[str, str
 
 
 class _Recorded:
-    """``documents`` passed on while the latest ones' stamps are kept, for a build's
-    :data:`RECENT` (pruned as they go: a build may read millions)."""
+    """``documents`` passed on while the newest ``updated_at`` (the watermark) and the latest
+    ones' stamps are kept, for :data:`RECENT` (pruned as they go: a build may read millions)."""
 
     def __init__(self, documents: Iterable[Document]) -> None:
         self._documents = documents
@@ -567,20 +567,18 @@ def _write_documents(
     progress: CountProgress | None,
     *,
     replace_ids: bool,
-) -> tuple[int, datetime | None]:
-    count, watermark = 0, None
+) -> int:
+    count = 0
     for document in documents:
         if replace_ids:
             writer.delete_documents_by_term("id", document.id)
         writer.add_document(to_tantivy(document))
         count += 1
-        if watermark is None or document.updated_at > watermark:
-            watermark = document.updated_at
         if progress is not None and count % BATCH == 0:
             progress(count)
     if progress is not None and count % BATCH:
         progress(count)
-    return count, watermark
+    return count
 
 
 def _remove_stale(path: Path, keep: set[str]) -> None:
@@ -611,7 +609,7 @@ def build(
             writer = index.writer(heap_size=memory_bytes, num_threads=BUILD_THREADS)
             recorded = _Recorded(documents)
             try:
-                count, watermark = _write_documents(writer, recorded, progress, replace_ids=False)
+                count = _write_documents(writer, recorded, progress, replace_ids=False)
                 writer.commit()
             finally:
                 writer.wait_merging_threads()  # the writer's threads end, even after a failure
@@ -627,6 +625,7 @@ def build(
         except IndexUnusable:
             previous = set()
         now = _now()
+        watermark = recorded.newest
         _write_recent(path, generation, _recent(recorded.stamps, watermark))
         params = Params(FORMAT, count, now, now, watermark, generation, max(segments, 1))
         _write_params(path, params)
