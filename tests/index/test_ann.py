@@ -448,3 +448,41 @@ def test_a_saved_build_keeps_its_unreachable_rows(tmp_path: Path) -> None:
     assert loaded.orphans_known and loaded.orphans.tolist() == index.orphans.tolist()
     # Whatever the graph missed, every row finds itself first through the search.
     assert [loaded.search(vector, 1)[0][0] for vector in vectors] == loaded.ids
+
+
+def test_an_unfiltered_search_is_the_exact_scoring_of_the_beam_and_the_orphans() -> None:
+    """The search page's path (``_beam``: rows as a Python list) gives what ``_exact`` over
+    ``with_orphans(_graph(...))`` gives, to the bit, ties in row order included (a few rows
+    are copies of others: equal cosines), with orphans and without."""
+    vectors = _clustered(2000)
+    vectors[1500:1520] = vectors[100:120]  # exact ties
+    index = DenseIndex.from_arrays(MODEL, _ids(2000), vectors, exact_below=100)
+    queries = np.concatenate([_clustered(40, seed=3) * 2.5, vectors[100:110]])
+    for orphan_rows in ([], [3, 1500, 1999]):
+        index.orphans = np.array(orphan_rows, dtype=np.intp)
+        for query in queries:
+            unit = query / max(float(np.linalg.norm(query)), 1e-12)
+            for k in (1, 10, 100, 150):
+                candidates = index._graph(unit, max(k, ann.SEARCH_EXPANSION))
+                expected = index._exact(unit, k, orphans.with_orphans(candidates, index.orphans))
+                assert index.search(query, k) == expected
+
+
+def test_a_query_is_scaled_as_numpy_norm_scales_it() -> None:
+    rng = np.random.default_rng(5)
+    for scale in (1e-30, 1e-3, 1.0, 7.5, 1e6):
+        for _ in range(200):
+            vector = (rng.normal(size=384) * scale).astype(np.float32)
+            expected = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            assert ann._unit(vector, 384).tobytes() == expected.tobytes()
+    assert not ann._unit(np.zeros(384, dtype=np.float32), 384).any()
+    with pytest.raises(ValueError, match="dimensions"):
+        ann._unit(np.ones(3, dtype=np.float32), 384)
+
+
+def test_a_loaded_index_holds_a_plain_array_over_its_file(tmp_path: Path) -> None:
+    index = DenseIndex.from_arrays(MODEL, _ids(300), _clustered(300), exact_below=100)
+    save_dense_index(index, tmp_path)
+    loaded = load_dense_index(tmp_path, model=MODEL, dimensions=32)
+    assert type(loaded.vectors) is np.ndarray and isinstance(loaded.vectors.base, np.memmap)
+    assert np.array_equal(loaded.vectors, index.vectors)

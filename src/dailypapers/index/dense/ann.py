@@ -130,6 +130,20 @@ def _normalised(vectors: Matrix) -> Matrix:
     return unit
 
 
+def _unit(vector: Matrix, dimensions: int) -> Matrix:
+    """``vector`` (of ``dimensions`` floats) scaled to unit length, as
+    ``vector / np.linalg.norm(vector)`` gives it to the bit, without that function's checks
+    (a few Python-level numpy calls, 0.05 ms in a search page): its norm is the square root
+    of the float32 dot product, rounded to float32, which the square root in double rounded
+    to float32 is exactly (double has more than twice float's precision)."""
+    query = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if query.shape[0] != dimensions:
+        raise ValueError(f"query has {query.shape[0]} dimensions, index {dimensions}")
+    norm = float(np.float32(math.sqrt(float(query.dot(query)))))
+    unit: Matrix = query / max(norm, 1e-12)
+    return unit
+
+
 def _top(scores: Matrix, k: int) -> npt.NDArray[np.intp]:
     """Positions of the ``k`` highest scores, best first."""
     if k >= len(scores):
@@ -168,6 +182,7 @@ class DenseIndex:
         # before they were kept: ``orphans_known`` False).
         self.orphans = unreachable.NONE
         self.orphans_known = False
+        self._orphans_as_set: tuple[npt.NDArray[np.intp], frozenset[int]] | None = None
         self.position = {paper_id: row for row, paper_id in enumerate(self.ids)}
 
     @property
@@ -212,6 +227,31 @@ class DenseIndex:
         best = _top(scores, k)
         return (best if rows is None else rows[best]), scores[best]
 
+    def _beam(self, query: Matrix, k: int) -> Hits:
+        """An unfiltered search: the graph's whole beam and the orphans, re-scored exactly.
+
+        :meth:`_exact` over ``with_orphans(_graph(...))``, the same hits to the bit, with the
+        ~115 rows as a Python list: in a search page numpy's code is cold (other work ran
+        between two searches), where each numpy call cost 20 to 60 µs, the union of the beam
+        and the orphans (``np.union1d``) 0.05 to 0.07 ms a search, against a set and a sort
+        of 115 ints in Python (BENCHMARKS.md "Search page trims, session 14")."""
+        assert self.graph is not None
+        found = self.graph.search(query, count=min(max(k, SEARCH_EXPANSION), len(self.ids)))
+        rows = sorted(self._orphan_rows.union(found.keys.tolist()))
+        scores = self.vectors[rows] @ query
+        best = _top(scores, k)
+        ids = self.ids
+        return list(zip([ids[rows[i]] for i in best.tolist()], scores[best].tolist(), strict=True))
+
+    @property
+    def _orphan_rows(self) -> frozenset[int]:
+        """The orphans as Python ints (a set made again when ``orphans`` is replaced)."""
+        orphans = self.orphans
+        kept = self._orphans_as_set
+        if kept is None or kept[0] is not orphans:
+            kept = self._orphans_as_set = (orphans, frozenset(orphans.tolist()))
+        return kept[1]
+
     def _graph(self, query: Matrix, count: int, graph: Index | None = None) -> npt.NDArray[np.intp]:
         graph = graph if graph is not None else self.graph
         assert graph is not None
@@ -233,15 +273,11 @@ class DenseIndex:
         """
         if k <= 0 or not self.ids:
             return []
-        query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        if query.shape[0] != self.dimensions:
-            raise ValueError(f"query has {query.shape[0]} dimensions, index {self.dimensions}")
-        query = query / max(float(np.linalg.norm(query)), 1e-12)
+        query = _unit(query_vector, self.dimensions)
         if not is_active(filters):
             if self.graph is None:
                 return self._exact(query, k, None)
-            found = self._graph(query, max(k, SEARCH_EXPANSION))
-            return self._exact(query, k, unreachable.with_orphans(found, self.orphans))
+            return self._beam(query, k)
         assert filters is not None
         if self.rows is None:
             raise ValueError("filtered dense search needs the rows' attributes (with_rows)")
@@ -469,7 +505,9 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
     try:
         _check_files(build, params["files"])
         ids = json.loads((build / IDS).read_text())
-        vectors = np.load(build / VECTORS, mmap_mode="r", allow_pickle=False)
+        # A plain array over the mapped file: a memmap's rows pass through its Python-level
+        # __getitem__ and __array_finalize__ at every search.
+        vectors = np.load(build / VECTORS, mmap_mode="r", allow_pickle=False).view(np.ndarray)
         graph = None
         if HNSW in params["files"]:
             # expansion_search is a search setting, not kept in the file.
