@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -300,18 +301,29 @@ def _merged(
 ) -> list[tuple[float, tantivy.DocAddress]]:
     """The top ``k`` of a query searched in two parts (:class:`~dailypapers.index.lexical.
     query.BuiltQuery`): each part's top ``k``, a paper in both scored as in ``rest``; equal
-    scores in document order, as tantivy orders them."""
+    scores in address order, as tantivy orders them (so a ``rest`` that finds nothing, a
+    title phrase in no title, leaves the first part's list as it is)."""
     hits = searcher.search(terms, limit=k, count=False).hits
     if rest is None:
         return hits
-    scored = {(address.segment_ord, address.doc): (score, address) for score, address in hits}
-    for score, address in searcher.search(rest, limit=k, count=False).hits:
-        scored[address.segment_ord, address.doc] = (score, address)
+    others = searcher.search(rest, limit=k, count=False).hits
+    if not others:
+        return hits
+    scores: dict[tuple[int, int], float] = {}
+    addresses: dict[tuple[int, int], tantivy.DocAddress] = {}
+    for score, address in chain(hits, others):  # a paper in both: the later, rest's, wins
+        key = _ADDRESS(address)
+        scores[key] = score
+        addresses[key] = address
     # By address, then by score alone: a stable sort (also reversed) keeps the address order
-    # of equal scores, without a key tuple made in Python per hit.
-    best = sorted(scored.items())
-    best.sort(key=lambda item: item[1][0], reverse=True)
-    return [hit for _key, hit in best[:k]]
+    # of equal scores, with keys in C (no function made in Python per hit).
+    best = sorted(scores)
+    best.sort(key=scores.__getitem__, reverse=True)
+    return [(scores[key], addresses[key]) for key in best[:k]]
+
+
+# A hit's address as a sortable, hashable key (tantivy's DocAddress is neither).
+_ADDRESS = attrgetter("segment_ord", "doc")
 
 
 def _ids(
