@@ -162,7 +162,7 @@ class StoreBackend:
                 limit=hit.limit, previous=window.previous, weight=window.previous_weight,
                 epsilon=EPSILON,
             )  # fmt: skip
-            if taken is None:  # no room: nothing counted for it (the caller rolls back)
+            if not taken:  # no room: nothing counted for it (the caller rolls back)
                 stored = sql.read_hits(connection, [(hit.bucket, window.start),
                                                     (hit.bucket, window.previous)])  # fmt: skip
                 previous = stored.get((hit.bucket, window.previous), 0)
