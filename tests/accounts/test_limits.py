@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from dailypapers.accounts.limit_rules import budget, window_at
-from dailypapers.accounts.limits import RateLimited, RateLimiter, ip_key, open_limiter
+from dailypapers.accounts.limits import (
+    RateLimited,
+    RateLimiter,
+    ip_key,
+    lease_size,
+    open_limiter,
+)
 from dailypapers.settings import Settings
 from dailypapers.store import Store, open_store
 from dailypapers.store.schema import rate_limits
@@ -151,8 +157,9 @@ def test_counters_keep_no_address_and_expired_ones_are_deleted(
 
 
 def _hammer(
-    database_url: str, redis_url: str | None, tmp: Path, *, processes: int, checks: int, limit: int
-) -> int:
+    database_url: str, redis_url: str | None, tmp: Path, *, processes: int, checks: int,
+    limit: int, leased: bool = False,
+) -> int:  # fmt: skip
     """Start the processes, let them go at once when all are ready, sum what they allowed."""
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
     go = tmp / "go"
@@ -169,6 +176,7 @@ def _hammer(
                 str(go),
                 str(checks),
                 str(limit),
+                *(["leased"] if leased else []),
             ],
             cwd=REPO,
             env=env,
@@ -199,6 +207,78 @@ def test_limits_hold_across_two_processes(
     """Two OS processes check one key 150 times each against a limit of 100: exactly 100
     pass, on SQLite, on PostgreSQL and in Redis."""
     assert _hammer(*backend, tmp_path, processes=2, checks=150, limit=100) == 100
+
+
+def test_leased_limits_hold_across_two_processes(
+    backend: tuple[str, str | None], limiter_parts: tuple[Store, Settings], tmp_path: Path
+) -> None:
+    """The same with votes' checks (leases of hits, each reserved in the store before it is
+    used): never more than 100 pass; fewer only by leases left unused at the end (at most
+    lease_size - 1 a process). Redis counts every check itself: exactly 100."""
+    allowed = _hammer(*backend, tmp_path, processes=2, checks=150, limit=100, leased=True)
+    assert 100 - 2 * (lease_size(100) - 1) <= allowed <= 100
+    if backend[1] is not None:
+        assert allowed == 100
+
+
+def _vote_check(limiter: RateLimiter, store: Store, *, commit: bool = True) -> bool:
+    """One vote's check from the limiter's leases, in a write transaction that commits (or
+    rolls back, as a vote on an unknown paper does); whether it was allowed."""
+    settle = None
+    try:
+        with store.write() as connection:
+            settle = limiter.check_leased("vote", account="ada", connection=connection)
+            if not commit:
+                raise LookupError("no such paper")
+    except RateLimited:
+        return False
+    except LookupError:
+        assert settle is not None
+        settle(False)
+        return True
+    settle(True)
+    return True
+
+
+def _stored_hits(store: Store) -> int:
+    with store.read() as connection:
+        return int(connection.execute(select(func.sum(rate_limits.c.hits))).scalar() or 0)
+
+
+def test_a_process_leases_vote_hits_and_still_allows_exactly_the_limit(
+    database_url: str,
+) -> None:
+    """At 64 a minute a process reserves 4 hits at once (one statement for four votes):
+    after 5 votes 8 are counted in the store; it allows exactly 64, the last ones one at a
+    time once 4 no longer fit, then refuses."""
+    store = open_store(database_url)
+    limiter = _limiter((store, Settings()), Clock(), limit_vote="account:64/1m")
+    assert lease_size(64) == 4
+    assert all(_vote_check(limiter, store) for _ in range(5))
+    assert _stored_hits(store) == 8
+    allowed = 5 + sum(_vote_check(limiter, store) for _ in range(70))
+    assert allowed == 64
+    assert _stored_hits(store) == 64
+    store.dispose()
+
+
+def test_a_rolled_back_vote_keeps_no_lease_and_gives_its_hit_back(database_url: str) -> None:
+    """A lease reserved in a transaction that rolled back is not used (the store has no
+    such hits); a hit taken from a lease by a vote that rolled back is there for the next."""
+    store = open_store(database_url)
+    limiter = _limiter((store, Settings()), Clock(), limit_vote="account:64/1m")
+    assert _vote_check(limiter, store, commit=False)  # reserved 4, rolled back
+    assert _stored_hits(store) == 0
+    assert _vote_check(limiter, store)  # reserves 4 again: 3 left
+    assert _stored_hits(store) == 4
+    assert _vote_check(limiter, store, commit=False)  # one of the lease, given back
+    assert _vote_check(limiter, store)
+    assert _vote_check(limiter, store)
+    assert _vote_check(limiter, store)  # the third left: still no statement
+    assert _stored_hits(store) == 4
+    assert _vote_check(limiter, store)
+    assert _stored_hits(store) == 8
+    store.dispose()
 
 
 def test_an_unreachable_redis_lets_requests_through_and_logs_it(

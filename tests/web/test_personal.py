@@ -425,7 +425,7 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
     cutting the corrected body again puts its slots and parts, correction after correction
     (the parts no edit is in kept, views of the body first cut alone), for every paper of a
     day and of a paper's page (its line and its similar papers), with counts that change
-    the text's width."""
+    the text's width and counts that keep it (12 to 13: the slots do not move)."""
     (ada,) = add_members(filled, 1)
     client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
     sign_in(client, filled, ada)
@@ -444,7 +444,7 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
         # corrections, and follows them through each (the marks merged as merge() makes them).
         marks = (set(shown[:2]), set(shown[1:3]), {shown[-1]})
         for paper_id in shown:
-            for upvotes in (0, 1, 10, 1234):
+            for upvotes in (0, 1, 10, 11, 1234, 1235, 2, 3):
                 edits = personal.count_edits(body, paper_id, upvotes)
                 assert edits, paper_id
                 corrected = personal.apply_edits(body, edits)

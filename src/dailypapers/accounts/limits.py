@@ -7,6 +7,8 @@
     with store.write() as connection:                # or counted in the caller's own write
         limiter.check_rule("vote", account=user_id, connection=connection)
         ...                                          # (a refusal rolls that write back)
+    settle = limiter.check_leased("vote", account=user_id, connection=connection)
+    ...; settle(committed)                           # votes: a lease of hits, see Leases
 
 A check counts one hit against each of its limits, all or none: when any limit is reached
 nothing is counted and ``RateLimited`` says how many seconds to wait (the web layer answers
@@ -24,6 +26,7 @@ import hashlib
 import ipaddress
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,6 +63,16 @@ RULES: dict[Rule, str] = {
 # so callers outside ``store/`` need not import SQLAlchemy.
 Transaction = Connection
 CLEANUP_EVERY = 200  # checks between deletions of expired counters (in each process)
+# A lease (Leases) is this share of a limit, at most MAX_LEASE hits; below two, none.
+LEASE_SHARE = 16
+MAX_LEASE = 8
+LEASES_KEPT = 65_536  # buckets' leases a process keeps (all forgotten past it)
+Settle = Callable[[bool], None]  # told whether the transaction a check counted in committed
+
+
+def lease_size(limit: int) -> int:
+    """How many hits a process reserves at once under ``limit`` (1: no lease)."""
+    return max(1, min(MAX_LEASE, limit // LEASE_SHARE))
 
 
 class RateLimited(Exception):
@@ -132,6 +145,7 @@ class StoreBackend:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._checks = itertools.count(1)
+        self.leases = Leases()
 
     def count(self, hits: Sequence[Hit], now: float) -> Denied | None:
         try:
@@ -143,12 +157,52 @@ class StoreBackend:
             return refused.denied
         return None
 
+    def count_leased(
+        self, connection: Connection, hits: Sequence[Hit], now: float
+    ) -> tuple[Denied | None, Settle]:
+        """:meth:`count_in` with this process's :class:`Leases`: each hit taken from a lease,
+        or a lease reserved in the caller's transaction. Returns what to tell once it ends
+        (``Settle``: committed, the leases reserved in it are kept; rolled back, the hits
+        taken from leases are given back). On a refusal the hits already taken from leases
+        are given back here (the caller rolls back)."""
+        taken: list[tuple[str, int]] = []  # (bucket, window start) taken from a lease
+        reserved: list[tuple[str, int, int]] = []  # leases reserved in this transaction
+        for hit in hits:
+            window = window_at(now, hit.seconds)
+            if self.leases.take(hit.bucket, window.start):
+                taken.append((hit.bucket, window.start))
+                continue
+            size = lease_size(hit.limit)
+            if size > 1 and _take(connection, hit, window, size):
+                reserved.append((hit.bucket, window.start, size - 1))
+                continue
+            denied = self._count(connection, [hit], now)
+            if denied is not None:
+                for bucket, start in taken:
+                    self.leases.give(bucket, start, 1)
+                return denied, _settled
+        self._clean(connection, now)
+
+        def settle(committed: bool) -> None:
+            if committed:
+                for bucket, start, left in reserved:
+                    self.leases.give(bucket, start, left)
+            else:
+                for bucket, start in taken:
+                    self.leases.give(bucket, start, 1)
+
+        return None, settle
+
+    def _clean(self, connection: Connection, now: float) -> None:
+        if next(self._checks) % CLEANUP_EVERY == 0:
+            sql.delete_expired(connection, int(now))
+
     def count_in(self, connection: Connection, hits: Sequence[Hit], now: float) -> Denied | None:
         """:meth:`count` inside the caller's write transaction on this store: on a refusal
         the caller must roll it back (hits of an earlier scope may have been added)."""
         denied = self._count(connection, hits, now)
-        if denied is None and next(self._checks) % CLEANUP_EVERY == 0:
-            sql.delete_expired(connection, int(now))
+        if denied is None:
+            self._clean(connection, now)
         return denied
 
     @staticmethod
@@ -157,17 +211,59 @@ class StoreBackend:
         checked in it); the windows are read only to say when to come back."""
         for hit in hits:
             window = window_at(now, hit.seconds)
-            taken = sql.take_hit(
-                connection, hit.bucket, window.start, window.start + 2 * window.seconds,
-                limit=hit.limit, previous=window.previous, weight=window.previous_weight,
-                epsilon=EPSILON,
-            )  # fmt: skip
-            if taken is None:  # no room: nothing counted for it (the caller rolls back)
+            if not _take(
+                connection, hit, window, 1
+            ):  # no room: nothing counted for it (the caller rolls back)
                 stored = sql.read_hits(connection, [(hit.bucket, window.start),
                                                     (hit.bucket, window.previous)])  # fmt: skip
                 previous = stored.get((hit.bucket, window.previous), 0)
                 return Denied(hit, previous, stored.get((hit.bucket, window.start), 0))
         return None
+
+
+def _take(connection: Connection, hit: Hit, window: Window, count: int) -> bool:
+    """``count`` hits of ``hit`` in ``window`` if they all fit (one statement)."""
+    return sql.take_hit(
+        connection, hit.bucket, window.start, window.start + 2 * window.seconds,
+        limit=hit.limit, previous=window.previous, weight=window.previous_weight,
+        epsilon=EPSILON, count=count,
+    )  # fmt: skip
+
+
+def _settled(committed: bool) -> None:
+    """Nothing to settle (a refused check, whose leases were given back already)."""
+
+
+class Leases:
+    """Hits this process reserved in the store ahead of its checks (votes): a check takes
+    one here, without a statement, and reserves ``lease_size`` more, all or none, only when
+    none is left (one alone when they no longer fit). Every hit allowed was counted in the
+    store first, so the limit holds across processes as before; a lease left unused at its
+    window's end counts as used (at most ``lease_size`` - 1 hits of a bucket a window, each
+    process: a 16th of the limit). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._left: dict[tuple[str, int], int] = {}  # (bucket, window start) -> hits left
+        self._lock = threading.Lock()
+
+    def take(self, bucket: str, window_start: int) -> bool:
+        """One hit of the lease of ``bucket``'s window, if any is left."""
+        key = (bucket, window_start)
+        with self._lock:
+            left = self._left.get(key, 0)
+            if left <= 0:
+                return False
+            self._left[key] = left - 1
+            return True
+
+    def give(self, bucket: str, window_start: int, hits: int) -> None:
+        """``hits`` more in the lease (reserved in a committed transaction, or given back
+        by one rolled back)."""
+        key = (bucket, window_start)
+        with self._lock:
+            if key not in self._left and len(self._left) >= LEASES_KEPT:
+                self._left.clear()  # old windows' leases: their hits stay counted as used
+            self._left[key] = self._left.get(key, 0) + hits
 
 
 class _Refused(Exception):
@@ -265,11 +361,33 @@ class RateLimiter:
         counted in it, so they commit with the caller's own write (a vote: one transaction
         instead of two); ``RateLimited`` must then roll that transaction back. Counters in
         Redis are counted there as always."""
+        self._count(self._hits(rule, ip, account), RULES[rule], connection)
+
+    def check_leased(
+        self, rule: Rule, *, ip: str | None = None, account: str | None = None,
+        connection: Connection,
+    ) -> Settle:  # fmt: skip
+        """:meth:`check_rule` in ``connection`` with this process's leases of hits
+        (:class:`Leases`: most checks run no statement); returns what the caller must
+        call once the transaction ended, with whether it committed. For the busiest writes
+        (votes), whose callers do; counters in Redis are counted there as always."""
+        hits = self._hits(rule, ip, account)
+        if not hits or not isinstance(self.backend, StoreBackend):
+            self._count(hits, RULES[rule], connection)
+            return _settled
+        now = self.clock()
+        denied, settle = self.backend.count_leased(connection, hits, now)
+        if denied is not None:
+            _refuse(denied, now, RULES[rule])
+        return settle
+
+    def _hits(self, rule: Rule, ip: str | None, account: str | None) -> list[Hit]:
+        """The hits of one check of ``rule`` (see :meth:`check_rule`)."""
         keys = {
             "ip": ip_key(ip) if ip else None,
             "account": account.strip().casefold() if account else None,
         }
-        hits = [
+        return [
             Hit(
                 _bucket(f"{rule}:{limit.scope}", keys[limit.scope] or ""),
                 limit.count,
@@ -278,7 +396,6 @@ class RateLimiter:
             for limit in self.limits(rule)
             if keys[limit.scope]
         ]
-        self._count(hits, RULES[rule], connection)
 
     def limits(self, rule: Rule) -> tuple[Limit, ...]:
         return _parsed(getattr(self.settings, f"limit_{rule}"))
@@ -292,11 +409,14 @@ class RateLimiter:
         else:
             denied = self.backend.count(hits, now)
         if denied is not None:
-            window = window_at(now, denied.hit.seconds)
-            wait = retry_after(
-                denied.hit.limit, denied.previous_hits, denied.current_hits, now, window
-            )
-            raise RateLimited(wait, what)
+            _refuse(denied, now, what)
+
+
+def _refuse(denied: Denied, now: float, what: str) -> None:
+    """``RateLimited``, with when to come back."""
+    window = window_at(now, denied.hit.seconds)
+    wait = retry_after(denied.hit.limit, denied.previous_hits, denied.current_hits, now, window)
+    raise RateLimited(wait, what)
 
 
 @lru_cache(maxsize=64)

@@ -61,26 +61,35 @@ def set_upvote(
     upvoted: bool,
     *,
     now: datetime | None = None,
-    first: Callable[[Connection], None] | None = None,
+    first: Callable[[Connection], Callable[[bool], None] | None] | None = None,
     stamp: bool = False,
     at_once: bool = False,
 ) -> VoteState:
     """Make ``user_id``'s upvote of ``paper_id`` be ``upvoted``; the paper's new state.
 
     One write transaction: ``first`` runs at its start (the rate limiter counting the vote
-    there); whatever it raises rolls the whole vote back. With ``stamp`` the state carries
-    the votes' change stamp as this vote left it. Raises :class:`UnknownPaper` when there is
-    no such paper (and nothing is written). ``at_once``: never wait for the write lock
+    there); whatever it raises rolls the whole vote back, and what it returns (if anything)
+    is called once the transaction ended, with whether it committed (the limiter's leases).
+    With ``stamp`` the state carries the votes' change stamp as this vote left it. Raises
+    :class:`UnknownPaper` when there is no such paper (and nothing is written). ``at_once``:
+    never wait for the write lock
     (SQLite only; :class:`~dailypapers.store.votes.WriterBusy` if another writer holds it).
     """
-    with sql.write_at_once(store) if at_once else store.write() as connection:
-        if first is not None:
-            first(connection)
-        counts, clock, day = sql.set_vote_stamped(
-            connection, user_id, paper_id, upvoted, now or utc_now(precise=True)
-        )
-        if counts is None:
-            raise UnknownPaper(f"no paper {paper_id[:80]!r}")  # rolls back what ``first`` did
+    settle = None
+    try:
+        with sql.write_at_once(store) if at_once else store.write() as connection:
+            settle = first(connection) if first is not None else None
+            counts, clock, day = sql.set_vote_stamped(
+                connection, user_id, paper_id, upvoted, now or utc_now(precise=True)
+            )
+            if counts is None:
+                raise UnknownPaper(f"no paper {paper_id[:80]!r}")  # rolls ``first`` back
+    except BaseException:
+        if settle is not None:
+            settle(False)
+        raise
+    if settle is not None:
+        settle(True)
     # The clock as this vote moved it, or as it was when it moved nothing.
     return VoteState(paper_id, upvoted, sum(counts), clock if stamp else None, day)
 

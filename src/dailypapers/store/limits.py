@@ -5,15 +5,17 @@ are ``accounts.limit_rules``.
 ``take_hit`` is one statement on both databases, the budget of ``limit_rules.budget`` in SQL
 (the previous window's hits read in it)::
 
-    INSERT ... SELECT :bucket, :start, 1, :expires WHERE 1 <= :limit - previous * :weight + e
-    ON CONFLICT DO UPDATE SET hits = hits + 1 WHERE hits + 1 <= :limit - previous * :weight + e
-    RETURNING hits
+    INSERT ... SELECT :bucket, :start, :n, :expires WHERE :n <= :limit - previous * :weight + e
+    ON CONFLICT DO UPDATE SET hits = hits + :n WHERE hits + :n <= :limit - previous * :weight + e
 
-(``floor(x) > hits`` is ``hits + 1 <= x`` for a whole ``hits``, so no ``floor`` is needed, and
-the same doubles are added in the same order as in Python.) On PostgreSQL the conflicting
-row is locked and the condition checked again against the committed count, so processes
-racing for the last hit cannot both get it; SQLite runs the whole write transaction alone
-(``BEGIN IMMEDIATE``).
+(``n`` hits at once, all or none: one, or a process's lease of several, see
+``accounts.limits.Leases``; ``floor(x) >= hits + n`` is ``hits + n <= x`` for whole numbers,
+so no ``floor`` is needed, and the same doubles are added in the same order as in Python.)
+Whether the hits were taken is the driver's row count (1: inserted or updated; 0: no room),
+not a ``RETURNING`` clause: SQLite runs one as a trigger program, which cost about a third
+of the statement. On PostgreSQL the conflicting row is locked and the condition checked
+again against the committed count, so processes racing for the last hit cannot both get
+it; SQLite runs the whole write transaction alone (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -30,12 +32,11 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    literal,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.store.driver import fetch
+from dailypapers.store.driver import changed, fetch
 from dailypapers.store.schema import rate_limits
 
 
@@ -68,17 +69,17 @@ def _take(dialect: Any, bucket: Any) -> Any:
     )  # fmt: skip
     start = bindparam("window_start", type_=BigInteger)
     expires = bindparam("expires_at", type_=BigInteger)
-    first = select(bucket, start, literal(1, Integer), expires).where(literal(1, Integer) <= room)
+    count = bindparam("count", type_=Integer)
+    first = select(bucket, start, count, expires).where(count <= room)
     columns = ["bucket", "window_start", "hits", "expires_at"]
     return (
         dialect.insert(table)
         .from_select(columns, first)
         .on_conflict_do_update(
             index_elements=[table.c.bucket, table.c.window_start],
-            set_={"hits": table.c.hits + 1},
-            where=table.c.hits + 1 <= room,
+            set_={"hits": table.c.hits + count},
+            where=table.c.hits + count <= room,
         )
-        .returning(table.c.hits)
     )
 
 
@@ -117,17 +118,18 @@ def take_hit(
     previous: int,
     weight: float,
     epsilon: float,
-) -> int | None:
-    """One more hit in the window starting at ``window_start`` if the sliding window has room
-    for it (``limit`` less the hits of the window starting at ``previous``, times
-    ``weight``, plus ``epsilon`` against float rounding): its new count, or None (nothing
-    counted). One statement."""
+    count: int = 1,
+) -> bool:
+    """``count`` more hits in the window starting at ``window_start`` if the sliding window
+    has room for them all (``limit`` less the hits of the window starting at ``previous``,
+    times ``weight``, plus ``epsilon`` against float rounding): whether they were counted
+    (all or none). One statement."""
     params = {
         "bucket": bucket, "window_start": window_start, "expires_at": expires_at,
         "limit": limit, "previous": previous, "weight": weight, "epsilon": epsilon,
+        "count": count,
     }  # fmt: skip
-    rows = fetch(connection, _sql(connection)["take"], params)
-    return int(rows[0][0]) if rows else None
+    return changed(connection, _sql(connection)["take"], params) == 1
 
 
 def delete_expired(connection: Connection, now: int) -> int:

@@ -113,10 +113,12 @@ class CachedResponse:
     def with_body(self, body: bytes, derived: dict[str, object] | None = None) -> CachedResponse:
         """The same answer with another body (its Content-Length follows), and what was
         made of it (``derived``; none given: nothing)."""
-        headers = [
-            (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
-            for k, v in self.headers
-        ]
+        headers = self.headers  # never changed in place: shared while the length stays
+        if len(body) != len(self.body):  # (a count of the same width: most votes)
+            headers = [
+                (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
+                for k, v in self.headers
+            ]
         return replace(self, headers=headers, body=body, derived=derived or {})
 
     def edited(self, edits: Sequence[Edit]) -> CachedResponse:

@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import HTTPException, Request
 
 from dailypapers.accounts import User
-from dailypapers.accounts.limits import Transaction
+from dailypapers.accounts.limits import Settle, Transaction
 from dailypapers.web import auth
 from dailypapers.web.limits import client_ip, limiter_of
 
@@ -68,6 +68,15 @@ def check_limit(
     or rolled back with the caller's write."""
     limiter_of(request).check_rule(
         rule, ip=client_ip(request), account=str(member.id), connection=connection
+    )
+
+
+def check_vote_limit(request: Request, member: Member, connection: Transaction) -> Settle:
+    """:func:`check_limit` of a vote in its write transaction, from this process's leases
+    of hits (``accounts.limits.Leases``); returns what to call once the transaction ended,
+    with whether it committed."""
+    return limiter_of(request).check_leased(
+        "vote", ip=client_ip(request), account=str(member.id), connection=connection
     )
 
 

@@ -172,13 +172,16 @@ class MemberPages:
         self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, cache: ResponseCache
     ) -> None:
         token = scope[_TOKEN_KEY] if _TOKEN_KEY in scope else session_of(scope)
-        user = await self._member(scope, token) if token else None
+        # What is kept is read without awaiting (a coroutine each cost as much as the read).
+        user = self._kept_member(token) if token else None
+        if user is None and token:
+            user = await self._member(scope, token)
         if token is None or user is None:
             await app(scope, receive, send)  # the app clears or rotates the cookie
             return
-        await cache.look()
-        moderator = user.has_role("moderator")
-        key = _member_key(scope, moderator)
+        if cache.due():
+            await cache.look()
+        key = _member_key(scope, user.has_role("moderator"))
         template, renew = cache.lookup(key)
         hit = template is not None
         if template is None:
@@ -190,10 +193,18 @@ class MemberPages:
         elif renew:  # past its lifetime: served while rendered again for the next ones
             in_background(self._renew(scope, app, cache, key, user))
         ids = template.paper_ids
-        upvoted = (await self._votes_of(user.id)) & ids if ids else frozenset()
-        unread = await self._unread_of(user.id)
+        if ids:
+            voted = self.votes.get(user.id)
+            upvoted = (voted if voted is not None else await self._votes_of(user.id)) & ids
+        else:
+            upvoted = frozenset()
+        unread = self.unread.cached(user.id)
+        if unread is None or self.unread.due():
+            unread = await self._unread_of(user.id)
         shown = ids or frozenset()
-        saved, hidden = await self._marks_of(user.id) if shown else (shown, shown)
+        saved, hidden = self._kept_marks(user.id) if shown else (shown, shown)
+        if saved is None or hidden is None:
+            saved, hidden = await self._marks_of(user.id)
         plan = self._plan(template)
         body = personal.merge_planned(
             plan,
@@ -244,11 +255,17 @@ class MemberPages:
             known = self._csrf_tokens[token] = auth.session_csrf(self.settings, token)
         return known
 
-    async def _member(self, scope: Scope, token: str) -> User | None:
-        """The token's member; None to let the app answer (no such session, or rotated)."""
+    def _kept_member(self, token: str) -> User | None:
+        """The token's member if kept (:attr:`sessions`), else None (then :meth:`_member`)."""
         user = self.sessions.get(token)
         if user is not None:
             self._sessions_again.start()  # the ones kept served meanwhile
+        return user
+
+    async def _member(self, scope: Scope, token: str) -> User | None:
+        """The token's member; None to let the app answer (no such session, or rotated)."""
+        user = self._kept_member(token)
+        if user is not None:
             return user
         signed_in = await anyio.to_thread.run_sync(resolve_session, self.store, token)
         if signed_in is None:
@@ -331,6 +348,14 @@ class MemberPages:
         voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
         self.votes.put(user_id, voted, mark)
         return voted
+
+    def _kept_marks(self, user_id: int) -> personal.Marks | tuple[None, None]:
+        """The member's marks if kept (:meth:`_marks_of` without awaiting), else Nones."""
+        known = self.marks.peek(user_id)
+        if known is None:
+            return None, None
+        self._marks_again.start()
+        return known[0]
 
     async def _marks_of(self, user_id: int) -> personal.Marks:
         """The member's saved and "not interested" papers: kept in memory, exact for this

@@ -45,7 +45,7 @@ from dailypapers.web.limits import limiter_of
 from dailypapers.web.member import (
     Member,
     api_writer,
-    check_limit,
+    check_vote_limit,
     csrf_token,
     form_writer,
     member_of,
@@ -90,7 +90,7 @@ def _vote(
     paper_id = canonical_id(paper_id)
     watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
     # The rate limit is counted in the vote's own write transaction: one commit, not two.
-    limit = partial(check_limit, request, "vote", member)
+    limit = partial(check_vote_limit, request, member)
     store = store_of(request)
     try:
         if watch is None:
