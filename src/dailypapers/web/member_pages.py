@@ -175,7 +175,7 @@ class MemberPages:
         # What is kept is read without awaiting (a coroutine each cost as much as the read).
         user = self._kept_member(token) if token else None
         if user is None and token:
-            user = await self._member(scope, token)
+            user = await self._stored_member(scope, token)
         if token is None or user is None:
             await app(scope, receive, send)  # the app clears or rotates the cookie
             return
@@ -256,17 +256,16 @@ class MemberPages:
         return known
 
     def _kept_member(self, token: str) -> User | None:
-        """The token's member if kept (:attr:`sessions`), else None (then :meth:`_member`)."""
+        """The token's member if kept (:attr:`sessions`), else None (then
+        :meth:`_stored_member`)."""
         user = self.sessions.get(token)
         if user is not None:
             self._sessions_again.start()  # the ones kept served meanwhile
         return user
 
-    async def _member(self, scope: Scope, token: str) -> User | None:
-        """The token's member; None to let the app answer (no such session, or rotated)."""
-        user = self._kept_member(token)
-        if user is not None:
-            return user
+    async def _stored_member(self, scope: Scope, token: str) -> User | None:
+        """The token's member read from the store (one not kept: :meth:`_kept_member` first),
+        then kept; None to let the app answer (no such session, or rotated)."""
         signed_in = await anyio.to_thread.run_sync(resolve_session, self.store, token)
         if signed_in is None:
             return None
