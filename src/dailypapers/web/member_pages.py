@@ -195,7 +195,7 @@ class MemberPages:
         ids = template.paper_ids
         if ids:
             voted = self.votes.get(user.id)
-            upvoted = (voted if voted is not None else await self._votes_of(user.id)) & ids
+            upvoted = (voted if voted is not None else await self._stored_votes(user.id)) & ids
         else:
             upvoted = frozenset()
         unread = self.unread.cached(user.id)
@@ -204,7 +204,7 @@ class MemberPages:
         shown = ids or frozenset()
         saved, hidden = self._kept_marks(user.id) if shown else (shown, shown)
         if saved is None or hidden is None:
-            saved, hidden = await self._marks_of(user.id)
+            saved, hidden = await marks_of(self.store, self.marks, user.id)
         plan = self._plan(template)
         body = personal.merge_planned(
             plan,
@@ -338,32 +338,23 @@ class MemberPages:
             return known
         return await anyio.to_thread.run_sync(self.unread.count, user_id)
 
-    async def _votes_of(self, user_id: int) -> frozenset[str]:
-        """Every paper the member upvoted: kept in memory, read once from the store."""
-        known = self.votes.get(user_id)
-        if known is not None:
-            return known
+    async def _stored_votes(self, user_id: int) -> frozenset[str]:
+        """Every paper the member upvoted, read from the store (when not kept in
+        :attr:`votes`) and kept."""
         mark = self.votes.mark(user_id)
         voted = await anyio.to_thread.run_sync(self._load_votes, user_id)
         self.votes.put(user_id, voted, mark)
         return voted
 
     def _kept_marks(self, user_id: int) -> personal.Marks | tuple[None, None]:
-        """The member's marks if kept (:meth:`_marks_of` without awaiting), else Nones."""
+        """The member's saved and "not interested" papers if kept, else Nones (then
+        :func:`marks_of` reads them): kept in memory, exact for this process's changes;
+        every member's older than ``MemberMarks.seconds`` (another process's changes) read
+        again together in the background, the old ones served meanwhile: a page waits for
+        the store only the first time a member is seen."""
         known = self.marks.peek(user_id)
         if known is None:
             return None, None
-        self._marks_again.start()
-        return known[0]
-
-    async def _marks_of(self, user_id: int) -> personal.Marks:
-        """The member's saved and "not interested" papers: kept in memory, exact for this
-        process's changes; every member's older than ``MemberMarks.seconds`` (another
-        process's changes) read again together in the background, the old ones served
-        meanwhile: a page waits for the store only the first time a member is seen."""
-        known = self.marks.peek(user_id)
-        if known is None:
-            return await marks_of(self.store, self.marks, user_id)
         self._marks_again.start()
         return known[0]
 
