@@ -112,6 +112,24 @@ def test_a_rule_counts_per_ip_and_per_account_all_or_none(
         off.check_rule("vote", ip="192.0.2.1", account="ada")
 
 
+def test_a_rules_changed_setting_applies_to_the_next_check(
+    limiter_parts: tuple[Store, Settings],
+) -> None:
+    """A check's hits are made once per rule, address and account, and again when the
+    rule's setting changes (``RateLimiter._hits``)."""
+    limiter = _limiter(limiter_parts, Clock(), limit_submission="account:1/1m")
+    limiter.check_rule("submission", ip="192.0.2.1", account="ada")
+    with pytest.raises(RateLimited):
+        limiter.check_rule("submission", ip="192.0.2.1", account="ada")
+    limiter.settings = limiter.settings.model_copy(update={"limit_submission": "ip:1/1m"})
+    limiter.check_rule("submission", ip="192.0.2.1", account="ada")  # the IP's first
+    with pytest.raises(RateLimited):
+        limiter.check_rule("submission", ip="192.0.2.1", account="grace")
+    limiter.settings = limiter.settings.model_copy(update={"limit_submission": "off"})
+    for _ in range(5):
+        limiter.check_rule("submission", ip="192.0.2.1", account="ada")
+
+
 @pytest.mark.parametrize("into", [0, 12, 13, 24, 29, 41, 59])
 def test_the_previous_window_counts_by_the_share_still_inside(
     limiter_parts: tuple[Store, Settings], into: int
