@@ -9,7 +9,7 @@ embedding runs in the engine's own thread, so its time is its thread's)::
         [--pause 0]
 
 Each round prints one line: the whole page (``time.process_time`` of every thread, per
-request; its system time, minor page faults and context switches), the parts (ms a page; a
+request; its system time, minor page faults and voluntary context switches), the parts (ms a page; a
 part inside another is also in that one's figure), and a probe of the host's memory at that
 moment: the ms to sum a 64 MB array (read from memory, as a contended shared L3 slows it).
 A page that moves from 6.5 to 10.5 ms between rounds shows which parts moved with it. Prints only.
@@ -144,7 +144,7 @@ async def rounds(
         per = 1 / options.requests
         system = (after.ru_stime - usage.ru_stime) * 1000 * per
         faults = (after.ru_minflt - usage.ru_minflt) * per
-        switches = (after.ru_nvcsw - usage.ru_nvcsw + after.ru_nivcsw - usage.ru_nivcsw) * per
+        switches = (after.ru_nvcsw - usage.ru_nvcsw) * per  # voluntary: waits
         parts = [SPENT[n] * 1000 * per for n in names]
         row = [os.getloadavg()[0], probe, page, system, faults, switches, *parts]
         rows.append(row)
