@@ -186,3 +186,21 @@ def test_onnx_runtime_fuses_each_layers_gelu(settings: Settings, tmp_path: Path)
     kinds = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
     layers = bert_onnx.BertConfig.read(builtin_model_dir("all-MiniLM-L6-v2") / "config.json")
     assert kinds.count("Gelu") == layers.num_hidden_layers and "Erf" not in kinds
+
+
+def test_each_layers_attention_is_one_onnx_runtime_node(settings: Settings, tmp_path: Path) -> None:
+    """Self-attention runs as one MultiHeadAttention node a layer: no head splitting,
+    products or softmax of its own left (13 nodes a layer when written out)."""
+    import onnx
+    import onnxruntime
+
+    load_embedder(settings)
+    (built,) = sorted(settings.resolved_models_dir.glob("all-MiniLM-L6-v2-int8-*/model.onnx"))
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    options.log_severity_level = 3
+    onnxruntime.InferenceSession(str(built), options, providers=["CPUExecutionProvider"])
+    kinds = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    layers = bert_onnx.BertConfig.read(builtin_model_dir("all-MiniLM-L6-v2") / "config.json")
+    assert kinds.count("MultiHeadAttention") == layers.num_hidden_layers
+    assert not {"Softmax", "Transpose"} & set(kinds)
