@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,13 @@ class _Graph:
             )
         )
         return output
+
+    def split(self, x: str, sizes: str, names: Sequence[str]) -> list[str]:
+        """``x`` cut along its last axis into parts of ``sizes``, one output each."""
+        self._counter += 1
+        outputs = [f"{name}_{self._counter}" for name in names]
+        self.nodes.append(helper.make_node("Split", [x, sizes], outputs, name=outputs[0], axis=-1))
+        return outputs
 
     def linear(self, x: str, weights: dict[str, np.ndarray[Any, Any]], prefix: str) -> str:
         # torch.nn.Linear keeps weight as (out, in); MatMul wants (in, out).
@@ -163,10 +171,8 @@ def _projections(
     }
     both = g.linear(x, packed, f"{self_attention}.qkv")
     sizes = g.constant(f"{self_attention}.sizes", _int64(hidden, hidden, hidden))
-    g._counter += 1
-    names = [f"{name}_{g._counter}" for name in ATTENTION_INPUTS]
-    g.nodes.append(helper.make_node("Split", [both, sizes], names, name=names[0], axis=-1))
-    return names[0], names[1], names[2]
+    query, key, value = g.split(both, sizes, ATTENTION_INPUTS)
+    return query, key, value
 
 
 def _encoder_layer(
