@@ -184,12 +184,11 @@ def _move_count(connection: Connection, paper_id: str, by: int) -> None:
     )
 
 
-_TICK = (
-    update(vote_clock)
-    .where(vote_clock.c.id == 1)
-    .values(changes=vote_clock.c.changes + 1)
-    .returning(vote_clock.c.changes)
+# The clock's tick; a vote's own (set_vote_stamped) reads the clock with the counts after it.
+_MOVE_CLOCK = (
+    update(vote_clock).where(vote_clock.c.id == 1).values(changes=vote_clock.c.changes + 1)
 )
+_TICK = _MOVE_CLOCK.returning(vote_clock.c.changes)
 
 
 def _tick(connection: Connection) -> int:
@@ -246,11 +245,9 @@ def _vote_statements(dialect: Any) -> dict[str, Any]:
         "remove": delete(paper_votes).where(*mine).returning(paper_votes.c.counted),
         "move": update(papers).where(papers.c.arxiv_id == paper).values(local_upvotes=moved),
         # The clock moved, said by the row count (no RETURNING: see above).
-        "tick": update(vote_clock)
-        .where(vote_clock.c.id == 1)
-        .values(changes=vote_clock.c.changes + 1),
+        "tick": _MOVE_CLOCK,
         # The counts and the clock, in one statement: after a vote's tick, or as they are.
-        "as_is": select(*counts, _STAMP.scalar_subquery()).where(papers.c.arxiv_id == paper),
+        "state": select(*counts, _STAMP.scalar_subquery()).where(papers.c.arxiv_id == paper),
     }
 
 
@@ -300,7 +297,7 @@ def set_vote_stamped(
     if moved:
         changed(connection, statements["move"], {**params, "by": 1 if upvoted else -1})
         changed(connection, statements["tick"], {})
-    rows = fetch(connection, statements["as_is"], params)
+    rows = fetch(connection, statements["state"], params)
     stamp = int(rows[0][3]) if rows else vote_stamp(connection)
     if not rows:
         return None, stamp, None
