@@ -4,7 +4,7 @@ against anonymous readers of the same pages, on one server, in one run.
 Run::
 
     .venv/bin/python -m benchmarks.signed_in [--work DIR] [--duration 30] [--connections 32]
-        [--users 1000] [--vote-every 10] [--per-kind 200] [--no-write]
+        [--users 1000] [--vote-every 10] [--per-kind 200] [--pairs 3] [--no-write]
 
 The site: the 74,728-paper listing in SQLite under ``--work``. An empty ``--work`` is made as
 ``benchmarks.web_embedding`` makes a fresh site (``dailypapers init`` and ``ingest file``:
@@ -29,9 +29,14 @@ each a warm-up pass over every target and then ``--duration`` seconds of a close
    ``static/upvote.js`` sends it (``Accept: application/json``) for a paper among the
    paper ids, upvoting it or taking the member's upvote back.
 
+Then ``--pairs`` − 1 more pairs of windows, anonymous then voting, ``--duration`` each and
+without a warm-up: the host's speed moves by a third within minutes on a shared machine,
+and a ratio of two windows minutes apart measured that more than the code. The ratio the
+target is checked on is the median of the pairs' (the first pair is the phases' own).
+
 Targets (voting phase): pages p99 at most 100 ms and, pages and votes together, at least
-half the anonymous requests/s;
-votes p99 at most 50 ms; no errors. Writes the "Signed-in load" section of BENCHMARKS.md.
+half the anonymous requests/s (the pairs' median); votes p99 at most 50 ms (the pairs'
+worst p99s); no errors. Writes the "Signed-in load" section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import itertools
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -120,6 +126,14 @@ class Phase:
     def __post_init__(self) -> None:
         self._pages = itertools.cycle(self.pages)
         self._votes = random.Random(SEED)
+
+    def again(self) -> None:
+        """Forget what came back, for another measured window of the same requests (the
+        members' votes and the next targets go on where they were)."""
+        self.latencies = {"page": [], "vote": []}
+        for counter in (self.statuses, self.failures, self.cache):
+            counter.clear()
+        self.recording = False
 
     def next_request(self) -> tuple[str, bytes]:
         """The next request's kind ("page" or "vote") and its bytes."""
@@ -204,6 +218,11 @@ async def run_phase(
     name: str, phase: Phase, port: int, connections: int, duration: float, pids: list[int]
 ) -> Measured:
     """A warm-up pass over every page target, then ``duration`` seconds recorded."""
+    await _warm_up(phase, port, connections)
+    return await _measure(name, phase, port, connections, duration, pids)
+
+
+async def _warm_up(phase: Phase, port: int, connections: int) -> None:
     warm_until = [float("inf")]
     warm = [asyncio.create_task(_connection(phase, port, warm_until, 30.0))
             for _ in range(connections)]  # fmt: skip
@@ -211,6 +230,11 @@ async def run_phase(
         await asyncio.sleep(0.1)
     warm_until[0] = 0.0
     await asyncio.gather(*warm)
+
+
+async def _measure(
+    name: str, phase: Phase, port: int, connections: int, duration: float, pids: list[int]
+) -> Measured:
     own0, server0, machine0 = cpu_now(pids)
     phase.recording, start = True, time.perf_counter()
     until = [start + duration]
@@ -277,14 +301,29 @@ def _row(name: str, measured: Measured, kind: str) -> str:
     )
 
 
-def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
-           pages: int) -> str:  # fmt: skip
+def _pairs_line(pairs: list[tuple[Measured, Measured]]) -> str:
+    ratios = ", ".join(f"{_ratio(*pair):.2f}" for pair in pairs)
+    cpu = ", ".join(f"{cpu_per_request(a) / cpu_per_request(v):.2f}" for a, v in pairs)
+    p99 = {k: ", ".join(f"{v.p99_ms[k]:.1f}" for _, v in pairs) for k in ("page", "vote")}
+    return (
+        f"Anonymous and voting windows measured in turn, {len(pairs)} pairs (the first is "
+        f"the table's): voting over anonymous requests/s {ratios} (median "
+        f"{statistics.median(_ratio(*pair) for pair in pairs):.2f}, the figure the target "
+        f"is checked on); server CPU a request, anonymous over voting, {cpu}; pages p99 "
+        f"{p99['page']} ms, votes p99 {p99['vote']} ms."
+    )
+
+
+def report(runs: dict[str, Measured], pairs: list[tuple[Measured, Measured]],
+           options: argparse.Namespace, papers: int, pages: int) -> str:  # fmt: skip
     anonymous, reading, signed = runs["anonymous"], runs["reading"], runs["voting"]
-    ratio = sum(signed.per_second.values()) / anonymous.per_second["page"]
+    ratio = statistics.median(_ratio(*pair) for pair in pairs)
     reading_ratio = reading.per_second["page"] / anonymous.per_second["page"]
-    page_ok = signed.p99_ms["page"] <= TARGET_P99_MS and ratio >= TARGET_RATIO
-    vote_ok = signed.p99_ms["vote"] <= TARGET_VOTE_P99_MS
-    errors = sum(sum(m.errors.values()) for m in runs.values())
+    worst = {kind: max(v.p99_ms[kind] for _, v in pairs) for kind in ("page", "vote")}
+    page_ok = worst["page"] <= TARGET_P99_MS and ratio >= TARGET_RATIO
+    vote_ok = worst["vote"] <= TARGET_VOTE_P99_MS
+    measured = list(runs.values()) + [m for pair in pairs[1:] for m in pair]
+    errors = sum(sum(m.errors.values()) for m in measured)
     extra = f"uvicorn {version('uvicorn')}, FastAPI {version('fastapi')}"
     return "\n".join([
         HEADING,
@@ -313,8 +352,11 @@ def report(runs: dict[str, Measured], options: argparse.Namespace, papers: int,
         _row("signed in, voting: pages", signed, "page"),
         _row("signed in, voting: votes", signed, "vote"),
         "",
-        f"Signed in and voting: {ratio:.2f} × the anonymous requests/s (pages and votes), "
-        f"pages p99 {signed.p99_ms['page']:.1f} ms, votes p99 {signed.p99_ms['vote']:.1f} ms; "
+        _pairs_line(pairs),
+        "",
+        f"Signed in and voting: {ratio:.2f} × the anonymous requests/s (pages and votes; the "
+        f"pairs' median), pages p99 {worst['page']:.1f} ms, votes p99 {worst['vote']:.1f} ms "
+        "(the pairs' worst); "
         f"reading only: {reading_ratio:.2f} × the anonymous requests/s, p99 "
         f"{reading.p99_ms['page']:.1f} ms. Targets (with votes): pages p99 ≤ "
         f"{TARGET_P99_MS:g} ms and ≥ {TARGET_RATIO:g} × the anonymous requests/s "
@@ -358,6 +400,13 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--vote-every", type=int, default=10)
     parser.add_argument("--per-kind", type=int, default=200, help="days, papers and queries")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        help="anonymous and voting windows measured in turn, the ratio the "
+        "median of the pairs' (the host's speed moves between windows)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit BENCHMARKS.md")
     return parser.parse_args()
 
@@ -365,16 +414,31 @@ def parse_options() -> argparse.Namespace:
 async def _phases(
     options: argparse.Namespace, port: int, pids: list[int], pages: list[str],
     ids: list[str], users: list[Member],
-) -> dict[str, Measured]:  # fmt: skip
+) -> tuple[dict[str, Measured], list[tuple[Measured, Measured]]]:  # fmt: skip
+    phases = {
+        "anonymous": Phase(pages, ids, [], 0),
+        "reading": Phase(pages, ids, users, 0),
+        "voting": Phase(pages, ids, users, options.vote_every),
+    }
     runs = {}
-    for name, phase in (
-        ("anonymous", Phase(pages, ids, [], 0)),
-        ("reading", Phase(pages, ids, users, 0)),
-        ("voting", Phase(pages, ids, users, options.vote_every)),
-    ):
+    for name, phase in phases.items():
         runs[name] = await run_phase(name, phase, port, options.connections, options.duration, pids)
         print(f"{name}:", json.dumps(runs[name].__dict__), flush=True)
-    return runs
+    pairs = [(runs["anonymous"], runs["voting"])]
+    for _ in range(options.pairs - 1):  # warm already: anonymous, voting, without a pause
+        pair = []
+        for name in ("anonymous", "voting"):
+            phases[name].again()
+            pair.append(await _measure(name, phases[name], port, options.connections,
+                                       options.duration, pids))  # fmt: skip
+        pairs.append((pair[0], pair[1]))
+        print("pair:", f"{_ratio(*pairs[-1]):.2f}", flush=True)
+    return runs, pairs
+
+
+def _ratio(anonymous: Measured, voting: Measured) -> float:
+    """The voting phase's requests/s (pages and votes) over the anonymous pages'."""
+    return sum(voting.per_second.values()) / anonymous.per_second["page"]
 
 
 def main() -> None:
@@ -403,8 +467,8 @@ def main() -> None:
             web.wait_ready(server, port, log, 1)
             check_csrf(port, users[0], pages[0])
             pids = web.server_pids(server)
-            runs = asyncio.run(_phases(options, port, pids, pages, targets.ids, users))
-    text = report(runs, options, papers, len(pages))
+            runs, pairs = asyncio.run(_phases(options, port, pids, pages, targets.ids, users))
+    text = report(runs, pairs, options, papers, len(pages))
     print(text)
     if not options.no_write:
         write_section(HEADING, text)
