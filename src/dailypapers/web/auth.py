@@ -30,7 +30,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
@@ -109,11 +109,18 @@ def clear_session_cookie(request: Request) -> None:
     request.state.auth_session_token = None
 
 
+def _state_of(request: Request) -> dict[str, Any]:
+    """What ``request.state`` holds, as the dict it wraps (the scope's ``state``): a name
+    not set there costs no ``AttributeError`` made and formatted (several a vote)."""
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    return state
+
+
 def session_token(request: Request) -> str | None:
     """The session token this request carries (or was given during it)."""
-    given = getattr(request.state, "auth_session_token", _UNSET)
+    given: str | None | object = _state_of(request).get("auth_session_token", _UNSET)
     if given is not _UNSET:
-        return given  # type: ignore[return-value]
+        return cast(str | None, given)
     return request.cookies.get(SESSION_COOKIE) or None
 
 
@@ -124,7 +131,8 @@ def _bearer(request: Request) -> str | None:
 
 
 def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
-    cached = getattr(request.state, "auth_resolved", None)
+    state = _state_of(request)
+    cached = state.get("auth_resolved")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     store = request.app.state.store
@@ -136,8 +144,8 @@ def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
     elif token := session_token(request):  # nobody signed in (most requests) stops here
         resolved = (_session_user(request, store, token), None)
     if resolved[0] is not None:
-        request.scope.setdefault("state", {})["auth_personal"] = True
-    request.state.auth_resolved = resolved
+        state["auth_personal"] = True
+    state["auth_resolved"] = resolved
     return resolved
 
 

@@ -245,7 +245,7 @@ async def _send_form_answer(
     """:func:`_form_answer` sent as it sends it, the JSON one (``upvote.js``'s, nearly every
     vote) as the two messages Starlette's ``Response`` sends, without making one (its
     headers' encoding was about 2 % of a vote)."""
-    if b"application/json" not in accept:
+    if "application/json" not in accept.decode("latin-1"):  # as Starlette's headers read it
         await _form_answer(request, state, next)(request.scope, request.receive, send)
         return
     body = _json_state(state)
@@ -279,24 +279,28 @@ def _plain_vote_form(scope: Scope) -> bytes | None:
 _CSRF_HEADER = auth.CSRF_HEADER.lower().encode()
 
 
-def _unquoted(part: bytes) -> str:
+def _unquoted(part: str) -> str:
     """``unquote_plus`` of an ASCII name or value; as it is when nothing in it is quoted."""
-    text = part.decode("latin-1")
-    return unquote_plus(text) if b"%" in part or b"+" in part else text
+    return unquote_plus(part) if "%" in part or "+" in part else part
 
 
 def _form_fields(body: bytes) -> dict[str, str] | None:
     """The vote form's fields as Starlette reads them (``unquote_plus`` of each name and
     value), when the body holds each of them once with a value the route takes as it is;
-    else None (the router reads it, and answers what is missing or wrong)."""
-    if not body.isascii() or b";" in body:  # python-multipart splits at ";" as well
+    else None (the router reads it, and answers what is missing or wrong). Read as text:
+    ``bytes in bytes`` first tries the needle as an integer and formats the error it
+    raises, a dozen times a vote."""
+    if not body.isascii():
         return None
-    parts = body.split(b"&")
+    text = body.decode("ascii")
+    if ";" in text:  # python-multipart splits at ";" as well
+        return None
+    parts = text.split("&")
     if len(parts) != len(_FORM_FIELDS):  # one of each, no repeated field
         return None
     fields: dict[str, str] = {}
     for part in parts:
-        name, equals, value = part.partition(b"=")
+        name, equals, value = part.partition("=")
         if not equals:
             return None
         fields[_unquoted(name)] = _unquoted(value)
