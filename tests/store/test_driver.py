@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Date, bindparam, select
@@ -10,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.driver import day, fetch, moment, on_sqlite, prepare
+from dailypapers.store.driver import OnSqlite, day, fetch, moment, on_sqlite, prepare
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import papers
 
@@ -82,8 +84,7 @@ def test_a_statement_on_sqlites_driver_takes_its_parameters_in_order(
     alone = select(papers.c.title).where(papers.c.arxiv_id == bindparam("pid"))
     fixed = select(papers.c.arxiv_id).where(papers.c.arxiv_id != "x")
     with sqlite_store.read() as connection:
-        driver = connection.connection.driver_connection
-        assert driver is not None
+        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
         for statement, params, expected in (
             (with_literal, {"pid": "2501.00001", "not_title": "B"}, [("2501.00001", "A Paper")]),
             (with_literal, {"pid": "2501.00001", "not_title": "A Paper"}, []),
@@ -91,6 +92,10 @@ def test_a_statement_on_sqlites_driver_takes_its_parameters_in_order(
             (fixed, {}, [("2501.00001",)]),
         ):
             run = on_sqlite(statement, dialect)
-            assert driver.execute(run.sql, run.args(params)).fetchall() == expected
+            assert _rows(driver, run, params) == expected
     with pytest.raises(ValueError, match="SQLite"):
-        on_sqlite(alone, postgresql.dialect())
+        on_sqlite(alone, postgresql.dialect())  # type: ignore[no-untyped-call]
+
+
+def _rows(driver: sqlite3.Connection, run: OnSqlite, params: dict[str, str]) -> list[Any]:
+    return driver.execute(run.sql, run.args(params)).fetchall()

@@ -41,7 +41,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers.accounts import User
 from dailypapers.accounts.service import BearerUser, resolve_bearer, resolve_session
 from dailypapers.discussion import notifications
-from dailypapers.feed.reader import Store
 from dailypapers.settings import Settings
 from dailypapers.web import personal
 
@@ -135,22 +134,23 @@ def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
     cached = state.get("auth_resolved")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    store = request.app.state.store
     resolved: tuple[User | None, BearerUser | None] = (None, None)
     bearer = _bearer(request)
     if bearer is not None:
-        found = resolve_bearer(store, bearer)
+        found = resolve_bearer(request.app.state.store, bearer)
         resolved = (found.user, found) if found else (None, None)
     elif token := session_token(request):  # nobody signed in (most requests) stops here
-        resolved = (_session_user(request, store, token), None)
+        resolved = (_session_user(request, token), None)
     if resolved[0] is not None:
         state["auth_personal"] = True
     state["auth_resolved"] = resolved
     return resolved
 
 
-def _session_user(request: Request, store: Store, token: str) -> User | None:
-    """The member of the session ``token`` (None if it is not a live session)."""
+def _session_user(request: Request, token: str) -> User | None:
+    """The member of the session ``token`` (None if it is not a live session); the store is
+    read only when the session cache does not know it (``app.state``'s every attribute is a
+    call of its ``__getattr__``)."""
     sessions: personal.SessionCache | None = None
     # Votes (the busiest writes) may trust the member pages' session cache; every other
     # route reads the account afresh (settings compare passwords, show the address).
@@ -159,7 +159,7 @@ def _session_user(request: Request, store: Store, token: str) -> User | None:
     known = sessions.get(token) if sessions is not None else None
     if known is not None:
         return known
-    signed_in = resolve_session(store, token)
+    signed_in = resolve_session(request.app.state.store, token)
     if signed_in is None:
         return None
     if signed_in.rotated_token:
@@ -273,8 +273,8 @@ def _valid_csrf(request: Request, given: str) -> bool:
     token = session_token(request)
     if token:
         expected.append(_mac(settings, "session", token))
-    if request.cookies.get(CSRF_COOKIE):
-        expected.append(_mac(settings, "anonymous", request.cookies[CSRF_COOKIE]))
+    if anonymous := request.cookies.get(CSRF_COOKIE):
+        expected.append(_mac(settings, "anonymous", anonymous))
     return bool(given) and any(hmac.compare_digest(given, value) for value in expected)
 
 
