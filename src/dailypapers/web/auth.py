@@ -49,6 +49,7 @@ CSRF_COOKIE = "dailypapers_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _UNSET = object()
+_AUTH = b"authorization"
 
 
 def _settings(request: Request) -> Settings:
@@ -123,8 +124,18 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
+def _authorization(request: Request) -> str:
+    """The first Authorization header ("" if none), as ``request.headers.get`` reads it,
+    without making the headers (and the AttributeError Starlette's first look for them
+    raises): every signed-in request asks, each vote among them."""
+    for name, value in request.scope["headers"]:
+        if name == _AUTH:
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    header = _authorization(request)
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
