@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import Date, bindparam, select
+from sqlalchemy.dialects import postgresql
 
 from dailypapers.paper import make_record
 from dailypapers.store import Store
-from dailypapers.store.driver import day, fetch, moment, prepare
+from dailypapers.store.driver import OnSqlite, day, fetch, moment, on_sqlite, prepare
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import papers
 
@@ -62,3 +65,37 @@ def test_a_read_sees_one_snapshot_while_a_write_commits(store: Store) -> None:
         after = fetch(connection, _ON_DAY, {"day": date(2025, 1, 6)})
     assert [row[0] for row in before] == [row[0] for row in during] == ["2501.00001"]
     assert sorted(row[0] for row in after) == ["2501.00001", "2501.00002"]
+
+
+def test_a_statement_on_sqlites_driver_takes_its_parameters_in_order(
+    sqlite_store: Store,
+) -> None:
+    """``on_sqlite`` puts a dict's values in the order of the statement's placeholders,
+    with the values the statement binds itself (a literal made a parameter)."""
+    record = make_record("2501.00001", "A Paper", first_listed_on=date(2025, 1, 6))
+    with sqlite_store.write() as connection:
+        upsert_papers(connection, [record])
+    dialect = sqlite_store.read_engine.dialect
+    with_literal = select(papers.c.arxiv_id, papers.c.title).where(
+        papers.c.title != bindparam("not_title"),
+        papers.c.arxiv_id == bindparam("pid"),
+        papers.c.local_upvotes >= 0,  # bound by the statement itself
+    )
+    alone = select(papers.c.title).where(papers.c.arxiv_id == bindparam("pid"))
+    fixed = select(papers.c.arxiv_id).where(papers.c.arxiv_id != "x")
+    with sqlite_store.read() as connection:
+        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+        for statement, params, expected in (
+            (with_literal, {"pid": "2501.00001", "not_title": "B"}, [("2501.00001", "A Paper")]),
+            (with_literal, {"pid": "2501.00001", "not_title": "A Paper"}, []),
+            (alone, {"pid": "2501.00001"}, [("A Paper",)]),
+            (fixed, {}, [("2501.00001",)]),
+        ):
+            run = on_sqlite(statement, dialect)
+            assert _rows(driver, run, params) == expected
+    with pytest.raises(ValueError, match="SQLite"):
+        on_sqlite(alone, postgresql.dialect())  # type: ignore[no-untyped-call]
+
+
+def _rows(driver: sqlite3.Connection, run: OnSqlite, params: dict[str, str]) -> list[Any]:
+    return driver.execute(run.sql, run.args(params)).fetchall()

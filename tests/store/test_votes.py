@@ -261,6 +261,36 @@ def test_a_write_at_once_never_waits_for_another_writer(sqlite_store: Store) -> 
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
 
 
+def test_a_write_at_once_commits_or_rolls_back_on_the_driver_or_through_sqlalchemy(
+    sqlite_store: Store,
+) -> None:
+    """The transaction of a write at once ends on the driver, or through SQLAlchemy when a
+    statement run through it began its side (the rate limit's clean-up does): either way
+    what it wrote commits, an error rolls it all back, and the thread's kept connection is
+    left out of any transaction for the next one (a write at once inside one is refused)."""
+    _papers(sqlite_store)
+    alice, bob, carol = add_members(sqlite_store, 3)
+    now = datetime(2025, 1, 6, 12)
+    with votes_sql.write_at_once(sqlite_store) as connection:  # the driver's commit
+        set_vote_stamped(connection, alice, "2501.00002", True, now)
+        with pytest.raises(WriterBusy), votes_sql.write_at_once(sqlite_store):
+            pass
+    with votes_sql.write_at_once(sqlite_store) as connection:  # SQLAlchemy's commit
+        connection.exec_driver_sql("SELECT 1").all()
+        assert connection.in_transaction()
+        set_vote_stamped(connection, bob, "2501.00002", True, now)
+    for through_sqlalchemy in (False, True):
+        with pytest.raises(RuntimeError), votes_sql.write_at_once(sqlite_store) as connection:
+            if through_sqlalchemy:
+                connection.exec_driver_sql("SELECT 1").all()
+            set_vote_stamped(connection, carol, "2501.00002", True, now)
+            raise RuntimeError("rolled back")
+    with votes_sql.write_at_once(sqlite_store) as connection:
+        assert not connection.in_transaction()
+        assert upvotes_of(connection, "2501.00002") == (0, 2)
+    assert vote_state(sqlite_store, carol, "2501.00002") == VoteState("2501.00002", False, 2)
+
+
 def test_a_write_at_once_is_sqlite_only(store: Store) -> None:
     if store.is_sqlite:
         pytest.skip("a test of PostgreSQL")

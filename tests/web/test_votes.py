@@ -5,8 +5,11 @@ enforced; every card and the paper page show the member's own upvote."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from urllib.parse import urlencode
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from starlette.routing import Router
@@ -244,3 +247,44 @@ def test_the_direct_vote_keeps_the_rate_limit(filled: Store) -> None:
         ]
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert int(answers[-1].headers["retry-after"]) > 0
+
+
+def test_a_vote_waits_in_a_thread_while_another_writer_holds_the_lock(filled: Store) -> None:
+    """A vote that cannot write at once (another writer holds SQLite's lock) is written in
+    a thread, waiting for the lock as every write does, and counts its limit there: the
+    answers are those of votes written at once."""
+    if not filled.is_sqlite:
+        pytest.skip("only SQLite's votes are written at once")
+    settings = get_settings().model_copy(update={"limit_vote": "account:2/1m"})
+    (member,) = add_members(filled, 1, prefix="busy")
+    released = threading.Event()
+
+    def hold_the_lock(held: threading.Event) -> None:
+        with filled.write():
+            held.set()
+            released.wait(10)
+
+    with TestClient(create_app(filled, settings)) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text
+        papers = re.findall(r'formaction="/papers/([^"]+)/upvote"', page)[:3]
+        before = _count(page, papers[0])
+        held = threading.Event()
+        holder = threading.Thread(target=hold_the_lock, args=(held,))
+        holder.start()
+        held.wait(10)
+        threading.Timer(0.3, released.set).start()  # the first vote waits for it meanwhile
+        started = time.monotonic()
+        first = _vote_json(client, page, papers[0])
+        waited = time.monotonic() - started
+        answers = [first] + [_vote_json(client, page, paper) for paper in papers[1:]]
+        holder.join()
+    assert waited >= 0.25  # it waited for the lock (in a thread: the loop answered meanwhile)
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[0].json() == {"paperId": papers[0], "upvotes": before + 1, "upvoted": True}
+
+
+def _vote_json(client: TestClient, page: str, paper: str) -> Response:
+    """The vote form of ``paper`` on ``page``, as ``upvote.js`` sends it."""
+    headers = {"Accept": "application/json"}
+    return client.post(f"/papers/{paper}/upvote", data=_form(page, paper), headers=headers)

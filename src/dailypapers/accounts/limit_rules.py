@@ -63,8 +63,13 @@ class Window:
     previous_weight: float
 
 
+def window_start(now: float, seconds: int) -> int:
+    """The start of the fixed window of ``seconds`` that ``now`` falls in."""
+    return int(now // seconds) * seconds
+
+
 def window_at(now: float, seconds: int) -> Window:
-    start = int(now // seconds) * seconds
+    start = window_start(now, seconds)
     return Window(start, start - seconds, seconds, 1.0 - (now - start) / seconds)
 
 

@@ -42,6 +42,7 @@ from dailypapers.accounts.limit_rules import (
     parse_limits,
     retry_after,
     window_at,
+    window_start,
 )
 from dailypapers.settings import Settings, get_settings
 from dailypapers.store import Store
@@ -169,10 +170,13 @@ class StoreBackend:
         taken: list[tuple[str, int]] = []  # (bucket, window start) taken from a lease
         reserved: list[tuple[str, int, int]] = []  # leases reserved in this transaction
         for hit in hits:
-            window = window_at(now, hit.seconds)
-            if self.leases.take(hit.bucket, window.start):
-                taken.append((hit.bucket, window.start))
+            # The window's start alone for a hit taken from a lease (most of them): the
+            # Window, a frozen dataclass, only for a statement.
+            start = window_start(now, hit.seconds)
+            if self.leases.take(hit.bucket, start):
+                taken.append((hit.bucket, start))
                 continue
+            window = window_at(now, hit.seconds)
             size = lease_size(hit.limit)
             if size > 1 and _take(connection, hit, window, size):
                 reserved.append((hit.bucket, window.start, size - 1))

@@ -30,7 +30,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
@@ -41,7 +41,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dailypapers.accounts import User
 from dailypapers.accounts.service import BearerUser, resolve_bearer, resolve_session
 from dailypapers.discussion import notifications
-from dailypapers.feed.reader import Store
 from dailypapers.settings import Settings
 from dailypapers.web import personal
 
@@ -50,6 +49,7 @@ CSRF_COOKIE = "dailypapers_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _UNSET = object()
+_AUTH = b"authorization"
 
 
 def _settings(request: Request) -> Settings:
@@ -109,40 +109,59 @@ def clear_session_cookie(request: Request) -> None:
     request.state.auth_session_token = None
 
 
+def _state_of(request: Request) -> dict[str, Any]:
+    """What ``request.state`` holds, as the dict it wraps (the scope's ``state``): a name
+    not set there costs no ``AttributeError`` made and formatted (several a vote)."""
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    return state
+
+
 def session_token(request: Request) -> str | None:
     """The session token this request carries (or was given during it)."""
-    given = getattr(request.state, "auth_session_token", _UNSET)
+    given: str | None | object = _state_of(request).get("auth_session_token", _UNSET)
     if given is not _UNSET:
-        return given  # type: ignore[return-value]
+        return cast(str | None, given)
     return request.cookies.get(SESSION_COOKIE) or None
 
 
+def _authorization(request: Request) -> str:
+    """The first Authorization header ("" if none), as ``request.headers.get`` reads it,
+    without making the headers (and the AttributeError Starlette's first look for them
+    raises): every signed-in request asks, each vote among them."""
+    for name, value in request.scope["headers"]:
+        if name == _AUTH:
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    header = _authorization(request)
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def _resolve(request: Request) -> tuple[User | None, BearerUser | None]:
-    cached = getattr(request.state, "auth_resolved", None)
+    state = _state_of(request)
+    cached = state.get("auth_resolved")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    store = request.app.state.store
     resolved: tuple[User | None, BearerUser | None] = (None, None)
     bearer = _bearer(request)
     if bearer is not None:
-        found = resolve_bearer(store, bearer)
+        found = resolve_bearer(request.app.state.store, bearer)
         resolved = (found.user, found) if found else (None, None)
     elif token := session_token(request):  # nobody signed in (most requests) stops here
-        resolved = (_session_user(request, store, token), None)
+        resolved = (_session_user(request, token), None)
     if resolved[0] is not None:
-        request.scope.setdefault("state", {})["auth_personal"] = True
-    request.state.auth_resolved = resolved
+        state["auth_personal"] = True
+    state["auth_resolved"] = resolved
     return resolved
 
 
-def _session_user(request: Request, store: Store, token: str) -> User | None:
-    """The member of the session ``token`` (None if it is not a live session)."""
+def _session_user(request: Request, token: str) -> User | None:
+    """The member of the session ``token`` (None if it is not a live session); the store is
+    read only when the session cache does not know it (``app.state``'s every attribute is a
+    call of its ``__getattr__``)."""
     sessions: personal.SessionCache | None = None
     # Votes (the busiest writes) may trust the member pages' session cache; every other
     # route reads the account afresh (settings compare passwords, show the address).
@@ -151,7 +170,7 @@ def _session_user(request: Request, store: Store, token: str) -> User | None:
     known = sessions.get(token) if sessions is not None else None
     if known is not None:
         return known
-    signed_in = resolve_session(store, token)
+    signed_in = resolve_session(request.app.state.store, token)
     if signed_in is None:
         return None
     if signed_in.rotated_token:
@@ -265,8 +284,8 @@ def _valid_csrf(request: Request, given: str) -> bool:
     token = session_token(request)
     if token:
         expected.append(_mac(settings, "session", token))
-    if request.cookies.get(CSRF_COOKIE):
-        expected.append(_mac(settings, "anonymous", request.cookies[CSRF_COOKIE]))
+    if anonymous := request.cookies.get(CSRF_COOKIE):
+        expected.append(_mac(settings, "anonymous", anonymous))
     return bool(given) and any(hmac.compare_digest(given, value) for value in expected)
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import HTTPException, Request
 
 from dailypapers.accounts import User
-from dailypapers.accounts.limits import Settle, Transaction
+from dailypapers.accounts.limits import RateLimiter, Settle, Transaction
 from dailypapers.web import auth
 from dailypapers.web.limits import client_ip, limiter_of
 
@@ -71,13 +71,13 @@ def check_limit(
     )
 
 
-def check_vote_limit(request: Request, member: Member, connection: Transaction) -> Settle:
-    """:func:`check_limit` of a vote in its write transaction, from this process's leases
-    of hits (``accounts.limits.Leases``); returns what to call once the transaction ended,
-    with whether it committed."""
-    return limiter_of(request).check_leased(
-        "vote", ip=client_ip(request), account=str(member.id), connection=connection
-    )
+def check_vote_limit(
+    limiter: RateLimiter, ip: str, member_id: int, connection: Transaction
+) -> Settle:
+    """:func:`check_limit` of a member's vote from address ``ip`` in its write transaction,
+    from this process's leases of hits (``accounts.limits.Leases``); returns what to call
+    once the transaction ended, with whether it committed."""
+    return limiter.check_leased("vote", ip=ip, account=str(member_id), connection=connection)
 
 
 async def api_writer(request: Request) -> Member:

@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dailypapers.accounts.limits import RateLimiter
 from dailypapers.community.votes import (
     UnknownPaper,
     VoteState,
@@ -37,11 +38,11 @@ from dailypapers.community.votes import (
     checkpoint,
     set_upvote,
 )
-from dailypapers.feed.reader import FeedEntry, Reader
+from dailypapers.feed.reader import FeedEntry, Reader, Store
 from dailypapers.web import auth, personal
 from dailypapers.web.cards import Voter, back_to_card
 from dailypapers.web.deps import canonical_id, reader, store_of
-from dailypapers.web.limits import limiter_of
+from dailypapers.web.limits import client_ip, limiter_of
 from dailypapers.web.member import (
     Member,
     api_writer,
@@ -83,15 +84,24 @@ def _state(state: VoteState) -> UpvoteState:
 
 
 def _vote(
-    request: Request, member: Member, paper_id: str, upvoted: bool, *, at_once: bool = False
+    request: Request,
+    member: Member,
+    paper_id: str,
+    upvoted: bool,
+    *,
+    at_once: bool = False,
+    store: Store | None = None,
+    limiter: RateLimiter | None = None,
 ) -> VoteState:
+    """The vote, its limit counted in its own write transaction (one commit, not two);
+    ``store`` and ``limiter``: the app's, when the caller read them already (each read of
+    ``app.state`` is a call of its ``__getattr__``)."""
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
     paper_id = canonical_id(paper_id)
     watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
-    # The rate limit is counted in the vote's own write transaction: one commit, not two.
-    limit = partial(check_vote_limit, request, member)
-    store = store_of(request)
+    limit = partial(check_vote_limit, limiter or limiter_of(request), client_ip(request), member.id)
+    store = store or store_of(request)
     try:
         if watch is None:
             return set_upvote(store, member.id, paper_id, upvoted, first=limit, at_once=at_once)
@@ -118,10 +128,12 @@ async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: b
     millisecond of work took tens under load); on the loop it takes that millisecond. Its
     commit leaves the WAL's checkpoint to a thread, every ``CHECKPOINT_EVERY`` votes. Any
     other vote runs in a thread as every other write does."""
-    store = store_of(request)
-    if store.is_sqlite and limiter_of(request).in_store:
+    store, limiter = store_of(request), limiter_of(request)
+    if store.is_sqlite and limiter.in_store:
         try:
-            state = _vote(request, member, paper_id, upvoted, at_once=True)
+            state = _vote(
+                request, member, paper_id, upvoted, at_once=True, store=store, limiter=limiter
+            )
         except WriterBusy:
             pass
         else:
@@ -245,7 +257,7 @@ async def _send_form_answer(
     """:func:`_form_answer` sent as it sends it, the JSON one (``upvote.js``'s, nearly every
     vote) as the two messages Starlette's ``Response`` sends, without making one (its
     headers' encoding was about 2 % of a vote)."""
-    if b"application/json" not in accept:
+    if "application/json" not in accept.decode("latin-1"):  # as Starlette's headers read it
         await _form_answer(request, state, next)(request.scope, request.receive, send)
         return
     body = _json_state(state)
@@ -279,24 +291,28 @@ def _plain_vote_form(scope: Scope) -> bytes | None:
 _CSRF_HEADER = auth.CSRF_HEADER.lower().encode()
 
 
-def _unquoted(part: bytes) -> str:
+def _unquoted(part: str) -> str:
     """``unquote_plus`` of an ASCII name or value; as it is when nothing in it is quoted."""
-    text = part.decode("latin-1")
-    return unquote_plus(text) if b"%" in part or b"+" in part else text
+    return unquote_plus(part) if "%" in part or "+" in part else part
 
 
 def _form_fields(body: bytes) -> dict[str, str] | None:
     """The vote form's fields as Starlette reads them (``unquote_plus`` of each name and
     value), when the body holds each of them once with a value the route takes as it is;
-    else None (the router reads it, and answers what is missing or wrong)."""
-    if not body.isascii() or b";" in body:  # python-multipart splits at ";" as well
+    else None (the router reads it, and answers what is missing or wrong). Read as text:
+    ``bytes in bytes`` first tries the needle as an integer and formats the error it
+    raises, a dozen times a vote."""
+    if not body.isascii():
         return None
-    parts = body.split(b"&")
+    text = body.decode("ascii")
+    if ";" in text:  # python-multipart splits at ";" as well
+        return None
+    parts = text.split("&")
     if len(parts) != len(_FORM_FIELDS):  # one of each, no repeated field
         return None
     fields: dict[str, str] = {}
     for part in parts:
-        name, equals, value = part.partition(b"=")
+        name, equals, value = part.partition("=")
         if not equals:
             return None
         fields[_unquoted(name)] = _unquoted(value)
