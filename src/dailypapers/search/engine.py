@@ -69,7 +69,11 @@ class QueryEmbedder(Protocol):
     def embed_query(self, text: str) -> npt.NDArray[np.float32]: ...
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each of its 9 fields through object.__setattr__, about
+# three times the cost of a plain __init__ for the 20 hits of a page (as FeedEntry, see
+# store/entries.py). Treat it as immutable all the same (``dataclasses.replace`` makes a
+# changed copy); hashable by its fields, as it was.
+@dataclass(slots=True, unsafe_hash=True)
 class Hit:
     id: str
     title: str
