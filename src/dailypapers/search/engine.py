@@ -314,10 +314,10 @@ class SearchEngine:
         arxiv_id = as_arxiv_id(text)
         if arxiv_id and arxiv_id in self.catalog and ok(arxiv_id):
             return [arxiv_id]
-        same_title = [pid for pid in self.catalog.with_title(text) if ok(pid)]
+        wanted = title_key(text)  # once: the same key finds equal titles and near ones
+        same_title = [pid for pid in self.catalog.with_key(wanted) if ok(pid)]
         if same_title:
             return same_title
-        wanted = title_key(text)
         if len(wanted) < 20:  # short queries are keywords, not titles
             return []
         for pid, _score in ranked[:5]:
