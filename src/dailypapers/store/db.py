@@ -89,23 +89,17 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (sees one consistent snapshot)."""
-        if self.is_sqlite:
-            with self._sqlite_read() as connection:
-                yield connection
-            return
-        with self.read_engine.connect() as connection:
-            if not self.is_sqlite:
+        if not self.is_sqlite:
+            with self.read_engine.connect() as connection:
                 # PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot,
                 # so a page's count and its rows could disagree during an ingest; a SQLite
                 # read transaction keeps one snapshot already.
                 connection.execution_options(isolation_level="REPEATABLE READ")
-            with connection.begin():
-                yield connection
-
-    @contextmanager
-    def _sqlite_read(self) -> Iterator[Connection]:
-        """A kept connection (else a new one) in a read transaction, kept again after it: a
-        transaction that ended in an error closes its connection, which is not reused."""
+                with connection.begin():
+                    yield connection
+            return
+        # A kept connection, else a new one (see the module); one whose transaction ended in
+        # an error is closed, not kept.
         try:
             connection = self._readers.pop()
         except IndexError:
