@@ -215,6 +215,27 @@ def test_papers_the_catalog_does_not_know_are_left_out(engine: SearchEngine) -> 
     behind.close()
 
 
+def test_a_keyword_paper_the_catalog_does_not_know_is_left_out_of_a_hybrid_list(
+    engine: SearchEngine,
+) -> None:
+    """The dense index knows only the catalog's papers, so only the keyword list's papers
+    are looked up in the catalog; the one the keyword index alone holds is still left out."""
+    assert isinstance(engine.dense, DenseIndex)
+    missing = "2501.00003"
+    older = Catalog(d for d in documents() if d.id != missing)
+    rows = [row for row, pid in enumerate(engine.dense.ids) if pid != missing]
+    dense = DenseIndex(
+        engine.dense.model, [engine.dense.ids[row] for row in rows], engine.dense.vectors[rows]
+    )
+    behind = SearchEngine(older, engine.lexical, dense, engine.embedder)
+    assert behind._known_dense is dense  # the dense list is not looked up
+    for mode in MODES:
+        response = behind.search(SearchRequest(text="coral reef bleaching", mode=mode))  # type: ignore[arg-type]
+        assert missing not in [hit.id for hit in response.hits]
+        assert response.used_mode == mode and (response.hits or mode == "lexical")
+    behind.close()
+
+
 class _FixedQuery:
     """The query embedding of a keyword bag whose semantic neighbours are all noise."""
 

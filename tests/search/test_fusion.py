@@ -158,3 +158,36 @@ def test_fused_order_is_best_score_first_then_id(scores: dict[str, float]) -> No
 def test_equal_scores_are_ordered_by_id() -> None:
     fused = adaptive_fusion([[("b", 2.0), ("a", 2.0), ("c", 1.0)], []], [1.0, 1.0])
     assert [doc for doc, _ in fused] == ["a", "b", "c"]
+
+
+def _adaptive_by_pairs(
+    lists: list[list[tuple[str, float]]], weights: list[float], words: int
+) -> list[tuple[str, float]]:
+    """adaptive_fusion as its formula reads: each list's bounded_scores, then summed."""
+    lexical, dense = lists
+    trust = semantic_trust(lexical, dense, words)
+    scores: dict[str, float] = {}
+    for ranked, weight in (
+        (bounded_scores(lexical, 0.0), weights[0]),
+        (bounded_scores(dense, ADAPTIVE.dense_low), weights[1] * trust),
+    ):
+        for doc_id, value in ranked:
+            scores[doc_id] = scores.get(doc_id, 0.0) + weight * value
+    return _sorted(scores)
+
+
+_IDS = st.text(alphabet="abc", max_size=3)  # few: ids in both lists, and repeated in one
+_RANKED = st.lists(
+    st.tuples(_IDS, st.floats(min_value=-2.0, max_value=40.0) | st.sampled_from([0.0, -0.0])),
+    max_size=40,
+)
+
+
+@given(_RANKED, _RANKED, st.integers(0, 30), st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+def test_adaptive_fusion_gives_its_formulas_scores_to_the_bit(
+    lexical: list[tuple[str, float]], dense: list[tuple[str, float]], words: int, weight: float
+) -> None:
+    """Summed in place (no list of bounded pairs in between), the same floats and order."""
+    lists, weights = [lexical, dense], [1.0, weight]
+    expected = _adaptive_by_pairs(lists, weights, words)
+    assert repr(adaptive_fusion(lists, weights, words=words)) == repr(expected)

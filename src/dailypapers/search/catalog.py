@@ -72,5 +72,6 @@ class Catalog:
     def __contains__(self, paper_id: object) -> bool:
         return paper_id in self.entries
 
-    def with_title(self, text: str) -> list[str]:
-        return list(self.by_title.get(title_key(text), ()))
+    def with_key(self, key: str) -> list[str]:
+        """The papers whose title's :func:`title_key` is ``key``."""
+        return list(self.by_title.get(key, ()))

@@ -181,13 +181,27 @@ def adaptive_fusion(
     lexical, dense = lists
     trust = semantic_trust(lexical, dense, words, constants)
     scores: dict[str, float] = {}
-    for ranked, weight in (
-        (bounded_scores(lexical, 0.0), weights[0]),
-        (bounded_scores(dense, constants.dense_low), weights[1] * trust),
-    ):
-        for doc_id, value in ranked:
-            scores[doc_id] = scores.get(doc_id, 0.0) + weight * value
+    _add_bounded(scores, lexical, 0.0, weights[0])
+    _add_bounded(scores, dense, constants.dense_low, weights[1] * trust)
     return _sorted(scores)
+
+
+def _add_bounded(scores: dict[str, float], ranked: Ranked, low: float, weight: float) -> None:
+    """Add ``weight`` times :func:`bounded_scores` of ``ranked`` to ``scores``, the same
+    values to the bit, without the list of pairs in between (two hundred tuples and ``max``
+    calls a search page)."""
+    if not ranked:
+        return
+    span = ranked[0][1] - low
+    get = scores.get
+    if span <= 0:
+        for doc_id, _score in ranked:
+            scores[doc_id] = get(doc_id, 0.0) + weight * 0.0
+        return
+    for doc_id, score in ranked:
+        value = (score - low) / span
+        # max(0.0, value) as a comparison: 0.0 for a NaN, -0.0 and 0.0 alike, as max gives.
+        scores[doc_id] = get(doc_id, 0.0) + weight * (value if value > 0.0 else 0.0)
 
 
 FUSIONS: dict[str, Fusion] = {

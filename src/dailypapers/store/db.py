@@ -4,6 +4,11 @@ SQLite readers use ordinary deferred transactions; writers start with ``BEGIN IM
 second writer waits (up to the busy timeout) instead of failing half-way through a batch.
 PostgreSQL needs neither trick. Everything else in the store takes a ``Connection`` from
 :meth:`Store.read` or :meth:`Store.write`.
+
+SQLite read connections are kept between transactions (:attr:`Store.READERS_KEPT` of them):
+every uncached page reads in one transaction, and taking a connection from SQLAlchemy's pool
+and giving it back (checkout, the reset's rollback, checkin: some 140 Python calls) cost
+more than SQLite's ``BEGIN`` and ``COMMIT``.
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ def sqlite_engine(url: str, *, immediate: bool, begins: bool = True) -> Engine:
 class Store:
     """A database, opened for reading and for (serialised) writing."""
 
+    # SQLite read connections kept open between read transactions, at most (the pool's size).
+    READERS_KEPT = 5
+
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
@@ -74,18 +82,38 @@ class Store:
             self.write_engine = sqlite_engine(self.url, immediate=True)
         else:
             self.read_engine = self.write_engine = create_engine(self.url, pool_pre_ping=True)
+        # Idle SQLite read connections, out of the pool (see the module): a list's pop and
+        # append are atomic, so threads share it without a lock.
+        self._readers: list[Connection] = []
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (sees one consistent snapshot)."""
-        with self.read_engine.connect() as connection:
-            if not self.is_sqlite:
+        if not self.is_sqlite:
+            with self.read_engine.connect() as connection:
                 # PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot,
                 # so a page's count and its rows could disagree during an ingest; a SQLite
                 # read transaction keeps one snapshot already.
                 connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    yield connection
+            return
+        # A kept connection, else a new one (see the module); one whose transaction ended in
+        # an error is closed, not kept.
+        try:
+            connection = self._readers.pop()
+        except IndexError:
+            connection = self.read_engine.connect()
+        try:
             with connection.begin():
                 yield connection
+        except BaseException:
+            connection.close()
+            raise
+        if len(self._readers) < self.READERS_KEPT:
+            self._readers.append(connection)
+        else:
+            connection.close()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -94,6 +122,11 @@ class Store:
             yield connection
 
     def dispose(self) -> None:
+        while True:
+            try:
+                self._readers.pop().close()
+            except IndexError:
+                break
         self.read_engine.dispose()
         self.write_engine.dispose()
 

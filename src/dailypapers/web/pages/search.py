@@ -35,7 +35,8 @@ MAX_PAGE = 50
 MAX_QUERY_CHARS = 2000  # what the box may send (the engine cuts it to 250 characters)
 
 
-@dataclass(frozen=True)
+# Slotted, not frozen (as engine.Hit): twenty a page, each field set by a plain __init__.
+@dataclass(slots=True, unsafe_hash=True)
 class Result:
     """A hit as the page shows it: the paper's card, its snippet, whether it matched exactly."""
 
