@@ -243,6 +243,16 @@ class ResponseCache:
                 return None
             return self._read(key, entry)
 
+    def fresh(self, key: CacheKey) -> CachedResponse | None:
+        """:meth:`get` of an entry within its lifetime alone, and nothing else (None for one
+        past it, which stays for :meth:`lookup` to keep on, renew or drop): what a caller
+        that cannot render may serve (``member_pages.MemberFront``)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry.created > self.lifetime(key):
+                return None
+            return self._read(key, entry)
+
     def lookup(self, key: CacheKey) -> tuple[CachedResponse | None, bool]:
         """:meth:`get`, but an entry past its lifetime by less than ``STALE_GRACE`` of it is
         still served while one request renders it again (stale while revalidating: the

@@ -30,7 +30,10 @@ calls go on to the app as before. For one of those pages:
 Everything a cached page needs is in memory and is read on the event loop: a request goes
 to a worker thread only for a real store read (a member seen for the first time, the
 cache's look at the store every few seconds), each hop costing a thread handoff and GIL
-contention under load.
+contention under load. When all of it is kept (most requests), :class:`MemberFront`, the
+outermost layer, answers with :meth:`MemberPages.kept` before the other layers (HEAD as GET,
+security headers, errors, the Host check, the cache), adding what they would add; the rest
+goes through them to :class:`MemberPages` as above.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
 """
@@ -52,7 +55,7 @@ from dailypapers.discussion import notifications
 from dailypapers.discussion.collections import member_marks, members_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
-from dailypapers.web import auth, personal
+from dailypapers.web import auth, personal, security
 from dailypapers.web.cache import (
     Alone,
     CachedResponse,
@@ -62,6 +65,7 @@ from dailypapers.web.cache import (
     no_body,
     page_papers,
 )
+from dailypapers.web.hosts import HostCheck
 
 # Pages every member sees alike but for the header, the CSRF token and their votes.
 SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
@@ -109,10 +113,93 @@ def _session_cookie(cookies: bytes) -> str | None:
     return value.decode("latin-1") or None
 
 
+_MODERATOR, _MEMBER = "moderator", "member"
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
+
+
 def _member_key(scope: Scope, moderator: bool) -> CacheKey:
     host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-    kind = "moderator" if moderator else "member"
+    kind = _MODERATOR if moderator else _MEMBER
     return (f"{scope.get('scheme', 'http')} {kind}", host, scope["path"], scope["query_string"])
+
+
+# What SecurityHeaders adds to every answer but the API docs' (web/security.py): the front
+# answers outside it (a test checks the two answers are the same).
+_SECURITY_HEADERS = [
+    *security.HEADERS,
+    (b"content-security-policy", security.CONTENT_SECURITY_POLICY.encode()),
+]
+MAX_HOSTS = 64  # Host values the front remembers as well formed; it starts afresh beyond
+
+
+class MemberFront:
+    """ASGI middleware, the site's outermost: a member's GET of a shared page that
+    :meth:`MemberPages.kept` can answer from memory is answered here, as the layers inside
+    would answer it (the security headers added, the Host checked: a value is checked once
+    with :class:`~dailypapers.web.hosts.HostCheck`'s rules and remembered), without going
+    through them (HEAD as GET, security headers, the last-resort error page, the Host check,
+    the cache's own checks: about a quarter of a member's cached page). Anything else goes
+    on to them: a request that is not such a GET, a Host not seen before, a page not cached
+    or past its lifetime, a member or their state not kept, an error while merging.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        members: MemberPages,
+        cache: ResponseCache,
+        allowed: tuple[str, ...] = (),
+    ) -> None:
+        self.app = app
+        self.members = members
+        self.cache = cache
+        self._host_check = HostCheck(app, allowed)
+        self._hosts: set[bytes] = set()  # Host values found well formed and allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = None
+        if scope["type"] == "http" and scope["method"] == "GET":
+            try:
+                answer = self._answer(scope)
+            except Exception:  # the layers inside answer it (or say what went wrong)
+                logger.exception("answering %s from memory failed", scope["path"])
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = answer
+        headers += _SECURITY_HEADERS
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _answer(self, scope: Scope) -> Answer | None:
+        path = scope["path"]
+        if path not in SHARED_PATHS and not path.startswith(SHARED_PREFIXES):
+            return None
+        cookies = host = None
+        hosts = 0
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host, hosts = value, hosts + 1
+            elif name == b"cookie":
+                cookies = value
+            elif name == b"authorization":
+                return None
+        if cookies is None or host is None or hosts > 1 or not self._well_formed(host):
+            return None
+        token = _session_cookie(cookies)
+        return None if token is None else self.members.kept(scope, self.cache, token, host)
+
+    def _well_formed(self, host: bytes) -> bool:
+        """Whether HostCheck lets ``host`` through (remembered once it did)."""
+        if host in self._hosts:
+            return True
+        # (HostCheck's own verdict, private to web/hosts.py, which this helper could not edit)
+        if self._host_check._problem([host]) is not None:
+            return False
+        if len(self._hosts) >= MAX_HOSTS:
+            self._hosts.clear()
+        self._hosts.add(host)
+        return True
 
 
 class Background:
@@ -158,7 +245,7 @@ class MemberPages:
         self.unread = unread or notifications.UnreadCounts(store)
         self.marks = marks or personal.MemberMarks()
         self._csrf_tokens: dict[str, str] = {}
-        self._headers: dict[str, tuple[tuple[str, int, str], bytes]] = {}  # token -> header
+        self._headers: dict[str, tuple[tuple[str, int], bytes]] = {}  # token -> header
         # The members' marks and the sessions kept for a while, read again in the background.
         self._marks_again = Background(self._reread, MARKS_CHECK_EVERY, "members' marks")
         self._sessions_again = Background(self._reread_sessions, SESSIONS_CHECK_EVERY, "sessions")
@@ -205,23 +292,66 @@ class MemberPages:
         saved, hidden = self._kept_marks(user.id) if shown else (shown, shown)
         if saved is None or hidden is None:
             saved, hidden = await marks_of(self.store, self.marks, user.id)
+        headers, body = self._merged(template, token, user, upvoted, unread, saved & shown,
+                                     hidden & shown, b"hit" if hit else b"miss")  # fmt: skip
+        await send({"type": "http.response.start", "status": template.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def kept(self, scope: Scope, cache: ResponseCache, token: str, host: bytes) -> Answer | None:
+        """The answer of :meth:`__call__` to a GET of a shared page with the session
+        ``token`` (its Host ``host``) when all it needs is kept: the member, the page's
+        template within its lifetime (:meth:`ResponseCache.fresh`), the member's votes,
+        unread count and marks; else None, and nothing done that :meth:`__call__` would
+        not do again (for :class:`MemberFront`, which cannot wait for the store or render).
+        """
+        user = self.sessions.get(token)
+        if user is None or cache.due():
+            return None
+        kind = _MODERATOR if user.has_role("moderator") else _MEMBER
+        scheme = f"{scope.get('scheme', 'http')} {kind}"
+        template = cache.fresh((scheme, host, scope["path"], scope["query_string"]))
+        unread = self.unread.cached(user.id)
+        if template is None or unread is None or self.unread.due():
+            return None
+        ids = template.paper_ids
+        upvoted: frozenset[str] = frozenset()
+        saved = hidden = upvoted
+        if ids:
+            voted, marks = self.votes.get(user.id), self.marks.peek(user.id)
+            if voted is None or marks is None:
+                return None
+            upvoted = voted & ids
+            saved, hidden = marks[0][0] & ids, marks[0][1] & ids
+            self._marks_again.start()  # (as _kept_marks does)
+        self._sessions_again.start()  # (as _kept_member does)
+        headers, body = self._merged(template, token, user, upvoted, unread, saved, hidden, b"hit")
+        return template.status, headers, body
+
+    def _merged(
+        self,
+        template: CachedResponse,
+        token: str,
+        user: User,
+        upvoted: frozenset[str],
+        unread: int,
+        saved: frozenset[str],
+        hidden: frozenset[str],
+        cached: bytes,
+    ) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The headers and body of the member's page from ``template`` (``cached``: what
+        X-Cache says)."""
         plan = self._plan(template)
         body = personal.merge_planned(
             plan,
             username=user.username,
-            header=self._header(token, user, scope["path"], unread),
+            header=self._header(token, user, unread),
             csrf_token=self._csrf(token),
             upvoted=upvoted,
-            saved=saved & shown,
-            hidden=hidden & shown,
+            saved=saved,
+            hidden=hidden,
         )
-        headers = [
-            *plan.headers,
-            (b"content-length", str(len(body)).encode()),
-            (b"x-cache", b"hit" if hit else b"miss"),
-        ]
-        await send({"type": "http.response.start", "status": template.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        length = (b"content-length", str(len(body)).encode())
+        return [*plan.headers, length, (b"x-cache", cached)], body
 
     def _plan(self, template: CachedResponse) -> personal.Plan:
         """The template cut at its slots, once per cached body, kept with it (a vote's
@@ -234,15 +364,16 @@ class MemberPages:
         plan = template.derived["plan"] = personal.Plan(template.body, headers)
         return plan
 
-    def _header(self, token: str, user: User, path: str, unread: int) -> bytes:
-        """The member's header (``personal.member_nav``): made again only when what it
-        shows changed (their unread count, their name)."""
+    def _header(self, token: str, user: User, unread: int) -> bytes:
+        """The member's header on a shared page (``personal.member_nav``; none of them is
+        a place the header marks current): made again only when what it shows changed
+        (their unread count, their name)."""
         made = self._headers.get(token)
-        shape = (user.username, unread, personal.nav_place(path))
+        shape = (user.username, unread)
         if made is None or made[0] != shape:
             if len(self._headers) >= personal.SESSION_CACHE_SIZE:
                 self._headers.clear()
-            nav = personal.member_nav(user.username, self._csrf(token), path, unread)
+            nav = personal.member_nav(user.username, self._csrf(token), "/", unread)
             made = self._headers[token] = (shape, nav.encode())
         return made[1]
 

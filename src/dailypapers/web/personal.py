@@ -122,13 +122,6 @@ def notifications_link(unread: int, path: str) -> str:
     )
 
 
-def nav_place(path: str) -> str:
-    """What of ``path`` the header shows (its current link): one header fits all others."""
-    if path == "/notifications" or path.startswith("/settings"):
-        return path
-    return ""
-
-
 def member_nav(username: str, csrf_token: str, path: str, unread: int = 0) -> str:
     """The header's account links for a signed-in member: profile, notifications (with the
     unread count), settings, log out."""
