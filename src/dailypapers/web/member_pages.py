@@ -43,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 from starlette.requests import cookie_parser
@@ -117,10 +117,31 @@ _MODERATOR, _MEMBER = "moderator", "member"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
-def _member_key(scope: Scope, moderator: bool) -> CacheKey:
+def _member_key(scope: Scope, kind: str) -> CacheKey:
     host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-    kind = _MODERATOR if moderator else _MEMBER
     return (f"{scope.get('scheme', 'http')} {kind}", host, scope["path"], scope["query_string"])
+
+
+class _Seen:
+    """What a member's pages carry of their session: its member and the kind of template
+    they get (moderators see a form more), its CSRF token (an HMAC), and their header (made
+    again when their unread count changed). On shared pages alone: none of them is a place
+    the header marks current (``personal.member_nav``), so one header fits them all."""
+
+    __slots__ = ("user", "kind", "csrf", "_unread", "_header")
+
+    def __init__(self, user: User, csrf: str) -> None:
+        self.user = user
+        self.kind = _MODERATOR if user.has_role("moderator") else _MEMBER
+        self.csrf = csrf
+        self._unread = -1
+        self._header = b""
+
+    def header_of(self, unread: int) -> bytes:
+        if unread != self._unread:
+            self._header = personal.member_nav(self.user.username, self.csrf, "/", unread).encode()
+            self._unread = unread
+        return self._header
 
 
 # What SecurityHeaders adds to every answer but the API docs' (web/security.py): the front
@@ -156,7 +177,9 @@ class MemberFront:
         self._host_check = HostCheck(app, allowed)
         self._hosts: set[bytes] = set()  # Host values found well formed and allowed
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine function: what it returns is awaited by the layer outside, so
+        # every request that goes on costs no coroutine of this layer's own.
         answer = None
         if scope["type"] == "http" and scope["method"] == "GET":
             try:
@@ -164,12 +187,8 @@ class MemberFront:
             except Exception:  # the layers inside answer it (or say what went wrong)
                 logger.exception("answering %s from memory failed", scope["path"])
         if answer is None:
-            await self.app(scope, receive, send)
-            return
-        status, headers, body = answer
-        headers += _SECURITY_HEADERS
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            return self.app(scope, receive, send)
+        return _send_answer(send, answer)
 
     def _answer(self, scope: Scope) -> Answer | None:
         path = scope["path"]
@@ -200,6 +219,13 @@ class MemberFront:
             self._hosts.clear()
         self._hosts.add(host)
         return True
+
+
+async def _send_answer(send: Send, answer: Answer) -> None:
+    status, headers, body = answer
+    headers += _SECURITY_HEADERS
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class Background:
@@ -244,8 +270,7 @@ class MemberPages:
         self.votes = votes
         self.unread = unread or notifications.UnreadCounts(store)
         self.marks = marks or personal.MemberMarks()
-        self._csrf_tokens: dict[str, str] = {}
-        self._headers: dict[str, tuple[tuple[str, int], bytes]] = {}  # token -> header
+        self._seen: dict[str, _Seen] = {}  # session token -> what its pages carry
         # The members' marks and the sessions kept for a while, read again in the background.
         self._marks_again = Background(self._reread, MARKS_CHECK_EVERY, "members' marks")
         self._sessions_again = Background(self._reread_sessions, SESSIONS_CHECK_EVERY, "sessions")
@@ -268,7 +293,8 @@ class MemberPages:
             return
         if cache.due():
             await cache.look()
-        key = _member_key(scope, user.has_role("moderator"))
+        seen = self._seen_of(token, user)
+        key = _member_key(scope, seen.kind)
         template, renew = cache.lookup(key)
         hit = template is not None
         if template is None:
@@ -292,7 +318,7 @@ class MemberPages:
         saved, hidden = self._kept_marks(user.id) if shown else (shown, shown)
         if saved is None or hidden is None:
             saved, hidden = await marks_of(self.store, self.marks, user.id)
-        headers, body = self._merged(template, token, user, upvoted, unread, saved & shown,
+        headers, body = self._merged(template, seen, upvoted, unread, saved & shown,
                                      hidden & shown, b"hit" if hit else b"miss")  # fmt: skip
         await send({"type": "http.response.start", "status": template.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -307,8 +333,8 @@ class MemberPages:
         user = self.sessions.get(token)
         if user is None or cache.due():
             return None
-        kind = _MODERATOR if user.has_role("moderator") else _MEMBER
-        scheme = f"{scope.get('scheme', 'http')} {kind}"
+        seen = self._seen_of(token, user)
+        scheme = f"{scope.get('scheme', 'http')} {seen.kind}"
         template = cache.fresh((scheme, host, scope["path"], scope["query_string"]))
         unread = self.unread.cached(user.id)
         if template is None or unread is None or self.unread.due():
@@ -324,14 +350,13 @@ class MemberPages:
             saved, hidden = marks[0][0] & ids, marks[0][1] & ids
             self._marks_again.start()  # (as _kept_marks does)
         self._sessions_again.start()  # (as _kept_member does)
-        headers, body = self._merged(template, token, user, upvoted, unread, saved, hidden, b"hit")
+        headers, body = self._merged(template, seen, upvoted, unread, saved, hidden, b"hit")
         return template.status, headers, body
 
     def _merged(
         self,
         template: CachedResponse,
-        token: str,
-        user: User,
+        seen: _Seen,
         upvoted: frozenset[str],
         unread: int,
         saved: frozenset[str],
@@ -343,9 +368,9 @@ class MemberPages:
         plan = self._plan(template)
         body = personal.merge_planned(
             plan,
-            username=user.username,
-            header=self._header(token, user, unread),
-            csrf_token=self._csrf(token),
+            username=seen.user.username,
+            header=seen.header_of(unread),
+            csrf_token=seen.csrf,
             upvoted=upvoted,
             saved=saved,
             hidden=hidden,
@@ -364,27 +389,15 @@ class MemberPages:
         plan = template.derived["plan"] = personal.Plan(template.body, headers)
         return plan
 
-    def _header(self, token: str, user: User, unread: int) -> bytes:
-        """The member's header on a shared page (``personal.member_nav``; none of them is
-        a place the header marks current): made again only when what it shows changed
-        (their unread count, their name)."""
-        made = self._headers.get(token)
-        shape = (user.username, unread)
-        if made is None or made[0] != shape:
-            if len(self._headers) >= personal.SESSION_CACHE_SIZE:
-                self._headers.clear()
-            nav = personal.member_nav(user.username, self._csrf(token), "/", unread)
-            made = self._headers[token] = (shape, nav.encode())
-        return made[1]
-
-    def _csrf(self, token: str) -> str:
-        """The session's CSRF token (an HMAC: computed once per token)."""
-        known = self._csrf_tokens.get(token)
-        if known is None:
-            if len(self._csrf_tokens) >= personal.SESSION_CACHE_SIZE:
-                self._csrf_tokens.clear()
-            known = self._csrf_tokens[token] = auth.session_csrf(self.settings, token)
-        return known
+    def _seen_of(self, token: str, user: User) -> _Seen:
+        """What the pages of the session ``token`` carry of it, made once (again when
+        the session's member was read again: their name or role may have changed)."""
+        seen = self._seen.get(token)
+        if seen is None or seen.user is not user:
+            if len(self._seen) >= personal.SESSION_CACHE_SIZE:
+                self._seen.clear()
+            seen = self._seen[token] = _Seen(user, auth.session_csrf(self.settings, token))
+        return seen
 
     def _kept_member(self, token: str) -> User | None:
         """The token's member if kept (:attr:`sessions`), else None (then
