@@ -119,7 +119,9 @@ class CachedResponse:
                 (k, str(len(body)).encode() if k.lower() == b"content-length" else v)
                 for k, v in self.headers
             ]
-        return replace(self, headers=headers, body=body, derived=derived or {})
+        # Made directly: dataclasses.replace cost 2.5 us, as much as the rest of a correction.
+        return CachedResponse(self.status, headers, body, self.created, self.paper_ids,
+                              derived or {}, self.mark, self.rendered)  # fmt: skip
 
     def edited(self, edits: Sequence[Edit]) -> CachedResponse:
         """The same answer with ``edits`` made to its body (sorted, apart), what was made of
