@@ -454,8 +454,9 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
                 assert moved is not None and moved.slots == again.slots
                 assert [bytes(p) for p in moved.parts] == [bytes(p) for p in again.parts]
                 # Its parts are views of the corrected body alone: no copy, no older body.
-                assert all(isinstance(p, memoryview) for p in moved.parts)
-                assert {id(p.obj) for p in moved.parts} == {id(corrected)}
+                views = [p for p in moved.parts if isinstance(p, memoryview)]
+                assert len(views) == len(moved.parts)
+                assert {id(p.obj) for p in views} == {id(corrected)}
                 assert moved.fill_marked(b"tok", b"<nav>", *marks) == again.fill_marked(
                     b"tok", b"<nav>", *marks
                 )
