@@ -423,7 +423,7 @@ def test_a_session_forgotten_while_read_again_stays_forgotten() -> None:
 def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, filled: Store) -> None:
     """A vote's count edits move a member template's cut (Plan.shifted) to exactly where
     cutting the corrected body again puts its slots and parts, correction after correction
-    (the parts no edit is in kept, views of the body first cut alone), for every paper of a
+    (views of the corrected body, none of an older one kept alive), for every paper of a
     day and of a paper's page (its line and its similar papers), with counts that change
     the text's width and counts that keep it (12 to 13: the slots do not move)."""
     (ada,) = add_members(filled, 1)
@@ -453,9 +453,10 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
                 again = personal.Plan(corrected)
                 assert moved is not None and moved.slots == again.slots
                 assert [bytes(p) for p in moved.parts] == [bytes(p) for p in again.parts]
-                # Its views are of the body first cut alone; the parts edited are copies.
-                views = {id(p.obj) for p in moved.parts if isinstance(p, memoryview)}
-                assert views <= {id(template.body)}
+                # Its parts are views of the corrected body alone: no copy, no older body.
+                views = [p for p in moved.parts if isinstance(p, memoryview)]
+                assert len(views) == len(moved.parts)
+                assert {id(p.obj) for p in views} == {id(corrected)}
                 assert moved.fill_marked(b"tok", b"<nav>", *marks) == again.fill_marked(
                     b"tok", b"<nav>", *marks
                 )

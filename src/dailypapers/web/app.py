@@ -43,7 +43,7 @@ from dailypapers.web.head import HeadAsGet
 from dailypapers.web.heap import tune
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
-from dailypapers.web.member_pages import MemberPages
+from dailypapers.web.member_pages import MemberFront, MemberPages
 from dailypapers.web.pages import alerts, daily, paper, search
 from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.routing import dispatch_by_prefix
@@ -126,11 +126,12 @@ def create_app(
     # Inside the cache: it sees the cookies and "no-store" of personal answers and skips them.
     app.add_middleware(AuthCookies)
     install_limits(app, app.state.store, settings)
+    front: tuple[MemberPages, ResponseCache] | None = None  # the members' front, if cached
     if settings.page_cache_mb > 0:
         cache = _response_cache(app.state, settings)
         app.state.sessions = SessionCache()  # members of session tokens, for cached pages
         member_votes = app.state.vote_watch.member_votes
-        members = MemberPages(
+        app.state.member_pages = members = MemberPages(
             app.state.store,
             settings,
             app.state.sessions,
@@ -138,14 +139,19 @@ def create_app(
             marks=app.state.member_marks,
         )
         app.add_middleware(CacheMiddleware, cache=cache, members=members)
+        front = members, cache
     # Outside the cache: a bad Host never reaches a cache key or a URL built from it.
-    app.add_middleware(HostCheck, allowed=allowed_names(settings.allowed_hosts, settings.site_url))
+    hosts = allowed_names(settings.allowed_hosts, settings.site_url)
+    app.add_middleware(HostCheck, allowed=hosts)
     # Inside the security headers, which a 500 gets too; outside the cache, whose look at the
     # store can fail as well. Only an error in the two outer layers reaches the last resort,
     # the handler for Exception below.
     app.add_middleware(CatchErrors)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(HeadAsGet)  # added last: the outermost, so HEAD is a GET to all else
+    app.add_middleware(HeadAsGet)  # the outermost but one, so HEAD is a GET to all else
+    if front is not None:
+        # Outside them all: a member's cached page answered from memory, as they would.
+        app.add_middleware(MemberFront, members=front[0], cache=front[1], allowed=hosts)
     return app
 
 

@@ -30,7 +30,10 @@ calls go on to the app as before. For one of those pages:
 Everything a cached page needs is in memory and is read on the event loop: a request goes
 to a worker thread only for a real store read (a member seen for the first time, the
 cache's look at the store every few seconds), each hop costing a thread handoff and GIL
-contention under load.
+contention under load. When all of it is kept (most requests), :class:`MemberFront`, the
+outermost layer, answers with :meth:`MemberPages.kept` before the other layers (HEAD as GET,
+security headers, errors, the Host check, the cache), adding what they would add; the rest
+goes through them to :class:`MemberPages` as above.
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
 """
@@ -40,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 from starlette.requests import cookie_parser
@@ -52,7 +55,7 @@ from dailypapers.discussion import notifications
 from dailypapers.discussion.collections import member_marks, members_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
-from dailypapers.web import auth, personal
+from dailypapers.web import auth, personal, security
 from dailypapers.web.cache import (
     Alone,
     CachedResponse,
@@ -62,6 +65,7 @@ from dailypapers.web.cache import (
     no_body,
     page_papers,
 )
+from dailypapers.web.hosts import HostCheck
 
 # Pages every member sees alike but for the header, the CSRF token and their votes.
 SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
@@ -109,10 +113,119 @@ def _session_cookie(cookies: bytes) -> str | None:
     return value.decode("latin-1") or None
 
 
-def _member_key(scope: Scope, moderator: bool) -> CacheKey:
+_MODERATOR, _MEMBER = "moderator", "member"
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
+
+
+def _member_key(scope: Scope, kind: str) -> CacheKey:
     host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-    kind = "moderator" if moderator else "member"
     return (f"{scope.get('scheme', 'http')} {kind}", host, scope["path"], scope["query_string"])
+
+
+class _Seen:
+    """What a member's pages carry of their session: its member and the kind of template
+    they get (moderators see a form more), its CSRF token (an HMAC), and their header (made
+    again when their unread count changed). On shared pages alone: none of them is a place
+    the header marks current (``personal.member_nav``), so one header fits them all."""
+
+    __slots__ = ("user", "kind", "csrf", "_unread", "_header")
+
+    def __init__(self, user: User, csrf: str) -> None:
+        self.user = user
+        self.kind = _MODERATOR if user.has_role("moderator") else _MEMBER
+        self.csrf = csrf
+        self._unread = -1
+        self._header = b""
+
+    def header_of(self, unread: int) -> bytes:
+        if unread != self._unread:
+            self._header = personal.member_nav(self.user.username, self.csrf, "/", unread).encode()
+            self._unread = unread
+        return self._header
+
+
+# What SecurityHeaders adds to every answer but the API docs' (web/security.py): the front
+# answers outside it (a test checks the two answers are the same).
+_SECURITY_HEADERS = [
+    *security.HEADERS,
+    (b"content-security-policy", security.CONTENT_SECURITY_POLICY.encode()),
+]
+MAX_HOSTS = 64  # Host values the front remembers as well formed; it starts afresh beyond
+
+
+class MemberFront:
+    """ASGI middleware, the site's outermost: a member's GET of a shared page that
+    :meth:`MemberPages.kept` can answer from memory is answered here, as the layers inside
+    would answer it (the security headers added, the Host checked: a value is checked once
+    with :class:`~dailypapers.web.hosts.HostCheck`'s rules and remembered), without going
+    through them (HEAD as GET, security headers, the last-resort error page, the Host check,
+    the cache's own checks: about a quarter of a member's cached page). Anything else goes
+    on to them: a request that is not such a GET, a Host not seen before, a page not cached
+    or past its lifetime, a member or their state not kept, an error while merging.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        members: MemberPages,
+        cache: ResponseCache,
+        allowed: tuple[str, ...] = (),
+    ) -> None:
+        self.app = app
+        self.members = members
+        self.cache = cache
+        self._host_check = HostCheck(app, allowed)
+        self._hosts: set[bytes] = set()  # Host values found well formed and allowed
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine function: what it returns is awaited by the layer outside, so
+        # every request that goes on costs no coroutine of this layer's own.
+        answer = None
+        if scope["type"] == "http" and scope["method"] == "GET":
+            try:
+                answer = self._answer(scope)
+            except Exception:  # the layers inside answer it (or say what went wrong)
+                logger.exception("answering %s from memory failed", scope["path"])
+        if answer is None:
+            return self.app(scope, receive, send)
+        return _send_answer(send, answer)
+
+    def _answer(self, scope: Scope) -> Answer | None:
+        path = scope["path"]
+        if path not in SHARED_PATHS and not path.startswith(SHARED_PREFIXES):
+            return None
+        cookies = host = None
+        hosts = 0
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host, hosts = value, hosts + 1
+            elif name == b"cookie":
+                cookies = value
+            elif name == b"authorization":
+                return None
+        if cookies is None or host is None or hosts > 1 or not self._well_formed(host):
+            return None
+        token = _session_cookie(cookies)
+        return None if token is None else self.members.kept(scope, self.cache, token, host)
+
+    def _well_formed(self, host: bytes) -> bool:
+        """Whether HostCheck lets ``host`` through (remembered once it did)."""
+        if host in self._hosts:
+            return True
+        # (HostCheck's own verdict, private to web/hosts.py, which this helper could not edit)
+        if self._host_check._problem([host]) is not None:
+            return False
+        if len(self._hosts) >= MAX_HOSTS:
+            self._hosts.clear()
+        self._hosts.add(host)
+        return True
+
+
+async def _send_answer(send: Send, answer: Answer) -> None:
+    status, headers, body = answer
+    headers += _SECURITY_HEADERS
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class Background:
@@ -157,8 +270,7 @@ class MemberPages:
         self.votes = votes
         self.unread = unread or notifications.UnreadCounts(store)
         self.marks = marks or personal.MemberMarks()
-        self._csrf_tokens: dict[str, str] = {}
-        self._headers: dict[str, tuple[tuple[str, int, str], bytes]] = {}  # token -> header
+        self._seen: dict[str, _Seen] = {}  # session token -> what its pages carry
         # The members' marks and the sessions kept for a while, read again in the background.
         self._marks_again = Background(self._reread, MARKS_CHECK_EVERY, "members' marks")
         self._sessions_again = Background(self._reread_sessions, SESSIONS_CHECK_EVERY, "sessions")
@@ -181,7 +293,8 @@ class MemberPages:
             return
         if cache.due():
             await cache.look()
-        key = _member_key(scope, user.has_role("moderator"))
+        seen = self._seen_of(token, user)
+        key = _member_key(scope, seen.kind)
         template, renew = cache.lookup(key)
         hit = template is not None
         if template is None:
@@ -205,23 +318,65 @@ class MemberPages:
         saved, hidden = self._kept_marks(user.id) if shown else (shown, shown)
         if saved is None or hidden is None:
             saved, hidden = await marks_of(self.store, self.marks, user.id)
+        headers, body = self._merged(template, seen, upvoted, unread, saved & shown,
+                                     hidden & shown, b"hit" if hit else b"miss")  # fmt: skip
+        await send({"type": "http.response.start", "status": template.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def kept(self, scope: Scope, cache: ResponseCache, token: str, host: bytes) -> Answer | None:
+        """The answer of :meth:`__call__` to a GET of a shared page with the session
+        ``token`` (its Host ``host``) when all it needs is kept: the member, the page's
+        template within its lifetime (:meth:`ResponseCache.fresh`), the member's votes,
+        unread count and marks; else None, and nothing done that :meth:`__call__` would
+        not do again (for :class:`MemberFront`, which cannot wait for the store or render).
+        """
+        user = self.sessions.get(token)
+        if user is None or cache.due():
+            return None
+        seen = self._seen_of(token, user)
+        scheme = f"{scope.get('scheme', 'http')} {seen.kind}"
+        template = cache.fresh((scheme, host, scope["path"], scope["query_string"]))
+        unread = self.unread.cached(user.id)
+        if template is None or unread is None or self.unread.due():
+            return None
+        ids = template.paper_ids
+        upvoted: frozenset[str] = frozenset()
+        saved = hidden = upvoted
+        if ids:
+            voted, marks = self.votes.get(user.id), self.marks.peek(user.id)
+            if voted is None or marks is None:
+                return None
+            upvoted = voted & ids
+            saved, hidden = marks[0][0] & ids, marks[0][1] & ids
+            self._marks_again.start()  # (as _kept_marks does)
+        self._sessions_again.start()  # (as _kept_member does)
+        headers, body = self._merged(template, seen, upvoted, unread, saved, hidden, b"hit")
+        return template.status, headers, body
+
+    def _merged(
+        self,
+        template: CachedResponse,
+        seen: _Seen,
+        upvoted: frozenset[str],
+        unread: int,
+        saved: frozenset[str],
+        hidden: frozenset[str],
+        cached: bytes,
+    ) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The headers and body of the member's page from ``template`` (``cached``: what
+        X-Cache says)."""
         plan = self._plan(template)
         body = personal.merge_planned(
             plan,
-            username=user.username,
-            header=self._header(token, user, scope["path"], unread),
-            csrf_token=self._csrf(token),
+            username=seen.user.username,
+            header=seen.header_of(unread),
+            csrf_token=seen.csrf,
             upvoted=upvoted,
-            saved=saved & shown,
-            hidden=hidden & shown,
+            saved=saved,
+            hidden=hidden,
         )
-        headers = [
-            *plan.headers,
-            (b"content-length", str(len(body)).encode()),
-            (b"x-cache", b"hit" if hit else b"miss"),
-        ]
-        await send({"type": "http.response.start", "status": template.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        length = (b"content-length", str(len(body)).encode())
+        return [*plan.headers, length, (b"x-cache", cached)], body
 
     def _plan(self, template: CachedResponse) -> personal.Plan:
         """The template cut at its slots, once per cached body, kept with it (a vote's
@@ -234,26 +389,15 @@ class MemberPages:
         plan = template.derived["plan"] = personal.Plan(template.body, headers)
         return plan
 
-    def _header(self, token: str, user: User, path: str, unread: int) -> bytes:
-        """The member's header (``personal.member_nav``): made again only when what it
-        shows changed (their unread count, their name)."""
-        made = self._headers.get(token)
-        shape = (user.username, unread, personal.nav_place(path))
-        if made is None or made[0] != shape:
-            if len(self._headers) >= personal.SESSION_CACHE_SIZE:
-                self._headers.clear()
-            nav = personal.member_nav(user.username, self._csrf(token), path, unread)
-            made = self._headers[token] = (shape, nav.encode())
-        return made[1]
-
-    def _csrf(self, token: str) -> str:
-        """The session's CSRF token (an HMAC: computed once per token)."""
-        known = self._csrf_tokens.get(token)
-        if known is None:
-            if len(self._csrf_tokens) >= personal.SESSION_CACHE_SIZE:
-                self._csrf_tokens.clear()
-            known = self._csrf_tokens[token] = auth.session_csrf(self.settings, token)
-        return known
+    def _seen_of(self, token: str, user: User) -> _Seen:
+        """What the pages of the session ``token`` carry of it, made once (again when
+        the session's member was read again: their name or role may have changed)."""
+        seen = self._seen.get(token)
+        if seen is None or seen.user is not user:
+            if len(self._seen) >= personal.SESSION_CACHE_SIZE:
+                self._seen.clear()
+            seen = self._seen[token] = _Seen(user, auth.session_csrf(self.settings, token))
+        return seen
 
     def _kept_member(self, token: str) -> User | None:
         """The token's member if kept (:attr:`sessions`), else None (then

@@ -122,13 +122,6 @@ def notifications_link(unread: int, path: str) -> str:
     )
 
 
-def nav_place(path: str) -> str:
-    """What of ``path`` the header shows (its current link): one header fits all others."""
-    if path == "/notifications" or path.startswith("/settings"):
-        return path
-    return ""
-
-
 def member_nav(username: str, csrf_token: str, path: str, unread: int = 0) -> str:
     """The header's account links for a signed-in member: profile, notifications (with the
     unread count), settings, log out."""
@@ -430,6 +423,16 @@ def _shifted_slots(slots: list[Slot], edits: Sequence[Edit], firsts: list[int]) 
     return moved
 
 
+def _cuts(slots: list[Slot]) -> list[slice]:
+    """Where the parts between ``slots`` are (the last one to the end)."""
+    cuts, start = [], 0
+    for at, end, _ in slots:
+        cuts.append(slice(start, at))
+        start = end
+    cuts.append(slice(start, None))
+    return cuts
+
+
 class Plan:
     """A member template cut once at its per-member slots, so that each merge is one join.
 
@@ -446,8 +449,8 @@ class Plan:
     """
 
     __slots__ = (
-        "source", "headers", "slots", "parts", "holes", "fills", "has_own", "places", "moves",
-        "seen", "flipped",
+        "source", "headers", "slots", "cuts", "parts", "holes", "fills", "has_own", "places",
+        "moves", "seen", "flipped",
     )  # fmt: skip
 
     def __init__(
@@ -460,13 +463,10 @@ class Plan:
         self.source = template  # the body it was cut from (a changed body needs a new plan)
         self.headers = headers  # the answer's headers but its length (set by each merge)
         self.slots = _slots(template) if slots is None else slots
+        self.cuts = _cuts(self.slots)
         # The parts are views of the template, not copies: a plan costs a few bytes a part.
         view = memoryview(template)
-        starts = [0, *(end for _, end, _ in self.slots)]
-        ends = [*(at for at, _, _ in self.slots), len(template)]
-        self.parts: list[bytes | memoryview] = [
-            view[start:end] for start, end in zip(starts, ends, strict=True)
-        ]
+        self.parts: list[bytes | memoryview] = [view[cut] for cut in self.cuts]
         self.holes = [hole for _, _, hole in self.slots]
         # Where each hole's bytes go in the list :meth:`fill` joins (odd indexes).
         self.fills = [(2 * i + 1, hole) for i, hole in enumerate(self.holes) if hole is not None]
@@ -485,27 +485,24 @@ class Plan:
         again (a day page's cut cost 100 to 300 us, made again after every vote on one of
         its papers). None when an edit touches a slot (then cut ``body`` afresh).
 
-        The parts no edit is in are this plan's own (the same bytes); the few holding an
-        edit are copied out of ``body`` (a card's text between two slots, not a view: so a
-        plan's views are of the body it was first cut from alone, however many votes
-        corrected it since, and it is never cut whole again; that cost 250 to 350 us a day
-        page every other correction when views of two bodies at most were allowed)."""
-        touched = []  # the parts holding an edit
+        The parts are views of ``body`` again, at the moved slots: a plan views the body of
+        its entry alone (the one before is let go) and copies nothing (copying out the
+        parts an edit is in, most of a day page, cost 5 to 10 us a correction)."""
+        touched = []  # the part each edit is in (the first slot after it)
         for start, stop, _ in edits:  # few: a paper shows once or twice a page
             first = bisect.bisect_right(self.slots, start, key=_slot_end)  # the first not before
             if first < len(self.slots) and self.slots[first][0] < stop:
                 return None  # this edit overlaps a slot
             touched.append(first)
-        slots = self.slots  # never changed in place: plans share it while nothing moves
+        slots, cuts = self.slots, self.cuts  # never changed in place: shared while nothing moves
         if any(len(replacement) != stop - start for start, stop, replacement in edits):
             slots = _shifted_slots(self.slots, edits, touched)
+            cuts = _cuts(slots)
         moved = Plan.__new__(Plan)  # copy.copy cost more than the whole move
-        moved.source, moved.headers, moved.slots = body, self.headers, slots
+        moved.source, moved.headers, moved.slots, moved.cuts = body, self.headers, slots, cuts
         moved.holes, moved.fills, moved.has_own = self.holes, self.fills, self.has_own
-        moved.parts = list(self.parts)
-        for part in touched:
-            start = slots[part - 1][1] if part else 0
-            moved.parts[part] = body[start : slots[part][0] if part < len(slots) else len(body)]
+        view = memoryview(body)
+        moved.parts = [view[cut] for cut in cuts]
         self._move_marks(moved, _move(edits))
         return moved
 
