@@ -67,7 +67,7 @@ class HostCheck:
             await self.app(scope, receive, send)
             return
         hosts = [value for name, value in scope["headers"] if name == b"host"]
-        problem = self._problem(hosts)
+        problem = self.problem(hosts)
         if problem is None:
             await self.app(scope, receive, send)
             return
@@ -79,7 +79,10 @@ class HostCheck:
         await send({"type": "http.response.start", "status": 400, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _problem(self, hosts: list[bytes]) -> str | None:
+    def problem(self, hosts: list[bytes]) -> str | None:
+        """What is wrong with a request's Host headers ``hosts``, or None when it may pass
+        (none: a client of HTTP/1.0; :class:`~dailypapers.web.member_pages.MemberFront`
+        asks too, for the members' pages it answers before this layer)."""
         if not hosts:
             return None
         if len(hosts) > 1:

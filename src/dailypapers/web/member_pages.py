@@ -212,8 +212,7 @@ class MemberFront:
         """Whether HostCheck lets ``host`` through (remembered once it did)."""
         if host in self._hosts:
             return True
-        # (HostCheck's own verdict, private to web/hosts.py, which this helper could not edit)
-        if self._host_check._problem([host]) is not None:
+        if self._host_check.problem([host]) is not None:
             return False
         if len(self._hosts) >= MAX_HOSTS:
             self._hosts.clear()
