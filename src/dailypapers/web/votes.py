@@ -89,19 +89,18 @@ def _vote(
     paper_id: str,
     upvoted: bool,
     *,
+    store: Store,
+    limiter: RateLimiter,
     at_once: bool = False,
-    store: Store | None = None,
-    limiter: RateLimiter | None = None,
 ) -> VoteState:
     """The vote, its limit counted in its own write transaction (one commit, not two);
-    ``store`` and ``limiter``: the app's, when the caller read them already (each read of
+    ``store`` and ``limiter``: the app's, read once by the caller (each read of
     ``app.state`` is a call of its ``__getattr__``)."""
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
     paper_id = canonical_id(paper_id)
     watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
-    limit = partial(check_vote_limit, limiter or limiter_of(request), client_ip(request), member.id)
-    store = store or store_of(request)
+    limit = partial(check_vote_limit, limiter, client_ip(request), member.id)
     try:
         if watch is None:
             return set_upvote(store, member.id, paper_id, upvoted, first=limit, at_once=at_once)
@@ -129,11 +128,10 @@ async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: b
     commit leaves the WAL's checkpoint to a thread, every ``CHECKPOINT_EVERY`` votes. Any
     other vote runs in a thread as every other write does."""
     store, limiter = store_of(request), limiter_of(request)
+    vote = partial(_vote, request, member, paper_id, upvoted, store=store, limiter=limiter)
     if store.is_sqlite and limiter.in_store:
         try:
-            state = _vote(
-                request, member, paper_id, upvoted, at_once=True, store=store, limiter=limiter
-            )
+            state = vote(at_once=True)
         except WriterBusy:
             pass
         else:
@@ -143,7 +141,7 @@ async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: b
                 _checkpoints.add(done)
                 done.add_done_callback(_checkpoints.discard)
             return state
-    return await run_in_threadpool(_vote, request, member, paper_id, upvoted)
+    return await run_in_threadpool(vote)
 
 
 def _local(path: str, fallback: str) -> str:
