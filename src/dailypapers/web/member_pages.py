@@ -117,8 +117,11 @@ _MODERATOR, _MEMBER = "moderator", "member"
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
-def _member_key(scope: Scope, kind: str) -> CacheKey:
-    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+def _host(scope: Scope) -> bytes:
+    return next((value for name, value in scope["headers"] if name == b"host"), b"")
+
+
+def _member_key(scope: Scope, host: bytes, kind: str) -> CacheKey:
     return (f"{scope.get('scheme', 'http')} {kind}", host, scope["path"], scope["query_string"])
 
 
@@ -293,7 +296,7 @@ class MemberPages:
         if cache.due():
             await cache.look()
         seen = self._seen_of(token, user)
-        key = _member_key(scope, seen.kind)
+        key = _member_key(scope, _host(scope), seen.kind)
         template, renew = cache.lookup(key)
         hit = template is not None
         if template is None:
@@ -329,12 +332,11 @@ class MemberPages:
         unread count and marks; else None, and nothing done that :meth:`__call__` would
         not do again (for :class:`MemberFront`, which cannot wait for the store or render).
         """
-        user = self.sessions.get(token)
+        user = self._kept_member(token)
         if user is None or cache.due():
             return None
         seen = self._seen_of(token, user)
-        scheme = f"{scope.get('scheme', 'http')} {seen.kind}"
-        template = cache.fresh((scheme, host, scope["path"], scope["query_string"]))
+        template = cache.fresh(_member_key(scope, host, seen.kind))
         unread = self.unread.cached(user.id)
         if template is None or unread is None or self.unread.due():
             return None
@@ -342,13 +344,11 @@ class MemberPages:
         upvoted: frozenset[str] = frozenset()
         saved = hidden = upvoted
         if ids:
-            voted, marks = self.votes.get(user.id), self.marks.peek(user.id)
-            if voted is None or marks is None:
+            voted = self.votes.get(user.id)
+            marked_saved, marked_hidden = self._kept_marks(user.id)
+            if voted is None or marked_saved is None or marked_hidden is None:
                 return None
-            upvoted = voted & ids
-            saved, hidden = marks[0][0] & ids, marks[0][1] & ids
-            self._marks_again.start()  # (as _kept_marks does)
-        self._sessions_again.start()  # (as _kept_member does)
+            upvoted, saved, hidden = voted & ids, marked_saved & ids, marked_hidden & ids
         headers, body = self._merged(template, seen, upvoted, unread, saved, hidden, b"hit")
         return template.status, headers, body
 
