@@ -147,12 +147,6 @@ class _Seen:
         return self._header
 
 
-# What SecurityHeaders adds to every answer but the API docs' (web/security.py): the front
-# answers outside it (a test checks the two answers are the same).
-_SECURITY_HEADERS = [
-    *security.HEADERS,
-    (b"content-security-policy", security.CONTENT_SECURITY_POLICY.encode()),
-]
 MAX_HOSTS = 64  # Host values the front remembers as well formed; it starts afresh beyond
 
 
@@ -191,7 +185,7 @@ class MemberFront:
                 logger.exception("answering %s from memory failed", scope["path"])
         if answer is None:
             return self.app(scope, receive, send)
-        return _send_answer(send, answer)
+        return _send_answer(send, answer, security.headers_for(scope["path"]))
 
     def _answer(self, scope: Scope) -> Answer | None:
         path = scope["path"]
@@ -223,9 +217,11 @@ class MemberFront:
         return True
 
 
-async def _send_answer(send: Send, answer: Answer) -> None:
+async def _send_answer(send: Send, answer: Answer, extra: list[tuple[bytes, bytes]]) -> None:
+    """``answer`` sent with the headers ``extra`` that SecurityHeaders, a layer the front
+    answers outside of, would have added (a test checks the two answers are the same)."""
     status, headers, body = answer
-    headers += _SECURITY_HEADERS
+    headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

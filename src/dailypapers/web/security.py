@@ -43,7 +43,13 @@ HEADERS = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+WITH_POLICY = [*HEADERS, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())]
 WITHOUT_POLICY = ("/docs",)
+
+
+def headers_for(path: str) -> list[tuple[bytes, bytes]]:
+    """The headers added to every answer for ``path`` (not to be changed in place)."""
+    return HEADERS if path.startswith(WITHOUT_POLICY) else WITH_POLICY
 
 
 class SecurityHeaders:
@@ -54,9 +60,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = list(HEADERS)
-        if not scope["path"].startswith(WITHOUT_POLICY):
-            extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+        extra = headers_for(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
