@@ -43,7 +43,7 @@ DEFAULT_BATCH = 32
 # whose CPU kernel (onnxruntime 1.32) takes the mean and variance by Welford's update: a
 # scalar division per value, each waiting for the one before, about a tenth of a query
 # embedding's CPU (perf samples, 5 to 15 tokens). Apart, the Add and LayerNormalization
-# kernels take a fraction of that: a query costs 6 to 12 % less and a batch of papers 13 %.
+# kernels take a fraction of that: a query costs 5 to 16 % less and a batch of papers 13 %.
 # The vectors differ in their last bits, and after the next layers' int8 rounding by a cosine
 # of 0.9997 on average to the fused graph's; search quality is unchanged (BENCHMARKS.md
 # "Query embedding, session 17"). ONNX Runtime ignores names it does not know: a test checks
