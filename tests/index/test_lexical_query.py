@@ -9,10 +9,18 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tantivy import Query
 
 from dailypapers.index.lexical.index import LexicalIndex, build
-from dailypapers.index.lexical.query import MAX_QUERY_CHARS, ParsedQuery, parse_query, terms
-from dailypapers.index.lexical.schema import NAMES, STEMMED
+from dailypapers.index.lexical.query import (
+    FUZZY_SCORE,
+    MAX_QUERY_CHARS,
+    ParsedQuery,
+    _Builder,
+    parse_query,
+    terms,
+)
+from dailypapers.index.lexical.schema import FIELD_BOOSTS, NAMES, STEMMED
 from tests.index.lexical_corpus import CORPUS, Filters
 
 NASTY = [
@@ -122,3 +130,23 @@ def test_tantivy_query_language_is_never_used() -> None:
     for module in (source / "lexical").glob("*.py"):
         text = module.read_text()
         assert ".parse_query" not in text and "parse_query_lenient" not in text, module.name
+
+
+@pytest.mark.parametrize("field", ["title", "abstract", "authors"])
+def test_a_typo_clause_matches_any_near_word_at_one_constant_score(
+    index: LexicalIndex, field: str
+) -> None:
+    # A union of term queries at a constant score, not tantivy's term set (which built a
+    # finite-state set of the words at every query): the same papers at the same score.
+    searcher = index._index.searcher()
+    vocabulary = index.vocabulary(searcher)
+    words = sorted((vocabulary.names if field == "authors" else vocabulary.stems).words)
+    matched = 0
+    for near in ([words[0]], words[1:4], words[5:40:3], ["absent-word", *words[::7]]):
+        clause = _Builder(index._schema, searcher)._fuzzy(field, near)
+        term_set = Query.term_set_query(index._schema, field, near)
+        expected = Query.const_score_query(term_set, FUZZY_SCORE * FIELD_BOOSTS[field])
+        found = [(score, hit.doc) for score, hit in searcher.search(clause, limit=100).hits]
+        assert found == [(score, hit.doc) for score, hit in searcher.search(expected, 100).hits]
+        matched += len(found)
+    assert matched > 0

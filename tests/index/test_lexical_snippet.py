@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dailypapers.index.lexical.query import terms
-from dailypapers.index.lexical.schema import STEMMED
+from dailypapers.index.lexical.schema import STEMMED, printable
 from dailypapers.index.lexical.snippet import (
     ELLIPSIS,
     Marker,
+    _prepared,
     _search_prefixes,
     _term,
     highlight,
@@ -97,6 +98,28 @@ def test_ascii_words_are_cut_like_the_analyzer_cuts_them(text: str, query: str) 
     assert marker.matches(text + " \u00e9t\u00e9") == marker.matches(text)
 
 
+ASCII_WITH_CONTROLS = st.text(
+    alphabet=st.sampled_from("abde Transformer1 .\x00\t\n\x1f\x7f&<>\"'"), max_size=120
+)
+
+
+@given(ASCII_WITH_CONTROLS, st.sampled_from(["transformer", "tranformers bed", "a'b <e>"]))
+def test_ascii_control_characters_are_spaces_as_printable_makes_them(text: str, query: str) -> None:
+    # An ASCII text is cleaned and checked for control characters in one pass: one that has
+    # any is shown, marked and cut as printable() makes it, like every other text.
+    marker = Marker(query)
+    assert marker.matches(text) == marker.matches(printable(text))
+    assert marker.snippets([text], 40) == marker.snippets([printable(text)], 40)
+    assert unmarked(marker.highlight(text)) == printable(text).strip()
+
+
+@given(st.text(alphabet=st.sampled_from("ab &<>\"'"), max_size=60))
+def test_each_character_html_escapes_is_escaped_in_a_window(text: str) -> None:
+    found = snippet(text, "ab", max_chars=30)
+    without_marks = found.replace("<mark>", "").replace("</mark>", "")
+    assert html.escape(html.unescape(without_marks)) == without_marks
+
+
 def test_a_word_near_two_missing_terms_marks_the_first_of_the_query() -> None:
     assert Marker("transformar transformor").matches("a transformer") == Marker(
         "transformar"
@@ -162,7 +185,8 @@ def test_a_pages_ascii_words_are_marked_like_the_analyzer_marks_them(
     # The page's ASCII path (prefix search, the page's words looked up once, the typo rule
     # over the page) against tantivy's tokenizer on the same texts, each made non-ASCII.
     marker = Marker(query)
-    assert marker._matches([text + " \u00e9t\u00e9" for text in texts]) == marker._matches(texts)
+    made_non_ascii = [text + " \u00e9t\u00e9" for text in texts]
+    assert marker._matches(*_prepared(made_non_ascii)) == marker._matches(*_prepared(texts))
 
 
 def test_only_the_typos_the_search_forgave_mark_near_words() -> None:

@@ -21,11 +21,16 @@ good recall for rank fusion. On top of the per-word clauses:
 
 A query of plain words alone (no quoted phrase, exclusion or filter) is searched in two parts
 (:class:`BuiltQuery`), which give the same top ``k`` as the whole query: its BM25 term
-clauses alone, a flat union that tantivy prunes with block-max WAND (it skips the long
-posting lists of common words), and, when there is a title phrase or a typo clause, the papers
-matching one of those scored by every clause. A paper that matches neither scores by its
-terms alone, so each such paper of the whole query's top ``k`` is in the union's top ``k``, and
-each other one is in the second list's top ``k``.
+clauses alone, a flat union of term scorers (which tantivy specialises), and, when there is a
+title phrase or a typo clause, the papers matching one of those scored by every clause. A
+paper that matches neither scores by its terms alone, so each such paper of the whole query's
+top ``k`` is in the union's top ``k``, and each other one is in the second list's top ``k``.
+
+Block-max WAND, which would skip the long posting lists of common words in the first part,
+never runs: tantivy-py collects every search through a ``MultiCollector``, which visits each
+matching paper. The two parts still cost less than the whole query in one (0.63 against
+0.94 ms for a query with a title phrase, the same for one with a typo: BENCHMARKS.md "Search
+page, session 17").
 """
 
 from __future__ import annotations
@@ -193,7 +198,7 @@ class _Builder:
         # Called only for a word that may be a typo: reading the index's words is the one
         # costly step of a query (once per opened index), which most queries need not pay.
         self.vocabulary = vocabulary
-        self.terms: list[Query] = []  # BM25 term clauses (block-max WAND can prune them)
+        self.terms: list[Query] = []  # BM25 term clauses (one union of term scorers)
         self.should: list[Query] = []  # the others: the title phrase, typo clauses
         self.typos: list[str] = []  # the stems matched one edit away too
         self.must: list[Query] = []
@@ -202,8 +207,15 @@ class _Builder:
         self.common_above = max(COMMON_WORD_MIN_DOCS, int(docs * COMMON_WORD_SHARE))
 
     def _fuzzy(self, field: str, near: list[str]) -> Query:
-        """Papers with any of ``near`` in ``field``, each at one constant score."""
-        matches = Query.term_set_query(self.schema, field, near)
+        """Papers with any of ``near`` in ``field``, each at one constant score.
+
+        A union of term queries, as tantivy's term set matches them and at the same score:
+        the term set built a finite-state set of the words at each query (and an empty
+        table for it): 8 % of the keyword search's instructions over benchmarks.web_cpu's
+        queries."""
+        matches = Query.boolean_query(
+            [(Occur.Should, Query.term_query(self.schema, field, term)) for term in near]
+        )
         return Query.const_score_query(matches, FUZZY_SCORE * FIELD_BOOSTS[field])
 
     def add_words(self, words: tuple[str, ...]) -> None:
