@@ -120,7 +120,7 @@ _votes = itertools.count(1)
 _checkpoints: set[asyncio.Future[None]] = set()
 
 
-async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
+async def vote_soon(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
     """:func:`_vote`, on the event loop when it cannot wait: SQLite with no other writer
     holding the lock and the rate limits in the store. A thread would wait for the GIL
     behind the loop serving pages at each of the vote's calls into SQLite (about a
@@ -227,7 +227,7 @@ async def upvote_form(
     next: Annotated[str, Form(max_length=NEXT_LENGTH)] = "",
 ) -> Response:
     """Upvote (``upvoted=1``) or take the upvote back (``0``), then back to ``next``."""
-    state = await _vote_soon(request, member, paper_id, upvoted == "1")
+    state = await vote_soon(request, member, paper_id, upvoted == "1")
     return _form_answer(request, state, next)
 
 
@@ -235,13 +235,13 @@ def _form_answer(request: Request, state: VoteState, next: str) -> Response:
     """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``
     (the page, from its member form) at the paper's card."""
     if "application/json" in request.headers.get("accept", ""):
-        return Response(_json_state(state), media_type="application/json")
+        return Response(json_state(state), media_type="application/json")
     return RedirectResponse(
         _local(back_to_card(next, state.paper_id), f"/papers/{state.paper_id}"), 303
     )
 
 
-def _json_state(state: VoteState) -> bytes:
+def json_state(state: VoteState) -> bytes:
     """UpvoteState's fields as JSONResponse writes them (compact, UTF-8), without a model
     or a dict to dump: every vote answers."""
     paper = json.dumps(state.paper_id, ensure_ascii=False)
@@ -258,20 +258,20 @@ async def _send_form_answer(
     if "application/json" not in accept.decode("latin-1"):  # as Starlette's headers read it
         await _form_answer(request, state, next)(request.scope, request.receive, send)
         return
-    body = _json_state(state)
-    headers = [(b"content-length", str(len(body)).encode()), _JSON_TYPE]
+    body = json_state(state)
+    headers = [(b"content-length", str(len(body)).encode()), JSON_TYPE]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-_JSON_TYPE = (b"content-type", b"application/json")
+JSON_TYPE = (b"content-type", b"application/json")
 
 
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 _FORM_FIELDS = frozenset({auth.CSRF_FIELD, "upvoted", "next"})
 
 
-def _plain_vote_form(scope: Scope) -> bytes | None:
+def plain_vote_form(scope: Scope) -> bytes | None:
     """Whether a POST's headers are the vote form's as the cards and ``upvote.js`` send it:
     urlencoded, the CSRF token in the body, no API token; then its ``Accept`` header (empty
     if none), else None."""
@@ -294,7 +294,7 @@ def _unquoted(part: str) -> str:
     return unquote_plus(part) if "%" in part or "+" in part else part
 
 
-def _form_fields(body: bytes) -> dict[str, str] | None:
+def form_fields(body: bytes) -> dict[str, str] | None:
     """The vote form's fields as Starlette reads them (``unquote_plus`` of each name and
     value), when the body holds each of them once with a value the route takes as it is;
     else None (the router reads it, and answers what is missing or wrong). Read as text:
@@ -324,6 +324,11 @@ def _form_fields(body: bytes) -> dict[str, str] | None:
     return fields
 
 
+# The scope's key of a vote that ``web/vote_front.py`` made and that failed: the layers
+# answer it, the form raising it where it would have voted.
+FAILED_VOTE = "dailypapers.failed_vote"
+
+
 async def upvote_form_direct(
     match: re.Match[str], scope: Scope, receive: Receive, send: Send, routed: ASGIApp
 ) -> None:
@@ -332,14 +337,14 @@ async def upvote_form_direct(
     same checks in the same order (CSRF, then the session) and the same answers; any other
     request, or one whose body is not that form's, goes to the router
     (``routing.DirectForm``)."""
-    accept = _plain_vote_form(scope)
+    accept = plain_vote_form(scope)
     if accept is None:
         await routed(scope, receive, send)
         return
     body = await read_body(receive)
     if body is None:  # the client left before sending it all: nobody to answer
         return
-    fields = _form_fields(body)
+    fields = form_fields(body)
     if fields is None:
         await routed(scope, replayed(body, receive), send)
         return
@@ -347,11 +352,15 @@ async def upvote_form_direct(
     request = Request(scope, replayed(body, receive), send)
     auth.require_csrf(request, fields[auth.CSRF_FIELD])
     member = member_of(auth.require_user(request))
-    state = await _vote_soon(request, member, match["paper_id"], fields["upvoted"] == "1")
+    failed = scope.pop(FAILED_VOTE, None)
+    if failed is not None:  # made in front of the layers (web/vote_front.py): answered here
+        raise failed
+    state = await vote_soon(request, member, match["paper_id"], fields["upvoted"] == "1")
     await _send_form_answer(request, send, accept, state, fields["next"])
 
 
-FORMS = (DirectForm("papers", re.compile("/papers/(?P<paper_id>.+)/upvote"), upvote_form_direct),)
+VOTE_PATH = re.compile("/papers/(?P<paper_id>.+)/upvote")  # the form's path, matched whole
+FORMS = (DirectForm("papers", VOTE_PATH, upvote_form_direct),)
 
 
 @api.post("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
@@ -359,7 +368,7 @@ async def api_upvote(
     request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
 ) -> UpvoteState:
     """Upvote a paper (again: nothing changes); needs a bearer token with write scope."""
-    return _state(await _vote_soon(request, member, paper_id, True))
+    return _state(await vote_soon(request, member, paper_id, True))
 
 
 @api.delete("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
@@ -367,4 +376,4 @@ async def api_take_back(
     request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
 ) -> UpvoteState:
     """Take back an upvote (none: nothing changes); needs a bearer token with write scope."""
-    return _state(await _vote_soon(request, member, paper_id, False))
+    return _state(await vote_soon(request, member, paper_id, False))

@@ -1,0 +1,107 @@
+"""The vote form as ``static/upvote.js`` sends it, answered in front of the site's layers.
+
+A member's vote (``POST /papers/{id}/upvote``, urlencoded, ``Accept: application/json``)
+passed, before :func:`dailypapers.web.votes.upvote_form_direct` reached it, through HEAD as
+GET, the security headers, the last-resort error page, the Host check, the response cache,
+the cookies' layer, Starlette's exception handlers and the router: about a seventh of a
+vote's CPU, whose own work is one write transaction. :class:`VoteFront`, just inside
+:class:`~dailypapers.web.member_pages.MemberFront`, makes the vote itself when everything
+around it is plain, and answers as those layers would (the JSON state with
+``Cache-Control: private, no-store`` and the security headers; a test compares the two
+answers byte for byte):
+
+- before the vote, whatever is not plain goes on to the layers as it came (the body, read
+  already, given again): another form or ``Accept``, an API token, a CSRF header, a Host
+  not allowed or not checked yet, a body the direct form would not take, a CSRF token that
+  is not the session's, a session not kept by the member pages' :class:`~dailypapers.web.
+  personal.SessionCache` (the layers read it and keep it), a suspended member. Nothing is
+  written or counted before then, so the layers' answer is the one they would have given;
+- a vote that fails (an unknown paper, the rate limit, an error of the store) goes on to
+  the layers too, with its failure: :func:`~dailypapers.web.votes.upvote_form_direct`
+  raises it where it would have voted (:data:`FAILED_VOTE`), so that its answer (an error
+  page, a 429 with ``Retry-After``, the 500 page) is theirs and the vote is not made twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dailypapers.web import auth, personal, security, votes
+from dailypapers.web.hosts import HostCheck, KnownHosts
+from dailypapers.web.member import member_of
+from dailypapers.web.routing import read_body, replayed
+
+# What the layers add to the JSON answer: the cookies' layer marks a signed-in answer
+# private (the vote's own answer has no Cache-Control to replace, and no cookie is set:
+# the session is one kept as it is, the CSRF token the session's).
+_PRIVATE = (b"cache-control", b"private, no-store")
+_JSON = "application/json"
+
+
+class VoteFront:
+    """ASGI middleware: a member's vote as ``upvote.js`` sends it (see the module's doc)."""
+
+    def __init__(
+        self, app: ASGIApp, sessions: personal.SessionCache, allowed: tuple[str, ...] = ()
+    ) -> None:
+        self.app = app
+        self.sessions = sessions
+        self._hosts = KnownHosts(HostCheck(app, allowed))
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine function: every other request costs no coroutine of this layer.
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            match = votes.VOTE_PATH.fullmatch(scope["path"])
+            if match is not None:
+                return self._vote(match["paper_id"], scope, receive, send)
+        return self.app(scope, receive, send)
+
+    async def _vote(self, paper_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        accept = votes.plain_vote_form(scope)
+        hosts = [value for name, value in scope["headers"] if name == b"host"]
+        if accept is None or _JSON not in accept.decode("latin-1") or not self._hosts.passes(hosts):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:  # the client left before sending it all: nobody to answer
+            return
+        again = replayed(body, receive)
+        fields = votes.form_fields(body)
+        request = Request(scope, again, send)
+        if fields is None or not self._plain_member(request, fields[auth.CSRF_FIELD]):
+            await self.app(scope, again, send)
+            return
+        member = member_of(auth.require_user(request))
+        if member.suspended:  # refused by the layers (403)
+            await self.app(scope, again, send)
+            return
+        try:
+            state = await votes.vote_soon(request, member, paper_id, fields["upvoted"] == "1")
+        except Exception as failure:
+            scope[votes.FAILED_VOTE] = failure
+            await self.app(scope, again, send)
+            return
+        answer = votes.json_state(state)
+        headers = [
+            (b"content-length", str(len(answer)).encode()),
+            votes.JSON_TYPE,
+            _PRIVATE,
+            *security.headers_for(scope["path"]),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    def _plain_member(self, request: Request, csrf: str) -> bool:
+        """Whether the request's session is one kept and ``csrf`` its token: the layers
+        would find its member without the store and take the form."""
+        token = auth.session_token(request)
+        if not token or self.sessions.get(token) is None:
+            return False
+        try:
+            auth.require_csrf(request, csrf)
+        except HTTPException:
+            return False
+        return True
