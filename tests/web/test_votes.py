@@ -376,15 +376,28 @@ def test_the_vote_front_answers_as_the_layers_inside(filled: Store, front: _Fron
             ("json forged", path, as_json, urlencode({**fields, "csrf_token": "x"}).encode()),
             ("json bad host", path, {**as_json, "Host": "a/b"}, body),
             ("json bearer", path, {**as_json, "Authorization": "Bearer x"}, body),
+            (
+                "json token not ascii",
+                path,
+                as_json,
+                body.replace(b"csrf_token=", b"csrf_token=%C3%A9"),
+            ),
             ("json again", path, as_json, body),
         ]
+        statuses = {}
         for name, target, headers, sent in cases:
-            _same_bytes(*_both(client, front, target, headers, sent), name)
+            fronted, layered = _both(client, front, target, headers, sent)
+            _same_bytes(fronted, layered, name)
+            statuses[name] = fronted.status_code
         sessions: SessionCache = client.app.state.sessions  # type: ignore[attr-defined]
         sessions.forget(client.cookies["dailypapers_session"], member)
         _same_bytes(*_both(client, front, path, as_json, body), "session not kept")
         after = _count(client.get(DAY, params={"sort": "recent"}).text, paper)
     assert after == before + 1
+    assert statuses["json"] == statuses["json again"] == 200
+    assert statuses["json forged"] == 403 and statuses["json bad host"] == 400
+    assert statuses["json bearer"] == 401 and statuses["unknown paper"] == 404
+    assert statuses["json token not ascii"] == 403  # not a 500: hmac cannot compare it
     # The JSON form: "json", "take back", "fields reordered", "json again".
     assert front.answered == [path] * 4
     assert front.handed == ["/papers/9999.99999/upvote"]  # the unknown paper's vote

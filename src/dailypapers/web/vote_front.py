@@ -24,14 +24,18 @@ answers byte for byte):
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable
 
-from fastapi import HTTPException, Request
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dailypapers.accounts import User
+from dailypapers.settings import Settings
 from dailypapers.web import auth, personal, security, votes
 from dailypapers.web.hosts import HostCheck, KnownHosts
-from dailypapers.web.member import member_of
+from dailypapers.web.limits import client_of
+from dailypapers.web.member import Member, member_of
 from dailypapers.web.routing import read_body, replayed
 
 # What the layers add to the JSON answer: the cookies' layer marks a signed-in answer
@@ -50,6 +54,8 @@ class VoteFront:
         self.app = app
         self.sessions = sessions
         self._hosts = KnownHosts(HostCheck(app, allowed))
+        self._members: dict[int, tuple[User, Member]] = {}  # user id -> their user, member
+        self._app: tuple[Settings, votes.Voting] | None = None  # read on the first vote
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine function: every other request costs no coroutine of this layer.
@@ -61,28 +67,29 @@ class VoteFront:
 
     async def _vote(self, paper_id: str, scope: Scope, receive: Receive, send: Send) -> None:
         accept = votes.plain_vote_form(scope)
-        hosts = [value for name, value in scope["headers"] if name == b"host"]
+        hosts, cookie = [], None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                hosts.append(value)
+            elif name == b"cookie" and cookie is None:  # the first, as Starlette reads it
+                cookie = value
         if accept is None or _JSON not in accept.decode("latin-1") or not self._hosts.passes(hosts):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
         if body is None:  # the client left before sending it all: nobody to answer
             return
-        again = replayed(body, receive)
         fields = votes.form_fields(body)
-        request = Request(scope, again, send)
-        if fields is None or not self._plain_member(request, fields[auth.CSRF_FIELD]):
-            await self.app(scope, again, send)
+        member = None if fields is None else self._member(scope, cookie, fields[auth.CSRF_FIELD])
+        if fields is None or member is None or member.suspended:  # a suspension: their 403
+            await self.app(scope, replayed(body, receive), send)
             return
-        member = member_of(auth.require_user(request))
-        if member.suspended:  # refused by the layers (403)
-            await self.app(scope, again, send)
-            return
+        voting, ip = self._voting(scope), client_of(scope)
         try:
-            state = await votes.vote_soon(request, member, paper_id, fields["upvoted"] == "1")
+            state = await votes.vote_soon(voting, ip, member, paper_id, fields["upvoted"] == "1")
         except Exception as failure:
             scope[votes.FAILED_VOTE] = failure
-            await self.app(scope, again, send)
+            await self.app(scope, replayed(body, receive), send)
             return
         answer = votes.json_state(state)
         headers = [
@@ -94,14 +101,38 @@ class VoteFront:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
-    def _plain_member(self, request: Request, csrf: str) -> bool:
-        """Whether the request's session is one kept and ``csrf`` its token: the layers
-        would find its member without the store and take the form."""
-        token = auth.session_token(request)
-        if not token or self.sessions.get(token) is None:
-            return False
-        try:
-            auth.require_csrf(request, csrf)
-        except HTTPException:
-            return False
-        return True
+    def _member(self, scope: Scope, cookie: bytes | None, csrf: str) -> Member | None:
+        """The member of the session in the Cookie header ``cookie`` when the session is
+        kept and ``csrf`` is its token: whom the layers would find, without the store, and
+        whose form they would take (:func:`~dailypapers.web.auth.require_writer`); else
+        None (another token, such as the anonymous one, is theirs to check)."""
+        if not cookie:
+            return None
+        token = cookie_parser(cookie.decode("latin-1")).get(auth.SESSION_COOKIE)
+        user = self.sessions.get(token) if token else None
+        if user is None or not token:
+            return None
+        settings = self._settings(scope)
+        # compare_digest raises on text that is not ASCII: no token of ours is.
+        if not csrf.isascii() or not hmac.compare_digest(csrf, auth.session_csrf(settings, token)):
+            return None
+        known = self._members.get(user.id)
+        if known is None or known[0] is not user:  # a member made once per user read
+            if len(self._members) >= personal.SESSION_CACHE_SIZE:
+                self._members.clear()
+            known = self._members[user.id] = (user, member_of(user))
+        return known[1]
+
+    def _settings(self, scope: Scope) -> Settings:
+        return self._read_app(scope)[0]
+
+    def _voting(self, scope: Scope) -> votes.Voting:
+        return self._read_app(scope)[1]
+
+    def _read_app(self, scope: Scope) -> tuple[Settings, votes.Voting]:
+        """The app's settings and what its votes need, read once (made in ``create_app``,
+        never replaced)."""
+        if self._app is None:
+            app = scope["app"]
+            self._app = app.state.settings, votes.voting_of(app)
+        return self._app
