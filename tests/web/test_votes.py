@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -448,3 +448,13 @@ def test_a_failed_vote_of_the_front_is_answered_by_the_layers(
     _same_bytes(*broken, "store error")
     assert calls == [papers[0], papers[0]]  # once each: the front's, the layers' own
     assert front.handed == [f"/papers/{papers[2]}/upvote", f"/papers/{papers[0]}/upvote"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["%2Fdate%2F2026-06-12", "/a+b", "%C3%A9t%C3%A9", "%E2%82", "%zz%2", "%FF+%", "x"]
+)
+def test_the_direct_form_decodes_its_fields_as_unquote_plus(raw: str) -> None:
+    """Form values as ``unquote_plus`` (Starlette's reading) decodes them, invalid UTF-8
+    and stray percent signs included."""
+    fields = votes.form_fields(f"csrf_token=t&upvoted=1&next={raw}".encode())
+    assert fields is not None and fields["next"] == unquote_plus(raw)

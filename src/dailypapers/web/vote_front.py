@@ -3,16 +3,17 @@
 A member's vote (``POST /papers/{id}/upvote``, urlencoded, ``Accept: application/json``)
 passed, before :func:`dailypapers.web.votes.upvote_form_direct` reached it, through HEAD as
 GET, the security headers, the last-resort error page, the Host check, the response cache,
-the cookies' layer, Starlette's exception handlers and the router: about a seventh of a
-vote's CPU, whose own work is one write transaction. :class:`VoteFront`, just inside
-:class:`~dailypapers.web.member_pages.MemberFront`, makes the vote itself when everything
-around it is plain, and answers as those layers would (the JSON state with
+the cookies' layer, Starlette's exception handlers and the router (6 % of a vote's
+instructions), then made a ``Request`` and asked ``web.auth`` for the session, its member and
+the CSRF check (about as much again; BENCHMARKS.md, "Votes, session 17"). :class:`VoteFront`,
+just inside :class:`~dailypapers.web.member_pages.MemberFront`, makes the vote itself when
+everything around it is plain, and answers as those layers would (the JSON state with
 ``Cache-Control: private, no-store`` and the security headers; a test compares the two
 answers byte for byte):
 
 - before the vote, whatever is not plain goes on to the layers as it came (the body, read
   already, given again): another form or ``Accept``, an API token, a CSRF header, a Host
-  not allowed or not checked yet, a body the direct form would not take, a CSRF token that
+  the Host check refuses, a body the direct form would not take, a CSRF token that
   is not the session's, a session not kept by the member pages' :class:`~dailypapers.web.
   personal.SessionCache` (the layers read it and keep it), a suspended member. Nothing is
   written or counted before then, so the layers' answer is the one they would have given;
