@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
-from urllib.parse import quote, unquote_to_bytes, urlencode
+from urllib.parse import quote, unquote_plus, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel
@@ -311,12 +311,8 @@ _CSRF_HEADER = auth.CSRF_HEADER.lower().encode()
 
 
 def _unquoted(part: str) -> str:
-    """``unquote_plus`` of an ASCII name or value; as it is when nothing in it is quoted.
-    Of ASCII text ``unquote`` decodes the bytes of the whole (its split into ASCII and
-    other runs finds one run): that, without the split."""
-    if "%" not in part and "+" not in part:
-        return part
-    return unquote_to_bytes(part.replace("+", " ")).decode("utf-8", "replace")
+    """``unquote_plus`` of an ASCII name or value; as it is when nothing in it is quoted."""
+    return unquote_plus(part) if "%" in part or "+" in part else part
 
 
 def form_fields(body: bytes) -> dict[str, str] | None:
@@ -338,8 +334,7 @@ def form_fields(body: bytes) -> dict[str, str] | None:
         name, equals, value = part.partition("=")
         if not equals:
             return None
-        # A name that is a field's is as it is (none has "%" or "+").
-        fields[name if name in _FORM_FIELDS else _unquoted(name)] = _unquoted(value)
+        fields[_unquoted(name)] = _unquoted(value)
     if (
         fields.keys() != _FORM_FIELDS
         or fields["upvoted"] not in ("0", "1")
