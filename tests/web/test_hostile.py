@@ -21,7 +21,7 @@ from dailypapers.store import Store
 from dailypapers.store.papers import upsert_papers
 from dailypapers.store.schema import paper_links, papers
 from dailypapers.web.app import create_app
-from dailypapers.web.hosts import allowed_names, split_host
+from dailypapers.web.hosts import HostCheck, KnownHosts, allowed_names, split_host
 from tests.support.server import serving
 
 PAPER = "2606.13681"
@@ -215,3 +215,14 @@ def test_numbers_no_column_holds_are_bad_input(app: FastAPI) -> None:
         answer = client.get("/api/overflowing")
     assert answer.status_code == 400
     assert answer.json()["message"] == "a number in the request is out of range"
+
+
+def test_the_fronts_known_hosts_pass_what_the_host_check_passes() -> None:
+    """``KnownHosts`` (the vote front's Host check) passes what ``HostCheck`` passes, and
+    remembers only single, allowed values."""
+    known = KnownHosts(HostCheck(FastAPI(), allowed_names(["papers.example.org"], None)))
+    assert known.passes([b"papers.example.org"]) and known.passes([b"papers.example.org"])
+    assert known.passes([])  # HTTP/1.0: nothing is built from it
+    assert not known.passes([b"other.example.org"])
+    assert not known.passes([b"papers.example.org", b"papers.example.org"])
+    assert not known.passes([b"papers.example.org/api"])

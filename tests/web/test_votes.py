@@ -7,18 +7,23 @@ from __future__ import annotations
 import re
 import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from starlette.routing import Router
+from starlette.types import Receive, Scope, Send
 
 from dailypapers.settings import get_settings
 from dailypapers.store import Store
 from dailypapers.store.users import update_user
+from dailypapers.web import votes
 from dailypapers.web.app import create_app
+from dailypapers.web.personal import SessionCache
 from dailypapers.web.routing import PrefixDispatch
+from dailypapers.web.vote_front import VoteFront
+from dailypapers.web.votes import FAILED_VOTE
 from tests.support.forms import control_fields
 from tests.support.members import add_members, api_token, sign_in
 
@@ -288,3 +293,168 @@ def _vote_json(client: TestClient, page: str, paper: str) -> Response:
     """The vote form of ``paper`` on ``page``, as ``upvote.js`` sends it."""
     headers = {"Accept": "application/json"}
     return client.post(f"/papers/{paper}/upvote", data=_form(page, paper), headers=headers)
+
+
+class _Front:
+    """What :class:`~dailypapers.web.vote_front.VoteFront` did with each vote: answered it
+    itself, handed a failed vote of its own on (``handed``), or let it through untouched
+    (``passed``); ``on`` False lets every request through, as if it were not there."""
+
+    def __init__(self) -> None:
+        self.on = True
+        self.answered: list[str] = []
+        self.handed: list[str] = []
+        self.passed: list[str] = []
+
+
+@pytest.fixture
+def front(monkeypatch: pytest.MonkeyPatch) -> _Front:
+    seen = _Front()
+    vote = VoteFront._vote
+
+    async def watched(
+        self: VoteFront, paper_id: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        inner, went_on = self.app, []
+
+        async def going_on(scope: Scope, receive: Receive, send: Send) -> None:
+            went_on.append(FAILED_VOTE in scope)
+            await inner(scope, receive, send)
+
+        if not seen.on:
+            await inner(scope, receive, send)
+            return
+        self.app = going_on
+        try:
+            await vote(self, paper_id, scope, receive, send)
+        finally:
+            self.app = inner
+        kind = seen.passed if went_on and not went_on[0] else seen.handed if went_on else None
+        (seen.answered if kind is None else kind).append(scope["path"])
+
+    monkeypatch.setattr(VoteFront, "_vote", watched)
+    return seen
+
+
+def _same_bytes(fronted: Response, layered: Response, name: str) -> None:
+    """The same status, headers (names, values, order) and body."""
+    assert fronted.status_code == layered.status_code, name
+    assert fronted.headers.raw == layered.headers.raw, name
+    assert fronted.content == layered.content, name
+
+
+def _both(
+    client: TestClient, front: _Front, path: str, headers: dict[str, str], body: bytes
+) -> tuple[Response, Response]:
+    """The request answered with the front, then without it (the layers alone)."""
+    front.on = True
+    fronted = _answer(client, path, headers, body)
+    front.on = False
+    layered = _answer(client, path, headers, body)
+    front.on = True
+    return fronted, layered
+
+
+def test_the_vote_front_answers_as_the_layers_inside(filled: Store, front: _Front) -> None:
+    """The vote made and answered in front of the layers (web/vote_front.py) and the same
+    request through them answer the same, byte for byte, and count the same votes: the
+    JSON form answered in front, a failed vote of the front answered by the layers (an
+    unknown paper: 404), everything else let through to them before anything is done."""
+    settings = get_settings().model_copy(update={"limit_vote": "account:40/1m"})
+    (member,) = add_members(filled, 1, prefix="fronted")
+    with TestClient(create_app(filled, settings)) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text  # the session now kept
+        paper = _first_paper(page)
+        before = _count(page, paper)
+        fields = _form(page, paper)
+        as_json = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Accept": "text/html, application/json"}  # fmt: skip
+        path, body = f"/papers/{paper}/upvote", urlencode(fields).encode()
+        cases = [
+            *_vote_cases(page, paper),
+            ("json forged", path, as_json, urlencode({**fields, "csrf_token": "x"}).encode()),
+            ("json bad host", path, {**as_json, "Host": "a/b"}, body),
+            ("json bearer", path, {**as_json, "Authorization": "Bearer x"}, body),
+            (
+                "json token not ascii",
+                path,
+                as_json,
+                body.replace(b"csrf_token=", b"csrf_token=%C3%A9"),
+            ),
+            ("json again", path, as_json, body),
+        ]
+        statuses = {}
+        for name, target, headers, sent in cases:
+            fronted, layered = _both(client, front, target, headers, sent)
+            _same_bytes(fronted, layered, name)
+            statuses[name] = fronted.status_code
+        sessions: SessionCache = client.app.state.sessions  # type: ignore[attr-defined]
+        sessions.forget(client.cookies["dailypapers_session"], member)
+        _same_bytes(*_both(client, front, path, as_json, body), "session not kept")
+        after = _count(client.get(DAY, params={"sort": "recent"}).text, paper)
+    assert after == before + 1
+    assert statuses["json"] == statuses["json again"] == 200
+    assert statuses["json forged"] == 403 and statuses["json bad host"] == 400
+    assert statuses["json bearer"] == 401 and statuses["unknown paper"] == 404
+    assert statuses["json token not ascii"] == 403  # not a 500: hmac cannot compare it
+    # The JSON form: "json", "take back", "fields reordered", "json again".
+    assert front.answered == [path] * 4
+    assert front.handed == ["/papers/9999.99999/upvote"]  # the unknown paper's vote
+    # The rest before anything was done, and the session not kept (kept by the layers).
+    assert len(front.passed) == len(cases) - 4 - 1 + 1
+
+
+def test_a_failed_vote_of_the_front_is_answered_by_the_layers(
+    filled: Store, front: _Front, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vote the front made that failed (the rate limit, an error of the store) is answered
+    as the layers answer it: 429 with Retry-After, the 500 page; it is not made again."""
+    settings = get_settings().model_copy(update={"limit_vote": "account:2/1m"})
+    (member,) = add_members(filled, 1, prefix="refused")
+    with TestClient(create_app(filled, settings)) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text
+        papers = re.findall(r'formaction="/papers/([^"]+)/upvote"', page)[:3]
+        answers = [_vote_json(client, page, paper) for paper in papers[:2]]
+        fronted, layered = _both(
+            client, front, f"/papers/{papers[2]}/upvote",
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+            urlencode(_form(page, papers[2])).encode(),
+        )  # fmt: skip
+        calls: list[str] = []
+
+        def failing(store: Store, user_id: int, paper_id: str, *args: object, **kw: object) -> None:
+            calls.append(paper_id)
+            raise RuntimeError("the disk is full")
+
+        monkeypatch.setattr(votes, "set_upvote", failing)
+        settings_free = get_settings().model_copy(update={"limit_vote": "account:40/1m"})
+        with TestClient(create_app(filled, settings_free)) as free:
+            sign_in(free, filled, member)
+            page = free.get(DAY, params={"sort": "recent"}).text
+            broken = _both(
+                free, front, f"/papers/{papers[0]}/upvote",
+                {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+                urlencode(_form(page, papers[0])).encode(),
+            )  # fmt: skip
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert fronted.status_code == layered.status_code == 429
+    assert fronted.headers["retry-after"] and layered.headers["retry-after"]
+    raw = [(k, v) for k, v in fronted.headers.raw if k.lower() != b"retry-after"]
+    assert raw == [(k, v) for k, v in layered.headers.raw if k.lower() != b"retry-after"]
+    assert fronted.content == layered.content
+    assert broken[0].status_code == 500
+    _same_bytes(*broken, "store error")
+    assert calls == [papers[0], papers[0]]  # once each: the front's, the layers' own
+    assert front.handed == [f"/papers/{papers[2]}/upvote", f"/papers/{papers[0]}/upvote"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["%2Fdate%2F2026-06-12", "/a+b", "%C3%A9t%C3%A9", "%E2%82", "%zz%2", "%FF+%", "x"]
+)
+def test_the_direct_form_decodes_its_fields_as_unquote_plus(raw: str) -> None:
+    """Form values as ``unquote_plus`` (Starlette's reading) decodes them, invalid UTF-8
+    and stray percent signs included."""
+    fields = votes.form_fields(f"csrf_token=t&upvoted=1&next={raw}".encode())
+    assert fields is not None and fields["next"] == unquote_plus(raw)

@@ -20,8 +20,9 @@ it; SQLite runs the whole write transaction alone (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -36,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.store.driver import changed, fetch
+from dailypapers.store.driver import changed, fetch, on_sqlite
 from dailypapers.store.schema import rate_limits
 
 
@@ -84,6 +85,9 @@ def _take(dialect: Any, bucket: Any) -> Any:
 
 
 _SQL = {"sqlite": _statements(sqlite), "postgresql": _statements(postgresql)}
+# take_hit's statement for SQLite's driver connection (its values are numbers and text,
+# which the driver takes as they are: nothing to convert, as fetch would for a date).
+_TAKE_ON_SQLITE = on_sqlite(_SQL["sqlite"]["take"], sqlite.dialect())
 
 
 def _sql(connection: Connection) -> dict[str, Any]:
@@ -129,6 +133,9 @@ def take_hit(
         "limit": limit, "previous": previous, "weight": weight, "epsilon": epsilon,
         "count": count,
     }  # fmt: skip
+    if connection.dialect.name == "sqlite":  # on the driver's connection (votes check it)
+        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+        return int(driver.execute(_TAKE_ON_SQLITE.sql, _TAKE_ON_SQLITE.args(params)).rowcount) == 1
     return changed(connection, _sql(connection)["take"], params) == 1
 
 

@@ -49,6 +49,7 @@ from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.routing import dispatch_by_prefix
 from dailypapers.web.security import SecurityHeaders
 from dailypapers.web.templating import STATIC
+from dailypapers.web.vote_front import VoteFront
 from dailypapers.web.vote_watch import VoteWatch
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,9 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # the outermost but one, so HEAD is a GET to all else
     if front is not None:
-        # Outside them all: a member's cached page answered from memory, as they would.
+        # Outside them all: a member's vote from upvote.js made and answered as they would,
+        # and (outermost) a member's cached page answered from memory, as they would.
+        app.add_middleware(VoteFront, sessions=app.state.sessions, allowed=hosts)
         app.add_middleware(MemberFront, members=front[0], cache=front[1], allowed=hosts)
     return app
 

@@ -286,7 +286,9 @@ def _valid_csrf(request: Request, given: str) -> bool:
         expected.append(_mac(settings, "session", token))
     if anonymous := request.cookies.get(CSRF_COOKIE):
         expected.append(_mac(settings, "anonymous", anonymous))
-    return bool(given) and any(hmac.compare_digest(given, value) for value in expected)
+    # compare_digest raises on text that is not ASCII (a 500): no token of ours is.
+    ok = bool(given) and given.isascii()
+    return ok and any(hmac.compare_digest(given, value) for value in expected)
 
 
 async def check_csrf(request: Request) -> None:

@@ -96,3 +96,27 @@ class HostCheck:
         if self.allowed and not _matches(parsed[0], self.allowed):
             return "this site does not answer to that host name"
         return None
+
+
+MAX_KNOWN_HOSTS = 64  # Host values a front remembers as allowed; it starts afresh beyond
+
+
+class KnownHosts:
+    """The Host values :class:`HostCheck` lets through, each checked once and remembered:
+    for a front that answers before that layer (``web/vote_front.py``)."""
+
+    def __init__(self, check: HostCheck) -> None:
+        self._check = check
+        self._allowed: set[bytes] = set()
+
+    def passes(self, hosts: list[bytes]) -> bool:
+        """Whether a request with the Host headers ``hosts`` goes past :class:`HostCheck`."""
+        if len(hosts) == 1 and hosts[0] in self._allowed:
+            return True
+        if self._check.problem(hosts) is not None:
+            return False
+        if len(hosts) == 1:
+            if len(self._allowed) >= MAX_KNOWN_HOSTS:
+                self._allowed.clear()
+            self._allowed.add(hosts[0])
+        return True

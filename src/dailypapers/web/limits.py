@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from dailypapers.accounts.limits import RateLimited, RateLimiter, open_limiter
 from dailypapers.feed.reader import Store
@@ -32,7 +33,13 @@ def limiter_of(request: Request) -> RateLimiter:
 def client_ip(request: Request) -> str:
     """The client's address. Behind a reverse proxy uvicorn puts the forwarded client's here
     (it trusts ``X-Forwarded-For`` from 127.0.0.1, or from ``FORWARDED_ALLOW_IPS``)."""
-    return request.client.host if request.client else "unknown"
+    return client_of(request.scope)
+
+
+def client_of(scope: Scope) -> str:
+    """:func:`client_ip` of a request's ``scope`` (without making its ``Request``)."""
+    client = scope.get("client")
+    return str(client[0]) if client is not None else "unknown"
 
 
 async def rate_limited(request: Request, error: Exception) -> Response:

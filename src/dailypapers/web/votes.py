@@ -26,6 +26,7 @@ from urllib.parse import quote, unquote_plus, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from pydantic import BaseModel
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -42,7 +43,7 @@ from dailypapers.feed.reader import FeedEntry, Reader, Store
 from dailypapers.web import auth, personal
 from dailypapers.web.cards import Voter, back_to_card
 from dailypapers.web.deps import canonical_id, reader, store_of
-from dailypapers.web.limits import client_ip, limiter_of
+from dailypapers.web.limits import client_ip
 from dailypapers.web.member import (
     Member,
     api_writer,
@@ -83,24 +84,32 @@ def _state(state: VoteState) -> UpvoteState:
     return UpvoteState(paperId=state.paper_id, upvotes=state.upvotes, upvoted=state.upvoted)
 
 
+@dataclass(frozen=True, slots=True)
+class Voting:
+    """What a vote needs of the app: its store, its rate limiter and its vote watch (None
+    without the response cache), read from ``app.state`` once (each read is a call of its
+    ``__getattr__``)."""
+
+    store: Store
+    limiter: RateLimiter
+    watch: VoteWatch | None
+
+
+def voting_of(app: Starlette) -> Voting:
+    state = app.state
+    return Voting(state.store, state.limiter, getattr(state, "vote_watch", None))
+
+
 def _vote(
-    request: Request,
-    member: Member,
-    paper_id: str,
-    upvoted: bool,
-    *,
-    store: Store,
-    limiter: RateLimiter,
-    at_once: bool = False,
+    voting: Voting, ip: str, member: Member, paper_id: str, upvoted: bool, at_once: bool = False
 ) -> VoteState:
-    """The vote, its limit counted in its own write transaction (one commit, not two);
-    ``store`` and ``limiter``: the app's, read once by the caller (each read of
-    ``app.state`` is a call of its ``__getattr__``)."""
+    """The vote of ``member`` from address ``ip``, its limit counted in its own write
+    transaction (one commit, not two)."""
     if member.suspended:
         raise HTTPException(403, "a suspended account cannot vote")
     paper_id = canonical_id(paper_id)
-    watch: VoteWatch | None = getattr(request.app.state, "vote_watch", None)
-    limit = partial(check_vote_limit, limiter, client_ip(request), member.id)
+    store, watch = voting.store, voting.watch
+    limit = partial(check_vote_limit, voting.limiter, ip, member.id)
     try:
         if watch is None:
             return set_upvote(store, member.id, paper_id, upvoted, first=limit, at_once=at_once)
@@ -120,18 +129,19 @@ _votes = itertools.count(1)
 _checkpoints: set[asyncio.Future[None]] = set()
 
 
-async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: bool) -> VoteState:
+async def vote_soon(
+    voting: Voting, ip: str, member: Member, paper_id: str, upvoted: bool
+) -> VoteState:
     """:func:`_vote`, on the event loop when it cannot wait: SQLite with no other writer
     holding the lock and the rate limits in the store. A thread would wait for the GIL
     behind the loop serving pages at each of the vote's calls into SQLite (about a
     millisecond of work took tens under load); on the loop it takes that millisecond. Its
     commit leaves the WAL's checkpoint to a thread, every ``CHECKPOINT_EVERY`` votes. Any
     other vote runs in a thread as every other write does."""
-    store, limiter = store_of(request), limiter_of(request)
-    vote = partial(_vote, request, member, paper_id, upvoted, store=store, limiter=limiter)
-    if store.is_sqlite and limiter.in_store:
+    store = voting.store
+    if store.is_sqlite and voting.limiter.in_store:
         try:
-            state = vote(at_once=True)
+            state = _vote(voting, ip, member, paper_id, upvoted, True)
         except WriterBusy:
             pass
         else:
@@ -141,7 +151,14 @@ async def _vote_soon(request: Request, member: Member, paper_id: str, upvoted: b
                 _checkpoints.add(done)
                 done.add_done_callback(_checkpoints.discard)
             return state
-    return await run_in_threadpool(vote)
+    return await run_in_threadpool(_vote, voting, ip, member, paper_id, upvoted)
+
+
+async def _request_vote(
+    request: Request, member: Member, paper_id: str, upvoted: bool
+) -> VoteState:
+    """:func:`vote_soon` of a route's request."""
+    return await vote_soon(voting_of(request.app), client_ip(request), member, paper_id, upvoted)
 
 
 def _local(path: str, fallback: str) -> str:
@@ -227,7 +244,7 @@ async def upvote_form(
     next: Annotated[str, Form(max_length=NEXT_LENGTH)] = "",
 ) -> Response:
     """Upvote (``upvoted=1``) or take the upvote back (``0``), then back to ``next``."""
-    state = await _vote_soon(request, member, paper_id, upvoted == "1")
+    state = await _request_vote(request, member, paper_id, upvoted == "1")
     return _form_answer(request, state, next)
 
 
@@ -235,16 +252,20 @@ def _form_answer(request: Request, state: VoteState, next: str) -> Response:
     """The vote form's answer: the new state as JSON for ``upvote.js``, else 303 to ``next``
     (the page, from its member form) at the paper's card."""
     if "application/json" in request.headers.get("accept", ""):
-        return Response(_json_state(state), media_type="application/json")
+        return Response(json_state(state), media_type="application/json")
     return RedirectResponse(
         _local(back_to_card(next, state.paper_id), f"/papers/{state.paper_id}"), 303
     )
 
 
-def _json_state(state: VoteState) -> bytes:
+# json.dumps(text, ensure_ascii=False), without the encoder it makes at each call.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def json_state(state: VoteState) -> bytes:
     """UpvoteState's fields as JSONResponse writes them (compact, UTF-8), without a model
     or a dict to dump: every vote answers."""
-    paper = json.dumps(state.paper_id, ensure_ascii=False)
+    paper = _json_text(state.paper_id)
     upvoted = "true" if state.upvoted else "false"
     return f'{{"paperId":{paper},"upvotes":{state.upvotes},"upvoted":{upvoted}}}'.encode()
 
@@ -258,20 +279,20 @@ async def _send_form_answer(
     if "application/json" not in accept.decode("latin-1"):  # as Starlette's headers read it
         await _form_answer(request, state, next)(request.scope, request.receive, send)
         return
-    body = _json_state(state)
-    headers = [(b"content-length", str(len(body)).encode()), _JSON_TYPE]
+    body = json_state(state)
+    headers = [(b"content-length", str(len(body)).encode()), JSON_TYPE]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-_JSON_TYPE = (b"content-type", b"application/json")
+JSON_TYPE = (b"content-type", b"application/json")
 
 
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 _FORM_FIELDS = frozenset({auth.CSRF_FIELD, "upvoted", "next"})
 
 
-def _plain_vote_form(scope: Scope) -> bytes | None:
+def plain_vote_form(scope: Scope) -> bytes | None:
     """Whether a POST's headers are the vote form's as the cards and ``upvote.js`` send it:
     urlencoded, the CSRF token in the body, no API token; then its ``Accept`` header (empty
     if none), else None."""
@@ -294,7 +315,7 @@ def _unquoted(part: str) -> str:
     return unquote_plus(part) if "%" in part or "+" in part else part
 
 
-def _form_fields(body: bytes) -> dict[str, str] | None:
+def form_fields(body: bytes) -> dict[str, str] | None:
     """The vote form's fields as Starlette reads them (``unquote_plus`` of each name and
     value), when the body holds each of them once with a value the route takes as it is;
     else None (the router reads it, and answers what is missing or wrong). Read as text:
@@ -324,6 +345,11 @@ def _form_fields(body: bytes) -> dict[str, str] | None:
     return fields
 
 
+# The scope's key of a vote that ``web/vote_front.py`` made and that failed: the layers
+# answer it, the form raising it where it would have voted.
+FAILED_VOTE = "dailypapers.failed_vote"
+
+
 async def upvote_form_direct(
     match: re.Match[str], scope: Scope, receive: Receive, send: Send, routed: ASGIApp
 ) -> None:
@@ -332,14 +358,14 @@ async def upvote_form_direct(
     same checks in the same order (CSRF, then the session) and the same answers; any other
     request, or one whose body is not that form's, goes to the router
     (``routing.DirectForm``)."""
-    accept = _plain_vote_form(scope)
+    accept = plain_vote_form(scope)
     if accept is None:
         await routed(scope, receive, send)
         return
     body = await read_body(receive)
     if body is None:  # the client left before sending it all: nobody to answer
         return
-    fields = _form_fields(body)
+    fields = form_fields(body)
     if fields is None:
         await routed(scope, replayed(body, receive), send)
         return
@@ -347,11 +373,15 @@ async def upvote_form_direct(
     request = Request(scope, replayed(body, receive), send)
     auth.require_csrf(request, fields[auth.CSRF_FIELD])
     member = member_of(auth.require_user(request))
-    state = await _vote_soon(request, member, match["paper_id"], fields["upvoted"] == "1")
+    failed = scope.pop(FAILED_VOTE, None)
+    if failed is not None:  # made in front of the layers (web/vote_front.py): answered here
+        raise failed
+    state = await _request_vote(request, member, match["paper_id"], fields["upvoted"] == "1")
     await _send_form_answer(request, send, accept, state, fields["next"])
 
 
-FORMS = (DirectForm("papers", re.compile("/papers/(?P<paper_id>.+)/upvote"), upvote_form_direct),)
+VOTE_PATH = re.compile("/papers/(?P<paper_id>.+)/upvote")  # the form's path, matched whole
+FORMS = (DirectForm("papers", VOTE_PATH, upvote_form_direct),)
 
 
 @api.post("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
@@ -359,7 +389,7 @@ async def api_upvote(
     request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
 ) -> UpvoteState:
     """Upvote a paper (again: nothing changes); needs a bearer token with write scope."""
-    return _state(await _vote_soon(request, member, paper_id, True))
+    return _state(await _request_vote(request, member, paper_id, True))
 
 
 @api.delete("/papers/{paper_id:path}/upvote", response_model=UpvoteState)
@@ -367,4 +397,4 @@ async def api_take_back(
     request: Request, paper_id: str, member: Annotated[Member, Depends(api_writer)]
 ) -> UpvoteState:
     """Take back an upvote (none: nothing changes); needs a bearer token with write scope."""
-    return _state(await _vote_soon(request, member, paper_id, False))
+    return _state(await _request_vote(request, member, paper_id, False))
