@@ -346,7 +346,7 @@ def test_a_list_no_vote_changed_is_kept_on_past_its_lifetime_as_it_is() -> None:
         {"paper_ids": frozenset({"2606.09997"}), "days": (None,)},  # a day not known
     ):
         _expired(cache, day, shown)
-        cache.forget_papers(fix=lambda body: [], **vote)
+        cache.forget_papers(fix=lambda body, boxes: [], **vote)
         assert cache.lookup(day)[1], vote  # rendered again
     week = ("http", b"h", "/week/2026-W24", b"")  # 8 to 14 June
     _expired(cache, week, shown)

@@ -47,7 +47,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.feed.periods import BadPeriod, parse_day, parse_month, parse_week
-from dailypapers.web.personal import PAPER_IDS_KEY, Edit, apply_edits
+from dailypapers.web.personal import PAPER_IDS_KEY, CountBoxes, Edit, apply_edits
 
 logger = logging.getLogger(__name__)
 # Paths whose answers are never cached: health checks must reach the app, static files have
@@ -57,8 +57,14 @@ SESSION_COOKIE = "dailypapers_session"
 # (scheme, host, path, query): parts kept apart, so no Host value can spell another URL's key
 # (a Host of "example.org/api" joined to "/papers/1" once read as "/api/papers/1").
 CacheKey = tuple[str, bytes, str, bytes]
-# A correction of cached bodies: the edits (sorted, apart) that bring a body up to date.
-Fix = Callable[[bytes], Sequence[Edit]]
+
+
+class Fix(Protocol):
+    """A correction of cached bodies: the edits (sorted, apart) that bring a body up to
+    date, ``boxes`` where its count boxes are (``personal.count_edits``)."""
+
+    def __call__(self, body: bytes, *, boxes: CountBoxes) -> Sequence[Edit]: ...
+
 
 # The shortest life of an entry, as a share of the cache's ttl (see ResponseCache.lifetime).
 EXPIRY_SPREAD = 0.75
@@ -139,6 +145,15 @@ class CachedResponse:
     @property
     def size(self) -> int:
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+def _count_boxes(entry: CachedResponse) -> CountBoxes:
+    """Where ``entry``'s body shows each paper's count, found once per body and kept with
+    it (moved along with its corrections: ``CachedResponse.edited``)."""
+    boxes = entry.derived.get("boxes")
+    if not isinstance(boxes, CountBoxes):
+        boxes = entry.derived["boxes"] = CountBoxes(entry.body)
+    return boxes
 
 
 class ResponseCache:
@@ -318,12 +333,13 @@ class ResponseCache:
             fixed = entry
             # The fixes' edits together, made in one copy of the body when they are apart
             # (each its own paper's counts), else one fix after the other.
-            edits = sorted(edit for fix in fixes.values() for edit in fix(entry.body))
+            boxes = _count_boxes(entry)
+            edits = sorted(edit for fix in fixes.values() for edit in fix(entry.body, boxes=boxes))
             if all(a[1] <= b[0] for a, b in zip(edits, edits[1:], strict=False)):
                 fixed = fixed.edited(edits) if edits else fixed
             else:
                 for fix in fixes.values():
-                    if one := fix(fixed.body):
+                    if one := fix(fixed.body, boxes=_count_boxes(fixed)):
                         fixed = fixed.edited(one)
             self._entries[key] = fixed  # the same papers: its place in _showing stays
             self._bytes += fixed.size - entry.size

@@ -155,33 +155,100 @@ _PAPER_LINE = re.compile(rb"(</(?:button|div)>\n</div>\s*<p>)\d[\d,]* upvotes?")
 Edit = tuple[int, int, bytes]  # bytes [start, end) of a body replaced by these
 
 
-def count_edits(body: bytes, paper_id: str, upvotes: int) -> list[Edit]:
+def count_edits(
+    body: bytes, paper_id: str, upvotes: int, boxes: CountBoxes | None = None
+) -> list[Edit]:
     """Where ``body`` (a page as cached) shows the count of ``paper_id``, and ``upvotes`` as
     it (sorted, apart, each the count's own text alone: no slot of :class:`Plan` is in one,
     so a plan moves with them): after a vote, the pages showing the paper are corrected
-    rather than rendered again (:func:`apply_edits`)."""
+    rather than rendered again (:func:`apply_edits`). ``boxes``: where the body's boxes
+    are (:class:`CountBoxes`), looked up instead of searched for."""
     title = (f"{upvotes:,} upvote" if upvotes == 1 else f"{upvotes:,} upvotes").encode()
     count = f'class="count">{upvotes}<'.encode()
-    needle = f'data-paper="{escape(paper_id)}"'.encode()
+    spelled = escape(paper_id).encode()
+    needle = _DATA_PAPER + spelled + b'"'
+    found = None if boxes is None else boxes.starts(spelled)
+    places = iter(found) if found is not None else _found(body, needle)
     edits: list[Edit] = []
-    at = body.find(needle)
-    while at >= 0:
+    end = 0
+    for at in places:
+        if at < end:  # inside the box before (as a search from its end skips it)
+            continue
         start = body.rfind(b"<", 0, at)
         closing = b"</button>" if body.startswith(b"<button", start) else b"</div>"
         end = body.find(closing, at)
         if start < 0 or end < 0:
             break
         box = [
-            (found.start(), found.end(), replacement)
+            (match.start(), match.end(), replacement)
             for pattern, replacement in ((_TITLE, title), (_COUNT, count))
-            if (found := pattern.search(body, start, end)) is not None
+            if (match := pattern.search(body, start, end)) is not None
         ]
         edits += sorted(box)
         line = _PAPER_LINE.match(body, end)
         if line is not None:
             edits.append((line.end(1), line.end(), title))
-        at = body.find(needle, end)
     return edits
+
+
+_DATA_PAPER = b'data-paper="'
+
+
+def _paper_boxes(body: bytes) -> dict[bytes, tuple[int, ...]]:
+    """Where each ``data-paper="…"`` of ``body`` starts, by the paper as it spells it: one
+    pass over the page (:class:`CountBoxes`)."""
+    found: dict[bytes, list[int]] = {}
+    at = body.find(_DATA_PAPER)
+    while at >= 0:
+        value = at + len(_DATA_PAPER)
+        close = body.find(b'"', value)
+        if close < 0:
+            break
+        found.setdefault(body[value:close], []).append(at)
+        at = body.find(_DATA_PAPER, close)
+    return {paper: tuple(starts) for paper, starts in found.items()}
+
+
+MAX_BOX_MOVES = 16  # corrections that moved a page's boxes before they are found again
+
+
+class CountBoxes:
+    """Where a cached body shows each paper's count boxes (their ``data-paper``), found in
+    one pass, for :func:`count_edits` to look up: it searched the whole page for the voted
+    paper, two-way, at every correction (110k instructions on a 45 kB day page, each vote
+    on one of its papers). Kept with the entry (``CachedResponse.derived``) and moved along
+    with its corrections (:meth:`shifted`), as a :class:`Plan`'s places are: a correction
+    of a count of the same width (most) moves nothing; one that changes widths is noted,
+    and after :data:`MAX_BOX_MOVES` of them the page is searched again."""
+
+    __slots__ = ("places", "moves")
+
+    def __init__(self, body: bytes) -> None:
+        self.places = _paper_boxes(body)  # where they were in the body they were found in
+        self.moves: tuple[Move, ...] = ()  # the corrections that moved them since
+
+    def starts(self, spelled: bytes) -> list[int] | None:
+        """Where ``data-paper="spelled"`` starts in this index's body, in order; None when
+        a correction since the pass touched one (then search)."""
+        starts: list[int] = list(self.places.get(spelled, ()))
+        for move in self.moves:
+            now = [_moved(start, move) for start in starts]
+            if None in now:
+                return None
+            starts = cast(list[int], now)
+        return starts
+
+    def shifted(self, body: bytes, edits: Sequence[Edit]) -> CountBoxes | None:
+        """This index for ``body``, the body with ``edits`` made (:class:`~dailypapers.web.
+        cache.Shifts`); None after too many moves (then a pass again)."""
+        move = _move(edits)
+        if not any(move[2]):  # every count kept its width: nothing moved
+            return self
+        if len(self.moves) >= MAX_BOX_MOVES:
+            return None
+        moved = CountBoxes.__new__(CountBoxes)
+        moved.places, moved.moves = self.places, (*self.moves, move)
+        return moved
 
 
 def apply_edits(body: bytes, edits: Sequence[Edit]) -> bytes:
