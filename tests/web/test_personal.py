@@ -465,11 +465,11 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
 
 
 def test_count_boxes_found_once_follow_the_counts(client: TestClient, filled: Store) -> None:
-    """The count boxes of a cached page, found in one pass (CountBoxes) and moved along with
-    its corrections, give count_edits the edits a search of the corrected body gives,
-    correction after correction, for every paper of a day and of a paper's page (its line
-    and its similar papers): the same index while the counts keep their widths, a moved one
-    when they change it, a new pass after MAX_BOX_MOVES moves."""
+    """The count boxes of a cached page's papers, each found once (CountBoxes) and moved
+    along with the page's corrections, give count_edits the edits a search of the
+    corrected body gives, correction after correction, for every paper of a day and of a
+    paper's page (its line and its similar papers), each corrected twice in a row: the
+    same index while the counts keep their widths, the boxes seen moved when they change."""
     (ada,) = add_members(filled, 1)
     client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
     sign_in(client, filled, ada)
@@ -479,27 +479,25 @@ def test_count_boxes_found_once_follow_the_counts(client: TestClient, filled: St
     cache = _cache(client)
     kept = {k: e for k, e in cache._entries.items() if k[0].endswith("member") and k[2] in pages}
     assert {k[2] for k in kept} == set(pages)
-    templates = list(kept.values())
-    passes = 0
-    for template in templates:
-        body = template.body
-        boxes: personal.CountBoxes | None = personal.CountBoxes(body)
+    for template in kept.values():
+        body, boxes = template.body, personal.CountBoxes()
         assert template.paper_ids
-        for paper_id in sorted(template.paper_ids):
+        shown = sorted(template.paper_ids)
+        for paper_id in [*shown, *shown]:  # the second time, each one's boxes were seen
             for upvotes in (0, 1, 10, 11, 1234, 1235, 2, 3):
-                if boxes is None:
-                    boxes, passes = personal.CountBoxes(body), passes + 1
                 spelled = escape(paper_id).encode()
                 searched = [m.start() for m in re.finditer(b'data-paper="' + spelled + b'"', body)]
-                assert boxes.starts(spelled) == searched
+                seen = boxes.seen.get(spelled)
+                assert seen is None or list(seen) == searched  # followed, not searched for
                 edits = personal.count_edits(body, paper_id, upvotes, boxes)
+                assert list(boxes.seen[spelled]) == searched
                 assert edits and edits == personal.count_edits(body, paper_id, upvotes)
                 body = personal.apply_edits(body, edits)
                 moved = boxes.shifted(body, edits)
                 widths = all(len(new) == stop - start for start, stop, new in edits)
                 assert (moved is boxes) == widths
                 boxes = moved
-    assert passes  # the index was found again after too many moves
+        assert len(boxes.seen) == len(shown)
 
 
 def _past_its_lifetime(cache: ResponseCache, key: CacheKey) -> CachedResponse:

@@ -148,11 +148,11 @@ class CachedResponse:
 
 
 def _count_boxes(entry: CachedResponse) -> CountBoxes:
-    """Where ``entry``'s body shows each paper's count, found once per body and kept with
-    it (moved along with its corrections: ``CachedResponse.edited``)."""
+    """Where ``entry``'s body shows the counts of the papers corrected in it, each found
+    once and kept with it (moved along with its corrections: ``CachedResponse.edited``)."""
     boxes = entry.derived.get("boxes")
     if not isinstance(boxes, CountBoxes):
-        boxes = entry.derived["boxes"] = CountBoxes(entry.body)
+        boxes = entry.derived["boxes"] = CountBoxes()
     return boxes
 
 

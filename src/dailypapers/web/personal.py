@@ -32,7 +32,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import lru_cache
 from html import escape
 from typing import Any, cast
@@ -166,9 +166,10 @@ def count_edits(
     title = (f"{upvotes:,} upvote" if upvotes == 1 else f"{upvotes:,} upvotes").encode()
     count = f'class="count">{upvotes}<'.encode()
     spelled = escape(paper_id).encode()
-    needle = _DATA_PAPER + spelled + b'"'
-    found = None if boxes is None else boxes.starts(spelled)
-    places = iter(found) if found is not None else _found(body, needle)
+    if boxes is None:
+        places: Iterable[int] = _found(body, _DATA_PAPER + spelled + b'"')
+    else:
+        places = boxes.starts(body, spelled)
     edits: list[Edit] = []
     end = 0
     for at in places:
@@ -194,60 +195,40 @@ def count_edits(
 _DATA_PAPER = b'data-paper="'
 
 
-def _paper_boxes(body: bytes) -> dict[bytes, tuple[int, ...]]:
-    """Where each ``data-paper="…"`` of ``body`` starts, by the paper as it spells it: one
-    pass over the page (:class:`CountBoxes`)."""
-    found: dict[bytes, list[int]] = {}
-    at = body.find(_DATA_PAPER)
-    while at >= 0:
-        value = at + len(_DATA_PAPER)
-        close = body.find(b'"', value)
-        if close < 0:
-            break
-        found.setdefault(body[value:close], []).append(at)
-        at = body.find(_DATA_PAPER, close)
-    return {paper: tuple(starts) for paper, starts in found.items()}
-
-
-MAX_BOX_MOVES = 16  # corrections that moved a page's boxes before they are found again
-
-
 class CountBoxes:
-    """Where a cached body shows each paper's count boxes (their ``data-paper``), found in
-    one pass, for :func:`count_edits` to look up: it searched the whole page for the voted
-    paper, two-way, at every correction (110k instructions on a 45 kB day page, each vote
-    on one of its papers). Kept with the entry (``CachedResponse.derived``) and moved along
-    with its corrections (:meth:`shifted`), as a :class:`Plan`'s places are: a correction
-    of a count of the same width (most) moves nothing; one that changes widths is noted,
-    and after :data:`MAX_BOX_MOVES` of them the page is searched again."""
+    """Where a cached body shows the count boxes (their ``data-paper``) of the papers
+    corrected in it so far, for :func:`count_edits` to look up: it searched the whole page
+    for the voted paper, two-way, at every correction (20 to 25 us on a 68 kB day page,
+    most of a correction), and members vote on the same papers again and again while a
+    page is kept. Each paper's boxes are searched for the first time it is corrected, then
+    kept with the entry (``CachedResponse.derived``) and moved along with its corrections
+    (:meth:`shifted`), as a :class:`Plan`'s places are. (One pass finding every paper's
+    boxes at once cost three searches' time: more than most pages' corrections gained.)"""
 
-    __slots__ = ("places", "moves")
+    __slots__ = ("seen",)
 
-    def __init__(self, body: bytes) -> None:
-        self.places = _paper_boxes(body)  # where they were in the body they were found in
-        self.moves: tuple[Move, ...] = ()  # the corrections that moved them since
+    def __init__(self) -> None:
+        self.seen: dict[bytes, tuple[int, ...]] = {}  # paper as spelled -> where, in order
 
-    def starts(self, spelled: bytes) -> list[int] | None:
-        """Where ``data-paper="spelled"`` starts in this index's body, in order; None when
-        a correction since the pass touched one (then search)."""
-        starts: list[int] = list(self.places.get(spelled, ()))
-        for move in self.moves:
-            now = [_moved(start, move) for start in starts]
-            if None in now:
-                return None
-            starts = cast(list[int], now)
-        return starts
+    def starts(self, body: bytes, spelled: bytes) -> tuple[int, ...]:
+        """Where ``data-paper="spelled"`` starts in ``body`` (this index's), in order."""
+        found = self.seen.get(spelled)
+        if found is None:
+            found = self.seen[spelled] = tuple(_found(body, _DATA_PAPER + spelled + b'"'))
+        return found
 
-    def shifted(self, body: bytes, edits: Sequence[Edit]) -> CountBoxes | None:
+    def shifted(self, body: bytes, edits: Sequence[Edit]) -> CountBoxes:
         """This index for ``body``, the body with ``edits`` made (:class:`~dailypapers.web.
-        cache.Shifts`); None after too many moves (then a pass again)."""
+        cache.Shifts`): itself when every count kept its width (most corrections: nothing
+        moved), else the boxes seen moved (those an edit touched forgotten)."""
         move = _move(edits)
-        if not any(move[2]):  # every count kept its width: nothing moved
+        if not any(move[2]):
             return self
-        if len(self.moves) >= MAX_BOX_MOVES:
-            return None
-        moved = CountBoxes.__new__(CountBoxes)
-        moved.places, moved.moves = self.places, (*self.moves, move)
+        moved = CountBoxes()
+        for spelled, starts in self.seen.items():
+            now = [_moved(start, move) for start in starts]
+            if None not in now:
+                moved.seen[spelled] = tuple(cast(list[int], now))
         return moved
 
 
