@@ -13,9 +13,10 @@ lifetime (by less than ``STALE_GRACE`` of it) is still served while the first re
 find it so renders it again in the background (:meth:`ResponseCache.lookup`): pages expire
 without their readers waiting for the rendering. (A day's, week's or month's list that
 votes corrected is first read again instead, its papers in order, and kept on when they
-are unchanged: :meth:`ResponseCache.still_right`, ``web/list_order.py``.) A page missing from the cache is rendered
-by the first request for it; the others for it meanwhile wait for that rendering and are
-served what it cached (:meth:`ResponseCache.follow`), rather than each rendering it too.
+are unchanged: :meth:`ResponseCache.still_right`, ``web/list_order.py``.) A page missing
+from the cache is rendered by the first request for it; the others for it meanwhile wait
+for that rendering and are served what it cached (:meth:`ResponseCache.follow`), rather
+than each rendering it too.
 
 Only 200 answers to GET requests without a session cookie or Authorization header are
 cached, and never one that sets a cookie or says ``Cache-Control: private`` or ``no-store``
