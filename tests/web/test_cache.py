@@ -41,6 +41,7 @@ from dailypapers.web.cache import (
     no_body,
     vote_days,
 )
+from dailypapers.web.list_order import ListOrder
 from dailypapers.web.personal import apply_edits, count_edits
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -313,10 +314,12 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
-def _expired(cache: ResponseCache, key: CacheKey, papers: frozenset[str]) -> CachedResponse:
+def _expired(
+    cache: ResponseCache, key: CacheKey, papers: frozenset[str], order: ListOrder | None = None
+) -> CachedResponse:
     """An entry of ``key`` rendered (its mark taken) now, put as if past its lifetime."""
     made = time.monotonic() - 1.2 * cache.lifetime(key)
-    entry = CachedResponse(200, [], b"page", made, papers)
+    entry = CachedResponse(200, [], b"page", made, papers, order=order)
     cache.put(key, entry, cache.forgets())
     return entry
 
@@ -346,7 +349,7 @@ def test_a_list_no_vote_changed_is_kept_on_past_its_lifetime_as_it_is() -> None:
         {"paper_ids": frozenset({"2606.09997"}), "days": (None,)},  # a day not known
     ):
         _expired(cache, day, shown)
-        cache.forget_papers(fix=lambda body: [], **vote)
+        cache.forget_papers(fix=lambda body, boxes: [], **vote)
         assert cache.lookup(day)[1], vote  # rendered again
     week = ("http", b"h", "/week/2026-W24", b"")  # 8 to 14 June
     _expired(cache, week, shown)
@@ -371,6 +374,65 @@ def test_a_list_no_vote_changed_is_kept_on_past_its_lifetime_as_it_is() -> None:
     stamp[0] += 1  # papers changed (an ingest, a removed submission)
     cache.refresh()
     assert cache.lookup(day) == (None, False)
+
+
+def test_an_expired_list_read_again_in_the_same_order_is_kept_on() -> None:
+    """A day's list past its lifetime that a vote on its day corrected is read again
+    (``recheck``, the list it noted): found in the same order, it is kept on from now (when
+    it was rendered stays) instead of rendered again. It is rendered again when its list
+    is in another order, when a vote on its day lands while it is read, when it was
+    replaced meanwhile, when reading fails, when it noted no list, for a list on the clock
+    (trending), and when it was rendered LASTING x its lifetime ago."""
+    same: list[bool | None] = [True]
+    during: list[Callable[[], None]] = []
+    read: list[ListOrder] = []
+
+    def recheck(order: ListOrder) -> bool:
+        read.append(order)
+        if during:
+            during.pop()()
+        if same[0] is None:
+            raise OSError("the store is gone")
+        return same[0]
+
+    cache = ResponseCache(lambda: 0, max_bytes=10_000_000, ttl=60.0, check_every=0,
+                          recheck=recheck)  # fmt: skip
+    cache.refresh()
+    june_12, shown = date(2026, 6, 12), frozenset({"2606.00001", "2606.00002"})
+    order = ListOrder(june_12, june_12, "upvotes", 50, 0, None, tuple(sorted(shown)), 2)
+    day = ("http member", b"h", "/date/2026-06-12", b"")
+
+    def voted_and_expired(key: CacheKey = day, noted: ListOrder | None = order) -> CachedResponse:
+        _expired(cache, key, shown, noted)
+        cache.forget_papers(frozenset({"2606.00001"}), fix=lambda body, boxes: [], days=(june_12,))
+        entry, renew = cache.lookup(key)
+        assert entry is not None and renew  # due to be rendered again, as before
+        return entry
+
+    expired = voted_and_expired()
+    assert asyncio.run(cache.still_right(day, expired)) and read == [order]
+    kept = cache._entries[day]
+    assert kept.created > expired.created and kept.rendered == expired.created
+    assert cache.lookup(day) == (kept, False)  # fresh again: nobody renders it
+    vote = partial(cache.forget_papers, frozenset({"2606.00003"}), days=(june_12,))
+    for case in ("another order", "a vote meanwhile", "replaced", "failed"):
+        expired = voted_and_expired()
+        same[0] = case != "another order" and (None if case == "failed" else True)
+        if case == "a vote meanwhile":
+            during.append(vote)
+        if case == "replaced":
+            during.append(partial(cache.put, day, replace(expired, created=time.monotonic())))
+        assert not asyncio.run(cache.still_right(day, expired)), case
+        assert case == "replaced" or cache._entries[day].created == expired.created, case
+    read.clear()
+    same[0] = True
+    for key, noted in ((day, None), (("http", b"h", "/date/2026-06-12", b"sort=trending"), order)):
+        expired = voted_and_expired(key, noted)
+        assert not asyncio.run(cache.still_right(key, expired)) and not read
+    long_ago = _expired(cache, day, shown, order)
+    cache.put(day, replace(long_ago, rendered=time.monotonic() - 6 * 60.0), cache.forgets())
+    cache.forget_papers(frozenset({"2606.00001"}), fix=lambda body, boxes: [], days=(june_12,))
+    assert not asyncio.run(cache.still_right(day, cache._entries[day]))
 
 
 def test_the_lists_votes_may_change_are_days_weeks_and_months_by_upvotes_or_recency() -> None:

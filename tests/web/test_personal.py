@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
+from html import escape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,7 @@ from dailypapers.web import personal
 from dailypapers.web.app import create_app
 from dailypapers.web.auth import SESSION_COOKIE
 from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache
+from dailypapers.web.list_order import still_in_order
 from tests.support.accounts import cookie_domain, csrf_of
 from tests.support.forms import control_fields
 from tests.support.members import add_members, set_role, sign_in
@@ -463,6 +465,42 @@ def test_a_corrected_templates_cut_moves_with_the_counts(client: TestClient, fil
                 body, plan = corrected, moved
 
 
+def test_count_boxes_found_once_follow_the_counts(client: TestClient, filled: Store) -> None:
+    """The count boxes of a cached page's papers, each found once (CountBoxes) and moved
+    along with the page's corrections, give count_edits the edits a search of the
+    corrected body gives, correction after correction, for every paper of a day and of a
+    paper's page (its line and its similar papers), each corrected twice in a row: the
+    same index while the counts keep their widths, the boxes seen moved when they change."""
+    (ada,) = add_members(filled, 1)
+    client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
+    sign_in(client, filled, ada)
+    pages = (DAY, f"/papers/{_papers(client)[0]}")
+    for path in pages:
+        client.get(path)
+    cache = _cache(client)
+    kept = {k: e for k, e in cache._entries.items() if k[0].endswith("member") and k[2] in pages}
+    assert {k[2] for k in kept} == set(pages)
+    for template in kept.values():
+        body, boxes = template.body, personal.CountBoxes()
+        assert template.paper_ids
+        shown = sorted(template.paper_ids)
+        for paper_id in [*shown, *shown]:  # the second time, each one's boxes were seen
+            for upvotes in (0, 1, 10, 11, 1234, 1235, 2, 3):
+                spelled = escape(paper_id).encode()
+                searched = [m.start() for m in re.finditer(b'data-paper="' + spelled + b'"', body)]
+                seen = boxes.seen.get(spelled)
+                assert seen is None or list(seen) == searched  # followed, not searched for
+                edits = personal.count_edits(body, paper_id, upvotes, boxes)
+                assert list(boxes.seen[spelled]) == searched
+                assert edits and edits == personal.count_edits(body, paper_id, upvotes)
+                body = personal.apply_edits(body, edits)
+                moved = boxes.shifted(body, edits)
+                widths = all(len(new) == stop - start for start, stop, new in edits)
+                assert (moved is boxes) == widths
+                boxes = moved
+        assert len(boxes.seen) == len(shown)
+
+
 def _past_its_lifetime(cache: ResponseCache, key: CacheKey) -> CachedResponse:
     """The entry of ``key`` made older: past its lifetime, within the time it is served
     while rendered again (a ttl of 1 s: lifetimes of 0.75 to 1 s, then up to 1.5 x that)."""
@@ -476,9 +514,10 @@ def test_a_day_no_vote_changed_is_kept_on_and_a_store_change_still_drops_it(
     client: TestClient, uncached: TestClient, filled: Store
 ) -> None:
     """Past its lifetime, a member's day that no vote changed is served on as it was (the
-    page rendered for the member directly); after a vote on one of its papers it is
-    rendered again; a change of the store that is not a vote (a new paper of the day) drops
-    it at once, kept on or not."""
+    page rendered for the member directly); after a vote on one of its papers, its list is
+    read again: in the same order, it is kept on with its count corrected (again the page
+    rendered directly), in another it is rendered again; a change of the store that is not
+    a vote (a new paper of the day) drops it at once, kept on or not."""
     (ada,) = add_members(filled, 1)
     client.app.state.engine.get()  # type: ignore[attr-defined]  # opened: its generation stays
     token = sign_in(client, filled, ada)
@@ -492,15 +531,40 @@ def test_a_day_no_vote_changed_is_kept_on_and_a_store_change_still_drops_it(
     assert page.headers["x-cache"] == "hit" and kept.rendered == old.created
     assert kept.body == old.body and kept.created > old.created and not cache._renewing
     assert page.text == _as(uncached, token).get(DAY).text
-    # A vote on a paper of the day: past its lifetime, it is rendered again.
-    paper = _papers(client)[0]
+    # A vote on the first paper of the day (by upvotes: it stays first): past its
+    # lifetime, its list is read again, found in the same order, and the page kept on.
+    order = cache._entries[key].order
+    assert order is not None and len(order.ids) > 1
     fields = {"csrf_token": csrf_of(client, DAY), "upvoted": "1", "next": "/"}
-    client.post(f"/papers/{paper}/upvote", data=fields, follow_redirects=False)
-    _past_its_lifetime(cache, key)
+    client.post(f"/papers/{order.ids[0]}/upvote", data=fields, follow_redirects=False)
+    checked = _past_its_lifetime(cache, key)
+    assert client.get(DAY).headers["x-cache"] == "hit"  # served while checked
+    _wait_for_renewal(cache, key, checked)
+    assert cache._entries[key].rendered == old.created  # kept on, not rendered
+    assert client.get(DAY).text == _as(uncached, token).get(DAY).text
+    assert still_in_order(filled, order)  # what the check read; another order is not it
+    assert not still_in_order(filled, replace(order, ids=order.ids[::-1]))
+    # The anonymous page likewise, checked by the cache's own layer.
+    client.cookies.clear()
+    assert client.get(DAY).headers["x-cache"] == "miss"
+    anonymous = next(k for k in cache._entries if k[0] == "http" and k[2:] == (DAY, b""))
+    fields["upvoted"] = "0"  # taken back
+    _as(client, token).post(f"/papers/{order.ids[0]}/upvote", data=fields, follow_redirects=False)
+    checked = _past_its_lifetime(cache, anonymous)
+    client.cookies.clear()
+    assert client.get(DAY).headers["x-cache"] == "hit"  # served while checked
+    _wait_for_renewal(cache, anonymous, checked)
+    assert cache._entries[anonymous].rendered == checked.created  # kept on, not rendered
+    uncached.cookies.clear()
+    assert client.get(DAY).text == uncached.get(DAY).text
+    _as(client, token)
+    # Its list in another order (as read again): past its lifetime, it is rendered again.
+    fields["upvoted"] = "1"  # upvoted again
+    client.post(f"/papers/{order.ids[0]}/upvote", data=fields, follow_redirects=False)
+    cache.recheck = lambda order: False
+    checked = _past_its_lifetime(cache, key)
     assert client.get(DAY).headers["x-cache"] == "hit"  # served while rendered again
-    deadline = time.monotonic() + 30
-    while cache._entries.get(key, kept).rendered >= 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for_renewal(cache, key, checked)
     assert cache._entries[key].rendered < 0  # a new rendering
     assert client.get(DAY).text == _as(uncached, token).get(DAY).text
     # A new paper of the day (an ingest): the store's stamp drops the page at once.
@@ -514,6 +578,14 @@ def test_a_day_no_vote_changed_is_kept_on_and_a_store_change_still_drops_it(
     page = client.get(DAY, params={"sort": "recent"})
     assert page.headers["x-cache"] == "miss" and "A paper ingested since" in page.text
     assert client.get(DAY).headers["x-cache"] == "miss"
+
+
+def _wait_for_renewal(cache: ResponseCache, key: CacheKey, expired: CachedResponse) -> None:
+    """Until the entry of ``key``, ``expired`` past its lifetime, was kept on or replaced."""
+    deadline = time.monotonic() + 30
+    while cache._entries[key].created == expired.created and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache._entries[key].created != expired.created
 
 
 def test_marks_merged_in_the_join_are_the_marks_of_the_replacing_merge(

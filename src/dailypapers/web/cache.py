@@ -11,9 +11,12 @@ seconds (in a worker thread, off the event loop); when it moves, everything cach
 dropped. Entries are kept least-recently-used within ``max_bytes``. An entry past its
 lifetime (by less than ``STALE_GRACE`` of it) is still served while the first request to
 find it so renders it again in the background (:meth:`ResponseCache.lookup`): pages expire
-without their readers waiting for the rendering. A page missing from the cache is rendered
-by the first request for it; the others for it meanwhile wait for that rendering and are
-served what it cached (:meth:`ResponseCache.follow`), rather than each rendering it too.
+without their readers waiting for the rendering. (A day's, week's or month's list that
+votes corrected is first read again instead, its papers in order, and kept on when they
+are unchanged: :meth:`ResponseCache.still_right`, ``web/list_order.py``.) A page missing
+from the cache is rendered by the first request for it; the others for it meanwhile wait
+for that rendering and are served what it cached (:meth:`ResponseCache.follow`), rather
+than each rendering it too.
 
 Only 200 answers to GET requests without a session cookie or Authorization header are
 cached, and never one that sets a cookie or says ``Cache-Control: private`` or ``no-store``
@@ -47,7 +50,8 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.feed.periods import BadPeriod, parse_day, parse_month, parse_week
-from dailypapers.web.personal import PAPER_IDS_KEY, Edit, apply_edits
+from dailypapers.web.list_order import ListOrder, page_order
+from dailypapers.web.personal import PAPER_IDS_KEY, CountBoxes, Edit, apply_edits
 
 logger = logging.getLogger(__name__)
 # Paths whose answers are never cached: health checks must reach the app, static files have
@@ -57,8 +61,14 @@ SESSION_COOKIE = "dailypapers_session"
 # (scheme, host, path, query): parts kept apart, so no Host value can spell another URL's key
 # (a Host of "example.org/api" joined to "/papers/1" once read as "/api/papers/1").
 CacheKey = tuple[str, bytes, str, bytes]
-# A correction of cached bodies: the edits (sorted, apart) that bring a body up to date.
-Fix = Callable[[bytes], Sequence[Edit]]
+
+
+class Fix(Protocol):
+    """A correction of cached bodies: the edits (sorted, apart) that bring a body up to
+    date, ``boxes`` where its count boxes are (``personal.count_edits``)."""
+
+    def __call__(self, body: bytes, *, boxes: CountBoxes) -> Sequence[Edit]: ...
+
 
 # The shortest life of an entry, as a share of the cache's ttl (see ResponseCache.lifetime).
 EXPIRY_SPREAD = 0.75
@@ -109,6 +119,8 @@ class CachedResponse:
     # (-1: it was not; see ResponseCache.lookup).
     mark: int = field(default=-1, compare=False)
     rendered: float = field(default=-1.0, compare=False)
+    # The list it shows and its order, read again when it expires (list_order); None: none.
+    order: ListOrder | None = field(default=None, compare=False, repr=False)
 
     def with_body(self, body: bytes, derived: dict[str, object] | None = None) -> CachedResponse:
         """The same answer with another body (its Content-Length follows), and what was
@@ -121,7 +133,7 @@ class CachedResponse:
             ]
         # Made directly: dataclasses.replace cost 2.5 us, as much as the rest of a correction.
         return CachedResponse(self.status, headers, body, self.created, self.paper_ids,
-                              derived or {}, self.mark, self.rendered)  # fmt: skip
+                              derived or {}, self.mark, self.rendered, self.order)  # fmt: skip
 
     def edited(self, edits: Sequence[Edit]) -> CachedResponse:
         """The same answer with ``edits`` made to its body (sorted, apart), what was made of
@@ -141,6 +153,15 @@ class CachedResponse:
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
 
 
+def _count_boxes(entry: CachedResponse) -> CountBoxes:
+    """Where ``entry``'s body shows the counts of the papers corrected in it, each found
+    once and kept with it (moved along with its corrections: ``CachedResponse.edited``)."""
+    boxes = entry.derived.get("boxes")
+    if not isinstance(boxes, CountBoxes):
+        boxes = entry.derived["boxes"] = CountBoxes()
+    return boxes
+
+
 class ResponseCache:
     """The entries and their invalidation; thread-safe, used by :class:`CacheMiddleware`."""
 
@@ -151,8 +172,12 @@ class ResponseCache:
         max_bytes: int,
         ttl: float,
         check_every: float = 2.0,
+        recheck: Callable[[ListOrder], bool] | None = None,
     ) -> None:
         self.stamp = stamp
+        # Whether a list an expired entry shows is still in its order (list_order); None:
+        # such an entry is rendered again.
+        self.recheck = recheck
         self.max_bytes = max_bytes
         self.ttl = ttl
         self.check_every = check_every
@@ -269,12 +294,7 @@ class ResponseCache:
             age = now - entry.created
             renew = False
             if age > lifetime and self._unchanged(key, entry, now, lifetime):
-                entry = replace(
-                    entry, created=now, mark=self._forgets,
-                    rendered=entry.created if entry.rendered < 0 else entry.rendered,
-                )  # fmt: skip
-                self._entries[key] = entry  # its size and its papers are the same
-                self._renewing.pop(key, None)
+                entry = self._keep_on(key, entry, now, self._forgets)
             elif age > lifetime:
                 if age > lifetime * (1.0 + STALE_GRACE):
                     self._drop(key)
@@ -303,12 +323,66 @@ class ResponseCache:
             return False
         if entry.mark == self._forgets:
             return True
-        voted = self._voted_days
-        if self._days_since > entry.mark or voted.get(None, -1) > entry.mark:
-            return False
-        if any(voted.get(day, -1) > entry.mark for day in days):
+        if self._reordered_since(entry.mark, days):
             return False
         return not self._forgotten_since(entry, entry.mark)
+
+    def _reordered_since(self, mark: int, days: list[date]) -> bool:
+        """Whether a vote since ``mark`` may have changed a list of ``days``."""
+        voted = self._voted_days
+        if self._days_since > mark or voted.get(None, -1) > mark:
+            return True
+        return any(voted.get(day, -1) > mark for day in days)
+
+    def _keep_on(
+        self, key: CacheKey, entry: CachedResponse, now: float, mark: int
+    ) -> CachedResponse:
+        """``entry``, past its lifetime and found still right as of ``mark``, kept on from
+        ``now`` (when it was rendered stays noted)."""
+        entry = replace(
+            entry, created=now, mark=mark,
+            rendered=entry.created if entry.rendered < 0 else entry.rendered,
+        )  # fmt: skip
+        self._entries[key] = entry  # its size and its papers are the same
+        self._renewing.pop(key, None)
+        return entry
+
+    async def still_right(self, key: CacheKey, entry: CachedResponse) -> bool:
+        """Whether ``entry`` (under ``key``), past its lifetime and due to be rendered
+        again (:meth:`lookup`), was found still what rendering it again would give, and
+        kept on: a day's, week's or month's list that votes corrected, whose papers and
+        order, read again (:attr:`recheck`, in a worker thread), are the ones it shows
+        (``list_order``). False: render it again (a vote on its days while it was read
+        may have moved it; one rendered ``LASTING`` x its lifetime ago is rendered again,
+        as :meth:`_unchanged` has it)."""
+        order = entry.order
+        if self.recheck is None or order is None or vote_days(key[2], key[3]) is None:
+            return False
+        mark = self.forgets()  # taken before the read: a vote after it refuses the answer
+        try:
+            same = await anyio.to_thread.run_sync(self.recheck, order)
+        except Exception as error:  # rendered again, as before
+            logger.warning("reading %s's list again failed: %r", key[2], error)
+            return False
+        return same and self._kept_on(key, entry, mark)
+
+    def _kept_on(self, key: CacheKey, entry: CachedResponse, mark: int) -> bool:
+        """Keep ``entry`` on after its list was found unchanged as of ``mark``, unless it
+        was dropped or replaced meanwhile, a vote since ``mark`` may have moved its list,
+        or it was rendered too long ago."""
+        with self._lock:
+            current = self._entries.get(key)
+            days = vote_days(key[2], key[3])
+            if current is None or current.created != entry.created or days is None:
+                return False
+            now = time.monotonic()
+            rendered = current.created if current.rendered < 0 else current.rendered
+            if now - rendered > LASTING * self.lifetime(key):
+                return False
+            if self._reordered_since(mark, days) or self._forgotten_since(current, mark):
+                return False
+            self._keep_on(key, current, now, mark)
+            return True
 
     def _read(self, key: CacheKey, entry: CachedResponse) -> CachedResponse:
         """``entry`` (under ``key``) as read now: its waiting count corrections applied."""
@@ -318,12 +392,13 @@ class ResponseCache:
             fixed = entry
             # The fixes' edits together, made in one copy of the body when they are apart
             # (each its own paper's counts), else one fix after the other.
-            edits = sorted(edit for fix in fixes.values() for edit in fix(entry.body))
+            boxes = _count_boxes(entry)
+            edits = sorted(edit for fix in fixes.values() for edit in fix(entry.body, boxes=boxes))
             if all(a[1] <= b[0] for a, b in zip(edits, edits[1:], strict=False)):
                 fixed = fixed.edited(edits) if edits else fixed
             else:
                 for fix in fixes.values():
-                    if one := fix(fixed.body):
+                    if one := fix(fixed.body, boxes=_count_boxes(fixed)):
                         fixed = fixed.edited(one)
             self._entries[key] = fixed  # the same papers: its place in _showing stays
             self._bytes += fixed.size - entry.size
@@ -506,9 +581,9 @@ class CacheMiddleware:
         key = _key(scope)
         hit, renew = self.cache.lookup(key)
         if hit is not None:
-            if renew:  # past its lifetime: served while rendered again for the next ones
+            if renew:  # past its lifetime: served while checked or rendered again
                 again = {**scope, "state": dict(scope.get("state", {}))}
-                in_background(self._miss(key, again, no_body, _dropped))
+                in_background(self._again(key, hit, again))
             await _replay(hit, send)
             return
         followed = await self.cache.follow(key)
@@ -517,6 +592,11 @@ class CacheMiddleware:
             return
         with self.cache.leading(key):
             await self._miss(key, scope, receive, send)
+
+    async def _again(self, key: CacheKey, entry: CachedResponse, scope: Scope) -> None:
+        """``entry``, past its lifetime, kept on if still right, else rendered again."""
+        if not await self.cache.still_right(key, entry):
+            await self._miss(key, scope, no_body, _dropped)
 
     async def _miss(self, key: CacheKey, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}
@@ -537,7 +617,8 @@ class CacheMiddleware:
                     headers = list(start["headers"])
                     body = b"".join(chunks)
                     shown = page_papers(scope)
-                    entry = CachedResponse(200, headers, body, time.monotonic(), shown)
+                    entry = CachedResponse(200, headers, body, time.monotonic(), shown,
+                                           order=page_order(scope.get("state", {})))  # fmt: skip
                     self.cache.put(key, entry, mark)
             await send(message)
 

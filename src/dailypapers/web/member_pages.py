@@ -55,7 +55,7 @@ from dailypapers.discussion import notifications
 from dailypapers.discussion.collections import member_marks, members_marks
 from dailypapers.feed.reader import Store, read
 from dailypapers.settings import Settings
-from dailypapers.web import auth, personal, security
+from dailypapers.web import auth, list_order, personal, security
 from dailypapers.web.cache import (
     Alone,
     CachedResponse,
@@ -301,8 +301,8 @@ class MemberPages:
         if template is None:
             with cache.leading(key):
                 template = await self._render(scope, receive, app, cache, key, user)
-        elif renew:  # past its lifetime: served while rendered again for the next ones
-            in_background(self._renew(scope, app, cache, key, user))
+        elif renew:  # past its lifetime: served while checked or rendered again
+            in_background(self._renew(scope, app, cache, key, user, template))
         ids = template.paper_ids
         if ids:
             voted = self.votes.get(user.id)
@@ -428,10 +428,18 @@ class MemberPages:
             self.sessions.renew(stale, found, read_at)
 
     async def _renew(
-        self, scope: Scope, app: ASGIApp, cache: ResponseCache, key: CacheKey, user: User
+        self,
+        scope: Scope,
+        app: ASGIApp,
+        cache: ResponseCache,
+        key: CacheKey,
+        user: User,
+        template: CachedResponse,
     ) -> None:
-        """The member template rendered again for the cache alone."""
-        await self._render(scope, no_body, app, cache, key, user)
+        """The member ``template``, past its lifetime, kept on if still right
+        (``ResponseCache.still_right``), else rendered again for the cache alone."""
+        if not await cache.still_right(key, template):
+            await self._render(scope, no_body, app, cache, key, user)
 
     async def _render(
         self,
@@ -463,6 +471,7 @@ class MemberPages:
             b"".join(chunks),
             time.monotonic(),
             page_papers(template_scope),
+            order=list_order.page_order(state),
         )
         if entry.status == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers):
             cache.put(key, entry, mark)

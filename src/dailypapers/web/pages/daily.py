@@ -29,6 +29,7 @@ from dailypapers.feed.periods import (
 )
 from dailypapers.feed.reader import Reader
 from dailypapers.web.deps import check_category, reader
+from dailypapers.web.list_order import ListOrder, record_order
 from dailypapers.web.pages.common import FEED_PAGE_SIZE, check_page, feed_links, page_count
 from dailypapers.web.routing import Direct, QueryPairs, anonymous_local, without
 from dailypapers.web.templating import render
@@ -124,6 +125,11 @@ def _period_view(
         category=category,
     )
     check_page(page, found.total, FEED_PAGE_SIZE)
+    if sort != "trending":  # an order only votes change: checked again at expiry
+        ids = tuple(entry.id for entry in found.entries)
+        order = ListOrder(period.start, period.end, sort, FEED_PAGE_SIZE,
+                          page * FEED_PAGE_SIZE, category, ids, found.total)  # fmt: skip
+        record_order(request.scope.setdefault("state", {}), order)
     before, after = read.neighbours(period.start, period.end, category=category)
     # Moving to another day or view keeps the sort and the category, not the page number.
     # (Nor the outcome of a submission, shown once.)
