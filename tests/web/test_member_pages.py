@@ -133,3 +133,24 @@ def test_a_shared_pages_header_is_the_one_of_any_other_shared_page() -> None:
         headers = {personal.member_nav("ada", "t", path, unread) for path in paths}
         assert len(headers) == 1
         assert headers != {personal.member_nav("ada", "t", "/notifications", unread)}
+
+
+def test_several_cookie_headers_go_to_the_layers(
+    client: TestClient, filled: Store, answered: list[str]
+) -> None:
+    """Starlette merges every Cookie header (the last value of a name wins); the front reads
+    one header, so a request with several is the layers' to answer, as they read it."""
+    (ada,) = add_members(filled, 1)
+    sign_in(client, filled, ada)
+    _still(client)
+    client.get(DAY)
+    token = client.cookies["dailypapers_session"]
+    client.cookies.clear()
+    single = [("cookie", f"dailypapers_session={token}")]
+    assert client.get(DAY, headers=single).status_code == 200 and answered == [DAY]
+    page = client.get(DAY, headers=[("cookie", "theme=dark"), *single])
+    assert page.status_code == 200 and answered == [DAY]  # not answered in front
+    assert "member0" in page.text  # the layers found the member all the same
+    cookies = [(b"cookie", b"theme=dark"), (b"cookie", f"dailypapers_session={token}".encode())]
+    scope = {"type": "http", "method": "GET", "path": DAY, "headers": cookies}
+    assert member_pages.session_of(scope) is None

@@ -458,3 +458,27 @@ def test_the_direct_form_decodes_its_fields_as_unquote_plus(raw: str) -> None:
     and stray percent signs included."""
     fields = votes.form_fields(f"csrf_token=t&upvoted=1&next={raw}".encode())
     assert fields is not None and fields["next"] == unquote_plus(raw)
+
+
+def test_the_vote_front_leaves_several_cookie_headers_to_the_layers(
+    filled: Store, front: _Front
+) -> None:
+    """Starlette merges every Cookie header; the front reads one, so a vote with several is
+    let through to the layers (which make it, as they read the cookies)."""
+    (member,) = add_members(filled, 1, prefix="cookies")
+    with TestClient(create_app(filled, get_settings())) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text  # the session now kept
+        paper = _first_paper(page)
+        token = client.cookies["dailypapers_session"]
+        client.cookies.clear()
+        headers = [
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("accept", "application/json"),
+            ("cookie", f"dailypapers_session={token}"),
+            ("cookie", "theme=dark"),
+        ]
+        body = urlencode(_form(page, paper)).encode()
+        answer = client.post(f"/papers/{paper}/upvote", headers=headers, content=body)
+    assert answer.status_code == 200 and answer.json()["upvoted"] is True
+    assert front.passed == [f"/papers/{paper}/upvote"] and front.answered == []

@@ -46,7 +46,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 import anyio
-from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.accounts import User
@@ -65,7 +64,7 @@ from dailypapers.web.cache import (
     no_body,
     page_papers,
 )
-from dailypapers.web.hosts import HostCheck
+from dailypapers.web.hosts import HostCheck, KnownHosts
 
 # Pages every member sees alike but for the header, the CSRF token and their votes.
 SHARED_PATHS = frozenset({"/", "/trending", "/search", "/about", "/about/ranking"})
@@ -86,31 +85,15 @@ def session_of(scope: Scope) -> str | None:
     path = scope["path"]
     if path not in SHARED_PATHS and not path.startswith(SHARED_PREFIXES):
         return None
-    cookies = b""
+    cookies = None
     for name, value in scope["headers"]:
         if name == b"authorization":
             return None
         if name == b"cookie":
+            if cookies is not None:  # Starlette merges several: the layers read those
+                return None
             cookies = value
-    return _session_cookie(cookies)
-
-
-_SESSION_NAME = f"{auth.SESSION_COOKIE}=".encode()
-
-
-def _session_cookie(cookies: bytes) -> str | None:
-    """The session cookie's value in a Cookie header, as Starlette reads it (the last one of
-    that name wins), without parsing every cookie of the header."""
-    at = cookies.rfind(_SESSION_NAME)
-    while at > 0 and not cookies[:at].rstrip(b" ").endswith(b";"):  # inside another cookie
-        at = cookies.rfind(_SESSION_NAME, 0, at)
-    if at < 0:
-        return None
-    end = cookies.find(b";", at)
-    value = cookies[at + len(_SESSION_NAME) : end if end >= 0 else len(cookies)].strip()
-    if b'"' in value or b"\\" in value:  # quoted: as the full parser reads it
-        return cookie_parser(cookies.decode("latin-1")).get(auth.SESSION_COOKIE) or None
-    return value.decode("latin-1") or None
+    return None if cookies is None else auth.session_in_cookies(cookies)
 
 
 _MODERATOR, _MEMBER = "moderator", "member"
@@ -147,9 +130,6 @@ class _Seen:
         return self._header
 
 
-MAX_HOSTS = 64  # Host values the front remembers as well formed; it starts afresh beyond
-
-
 class MemberFront:
     """ASGI middleware, the site's outermost: a member's GET of a shared page that
     :meth:`MemberPages.kept` can answer from memory is answered here, as the layers inside
@@ -171,8 +151,7 @@ class MemberFront:
         self.app = app
         self.members = members
         self.cache = cache
-        self._host_check = HostCheck(app, allowed)
-        self._hosts: set[bytes] = set()  # Host values found well formed and allowed
+        self._hosts = KnownHosts(HostCheck(app, allowed))
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine function: what it returns is awaited by the layer outside, so
@@ -197,24 +176,15 @@ class MemberFront:
             if name == b"host":
                 host, hosts = value, hosts + 1
             elif name == b"cookie":
+                if cookies is not None:  # several: Starlette merges them, the layers read them
+                    return None
                 cookies = value
             elif name == b"authorization":
                 return None
-        if cookies is None or host is None or hosts > 1 or not self._well_formed(host):
+        if cookies is None or host is None or hosts > 1 or not self._hosts.passes([host]):
             return None
-        token = _session_cookie(cookies)
+        token = auth.session_in_cookies(cookies)
         return None if token is None else self.members.kept(scope, self.cache, token, host)
-
-    def _well_formed(self, host: bytes) -> bool:
-        """Whether HostCheck lets ``host`` through (remembered once it did)."""
-        if host in self._hosts:
-            return True
-        if self._host_check.problem([host]) is not None:
-            return False
-        if len(self._hosts) >= MAX_HOSTS:
-            self._hosts.clear()
-        self._hosts.add(host)
-        return True
 
 
 async def _send_answer(send: Send, answer: Answer, extra: list[tuple[bytes, bytes]]) -> None:

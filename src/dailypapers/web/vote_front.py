@@ -28,7 +28,6 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable
 
-from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers.accounts import User
@@ -72,8 +71,8 @@ class VoteFront:
         for name, value in scope["headers"]:
             if name == b"host":
                 hosts.append(value)
-            elif name == b"cookie" and cookie is None:  # the first, as Starlette reads it
-                cookie = value
+            elif name == b"cookie":  # several, merged by Starlette: the layers read them
+                cookie = value if cookie is None else b""
         if accept is None or _JSON not in accept.decode("latin-1") or not self._hosts.passes(hosts):
             await self.app(scope, receive, send)
             return
@@ -109,7 +108,7 @@ class VoteFront:
         None (another token, such as the anonymous one, is theirs to check)."""
         if not cookie:
             return None
-        token = cookie_parser(cookie.decode("latin-1")).get(auth.SESSION_COOKIE)
+        token = auth.session_in_cookies(cookie)
         user = self.sessions.get(token) if token else None
         if user is None or not token:
             return None
