@@ -242,14 +242,7 @@ def test_the_direct_vote_keeps_the_rate_limit(filled: Store) -> None:
         sign_in(client, filled, member)
         page = client.get(DAY, params={"sort": "recent"}).text
         papers = re.findall(r'formaction="/papers/([^"]+)/upvote"', page)[:3]
-        answers = [
-            client.post(
-                f"/papers/{paper}/upvote",
-                data=_form(page, paper),
-                headers={"Accept": "application/json"},
-            )  # fmt: skip
-            for paper in papers
-        ]
+        answers = [_vote_json(client, page, paper) for paper in papers]
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert int(answers[-1].headers["retry-after"]) > 0
 

@@ -16,6 +16,7 @@ and :func:`day` and :func:`moment` read the columns back; PostgreSQL's driver gi
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,6 +71,16 @@ class OnSqlite:
 
     sql: str
     args: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+
+    def run(self, driver: sqlite3.Connection, params: Mapping[str, Any]) -> sqlite3.Cursor:
+        """The statement run on ``driver`` (:func:`sqlite_driver`) with ``params``."""
+        return driver.execute(self.sql, self.args(params))
+
+
+def sqlite_driver(connection: Connection) -> sqlite3.Connection:
+    """SQLite's own connection under ``connection``, which :class:`OnSqlite` statements
+    run on."""
+    return cast(sqlite3.Connection, connection.connection.driver_connection)
 
 
 def on_sqlite(statement: ClauseElement, dialect: Dialect) -> OnSqlite:

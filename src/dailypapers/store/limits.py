@@ -20,9 +20,8 @@ it; SQLite runs the whole write transaction alone (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -37,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dailypapers.store.driver import changed, fetch, on_sqlite
+from dailypapers.store.driver import changed, fetch, on_sqlite, sqlite_driver
 from dailypapers.store.schema import rate_limits
 
 
@@ -134,8 +133,7 @@ def take_hit(
         "count": count,
     }  # fmt: skip
     if connection.dialect.name == "sqlite":  # on the driver's connection (votes check it)
-        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
-        return int(driver.execute(_TAKE_ON_SQLITE.sql, _TAKE_ON_SQLITE.args(params)).rowcount) == 1
+        return int(_TAKE_ON_SQLITE.run(sqlite_driver(connection), params).rowcount) == 1
     return changed(connection, _sql(connection)["take"], params) == 1
 
 

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -48,7 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dailypapers.store.batches import chunks
 from dailypapers.store.db import SQLITE_BUSY_TIMEOUT_MS, Store, sqlite_engine
-from dailypapers.store.driver import OnSqlite, changed, day, fetch, on_sqlite
+from dailypapers.store.driver import OnSqlite, changed, day, fetch, on_sqlite, sqlite_driver
 from dailypapers.store.schema import paper_votes, papers, users, vote_clock
 
 
@@ -82,8 +82,7 @@ class _AtOnce:
         kept: tuple[Connection, sqlite3.Connection] | None = getattr(self._kept, "pair", None)
         if kept is None or kept[0].closed or kept[0].invalidated:
             connection = self.engine.connect()
-            driver = cast(sqlite3.Connection, connection.connection.driver_connection)
-            kept = self._kept.pair = (connection, driver)
+            kept = self._kept.pair = (connection, sqlite_driver(connection))
         return kept
 
 
@@ -338,8 +337,7 @@ def set_vote_stamped(
     """
     params: dict[str, Any] = {"user_id": user_id, "paper_id": paper_id}
     if connection.dialect.name == "sqlite":
-        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
-        rows = _vote_on_sqlite(driver, params, upvoted, _sqlite_time(now))
+        rows = _vote_on_sqlite(sqlite_driver(connection), params, upvoted, _sqlite_time(now))
     else:
         rows = _vote_on(connection, params, upvoted, now)
     stamp = int(rows[0][3]) if rows else vote_stamp(connection)
@@ -372,15 +370,15 @@ def _vote_on_sqlite(
     run = _ON_SQLITE
     if upvoted:
         params["now"] = now
-        moved = driver.execute(run.add.sql, run.add.args(params)).rowcount > 0
+        moved = run.add.run(driver, params).rowcount > 0
     else:
-        removed = driver.execute(run.remove.sql, run.remove.args(params)).fetchall()
+        removed = run.remove.run(driver, params).fetchall()
         moved = bool(removed) and bool(removed[0][0])
     if moved:
         params["by"] = 1 if upvoted else -1
-        driver.execute(run.move.sql, run.move.args(params))
-        driver.execute(run.tick.sql, run.tick.args(params))
-    rows: list[tuple[Any, ...]] = driver.execute(run.state.sql, run.state.args(params)).fetchall()
+        run.move.run(driver, params)
+        run.tick.run(driver, params)
+    rows: list[tuple[Any, ...]] = run.state.run(driver, params).fetchall()
     return rows
 
 
