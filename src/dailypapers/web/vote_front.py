@@ -42,7 +42,6 @@ from dailypapers.web.routing import read_body, replayed
 # private (the vote's own answer has no Cache-Control to replace, and no cookie is set:
 # the session is one kept as it is, the CSRF token the session's).
 _PRIVATE = (b"cache-control", b"private, no-store")
-_JSON = "application/json"
 
 
 class VoteFront:
@@ -73,7 +72,7 @@ class VoteFront:
                 hosts.append(value)
             elif name == b"cookie":  # several, merged by Starlette: the layers read them
                 cookie = value if cookie is None else b""
-        if accept is None or _JSON not in accept.decode("latin-1") or not self._hosts.passes(hosts):
+        if accept is None or not votes.wants_json(accept) or not self._hosts.passes(hosts):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)

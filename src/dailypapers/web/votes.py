@@ -276,7 +276,7 @@ async def _send_form_answer(
     """:func:`_form_answer` sent as it sends it, the JSON one (``upvote.js``'s, nearly every
     vote) as the two messages Starlette's ``Response`` sends, without making one (its
     headers' encoding was about 2 % of a vote)."""
-    if "application/json" not in accept.decode("latin-1"):  # as Starlette's headers read it
+    if not wants_json(accept):
         await _form_answer(request, state, next)(request.scope, request.receive, send)
         return
     body = json_state(state)
@@ -286,6 +286,12 @@ async def _send_form_answer(
 
 
 JSON_TYPE = (b"content-type", b"application/json")
+
+
+def wants_json(accept: bytes) -> bool:
+    """Whether the vote form's ``Accept`` header asks for the JSON state, as
+    :func:`_form_answer` reads it from Starlette's headers."""
+    return "application/json" in accept.decode("latin-1")
 
 
 _FORM_TYPE = b"application/x-www-form-urlencoded"
