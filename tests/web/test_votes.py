@@ -12,6 +12,7 @@ from urllib.parse import unquote_plus, urlencode
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
@@ -441,6 +442,31 @@ def test_a_failed_vote_of_the_front_is_answered_by_the_layers(
     _same_bytes(*broken, "store error")
     assert calls == [papers[0], papers[0]]  # once each: the front's, the layers' own
     assert front.handed == [f"/papers/{papers[2]}/upvote", f"/papers/{papers[0]}/upvote"]
+
+
+def test_the_vote_front_answers_outside_fastapis_layers(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON vote is answered before FastAPI's own layers (web/outer.py: its telemetry
+    check, error page and body limit); the pages still pass them."""
+    passed: list[str] = []
+    layer = ServerErrorMiddleware.__call__
+
+    async def noted(
+        self: ServerErrorMiddleware, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        passed.append(scope.get("path", scope["type"]))
+        await layer(self, scope, receive, send)
+
+    monkeypatch.setattr(ServerErrorMiddleware, "__call__", noted)
+    (member,) = add_members(filled, 1, prefix="outside")
+    with TestClient(create_app(filled, get_settings())) as client:
+        sign_in(client, filled, member)
+        page = client.get(DAY, params={"sort": "recent"}).text  # the session now kept
+        paper = _first_paper(page)
+        answer = _vote_json(client, page, paper)
+    assert answer.status_code == 200 and answer.json()["upvoted"] is True
+    assert DAY in passed and f"/papers/{paper}/upvote" not in passed
 
 
 @pytest.mark.parametrize(

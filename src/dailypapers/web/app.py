@@ -46,6 +46,7 @@ from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
 from dailypapers.web.list_order import still_in_order
 from dailypapers.web.member_pages import MemberFront, MemberPages
+from dailypapers.web.outer import Site
 from dailypapers.web.pages import alerts, daily, paper, search
 from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.routing import dispatch_by_prefix
@@ -96,7 +97,7 @@ def create_app(
             await anyio.to_thread.run_sync(warming.join, SHUTDOWN_WAIT)
         await anyio.to_thread.run_sync(engine.settle, SHUTDOWN_WAIT)
 
-    app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    app = Site(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
@@ -153,10 +154,11 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # the outermost but one, so HEAD is a GET to all else
     if front is not None:
-        # Outside them all: a member's vote from upvote.js made and answered as they would,
-        # and (outermost) a member's cached page answered from memory, as they would.
-        app.add_middleware(VoteFront, sessions=app.state.sessions, allowed=hosts)
+        # Outside them all: a member's cached page answered from memory, as they would; and
+        # outside FastAPI's own layers too (web/outer.py), a member's vote from upvote.js
+        # made and answered as they would.
         app.add_middleware(MemberFront, members=front[0], cache=front[1], allowed=hosts)
+        app.outside = VoteFront(app.inside(), sessions=app.state.sessions, allowed=hosts)
     return app
 
 

@@ -6,10 +6,11 @@ GET, the security headers, the last-resort error page, the Host check, the respo
 the cookies' layer, Starlette's exception handlers and the router (6 % of a vote's
 instructions), then made a ``Request`` and asked ``web.auth`` for the session, its member and
 the CSRF check (about as much again; BENCHMARKS.md, "Votes, session 17"). :class:`VoteFront`,
-just inside :class:`~dailypapers.web.member_pages.MemberFront`, makes the vote itself when
-everything around it is plain, and answers as those layers would (the JSON state with
-``Cache-Control: private, no-store`` and the security headers; a test compares the two
-answers byte for byte):
+outside all of them and outside FastAPI's own layers too (:class:`~dailypapers.web.outer.
+Site`: its telemetry check, error page and body limit, a tenth of a vote; "Votes, session
+18"), makes the vote itself when everything around it is plain, and answers as those layers
+would (the JSON state with ``Cache-Control: private, no-store`` and the security headers; a
+test compares the two answers byte for byte):
 
 - before the vote, whatever is not plain goes on to the layers as it came (the body, read
   already, given again): another form or ``Accept``, an API token, a CSRF header, a Host
