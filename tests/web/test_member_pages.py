@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import Scope
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.types import Receive, Scope, Send
 
 from dailypapers.community.votes import set_upvote
 from dailypapers.discussion import collections
@@ -154,3 +155,30 @@ def test_several_cookie_headers_go_to_the_layers(
     cookies = [(b"cookie", b"theme=dark"), (b"cookie", f"dailypapers_session={token}".encode())]
     scope = {"type": "http", "method": "GET", "path": DAY, "headers": cookies}
     assert member_pages.session_of(scope) is None
+
+
+def test_the_front_answers_outside_fastapis_layers(
+    client: TestClient, filled: Store, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member's cached page is answered before FastAPI's own layers (web/outer.py: its
+    telemetry check, error page and body limit); a page the front cannot answer passes
+    them."""
+    passed: list[str] = []
+    layer = ServerErrorMiddleware.__call__
+
+    async def noted(
+        self: ServerErrorMiddleware, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        passed.append(scope.get("path", scope["type"]))
+        await layer(self, scope, receive, send)
+
+    monkeypatch.setattr(ServerErrorMiddleware, "__call__", noted)
+    (ada,) = add_members(filled, 1)
+    sign_in(client, filled, ada)
+    _still(client)
+    client.get(DAY)  # rendered and kept, the member's state read
+    passed.clear()
+    assert client.get(DAY).status_code == 200
+    assert answered == [DAY] and passed == []
+    assert client.get("/about", headers={"Host": "a/b"}).status_code == 400
+    assert passed == ["/about"]

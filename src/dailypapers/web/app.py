@@ -154,11 +154,11 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # the outermost but one, so HEAD is a GET to all else
     if front is not None:
-        # Outside them all: a member's cached page answered from memory, as they would; and
-        # outside FastAPI's own layers too (web/outer.py), a member's vote from upvote.js
-        # made and answered as they would.
-        app.add_middleware(MemberFront, members=front[0], cache=front[1], allowed=hosts)
-        app.outside = VoteFront(app.inside(), sessions=app.state.sessions, allowed=hosts)
+        # Outside them all, and outside FastAPI's own layers too (web/outer.py): a member's
+        # cached page answered from memory (outermost: most requests are GETs) and a
+        # member's vote from upvote.js made and answered, as they would.
+        fronted = VoteFront(app.inside(), sessions=app.state.sessions, allowed=hosts)
+        app.outside = MemberFront(fronted, members=front[0], cache=front[1], allowed=hosts)
     return app
 
 

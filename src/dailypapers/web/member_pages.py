@@ -131,14 +131,16 @@ class _Seen:
 
 
 class MemberFront:
-    """ASGI middleware, the site's outermost: a member's GET of a shared page that
-    :meth:`MemberPages.kept` can answer from memory is answered here, as the layers inside
-    would answer it (the security headers added, the Host checked: a value is checked once
-    with :class:`~dailypapers.web.hosts.HostCheck`'s rules and remembered), without going
-    through them (HEAD as GET, security headers, the last-resort error page, the Host check,
-    the cache's own checks: about a quarter of a member's cached page). Anything else goes
-    on to them: a request that is not such a GET, a Host not seen before, a page not cached
-    or past its lifetime, a member or their state not kept, an error while merging.
+    """ASGI middleware, the site's outermost (outside FastAPI's own layers as well,
+    ``web/outer.py``: its telemetry check, error page and body limit): a member's GET of a
+    shared page that :meth:`MemberPages.kept` can answer from memory is answered here, as
+    the layers inside would answer it (the security headers added, the Host checked: a
+    value is checked once with :class:`~dailypapers.web.hosts.HostCheck`'s rules and
+    remembered), without going through them (HEAD as GET, security headers, the last-resort
+    error page, the Host check, the cache's own checks: about a quarter of a member's cached
+    page). Anything else goes on to them: a request that is not such a GET, a Host not seen
+    before, a page not cached or past its lifetime, a member or their state not kept, an
+    error while merging.
     """
 
     def __init__(

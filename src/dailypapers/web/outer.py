@@ -7,11 +7,12 @@ are not set, each a ``KeyError`` raised and caught in Python), Starlette's ``__c
 was about 50,000 instructions of 490,000 (BENCHMARKS.md, "Votes, session 18"). A layer set
 as :attr:`Site.outside` sees each request first and hands on what it does not answer to
 :meth:`Site.inside` (FastAPI's own handling: its layers, then the site's middleware), so a
-request it answers skips them all; the vote front (``web/vote_front.py``) is that layer.
+request it answers skips them all. The member pages' front (``web/member_pages.py``
+``MemberFront``) is that layer, the vote front (``web/vote_front.py``) just inside it.
 
 What such a layer answers is not seen by FastAPI's native telemetry (the site configures
 none) nor by the last-resort 500 page (its own errors reach the server, which answers a
-plain 500): the vote front hands every failure of the vote itself to the layers.
+plain 500): both fronts hand every failure of their own work to the layers.
 """
 
 from __future__ import annotations
