@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from dailypapers.community.votes import set_upvote
 from dailypapers.discussion import collections
@@ -20,6 +21,7 @@ from dailypapers.store import Store
 from dailypapers.web import member_pages, personal
 from dailypapers.web.app import create_app
 from dailypapers.web.cache import ResponseCache
+from dailypapers.web.site import Site
 from tests.support.members import add_members, sign_in
 
 DAY = "/date/2026-06-12"
@@ -85,6 +87,37 @@ def test_the_fronts_answer_is_the_answer_of_the_layers_inside(
         assert front.headers.raw == inside.headers.raw, path
         assert front.content == inside.content, path
     assert len(answered) == len(paths)  # the second time, none through the front
+
+
+def test_the_front_is_asked_ahead_of_fastapis_layers_unless_telemetry_is_on(
+    client: TestClient, filled: Store, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """web/site.py: while telemetry is off, a member's cached page is answered before
+    FastAPI's own layers (its telemetry check, its error middleware), and other requests
+    go on through them once; with telemetry on, every request goes through them (the
+    front among the layers answers inside them), with the same answer."""
+    (ada,) = add_members(filled, 1)
+    sign_in(client, filled, ada)
+    _still(client)
+    client.get(DAY)  # rendered and kept
+    through: list[str] = []
+    layers = FastAPI.__call__
+
+    async def counted(self: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
+        through.append(scope["path"])
+        await layers(self, scope, receive, send)
+
+    monkeypatch.setattr(FastAPI, "__call__", counted)
+    outside = client.get(DAY)
+    assert answered == [DAY] and through == []
+    assert client.get("/about/nothing").status_code == 404 and through == ["/about/nothing"]
+    site = client.app
+    assert isinstance(site, Site)
+    monkeypatch.setattr(site._native_telemetry, "enabled", lambda: True)
+    site._telemetry_seen = float("-inf")  # looked at again now
+    inside = client.get(DAY)
+    assert answered == [DAY, DAY] and through == ["/about/nothing", DAY]
+    assert (outside.headers.raw, outside.content) == (inside.headers.raw, inside.content)
 
 
 def test_a_bad_or_foreign_host_never_gets_a_member_page_from_memory(

@@ -50,6 +50,7 @@ from dailypapers.web.pages import alerts, daily, paper, search
 from dailypapers.web.personal import MemberMarks, SessionCache
 from dailypapers.web.routing import dispatch_by_prefix
 from dailypapers.web.security import SecurityHeaders
+from dailypapers.web.site import Site
 from dailypapers.web.templating import STATIC
 from dailypapers.web.vote_front import VoteFront
 from dailypapers.web.vote_watch import VoteWatch
@@ -96,7 +97,7 @@ def create_app(
             await anyio.to_thread.run_sync(warming.join, SHUTDOWN_WAIT)
         await anyio.to_thread.run_sync(engine.settle, SHUTDOWN_WAIT)
 
-    app = FastAPI(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    app = Site(title="dailypapers", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store or open_site_store(settings)
     app.state.engine = LiveEngine(app.state.store, settings)
@@ -157,6 +158,8 @@ def create_app(
         # and (outermost) a member's cached page answered from memory, as they would.
         app.add_middleware(VoteFront, sessions=app.state.sessions, allowed=hosts)
         app.add_middleware(MemberFront, members=front[0], cache=front[1], allowed=hosts)
+        # Also asked ahead of FastAPI's own layers while telemetry is off (web/site.py).
+        app.front = MemberFront(app, members=front[0], cache=front[1], allowed=hosts)
     return app
 
 

@@ -43,7 +43,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -76,6 +77,9 @@ MARKS_CHECK_EVERY = 2.0
 SESSIONS_CHECK_EVERY = 2.0  # likewise for the sessions kept (personal.SessionCache.stale)
 _DROPPED_HEADERS = (b"content-length", b"cache-control", b"x-cache")
 _TOKEN_KEY = "dailypapers.member_session"  # the scope's session token, as takes() read it
+# Set in a request's scope when the front was asked ahead of FastAPI's layers (web/site.py)
+# and could not answer: the front among the layers does not ask again.
+TRIED = "dailypapers.member_front_tried"
 
 
 def session_of(scope: Scope) -> str | None:
@@ -156,6 +160,13 @@ class MemberFront:
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine function: what it returns is awaited by the layer outside, so
         # every request that goes on costs no coroutine of this layer's own.
+        answer = None if TRIED in scope else self.answering(scope, send)
+        return self.app(scope, receive, send) if answer is None else answer
+
+    def answering(self, scope: Scope, send: Send) -> Coroutine[Any, Any, None] | None:
+        """The sending of the answer to ``scope`` from memory, when it can be answered so
+        (a member's GET of a shared page: see the class's doc); else None (the layers
+        answer it). ``web/site.py`` asks it ahead of FastAPI's own layers."""
         answer = None
         if scope["type"] == "http" and scope["method"] == "GET":
             try:
@@ -163,7 +174,7 @@ class MemberFront:
             except Exception:  # the layers inside answer it (or say what went wrong)
                 logger.exception("answering %s from memory failed", scope["path"])
         if answer is None:
-            return self.app(scope, receive, send)
+            return None
         return _send_answer(send, answer, security.headers_for(scope["path"]))
 
     def _answer(self, scope: Scope) -> Answer | None:
