@@ -33,7 +33,8 @@ cache's look at the store every few seconds), each hop costing a thread handoff 
 contention under load. When all of it is kept (most requests), :class:`MemberFront`, the
 outermost layer, answers with :meth:`MemberPages.kept` before the other layers (HEAD as GET,
 security headers, errors, the Host check, the cache), adding what they would add; the rest
-goes through them to :class:`MemberPages` as above.
+goes through them to :class:`MemberPages` as above. While telemetry is off, the front is
+also asked ahead of FastAPI's own layers (``web/site.py``).
 
 Nothing member-specific is ever stored: the template has slots where the member goes.
 """
