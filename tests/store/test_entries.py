@@ -14,6 +14,7 @@ from dailypapers.store.entries import (
     _page_statement,
     author_page,
     feed_entries,
+    feed_order,
     feed_page,
     latest_day,
     neighbour_days,
@@ -286,3 +287,30 @@ def test_a_page_is_in_the_databases_order_through_every_tie(store: Store) -> Non
         "2502.00011", "2502.00002",
     ]  # fmt: skip
     assert [e.id for e in middle.entries] == expected[2:5] and middle.total == 7
+
+
+def test_a_pages_order_is_the_ids_of_its_page_and_its_total(store: Store) -> None:
+    """``feed_order`` (what a cached list is checked against) gives the ids ``feed_page``
+    shows, in its order, and its total: both sorts, a day and a range, a category, an
+    offset, ties, and a page past the end."""
+    _fill(store)
+    day, ties = date(2025, 2, 3), [("2502.00010", 5), ("2502.00009", 5), ("hep-th/9901001", 5)]
+    with store.write() as connection:
+        upsert_papers(connection, [
+            make_record(pid, pid, first_listed_on=day, hf_upvotes=votes, categories=["cs.CL"],
+                        submitted_at=datetime(2025, 2, 1, 9))
+            for pid, votes in ties
+        ])  # fmt: skip
+    asked = [
+        (date(2025, 1, 6), date(2025, 1, 6), {}),
+        (day, day, {}),
+        (date(2025, 1, 1), date(2025, 2, 28), {"order": "recent"}),
+        (date(2025, 1, 1), date(2025, 2, 28), {"offset": 2}),
+        (date(2025, 1, 1), date(2025, 2, 28), {"category": "cs.CL"}),
+        (date(2025, 1, 1), date(2025, 2, 28), {"offset": 20}),
+    ]
+    with store.read() as connection:
+        for start, end, options in asked:
+            page = feed_page(connection, start, end, limit=3, **options)  # type: ignore[arg-type]
+            found = feed_order(connection, start, end, limit=3, **options)  # type: ignore[arg-type]
+            assert found == (tuple(e.id for e in page.entries), page.total), (start, options)

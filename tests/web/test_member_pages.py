@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import Receive, Scope, Send
@@ -21,6 +22,7 @@ from dailypapers.store import Store
 from dailypapers.web import member_pages, personal
 from dailypapers.web.app import create_app
 from dailypapers.web.cache import ResponseCache
+from dailypapers.web.outer import Site
 from tests.support.members import add_members, sign_in
 
 DAY = "/date/2026-06-12"
@@ -86,6 +88,35 @@ def test_the_fronts_answer_is_the_answer_of_the_layers_inside(
         assert front.headers.raw == inside.headers.raw, path
         assert front.content == inside.content, path
     assert len(answered) == len(paths)  # the second time, none through the front
+
+
+def test_with_telemetry_on_every_request_goes_through_fastapis_layers(
+    client: TestClient, filled: Store, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """web/outer.py: while telemetry is off, a member's cached page is answered before
+    FastAPI's own layers; with it on, every request goes through them (the fronts skipped,
+    so it is observed), with the same answer."""
+    (ada,) = add_members(filled, 1)
+    sign_in(client, filled, ada)
+    _still(client)
+    client.get(DAY)  # rendered and kept
+    through: list[str] = []
+    layers = FastAPI.__call__
+
+    async def counted(self: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
+        through.append(scope["path"])
+        await layers(self, scope, receive, send)
+
+    monkeypatch.setattr(FastAPI, "__call__", counted)
+    outside = client.get(DAY)
+    assert answered == [DAY] and through == []
+    site = client.app
+    assert isinstance(site, Site)
+    monkeypatch.setattr(site._native_telemetry, "enabled", lambda: True)
+    site._telemetry_seen = float("-inf")  # looked at again now
+    inside = client.get(DAY)
+    assert answered == [DAY] and through == [DAY]
+    assert (outside.headers.raw, outside.content) == (inside.headers.raw, inside.content)
 
 
 def test_a_bad_or_foreign_host_never_gets_a_member_page_from_memory(

@@ -28,7 +28,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Label,
     Select,
+    Subquery,
     and_,
     bindparam,
     exists,
@@ -214,24 +216,49 @@ def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any
     whole rows again (abstracts and all): together 5 to 10 % of the statement. PostgreSQL
     sorts them (its text order follows the database's collation, Python's would not).
     """
-    keys = _ordering(order)
-    labelled = [key.element.label(f"k{index}") for index, key in enumerate(keys)]
     rowid: ColumnElement[int] = literal_column("papers.rowid")
-    inner = (
-        select(*labelled, *([rowid.label("rid")] if sqlite else []))
+    inner = _top(where, order, [rowid.label("rid")] if sqlite else [])
+    key_columns = [inner.c[f"k{index}"] for index in range(len(_PAGE_KEY_NAMES))]  # descending
+    joined = rowid == inner.c.rid if sqlite else papers.c.arxiv_id == key_columns[-1]
+    statement = select(*_COLUMNS, _total(where), *key_columns)
+    statement = statement.join_from(inner, papers, joined)
+    return statement if sqlite else statement.order_by(*(c.desc() for c in key_columns))
+
+
+_PAGE_KEY_NAMES = ("k0", "k1", "k2")  # a page's sort keys (_ordering), the id last
+
+
+def _top(where: ColumnElement[bool], order: Order, more: list[Any]) -> Subquery:
+    """The narrow rows of one page of ``where`` in ``order``: its sort keys (``k0`` ...,
+    the id last) and ``more`` columns, sorted and cut to ``:limit`` from ``:offset``."""
+    keys = _ordering(order)
+    labelled = [key.element.label(name) for key, name in zip(keys, _PAGE_KEY_NAMES, strict=True)]
+    return (
+        select(*labelled, *more)
         .where(where)
         .order_by(*keys)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery()
     )
-    # Not correlated: the outer query's papers are the page's, the count's are all of them.
-    total = select(func.count()).select_from(papers).where(where).correlate(None)
-    key_columns = [inner.c[f"k{index}"] for index in range(len(keys))]  # all descending
-    joined = rowid == inner.c.rid if sqlite else papers.c.arxiv_id == key_columns[-1]
-    statement = select(*_COLUMNS, total.scalar_subquery().label("total"), *key_columns)
-    statement = statement.join_from(inner, papers, joined)
-    return statement if sqlite else statement.order_by(*(c.desc() for c in key_columns))
+
+
+def _total(where: ColumnElement[bool]) -> Label[Any]:
+    """How many papers ``where`` keeps, as a column of a page's rows (not correlated: the
+    page's papers are a few, the count's all of them)."""
+    count = select(func.count()).select_from(papers).where(where).correlate(None)
+    return count.scalar_subquery().label("total")
+
+
+@cache
+def _order_statement(order: Order, by_category: bool, one_day: bool) -> Select[Any]:
+    """The ids of one page of a range in ``order``, with the range's total (``_paged``'s
+    inner query alone: no paper's row read)."""
+    where = _range_where(by_category, False, one_day)
+    inner = _top(where, order, [])
+    key_columns = [inner.c[name] for name in _PAGE_KEY_NAMES]
+    statement = select(key_columns[-1], _total(where)).select_from(inner)
+    return statement.order_by(*(c.desc() for c in key_columns))
 
 
 # Where a page row's total and sort keys are (after _COLUMNS; see _paged).
@@ -372,6 +399,26 @@ def feed_page(
         return FeedPage(_entries(rows), rows[0][_TOTAL])
     # A page past the end.
     return FeedPage([], fetch(connection, _count_statement(*shape), params)[0][0] or 0)
+
+
+def feed_order(
+    connection: Connection,
+    start: date,
+    end: date,
+    *,
+    limit: int,
+    offset: int = 0,
+    order: Order = "upvotes",
+    category: str | None = None,
+) -> tuple[tuple[str, ...], int]:
+    """The ids of the page :func:`feed_page` reads (without a submitter), in its order, and
+    the range's total: what a cached list is checked against (``web/list_order.py``)."""
+    params = {"start": start, "end": end, "category": category, "limit": limit, "offset": offset}
+    statement = _order_statement(order, category is not None, start == end)
+    rows = fetch(connection, statement, params)
+    if rows:
+        return tuple(row[0] for row in rows), rows[0][1]
+    return (), fetch(connection, _count_statement(category is not None, False), params)[0][0] or 0
 
 
 @cache

@@ -44,7 +44,7 @@ from dailypapers.web.head import HeadAsGet
 from dailypapers.web.heap import tune
 from dailypapers.web.hosts import HostCheck, allowed_names
 from dailypapers.web.limits import install_limits
-from dailypapers.web.list_order import still_in_order
+from dailypapers.web.list_order import read_again
 from dailypapers.web.member_pages import MemberFront, MemberPages
 from dailypapers.web.outer import Site
 from dailypapers.web.pages import alerts, daily, paper, search
@@ -175,7 +175,7 @@ def _response_cache(state: State, settings: Settings) -> ResponseCache:
         watch.stamp,
         max_bytes=settings.page_cache_mb * 2**20,
         ttl=settings.page_cache_seconds,
-        recheck=partial(still_in_order, store),
+        recheck=partial(read_again, store),
     )
     return watch.cache
 

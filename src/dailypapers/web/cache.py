@@ -50,7 +50,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.feed.periods import BadPeriod, parse_day, parse_month, parse_week
-from dailypapers.web.list_order import ListOrder, page_order
+from dailypapers.web.list_order import ListOrder, page_order, reordered
 from dailypapers.web.personal import PAPER_IDS_KEY, CountBoxes, Edit, apply_edits
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,18 @@ class CachedResponse:
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
 
 
+def _in_order(
+    entry: CachedResponse, order: ListOrder, ids: tuple[str, ...]
+) -> CachedResponse | None:
+    """``entry``, showing the list ``order``, with its cards in the order of ``ids`` (the
+    same papers: ``list_order.reordered``), the same length (each place keeps its rank);
+    what was made of its body dropped. None when its cards were not found."""
+    body = reordered(entry.body, order, ids)
+    if body is None or len(body) != len(entry.body):
+        return None
+    return replace(entry, body=body, derived={}, order=replace(order, ids=ids))
+
+
 def _count_boxes(entry: CachedResponse) -> CountBoxes:
     """Where ``entry``'s body shows the counts of the papers corrected in it, each found
     once and kept with it (moved along with its corrections: ``CachedResponse.edited``)."""
@@ -172,7 +184,7 @@ class ResponseCache:
         max_bytes: int,
         ttl: float,
         check_every: float = 2.0,
-        recheck: Callable[[ListOrder], bool] | None = None,
+        recheck: Callable[[ListOrder], tuple[str, ...] | None] | None = None,
     ) -> None:
         self.stamp = stamp
         # Whether a list an expired entry shows is still in its order (list_order); None:
@@ -350,26 +362,30 @@ class ResponseCache:
     async def still_right(self, key: CacheKey, entry: CachedResponse) -> bool:
         """Whether ``entry`` (under ``key``), past its lifetime and due to be rendered
         again (:meth:`lookup`), was found still what rendering it again would give, and
-        kept on: a day's, week's or month's list that votes corrected, whose papers and
-        order, read again (:attr:`recheck`, in a worker thread), are the ones it shows
-        (``list_order``). False: render it again (a vote on its days while it was read
-        may have moved it; one rendered ``LASTING`` x its lifetime ago is rendered again,
-        as :meth:`_unchanged` has it)."""
+        kept on: a day's, week's or month's list that votes corrected, whose papers, read
+        again (:attr:`recheck`, in a worker thread), are the ones it shows (``list_order``):
+        in the same order, it is kept on as it is; in another, with its cards put in that
+        order (``list_order.reordered``). False: render it again (other papers; a vote on
+        its days while it was read may have moved it; one rendered ``LASTING`` x its
+        lifetime ago is rendered again, as :meth:`_unchanged` has it)."""
         order = entry.order
         if self.recheck is None or order is None or vote_days(key[2], key[3]) is None:
             return False
         mark = self.forgets()  # taken before the read: a vote after it refuses the answer
         try:
-            same = await anyio.to_thread.run_sync(self.recheck, order)
+            ids = await anyio.to_thread.run_sync(self.recheck, order)
         except Exception as error:  # rendered again, as before
             logger.warning("reading %s's list again failed: %r", key[2], error)
             return False
-        return same and self._kept_on(key, entry, mark)
+        return ids is not None and self._kept_on(key, entry, mark, ids)
 
-    def _kept_on(self, key: CacheKey, entry: CachedResponse, mark: int) -> bool:
-        """Keep ``entry`` on after its list was found unchanged as of ``mark``, unless it
+    def _kept_on(
+        self, key: CacheKey, entry: CachedResponse, mark: int, ids: tuple[str, ...]
+    ) -> bool:
+        """Keep ``entry`` on after its list was found to be the papers ``ids`` in this
+        order as of ``mark`` (its cards put in that order when it is another), unless it
         was dropped or replaced meanwhile, a vote since ``mark`` may have moved its list,
-        or it was rendered too long ago."""
+        it was rendered too long ago, or its cards were not found."""
         with self._lock:
             current = self._entries.get(key)
             days = vote_days(key[2], key[3])
@@ -381,6 +397,10 @@ class ResponseCache:
                 return False
             if self._reordered_since(mark, days) or self._forgotten_since(current, mark):
                 return False
+            if current.order is not None and current.order.ids != ids:
+                current = _in_order(current, current.order, ids)
+                if current is None:
+                    return False
             self._keep_on(key, current, now, mark)
             return True
 

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Any
 
 from dailypapers.feed.daily import PeriodSort
 from dailypapers.feed.reader import Store, read
+from dailypapers.web.cards import card_anchor
 
 ORDER_KEY = "page_list_order"  # scope state key: the list a page showed (record_order)
 
@@ -55,12 +57,72 @@ def page_order(state: dict[str, Any]) -> ListOrder | None:
     return order if isinstance(order, ListOrder) else None
 
 
+def read_again(store: Store, order: ListOrder) -> tuple[str, ...] | None:
+    """The papers of the list ``order`` noted, read again now, in their order now, when
+    they are the same papers out of the same total (in the same order or another); None
+    when they are not (a paper came onto the page or left it): then it is rendered again.
+    A worker thread's call: it reads the store (the ids alone, ``Reader.period_order``)."""
+    with read(store) as reader:
+        if order.sort == "trending":  # (not noted: its order moves with the clock)
+            found = reader.period(
+                order.start, order.end, sort=order.sort, limit=order.limit,
+                offset=order.offset, category=order.category,
+            )  # fmt: skip
+            ids, total = tuple(entry.id for entry in found.entries), found.total
+        else:
+            ids, total = reader.period_order(
+                order.start, order.end, sort=order.sort, limit=order.limit,
+                offset=order.offset, category=order.category,
+            )  # fmt: skip
+    if total != order.total or len(ids) != len(order.ids) or set(ids) != set(order.ids):
+        return None
+    return ids
+
+
 def still_in_order(store: Store, order: ListOrder) -> bool:
     """Whether the list ``order`` noted is, read again now, the same papers in the same
     order out of the same total (a worker thread's call: it reads the store)."""
-    with read(store) as reader:
-        found = reader.period(
-            order.start, order.end, sort=order.sort, limit=order.limit, offset=order.offset,
-            category=order.category,
-        )  # fmt: skip
-    return found.total == order.total and tuple(e.id for e in found.entries) == order.ids
+    return read_again(store, order) == order.ids
+
+
+# A list's cards as ``web/cards.py`` writes them (``cards``): an ordered list of items, each
+# one card, its rank (its place in the list) first.
+_LIST_START = b'<ol class="cards">\n'
+_LIST_END = b"</ol>"
+_ITEM_START = b'  <li><article class="card" aria-labelledby="'
+_ITEM_END = b"</article></li>\n"
+_RANK_START = b'>\n  <span class="rank" aria-hidden="true">'
+_RANK_END = b"</span>"
+
+
+def reordered(body: bytes, order: ListOrder, ids: tuple[str, ...]) -> bytes | None:
+    """``body``, a page showing the list ``order`` noted, with its cards in the order of
+    ``ids`` (the same papers, read again: :func:`read_again`), each place's rank kept: the
+    page rendering it again would give, when its counts are right (each card holds its own
+    paper's alone), for a fraction of a rendering. None when its cards are not found as
+    ``web/cards.py`` writes them, each paper's at its place (then render it again)."""
+    start = body.find(_LIST_START)
+    if start < 0 or body.find(_LIST_START, start + 1) >= 0:
+        return None
+    at = start + len(_LIST_START)
+    cards: dict[str, tuple[bytes, bytes]] = {}  # paper -> its item but for its rank
+    ranks: list[bytes] = []
+    for paper_id in order.ids:
+        opening = _ITEM_START + escape(card_anchor(paper_id)).encode() + b'"'
+        end = body.find(_ITEM_END, at)
+        if not body.startswith(opening, at) or end < 0:
+            return None
+        rank_start = rank_end = at + len(opening)
+        if body.startswith(_RANK_START, rank_start):
+            rank_end = body.index(_RANK_END, rank_start) + len(_RANK_END)
+        ranks.append(body[rank_start:rank_end])
+        cards[paper_id] = (body[at:rank_start], body[rank_end : end + len(_ITEM_END)])
+        at = end + len(_ITEM_END)
+    if not body.startswith(_LIST_END, at) or set(ids) != cards.keys():
+        return None
+    parts = [body[: start + len(_LIST_START)]]
+    for paper_id, rank in zip(ids, ranks, strict=True):
+        head, tail = cards[paper_id]
+        parts += (head, rank, tail)
+    parts.append(body[at:])
+    return b"".join(parts)
