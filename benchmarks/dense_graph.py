@@ -52,6 +52,7 @@ class Variant:
     name: str
     dtype: str = "i8"
     connectivity: int = 16
+    expansion_add: int = 128
     beam: int = ann.SEARCH_EXPANSION
     scaled: bool = False  # int8 copies scaled per vector (index.dense.copies), as format 2
     float_query: bool = False  # with ``scaled``: the query cast by usearch, not scaled
@@ -59,7 +60,7 @@ class Variant:
     @property
     def graph_key(self) -> str:
         scaled = "-scaled" if self.scaled else ""
-        return f"{self.dtype}{scaled}-m{self.connectivity}"
+        return f"{self.dtype}{scaled}-m{self.connectivity}-add{self.expansion_add}"
 
 
 VARIANTS = (
@@ -73,14 +74,20 @@ VARIANTS = (
     Variant("i8 scaled, m 12", scaled=True, connectivity=12),
     Variant("i8 scaled, m 8", scaled=True, connectivity=8),
     Variant("i8 scaled, m 8, beam 128", scaled=True, connectivity=8, beam=128),
+    Variant("i8 scaled, m 12, add 256", scaled=True, connectivity=12, expansion_add=256),
+    Variant("i8 scaled, m 8, add 256", scaled=True, connectivity=8, expansion_add=256),
 )
 
 
 def quantiser(variant: Variant, *, query: bool = False) -> Quantise:
     """What the variant's graph is given for rows (or, with ``query``, one unit query)."""
     if not variant.scaled or (query and variant.float_query):
-        return lambda vectors: vectors
+        return _as_given
     return copies.query_copy if query else copies.row_copies
+
+
+def _as_given(vectors: ann.Matrix) -> ann.Matrix:
+    return vectors
 
 
 def build(variant: Variant, vectors: ann.Matrix, scratch: Path) -> Path:
@@ -90,6 +97,7 @@ def build(variant: Variant, vectors: ann.Matrix, scratch: Path) -> Path:
         started = time.perf_counter()
         options = {**ann.HNSW_OPTIONS, "dtype": variant.dtype}
         options["connectivity"] = variant.connectivity
+        options["expansion_add"] = variant.expansion_add
         graph = Index(ndim=vectors.shape[1], **options)
         keys = np.arange(len(vectors), dtype=np.uint64)
         graph.add(keys, quantiser(variant)(vectors), threads=0)
@@ -196,19 +204,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pollute", type=int, default=64, help="MB read between searches")
     parser.add_argument("--variant", action="append", help="only these (names), and today's")
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        help="unit vectors (.npy) to index instead of the data dir's dense index (which it "
+        "then need not have); today's is then the first variant (today's options, rebuilt)",
+    )
     options = parser.parse_args()
     options.graphs.mkdir(parents=True, exist_ok=True)
     queries = query_vectors(options.work, options.graphs, options.queries)
     settings = Settings(mode="development", data_dir=options.work, index_after_ingest=False)
-    index = load_today(settings)
-    assert index.graph is not None and index.params is not None
-    vectors = np.ascontiguousarray(index.vectors)
-    exact = [ann._top(vectors @ query, DEPTH).tolist() for query in queries]
-    searches: dict[str, Callable[[ann.Matrix], Rows]] = {
-        "today": lambda query: [index.position[i] for i, _ in index.search(query, DEPTH)]
-    }
-    sizes = {"today": (index.params["files"][ann.HNSW]["bytes"], len(index.orphans))}
+    searches: dict[str, Callable[[ann.Matrix], Rows]] = {}
+    sizes: dict[str, tuple[int, int]] = {}
     wanted = [v for v in VARIANTS if not options.variant or v.name in options.variant]
+    if options.vectors is None:
+        index = load_today(settings)
+        assert index.graph is not None and index.params is not None
+        vectors = np.ascontiguousarray(index.vectors)
+        searches["today"] = lambda query: [index.position[i] for i, _ in index.search(query, DEPTH)]
+        sizes["today"] = (index.params["files"][ann.HNSW]["bytes"], len(index.orphans))
+    else:
+        vectors = np.load(options.vectors)
+        wanted = [VARIANTS[0], *(v for v in wanted if v != VARIANTS[0])]
+    exact = [ann._top(vectors @ query, DEPTH).tolist() for query in queries]
     for variant in wanted:
         path = build(variant, vectors, options.graphs)
         graph = Index.restore(str(path), view=True, expansion_search=variant.beam)
@@ -228,8 +246,9 @@ def main() -> None:
         "| top 100 as today | ms a search (median of rounds) | rounds |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    today = next(iter(found.values()))
     for name in searches:
-        rows, today = found[name], found["today"]
+        rows = found[name]
         size, lost = sizes[name]
         figures = ", ".join(f"{ms:.3f}" for ms in spent[name])
         print(
