@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from usearch.index import Index
 
-from dailypapers.index.dense import ann, copies, orphans
+from dailypapers.index.dense import ann, orphans
 from dailypapers.index.dense.ann import (
     CURRENT,
     HNSW,
@@ -138,7 +137,7 @@ def test_save_and_load_round_trip(tmp_path: Path, exact_below: int) -> None:
     assert (loaded.graph is None) == (index.graph is None)
     assert loaded.search(vectors[3], 5) == index.search(vectors[3], 5)
     params = json.loads((root / (root / CURRENT).read_text().strip() / PARAMS).read_text())
-    assert (params["format"], params["model"], params["count"]) == (2, MODEL, 500)
+    assert (params["format"], params["model"], params["count"]) == (1, MODEL, 500)
     assert set(params["files"]) >= {"ids.json", VECTORS}
     # Later builds replace it; the one before stays (a reader may be opening it), older go.
     for _ in range(3):
@@ -206,56 +205,6 @@ def _store_with_vectors(store: Store, count: int, seed: int = 0) -> np.ndarray:
     with store.write() as connection:
         save_vectors(connection, MODEL, pending, vectors)
     return vectors
-
-
-def _graph_copies(graph: Index, count: int) -> np.ndarray:
-    """The int8 rows a graph holds for keys 0 to ``count - 1``."""
-    held = graph.get(np.arange(count, dtype=np.uint64), dtype="i8")
-    assert isinstance(held, tuple)
-    return np.array(held, dtype=np.int8)
-
-
-def test_the_graph_holds_each_row_scaled_to_the_int8_range() -> None:
-    vectors = _clustered(500, dims=384)
-    index = DenseIndex.from_arrays(MODEL, _ids(500), vectors, exact_below=100)
-    assert index.graph is not None
-    held = _graph_copies(index.graph, 500)
-    assert held.tobytes() == copies.row_copies(vectors).tobytes()
-    assert (np.abs(held.astype(np.int16)).max(axis=1) == 127).all()
-
-
-def test_a_format_1_build_is_served_until_the_job_builds_it_anew(
-    sqlite_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A build of format 1 (the graph given the float vectors: usearch's own int8 cast) is
-    searched as it was built, with the float query, and the index job replaces it with a
-    full build of this format instead of growing it."""
-    settings = settings.model_copy(update={"dense_exact_below": 100})
-    vectors = _store_with_vectors(sqlite_store, 300)
-    root = index_root(settings, MODEL)
-    with monkeypatch.context() as patch:  # as builds were made before format 2
-        patch.setattr(ann, "FORMAT_VERSION", 1)
-        patch.setattr(copies, "row_copies", lambda rows: rows)
-        patch.setattr(copies, "query_copy", lambda vector: vector)
-        ensure_dense_index(sqlite_store, settings, MODEL, 32)
-    old = load_dense_index(root, model=MODEL, dimensions=32)
-    assert old.params is not None and old.params["format"] == 1 and not old.scaled_copies
-    assert old.graph is not None
-    cast = Index(ndim=32, metric="cos", dtype="i8")
-    cast.add(np.arange(300, dtype=np.uint64), vectors)
-    assert _graph_copies(old.graph, 300).tobytes() == _graph_copies(cast, 300).tobytes()
-    for query in _clustered(20, seed=4):
-        unit = query / np.linalg.norm(query)
-        found = old.graph.search(unit, count=ann.SEARCH_EXPANSION)
-        rows = orphans.with_orphans(np.asarray(found.keys, dtype=np.intp), old.orphans)
-        assert old.search(query, 10) == old._exact(unit, 10, rows)
-    new = ensure_dense_index(sqlite_store, settings, MODEL, 32)
-    assert new.params is not None and new.params["format"] == ann.FORMAT_VERSION == 2
-    assert new.params["growth"] is None, "built anew, not grown from the format 1 graph"
-    loaded = load_dense_index(root, model=MODEL, dimensions=32)
-    assert loaded.scaled_copies and loaded.graph is not None
-    assert _graph_copies(loaded.graph, 300).tobytes() == copies.row_copies(vectors).tobytes()
-    assert ensure_dense_index(sqlite_store, settings, MODEL, 32).params == new.params
 
 
 def test_ensure_builds_reuses_refreshes_and_repairs(store: Store, settings: Settings) -> None:
@@ -339,7 +288,6 @@ def test_incremental_growth_equals_a_full_build(sqlite_store: Store, settings: S
         "replaced": 10,
     }
     assert grown.graph is not None and grown.graph.size == 650
-    assert _graph_copies(grown.graph, 650).tobytes() == copies.row_copies(grown.vectors).tobytes()
     # The same papers and vectors as a full build from the store...
     stored = _stored(sqlite_store)
     full = DenseIndex.from_arrays(

@@ -2,15 +2,13 @@
 
 A ``DenseIndex`` holds the ids, the float32 unit vectors (so scores are exact cosines) and,
 from ``DAILYPAPERS_DENSE_EXACT_BELOW`` vectors on, a usearch HNSW graph over int8 copies of
-them (scaled per vector: :mod:`~dailypapers.index.dense.copies`) whose candidates are
-re-scored exactly. On disk it is a folder per build under
+them whose candidates are re-scored exactly. On disk it is a folder per build under
 ``DATA_DIR/index/dense-<model-slug>/``: ``ids.json``, ``vectors.npy``, ``hnsw.usearch`` and
 ``params.json`` (format version, model, dimensions, count, the files' sizes and SHA-256, when
 it was built and from which state of the store). A build is written to a temporary folder,
 renamed, and only then named in the ``CURRENT`` file (replaced atomically), so a reader never
 sees half an index. ``load_dense_index`` checks everything in ``params.json`` and raises
-``DenseIndexError`` on any mismatch; a build of the previous format is still served, and
-the index job replaces it with a full build. Serving only loads; ``ensure_dense_index`` (run by the
+``DenseIndexError`` on any mismatch. Serving only loads; ``ensure_dense_index`` (run by the
 index job, under its writer lock) brings the index up to date with the store: new papers and
 re-embedded ones are added to a copy of the current graph and saved as a new build (its
 ``params.json`` says ``growth``: from which build, how many added and replaced), so a day's
@@ -49,7 +47,6 @@ import numpy as np
 import numpy.typing as npt
 from usearch.index import Index
 
-from dailypapers.index.dense import copies
 from dailypapers.index.dense import orphans as unreachable
 from dailypapers.index.dense.rows import RowAttributes, is_active
 from dailypapers.index.filters import Filters, RowInfo
@@ -57,11 +54,7 @@ from dailypapers.settings import Settings
 from dailypapers.store import Store
 from dailypapers.store.vectors import VectorStats, iter_vector_pages, vector_stats
 
-# Format 2: the graph holds int8 copies scaled per vector (index.dense.copies) and is searched
-# with such a copy of the query. Format 1 (usearch's own cast of the float vectors) is still
-# served, searched as it was built, until the index job has built its replacement.
-FORMAT_VERSION = 2
-SERVED_FORMATS = (1, FORMAT_VERSION)
+FORMAT_VERSION = 1
 GROWTH_KEYS = ("grown_from", "added", "replaced")
 CURRENT = "CURRENT"
 IDS, VECTORS, HNSW, PARAMS = "ids.json", "vectors.npy", "hnsw.usearch", "params.json"
@@ -189,9 +182,6 @@ class DenseIndex:
         # before they were kept: ``orphans_known`` False).
         self.orphans = unreachable.NONE
         self.orphans_known = False
-        # Whether the graph holds scaled int8 copies (format 2; see index.dense.copies) and
-        # is searched with one, or holds usearch's cast of the float vectors (format 1).
-        self.scaled_copies = True
         self._orphans_as_set: tuple[npt.NDArray[np.intp], frozenset[int]] | None = None
         self.position = {paper_id: row for row, paper_id in enumerate(self.ids)}
 
@@ -218,8 +208,7 @@ class DenseIndex:
         if len(ids) >= max(exact_below, 1):
             graph = Index(ndim=matrix.shape[1], **HNSW_OPTIONS)
             threads = threads or _build_threads(len(ids))
-            keys = np.arange(len(ids), dtype=np.uint64)
-            graph.add(keys, copies.row_copies(matrix), threads=threads)
+            graph.add(np.arange(len(ids), dtype=np.uint64), matrix, threads=threads)
         return cls(model, ids, matrix, graph)
 
     def _exact(self, query: Matrix, k: int, rows: npt.NDArray[np.intp] | None) -> Hits:
@@ -247,8 +236,7 @@ class DenseIndex:
         and the orphans (``np.union1d``) 0.05 to 0.07 ms a search, against a set and a sort
         of 115 ints in Python (BENCHMARKS.md "Search page trims, session 14")."""
         assert self.graph is not None
-        count = min(max(k, SEARCH_EXPANSION), len(self.ids))
-        found = self.graph.search(self._graph_query(query), count=count)
+        found = self.graph.search(query, count=min(max(k, SEARCH_EXPANSION), len(self.ids)))
         rows = sorted(self._orphan_rows.union(found.keys.tolist()))
         scores = self.vectors[rows] @ query
         best = _top(scores, k)
@@ -267,16 +255,8 @@ class DenseIndex:
     def _graph(self, query: Matrix, count: int, graph: Index | None = None) -> npt.NDArray[np.intp]:
         graph = graph if graph is not None else self.graph
         assert graph is not None
-        found = graph.search(self._graph_query(query), count=min(count, len(self.ids)))
+        found = graph.search(query, count=min(count, len(self.ids)))
         return np.asarray(found.keys, dtype=np.intp)
-
-    def _graph_query(self, query: Matrix) -> npt.NDArray[Any]:
-        """What the graph is searched with for the unit vector ``query``."""
-        return copies.query_copy(query) if self.scaled_copies else query
-
-    def graph_rows(self, vectors: Matrix) -> npt.NDArray[Any]:
-        """What the graph is given (added or searched) for rows of unit ``vectors``."""
-        return copies.row_copies(vectors) if self.scaled_copies else vectors
 
     def with_rows(self, papers: Mapping[str, RowInfo]) -> DenseIndex:
         """Attach the per-row attributes that filters are pushed down to; returns ``self``."""
@@ -357,7 +337,7 @@ def similar_rows(
     for start in range(0, len(only), NEIGHBOURS_BATCH):
         batch = only[start : start + NEIGHBOURS_BATCH]
         queries = np.asarray(index.vectors[batch], dtype=np.float32)
-        found = graph.search(index.graph_rows(queries), count=wanted, threads=threads)
+        found = graph.search(queries, count=wanted, threads=threads)
         keys = np.asarray(found.keys, dtype=np.intp).reshape(len(queries), -1)
         # One query's matches (a batch of one) have no counts: all of its keys are found.
         counts = np.asarray(getattr(found, "counts", [keys.shape[1]])).reshape(-1)
@@ -500,8 +480,8 @@ def read_params(root: Path) -> tuple[Path, dict[str, Any]]:
         params = json.loads((build / PARAMS).read_text())
     except (OSError, ValueError) as error:
         raise DenseIndexError(f"no usable dense index in {root}: {error}") from error
-    if not isinstance(params, dict) or params.get("format") not in SERVED_FORMATS:
-        raise DenseIndexError(f"{build}: format is not one of {SERVED_FORMATS}")
+    if not isinstance(params, dict) or params.get("format") != FORMAT_VERSION:
+        raise DenseIndexError(f"{build}: format is not {FORMAT_VERSION}")
     return build, params
 
 
@@ -544,7 +524,6 @@ def load_dense_index(root: Path, *, model: str, dimensions: int) -> DenseIndex:
     if graph is not None and (graph.size != count or graph.ndim != dimensions):
         raise DenseIndexError(f"{build}: HNSW graph does not match count {count}")
     index = DenseIndex(model, ids, vectors, graph, {**params, "build": build.name})
-    index.scaled_copies = params["format"] >= 2
     if graph is not None:  # memory-mapped like the first: the same pages, a shallower search
         path = str(build / HNSW)
         index.similar_graph = Index.restore(path, view=True, expansion_search=SIMILAR_EXPANSION)
@@ -601,8 +580,8 @@ def _grown(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | Non
     only those vectors in the HNSW graph instead of building it anew: a re-embedded paper
     keeps its row (its graph key) and gets its new vector, new papers go at the end.
     """
-    if old.graph is None or len(ids) < len(old) or not old.scaled_copies:
-        return None  # (a format 1 graph is built anew in format 2)
+    if old.graph is None or len(ids) < len(old):
+        return None
     rows = np.fromiter((old.position.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
     is_old = rows >= 0
     if int(is_old.sum()) != len(old):
@@ -617,8 +596,7 @@ def _grown(old: DenseIndex, ids: list[str], vectors: Matrix) -> DenseIndex | Non
         graph.remove(int(key))
     keys = np.concatenate([changed, np.arange(len(old), len(matrix))]).astype(np.uint64)
     if len(keys):
-        added = copies.row_copies(matrix[keys.astype(np.intp)])
-        graph.add(keys, added, threads=_build_threads(len(matrix)))
+        graph.add(keys, matrix[keys.astype(np.intp)], threads=_build_threads(len(matrix)))
     new_ids = [paper_id for paper_id, keep in zip(ids, is_old, strict=True) if not keep]
     params = {"grown_from": _build_name(old), "added": len(new_ids), "replaced": len(changed)}
     grown = DenseIndex(old.model, old.ids + new_ids, matrix, graph, params)
@@ -667,13 +645,11 @@ def build_dense_index(
 
 
 def _is_current(params: dict[str, Any], stats: VectorStats) -> bool:
-    """Whether a build holds the store's vectors in this format (an older format is built
-    anew) and, with a graph, the similar papers and the unreachable rows, which builds
-    before them lack: such a build is grown again, unchanged, to get them."""
+    """Whether a build holds the store's vectors (and, with a graph, the similar papers and
+    the unreachable rows, which builds before them lack: such a build is grown again,
+    unchanged, to get them)."""
     newest = stats.newest.isoformat() if stats.newest else None
     files = params.get("files", {})
-    if params.get("format") != FORMAT_VERSION:
-        return False
     if params.get("kind") == "hnsw" and (NEIGHBOURS not in files or ORPHANS not in files):
         return False
     return params.get("source") == {"count": stats.count, "newest": newest}
