@@ -90,7 +90,7 @@ ONE_THREAD_BELOW = 20_000
 # sampled from it (seeded), group after group, instead of in row order; keys stay the rows.
 # usearch gives rows slots in the order they are added, so a search's walk, which stays among
 # near vectors, meets rows near each other in memory: over 69,888 of the papers' vectors,
-# 10 to 20 % less CPU a search (warm, and with the graph evicted between searches), recall@100
+# 8 to 20 % less CPU a search (warm, and with the graph evicted between searches), recall@100
 # against exact search 0.8145 against 0.8132 (BENCHMARKS.md "Dense search, session 18"). A
 # grown graph appends its new rows at the end; the next full build groups them again.
 GROUPED_FROM = ONE_THREAD_BELOW
