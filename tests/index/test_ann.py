@@ -486,3 +486,28 @@ def test_a_loaded_index_holds_a_plain_array_over_its_file(tmp_path: Path) -> Non
     loaded = load_dense_index(tmp_path, model=MODEL, dimensions=32)
     assert type(loaded.vectors) is np.ndarray and isinstance(loaded.vectors.base, np.memmap)
     assert np.array_equal(loaded.vectors, index.vectors)
+
+
+def test_a_large_graph_gets_its_rows_grouped_by_nearest_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From ``GROUPED_FROM`` rows on, a build adds rows group after group (each row's group:
+    its nearest of ``GROUP_SEEDS`` sampled rows); the keys stay the rows, so searches are
+    as right as in row order."""
+    monkeypatch.setattr(ann, "GROUPED_FROM", 1000)
+    vectors = _clustered(3000)
+    order = ann._added_order(vectors)
+    assert sorted(order.tolist()) == list(range(3000)) and order.tolist() != list(range(3000))
+    seeds = vectors[np.random.default_rng(0).choice(3000, ann.GROUP_SEEDS, replace=False)]
+    group = (vectors @ seeds.T).argmax(axis=1)[order]
+    assert 1 + int((np.diff(group) != 0).sum()) == len(np.unique(group)), "each group at once"
+    assert ann._added_order(vectors[:999]).tolist() == list(range(999))
+    index = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=1000)
+    exact = DenseIndex.from_arrays(MODEL, _ids(3000), vectors, exact_below=10_000)
+    for row in range(0, 3000, 7):
+        assert index.search(vectors[row], 1)[0][0] == _ids(3000)[row]
+    recall = [
+        len({p for p, _ in index.search(q, 10)} & {p for p, _ in exact.search(q, 10)}) / 10
+        for q in _clustered(50, seed=1)
+    ]
+    assert float(np.mean(recall)) >= 0.95
