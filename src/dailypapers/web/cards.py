@@ -246,13 +246,27 @@ def card(
     """The card of ``entry``: ``rank`` shown before it, ``snippet`` (HTML) under the authors,
     the votes box as ``voter`` sees it (the count alone for nobody signed in), the
     submitter's ``note`` under the authors."""
+    return Markup(_card_html(entry, rank, snippet, exact, level, voter, note))
+
+
+def _card_html(
+    entry: FeedEntry,
+    rank: int | None,
+    snippet: str | None,
+    exact: bool,
+    level: int,
+    voter: Voter | None,
+    note: str | None,
+) -> str:
+    """:func:`card` as a plain string: a list of cards wraps them once, not each (a
+    ``Markup`` is a copy of its string)."""
     if voter is None and not snippet:  # an empty snippet shows as none
-        return Markup(_anonymous_card(entry, rank, None, exact, level, note))
+        return _anonymous_card(entry, rank, None, exact, level, note)
     if voter is None and snippet:
         html = _anonymous_card_with(entry, rank, snippet, exact, level, note)
         if html is not None:
-            return Markup(html)
-    return Markup(_card(entry, rank, snippet, exact, level, voter, note, entry.upvotes))
+            return html
+    return _card(entry, rank, snippet, exact, level, voter, note, entry.upvotes)
 
 
 def _card(
@@ -461,7 +475,7 @@ class Result(Protocol):
 def result_cards(results: Sequence[Result], voter: Voter | None = None) -> Markup:
     """The cards of search ``results`` (with their snippets) as an ordered list."""
     items = [
-        f"  <li>{card(r.entry, snippet=r.snippet, exact=r.exact, voter=voter)}</li>\n"
+        f"  <li>{_card_html(r.entry, None, r.snippet, r.exact, 2, voter, None)}</li>\n"
         for r in results
         if _shown(r.entry, voter)
     ]

@@ -42,7 +42,6 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import chain
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -309,21 +308,18 @@ def _merged(
     others = searcher.search(rest, limit=k, count=False).hits
     if not others:
         return hits
-    scores: dict[tuple[int, int], float] = {}
-    addresses: dict[tuple[int, int], tantivy.DocAddress] = {}
-    for score, address in chain(hits, others):  # a paper in both: the later, rest's, wins
-        key = _ADDRESS(address)
-        scores[key] = score
-        addresses[key] = address
+    # Each hit by its address as one int (a doc id is a u32): an int key hashes and sorts
+    # without a tuple made and compared per hit.
+    found: dict[int, tuple[float, tantivy.DocAddress]] = {}
+    for hit in chain(hits, others):  # a paper in both: the later, rest's, wins
+        address = hit[1]
+        found[address.segment_ord << 32 | address.doc] = hit
     # By address, then by score alone: a stable sort (also reversed) keeps the address order
-    # of equal scores, with keys in C (no function made in Python per hit).
-    best = sorted(scores)
+    # of equal scores.
+    best = sorted(found)
+    scores = {key: found[key][0] for key in best}
     best.sort(key=scores.__getitem__, reverse=True)
-    return [(scores[key], addresses[key]) for key in best[:k]]
-
-
-# A hit's address as a sortable, hashable key (tantivy's DocAddress is neither).
-_ADDRESS = attrgetter("segment_ord", "doc")
+    return [found[key] for key in best[:k]]
 
 
 def _ids(

@@ -201,7 +201,8 @@ class Marker:
                 if term in wanted:
                     spans.append((at, end - 1, term))
                 at = find(needle, end)
-        spans.sort()
+        if len(self._prefixes) > 1:  # one needle's words are found in the text's order
+            spans.sort()
         return spans
 
     def _near_in_index(
