@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import Receive, Scope, Send
 
 from dailypapers.community.votes import set_upvote
@@ -23,6 +22,7 @@ from dailypapers.web import member_pages, personal
 from dailypapers.web.app import create_app
 from dailypapers.web.cache import ResponseCache
 from dailypapers.web.outer import Site
+from tests.support.layers import passing_fastapis_layers
 from tests.support.members import add_members, sign_in
 
 DAY = "/date/2026-06-12"
@@ -194,16 +194,7 @@ def test_the_front_answers_outside_fastapis_layers(
     """A member's cached page is answered before FastAPI's own layers (web/outer.py: its
     telemetry check, error page and body limit); a page the front cannot answer passes
     them."""
-    passed: list[str] = []
-    layer = ServerErrorMiddleware.__call__
-
-    async def noted(
-        self: ServerErrorMiddleware, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        passed.append(scope.get("path", scope["type"]))
-        await layer(self, scope, receive, send)
-
-    monkeypatch.setattr(ServerErrorMiddleware, "__call__", noted)
+    passed = passing_fastapis_layers(monkeypatch)
     (ada,) = add_members(filled, 1)
     sign_in(client, filled, ada)
     _still(client)

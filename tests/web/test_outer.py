@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dailypapers.web.outer import Site
+from tests.support.layers import passing_fastapis_layers
 
 
 def _site() -> Site:
@@ -42,16 +42,7 @@ def test_the_outside_layer_sees_requests_before_fastapis_layers(
 ) -> None:
     """It answers what it takes without FastAPI's layers (its error page among them), with
     ``scope["app"]`` set as Starlette sets it; the rest, lifespan included, goes inside."""
-    passed: list[str] = []
-    layer = ServerErrorMiddleware.__call__
-
-    async def noted(
-        self: ServerErrorMiddleware, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        passed.append(scope.get("path", scope["type"]))
-        await layer(self, scope, receive, send)
-
-    monkeypatch.setattr(ServerErrorMiddleware, "__call__", noted)
+    passed = passing_fastapis_layers(monkeypatch)
     site = _site()
     site.outside = outside = _Outside(site.inside())
     with TestClient(site) as client:

@@ -12,7 +12,6 @@ from urllib.parse import unquote_plus, urlencode
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
@@ -26,6 +25,7 @@ from dailypapers.web.routing import PrefixDispatch
 from dailypapers.web.vote_front import VoteFront
 from dailypapers.web.votes import FAILED_VOTE
 from tests.support.forms import control_fields
+from tests.support.layers import passing_fastapis_layers
 from tests.support.members import add_members, api_token, sign_in
 
 DAY = "/date/2026-06-12"
@@ -449,16 +449,7 @@ def test_the_vote_front_answers_outside_fastapis_layers(
 ) -> None:
     """The JSON vote is answered before FastAPI's own layers (web/outer.py: its telemetry
     check, error page and body limit); the pages still pass them."""
-    passed: list[str] = []
-    layer = ServerErrorMiddleware.__call__
-
-    async def noted(
-        self: ServerErrorMiddleware, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        passed.append(scope.get("path", scope["type"]))
-        await layer(self, scope, receive, send)
-
-    monkeypatch.setattr(ServerErrorMiddleware, "__call__", noted)
+    passed = passing_fastapis_layers(monkeypatch)
     (member,) = add_members(filled, 1, prefix="outside")
     with TestClient(create_app(filled, get_settings())) as client:
         sign_in(client, filled, member)
