@@ -27,7 +27,7 @@ from dailypapers.web import personal
 from dailypapers.web.app import create_app
 from dailypapers.web.auth import SESSION_COOKIE
 from dailypapers.web.cache import CachedResponse, CacheKey, ResponseCache
-from dailypapers.web.list_order import still_in_order
+from dailypapers.web.list_order import read_again
 from tests.support.accounts import cookie_domain, csrf_of
 from tests.support.forms import control_fields
 from tests.support.members import add_members, set_role, sign_in
@@ -542,8 +542,8 @@ def test_a_day_no_vote_changed_is_kept_on_and_a_store_change_still_drops_it(
     _wait_for_renewal(cache, key, checked)
     assert cache._entries[key].rendered == old.created  # kept on, not rendered
     assert client.get(DAY).text == _as(uncached, token).get(DAY).text
-    assert still_in_order(filled, order)  # what the check read; another order is not it
-    assert not still_in_order(filled, replace(order, ids=order.ids[::-1]))
+    assert read_again(filled, order) == order.ids  # what the check read; not another order
+    assert read_again(filled, replace(order, ids=order.ids[::-1])) != order.ids[::-1]
     # The anonymous page likewise, checked by the cache's own layer.
     client.cookies.clear()
     assert client.get(DAY).headers["x-cache"] == "miss"

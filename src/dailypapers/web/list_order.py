@@ -11,11 +11,12 @@ rendered most of its days again, once as members' template and once for anonymou
 So the rendering notes which list it showed (:func:`record_order`: the period, the sort,
 the page, the category, and the papers in their order and their total), the cache keeps it
 with the entry (``CachedResponse.order``), and an expired list whose days were voted on is
-first checked (:func:`still_in_order`: the same page of the list read from the store, its
-papers compared, one query instead of a rendering): the same papers in the same order, and
-its counts corrected, is the page rendering it again would give, and it is kept on
-(``ResponseCache.still_right``); otherwise it is rendered again as before. A list may thus
-show a stale order no longer than before: at most until its next expiry.
+first checked (:func:`read_again`: the ids of the same page of the list read from the
+store, one query instead of a rendering): the same papers in the same order, and its counts
+corrected, is the page rendering it again would give, and it is kept on
+(``ResponseCache.still_right``); the same papers in another order get their cards moved
+into that order (:func:`reordered`); otherwise it is rendered again as before. A list may
+thus show a stale order no longer than before: at most until its next expiry.
 """
 
 from __future__ import annotations
@@ -77,12 +78,6 @@ def read_again(store: Store, order: ListOrder) -> tuple[str, ...] | None:
     if total != order.total or len(ids) != len(order.ids) or set(ids) != set(order.ids):
         return None
     return ids
-
-
-def still_in_order(store: Store, order: ListOrder) -> bool:
-    """Whether the list ``order`` noted is, read again now, the same papers in the same
-    order out of the same total (a worker thread's call: it reads the store)."""
-    return read_again(store, order) == order.ids
 
 
 # A list's cards as ``web/cards.py`` writes them (``cards``): an ordered list of items, each
