@@ -14,6 +14,7 @@ from dailypapers.discussion.render import (
     mentioned_names,
     render_comment,
     render_title_math,
+    title_math_html,
 )
 from tests.discussion.xss_cases import MATH_CASES, XSS_CASES
 
@@ -129,3 +130,9 @@ def test_raw_html_is_shown_as_text() -> None:
 def test_titles_without_math_are_only_escaped() -> None:
     title = 'A "quoted" <title> & more'
     assert str(render_title_math(title)) == "A &quot;quoted&quot; &lt;title&gt; &amp; more"
+
+
+@pytest.mark.parametrize("title", ['A "quoted" <title> & more', "Math $x^2$ & \\(y\\)", "Plain"])
+def test_title_math_html_is_render_title_math_as_a_plain_string(title: str) -> None:
+    html = title_math_html(title)
+    assert type(html) is str and html == str(render_title_math(title))

@@ -93,11 +93,31 @@ def test_a_search_result_is_kept_once_for_every_snippet() -> None:
     assert len(cards._memo) == 3
 
 
-def test_a_card_holding_the_slot_is_written_whole_and_not_kept() -> None:
-    odd = dataclasses.replace(ENTRY, title="A \x00 title")
-    html = str(cards.card(odd, snippet="<mark>x</mark>"))
-    assert html == cards._card(odd, None, "<mark>x</mark>", False, 2, None, None, odd.upvotes)
-    assert not cards._memo
+def test_a_card_holding_the_slots_character_is_the_card_written_afresh() -> None:
+    # The slot is only in the key: a kept search card is never split at it.
+    odd = dataclasses.replace(ENTRY, title="A \x00 title", featured_by="\x00")
+    for _ in range(2):
+        html = str(cards.card(odd, snippet="<mark>x</mark>"))
+        assert html == cards._card(odd, None, "<mark>x</mark>", False, 2, None, None, odd.upvotes)
+
+
+def test_result_cards_are_the_cards_written_afresh_and_kept() -> None:
+    @dataclasses.dataclass
+    class Result:
+        entry: FeedEntry
+        snippet: str | None
+        exact: bool
+
+    other = dataclasses.replace(ENTRY, id="2606.00001", note=None)
+    results = [Result(ENTRY, "<mark>x</mark>", True), Result(other, None, False)]
+    fresh = "".join(
+        f"  <li>{cards._card(r.entry, None, r.snippet, r.exact, 2, None, None, r.entry.upvotes)}"
+        "</li>\n"
+        for r in results
+    )
+    for _ in range(2):
+        assert str(cards.result_cards(results)) == f'<ol class="cards">\n{fresh}</ol>'
+        assert len(cards._memo) == 2
 
 
 def test_a_vote_reuses_the_kept_card() -> None:

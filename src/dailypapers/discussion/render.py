@@ -220,9 +220,16 @@ _TITLE_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$([^$]+?)\
 def render_title_math(text: str) -> Markup:
     """A title or abstract as HTML: escaped text with its math as MathML. Text without a
     math delimiter is only escaped; the rest is memoised (bounded, keyed by the text)."""
+    return Markup(title_math_html(text))
+
+
+def title_math_html(text: str) -> str:
+    """:func:`render_title_math` as a plain string, for HTML built in Python (a card's
+    title): a ``Markup`` is a Python-level constructor and a copy of the string, then
+    copied again when an f-string formats it (together some 1.5 us of a card built anew)."""
     if "$" not in text and "\\(" not in text and "\\[" not in text:
-        return Markup(escape(text))
-    return Markup(_title_math(text))
+        return escape(text)
+    return _title_math(text)
 
 
 @lru_cache(maxsize=8192)

@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from dailypapers.discussion.render import render_title_math
+from dailypapers.discussion.render import title_math_html
 from dailypapers.feed.reader import FeedEntry
 from dailypapers.memo import Memo
 
@@ -257,15 +257,14 @@ def _card_html(
     level: int,
     voter: Voter | None,
     note: str | None,
+    made: list[tuple[tuple[object, ...], tuple[str, ...]]] | None = None,
 ) -> str:
     """:func:`card` as a plain string: a list of cards wraps them once, not each (a
-    ``Markup`` is a copy of its string)."""
+    ``Markup`` is a copy of its string); ``made`` as for :func:`_anonymous_card`."""
     if voter is None and not snippet:  # an empty snippet shows as none
-        return _anonymous_card(entry, rank, None, exact, level, note)
+        return _anonymous_card(entry, rank, None, exact, level, note, made)
     if voter is None and snippet:
-        html = _anonymous_card_with(entry, rank, snippet, exact, level, note)
-        if html is not None:
-            return html
+        return _anonymous_card_with(entry, rank, snippet, exact, level, note, made)
     return _card(entry, rank, snippet, exact, level, voter, note, entry.upvotes)
 
 
@@ -304,16 +303,24 @@ def _body(
 ) -> str:
     """A card's title, authors, snippet, note and meta line (its actions and end follow);
     ``anchor`` and ``href`` (the paper's id as a path segment) already escaped."""
+    head, rest = _body_around(entry, exact, level, note, anchor, href)
     snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
-    if note:
-        snippet_html += f'\n    <p class="note">{escape(note)}</p>'
+    return f"{head}{snippet_html}{rest}"
+
+
+def _body_around(
+    entry: FeedEntry, exact: bool, level: int, note: str | None, anchor: str, href: str
+) -> tuple[str, str]:
+    """:func:`_body` before its snippet (the title and authors) and after it (the note and
+    the meta line)."""
+    note_html = f'\n    <p class="note">{escape(note)}</p>' if note else ""
     return (
         '  <div class="body">\n'
         f'    <h{level} class="title" id="{anchor}">'
-        f'<a href="/papers/{href}">{render_title_math(entry.title)}</a>'
+        f'<a href="/papers/{href}">{title_math_html(entry.title)}</a>'
         f"</h{level}>\n"
-        f'    <p class="authors">{escape(short_authors(entry.authors))}</p>{snippet_html}\n'
-        f'    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n'
+        f'    <p class="authors">{escape(short_authors(entry.authors))}</p>',
+        f'{note_html}\n    <p class="meta">\n      {_meta(entry, exact)}\n    </p>\n',
     )
 
 
@@ -388,10 +395,9 @@ def _anonymous_card(
     return f"{parts[0]}{plural(upvotes, 'upvote')}{parts[1]}{upvotes}{parts[2]}"
 
 
-# A search result's card is kept without its snippet (which depends on the query) and the
-# snippet put in its place: the slot, a character no card's own text holds (control
-# characters are dropped from papers' texts at ingest; a card that holds one anyway is
-# made whole, never kept).
+# A search result's card is kept without its snippet (which depends on the query): in four
+# parts, the snippet going between the last two. Its key holds this in the snippet's place,
+# a value no card without a snippet has (their key holds None there).
 _SNIPPET_SLOT = "\x00"
 
 
@@ -402,20 +408,36 @@ def _anonymous_card_with(
     exact: bool,
     level: int,
     note: str | None,
-) -> str | None:
+    made: list[tuple[tuple[object, ...], tuple[str, ...]]] | None = None,
+) -> str:
     """:func:`_anonymous_card` with ``snippet`` (HTML, not empty) under the authors: the
-    card kept with a slot for it; None if this card cannot be kept (see the slot)."""
+    card is kept without it (see the slot); ``made`` as for :func:`_anonymous_card`."""
     key = _card_key(entry, rank, _SNIPPET_SLOT, exact, level, note)
     parts = _memo.get(key)
     if parts is None:
-        before, between, tail = _anonymous_parts(entry, rank, _SNIPPET_SLOT, exact, level, note)
-        pieces = tail.split(_SNIPPET_SLOT)
-        if len(pieces) != 2 or _SNIPPET_SLOT in before:
-            return None
-        parts = (before, between, *pieces)
-        _memo.keep(key, parts)
+        parts = _search_parts(entry, rank, exact, level, note)
+        if made is None:
+            _memo.keep(key, parts)
+        else:
+            made.append((key, parts))
     upvotes = entry.upvotes
     return f"{parts[0]}{plural(upvotes, 'upvote')}{parts[1]}{upvotes}{parts[2]}{snippet}{parts[3]}"
+
+
+def _search_parts(
+    entry: FeedEntry, rank: int | None, exact: bool, level: int, note: str | None
+) -> tuple[str, str, str, str]:
+    """:func:`_anonymous_parts` of a card with a snippet, the tail cut where the snippet
+    goes: made in those four parts (no slot written and the card split at it again)."""
+    paper, href, anchor = _id_parts(entry.id)
+    before, between, after = _anonymous_box(paper)
+    head, rest = _body_around(entry, exact, level, note, anchor, href)
+    return (
+        f"{_opening(anchor, rank)}{before}",
+        between,
+        f'{after}{head}\n    <p class="snippet">',
+        f"</p>{rest}  </div>\n</article>",
+    )
 
 
 def clear_card_memo() -> None:
@@ -474,9 +496,12 @@ class Result(Protocol):
 
 def result_cards(results: Sequence[Result], voter: Voter | None = None) -> Markup:
     """The cards of search ``results`` (with their snippets) as an ordered list."""
+    made: list[tuple[tuple[object, ...], tuple[str, ...]]] = []
     items = [
-        f"  <li>{_card_html(r.entry, None, r.snippet, r.exact, 2, voter, None)}</li>\n"
+        f"  <li>{_card_html(r.entry, None, r.snippet, r.exact, 2, voter, None, made)}</li>\n"
         for r in results
         if _shown(r.entry, voter)
     ]
+    if made:  # the page's new cards under the memo's lock once
+        _memo.keep_all(made)
     return Markup(f'<ol class="cards">\n{"".join(items)}</ol>')
