@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from dailypapers import memo
 from dailypapers.paper import make_record
 from dailypapers.store import Store
+from dailypapers.store import entries as entries_module
 from dailypapers.store.driver import prepare
 from dailypapers.store.entries import (
     _page_statement,
@@ -248,6 +249,10 @@ def test_kept_entries_are_the_rows_built_afresh(store: Store) -> None:
         changed = feed_entries(connection, ids)
     assert (changed[1].title, changed[1].hf_upvotes) == ("Retitled", 11)
     assert changed[0] is cold[0]  # unchanged, still kept
+    # The changed paper's entry took its place: one kept entry a paper.
+    assert len(entries_module._entry_memo) == len(ids)
+    with store.read() as connection:
+        assert feed_entries(connection, ids)[1] is changed[1]
 
 
 def test_a_page_is_in_the_databases_order_through_every_tie(store: Store) -> None:

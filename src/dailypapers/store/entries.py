@@ -304,22 +304,31 @@ def _neighbours_statement(by_category: bool) -> Select[Any]:
 
 
 # The same row read again (a paper unchanged since) gives the same entry, so entries are
-# kept, keyed by their whole row: never stale, since any change to what the row holds is
-# another key (entries are treated as immutable, see FeedEntry). Building one cost about
-# 6 us, a fifth of a daily page's CPU for its 50 (how many: DAILYPAPERS_PAGE_MEMO_PAPERS).
-_entry_memo: Memo[tuple[Any, ...], FeedEntry] = Memo()
+# kept with the whole row they were built from, by paper id: one is used only for an equal
+# row, so it is never stale (any change to what the row holds misses it, and the entry
+# built anew takes the paper's place; entries are treated as immutable, see FeedEntry).
+# Building one cost about 6 us, a fifth of a daily page's CPU for its 50 (how many:
+# DAILYPAPERS_PAGE_MEMO_PAPERS). Kept by id, not by the row as a key: a row read from the
+# store holds new strings, and hashing its abstract and the rest (about 2 kB) cost more
+# than comparing it with the kept row (the same bytes: one memcmp a text).
+_entry_memo: Memo[str, tuple[tuple[Any, ...], FeedEntry]] = Memo()
 
 
 def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     """Entries of ``rows`` (``_COLUMNS`` first, as the driver gives them), in their order."""
     keys = [tuple(row[:21]) for row in rows]
-    found = [_entry_memo.get(key) for key in keys]
+    kept = _entry_memo.get
+    found = [
+        pair[1] if (pair := kept(key[0])) is not None and pair[0] == key else None for key in keys
+    ]
     missing = [index for index, entry in enumerate(found) if entry is None]
     if missing:
         built = _build_entries([keys[index] for index in missing])
+        fresh = []
         for index, entry in zip(missing, built, strict=True):
             found[index] = entry
-        _entry_memo.keep_all(zip([keys[index] for index in missing], built, strict=True))
+            fresh.append((keys[index][0], (keys[index], entry)))
+        _entry_memo.keep_all(fresh)
     return [entry for entry in found if entry is not None]  # every one, now
 
 
