@@ -349,8 +349,10 @@ class SearchEngine:
             return same_title
         if len(wanted) < 20:  # short queries are keywords, not titles
             return []
+        entries = self.catalog.entries
         for pid, _score in ranked[:5]:
-            title = title_key(self.catalog.entries[pid].title)
+            entry = entries[pid]
+            title = entry.key or title_key(entry.title)  # kept by the catalog
             if fuzz.ratio(wanted, title, score_cutoff=TITLE_TYPO_RATIO * 100):
                 return [pid]
         return []
