@@ -511,16 +511,3 @@ def test_a_large_graph_gets_its_rows_grouped_by_nearest_seed(
         for q in _clustered(50, seed=1)
     ]
     assert float(np.mean(recall)) >= 0.95
-
-
-def test_distinct_scores_are_ranked_in_python_as_top_ranks_them() -> None:
-    """``_top_distinct`` gives ``_top``'s positions when no two scores are equal, and leaves
-    equal scores (numpy's order among them), -0.0 beside 0.0 and NaN to ``_top``."""
-    rng = np.random.default_rng(11)
-    for size in (1, 5, 115, 300):
-        for k in (1, 10, 100, 150):
-            scores = rng.normal(size=size).astype(np.float32)
-            assert ann._top_distinct(scores.tolist(), k) == ann._top(scores, k).tolist()
-    assert ann._top_distinct([0.5, 0.25, 0.5], 2) is None
-    assert ann._top_distinct([0.0, -0.0, 0.5], 2) is None
-    assert ann._top_distinct([0.1, float("nan"), 0.5], 2) is None

@@ -175,19 +175,6 @@ def _top(scores: Matrix, k: int) -> npt.NDArray[np.intp]:
     return best[np.argsort(-scores[best], kind="stable")]
 
 
-def _top_distinct(scores: list[float], k: int) -> list[int] | None:
-    """Positions of the ``k`` highest ``scores``, best first, as :func:`_top` gives them,
-    when no two scores are equal and none is NaN; None otherwise (then ask ``_top``).
-
-    Distinct scores have one order, so a sort in Python gives ``_top``'s answer without its
-    seven numpy calls (about 40 µs of a search page, where numpy's code is cold: BENCHMARKS.md
-    "Dense half and engine, session 19"). Among equal scores ``_top``'s order is numpy's
-    (how ``argpartition`` left them), not the positions', so those are left to it."""
-    if len(set(scores)) < len(scores) or not all(map(float.__eq__, scores, scores)):
-        return None
-    return sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:k]
-
-
 class DenseIndex:
     """Cosine nearest neighbours among ``ids`` (row ``i`` of ``vectors`` is ``ids[i]``)."""
 
@@ -271,19 +258,14 @@ class DenseIndex:
         ~115 rows as a Python list: in a search page numpy's code is cold (other work ran
         between two searches), where each numpy call cost 20 to 60 µs, the union of the beam
         and the orphans (``np.union1d``) 0.05 to 0.07 ms a search, against a set and a sort
-        of 115 ints in Python (BENCHMARKS.md "Search page trims, session 14"); for the same
-        reason the best are sorted in Python when their scores are distinct
-        (:func:`_top_distinct`)."""
+        of 115 ints in Python (BENCHMARKS.md "Search page trims, session 14")."""
         assert self.graph is not None
         found = self.graph.search(query, count=min(max(k, SEARCH_EXPANSION), len(self.ids)))
         rows = sorted(self._orphan_rows.union(found.keys.tolist()))
         scores = self.vectors[rows] @ query
-        values = scores.tolist()
-        best = _top_distinct(values, k)
-        if best is None:  # equal scores: numpy's order among them, as _exact gives it
-            best = _top(scores, k).tolist()
+        best = _top(scores, k)
         ids = self.ids
-        return [(ids[rows[i]], values[i]) for i in best]
+        return list(zip([ids[rows[i]] for i in best.tolist()], scores[best].tolist(), strict=True))
 
     @property
     def _orphan_rows(self) -> frozenset[int]:
