@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from dailypapers.index.dense.ann import DenseIndex
 from dailypapers.index.lexical.snippet import Marker
-from dailypapers.search.catalog import Catalog
+from dailypapers.search import engine as search_engine
+from dailypapers.search.catalog import Catalog, title_key
 from dailypapers.search.engine import Lexical, QueryEmbedder, SearchConfig, SearchEngine
 from dailypapers.search.query import Filters, SearchRequest
 from tests.search.conftest import documents
@@ -43,6 +44,23 @@ def test_exact_and_mistyped_titles_come_first(engine: SearchEngine, mode: str) -
     assert ids(engine, "Graph Nueral Networks for Molecular Property Predictoin", mode=mode)[0] == (
         "2501.00004"
     )
+
+
+def test_a_mistyped_title_is_compared_with_the_keys_the_catalog_keeps(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog keeps each title's key: a long query makes its own key only, not those of
+    the first hits it is compared with (11 µs each)."""
+    assert all(e.key == title_key(e.title) for e in engine.catalog.entries.values())
+    made: list[str] = []
+
+    def counted(text: str) -> str:
+        made.append(text)
+        return title_key(text)
+
+    monkeypatch.setattr(search_engine, "title_key", counted)
+    query = "Graph Nueral Networks for Molecular Property Predictoin"
+    assert ids(engine, query)[0] == "2501.00004" and made == [query]
 
 
 def test_semantic_match_without_shared_words(engine: SearchEngine) -> None:

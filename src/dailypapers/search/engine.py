@@ -16,7 +16,6 @@ so another page of the same search is only cut from its ranking.
 
 from __future__ import annotations
 
-import concurrent.futures
 import itertools
 import logging
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from dailypapers.index.lexical.index import IndexUnusable
 from dailypapers.index.lexical.snippet import Marker
 from dailypapers.memo import Memo
 from dailypapers.search.catalog import Catalog, Entry, title_key
+from dailypapers.search.embedding import Pending, QueryThread
 from dailypapers.search.fusion import get_fusion
 from dailypapers.search.query import Filters, Mode, SearchRequest, as_arxiv_id, clean_query
 
@@ -113,7 +113,7 @@ class SearchConfig:
 
 
 # A query embedding under way in the engine's thread.
-Embedding = concurrent.futures.Future[npt.NDArray[np.float32]]
+Embedding = Pending[npt.NDArray[np.float32]]
 
 # Abstracts of some papers by id, for the snippets of one page of hits.
 Abstracts = Callable[[list[str]], dict[str, str]]
@@ -171,14 +171,14 @@ class SearchEngine:
         self.damaged = False
         # One worker: a query embedding that overruns its timeout finishes in the background
         # while the request returns lexical results.
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self._embedding = QueryThread()
         self._serial = next(_serials)  # its rankings' key (see ``_rankings``)
         # The dense index when every one of its papers is in the catalog (else None): the
         # catalog only gains papers, and an index never changes its ids. See ``_known``.
         self._known_dense = dense if _all_known(dense, catalog) else None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._embedding.close()
 
     def search(self, request: SearchRequest) -> SearchResponse:
         text, truncated = clean_query(request.text)
@@ -317,7 +317,7 @@ class SearchEngine:
         """The query's embedding, begun in the engine's thread; None without a dense index."""
         if self.dense is None or self.embedder is None:
             return None
-        return self._pool.submit(self.embedder.embed_query, text)
+        return self._embedding.start(self.embedder.embed_query, text)
 
     def _dense(
         self, future: Embedding | None, filters: Filters
@@ -326,7 +326,7 @@ class SearchEngine:
             return [], "no semantic index has been built yet"
         try:
             vector = future.result(timeout=self.config.embed_timeout)
-        except concurrent.futures.TimeoutError:
+        except TimeoutError:
             return [], f"the query embedding took over {self.config.embed_timeout:g} s"
         except Exception as error:  # any failure of the model falls back, never a 500
             return [], f"the embedding model failed: {type(error).__name__}"
@@ -349,8 +349,10 @@ class SearchEngine:
             return same_title
         if len(wanted) < 20:  # short queries are keywords, not titles
             return []
+        entries = self.catalog.entries
         for pid, _score in ranked[:5]:
-            title = title_key(self.catalog.entries[pid].title)
+            entry = entries[pid]
+            title = entry.key or title_key(entry.title)  # kept by the catalog
             if fuzz.ratio(wanted, title, score_cutoff=TITLE_TYPO_RATIO * 100):
                 return [pid]
         return []
