@@ -262,7 +262,7 @@ def _card_html(
     """:func:`card` as a plain string: a list of cards wraps them once, not each (a
     ``Markup`` is a copy of its string); ``made`` as for :func:`_anonymous_card`."""
     if voter is None and not snippet:  # an empty snippet shows as none
-        return _anonymous_card(entry, rank, None, exact, level, note, made)
+        return _anonymous_card(entry, rank, exact, level, note, made)
     if voter is None and snippet:
         return _anonymous_card_with(entry, rank, snippet, exact, level, note, made)
     return _card(entry, rank, snippet, exact, level, voter, note, entry.upvotes)
@@ -336,22 +336,31 @@ def _body_around(
 _memo: Memo[tuple[object, ...], tuple[str, ...]] = Memo()
 
 
-def _anonymous_parts(
-    entry: FeedEntry,
-    rank: int | None,
-    snippet: str | None,
-    exact: bool,
-    level: int,
-    note: str | None,
-) -> tuple[str, str, str]:
+def _anonymous_around(
+    entry: FeedEntry, rank: int | None, exact: bool, level: int, note: str | None
+) -> tuple[str, str, str, str]:
     """The anonymous card of ``entry`` (:func:`vote_box` for nobody signed in, then the
-    body) in three parts, to be joined by the count as a title and the count itself."""
+    body) in four parts: the first two are joined by the count as a title, the next two by
+    the count itself and, between them, where a snippet goes (under the authors)."""
     paper, href, anchor = _id_parts(entry.id)
     before, between, after = _anonymous_box(paper)
-    body = _body(entry, snippet, exact, level, note, anchor, href)
+    head, rest = _body_around(entry, exact, level, note, anchor, href)
     # No actions for nobody signed in (see _actions).
-    tail = f"{after}{body}  </div>\n</article>"
-    return f"{_opening(anchor, rank)}{before}", between, tail
+    return (
+        f"{_opening(anchor, rank)}{before}",
+        between,
+        f"{after}{head}",
+        f"{rest}  </div>\n</article>",
+    )
+
+
+def _anonymous_parts(
+    entry: FeedEntry, rank: int | None, exact: bool, level: int, note: str | None
+) -> tuple[str, str, str]:
+    """The anonymous card without a snippet in three parts, to be joined by the count as a
+    title and the count itself."""
+    opening, between, head, rest = _anonymous_around(entry, rank, exact, level, note)
+    return opening, between, f"{head}{rest}"
 
 
 def _card_key(
@@ -375,7 +384,6 @@ def _card_key(
 def _anonymous_card(
     entry: FeedEntry,
     rank: int | None,
-    snippet: str | None,
     exact: bool,
     level: int,
     note: str | None,
@@ -383,10 +391,10 @@ def _anonymous_card(
 ) -> str:
     """The anonymous card, kept; or, given ``made``, its parts put there for the caller to
     keep with the page's others (:func:`cards`: the memo's lock taken once a page)."""
-    key = _card_key(entry, rank, snippet, exact, level, note)
+    key = _card_key(entry, rank, None, exact, level, note)
     parts = _memo.get(key)
     if parts is None:
-        parts = _anonymous_parts(entry, rank, snippet, exact, level, note)
+        parts = _anonymous_parts(entry, rank, exact, level, note)
         if made is None:
             _memo.keep(key, parts)
         else:
@@ -427,17 +435,10 @@ def _anonymous_card_with(
 def _search_parts(
     entry: FeedEntry, rank: int | None, exact: bool, level: int, note: str | None
 ) -> tuple[str, str, str, str]:
-    """:func:`_anonymous_parts` of a card with a snippet, the tail cut where the snippet
-    goes: made in those four parts (no slot written and the card split at it again)."""
-    paper, href, anchor = _id_parts(entry.id)
-    before, between, after = _anonymous_box(paper)
-    head, rest = _body_around(entry, exact, level, note, anchor, href)
-    return (
-        f"{_opening(anchor, rank)}{before}",
-        between,
-        f'{after}{head}\n    <p class="snippet">',
-        f"</p>{rest}  </div>\n</article>",
-    )
+    """The anonymous card with a snippet in four parts, the snippet going between the last
+    two (made in those parts: no slot written and the card split at it again)."""
+    opening, between, head, rest = _anonymous_around(entry, rank, exact, level, note)
+    return opening, between, f'{head}\n    <p class="snippet">', f"</p>{rest}"
 
 
 def clear_card_memo() -> None:
@@ -475,7 +476,7 @@ def cards(
         rank = first_rank + index if first_rank else None
         note = notes.get(entry.id)
         if voter is None:
-            html = _anonymous_card(entry, rank, None, False, level, note, made)
+            html = _anonymous_card(entry, rank, False, level, note, made)
         else:
             html = _card(entry, rank, None, False, level, voter, note, entry.upvotes)
         items.append(f"  <li>{html}</li>\n")
