@@ -41,7 +41,7 @@ def _papers(ids: list[str], seed: int = 0) -> dict[str, Entry]:
         categories = tuple(rng.choice(CATEGORIES, size=int(rng.integers(1, 3)), replace=False))
         authors = tuple(rng.choice(AUTHORS, size=int(rng.integers(1, 3)), replace=False))
         has_code = bool(rng.random() < 0.3)
-        papers[paper_id] = Entry(paper_id, "t", authors, categories, day, has_code)
+        papers[paper_id] = Entry(paper_id, "t", authors, categories, day, has_code, "t")
     return papers
 
 

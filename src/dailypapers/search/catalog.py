@@ -32,9 +32,9 @@ class Entry:
     categories: tuple[str, ...]
     day: date | None
     has_code: bool
-    # The title's title_key, as Catalog.add files it ("" for an entry made elsewhere): the
-    # engine compares the query with the first hits' keys (a near title), 11 µs a key to make.
-    key: str = ""
+    # The title's title_key, as Catalog.add files it: the engine compares the query with the
+    # first hits' keys (a near title), 11 µs a key to make.
+    key: str
 
     def allowed_by(self, filters: Filters) -> bool:
         if filters.since and (self.day is None or self.day < filters.since):

@@ -351,9 +351,7 @@ class SearchEngine:
             return []
         entries = self.catalog.entries
         for pid, _score in ranked[:5]:
-            entry = entries[pid]
-            title = entry.key or title_key(entry.title)  # kept by the catalog
-            if fuzz.ratio(wanted, title, score_cutoff=TITLE_TYPO_RATIO * 100):
+            if fuzz.ratio(wanted, entries[pid].key, score_cutoff=TITLE_TYPO_RATIO * 100):
                 return [pid]
         return []
 
