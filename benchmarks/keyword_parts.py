@@ -28,7 +28,6 @@ import argparse
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ import numpy as np
 from benchmarks.web_cpu import pick_targets
 from dailypapers.index.lexical.index import LexicalIndex, _ids, index_path
 from dailypapers.index.lexical.query import BuiltQuery, build_query, parse_query
+from dailypapers.search.embedding import QueryThread
 from dailypapers.search.service import _embedder
 from dailypapers.settings import Settings
 
@@ -143,7 +143,7 @@ def gil_table(index: LexicalIndex, queries: list[str], settings: Settings) -> No
     timed_searcher = timed_index.searcher
     timed_index.searcher = lambda: Timed(timed_searcher(), calls, spent)
     index._index = timed_index
-    pool = ThreadPoolExecutor(1)
+    embedding_thread = QueryThread()  # the engine's hand-over
     other_work = np.ones(2 << 20)  # 16 MB
     print("\nWith the query's embedding in another thread (wall and thread µs a call):\n")
     print("| embedding | call | calls a query | wall µs | thread µs |")
@@ -153,10 +153,10 @@ def gil_table(index: LexicalIndex, queries: list[str], settings: Settings) -> No
             spent.clear()
             for text in queries:
                 other_work.sum()
-                future = pool.submit(model.embed_query, text) if embedding else None
+                pending = embedding_thread.start(model.embed_query, text) if embedding else None
                 index.search_with_typos(text, K)
-                if future is not None:
-                    future.result()
+                if pending is not None:
+                    pending.result()
             for name, (count, wall, cpu) in spent.items():
                 per = 1e6 / count
                 print(
@@ -165,7 +165,7 @@ def gil_table(index: LexicalIndex, queries: list[str], settings: Settings) -> No
                 )
     finally:
         index._index = opened
-        pool.shutdown()
+        embedding_thread.close()
 
 
 def main() -> None:
