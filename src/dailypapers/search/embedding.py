@@ -4,10 +4,9 @@
 with the first query) and returns a :class:`Pending` at once; ``Pending.result(timeout)``
 waits for the vector, raises ``TimeoutError`` after ``timeout`` seconds (the embedding then
 finishes in the background and the next query waits behind it), or raises what ``embed``
-raised. One
-thread, one query at a time, in the order they came. The engine (``search/engine.py``)
-starts the embedding, runs the keyword search meanwhile (ONNX Runtime releases the GIL), then
-takes the vector.
+raised. One thread, one query at a time, in the order they came. The engine
+(``search/engine.py``) starts the embedding, runs the keyword search meanwhile (ONNX Runtime
+releases the GIL), then takes the vector.
 
 Why not ``concurrent.futures.ThreadPoolExecutor`` (used before): its ``submit`` and
 ``Future.result`` run some twenty Python-level lock, condition and semaphore calls between
