@@ -20,6 +20,11 @@ request's own work), and the median of ``--repeat`` rounds. A "cold" row empties
 before each request; the search page's "new query" row only what the search keeps by query
 (its rankings and query vectors), as a visitor's first search meets a running site.
 
+Every round also times a host probe: fixed work that is no request and that no change to the
+site can move (interpreter work, and a read of 64 MB from memory). On a shared host the same
+work costs up to half as much again from one hour to the next; the probe says how fast the
+host was during this run, so that two runs' figures can be read side by side.
+
 ``--profile NAME`` runs the endpoint under cProfile instead (handlers run inline, since
 cProfile sees one thread) and prints the top functions by own time. Otherwise the table
 replaces the "Web CPU per request" section of BENCHMARKS.md (unless ``--no-write``).
@@ -43,6 +48,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
+
+import numpy as np
+import numpy.typing as npt
 
 from benchmarks.common import machine, write_section
 from benchmarks.lexical import make_queries
@@ -72,6 +80,38 @@ TARGET_MS = {
 }
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+PROBE_PYTHON = "host probe: interpreter"
+PROBE_MEMORY = "host probe: 64 MB read"
+PROBE_LOOPS = 20_000  # 4 to 6 ms a pass on the machine of BENCHMARKS.md
+PROBE_PASSES = 5
+PROBE_BYTES = 64 * 2**20  # past any cache of the machines here (32 MB of L3)
+
+
+def probe_python() -> int:
+    """Interpreter work of the kind a page is made of: string formatting, dict updates and a
+    sort. Its result is returned so that nothing is left out."""
+    counts: dict[str, int] = {}
+    for i in range(PROBE_LOOPS):
+        key = f"w{i % 997}"
+        counts[key] = counts.get(key, 0) + i
+    return sorted(counts.values())[-1]
+
+
+def host_probe(buffer: npt.NDArray[np.int64]) -> dict[str, float]:
+    """Milliseconds of CPU of one probe pass of each kind (the mean of
+    :data:`PROBE_PASSES`): the interpreter's work, and one read of ``buffer`` (its sum)."""
+    start = time.process_time()
+    for _ in range(PROBE_PASSES):
+        probe_python()
+    middle = time.process_time()
+    for _ in range(PROBE_PASSES):
+        buffer.sum()
+    end = time.process_time()
+    return {
+        PROBE_PYTHON: (middle - start) * 1000 / PROBE_PASSES,
+        PROBE_MEMORY: (end - middle) * 1000 / PROBE_PASSES,
+    }
 
 
 @dataclass(frozen=True)
@@ -250,11 +290,17 @@ async def measure(
     repeat: int,
     endpoints: tuple[Endpoint, ...] = ENDPOINTS,
 ) -> dict[str, float]:
+    """Median ms of CPU per request of each endpoint over ``repeat`` rounds, and the host
+    probe's (:func:`host_probe`), timed at the start of every round."""
     results: dict[str, list[float]] = {e.name: [] for e in endpoints}
+    results.update({PROBE_PYTHON: [], PROBE_MEMORY: []})
+    buffer = np.ones(PROBE_BYTES // 8, dtype=np.int64)
     for endpoint in endpoints:  # warm-up: every target once (templates, statements, engine)
         for target in endpoint.targets(targets)[:count]:
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
+        for name, ms in host_probe(buffer).items():
+            results[name].append(ms)
         for endpoint in endpoints:
             with aside(app, endpoint):
                 reset = resetter(app, endpoint)
@@ -359,6 +405,12 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
         meets = "–" if target is None else "yes" if ms <= target else "no"
         cells = [endpoint.name, f"{ms:.2f}", f"{ms - baseline:.2f}", limit, meets]
         lines.append(f"| {' | '.join(cells)} |")
+    lines += [
+        "",
+        f"Host probe (fixed work, no request, timed in every round; medians): interpreter "
+        f"{results[PROBE_PYTHON]:.2f} ms, a read of 64 MB {results[PROBE_MEMORY]:.2f} ms. "
+        "No change to the site moves these: they say how fast the host was during this run.",
+    ]
     return "\n".join(lines)
 
 
