@@ -291,7 +291,7 @@ async def measure(
     endpoints: tuple[Endpoint, ...] = ENDPOINTS,
 ) -> dict[str, float]:
     """Median ms of CPU per request of each endpoint over ``repeat`` rounds, and the host
-    probe's (:func:`host_probe`), timed at the start of every round."""
+    probe's (:func:`host_probe`), timed before each endpoint's requests in every round."""
     results: dict[str, list[float]] = {e.name: [] for e in endpoints}
     results.update({PROBE_PYTHON: [], PROBE_MEMORY: []})
     buffer = np.ones(PROBE_BYTES // 8, dtype=np.int64)
@@ -299,9 +299,9 @@ async def measure(
         for target in endpoint.targets(targets)[:count]:
             await request(app, target)
     for _ in range(repeat):  # rounds interleave endpoints, so a busy spell hits all of them
-        for name, ms in host_probe(buffer).items():
-            results[name].append(ms)
         for endpoint in endpoints:
+            for name, ms in host_probe(buffer).items():  # beside each endpoint's requests
+                results[name].append(ms)
             with aside(app, endpoint):
                 reset = resetter(app, endpoint)
                 ms = await cpu_per_request(app, endpoint.targets(targets), count, reset)
@@ -407,7 +407,8 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
         lines.append(f"| {' | '.join(cells)} |")
     lines += [
         "",
-        f"Host probe (fixed work, no request, timed in every round; medians): interpreter "
+        f"Host probe (fixed work, no request, timed before each endpoint in every round; "
+        f"medians): interpreter "
         f"{results[PROBE_PYTHON]:.2f} ms, a read of 64 MB {results[PROBE_MEMORY]:.2f} ms. "
         "No change to the site moves these: they say how fast the host was during this run.",
     ]
