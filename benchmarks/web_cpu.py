@@ -53,11 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.common import machine, write_section
-from benchmarks.lexical import make_queries
-from dailypapers import memo
 from dailypapers.settings import Settings
-from dailypapers.store import open_store
-from dailypapers.store.documents import iter_documents
 from dailypapers.web.app import create_app
 
 HEADING = "## Web CPU per request"
@@ -174,6 +170,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 def pick_targets(settings: Settings) -> tuple[dict[str, list[str]], int]:
     """Paper ids, days with papers and search queries, picked with a fixed seed; and the
     number of papers."""
+    # Imported here: ``benchmarks.web_cpu_pair`` runs trees older than these modules, and
+    # their workers take the targets it picked with this tree.
+    from benchmarks.lexical import make_queries
+    from dailypapers.store import open_store
+    from dailypapers.store.documents import iter_documents
+
     store = open_store(settings.resolved_database_url)
     with store.read() as connection:
         documents = list(iter_documents(connection))
@@ -223,14 +225,17 @@ async def request(
     return status
 
 
-def query_memos(app: Any) -> list[memo.Memo[Any, Any]]:
+def query_memos(app: Any) -> list[Any]:
     """What the app's search keeps by query: the engine's kept rankings and the query
     vectors. Found by name, so that ``benchmarks.web_cpu_pair`` can run against an older
-    tree too (both exist since session 9)."""
+    tree too (both exist since session 9; a tree before keeps neither: every search is new)."""
     from dailypapers.search import engine as search_engine
 
-    vectors = getattr(app.state.engine.get().embedder, "_kept", None)
-    return [search_engine._rankings] + ([vectors] if vectors is not None else [])
+    kept = [
+        getattr(search_engine, "_rankings", None),
+        getattr(app.state.engine.get().embedder, "_kept", None),
+    ]
+    return [memo for memo in kept if memo is not None]
 
 
 @contextmanager
@@ -246,10 +251,21 @@ def queries_set_aside(app: Any) -> Iterator[None]:
             m.kept = values
 
 
+def memo_module() -> Any:
+    """``dailypapers.memo``, or None in a tree older than it (``web_cpu_pair`` measures
+    those too), which keeps no answer's parts: every request of it is cold."""
+    try:
+        from dailypapers import memo
+    except ImportError:
+        return None
+    return memo
+
+
 def resetter(app: Any, endpoint: Endpoint) -> Callable[[], None] | None:
     """What empties the memos before each request of ``endpoint`` (None: nothing)."""
     if endpoint.cold:
-        return memo.clear_all
+        memo = memo_module()
+        return None if memo is None else memo.clear_all
     if endpoint.new_query:
         memos = query_memos(app)
 
@@ -264,7 +280,8 @@ def resetter(app: Any, endpoint: Endpoint) -> Callable[[], None] | None:
 def aside(app: Any, endpoint: Endpoint) -> AbstractContextManager[None]:
     """What ``endpoint``'s requests may empty, set aside for the time of its block."""
     if endpoint.cold:
-        return memo.set_aside()
+        memo = memo_module()
+        return nullcontext() if memo is None else memo.set_aside()
     return queries_set_aside(app) if endpoint.new_query else nullcontext()
 
 

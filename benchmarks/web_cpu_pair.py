@@ -16,18 +16,25 @@ absolute: the workers import ``dailypapers`` from them). The workers import this
 ``benchmarks`` package, time requests as ``benchmarks.web_cpu`` does (cold endpoints with
 every memo emptied before each request, new-query ones with the search's kept rankings and
 query vectors) and leave the search endpoints out unless
-``--only`` names them. Prints only; nothing is written.
+``--only`` names them. The targets are picked once, by this tree over the after tree's data
+dir, and given to both workers, so a tree older than this package's imports can be measured
+too: the one issue 8 was filed against (``779d4e5``, which keeps no memo: each of its
+requests is cold) runs over a copy of a data dir whose schema was taken down to its
+revision (0003) and whose indexes it built again (BENCHMARKS.md, "The search page against
+the code the issue was filed on"). Prints only; nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO
@@ -38,16 +45,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261201
 
 
-def serve(work: Path) -> None:
+def serve(work: Path, picked: Path) -> None:
     """The worker: the app over ``work``, then ``NAME COUNT`` lines answered with the ms of
-    CPU per request of the next COUNT targets of endpoint NAME."""
+    CPU per request of the next COUNT targets of endpoint NAME (``picked``: the targets, as
+    JSON)."""
     from dailypapers.settings import Settings
     from dailypapers.web.app import create_app
 
     settings = Settings(
         mode="development", data_dir=work, page_cache_mb=0, index_after_ingest=False
     )
-    targets, _papers = web_cpu.pick_targets(settings)
+    targets = json.loads(picked.read_text())
     try:  # the collector's thresholds of a serving process, in a tree that sets them
         from dailypapers.web.heap import tune
     except ImportError:
@@ -84,9 +92,12 @@ def serve(work: Path) -> None:
 class Worker:
     """A worker process running one source tree."""
 
-    def __init__(self, source: Path, work: Path) -> None:
+    def __init__(self, source: Path, work: Path, picked: Path) -> None:
         env = dict(os.environ, PYTHONPATH=f"{source}{os.pathsep}{ROOT}")
-        command = [sys.executable, "-m", "benchmarks.web_cpu_pair", "--serve", "--work", str(work)]
+        command = [
+            sys.executable, "-m", "benchmarks.web_cpu_pair", "--serve", "--work", str(work),
+            "--targets", str(picked),
+        ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
         )
@@ -111,11 +122,25 @@ class Worker:
         self.process.wait(timeout=60)
 
 
-def compare(options: argparse.Namespace) -> str:
+def pick_targets(work: Path, picked: Path) -> None:
+    """The targets both workers ask, picked once by this tree over ``work`` and written to
+    ``picked`` as JSON: the same for both by construction, and a tree older than
+    ``benchmarks.web_cpu``'s imports can be measured."""
+    from dailypapers.settings import Settings
+
+    settings = Settings(
+        mode="development", data_dir=work, page_cache_mb=0, index_after_ingest=False
+    )
+    picked.write_text(json.dumps(web_cpu.pick_targets(settings)[0]))
+
+
+def compare(options: argparse.Namespace, picked: Path) -> str:
     names = [e.name for e in web_cpu.chosen(options.only) if options.only or "search" not in e.name]
+    after_work = options.after_work or options.work
+    pick_targets(after_work, picked)
     sides = {
-        "before": Worker(options.before.resolve(), options.work),
-        "after": Worker(options.after.resolve(), options.after_work or options.work),
+        "before": Worker(options.before.resolve(), options.work, picked),
+        "after": Worker(options.after.resolve(), after_work, picked),
     }
     times: dict[tuple[str, str], list[float]] = {(n, s): [] for n in names for s in sides}
     rng = random.Random(SEED)
@@ -158,13 +183,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--only", action="append", help="endpoints whose name holds this")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
-        serve(options.work)
+        serve(options.work, options.targets)
         return
     if options.before is None:
         parser.error("--before is required")
-    print(compare(options))
+    with tempfile.TemporaryDirectory() as scratch:
+        print(compare(options, Path(scratch) / "targets.json"))
 
 
 if __name__ == "__main__":
