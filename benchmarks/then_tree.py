@@ -62,6 +62,7 @@ def newest_revision(tree: Path) -> str:
 
 
 def database(work: Path) -> Path:
+    """The SQLite file of a data dir."""
     return work / "dailypapers.sqlite3"
 
 
@@ -119,13 +120,21 @@ def main() -> None:
     if not database(options.work).is_file():
         parser.error(f"{options.work} holds no {database(options.work).name}")
     tree, work = options.scratch / "tree", options.scratch / "work"
-    unpack(options.commit, tree)
+    try:
+        unpack(options.commit, tree)
+    except subprocess.CalledProcessError as error:
+        raise SystemExit(f"git archive {options.commit}: {error.stderr.decode().strip()}") from None
     revision = newest_revision(tree)
-    shutil.copytree(options.work, work, ignore=shutil.ignore_patterns("index"))
+    # The indexes are the old tree's to build, in its formats.
+    shutil.copytree(options.work, work, ignore=lambda folder, _names: ["index"])
     take_down(work, revision)
     vectors = put_vectors_back(work, options.work)
     print(f"{options.commit}: schema at {revision}, {vectors:,} vectors; indexing with it")
-    index_with(tree, work)
+    try:
+        index_with(tree, work)
+    except subprocess.CalledProcessError as error:
+        failed = f"{options.commit}'s dailypapers index failed (exit {error.returncode})"
+        raise SystemExit(failed) from None
     print(f"tree {tree / 'src'}, data dir {work}")
 
 

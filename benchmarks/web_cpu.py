@@ -424,9 +424,9 @@ def report(results: dict[str, float], count: int, repeat: int, papers: str) -> s
         lines.append(f"| {' | '.join(cells)} |")
     lines += [
         "",
-        f"Host probe (fixed work, no request, timed before each endpoint in every round; "
-        f"medians): interpreter "
-        f"{results[PROBE_PYTHON]:.2f} ms, a read of 64 MB {results[PROBE_MEMORY]:.2f} ms. "
+        "Host probe (fixed work, no request, timed before each endpoint in every round; "
+        f"medians): interpreter {results[PROBE_PYTHON]:.2f} ms, "
+        f"a read of 64 MB {results[PROBE_MEMORY]:.2f} ms. "
         "No change to the site moves these: they say how fast the host was during this run.",
     ]
     return "\n".join(lines)

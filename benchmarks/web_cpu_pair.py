@@ -19,9 +19,9 @@ query vectors) and leave the search endpoints out unless
 ``--only`` names them. The targets are picked once, by this tree over the after tree's data
 dir, and given to both workers, so a tree older than this package's imports can be measured
 too: the one issue 8 was filed against (``779d4e5``, which keeps no memo: each of its
-requests is cold) runs over a copy of a data dir whose schema was taken down to its
-revision (0003) and whose indexes it built again (BENCHMARKS.md, "The search page against
-the code the issue was filed on"). Prints only; nothing is written.
+requests is cold), over the copy of a data dir that ``benchmarks.then_tree`` makes for it
+(BENCHMARKS.md, "The search page against the code the issue was filed on"). Prints only;
+nothing is written.
 """
 
 from __future__ import annotations
