@@ -304,8 +304,14 @@ def _body(
     """A card's title, authors, snippet, note and meta line (its actions and end follow);
     ``anchor`` and ``href`` (the paper's id as a path segment) already escaped."""
     head, rest = _body_around(entry, exact, level, note, anchor, href)
-    snippet_html = f'\n    <p class="snippet">{snippet}</p>' if snippet else ""
+    snippet_html = f"{_SNIPPET_OPEN}{snippet}{_SNIPPET_CLOSE}" if snippet else ""
     return f"{head}{snippet_html}{rest}"
+
+
+# What wraps a snippet under the authors: in a card made whole (_body) and around the gap a
+# kept search card leaves for it (_search_parts).
+_SNIPPET_OPEN = '\n    <p class="snippet">'
+_SNIPPET_CLOSE = "</p>"
 
 
 def _body_around(
@@ -438,7 +444,7 @@ def _search_parts(
     """The anonymous card with a snippet in four parts, the snippet going between the last
     two (made in those parts: no slot written and the card split at it again)."""
     opening, between, head, rest = _anonymous_around(entry, rank, exact, level, note)
-    return opening, between, f'{head}\n    <p class="snippet">', f"</p>{rest}"
+    return opening, between, f"{head}{_SNIPPET_OPEN}", f"{_SNIPPET_CLOSE}{rest}"
 
 
 def clear_card_memo() -> None:
