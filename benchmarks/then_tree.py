@@ -62,8 +62,13 @@ def newest_revision(tree: Path) -> str:
 
 
 def database(work: Path) -> Path:
-    """The SQLite file of a data dir."""
-    return work / "dailypapers.sqlite3"
+    """The SQLite file of a data dir, where the site's settings put it."""
+    from sqlalchemy.engine import make_url
+
+    from dailypapers.settings import Settings
+
+    url = Settings(mode="development", data_dir=work).resolved_database_url
+    return Path(str(make_url(url).database))
 
 
 def take_down(work: Path, revision: str) -> None:
