@@ -199,6 +199,82 @@ def test_the_query_embedding_runs_alongside_the_keyword_search(engine: SearchEng
     assert response.used_mode == "hybrid" and response.hits[0].id == "2501.00003"
 
 
+class CountingEmbedder:
+    """The engine's own embedder, keeping the texts it was asked to embed."""
+
+    def __init__(self, inner: QueryEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        self.texts.append(text)
+        return self.inner.embed_query(text)
+
+
+def counted_engine(engine: SearchEngine) -> tuple[SearchEngine, CountingEmbedder]:
+    assert engine.embedder is not None
+    embedder = CountingEmbedder(engine.embedder)
+    return SearchEngine(engine.catalog, engine.lexical, engine.dense, embedder), embedder
+
+
+NAMING = {
+    "2501.00002": ("hybrid", "dense"),
+    "arXiv:2501.00002v2": ("hybrid", "dense"),
+    "Consistency Regularization for Self-Rewarding Language Models": ("hybrid", "dense"),
+    "consistency regularisation for self rewarding language models": ("hybrid",),  # a typo
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"), [(text, mode) for text, modes in NAMING.items() for mode in modes]
+)
+def test_a_query_naming_a_paper_searches_for_papers_like_it(
+    engine: SearchEngine, text: str, mode: str
+) -> None:
+    """By its id or its title (a typo too, found among the first keyword hits), a paper's
+    stored vector is the semantic query: its neighbours, and no embedding."""
+    named, embedder = counted_engine(engine)
+    response = named.search(SearchRequest(text=text, mode=mode))  # type: ignore[arg-type]
+    named.close()
+    assert embedder.texts == []
+    assert response.used_mode == mode and response.hits[0].id == "2501.00002"
+    assert response.hits[0].exact
+    if mode == "dense":  # the paper, then the papers most like it, in their order
+        like = [hit.id for hit in engine.similar("2501.00002", k=3)]
+        assert [hit.id for hit in response.hits[1:4]] == like
+        assert response.hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "coral bleaching",  # names no paper
+        "2501.09999",  # an id of no paper
+        "consistency regularisation for self rewarding language models",  # a typo, in dense
+    ],
+)
+def test_a_query_naming_no_paper_is_embedded(engine: SearchEngine, text: str) -> None:
+    named, embedder = counted_engine(engine)
+    mode = "dense" if "consistency" in text else "hybrid"
+    response = named.search(SearchRequest(text=text, mode=mode))  # type: ignore[arg-type]
+    named.close()
+    assert embedder.texts == [text] and response.used_mode == mode
+
+
+def test_a_named_paper_without_a_vector_yet_is_embedded(engine: SearchEngine) -> None:
+    """A paper the dense index does not hold yet (the backlog is still embedding)."""
+    assert engine.dense is not None and engine.embedder is not None
+    ids_without = [pid for pid in engine.catalog.entries if pid != "2501.00002"]
+    assert isinstance(engine.dense, DenseIndex)
+    rows = [engine.dense.position[pid] for pid in ids_without]
+    partial = DenseIndex.from_arrays(engine.dense.model, ids_without, engine.dense.vectors[rows])
+    embedder = CountingEmbedder(engine.embedder)
+    named = SearchEngine(engine.catalog, engine.lexical, partial, embedder)
+    response = named.search(SearchRequest(text="2501.00002"))
+    named.close()
+    assert embedder.texts == ["2501.00002"] and response.hits[0].id == "2501.00002"
+
+
 def test_without_a_dense_index_search_is_lexical(engine: SearchEngine) -> None:
     bare = SearchEngine(engine.catalog, engine.lexical)
     response = bare.search(SearchRequest(text="coral bleaching", mode="dense"))

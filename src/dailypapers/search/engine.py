@@ -3,7 +3,9 @@
 ``SearchEngine.search`` is the one function the CLI, the pages, the API and the feeds call.
 Steps: clean the text (cap 250 characters); an arXiv id or URL, or a title equal to a paper's
 (or nearly equal: a typo), puts that paper first; the lexical index and, in hybrid and dense
-modes, the dense index each give a top list under the filters; the lists are fused (by
+modes, the dense index each give a top list under the filters (the dense one for the query's
+embedding, or for a query that names a paper, for that paper's stored vector: papers like
+it); the lists are fused (by
 default a convex combination of normalised scores whose semantic weight follows how far this
 query's semantic list can be trusted, see ``fusion``); a sort other than relevance reorders
 the fused list.
@@ -45,6 +47,9 @@ DEPTH = 100
 # insertion/deletion similarity (2 x longest common subsequence / total length, in C by
 # rapidfuzz; difflib's ratio, used before, is at most this and cost 0.2 ms a title).
 TITLE_TYPO_RATIO = 0.9
+# Queries whose title key is shorter are keywords, not titles: none is taken for a title with
+# a typo.
+TITLE_MIN_CHARS = 20
 NOT_BUILT = (
     "The search index is not built yet (run `dailypapers index`): only exact arXiv ids and "
     "titles are found for now."
@@ -63,6 +68,8 @@ class Dense(Protocol):
     ) -> list[tuple[str, float]]: ...
 
     def similar(self, paper_id: str, k: int) -> list[tuple[str, float]]: ...
+
+    def vector(self, paper_id: str) -> npt.NDArray[np.float32] | None: ...
 
 
 class QueryEmbedder(Protocol):
@@ -114,6 +121,9 @@ class SearchConfig:
 
 # A query embedding under way in the engine's thread.
 Embedding = Pending[npt.NDArray[np.float32]]
+# What the semantic half searches with: the query's embedding, or the vector stored for the
+# paper the query names (see ``SearchEngine._named``).
+SemanticQuery = Embedding | npt.NDArray[np.float32]
 
 # Abstracts of some papers by id, for the snippets of one page of hits.
 Abstracts = Callable[[list[str]], dict[str, str]]
@@ -204,11 +214,12 @@ class SearchEngine:
 
     def _rank(self, text: str, request: SearchRequest, notes: list[str]) -> Ranking:
         """Every paper found for ``text``, in the order shown, and their scores."""
+        key = title_key(text)  # once: it names a paper for both halves and for the top
         ranked, used_mode, typos, lexical = self._retrieve(
-            text, request.mode, request.filters, notes
+            text, key, request.mode, request.filters, notes
         )
         ranked = self._known(ranked, lexical, used_mode)
-        exact = self._exact_matches(text, ranked, request.filters)
+        exact = self._exact_matches(text, key, ranked, request.filters)
         ids = map(itemgetter(0), ranked)
         ordered = exact + [pid for pid in ids if pid not in exact] if exact else list(ids)
         if request.sort == "newest":
@@ -238,21 +249,71 @@ class SearchEngine:
     def _retrieve(
         self,
         text: str,
+        key: str,
         mode: Mode,
         filters: Filters,
         notes: list[str],
     ) -> tuple[list[tuple[str, float]], Mode, frozenset[str] | None, list[tuple[str, float]]]:
         """The fused list, the mode used, the keyword search's typos (None: no keyword
-        search said which) and the keyword list fused (empty when none was)."""
+        search said which) and the keyword list fused (empty when none was).
+
+        A query that names a paper, by its arXiv id or its title (``key``, exactly or with a
+        typo), searches the semantic half with that paper's stored vector: its neighbours
+        are the papers like the one asked for, and the query costs no embedding (the
+        embedding is most of a search's CPU). Otherwise the embedding starts first and runs
+        in its thread (ONNX Runtime releases the GIL) while the keyword search runs here: a
+        hybrid query costs the longer of the two rather than their sum. A query long enough
+        to be a title with a typo waits for the keyword list, whose first hits say whether
+        it is one, before it is embedded."""
         if not text:
             return [], mode, None, []
-        # The embedding starts first and runs in its thread (ONNX Runtime releases the GIL)
-        # while the keyword search runs here: a hybrid query costs the longer of the two
-        # rather than their sum.
-        embedding = None if mode == "lexical" else self._start_embedding(text)
+        semantic: SemanticQuery | None = None
+        if mode != "lexical":
+            semantic = self._named(text, key)
+            if semantic is None and (mode == "dense" or len(key) < TITLE_MIN_CHARS):
+                semantic = self._start_embedding(text)
         lexical, typos = ([], None) if mode == "dense" else self._lexical(text, filters, notes)
-        ranked, used_mode = self._combine(text, mode, filters, notes, embedding, lexical)
+        if semantic is None and mode == "hybrid":
+            semantic = self._stored(self._near_title(key, lexical))
+            if semantic is None:
+                semantic = self._start_embedding(text)
+        ranked, used_mode = self._combine(text, mode, filters, notes, semantic, lexical)
         return ranked, used_mode, typos, lexical
+
+    def _named(self, text: str, key: str) -> npt.NDArray[np.float32] | None:
+        """The stored vector of the paper ``text`` names by its arXiv id or its exact title
+        (``key``; of equal titles, the first with a vector); None when no paper is named or
+        it has no vector yet. Filters do not matter: the semantic half is filtered itself."""
+        if self.dense is None:
+            return None
+        arxiv_id = as_arxiv_id(text)
+        if arxiv_id and arxiv_id in self.catalog:
+            return self._stored(arxiv_id)
+        for paper_id in self.catalog.by_title.get(key, ()):
+            vector = self._stored(paper_id)
+            if vector is not None:
+                return vector
+        return None
+
+    def _stored(self, paper_id: str | None) -> npt.NDArray[np.float32] | None:
+        """The vector the dense index holds for ``paper_id``, if any."""
+        if paper_id is None or self.dense is None:
+            return None
+        return self.dense.vector(paper_id)
+
+    def _near_title(self, key: str, ranked: Sequence[tuple[str, float]]) -> str | None:
+        """The first of the first five papers of ``ranked`` whose title is ``key`` but for a
+        typo (None for a query too short to be a title)."""
+        if len(key) < TITLE_MIN_CHARS:
+            return None
+        entries = self.catalog.entries
+        for pid, _score in ranked[:5]:
+            entry = entries.get(pid)  # a keyword list can be a little ahead of the catalog
+            if entry is not None and fuzz.ratio(
+                key, entry.key, score_cutoff=TITLE_TYPO_RATIO * 100
+            ):
+                return pid
+        return None
 
     def _combine(
         self,
@@ -260,7 +321,7 @@ class SearchEngine:
         mode: Mode,
         filters: Filters,
         notes: list[str],
-        embedding: Embedding | None,
+        embedding: SemanticQuery | None,
         lexical: list[tuple[str, float]],
     ) -> tuple[list[tuple[str, float]], Mode]:
         """The semantic list (unless lexical) fused with ``lexical``, or what is left."""
@@ -320,12 +381,14 @@ class SearchEngine:
         return self._embedding.start(self.embedder.embed_query, text)
 
     def _dense(
-        self, future: Embedding | None, filters: Filters
+        self, query: SemanticQuery | None, filters: Filters
     ) -> tuple[list[tuple[str, float]], str | None]:
-        if self.dense is None or future is None:
+        if self.dense is None or query is None:
             return [], "no semantic index has been built yet"
+        if isinstance(query, np.ndarray):  # a paper's stored vector
+            return self.dense.search(query, DEPTH, filters), None
         try:
-            vector = future.result(timeout=self.config.embed_timeout)
+            vector = query.result(timeout=self.config.embed_timeout)
         except TimeoutError:
             return [], f"the query embedding took over {self.config.embed_timeout:g} s"
         except Exception as error:  # any failure of the model falls back, never a 500
@@ -333,9 +396,9 @@ class SearchEngine:
         return self.dense.search(vector, DEPTH, filters), None
 
     def _exact_matches(
-        self, text: str, ranked: Sequence[tuple[str, float]], filters: Filters
+        self, text: str, key: str, ranked: Sequence[tuple[str, float]], filters: Filters
     ) -> list[str]:
-        """Papers named by id or by (nearly) their exact title, to be shown first."""
+        """Papers named by id or by (nearly) their exact title (``key``), to be shown first."""
 
         def ok(paper_id: str) -> bool:
             return not filters.active or self.catalog.entries[paper_id].allowed_by(filters)
@@ -343,17 +406,11 @@ class SearchEngine:
         arxiv_id = as_arxiv_id(text)
         if arxiv_id and arxiv_id in self.catalog and ok(arxiv_id):
             return [arxiv_id]
-        wanted = title_key(text)  # once: the same key finds equal titles and near ones
-        same_title = [pid for pid in self.catalog.with_key(wanted) if ok(pid)]
+        same_title = [pid for pid in self.catalog.with_key(key) if ok(pid)]
         if same_title:
             return same_title
-        if len(wanted) < 20:  # short queries are keywords, not titles
-            return []
-        entries = self.catalog.entries
-        for pid, _score in ranked[:5]:
-            if fuzz.ratio(wanted, entries[pid].key, score_cutoff=TITLE_TYPO_RATIO * 100):
-                return [pid]
-        return []
+        near = self._near_title(key, ranked)
+        return [] if near is None else [near]
 
     def _hit(self, paper_id: str, score: float, exact: bool) -> Hit:
         entry: Entry = self.catalog.entries[paper_id]

@@ -39,6 +39,8 @@ class DenseSearcher(Protocol):
 
     def similar(self, paper_id: str, k: int) -> Hits: ...
 
+    def vector(self, paper_id: str) -> npt.NDArray[np.float32] | None: ...
+
 
 @dataclass(frozen=True)
 class Opened:

@@ -317,6 +317,15 @@ class DenseIndex:
         orphans = self.orphans[mask[self.orphans]]
         return self._exact(query, k, unreachable.with_orphans(keep, orphans))
 
+    def vector(self, paper_id: str) -> Matrix | None:
+        """The unit vector stored for ``paper_id`` (read-only), or None if it has none."""
+        row = self.position.get(paper_id)
+        if row is None:
+            return None
+        vector: Matrix = self.vectors[row]  # a view: the matrix is not written once built
+        vector.flags.writeable = False
+        return vector
+
     def similar(self, paper_id: str, k: int) -> Hits:
         """The ``k`` papers nearest to ``paper_id`` (never itself); [] if it has no vector."""
         row = self.position.get(paper_id)
