@@ -41,7 +41,7 @@ import pstats
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,9 +167,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-def pick_targets(settings: Settings) -> tuple[dict[str, list[str]], int]:
-    """Paper ids, days with papers and search queries, picked with a fixed seed; and the
-    number of papers."""
+def pick_targets(
+    settings: Settings, kinds: Collection[str] | None = None
+) -> tuple[dict[str, list[str]], int]:
+    """Paper ids, days with papers and search queries (of ``kinds`` only, when given: those
+    of ``benchmarks.lexical.make_queries``), picked with a fixed seed; and the number of
+    papers."""
     # Imported here: ``benchmarks.web_cpu_pair`` runs trees older than these modules, and
     # their workers take the targets it picked with this tree.
     from benchmarks.lexical import make_queries
@@ -183,7 +186,11 @@ def pick_targets(settings: Settings) -> tuple[dict[str, list[str]], int]:
     rng = random.Random(SEED)
     ids = rng.sample([d.id for d in documents], min(SAMPLE, len(documents)))
     days = sorted({d.day.isoformat() for d in documents if d.day is not None})
-    queries = [quote_plus(text) for _kind, text, _paper in make_queries(documents)]
+    queries = [
+        quote_plus(text)
+        for kind, text, _paper in make_queries(documents)
+        if kinds is None or kind in kinds
+    ]
     rng.shuffle(days)
     rng.shuffle(queries)
     return {"ids": ids, "days": days[:SAMPLE], "queries": queries[:SAMPLE]}, len(documents)

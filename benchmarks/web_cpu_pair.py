@@ -10,6 +10,7 @@ CPU per request over the rounds for each tree and the median of the paired ratio
 
     .venv/bin/python -m benchmarks.web_cpu_pair --work DIR --before /tmp/base/src \\
         [--after src] [--after-work DIR] [--rounds 12] [--requests 100] [--only NAME ...]
+        [--kind KIND ...]
 
 Give the trees as absolute paths or relative to the current directory (they are made
 absolute: the workers import ``dailypapers`` from them). The workers import this
@@ -122,7 +123,7 @@ class Worker:
         self.process.wait(timeout=60)
 
 
-def pick_targets(work: Path, picked: Path) -> None:
+def pick_targets(work: Path, picked: Path, kinds: list[str] | None) -> None:
     """The targets both workers ask, picked once by this tree over ``work`` and written to
     ``picked`` as JSON: the same for both by construction, and a tree older than
     ``benchmarks.web_cpu``'s imports can be measured."""
@@ -131,13 +132,13 @@ def pick_targets(work: Path, picked: Path) -> None:
     settings = Settings(
         mode="development", data_dir=work, page_cache_mb=0, index_after_ingest=False
     )
-    picked.write_text(json.dumps(web_cpu.pick_targets(settings)[0]))
+    picked.write_text(json.dumps(web_cpu.pick_targets(settings, kinds)[0]))
 
 
 def compare(options: argparse.Namespace, picked: Path) -> str:
     names = [e.name for e in web_cpu.chosen(options.only) if options.only or "search" not in e.name]
     after_work = options.after_work or options.work
-    pick_targets(after_work, picked)
+    pick_targets(after_work, picked, options.kind)
     sides = {
         "before": Worker(options.before.resolve(), options.work, picked),
         "after": Worker(options.after.resolve(), after_work, picked),
@@ -182,6 +183,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--only", action="append", help="endpoints whose name holds this")
+    parser.add_argument(
+        "--kind",
+        action="append",
+        help="search queries of this kind only (benchmarks.lexical: title, keywords, phrase, "
+        "question, typo title)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
