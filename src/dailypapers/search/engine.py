@@ -321,14 +321,14 @@ class SearchEngine:
         mode: Mode,
         filters: Filters,
         notes: list[str],
-        embedding: SemanticQuery | None,
+        semantic: SemanticQuery | None,
         lexical: list[tuple[str, float]],
     ) -> tuple[list[tuple[str, float]], Mode]:
         """The semantic list (unless lexical) fused with ``lexical``, or what is left."""
         if self.damaged and mode != "dense":  # the keyword index failed: semantic only
-            if embedding is None:
-                embedding = self._start_embedding(text)
-            dense, problem = self._dense(embedding, filters)
+            if semantic is None:
+                semantic = self._start_embedding(text)
+            dense, problem = self._dense(semantic, filters)
             notes.append(
                 f"{DAMAGED_NOTE}; showing semantic results."
                 if problem is None
@@ -337,7 +337,7 @@ class SearchEngine:
             return dense, "dense"
         if mode == "lexical":
             return lexical, mode
-        dense, problem = self._dense(embedding, filters)
+        dense, problem = self._dense(semantic, filters)
         if problem is not None:
             notes.append(f"Semantic search is unavailable ({problem}); showing keyword results.")
             lexical = lexical or self._lexical(text, filters, notes)[0]
