@@ -289,7 +289,7 @@ class SearchEngine:
         arxiv_id = as_arxiv_id(text)
         if arxiv_id and arxiv_id in self.catalog:
             return self._stored(arxiv_id)
-        for paper_id in self.catalog.by_title.get(key, ()):
+        for paper_id in self.catalog.with_key(key):
             vector = self._stored(paper_id)
             if vector is not None:
                 return vector
