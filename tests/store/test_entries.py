@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection, Date, DateTime, Integer, select, text, update
+from sqlalchemy.sql import visitors
 
 from dailypapers import memo
 from dailypapers.paper import make_record
@@ -12,6 +13,7 @@ from dailypapers.store import Store
 from dailypapers.store import entries as entries_module
 from dailypapers.store.driver import prepare
 from dailypapers.store.entries import (
+    FeedEntry,
     _page_statement,
     author_page,
     feed_entries,
@@ -23,7 +25,10 @@ from dailypapers.store.entries import (
     rank_inputs,
 )
 from dailypapers.store.papers import upsert_papers
-from dailypapers.store.schema import author_links, claims, paper_submissions, users
+from dailypapers.store.schema import author_links, claims, paper_submissions, papers, users
+from dailypapers.store.submissions import add_submission, remove_submission
+from dailypapers.store.votes import add_vote
+from tests.support.members import add_members
 
 
 def _fill(store: Store) -> None:
@@ -319,3 +324,84 @@ def test_a_pages_order_is_the_ids_of_its_page_and_its_total(store: Store) -> Non
             page = feed_page(connection, start, end, limit=3, **options)  # type: ignore[arg-type]
             found = feed_order(connection, start, end, limit=3, **options)  # type: ignore[arg-type]
             assert found == (tuple(e.id for e in page.entries), page.total), (start, options)
+
+
+def _entry_columns() -> set[str]:
+    """The names of the papers' columns an entry is read from (``_COLUMNS``)."""
+    return {
+        element.name
+        for column in entries_module._COLUMNS
+        for element in visitors.iterate(column)
+        if isinstance(element, Column) and element.table is papers
+    }
+
+
+def _version(store: Store, paper_id: str) -> int:
+    with store.read() as connection:
+        query = select(papers.c.entry_version).where(papers.c.arxiv_id == paper_id)
+        return int(connection.execute(query).scalar_one())
+
+
+_NEW_VALUES = {Date: date(2030, 1, 1), DateTime: datetime(2030, 1, 1, 12), Integer: 12_345}
+
+
+def test_every_column_an_entry_shows_draws_a_new_version_and_a_vote_does_not(
+    store: Store,
+) -> None:
+    """Kept entries are checked by version alone: the database must move it with every
+    column they show, whoever writes it (here plain UPDATEs), and only then."""
+    _fill(store)
+    shown = _entry_columns() - {"arxiv_id", "local_upvotes", "entry_version"}
+    assert {"title", "abstract", "authors_json", "code_link", "local_comments"} <= shown
+    paper = "2501.00002"
+    for name in sorted(shown):
+        column = papers.c[name]
+        value = next((v for kind, v in _NEW_VALUES.items() if isinstance(column.type, kind)), "x")
+        before = _version(store, paper)
+        with store.write() as connection:
+            connection.execute(
+                update(papers).where(papers.c.arxiv_id == paper).values({name: value})
+            )
+        assert _version(store, paper) != before, name
+    before, member = _version(store, paper), add_members(store, 1)[0]
+    with store.write() as connection:  # the same words again, a vote, a column not shown
+        connection.execute(update(papers).where(papers.c.arxiv_id == paper).values(title="x"))
+        add_vote(connection, member, paper, datetime(2026, 1, 2))
+        connection.execute(update(papers).where(papers.c.arxiv_id == paper).values(doi="10.1/x"))
+    assert _version(store, paper) == before
+
+
+def test_a_pages_kept_entries_follow_every_writer(store: Store) -> None:
+    """A day's page reads its papers' versions and whole rows only for papers it has no
+    current entry of; whatever changed a paper, the page shows it as it is now."""
+    _fill(store)
+    day = date(2025, 1, 6)
+
+    def page() -> list[FeedEntry]:
+        with store.read() as connection:
+            return feed_page(connection, day, day, limit=10).entries
+
+    first = page()
+    assert page()[0] is first[0]  # kept
+    with store.write() as connection:  # SQL of its own, not the store's functions
+        connection.execute(
+            text("UPDATE papers SET title = 'By hand' WHERE arxiv_id = '2501.00001'")
+        )
+    assert [entry.title for entry in page()] == ["Featured", "By hand", "Submitted"]
+    member = add_members(store, 1)[0]
+    with store.write() as connection:
+        add_vote(connection, member, "2501.00003", datetime(2026, 1, 2))
+        add_submission(connection, "2501.00003", member, "Worth a read", datetime(2026, 1, 2))
+    voted = page()[2]
+    assert (voted.local_upvotes, voted.note) == (1, "Worth a read")
+    assert voted.submitted_here_at == datetime(2026, 1, 2)
+    assert voted.abstract is first[2].abstract  # the same version: the kept entry, copied
+    # Deleted with its submission (arXiv never listed it), then stored again: other words.
+    with store.write() as connection:
+        assert remove_submission(connection, "2501.00003")
+        again = make_record("2501.00003", "Stored again", submitted_at=datetime(2025, 1, 6, 9))
+        upsert_papers(connection, [again])
+    shown = page()[2]
+    assert (shown.title, shown.local_upvotes, shown.note) == ("Stored again", 0, None)
+    with memo.set_aside():  # the same as a page built with nothing kept
+        assert page() == [entry for entry in page()]

@@ -67,8 +67,9 @@ def test_upgrade_twice_is_a_no_op(store: Store) -> None:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     # The schema is one chain: accounts, limits, community, oauth and claims, perf, email,
     # the votes' clock, the discussion, moderation, collections, alerts,
-    # the feed day's ranking index, a day's order index, votes and limits without rowid.
-    assert versions == [("0015_narrow_vote_writes",)]
+    # the feed day's ranking index, a day's order index, votes and limits without rowid,
+    # entry versions.
+    assert versions == [("0016_entry_version",)]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_store: Store) -> None:

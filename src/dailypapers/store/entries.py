@@ -11,14 +11,16 @@ Pages run these on every uncached request, so the statements are built once and 
 own run on the driver's cursor (:mod:`dailypapers.store.driver`); an entry reads only the
 columns it shows, its authors, categories and code link among them (copies kept on the
 paper's row, see ``schema.papers``) and a member's submission of it (note and time). A page
-of a range is one query (its total by a scalar ``COUNT(*)``).
+of a range is one query of its papers' stamps (their versions, upvotes and submissions; its
+total by a scalar ``COUNT(*)``), and whole rows are read only for papers whose kept entry is
+of another version (``_entry_memo``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from functools import cache
 from operator import itemgetter
@@ -175,19 +177,25 @@ def _ordering(order: Order) -> list[ColumnElement[Any]]:
 # each comment's write, store.comments), as upvotes are.
 _COMMENTS = func.coalesce(papers.c.hf_comments, literal_column("0")) + papers.c.local_comments
 
-# What an entry shows, in the order _entries reads them.
+
+def _submission(paper_id: ColumnElement[str]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The note ('' for none) and the time of a member's submission of ``paper_id``."""
+    submitted = paper_submissions.c.paper_id == paper_id
+    note = func.coalesce(paper_submissions.c.note, literal_column("''"))
+    return (
+        select(note).where(submitted).scalar_subquery(),
+        select(paper_submissions.c.created_at).where(submitted).scalar_subquery(),
+    )
+
+
+# What an entry shows, in the order _entries reads them, then its version.
 _COLUMNS = (
     papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
     papers.c.hf_upvotes, _COMMENTS, papers.c.github_repo, papers.c.github_stars,
     papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
     papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
     papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
-    select(func.coalesce(paper_submissions.c.note, literal_column("''")))
-    .where(paper_submissions.c.paper_id == papers.c.arxiv_id)
-    .scalar_subquery(),
-    select(paper_submissions.c.created_at)
-    .where(paper_submissions.c.paper_id == papers.c.arxiv_id)
-    .scalar_subquery(),
+    *_submission(papers.c.arxiv_id), papers.c.entry_version,
 )  # fmt: skip
 _ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
 
@@ -203,24 +211,29 @@ _LATEST = select(func.max(papers.c.feed_day))
 
 
 def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any]:
-    """The rows of one page of ``where`` in ``order``: ``_COLUMNS``, then the total of
-    ``where``, then the sort keys (``_PAGE_KEYS``).
+    """The narrow rows of one page of ``where`` in ``order``: each paper's stamp (``_STAMP``:
+    its id, local upvotes, submission and entry version), then the total of ``where``, then
+    the sort keys (``_PAGE_KEYS``).
 
     The inner query sorts narrow rows (id and sort keys) and keeps the page's (a top-N sort,
-    no window over all of them); only those rows are then read whole, so abstracts of the
-    papers not shown are never copied into a sort. The total is counted apart, once.
+    no window over all of them); only those papers' stamps are then read, and whole rows
+    (abstracts and all) only for papers whose kept entry is of another version
+    (:func:`_entries_of`). The total is counted apart, once.
 
     On SQLite (``sqlite``) the page's rows are found by their rowid, which the index gives
     the inner query for free (one B-tree search a row instead of two: the id's index, then
-    the table), and put in order by :func:`_in_order` rather than by SQLite, which sorted the
-    whole rows again (abstracts and all): together 5 to 10 % of the statement. PostgreSQL
+    the table), and put in order by :func:`_in_order` rather than by SQLite. PostgreSQL
     sorts them (its text order follows the database's collation, Python's would not).
     """
     rowid: ColumnElement[int] = literal_column("papers.rowid")
     inner = _top(where, order, [rowid.label("rid")] if sqlite else [])
     key_columns = [inner.c[f"k{index}"] for index in range(len(_PAGE_KEY_NAMES))]  # descending
     joined = rowid == inner.c.rid if sqlite else papers.c.arxiv_id == key_columns[-1]
-    statement = select(*_COLUMNS, _total(where), *key_columns)
+    stamp = (
+        papers.c.arxiv_id, papers.c.local_upvotes, *_submission(papers.c.arxiv_id),
+        papers.c.entry_version,
+    )  # fmt: skip
+    statement = select(*stamp, _total(where), *key_columns)
     statement = statement.join_from(inner, papers, joined)
     return statement if sqlite else statement.order_by(*(c.desc() for c in key_columns))
 
@@ -261,8 +274,13 @@ def _order_statement(order: Order, by_category: bool, one_day: bool) -> Select[A
     return statement.order_by(*(c.desc() for c in key_columns))
 
 
-# Where a page row's total and sort keys are (after _COLUMNS; see _paged).
-_TOTAL = len(_COLUMNS)
+# A paper's stamp: what an entry kept is checked against (see _entry_memo). A page row
+# (_paged) starts with it; a whole row (_COLUMNS) holds it here.
+_STAMP_LENGTH = 5
+_STAMP = itemgetter(0, 15, 19, 20, 21)
+_VERSION = _STAMP_LENGTH - 1  # where the entry version is in a stamp
+# Where a page row's total and sort keys are (after the stamp; see _paged).
+_TOTAL = _STAMP_LENGTH
 _PAGE_KEYS = itemgetter(_TOTAL + 1, _TOTAL + 2, _TOTAL + 3)
 
 
@@ -303,33 +321,73 @@ def _neighbours_statement(by_category: bool) -> Select[Any]:
     return select(before, after)
 
 
-# The same row read again (a paper unchanged since) gives the same entry, so entries are
-# kept with the whole row they were built from, by paper id: one is used only for an equal
-# row, so it is never stale (any change to what the row holds misses it, and the entry
-# built anew takes the paper's place; entries are treated as immutable, see FeedEntry).
-# Building one cost about 6 us, a fifth of a daily page's CPU for its 50 (how many:
-# DAILYPAPERS_PAGE_MEMO_PAPERS). Kept by id, not by the row as a key: a row read from the
-# store holds new strings, and hashing its abstract and the rest (about 2 kB) cost more
-# than comparing it with the kept row (the same bytes: one memcmp a text).
+# What an entry shows of a paper is one of its versions (``papers.entry_version``, which
+# the database moves with every change of it) plus its upvotes cast here and a member's
+# submission: the paper's stamp. Entries are kept with their stamps, by paper id: one whose
+# stamp is the paper's is used as it is, one of the same version with other upvotes or
+# submission is copied with them, any other is built anew from the paper's whole row. So a
+# page reads its papers' stamps, and whole rows only for papers it has no current entry of
+# (a day's page read 50 rows of 22 columns, abstracts and all: its statement was a third of
+# the page's CPU, most of it building those rows' values in Python). Entries are
+# treated as immutable (see FeedEntry); how many are kept: DAILYPAPERS_PAGE_MEMO_PAPERS.
 _entry_memo: Memo[str, tuple[tuple[Any, ...], FeedEntry]] = Memo()
 
 
-def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
-    """Entries of ``rows`` (``_COLUMNS`` first, as the driver gives them), in their order."""
-    keys = [tuple(row[:21]) for row in rows]
+def _kept(stamps: Sequence[tuple[Any, ...]]) -> list[FeedEntry | None]:
+    """The kept entries of the papers of ``stamps``, in order: None where none is current."""
     kept = _entry_memo.get
-    found = [
-        pair[1] if (pair := kept(key[0])) is not None and pair[0] == key else None for key in keys
-    ]
+    found: list[FeedEntry | None] = []
+    updated = []
+    for stamp in stamps:
+        pair = kept(stamp[0])
+        if pair is None or pair[0][_VERSION] != stamp[_VERSION]:
+            found.append(None)
+        elif pair[0] == stamp:
+            found.append(pair[1])
+        else:  # the same version: only upvotes cast here or the submission moved
+            entry = _with_stamp(pair[1], stamp)
+            updated.append((stamp[0], (stamp, entry)))
+            found.append(entry)
+    if updated:
+        _entry_memo.keep_all(updated)
+    return found
+
+
+def _with_stamp(entry: FeedEntry, stamp: tuple[Any, ...]) -> FeedEntry:
+    _pid, local_upvotes, note, submitted_here, _version = stamp
+    return replace(
+        entry,
+        local_upvotes=local_upvotes or 0,
+        note=note,
+        submitted_here_at=moment(submitted_here),
+    )
+
+
+def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
+    """Entries of whole rows (``_COLUMNS``, as the driver gives them), in their order."""
+    stamps = [_STAMP(row) for row in rows]
+    found = _kept(stamps)
     missing = [index for index, entry in enumerate(found) if entry is None]
     if missing:
-        built = _build_entries([keys[index] for index in missing])
+        built = _build_entries([rows[index] for index in missing])
         fresh = []
         for index, entry in zip(missing, built, strict=True):
             found[index] = entry
-            fresh.append((keys[index][0], (keys[index], entry)))
+            fresh.append((entry.id, (stamps[index], entry)))
         _entry_memo.keep_all(fresh)
     return [entry for entry in found if entry is not None]  # every one, now
+
+
+def _entries_of(connection: Connection, stamps: Sequence[tuple[Any, ...]]) -> list[FeedEntry]:
+    """Entries of the papers of ``stamps`` (a page's), in order: whole rows are read only
+    for papers without a current kept entry (in the caller's transaction: one snapshot)."""
+    found = _kept(stamps)
+    missing = [stamps[index][0] for index, entry in enumerate(found) if entry is None]
+    if not missing:
+        return [entry for entry in found if entry is not None]
+    read = {entry.id: entry for entry in feed_entries(connection, missing)}
+    entries = [entry or read.get(stamp[0]) for entry, stamp in zip(found, stamps, strict=True)]
+    return [entry for entry in entries if entry is not None]
 
 
 def _build_entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
@@ -405,7 +463,9 @@ def feed_page(
     statement = _page_statement(order, *shape, sqlite, start == end)
     rows = _in_order(fetch(connection, statement, params), sqlite)
     if rows:
-        return FeedPage(_entries(rows), rows[0][_TOTAL])
+        return FeedPage(
+            _entries_of(connection, [row[:_STAMP_LENGTH] for row in rows]), rows[0][_TOTAL]
+        )
     # A page past the end.
     return FeedPage([], fetch(connection, _count_statement(*shape), params)[0][0] or 0)
 
@@ -494,7 +554,9 @@ def author_page(connection: Connection, name: str, *, limit: int, offset: int = 
     sqlite = connection.dialect.name == "sqlite"
     rows = _in_order(fetch(connection, _AUTHOR_PAGES[sqlite], params), sqlite)
     if rows:
-        return FeedPage(_entries(rows), rows[0][_TOTAL])
+        return FeedPage(
+            _entries_of(connection, [row[:_STAMP_LENGTH] for row in rows]), rows[0][_TOTAL]
+        )
     return FeedPage([], fetch(connection, _AUTHOR_COUNT, params)[0][0] or 0)
 
 

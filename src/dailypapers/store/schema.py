@@ -77,6 +77,11 @@ papers = Table(
     Column("categories_json", Text),
     Column("code_link", Text),
     Column("content_hash", String(32), nullable=False),
+    # The version of what the paper's entry shows (``store.entries``): a random number the
+    # database draws anew (triggers, migration 0016) whenever a column of it changes, upvotes
+    # cast here aside. An entry kept with its version is current while the paper's is the
+    # same.
+    Column("entry_version", BigInteger, nullable=False, server_default="0"),
     # Digest of title and abstract, the embedded text (see ``paper.text_hash``).
     Column("text_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
