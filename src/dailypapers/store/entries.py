@@ -12,8 +12,8 @@ own run on the driver's cursor (:mod:`dailypapers.store.driver`); an entry reads
 columns it shows, its authors, categories and code link among them (copies kept on the
 paper's row, see ``schema.papers``) and a member's submission of it (note and time). A page
 of a range is one query of its papers' stamps (their versions, upvotes and submissions; its
-total by a scalar ``COUNT(*)``), and whole rows are read only for papers whose kept entry is
-of another version (``_entry_memo``).
+total by a scalar ``COUNT(*)``), and so is a read by ids; whole rows are read only for papers
+whose kept entry is of another version (``_entry_memo``).
 """
 
 from __future__ import annotations
@@ -200,11 +200,19 @@ _COLUMNS = (
 _ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
 
 
+# A paper's stamp as a statement's columns (see _STAMP).
+_STAMP_COLUMNS = (
+    papers.c.arxiv_id, papers.c.local_upvotes, *_submission(papers.c.arxiv_id),
+    papers.c.entry_version,
+)  # fmt: skip
+
+
 @cache
-def _by_ids(count: int) -> Select[Any]:
-    """The entries of ``count`` ids (bound as ``:id0`` ...): one statement per count, since
-    the driver takes no list parameters."""
-    return select(*_COLUMNS).where(papers.c.arxiv_id.in_([bindparam(n) for n in _ID_NAMES[:count]]))
+def _by_ids(count: int, whole: bool) -> Select[Any]:
+    """The whole rows (``whole``) or the stamps of ``count`` ids (bound as ``:id0`` ...): one
+    statement per count, since the driver takes no list parameters."""
+    columns = _COLUMNS if whole else _STAMP_COLUMNS
+    return select(*columns).where(papers.c.arxiv_id.in_([bindparam(n) for n in _ID_NAMES[:count]]))
 
 
 _LATEST = select(func.max(papers.c.feed_day))
@@ -229,11 +237,7 @@ def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any
     inner = _top(where, order, [rowid.label("rid")] if sqlite else [])
     key_columns = [inner.c[f"k{index}"] for index in range(len(_PAGE_KEY_NAMES))]  # descending
     joined = rowid == inner.c.rid if sqlite else papers.c.arxiv_id == key_columns[-1]
-    stamp = (
-        papers.c.arxiv_id, papers.c.local_upvotes, *_submission(papers.c.arxiv_id),
-        papers.c.entry_version,
-    )  # fmt: skip
-    statement = select(*stamp, _total(where), *key_columns)
+    statement = select(*_STAMP_COLUMNS, _total(where), *key_columns)
     statement = statement.join_from(inner, papers, joined)
     return statement if sqlite else statement.order_by(*(c.desc() for c in key_columns))
 
@@ -385,7 +389,7 @@ def _entries_of(connection: Connection, stamps: Sequence[tuple[Any, ...]]) -> li
     missing = [stamps[index][0] for index, entry in enumerate(found) if entry is None]
     if not missing:
         return [entry for entry in found if entry is not None]
-    read = {entry.id: entry for entry in feed_entries(connection, missing)}
+    read = {entry.id: entry for entry in _entries(_rows_by_id(connection, missing, whole=True))}
     entries = [entry or read.get(stamp[0]) for entry, stamp in zip(found, stamps, strict=True)]
     return [entry for entry in entries if entry is not None]
 
@@ -431,14 +435,20 @@ def _build_entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
 
 
 def feed_entries(connection: Connection, ids: Sequence[str]) -> list[FeedEntry]:
-    """The papers of ``ids`` that exist, in the order of ``ids``."""
-    if not ids:
-        return []
-    rows: dict[str, Sequence[Any]] = {}
+    """The papers of ``ids`` that exist, in the order of ``ids``: their stamps read first,
+    their whole rows only for papers without a current kept entry."""
+    return _entries_of(connection, _rows_by_id(connection, ids, whole=False))
+
+
+def _rows_by_id(
+    connection: Connection, ids: Sequence[str], *, whole: bool
+) -> list[tuple[Any, ...]]:
+    """The whole rows or the stamps of the papers of ``ids`` that exist, in that order."""
+    rows: dict[str, tuple[Any, ...]] = {}
     for chunk in chunks(list(dict.fromkeys(ids))):
-        found = fetch(connection, _by_ids(len(chunk)), dict(zip(_ID_NAMES, chunk, strict=False)))
-        rows.update((row[0], row) for row in found)
-    return _entries([row for pid in ids if (row := rows.get(pid)) is not None])
+        params = dict(zip(_ID_NAMES, chunk, strict=False))
+        rows.update((row[0], row) for row in fetch(connection, _by_ids(len(chunk), whole), params))
+    return [row for pid in ids if (row := rows.get(pid)) is not None]
 
 
 def feed_page(
