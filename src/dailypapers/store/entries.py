@@ -188,23 +188,26 @@ def _submission(paper_id: ColumnElement[str]) -> tuple[ColumnElement[Any], Colum
     )
 
 
-# What an entry shows, in the order _entries reads them, then its version.
-_COLUMNS = (
-    papers.c.arxiv_id, papers.c.title, papers.c.abstract, papers.c.feed_day,
-    papers.c.hf_upvotes, _COMMENTS, papers.c.github_repo, papers.c.github_stars,
-    papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
-    papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
-    papers.c.local_upvotes, papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
-    *_submission(papers.c.arxiv_id), papers.c.entry_version,
-)  # fmt: skip
-_ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
-
-
-# A paper's stamp as a statement's columns (see _STAMP).
+# A paper's stamp, what a kept entry is checked against (see _entry_memo): its id, its
+# upvotes cast here, a member's submission of it (note and time) and its entry version.
+# Every row read of a paper starts with it.
 _STAMP_COLUMNS = (
     papers.c.arxiv_id, papers.c.local_upvotes, *_submission(papers.c.arxiv_id),
     papers.c.entry_version,
 )  # fmt: skip
+_STAMP_LENGTH = len(_STAMP_COLUMNS)
+_VERSION = _STAMP_LENGTH - 1  # where the entry version is in a stamp
+
+# A whole row: the stamp, then the rest of what an entry shows, in the order
+# _build_entries reads them.
+_COLUMNS = (
+    *_STAMP_COLUMNS, papers.c.title, papers.c.abstract, papers.c.feed_day,
+    papers.c.hf_upvotes, _COMMENTS, papers.c.github_repo, papers.c.github_stars,
+    papers.c.project_page, papers.c.submitted_at, papers.c.featured_on, papers.c.featured_by,
+    papers.c.featured_by_user, papers.c.featured_by_avatar, papers.c.featured_by_type,
+    papers.c.authors_json, papers.c.categories_json, papers.c.code_link,
+)  # fmt: skip
+_ID_NAMES = tuple(f"id{index}" for index in range(IN_CHUNK))
 
 
 @cache
@@ -219,9 +222,8 @@ _LATEST = select(func.max(papers.c.feed_day))
 
 
 def _paged(where: ColumnElement[bool], order: Order, sqlite: bool) -> Select[Any]:
-    """The narrow rows of one page of ``where`` in ``order``: each paper's stamp (``_STAMP``:
-    its id, local upvotes, submission and entry version), then the total of ``where``, then
-    the sort keys (``_PAGE_KEYS``).
+    """The narrow rows of one page of ``where`` in ``order``: each paper's stamp
+    (``_STAMP_COLUMNS``), then the total of ``where``, then the sort keys (``_PAGE_KEYS``).
 
     The inner query sorts narrow rows (id and sort keys) and keeps the page's (a top-N sort,
     no window over all of them); only those papers' stamps are then read, and whole rows
@@ -278,11 +280,6 @@ def _order_statement(order: Order, by_category: bool, one_day: bool) -> Select[A
     return statement.order_by(*(c.desc() for c in key_columns))
 
 
-# A paper's stamp: what an entry kept is checked against (see _entry_memo). A page row
-# (_paged) starts with it; a whole row (_COLUMNS) holds it here.
-_STAMP_LENGTH = 5
-_STAMP = itemgetter(0, 15, 19, 20, 21)
-_VERSION = _STAMP_LENGTH - 1  # where the entry version is in a stamp
 # Where a page row's total and sort keys are (after the stamp; see _paged).
 _TOTAL = _STAMP_LENGTH
 _PAGE_KEYS = itemgetter(_TOTAL + 1, _TOTAL + 2, _TOTAL + 3)
@@ -369,7 +366,7 @@ def _with_stamp(entry: FeedEntry, stamp: tuple[Any, ...]) -> FeedEntry:
 
 def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     """Entries of whole rows (``_COLUMNS``, as the driver gives them), in their order."""
-    stamps = [_STAMP(row) for row in rows]
+    stamps = [tuple(row[:_STAMP_LENGTH]) for row in rows]
     found = _kept(stamps)
     missing = [index for index, entry in enumerate(found) if entry is None]
     if missing:
@@ -383,8 +380,8 @@ def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
 
 
 def _entries_of(connection: Connection, stamps: Sequence[tuple[Any, ...]]) -> list[FeedEntry]:
-    """Entries of the papers of ``stamps`` (a page's), in order: whole rows are read only
-    for papers without a current kept entry (in the caller's transaction: one snapshot)."""
+    """Entries of the papers of ``stamps``, in order: whole rows are read only for papers
+    without a current kept entry (in the caller's transaction: one snapshot)."""
     found = _kept(stamps)
     missing = [stamps[index][0] for index, entry in enumerate(found) if entry is None]
     if not missing:
@@ -397,13 +394,13 @@ def _entries_of(connection: Connection, stamps: Sequence[tuple[Any, ...]]) -> li
 def _build_entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
     """Entries of ``rows`` built anew."""
     # Every row's authors and categories (JSON arrays) decoded in one call, not two a row.
-    lists = json.loads("[" + ",".join(f"{row[16] or '[]'},{row[17] or '[]'}" for row in rows) + "]")
+    lists = json.loads("[" + ",".join(f"{row[19] or '[]'},{row[20] or '[]'}" for row in rows) + "]")
     entries = []
     for index, row in enumerate(rows):
-        (pid, title, abstract, feed_day, upvotes, comments, repo, stars, project, submitted,
-         featured_on, featured_by, featured_by_user, featured_by_avatar,
-         featured_by_type, local_upvotes, _names, _categories, code, note,
-         submitted_here) = row[:21]  # fmt: skip
+        (pid, local_upvotes, note, submitted_here, _version, title, abstract, feed_day,
+         upvotes, comments, repo, stars, project, submitted, featured_on, featured_by,
+         featured_by_user, featured_by_avatar, featured_by_type, _names, _categories,
+         code) = row  # fmt: skip
         # Links are checked again on the way out: only http(s) links are ever rendered.
         repo, project = web_url(repo), web_url(project)
         entries.append(
