@@ -364,19 +364,15 @@ def _with_stamp(entry: FeedEntry, stamp: tuple[Any, ...]) -> FeedEntry:
     )
 
 
-def _entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
-    """Entries of whole rows (``_COLUMNS``, as the driver gives them), in their order."""
-    stamps = [tuple(row[:_STAMP_LENGTH]) for row in rows]
-    found = _kept(stamps)
-    missing = [index for index, entry in enumerate(found) if entry is None]
-    if missing:
-        built = _build_entries([rows[index] for index in missing])
-        fresh = []
-        for index, entry in zip(missing, built, strict=True):
-            found[index] = entry
-            fresh.append((entry.id, (stamps[index], entry)))
-        _entry_memo.keep_all(fresh)
-    return [entry for entry in found if entry is not None]  # every one, now
+def _built(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
+    """Entries built from whole rows (``_COLUMNS``, as the driver gives them), in their
+    order, and kept with their stamps."""
+    built = _build_entries(rows)
+    _entry_memo.keep_all(
+        (entry.id, (tuple(row[:_STAMP_LENGTH]), entry))
+        for row, entry in zip(rows, built, strict=True)
+    )
+    return built
 
 
 def _entries_of(connection: Connection, stamps: Sequence[tuple[Any, ...]]) -> list[FeedEntry]:
@@ -386,9 +382,14 @@ def _entries_of(connection: Connection, stamps: Sequence[tuple[Any, ...]]) -> li
     missing = [stamps[index][0] for index, entry in enumerate(found) if entry is None]
     if not missing:
         return [entry for entry in found if entry is not None]
-    read = {entry.id: entry for entry in _entries(_rows_by_id(connection, missing, whole=True))}
+    read = {entry.id: entry for entry in _built(_rows_by_id(connection, missing, whole=True))}
     entries = [entry or read.get(stamp[0]) for entry, stamp in zip(found, stamps, strict=True)]
     return [entry for entry in entries if entry is not None]
+
+
+def _page_of(connection: Connection, rows: list[tuple[Any, ...]]) -> FeedPage:
+    """The page of ``rows`` (page rows, see ``_paged``; at least one): its entries, its total."""
+    return FeedPage(_entries_of(connection, [row[:_STAMP_LENGTH] for row in rows]), rows[0][_TOTAL])
 
 
 def _build_entries(rows: Sequence[Sequence[Any]]) -> list[FeedEntry]:
@@ -470,9 +471,7 @@ def feed_page(
     statement = _page_statement(order, *shape, sqlite, start == end)
     rows = _in_order(fetch(connection, statement, params), sqlite)
     if rows:
-        return FeedPage(
-            _entries_of(connection, [row[:_STAMP_LENGTH] for row in rows]), rows[0][_TOTAL]
-        )
+        return _page_of(connection, rows)
     # A page past the end.
     return FeedPage([], fetch(connection, _count_statement(*shape), params)[0][0] or 0)
 
@@ -561,9 +560,7 @@ def author_page(connection: Connection, name: str, *, limit: int, offset: int = 
     sqlite = connection.dialect.name == "sqlite"
     rows = _in_order(fetch(connection, _AUTHOR_PAGES[sqlite], params), sqlite)
     if rows:
-        return FeedPage(
-            _entries_of(connection, [row[:_STAMP_LENGTH] for row in rows]), rows[0][_TOTAL]
-        )
+        return _page_of(connection, rows)
     return FeedPage([], fetch(connection, _AUTHOR_COUNT, params)[0][0] or 0)
 
 
